@@ -1,0 +1,72 @@
+/* What an op needs from the engine core to record a compute dispatch.
+ *
+ * Internal to the engine (ops include it; users do not). The core knows no op:
+ * an op describes its shader with an sg_kernel (the embedded SPIR-V), passes its
+ * parameters as push constants (device addresses first, then 32-bit values, as
+ * in the shader's push_constant block) and lists which tensors the dispatch
+ * reads and writes. From those lists the recorder decides where barriers go. */
+#ifndef SGAD_CORE_KERNEL_H
+#define SGAD_CORE_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sgad/ops.h"
+
+typedef struct sg_kernel {
+    const char *name;
+    const uint32_t *spirv;
+    size_t spirv_size; /* bytes */
+    uint32_t local_size_x; /* workgroup size (set in the shader with local_size_x_id = 0) */
+} sg_kernel;
+
+/* Device address of element `offset` of a tensor (for push constants). */
+uint64_t sg_tensor_address(const sg_tensor *t);
+
+typedef struct sg_dispatch {
+    const sg_kernel *kernel;
+    const void *push;      /* push-constant block, at most 128 bytes */
+    uint32_t push_size;
+    uint32_t groups[3];    /* workgroup counts; 0 is treated as 1 */
+    const sg_tensor *reads[8];
+    const sg_tensor *writes[8]; /* read-modify-write tensors go here */
+} sg_dispatch;
+
+/* Record one dispatch (with a barrier first when it depends on earlier work). */
+sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d);
+
+/* Scratch tensor owned by the sequence (freed with it). */
+sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out);
+
+/* Fail the recording with a message (ops call this for bad arguments). The
+ * status is returned for convenience and kept as the sequence's status. */
+sg_status sg_seq_fail(sg_seq *seq, sg_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Set the thread's error message and return status. */
+sg_status sg_fail(sg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Workgroup count to cover n items with groups of size g. */
+static inline uint32_t sg_div_up(uint64_t n, uint64_t g)
+{
+    return (uint32_t)((n + g - 1) / g);
+}
+
+/* Split a 1-D count of workgroups into x,y so that x stays within Vulkan's
+ * guaranteed limit of 65535; the shader's group index is then
+ * gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x (it must skip
+ * indices past the real count). */
+static inline void sg_groups_1d(uint32_t groups, uint32_t out[3])
+{
+    if (groups <= 65535u) {
+        out[0] = groups ? groups : 1;
+        out[1] = 1;
+    } else {
+        out[0] = 65535u;
+        out[1] = (groups + 65534u) / 65535u;
+    }
+    out[2] = 1;
+}
+
+#endif

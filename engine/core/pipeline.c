@@ -1,0 +1,104 @@
+/* Compute pipelines, created on first use of a kernel and kept for the
+ * device's lifetime. One pipeline layout serves all of them: no descriptor sets,
+ * only a 128-byte push-constant block (tensors are passed as device addresses). */
+#include <stdlib.h>
+
+#include "internal.h"
+
+sg_status sg_pipeline_layout_create(sg_device *dev)
+{
+    VkPushConstantRange range = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        .offset = 0,
+        .size = SG_PUSH_CONSTANT_BYTES,
+    };
+    VkPipelineLayoutCreateInfo li = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &range,
+    };
+    VkResult r = vkCreatePipelineLayout(dev->device, &li, NULL, &dev->pipeline_layout);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreatePipelineLayout");
+    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+    r = vkCreatePipelineCache(dev->device, &ci, NULL, &dev->pipeline_cache);
+    return r == VK_SUCCESS ? SG_OK : sg_vk_fail(r, "vkCreatePipelineCache");
+}
+
+static sg_status create_pipeline(sg_device *dev, const sg_kernel *k, sg_pipeline_entry *e)
+{
+    VkShaderModuleCreateInfo mi = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = k->spirv_size,
+        .pCode = k->spirv,
+    };
+    VkResult r = vkCreateShaderModule(dev->device, &mi, NULL, &e->module);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreateShaderModule");
+    uint32_t local_size = k->local_size_x;
+    VkSpecializationMapEntry entry = {.constantID = 0, .offset = 0, .size = sizeof local_size};
+    VkSpecializationInfo spec = {
+        .mapEntryCount = 1,
+        .pMapEntries = &entry,
+        .dataSize = sizeof local_size,
+        .pData = &local_size,
+    };
+    VkComputePipelineCreateInfo pi = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = e->module,
+            .pName = "main",
+            .pSpecializationInfo = &spec,
+        },
+        .layout = dev->pipeline_layout,
+    };
+    r = vkCreateComputePipelines(dev->device, dev->pipeline_cache, 1, &pi, NULL, &e->pipeline);
+    if (r != VK_SUCCESS) {
+        vkDestroyShaderModule(dev->device, e->module, NULL);
+        return sg_vk_fail(r, k->name);
+    }
+    return SG_OK;
+}
+
+sg_status sg_pipeline_get(sg_device *dev, const sg_kernel *kernel, VkPipeline *out)
+{
+    pthread_mutex_lock(&dev->pipeline_lock);
+    sg_pipeline_entry *e = dev->pipelines;
+    while (e && e->kernel != kernel)
+        e = e->next;
+    sg_status s = SG_OK;
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e) {
+            s = sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+        } else if ((s = create_pipeline(dev, kernel, e)) != SG_OK) {
+            free(e);
+            e = NULL;
+        } else {
+            e->kernel = kernel;
+            e->next = dev->pipelines;
+            dev->pipelines = e;
+        }
+    }
+    if (e)
+        *out = e->pipeline;
+    pthread_mutex_unlock(&dev->pipeline_lock);
+    return s;
+}
+
+void sg_pipelines_destroy(sg_device *dev)
+{
+    for (sg_pipeline_entry *e = dev->pipelines, *next; e; e = next) {
+        next = e->next;
+        vkDestroyPipeline(dev->device, e->pipeline, NULL);
+        vkDestroyShaderModule(dev->device, e->module, NULL);
+        free(e);
+    }
+    dev->pipelines = NULL;
+    if (dev->pipeline_cache)
+        vkDestroyPipelineCache(dev->device, dev->pipeline_cache, NULL);
+    if (dev->pipeline_layout)
+        vkDestroyPipelineLayout(dev->device, dev->pipeline_layout, NULL);
+}

@@ -1,0 +1,330 @@
+/* Recording and replaying sequences of dispatches.
+ *
+ * Barriers: the recorder remembers the byte ranges read and written since the
+ * last barrier. A dispatch that reads what is pending a write (RAW) or writes
+ * what is pending a read or write (WAR, WAW) gets a compute->compute memory
+ * barrier first; independent dispatches run without one. Every recording starts
+ * with a barrier that orders it after host writes and earlier submissions, and
+ * ends with one that makes its writes visible to the host and later work. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct sg_range {
+    const sg_block *block;
+    VkDeviceSize begin, end;
+    bool write;
+} sg_range;
+
+struct sg_seq {
+    sg_device *dev;
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkQueryPool timestamps;
+    bool recording, submitted;
+    sg_status status;
+    char message[1024];
+
+    sg_range *pending;
+    size_t pending_count, pending_cap;
+    VkPipeline bound;
+
+    sg_tensor **scratch;
+    size_t scratch_count, scratch_cap;
+
+    uint32_t dispatches, barriers;
+    double last_gpu_seconds;
+};
+
+sg_status sg_seq_fail(sg_seq *seq, sg_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (seq && seq->status == SG_OK) {
+        seq->status = status;
+        snprintf(seq->message, sizeof seq->message, "%s", msg);
+    }
+    return sg_fail(status, "%s", msg);
+}
+
+static void barrier(sg_seq *seq, VkPipelineStageFlags src, VkAccessFlags src_access,
+                    VkPipelineStageFlags dst, VkAccessFlags dst_access)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+    };
+    vkCmdPipelineBarrier(seq->cmd, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+sg_status sg_seq_create(sg_device *dev, sg_seq **out)
+{
+    if (!dev || !out)
+        return sg_fail(SG_ERR_ARGUMENT, "sg_seq_create: NULL argument");
+    sg_seq *seq = calloc(1, sizeof *seq);
+    if (!seq)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    seq->dev = dev;
+    VkCommandPoolCreateInfo pi = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .queueFamilyIndex = dev->queue_family,
+    };
+    VkResult r = vkCreateCommandPool(dev->device, &pi, NULL, &seq->pool);
+    if (r == VK_SUCCESS) {
+        VkCommandBufferAllocateInfo ai = {
+            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+            .commandPool = seq->pool,
+            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            .commandBufferCount = 1,
+        };
+        r = vkAllocateCommandBuffers(dev->device, &ai, &seq->cmd);
+    }
+    if (r == VK_SUCCESS) {
+        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        r = vkCreateFence(dev->device, &fi, NULL, &seq->fence);
+    }
+    if (r == VK_SUCCESS && dev->timestamp_period > 0) {
+        VkQueryPoolCreateInfo qi = {
+            .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+            .queryType = VK_QUERY_TYPE_TIMESTAMP,
+            .queryCount = 2,
+        };
+        r = vkCreateQueryPool(dev->device, &qi, NULL, &seq->timestamps);
+    }
+    if (r == VK_SUCCESS) {
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+        r = vkBeginCommandBuffer(seq->cmd, &bi);
+    }
+    if (r != VK_SUCCESS) {
+        sg_status s = sg_vk_fail(r, "creating a command sequence");
+        sg_seq_destroy(seq);
+        return s;
+    }
+    if (seq->timestamps) {
+        vkCmdResetQueryPool(seq->cmd, seq->timestamps, 0, 2);
+        vkCmdWriteTimestamp(seq->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, seq->timestamps, 0);
+    }
+    barrier(seq, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    seq->recording = true;
+    *out = seq;
+    return SG_OK;
+}
+
+void sg_seq_destroy(sg_seq *seq)
+{
+    if (!seq)
+        return;
+    sg_device *dev = seq->dev;
+    if (seq->submitted)
+        vkWaitForFences(dev->device, 1, &seq->fence, VK_TRUE, UINT64_MAX);
+    for (size_t i = 0; i < seq->scratch_count; i++)
+        sg_tensor_destroy(seq->scratch[i]);
+    free(seq->scratch);
+    free(seq->pending);
+    if (seq->timestamps)
+        vkDestroyQueryPool(dev->device, seq->timestamps, NULL);
+    if (seq->fence)
+        vkDestroyFence(dev->device, seq->fence, NULL);
+    if (seq->pool)
+        vkDestroyCommandPool(dev->device, seq->pool, NULL);
+    free(seq);
+}
+
+sg_status sg_seq_status(const sg_seq *seq)
+{
+    return seq->status;
+}
+
+uint32_t sg_seq_dispatch_count(const sg_seq *seq)
+{
+    return seq->dispatches;
+}
+
+uint32_t sg_seq_barrier_count(const sg_seq *seq)
+{
+    return seq->barriers;
+}
+
+double sg_seq_last_gpu_seconds(const sg_seq *seq)
+{
+    return seq->last_gpu_seconds;
+}
+
+static bool overlaps(const sg_range *a, const sg_range *b)
+{
+    return a->block == b->block && a->begin < b->end && b->begin < a->end;
+}
+
+static sg_range range_of(const sg_tensor *t, bool write)
+{
+    sg_range r = {t->block, t->offset, t->offset + t->bytes, write};
+    return r;
+}
+
+static bool needs_barrier(const sg_seq *seq, const sg_range *r)
+{
+    for (size_t i = 0; i < seq->pending_count; i++)
+        if ((r->write || seq->pending[i].write) && overlaps(r, &seq->pending[i]))
+            return true;
+    return false;
+}
+
+static sg_status remember(sg_seq *seq, sg_range r)
+{
+    if (seq->pending_count == seq->pending_cap) {
+        size_t cap = seq->pending_cap ? seq->pending_cap * 2 : 32;
+        sg_range *p = realloc(seq->pending, cap * sizeof *p);
+        if (!p)
+            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+        seq->pending = p;
+        seq->pending_cap = cap;
+    }
+    seq->pending[seq->pending_count++] = r;
+    return SG_OK;
+}
+
+sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
+{
+    if (!seq->recording)
+        /* the recording itself stays valid: do not poison its status */
+        return sg_fail(SG_ERR_STATE, "sequence already finished: record ops before sg_seq_finish");
+    if (seq->status != SG_OK)
+        return sg_fail(seq->status, "%s", seq->message);
+    if (d->push_size > SG_PUSH_CONSTANT_BYTES)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: %u bytes of push constants (max %u)",
+                           d->kernel->name, d->push_size, SG_PUSH_CONSTANT_BYTES);
+    for (int i = 0; i < 8; i++) {
+        const sg_tensor *t = d->reads[i] ? d->reads[i] : d->writes[i];
+        if (t && t->dev != seq->dev)
+            return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
+    }
+    VkPipeline pipeline;
+    sg_status s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
+    if (s != SG_OK)
+        return sg_seq_fail(seq, s, "%s", sg_error_message());
+
+    bool need = false;
+    for (int i = 0; i < 8 && !need; i++) {
+        if (d->reads[i]) {
+            sg_range r = range_of(d->reads[i], false);
+            need = needs_barrier(seq, &r);
+        }
+        if (d->writes[i] && !need) {
+            sg_range r = range_of(d->writes[i], true);
+            need = needs_barrier(seq, &r);
+        }
+    }
+    if (need) {
+        barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+        seq->barriers++;
+        seq->pending_count = 0;
+    }
+    for (int i = 0; i < 8; i++) {
+        if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
+            return s;
+        if (d->writes[i] && (s = remember(seq, range_of(d->writes[i], true))) != SG_OK)
+            return s;
+    }
+    if (pipeline != seq->bound) {
+        vkCmdBindPipeline(seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+        seq->bound = pipeline;
+    }
+    uint8_t push[SG_PUSH_CONSTANT_BYTES] = {0};
+    memcpy(push, d->push, d->push_size);
+    vkCmdPushConstants(seq->cmd, seq->dev->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                       SG_PUSH_CONSTANT_BYTES, push);
+    vkCmdDispatch(seq->cmd, d->groups[0] ? d->groups[0] : 1, d->groups[1] ? d->groups[1] : 1,
+                  d->groups[2] ? d->groups[2] : 1);
+    seq->dispatches++;
+    return SG_OK;
+}
+
+sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out)
+{
+    if (seq->scratch_count == seq->scratch_cap) {
+        size_t cap = seq->scratch_cap ? seq->scratch_cap * 2 : 8;
+        sg_tensor **p = realloc(seq->scratch, cap * sizeof *p);
+        if (!p)
+            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+        seq->scratch = p;
+        seq->scratch_cap = cap;
+    }
+    sg_status s = sg_tensor_create(seq->dev, shape, out);
+    if (s != SG_OK)
+        return sg_seq_fail(seq, s, "%s", sg_error_message());
+    seq->scratch[seq->scratch_count++] = *out;
+    return SG_OK;
+}
+
+sg_status sg_seq_finish(sg_seq *seq)
+{
+    if (!seq->recording)
+        return SG_OK;
+    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+            VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                VK_ACCESS_TRANSFER_READ_BIT);
+    if (seq->timestamps)
+        vkCmdWriteTimestamp(seq->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, seq->timestamps, 1);
+    seq->recording = false;
+    VkResult r = vkEndCommandBuffer(seq->cmd);
+    return r == VK_SUCCESS ? SG_OK : sg_seq_fail(seq, SG_ERR_VULKAN, "vkEndCommandBuffer failed (%d)", r);
+}
+
+sg_status sg_seq_submit(sg_seq *seq)
+{
+    if (seq->status != SG_OK)
+        return sg_fail(seq->status, "sequence recording failed earlier: %s", seq->message);
+    sg_status s = sg_seq_finish(seq);
+    if (s != SG_OK)
+        return s;
+    if (seq->submitted && (s = sg_seq_wait(seq)) != SG_OK)
+        return s;
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &seq->cmd,
+    };
+    pthread_mutex_lock(&seq->dev->queue_lock);
+    VkResult r = vkQueueSubmit(seq->dev->queue, 1, &si, seq->fence);
+    pthread_mutex_unlock(&seq->dev->queue_lock);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkQueueSubmit");
+    seq->submitted = true;
+    return SG_OK;
+}
+
+sg_status sg_seq_wait(sg_seq *seq)
+{
+    if (!seq->submitted)
+        return SG_OK;
+    VkResult r = vkWaitForFences(seq->dev->device, 1, &seq->fence, VK_TRUE, UINT64_MAX);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkWaitForFences");
+    vkResetFences(seq->dev->device, 1, &seq->fence);
+    seq->submitted = false;
+    if (seq->timestamps) {
+        uint64_t ts[2];
+        if (vkGetQueryPoolResults(seq->dev->device, seq->timestamps, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                  VK_QUERY_RESULT_64_BIT) == VK_SUCCESS)
+            seq->last_gpu_seconds = (double)(ts[1] - ts[0]) * seq->dev->timestamp_period * 1e-9;
+    }
+    return SG_OK;
+}
+
+sg_status sg_seq_run(sg_seq *seq)
+{
+    sg_status s = sg_seq_submit(seq);
+    return s == SG_OK ? sg_seq_wait(seq) : s;
+}

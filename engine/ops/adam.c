@@ -1,0 +1,1 @@
+/* adam ops: to be written */

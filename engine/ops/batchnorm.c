@@ -1,0 +1,1 @@
+/* batchnorm ops: to be written */

@@ -1,0 +1,1 @@
+/* eltwise ops: to be written */

@@ -1,0 +1,1 @@
+/* init ops: to be written */

@@ -1,0 +1,1 @@
+/* linear ops: to be written */

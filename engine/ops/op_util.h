@@ -1,0 +1,36 @@
+/* Small helpers shared by the op implementations: argument checks that report
+ * through the sequence, and the kernel descriptor macro. */
+#ifndef SGAD_OPS_OP_UTIL_H
+#define SGAD_OPS_OP_UTIL_H
+
+#include <stddef.h>
+
+#include "../core/kernel.h"
+
+/* Declare `static const sg_kernel kernel_<name>` from the embedded <name>.spv.h. */
+#define SG_KERNEL(name, local_size)                                                   \
+    static const sg_kernel kernel_##name = {#name, name##_spv, sizeof(name##_spv), local_size}
+
+/* Threads per workgroup of the simple one-element-per-thread kernels. */
+#define SG_ELEMENTWISE_GROUP 256u
+
+/* Fails the sequence unless t is non-NULL (name used in the message). */
+sg_status sg_require(sg_seq *seq, const char *op, const char *name, const void *t);
+/* Fails unless a and b have the same shape. */
+sg_status sg_require_same_shape(sg_seq *seq, const char *op, const sg_tensor *a, const sg_tensor *b);
+/* Fails unless a and b have the same element count. */
+sg_status sg_require_same_count(sg_seq *seq, const char *op, const sg_tensor *a, const sg_tensor *b);
+/* Fails unless t has exactly `count` elements. */
+sg_status sg_require_count(sg_seq *seq, const char *op, const char *name, const sg_tensor *t,
+                           size_t count);
+/* Fails unless t has the given shape. */
+sg_status sg_require_shape(sg_seq *seq, const char *op, const char *name, const sg_tensor *t,
+                           sg_shape want);
+
+/* Groups for one thread per element over `count` elements. */
+static inline void sg_elementwise_groups(size_t count, uint32_t groups[3])
+{
+    sg_groups_1d(sg_div_up(count, SG_ELEMENTWISE_GROUP), groups);
+}
+
+#endif

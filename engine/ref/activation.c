@@ -1,0 +1,1 @@
+/* activation reference: to be written */

@@ -1,0 +1,1 @@
+/* adam reference: to be written */

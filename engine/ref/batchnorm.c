@@ -1,0 +1,1 @@
+/* batchnorm reference: to be written */

@@ -1,0 +1,1 @@
+/* conv reference: to be written */

@@ -1,0 +1,1 @@
+/* eltwise reference: to be written */

@@ -1,0 +1,1 @@
+/* init reference: to be written */

@@ -1,0 +1,1 @@
+/* linear reference: to be written */

@@ -1,0 +1,1 @@
+/* loss reference: to be written */

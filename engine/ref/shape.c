@@ -1,0 +1,1 @@
+/* shape reference: to be written */

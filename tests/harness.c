@@ -1,0 +1,166 @@
+#include "harness.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sg_device *t_dev;
+int t_failures;
+int t_checks;
+static const char *t_name;
+
+void t_begin(const char *name)
+{
+    t_name = name;
+    sg_device_options opt = {.quiet = false};
+    sg_status s = sg_device_create(&opt, &t_dev);
+    if (s != SG_OK) {
+        fprintf(stderr, "%s: %s\n", name, sg_error_message());
+        exit(s == SG_ERR_NO_DEVICE ? 77 : 1);
+    }
+}
+
+int t_end(void)
+{
+    uint32_t v = sg_device_validation_messages(t_dev);
+    t_check(v == 0, "no Vulkan validation messages (%u seen)", v);
+    uint64_t in_use = sg_device_bytes_in_use(t_dev);
+    t_check(in_use == 0, "every tensor freed (%llu bytes still in use)", (unsigned long long)in_use);
+    sg_device_destroy(t_dev);
+    printf("%s: %d checks, %d failed\n", t_name, t_checks, t_failures);
+    return t_failures ? 1 : 0;
+}
+
+bool t_check(bool cond, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t_checks++;
+    if (!cond)
+        t_failures++;
+    printf("%s - %s\n", cond ? "ok" : "FAIL", msg);
+    fflush(stdout);
+    return cond;
+}
+
+void t_ok(sg_status s, const char *what)
+{
+    if (s == SG_OK)
+        return;
+    printf("FAIL - %s: %s: %s\n", what, sg_status_name(s), sg_error_message());
+    exit(1);
+}
+
+static uint64_t splitmix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void t_random(float *x, size_t n, float lo, float hi, uint64_t seed)
+{
+    uint64_t st = seed * 7919 + 1;
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * (float)((splitmix(&st) >> 40) * (1.0 / 16777216.0));
+}
+
+float *t_alloc(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+sg_tensor *t_tensor(sg_shape s, const float *data)
+{
+    sg_tensor *t;
+    t_ok(sg_tensor_create(t_dev, s, &t), "sg_tensor_create");
+    if (data)
+        t_ok(sg_tensor_upload(t, data), "sg_tensor_upload");
+    return t;
+}
+
+sg_tensor *t_tensor_fill(sg_shape s, float value)
+{
+    size_t n = sg_shape_count(s);
+    float *h = t_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = value;
+    sg_tensor *t = t_tensor(s, h);
+    free(h);
+    return t;
+}
+
+float *t_download(const sg_tensor *t)
+{
+    float *h = t_alloc(sg_tensor_count(t));
+    t_ok(sg_tensor_download(t, h), "sg_tensor_download");
+    return h;
+}
+
+bool t_close(const char *what, const float *got, const float *want, size_t n, double atol, double rtol)
+{
+    size_t worst = 0;
+    double worst_excess = -1e300, worst_err = 0;
+    bool finite = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i]) && isfinite(want[i]))
+            finite = false;
+        double err = fabs((double)got[i] - (double)want[i]);
+        double excess = err - (atol + rtol * fabs((double)want[i]));
+        if (!(excess <= worst_excess) || isnan(err)) {
+            worst_excess = isnan(err) ? 1e300 : excess;
+            worst_err = err;
+            worst = i;
+        }
+    }
+    bool ok = finite && worst_excess <= 0;
+    return t_check(ok, "%s: %zu values, max error %.3g at %zu (got %.6g want %.6g; atol %.0e rtol %.0e)",
+                   what, n, worst_err, worst, n ? got[worst] : 0.0, n ? want[worst] : 0.0, atol, rtol);
+}
+
+bool t_grad_check(const char *what, t_forward_fn forward, void *ctx, float *param, size_t n,
+                  const float *analytic, const float *r, size_t ny, float eps, double atol,
+                  double rtol, int samples)
+{
+    float *y = t_alloc(ny);
+    double worst_excess = -1e300, worst_num = 0, worst_ana = 0;
+    size_t worst = 0;
+    size_t step = n > (size_t)samples ? n / (size_t)samples : 1;
+    for (size_t j = step / 2; j < n; j += step) {
+        float saved = param[j];
+        param[j] = saved + eps;
+        forward(ctx, y);
+        double lp = 0;
+        for (size_t i = 0; i < ny; i++)
+            lp += (double)r[i] * y[i];
+        param[j] = saved - eps;
+        forward(ctx, y);
+        double lm = 0;
+        for (size_t i = 0; i < ny; i++)
+            lm += (double)r[i] * y[i];
+        param[j] = saved;
+        double num = (lp - lm) / (2.0 * eps);
+        double excess = fabs(num - analytic[j]) - (atol + rtol * fabs(num));
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = j;
+            worst_num = num;
+            worst_ana = analytic[j];
+        }
+    }
+    free(y);
+    return t_check(worst_excess <= 0,
+                   "%s: finite differences over %zu of %zu, worst at %zu: numeric %.6g analytic %.6g",
+                   what, (n + step - 1 - step / 2) / step, n, worst, worst_num, worst_ana);
+}

@@ -1,0 +1,5 @@
+/* batchnorm ops: to be written. */
+int main(void)
+{
+    return 77;
+}

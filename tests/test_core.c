@@ -1,0 +1,157 @@
+/* Engine core: device choice, tensors, transfers, views, barriers, replay, errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void test_device_info(void)
+{
+    const sg_device_info *info = sg_device_get_info(t_dev);
+    t_check(info->name[0] != '\0', "device has a name: %s (%s)", info->name, sg_device_kind_name(info->kind));
+    char list[4096];
+    int n = sg_device_list(list, sizeof list);
+    t_check(n >= 1 && strstr(list, info->name) != NULL, "device list (%d) names the chosen device", n);
+}
+
+static void test_select_by_name(void)
+{
+    const sg_device_info *info = sg_device_get_info(t_dev);
+    char sub[8];
+    snprintf(sub, sizeof sub, "%.5s", info->name);
+    sg_device *d = NULL;
+    sg_device_options opt = {.select = sub, .quiet = true};
+    sg_status s = sg_device_create(&opt, &d);
+    t_check(s == SG_OK && strcmp(sg_device_get_info(d)->name, info->name) == 0,
+            "select by name substring '%s'", sub);
+    if (d) {
+        t_check(sg_device_validation_messages(d) == 0, "second device: no validation messages");
+        sg_device_destroy(d);
+    }
+    opt.select = "no-such-device-xyz";
+    s = sg_device_create(&opt, &d);
+    t_check(s == SG_ERR_NO_DEVICE && strstr(sg_error_message(), "no-such-device-xyz"),
+            "unknown device name refused: %s", sg_error_message());
+    opt.select = "99";
+    s = sg_device_create(&opt, &d);
+    t_check(s == SG_ERR_NO_DEVICE, "device index out of range refused: %s", sg_error_message());
+}
+
+static void test_upload_download(void)
+{
+    sg_shape s = sg_shape4(2, 3, 5, 7);
+    size_t n = sg_shape_count(s);
+    float *a = t_alloc(n);
+    t_random(a, n, -1, 1, 1);
+    sg_tensor *t = t_tensor(s, a);
+    float *b = t_download(t);
+    t_check(memcmp(a, b, n * sizeof *a) == 0, "upload then download is exact");
+    float part[4] = {9, 8, 7, 6};
+    t_ok(sg_tensor_upload_range(t, 10, 4, part), "upload_range");
+    float back[6];
+    t_ok(sg_tensor_download_range(t, 9, 6, back), "download_range");
+    t_check(back[0] == a[9] && back[1] == 9 && back[4] == 6 && back[5] == a[14], "partial transfers");
+    t_check(sg_tensor_download_range(t, n - 2, 4, back) == SG_ERR_SHAPE, "out-of-range download refused");
+    sg_tensor_destroy(t);
+    free(a);
+    free(b);
+}
+
+static void test_bad_shapes(void)
+{
+    sg_tensor *t = NULL;
+    t_check(sg_tensor_create(t_dev, sg_shape4(1, 0, 4, 4), &t) == SG_ERR_SHAPE && t == NULL,
+            "zero-size tensor refused: %s", sg_error_message());
+    t_check(sg_tensor_create(t_dev, sg_shape4(1, -3, 4, 4), &t) == SG_ERR_SHAPE, "negative size refused");
+    sg_tensor *a = t_tensor_fill(sg_shape4(1, 1, 4, 4), 1), *b = t_tensor_fill(sg_shape4(1, 1, 4, 5), 1);
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    sg_status s = sg_axpy(seq, 1.0f, a, b);
+    t_check(s == SG_ERR_SHAPE && strstr(sg_error_message(), "axpy"), "mismatched axpy refused: %s",
+            sg_error_message());
+    t_check(sg_seq_run(seq) == SG_ERR_SHAPE, "a sequence with a refused op does not run");
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(a);
+    sg_tensor_destroy(b);
+}
+
+static void test_out_of_memory(void)
+{
+    sg_tensor *t = NULL;
+    /* 2^31 elements is the documented limit; beyond it is refused up front */
+    t_check(sg_tensor_create(t_dev, sg_shape4(1 << 16, 1 << 16, 1, 1), &t) == SG_ERR_SHAPE,
+            "over-large tensor refused: %s", sg_error_message());
+}
+
+static void test_views_and_replay(void)
+{
+    /* all "parameters" in one tensor, updated through views; replayed 5 times */
+    sg_tensor *all = t_tensor_fill(sg_shape4(1, 1, 1, 64), 0.0f);
+    sg_tensor *v1, *v2, *step = t_tensor_fill(sg_shape4(1, 1, 1, 1), 0.0f);
+    t_ok(sg_tensor_view(all, 0, sg_shape4(1, 1, 1, 32), &v1), "view 1");
+    t_ok(sg_tensor_view(all, 32, sg_shape4(1, 1, 1, 32), &v2), "view 2");
+    t_check(sg_tensor_view(all, 2, sg_shape4(1, 1, 1, 4), &(sg_tensor *){0}) == SG_ERR_ARGUMENT,
+            "unaligned view refused");
+    t_check(sg_tensor_view(all, 40, sg_shape4(1, 1, 1, 32), &(sg_tensor *){0}) == SG_ERR_SHAPE,
+            "view past the end refused");
+    sg_tensor *ones = t_tensor_fill(sg_shape4(1, 1, 1, 32), 1.0f);
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    t_ok(sg_axpy(seq, 1.0f, ones, v1), "axpy v1");
+    t_ok(sg_axpy(seq, 2.0f, ones, v2), "axpy v2");   /* independent of the first: no barrier */
+    t_ok(sg_axpy(seq, 1.0f, v1, v2), "axpy v1->v2"); /* reads v1, writes v2: barrier */
+    t_ok(sg_step_increment(seq, step), "step");
+    t_ok(sg_seq_finish(seq), "finish");
+    t_check(sg_seq_dispatch_count(seq) == 4, "4 dispatches recorded");
+    t_check(sg_seq_barrier_count(seq) == 1, "exactly one barrier needed (%u)", sg_seq_barrier_count(seq));
+    t_check(sg_axpy(seq, 1.0f, ones, v1) == SG_ERR_STATE, "recording after finish refused");
+    for (int i = 0; i < 5; i++)
+        t_ok(sg_seq_run(seq), "run");
+    float *h = t_download(all), *st = t_download(step);
+    /* after k runs: v1 = k, v2 = sum_{i=1..k} (2 + i) */
+    float want2 = 0;
+    for (int i = 1; i <= 5; i++)
+        want2 += 2 + i;
+    t_check(h[0] == 5 && h[31] == 5 && h[32] == want2 && h[63] == want2 && st[0] == 5,
+            "replayed 5 times: v1=%g v2=%g step=%g", h[0], h[32], st[0]);
+    free(h);
+    free(st);
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(v1);
+    sg_tensor_destroy(v2);
+    sg_tensor_destroy(all);
+    sg_tensor_destroy(ones);
+    sg_tensor_destroy(step);
+}
+
+static void test_fill_copy_large(void)
+{
+    /* more than 65535 workgroups of 256: exercises the 2-D group split */
+    sg_shape s = sg_shape4(1, 1, 1, 65536 * 256 + 77);
+    sg_tensor *a, *b;
+    t_ok(sg_tensor_create(t_dev, s, &a), "a");
+    t_ok(sg_tensor_create(t_dev, s, &b), "b");
+    T_RUN(sg_fill(seq, a, 3.5f));
+    T_RUN(sg_copy(seq, a, b));
+    float *h = t_download(b);
+    size_t n = sg_shape_count(s), bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += h[i] != 3.5f;
+    t_check(bad == 0, "fill+copy of %zu elements (%zu wrong)", n, bad);
+    free(h);
+    sg_tensor_destroy(a);
+    sg_tensor_destroy(b);
+}
+
+int main(void)
+{
+    t_begin("core");
+    test_device_info();
+    test_select_by_name();
+    test_upload_download();
+    test_bad_shapes();
+    test_out_of_memory();
+    test_views_and_replay();
+    test_fill_copy_large();
+    return t_end();
+}
