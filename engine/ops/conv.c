@@ -1,1 +1,284 @@
-/* conv ops: to be written */
+/* Convolution and transposed convolution, forward and backward.
+ *
+ * Three implicit-GEMM kernels do all the work (shaders/conv/):
+ *   conv_fwd        y  = conv(x, w)              (input -> output)
+ *   conv_bwd_data   dx = conv^T(dy, w)           (output -> input)
+ *   conv_bwd_weight dw = sum dy (x) x            (split over rows, then conv_reduce)
+ * A transposed convolution is the adjoint of a convolution, so it uses the same
+ * three with the roles of input and output exchanged: its forward is conv_bwd_data,
+ * its input gradient is conv_fwd, its weight gradient is conv_bwd_weight with x
+ * and dy swapped. Its weight (Ci, Co, kh, kw) is exactly the weight of that
+ * equivalent convolution. */
+#include "op_util.h"
+
+#include "conv_bias_grad.spv.h"
+#include "conv_bwd_data.spv.h"
+#include "conv_bwd_weight.spv.h"
+#include "conv_fwd.spv.h"
+#include "conv_pack.spv.h"
+#include "conv_reduce.spv.h"
+
+/* must match CO_T / CI_T / PX in the shaders */
+#define FWD_CO_TILE 8
+#define FWD_PIXELS 2
+#define BWD_DATA_CI_TILE 8
+#define BWD_DATA_PIXELS 2
+#define BWD_WEIGHT_CO_TILE 8
+#define CONV_LANES 64u
+
+SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(conv_fwd, CONV_LANES);
+SG_KERNEL(conv_bwd_data, CONV_LANES);
+SG_KERNEL(conv_bwd_weight, CONV_LANES);
+SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
+
+/* A convolution from x (N,Ci,H,W) to y (N,Co,Ho,Wo) with weight (Co,Ci,KH,KW). */
+typedef struct conv_problem {
+    int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil;
+} conv_problem;
+
+static int round_up(int v, int m)
+{
+    return (v + m - 1) / m * m;
+}
+
+static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
+{
+    if (!p)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: parameters are NULL", op);
+    if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride < 1 || p->dilation < 1 || p->padding < 0)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT,
+                           "%s: kernel %dx%d, stride %d, dilation %d, padding %d: kernel, stride and "
+                           "dilation must be >= 1 and padding >= 0",
+                           op, p->kernel_h, p->kernel_w, p->stride, p->dilation, p->padding);
+    return SG_OK;
+}
+
+/* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
+ * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
+static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
+                             sg_tensor **packed)
+{
+    uint32_t kk = (uint32_t)(c->KH * c->KW);
+    uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
+    uint32_t a_pad = (uint32_t)round_up((int)A, 8);
+    sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
+    if (s != SG_OK)
+        return s;
+    struct {
+        uint64_t w, out;
+        uint32_t A, a_pad, B, KK, sa, sb;
+    } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
+            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk};
+    sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
+                     .reads = {w}, .writes = {*packed}};
+    sg_elementwise_groups(a_pad * B * kk, d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
+
+/* Push-constant block shared by conv_fwd and conv_bwd_data. */
+typedef struct conv_push {
+    uint64_t in, w, b, out;
+    int32_t Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;
+    uint32_t flags;
+} conv_push;
+
+static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_tensor *packed,
+                          const sg_tensor *b, const sg_tensor *out, int c_pad, uint32_t flags)
+{
+    conv_push pc = {sg_tensor_address(in), sg_tensor_address(packed), b ? sg_tensor_address(b) : 0,
+                    sg_tensor_address(out), c->Ci, c->H, c->W, c->Co, c->Ho, c->Wo, c->KH, c->KW,
+                    c->stride, c->pad, c->dil, c_pad, flags | (b ? FLAG_BIAS : 0)};
+    return pc;
+}
+
+/* y (+)= conv(x, w) + b */
+static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
+                            const sg_tensor *b, sg_tensor *y, uint32_t flags)
+{
+    sg_tensor *packed;
+    sg_status s = record_pack(seq, c, w, true, &packed);
+    if (s != SG_OK)
+        return s;
+    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, 8), flags);
+    sg_dispatch d = {.kernel = &kernel_conv_fwd, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, packed, b}, .writes = {y},
+                     .groups = {sg_div_up((uint64_t)c->Ho * c->Wo, CONV_LANES * FWD_PIXELS),
+                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), (uint32_t)c->N}};
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* dx (+)= conv^T(dy, w) + b */
+static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_tensor *dy,
+                                 const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
+{
+    sg_tensor *packed;
+    sg_status s = record_pack(seq, c, w, false, &packed);
+    if (s != SG_OK)
+        return s;
+    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, 8), flags);
+    /* pixels of one phase (ih mod s, iw mod s): at most ceil(H/s)*ceil(W/s) */
+    uint64_t phase_pixels = (uint64_t)sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
+                            sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
+    sg_dispatch d = {.kernel = &kernel_conv_bwd_data, .push = &pc, .push_size = sizeof pc,
+                     .reads = {dy, packed, b}, .writes = {dx},
+                     .groups = {sg_div_up(phase_pixels, CONV_LANES * BWD_DATA_PIXELS),
+                                sg_div_up((uint64_t)c->Ci, BWD_DATA_CI_TILE),
+                                (uint32_t)(c->N * c->stride * c->stride)}};
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* dw += sum over pixels of dy (x) x, in row chunks summed by conv_reduce */
+static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_tensor *x,
+                                   const sg_tensor *dy, sg_tensor *dw)
+{
+    int K = c->Ci * c->KH * c->KW, rows = c->N * c->Ho;
+    uint32_t kblocks = sg_div_up((uint64_t)K, CONV_LANES);
+    uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
+    /* enough workgroups to fill the device, each still summing a good run of rows */
+    uint32_t want = sg_div_up(512, (uint64_t)kblocks * coblocks);
+    int rows_per_chunk = (int)sg_div_up((uint64_t)rows, want ? want : 1);
+    if (rows_per_chunk < 1)
+        rows_per_chunk = 1;
+    uint32_t chunks = sg_div_up((uint64_t)rows, (uint64_t)rows_per_chunk);
+    sg_tensor *part;
+    sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K), &part);
+    if (s != SG_OK)
+        return s;
+    struct {
+        uint64_t x, dy, part;
+        int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, rows_per_chunk;
+    } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
+            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, rows_per_chunk};
+    sg_dispatch d = {.kernel = &kernel_conv_bwd_weight, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
+    if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
+        return s;
+    struct {
+        uint64_t part, dst;
+        uint32_t count, chunks;
+    } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K), chunks};
+    sg_dispatch r = {.kernel = &kernel_conv_reduce, .push = &rc, .push_size = sizeof rc,
+                     .reads = {part}, .writes = {dw}};
+    sg_elementwise_groups((size_t)c->Co * K, r.groups);
+    return sg_seq_dispatch(seq, &r);
+}
+
+/* db[c] += sum of dy over n, h, w */
+static sg_status record_bias_grad(sg_seq *seq, const sg_tensor *dy, sg_tensor *db)
+{
+    sg_shape s = sg_tensor_shape(dy);
+    struct {
+        uint64_t dy, db;
+        uint32_t N, C, plane;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(db), (uint32_t)s.n, (uint32_t)s.c, (uint32_t)(s.h * s.w)};
+    sg_dispatch d = {.kernel = &kernel_conv_bias_grad, .push = &pc, .push_size = sizeof pc,
+                     .reads = {dy}, .writes = {db}, .groups = {(uint32_t)s.c, 1, 1}};
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* Check the shapes of a convolution from `in` to `out` with weight w laid out
+ * (Co,Ci,KH,KW) for a plain conv or (Ci_t,Co_t,KH,KW) for a transposed one, and
+ * describe it as the convolution in -> out (plain) or out -> in (transposed). */
+static sg_status make_problem(sg_seq *seq, const char *op, const sg_conv2d *p, const sg_tensor *x,
+                              const sg_tensor *w, const sg_tensor *b, const sg_tensor *y, bool transposed,
+                              conv_problem *c)
+{
+    sg_status s;
+    if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "w", w)))
+        return s;
+    sg_shape xs = sg_tensor_shape(x), ws = sg_tensor_shape(w);
+    int in_c = transposed ? ws.n : ws.c, out_c = transposed ? ws.c : ws.n;
+    if (ws.h != p->kernel_h || ws.w != p->kernel_w || xs.c != in_c)
+        return sg_seq_fail(seq, SG_ERR_SHAPE,
+                           "%s: weight (%d,%d,%d,%d) does not fit a %dx%d kernel over %d input channels%s",
+                           op, ws.n, ws.c, ws.h, ws.w, p->kernel_h, p->kernel_w, xs.c,
+                           transposed ? " (transposed weights are (in, out, kh, kw))" : "");
+    int oh, ow;
+    if (transposed) {
+        oh = sg_conv_transpose2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation);
+        ow = sg_conv_transpose2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation);
+    } else {
+        oh = sg_conv2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation);
+        ow = sg_conv2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation);
+    }
+    if (oh <= 0 || ow <= 0)
+        return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: input %dx%d is too small for a %dx%d kernel "
+                           "(dilation %d, padding %d)", op, xs.h, xs.w, p->kernel_h, p->kernel_w,
+                           p->dilation, p->padding);
+    if (b && (s = sg_require_count(seq, op, "bias", b, (size_t)out_c)))
+        return s;
+    if (y && (s = sg_require_shape(seq, op, "output", y, sg_shape4(xs.n, out_c, oh, ow))))
+        return s;
+    conv_problem plain = {xs.n, xs.c, xs.h, xs.w, out_c, oh, ow, p->kernel_h, p->kernel_w,
+                          p->stride, p->padding, p->dilation};
+    conv_problem adjoint = {xs.n, out_c, oh, ow, xs.c, xs.h, xs.w, p->kernel_h, p->kernel_w,
+                            p->stride, p->padding, p->dilation};
+    *c = transposed ? adjoint : plain;
+    return SG_OK;
+}
+
+sg_status sg_conv2d_forward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
+                            const sg_tensor *b, sg_tensor *y)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv2d_forward", p, x, w, b, y, false, &c);
+    if (s == SG_OK && !y)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward: y is NULL");
+    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0);
+}
+
+sg_status sg_conv2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
+                             const sg_tensor *dy, sg_tensor *dx, sg_tensor *dw, sg_tensor *db)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv2d_backward", p, x, w, db, dy, false, &c);
+    if (s == SG_OK && !dy)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_backward: dy is NULL");
+    if (s == SG_OK && dx)
+        s = sg_require_same_shape(seq, "conv2d_backward (dx and x)", dx, x);
+    if (s == SG_OK && dw)
+        s = sg_require_same_shape(seq, "conv2d_backward (dw and w)", dw, w);
+    if (s == SG_OK && dx)
+        s = record_bwd_data(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE);
+    if (s == SG_OK && dw)
+        s = record_bwd_weight(seq, &c, x, dy, dw);
+    if (s == SG_OK && db)
+        s = record_bias_grad(seq, dy, db);
+    return s;
+}
+
+sg_status sg_conv_transpose2d_forward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
+                                      const sg_tensor *w, const sg_tensor *b, sg_tensor *y)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv_transpose2d_forward", p, x, w, b, y, true, &c);
+    if (s == SG_OK && !y)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward: y is NULL");
+    /* the adjoint conv maps y's shape to x's: its input gradient is our output */
+    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0);
+}
+
+sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
+                                       const sg_tensor *w, const sg_tensor *dy, sg_tensor *dx,
+                                       sg_tensor *dw, sg_tensor *db)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv_transpose2d_backward", p, x, w, db, dy, true, &c);
+    if (s == SG_OK && !dy)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_backward: dy is NULL");
+    if (s == SG_OK && dx)
+        s = sg_require_same_shape(seq, "conv_transpose2d_backward (dx and x)", dx, x);
+    if (s == SG_OK && dw)
+        s = sg_require_same_shape(seq, "conv_transpose2d_backward (dw and w)", dw, w);
+    if (s == SG_OK && dx)
+        s = record_fwd(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE);
+    if (s == SG_OK && dw)
+        s = record_bwd_weight(seq, &c, dy, x, dw);
+    if (s == SG_OK && db)
+        s = record_bias_grad(seq, dy, db);
+    return s;
+}
