@@ -203,11 +203,9 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     if (d->push_size > SG_PUSH_CONSTANT_BYTES)
         return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: %u bytes of push constants (max %u)",
                            d->kernel->name, d->push_size, SG_PUSH_CONSTANT_BYTES);
-    for (int i = 0; i < 8; i++) {
-        const sg_tensor *t = d->reads[i] ? d->reads[i] : d->writes[i];
-        if (t && t->dev != seq->dev)
+    for (int i = 0; i < 8; i++)
+        if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
-    }
     VkPipeline pipeline;
     sg_status s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
     if (s != SG_OK)

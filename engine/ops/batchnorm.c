@@ -1,1 +1,256 @@
-/* batchnorm ops: to be written */
+/* Batch normalisation (PyTorch BatchNorm2d semantics; the math is in ref/batchnorm.c).
+ *
+ * Each channel's M = N*H*W values, taken in (n, h, w) order, are split into B
+ * blocks of up to BN_BLOCK values; every per-value kernel runs one workgroup
+ * per (channel, block), so large maps give many workgroups, small maps do not
+ * waste one per (n, c) row, and no kernel divides per value.
+ *   train:    bn_stats (block count/mean/M2) -> bn_stats_final (per channel:
+ *             save_mean, save_invstd, running stats) -> bn_normalize
+ *   eval:     bn_normalize from the running statistics
+ *   backward: bn_grad_sums (block sums of dy, dy*xhat) -> bn_grad_final (per
+ *             channel: sums, dgamma, dbeta) -> bn_grad_input (dx) */
+#include <math.h>
+
+#include "op_util.h"
+
+#include "bn_grad_final.spv.h"
+#include "bn_grad_input.spv.h"
+#include "bn_grad_sums.spv.h"
+#include "bn_normalize.spv.h"
+#include "bn_stats.spv.h"
+#include "bn_stats_final.spv.h"
+
+/* Threads per workgroup (a power of two: the shaders reduce with a tree). */
+#define BN_GROUP 256u
+/* Values per block: 16 per thread keeps per-thread float sums short and still
+ * gives 1024 blocks per channel for a 64x256x256 batch. */
+#define BN_BLOCK (BN_GROUP * 16u)
+
+SG_KERNEL(bn_stats, BN_GROUP);
+SG_KERNEL(bn_stats_final, BN_GROUP);
+SG_KERNEL(bn_normalize, BN_GROUP);
+SG_KERNEL(bn_grad_sums, BN_GROUP);
+SG_KERNEL(bn_grad_final, BN_GROUP);
+SG_KERNEL(bn_grad_input, BN_GROUP);
+
+/* How a channel's values are split into blocks (push-constant fields shared
+ * by the per-value kernels, in their order). */
+typedef struct bn_blocks {
+    uint32_t c, hw, m, b, l, step_n, step_hw;
+} bn_blocks;
+
+static bn_blocks blocks_of(sg_shape s)
+{
+    uint32_t hw = (uint32_t)s.h * (uint32_t)s.w;
+    bn_blocks k = {
+        .c = (uint32_t)s.c,
+        .hw = hw,
+        .m = (uint32_t)s.n * hw,
+        .l = BN_BLOCK,
+        .step_n = BN_GROUP / hw,
+        .step_hw = BN_GROUP % hw,
+    };
+    k.b = sg_div_up(k.m, BN_BLOCK);
+    return k;
+}
+
+static void block_groups(const bn_blocks *k, uint32_t groups[3])
+{
+    sg_groups_1d(k->c * k->b, groups);
+}
+
+/* Per-channel tensor: present with exactly C elements. */
+static sg_status require_channel(sg_seq *seq, const char *op, const char *name,
+                                 const sg_tensor *t, int c)
+{
+    sg_status s = sg_require(seq, op, name, t);
+    return s ? s : sg_require_count(seq, op, name, t, (size_t)c);
+}
+
+/* Optional per-channel tensor: NULL, or C elements. */
+static sg_status optional_channel(sg_seq *seq, const char *op, const char *name,
+                                  const sg_tensor *t, int c)
+{
+    return t ? sg_require_count(seq, op, name, t, (size_t)c) : SG_OK;
+}
+
+static uint64_t address_or_zero(const sg_tensor *t)
+{
+    return t ? sg_tensor_address(t) : 0;
+}
+
+static sg_status check_params(sg_seq *seq, const char *op, const sg_batchnorm *p)
+{
+    if (!p)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: parameters are NULL", op);
+    if (!(p->eps >= 0.0f && p->eps < INFINITY))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: eps must be finite and >= 0 (got %g)", op,
+                           (double)p->eps);
+    if (!(p->momentum >= 0.0f && p->momentum <= 1.0f))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: momentum must be in [0, 1] (got %g)", op,
+                           (double)p->momentum);
+    return SG_OK;
+}
+
+/* y = (x - mean) * invstd * gamma + beta; with from_var, `scale` is a variance. */
+static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tensor *mean,
+                                  const sg_tensor *scale, bool from_var, float eps,
+                                  const sg_tensor *gamma, const sg_tensor *beta, sg_tensor *y)
+{
+    bn_blocks k = blocks_of(sg_tensor_shape(x));
+    struct {
+        uint64_t x, y, mean, invstd, gamma, beta;
+        bn_blocks k;
+        uint32_t from_var;
+        float eps;
+    } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
+            sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
+            k,                    from_var,               eps};
+    sg_dispatch d = {.kernel = &kernel_bn_normalize, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, mean, scale, gamma, beta}, .writes = {y}};
+    block_groups(&k, d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                     const sg_tensor *gamma, const sg_tensor *beta,
+                                     sg_tensor *running_mean, sg_tensor *running_var,
+                                     sg_tensor *save_mean, sg_tensor *save_invstd, sg_tensor *y)
+{
+    const char *op = "batchnorm_forward_train";
+    sg_status s;
+    if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
+        return s;
+    sg_shape xs = sg_tensor_shape(x);
+    if ((s = require_channel(seq, op, "gamma", gamma, xs.c)) ||
+        (s = require_channel(seq, op, "beta", beta, xs.c)) ||
+        (s = require_channel(seq, op, "save_mean", save_mean, xs.c)) ||
+        (s = require_channel(seq, op, "save_invstd", save_invstd, xs.c)) ||
+        (s = optional_channel(seq, op, "running_mean", running_mean, xs.c)) ||
+        (s = optional_channel(seq, op, "running_var", running_var, xs.c)))
+        return s;
+    bn_blocks k = blocks_of(xs);
+    /* the unbiased running variance divides by M-1 (PyTorch refuses this too) */
+    if (k.m < 2)
+        return sg_seq_fail(seq, SG_ERR_SHAPE,
+                           "%s: x (%d,%d,%d,%d) has %u value per channel (N*H*W); training "
+                           "needs at least 2 (use eval mode for single values)",
+                           op, xs.n, xs.c, xs.h, xs.w, k.m);
+
+    sg_tensor *partials;
+    if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * k.b * 3)), &partials)))
+        return s;
+    struct {
+        uint64_t x, partials;
+        bn_blocks k;
+    } pc1 = {sg_tensor_address(x), sg_tensor_address(partials), k};
+    sg_dispatch d1 = {.kernel = &kernel_bn_stats, .push = &pc1, .push_size = sizeof pc1,
+                      .reads = {x}, .writes = {partials}};
+    block_groups(&k, d1.groups);
+    if ((s = sg_seq_dispatch(seq, &d1)))
+        return s;
+
+    struct {
+        uint64_t partials, save_mean, save_invstd, running_mean, running_var;
+        uint32_t c, b, has_running_mean, has_running_var;
+        float eps, momentum;
+    } pc2 = {sg_tensor_address(partials),
+             sg_tensor_address(save_mean),
+             sg_tensor_address(save_invstd),
+             address_or_zero(running_mean),
+             address_or_zero(running_var),
+             k.c,
+             k.b,
+             running_mean != NULL,
+             running_var != NULL,
+             p->eps,
+             p->momentum};
+    sg_dispatch d2 = {.kernel = &kernel_bn_stats_final, .push = &pc2, .push_size = sizeof pc2,
+                      .reads = {partials},
+                      .writes = {save_mean, save_invstd, running_mean, running_var}};
+    sg_groups_1d(k.c, d2.groups);
+    if ((s = sg_seq_dispatch(seq, &d2)))
+        return s;
+    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, y);
+}
+
+sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                    const sg_tensor *gamma, const sg_tensor *beta,
+                                    const sg_tensor *running_mean, const sg_tensor *running_var,
+                                    sg_tensor *y)
+{
+    const char *op = "batchnorm_forward_eval";
+    sg_status s;
+    if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
+        return s;
+    int c = sg_tensor_shape(x).c;
+    if ((s = require_channel(seq, op, "gamma", gamma, c)) ||
+        (s = require_channel(seq, op, "beta", beta, c)) ||
+        (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
+        (s = require_channel(seq, op, "running_var", running_var, c)))
+        return s;
+    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, y);
+}
+
+sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
+                                sg_tensor *dbeta)
+{
+    const char *op = "batchnorm_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "dy", dy)) ||
+        (s = sg_require_same_shape(seq, op, x, dy)) ||
+        (dx && (s = sg_require_same_shape(seq, op, x, dx))))
+        return s;
+    sg_shape xs = sg_tensor_shape(x);
+    if ((s = require_channel(seq, op, "gamma", gamma, xs.c)) ||
+        (s = require_channel(seq, op, "save_mean", save_mean, xs.c)) ||
+        (s = require_channel(seq, op, "save_invstd", save_invstd, xs.c)) ||
+        (s = optional_channel(seq, op, "dgamma", dgamma, xs.c)) ||
+        (s = optional_channel(seq, op, "dbeta", dbeta, xs.c)))
+        return s;
+    if (!dx && !dgamma && !dbeta)
+        return SG_OK;
+
+    bn_blocks k = blocks_of(xs);
+    sg_tensor *partials, *sums;
+    if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * k.b * 2)), &partials)) ||
+        (s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * 2)), &sums)))
+        return s;
+    struct {
+        uint64_t x, dy, mean, invstd, partials;
+        bn_blocks k;
+    } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(save_mean),
+             sg_tensor_address(save_invstd), sg_tensor_address(partials), k};
+    sg_dispatch d1 = {.kernel = &kernel_bn_grad_sums, .push = &pc1, .push_size = sizeof pc1,
+                      .reads = {x, dy, save_mean, save_invstd}, .writes = {partials}};
+    block_groups(&k, d1.groups);
+    if ((s = sg_seq_dispatch(seq, &d1)))
+        return s;
+
+    struct {
+        uint64_t partials, sums, dgamma, dbeta;
+        uint32_t c, b, has_dgamma, has_dbeta;
+    } pc2 = {sg_tensor_address(partials), sg_tensor_address(sums), address_or_zero(dgamma),
+             address_or_zero(dbeta), k.c, k.b, dgamma != NULL, dbeta != NULL};
+    sg_dispatch d2 = {.kernel = &kernel_bn_grad_final, .push = &pc2, .push_size = sizeof pc2,
+                      .reads = {partials}, .writes = {sums, dgamma, dbeta}};
+    sg_groups_1d(k.c, d2.groups);
+    if ((s = sg_seq_dispatch(seq, &d2)) || !dx)
+        return s;
+
+    struct {
+        uint64_t x, dy, mean, invstd, gamma, sums, dx;
+        bn_blocks k;
+    } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),
+             sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
+             sg_tensor_address(gamma), sg_tensor_address(sums),
+             sg_tensor_address(dx),    k};
+    sg_dispatch d3 = {.kernel = &kernel_bn_grad_input, .push = &pc3, .push_size = sizeof pc3,
+                      .reads = {x, dy, save_mean, save_invstd, gamma, sums}, .writes = {dx}};
+    block_groups(&k, d3.groups);
+    return sg_seq_dispatch(seq, &d3);
+}

@@ -1,1 +1,123 @@
-/* eltwise ops: to be written */
+/* Elementwise add and multiply; multiply also broadcasts a per-channel b
+ * (N,C,1,1) over H,W (squeeze-excitation and attention gates). */
+#include "op_util.h"
+
+#include "add_forward.spv.h"
+#include "eltwise_row_sum.spv.h"
+#include "mul_forward.spv.h"
+
+SG_KERNEL(add_forward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(mul_forward, SG_ELEMENTWISE_GROUP);
+/* The row reduction at two workgroup sizes (powers of 2: the shader reduces
+ * with a halving tree). Short rows (small feature maps, many channels) waste
+ * most of 256 threads, and on CPU implementations every idle thread still
+ * steps through each barrier. */
+static const sg_kernel kernel_row_sum_long = {"eltwise_row_sum/256", eltwise_row_sum_spv,
+                                              sizeof eltwise_row_sum_spv, 256};
+static const sg_kernel kernel_row_sum_short = {"eltwise_row_sum/32", eltwise_row_sum_spv,
+                                               sizeof eltwise_row_sum_spv, 32};
+
+/* out[r] = (accumulate ? out[r] : 0) + scale * sum_j a[r*len+j] * (b ? b[r*len+j] : 1)
+ * for r < rows, one workgroup per row. Shared with the global average pool
+ * (shape.c). */
+sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, uint32_t rows,
+                             uint32_t len, float scale, bool accumulate, sg_tensor *out)
+{
+    struct {
+        uint64_t a, b, out;
+        uint32_t rows, len, has_b, accumulate;
+        float scale;
+    } pc = {sg_tensor_address(a), sg_tensor_address(b ? b : a), sg_tensor_address(out), rows, len,
+            b != NULL, accumulate, scale};
+    sg_dispatch d = {.kernel = len >= 2048 ? &kernel_row_sum_long : &kernel_row_sum_short,
+                     .push = &pc, .push_size = sizeof pc, .reads = {a, b}, .writes = {out}};
+    sg_groups_1d(rows, d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)
+{
+    const char *op = "add_forward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "a", a)) || (s = sg_require(seq, op, "b", b)) ||
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, a, b)) ||
+        (s = sg_require_same_shape(seq, op, a, y)))
+        return s;
+    struct {
+        uint64_t a, b, y;
+        uint32_t count;
+    } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
+            (uint32_t)sg_tensor_count(a)};
+    sg_dispatch d = {.kernel = &kernel_add_forward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {a, b}, .writes = {y}};
+    sg_elementwise_groups(sg_tensor_count(a), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* Sets *b_div to 1 when b has a's shape, to H*W when b is (N,C,1,1). */
+static sg_status check_mul_b(sg_seq *seq, const char *op, const sg_tensor *a, const sg_tensor *b,
+                             uint32_t *b_div)
+{
+    sg_shape as = sg_tensor_shape(a), bs = sg_tensor_shape(b);
+    if (sg_shape_equal(as, bs)) {
+        *b_div = 1;
+        return SG_OK;
+    }
+    if (sg_shape_equal(bs, sg_shape4(as.n, as.c, 1, 1))) {
+        *b_div = (uint32_t)as.h * (uint32_t)as.w;
+        return SG_OK;
+    }
+    return sg_seq_fail(seq, SG_ERR_SHAPE,
+                       "%s: b has shape (%d,%d,%d,%d); expected a's shape (%d,%d,%d,%d) or "
+                       "per-channel (%d,%d,1,1)",
+                       op, bs.n, bs.c, bs.h, bs.w, as.n, as.c, as.h, as.w, as.n, as.c);
+}
+
+/* out (+)= a * b[i / b_div] over a's elements */
+static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, uint32_t b_div,
+                              sg_tensor *out, bool accumulate)
+{
+    struct {
+        uint64_t a, b, out;
+        uint32_t count, b_div, accumulate;
+    } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(out),
+            (uint32_t)sg_tensor_count(a), b_div, accumulate};
+    sg_dispatch d = {.kernel = &kernel_mul_forward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {a, b}, .writes = {out}};
+    sg_elementwise_groups(sg_tensor_count(a), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_mul_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)
+{
+    const char *op = "mul_forward";
+    sg_status s;
+    uint32_t b_div;
+    if ((s = sg_require(seq, op, "a", a)) || (s = sg_require(seq, op, "b", b)) ||
+        (s = sg_require(seq, op, "y", y)) || (s = check_mul_b(seq, op, a, b, &b_div)) ||
+        (s = sg_require_same_shape(seq, op, a, y)))
+        return s;
+    return mul_dispatch(seq, a, b, b_div, y, false);
+}
+
+sg_status sg_mul_backward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b,
+                          const sg_tensor *dy, sg_tensor *da, sg_tensor *db)
+{
+    const char *op = "mul_backward";
+    sg_status s;
+    uint32_t b_div;
+    if ((s = sg_require(seq, op, "a", a)) || (s = sg_require(seq, op, "b", b)) ||
+        (s = sg_require(seq, op, "dy", dy)) || (s = check_mul_b(seq, op, a, b, &b_div)) ||
+        (s = sg_require_same_shape(seq, op, dy, a)) ||
+        (da && (s = sg_require_same_shape(seq, op, da, a))) ||
+        (db && (s = sg_require_same_shape(seq, op, db, b))))
+        return s;
+    if (da && (s = mul_dispatch(seq, dy, b, b_div, da, true)))
+        return s;
+    if (!db)
+        return SG_OK;
+    if (b_div == 1)
+        return mul_dispatch(seq, dy, a, 1, db, true);
+    /* per-channel b: db[n,c] += sum over H,W of dy*a */
+    return sg_eltwise_row_sum(seq, dy, a, (uint32_t)sg_tensor_count(b), b_div, 1.0f, true, db);
+}

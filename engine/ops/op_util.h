@@ -3,6 +3,7 @@
 #ifndef SGAD_OPS_OP_UTIL_H
 #define SGAD_OPS_OP_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/kernel.h"
@@ -26,6 +27,11 @@ sg_status sg_require_count(sg_seq *seq, const char *op, const char *name, const 
 /* Fails unless t has the given shape. */
 sg_status sg_require_shape(sg_seq *seq, const char *op, const char *name, const sg_tensor *t,
                            sg_shape want);
+
+/* out[r] = (accumulate ? out[r] : 0) + scale * sum_j a[r*len+j] * (b ? b[r*len+j] : 1),
+ * one workgroup per row (eltwise.c; also the global average pool). */
+sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, uint32_t rows,
+                             uint32_t len, float scale, bool accumulate, sg_tensor *out);
 
 /* Groups for one thread per element over `count` elements. */
 static inline void sg_elementwise_groups(size_t count, uint32_t groups[3])

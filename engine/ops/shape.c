@@ -1,1 +1,237 @@
-/* shape ops: to be written */
+/* Shape ops: channel concat, 2x2 max pool, nearest x2 upsampling, global
+ * average pool. All but the average pool's forward (a row reduction) are one
+ * thread per element. */
+#include "op_util.h"
+
+#include "avgpool_global_backward.spv.h"
+#include "concat_backward.spv.h"
+#include "concat_forward.spv.h"
+#include "maxpool2x2_backward.spv.h"
+#include "maxpool2x2_forward.spv.h"
+#include "upsample2x_backward.spv.h"
+#include "upsample2x_forward.spv.h"
+
+SG_KERNEL(concat_forward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(avgpool_global_backward, SG_ELEMENTWISE_GROUP);
+
+/* ---- concat ------------------------------------------------------------ */
+
+/* Fails unless part is (N, any C, H, W) of y's N, H, W. */
+static sg_status check_part(sg_seq *seq, const char *op, const char *name, const sg_tensor *part,
+                            sg_shape ys)
+{
+    sg_shape s = sg_tensor_shape(part);
+    if (s.n == ys.n && s.h == ys.h && s.w == ys.w)
+        return SG_OK;
+    return sg_seq_fail(seq, SG_ERR_SHAPE,
+                       "%s: %s has shape (%d,%d,%d,%d); N, H, W must match (%d,%d,%d,%d)", op, name,
+                       s.n, s.c, s.h, s.w, ys.n, ys.c, ys.h, ys.w);
+}
+
+/* dpart += channels [c0, c0+Cp) of dy (N,Cy,H,W), for dpart (N,Cp,H,W) */
+static sg_status concat_backward_part(sg_seq *seq, const sg_tensor *dy, sg_tensor *dpart, int c0)
+{
+    sg_shape ps = sg_tensor_shape(dpart), ys = sg_tensor_shape(dy);
+    uint32_t hw = (uint32_t)ys.h * (uint32_t)ys.w;
+    struct {
+        uint64_t dy, dpart;
+        uint32_t count, part_len, y_len, offset;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dpart), (uint32_t)sg_tensor_count(dpart),
+            (uint32_t)ps.c * hw, (uint32_t)ys.c * hw, (uint32_t)c0 * hw};
+    sg_dispatch d = {.kernel = &kernel_concat_backward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {dy}, .writes = {dpart}};
+    sg_elementwise_groups(sg_tensor_count(dpart), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_concat_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)
+{
+    const char *op = "concat_forward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "a", a)) || (s = sg_require(seq, op, "b", b)) ||
+        (s = sg_require(seq, op, "y", y)))
+        return s;
+    sg_shape as = sg_tensor_shape(a), bs = sg_tensor_shape(b);
+    if ((s = check_part(seq, op, "b", b, as)) ||
+        (s = sg_require_shape(seq, op, "y", y, sg_shape4(as.n, as.c + bs.c, as.h, as.w))))
+        return s;
+    uint32_t hw = (uint32_t)as.h * (uint32_t)as.w;
+    struct {
+        uint64_t a, b, y;
+        uint32_t count, a_len, b_len;
+    } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
+            (uint32_t)sg_tensor_count(y), (uint32_t)as.c * hw, (uint32_t)bs.c * hw};
+    sg_dispatch d = {.kernel = &kernel_concat_forward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {a, b}, .writes = {y}};
+    sg_elementwise_groups(sg_tensor_count(y), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_concat_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *da, sg_tensor *db)
+{
+    const char *op = "concat_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "dy", dy)))
+        return s;
+    sg_shape ys = sg_tensor_shape(dy);
+    if ((da && (s = check_part(seq, op, "da", da, ys))) ||
+        (db && (s = check_part(seq, op, "db", db, ys))))
+        return s;
+    int ca = da ? sg_tensor_shape(da).c : 0, cb = db ? sg_tensor_shape(db).c : 0;
+    /* with one gradient missing its channel count is what the other leaves */
+    bool fits = da && db ? ca + cb == ys.c : ca + cb < ys.c;
+    if (!fits)
+        return sg_seq_fail(seq, SG_ERR_SHAPE,
+                           "%s: da (%d channels) and db (%d channels) do not split dy's %d channels",
+                           op, ca, cb, ys.c);
+    if (da && (s = concat_backward_part(seq, dy, da, 0)))
+        return s;
+    if (db && (s = concat_backward_part(seq, dy, db, ys.c - cb)))
+        return s;
+    return SG_OK;
+}
+
+/* ---- max pool 2x2 ------------------------------------------------------ */
+
+static sg_status check_maxpool(sg_seq *seq, const char *op, const sg_tensor *x, const char *yname,
+                               const sg_tensor *y)
+{
+    sg_shape xs = sg_tensor_shape(x);
+    if (xs.h < 2 || xs.w < 2)
+        return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: input (%d,%d,%d,%d) is smaller than 2x2", op,
+                           xs.n, xs.c, xs.h, xs.w);
+    return sg_require_shape(seq, op, yname, y, sg_shape4(xs.n, xs.c, xs.h / 2, xs.w / 2));
+}
+
+sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
+{
+    const char *op = "maxpool2x2_forward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "y", y)) ||
+        (s = check_maxpool(seq, op, x, "y", y)))
+        return s;
+    sg_shape xs = sg_tensor_shape(x);
+    struct {
+        uint64_t x, y;
+        uint32_t count, h, w, ho, wo;
+    } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
+            (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2};
+    sg_dispatch d = {.kernel = &kernel_maxpool2x2_forward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x}, .writes = {y}};
+    sg_elementwise_groups(sg_tensor_count(y), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *dy,
+                                 sg_tensor *dx)
+{
+    const char *op = "maxpool2x2_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "dy", dy)) ||
+        (s = check_maxpool(seq, op, x, "dy", dy)) ||
+        (dx && (s = sg_require_same_shape(seq, op, dx, x))))
+        return s;
+    if (!dx)
+        return SG_OK;
+    sg_shape xs = sg_tensor_shape(x);
+    struct {
+        uint64_t x, dy, dx;
+        uint32_t count, h, w, ho, wo;
+    } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(dx),
+            (uint32_t)sg_tensor_count(dy), (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2,
+            (uint32_t)xs.w / 2};
+    sg_dispatch d = {.kernel = &kernel_maxpool2x2_backward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, dy}, .writes = {dx}};
+    sg_elementwise_groups(sg_tensor_count(dy), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* ---- nearest x2 upsampling --------------------------------------------- */
+
+sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
+{
+    const char *op = "upsample2x_forward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "y", y)))
+        return s;
+    sg_shape xs = sg_tensor_shape(x);
+    if ((s = sg_require_shape(seq, op, "y", y, sg_shape4(xs.n, xs.c, 2 * xs.h, 2 * xs.w))))
+        return s;
+    struct {
+        uint64_t x, y;
+        uint32_t count, h, w;
+    } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
+            (uint32_t)xs.h, (uint32_t)xs.w};
+    sg_dispatch d = {.kernel = &kernel_upsample2x_forward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x}, .writes = {y}};
+    sg_elementwise_groups(sg_tensor_count(y), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+sg_status sg_upsample2x_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx)
+{
+    const char *op = "upsample2x_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "dy", dy)))
+        return s;
+    if (!dx)
+        return SG_OK;
+    sg_shape xs = sg_tensor_shape(dx);
+    if ((s = sg_require_shape(seq, op, "dy", dy, sg_shape4(xs.n, xs.c, 2 * xs.h, 2 * xs.w))))
+        return s;
+    struct {
+        uint64_t dy, dx;
+        uint32_t count, h, w;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx),
+            (uint32_t)xs.h, (uint32_t)xs.w};
+    sg_dispatch d = {.kernel = &kernel_upsample2x_backward, .push = &pc, .push_size = sizeof pc,
+                     .reads = {dy}, .writes = {dx}};
+    sg_elementwise_groups(sg_tensor_count(dx), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}
+
+/* ---- global average pool ----------------------------------------------- */
+
+sg_status sg_avgpool_global_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
+{
+    const char *op = "avgpool_global_forward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "y", y)))
+        return s;
+    sg_shape xs = sg_tensor_shape(x);
+    if ((s = sg_require_shape(seq, op, "y", y, sg_shape4(xs.n, xs.c, 1, 1))))
+        return s;
+    /* y[n,c] = (1/HW) * sum over H,W */
+    uint32_t hw = (uint32_t)xs.h * (uint32_t)xs.w;
+    return sg_eltwise_row_sum(seq, x, NULL, (uint32_t)xs.n * (uint32_t)xs.c, hw,
+                              (float)(1.0 / hw), false, y);
+}
+
+sg_status sg_avgpool_global_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx)
+{
+    const char *op = "avgpool_global_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "dy", dy)))
+        return s;
+    if (!dx)
+        return SG_OK;
+    sg_shape xs = sg_tensor_shape(dx);
+    if ((s = sg_require_shape(seq, op, "dy", dy, sg_shape4(xs.n, xs.c, 1, 1))))
+        return s;
+    uint32_t hw = (uint32_t)xs.h * (uint32_t)xs.w;
+    struct {
+        uint64_t dy, dx;
+        uint32_t count, hw;
+        float scale;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx), hw,
+            (float)(1.0 / hw)};
+    sg_dispatch d = {.kernel = &kernel_avgpool_global_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
+    sg_elementwise_groups(sg_tensor_count(dx), d.groups);
+    return sg_seq_dispatch(seq, &d);
+}

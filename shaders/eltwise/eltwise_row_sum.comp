@@ -1,0 +1,46 @@
+#version 450
+// out[r] = (accumulate ? out[r] : 0) + scale * sum_j a[r*len + j] * (has_b ? b[r*len + j] : 1)
+// One workgroup per row (rows split over x,y as sg_groups_1d), a strided loop
+// per thread and a shared-memory tree reduction (workgroup size a power of 2).
+// Used for the per-channel gradient of a broadcast multiply (sum over H,W of
+// dy*a) and for global average pooling (scale 1/(H*W)).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(push_constant) uniform Params {
+    Floats a;
+    Floats b;
+    Floats out_;
+    uint rows;
+    uint len;
+    uint has_b;
+    uint accumulate;
+    float scale;
+} p;
+
+shared float partial[gl_WorkGroupSize.x];
+
+void main()
+{
+    uint r = group_index();
+    if (r >= p.rows)
+        return; // uniform across the workgroup: no barrier is skipped by part of it
+    uint t = gl_LocalInvocationID.x;
+    uint base = r * p.len;
+    float s = 0.0;
+    for (uint j = t; j < p.len; j += gl_WorkGroupSize.x)
+        s += p.has_b != 0u ? p.a.v[base + j] * p.b.v[base + j] : p.a.v[base + j];
+    partial[t] = s;
+    barrier();
+    for (uint k = gl_WorkGroupSize.x / 2u; k > 0u; k /= 2u) {
+        if (t < k)
+            partial[t] += partial[t + k];
+        barrier();
+    }
+    if (t == 0u) {
+        float v = p.scale * partial[0];
+        if (p.accumulate != 0u)
+            v += p.out_.v[r];
+        p.out_.v[r] = v;
+    }
+}

@@ -1,0 +1,63 @@
+#version 450
+// Batch-norm backward, stage 1: per block of one channel (the blocks of
+// bn_stats), the partial sums of dy and dy*xhat with xhat = (x-mean)*invstd.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(push_constant) uniform Params {
+    Floats x;
+    Floats dy;
+    Floats mean;
+    Floats invstd;
+    Floats partials; // (C, B, 2): sum dy, sum dy*xhat
+    uint C;
+    uint HW;
+    uint M;
+    uint B;
+    uint L;
+    uint step_n;
+    uint step_hw;
+} p;
+
+shared float s_dy[gl_WorkGroupSize.x];
+shared float s_dyx[gl_WorkGroupSize.x];
+
+void main()
+{
+    uint g = group_index();
+    if (g >= p.C * p.B)
+        return;
+    uint c = g / p.B, b = g % p.B;
+    uint lid = gl_LocalInvocationID.x;
+    float mean = p.mean.v[c], invstd = p.invstd.v[c];
+    uint first = b * p.L + lid, end = min(b * p.L + p.L, p.M);
+    uint n = first / p.HW, hw = first % p.HW;
+    float sdy = 0.0, sdyx = 0.0;
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint i = (n * p.C + c) * p.HW + hw;
+        float d = p.dy.v[i];
+        sdy += d;
+        sdyx += d * (p.x.v[i] - mean);
+        n += p.step_n;
+        hw += p.step_hw;
+        if (hw >= p.HW) {
+            hw -= p.HW;
+            n++;
+        }
+    }
+    s_dy[lid] = sdy;
+    s_dyx[lid] = sdyx * invstd;
+    barrier();
+    for (uint s = gl_WorkGroupSize.x / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            s_dy[lid] += s_dy[lid + s];
+            s_dyx[lid] += s_dyx[lid + s];
+        }
+        barrier();
+    }
+    if (lid == 0) {
+        uint o = (c * p.B + b) * 2;
+        p.partials.v[o] = s_dy[0];
+        p.partials.v[o + 1] = s_dyx[0];
+    }
+}

@@ -1,0 +1,47 @@
+#version 450
+// Batch-norm output: y = (x - mean) * invstd * gamma + beta, one workgroup per
+// block of one channel (the blocks of bn_stats). In eval mode (from_var = 1)
+// `invstd` holds the running variance and invstd = 1/sqrt(var + eps).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(push_constant) uniform Params {
+    Floats x;
+    Floats y;
+    Floats mean;
+    Floats invstd;
+    Floats gamma;
+    Floats beta;
+    uint C;
+    uint HW;
+    uint M;
+    uint B;
+    uint L;
+    uint step_n;
+    uint step_hw;
+    uint from_var;
+    float eps;
+} p;
+
+void main()
+{
+    uint g = group_index();
+    if (g >= p.C * p.B)
+        return;
+    uint c = g / p.B, b = g % p.B;
+    float is = p.from_var != 0 ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
+    float scale = is * p.gamma.v[c];
+    float mean = p.mean.v[c], shift = p.beta.v[c];
+    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
+    uint n = first / p.HW, hw = first % p.HW;
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint i = (n * p.C + c) * p.HW + hw;
+        p.y.v[i] = (p.x.v[i] - mean) * scale + shift;
+        n += p.step_n;
+        hw += p.step_hw;
+        if (hw >= p.HW) {
+            hw -= p.HW;
+            n++;
+        }
+    }
+}

@@ -1,0 +1,242 @@
+/* sgad-bench-engine: the engine's speed where it matters most, the convolutions.
+ *
+ * Measures the device's peak FMA rate with its own shader, then the GFLOPS of
+ * conv2d and transposed conv2d at the shapes of the Skip-GANomaly++ generator
+ * (for 32x32 and 256x256 inputs, batch 1 and 64), forward and backward (input
+ * plus weight gradient), each as a fraction of that peak. With --torch, the
+ * same layers are timed in PyTorch on the CPU in the same run (tools/bench_torch_conv.py).
+ *
+ *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sgad/bench.h"
+#include "sgad/sgad.h"
+
+typedef struct layer {
+    const char *name;
+    int ci, co, k, stride, pad, dil;
+    int scale; /* input map = S / scale */
+    int transposed;
+} layer;
+
+/* Representative convolutions of the generator (widths 16..256, S = input size). */
+static const layer LAYERS[] = {
+    {"stem conv3x3 3->16", 3, 16, 3, 1, 1, 1, 1, 0},
+    {"stem conv3x3 16->16", 16, 16, 3, 1, 1, 1, 1, 0},
+    {"res conv3x3 16->32 s2", 16, 32, 3, 2, 1, 1, 1, 0},
+    {"res conv3x3 64->64", 64, 64, 3, 1, 1, 1, 4, 0},
+    {"res conv3x3 128->128", 128, 128, 3, 1, 1, 1, 8, 0},
+    {"aspp conv3x3 128->256 d6", 128, 256, 3, 1, 6, 6, 8, 0},
+    {"decoder conv3x3 320->128", 320, 128, 3, 1, 1, 1, 4, 0},
+    {"attention conv3x3 16->64", 16, 64, 3, 1, 1, 1, 1, 0},
+    {"up convT4x4 256->256 s2", 256, 256, 4, 2, 1, 1, 8, 1},
+    {"up convT4x4 64->64 s2", 64, 64, 4, 2, 1, 1, 2, 1},
+    {"disc conv4x4 64->128 s2", 64, 128, 4, 2, 1, 1, 2, 0},
+};
+#define NLAYERS (sizeof LAYERS / sizeof LAYERS[0])
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(sg_status s, const char *what)
+{
+    fprintf(stderr, "sgad-bench-engine: %s: %s\n", what, sg_error_message());
+    exit(s == SG_ERR_NO_DEVICE ? 2 : 1);
+}
+
+/* Best wall time of a sequence over repeats, after one warm-up run. */
+static double time_seq(sg_seq *seq, double budget)
+{
+    sg_status s = sg_seq_run(seq);
+    if (s != SG_OK)
+        die(s, "run");
+    double best = 1e30, spent = 0;
+    for (int i = 0; i < 20 && (i < 2 || spent < budget); i++) {
+        double t0 = now();
+        if ((s = sg_seq_run(seq)) != SG_OK)
+            die(s, "run");
+        double t = now() - t0;
+        spent += t;
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+static sg_tensor *tensor(sg_device *dev, sg_shape shape)
+{
+    sg_tensor *t;
+    sg_status s = sg_tensor_create(dev, shape, &t);
+    if (s != SG_OK)
+        die(s, "tensor");
+    size_t n = sg_shape_count(shape);
+    float *h = malloc(n * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    sg_tensor_upload(t, h);
+    free(h);
+    return t;
+}
+
+typedef struct result {
+    double flop, fwd_s, bwd_s;
+} result;
+
+static result bench_layer(sg_device *dev, const layer *l, int size, int batch, double budget)
+{
+    int h = size / l->scale;
+    sg_conv2d p = {l->k, l->k, l->stride, l->pad, l->dil};
+    int oh = l->transposed ? sg_conv_transpose2d_out_size(h, l->k, l->stride, l->pad, l->dil)
+                           : sg_conv2d_out_size(h, l->k, l->stride, l->pad, l->dil);
+    sg_shape xs = sg_shape4(batch, l->ci, h, h), ys = sg_shape4(batch, l->co, oh, oh);
+    sg_shape ws = l->transposed ? sg_shape4(l->ci, l->co, l->k, l->k) : sg_shape4(l->co, l->ci, l->k, l->k);
+    sg_tensor *x = tensor(dev, xs), *w = tensor(dev, ws), *b = tensor(dev, sg_shape4(1, l->co, 1, 1));
+    sg_tensor *y = tensor(dev, ys), *dx = tensor(dev, xs), *dw = tensor(dev, ws);
+    sg_seq *fwd, *bwd;
+    sg_status s;
+    if ((s = sg_seq_create(dev, &fwd)) || (s = sg_seq_create(dev, &bwd)))
+        die(s, "sequence");
+    if (l->transposed) {
+        s = sg_conv_transpose2d_forward(fwd, &p, x, w, b, y);
+        if (s == SG_OK)
+            s = sg_conv_transpose2d_backward(bwd, &p, x, w, y, dx, dw, NULL);
+    } else {
+        s = sg_conv2d_forward(fwd, &p, x, w, b, y);
+        if (s == SG_OK)
+            s = sg_conv2d_backward(bwd, &p, x, w, y, dx, dw, NULL);
+    }
+    if (s != SG_OK)
+        die(s, l->name);
+    /* nominal FLOP: every tap of every output, padding included */
+    int small = l->transposed ? h : oh;
+    result r;
+    r.flop = 2.0 * batch * l->ci * l->co * (double)l->k * l->k * small * small;
+    r.fwd_s = time_seq(fwd, budget);
+    r.bwd_s = time_seq(bwd, budget);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(bwd);
+    sg_tensor *all[] = {x, w, b, y, dx, dw};
+    for (int i = 0; i < 6; i++)
+        sg_tensor_destroy(all[i]);
+    return r;
+}
+
+/* Runs the PyTorch twin of this benchmark; fills torch_fwd/bwd (seconds) per row. */
+static int run_torch(const char *script, int size, int batch, double *fwd, double *bwd)
+{
+    char cmd[4096];
+    int n = snprintf(cmd, sizeof cmd, "python3 '%s' --size %d --batch %d", script, size, batch);
+    for (size_t i = 0; i < NLAYERS; i++) {
+        const layer *l = &LAYERS[i];
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %d,%d,%d,%d,%d,%d,%d,%d", l->ci, l->co, l->k,
+                      l->stride, l->pad, l->dil, l->scale, l->transposed);
+    }
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return 0;
+    size_t got = 0;
+    while (got < NLAYERS && fscanf(f, "%lf %lf", &fwd[got], &bwd[got]) == 2)
+        got++;
+    int rc = pclose(f);
+    return rc == 0 && got == NLAYERS;
+}
+
+static void parse_list(const char *s, int *out, int *n)
+{
+    *n = 0;
+    while (*s && *n < 8) {
+        out[(*n)++] = atoi(s);
+        const char *c = strchr(s, ',');
+        if (!c)
+            break;
+        s = c + 1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int sizes[8] = {32, 256}, nsizes = 2, batches[8] = {1, 64}, nbatches = 2;
+    int torch = 0;
+    double budget = 1.0;
+    const char *script = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
+            parse_list(argv[++i], sizes, &nsizes);
+        else if (!strcmp(argv[i], "--batches") && i + 1 < argc)
+            parse_list(argv[++i], batches, &nbatches);
+        else if (!strcmp(argv[i], "--torch"))
+            torch = 1;
+        else if (!strcmp(argv[i], "--torch-script") && i + 1 < argc)
+            script = argv[++i];
+        else if (!strcmp(argv[i], "--quick"))
+            budget = 0.2;
+        else {
+            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    if (!script)
+        script = SGAD_SOURCE_DIR "/tools/bench_torch_conv.py";
+
+    sg_device *dev;
+    sg_status s = sg_device_create(NULL, &dev);
+    if (s != SG_OK)
+        die(s, "device");
+    const sg_device_info *info = sg_device_get_info(dev);
+    double peak;
+    if ((s = sg_measure_peak_gflops(dev, &peak)) != SG_OK)
+        die(s, "peak");
+    printf("device: %s (%s)\n", info->name, sg_device_kind_name(info->kind));
+    printf("measured peak fp32 FMA rate: %.1f GFLOPS\n\n", peak);
+
+    for (int si = 0; si < nsizes; si++)
+        for (int bi = 0; bi < nbatches; bi++) {
+            int size = sizes[si], batch = batches[bi];
+            double tf[NLAYERS], tb[NLAYERS];
+            int have_torch = torch && run_torch(script, size, batch, tf, tb);
+            if (torch && !have_torch)
+                printf("(PyTorch timing unavailable: is python3-torch installed?)\n");
+            printf("input %dx%d, batch %d\n", size, size, batch);
+            printf("%-28s %11s | %9s %6s | %9s %6s%s\n", "layer", "GFLOP/pass", "fwd GF/s", "%peak",
+                   "bwd GF/s", "%peak", have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");
+            double tot_flop = 0, tot_f = 0, tot_b = 0, tot_tf = 0, tot_tb = 0;
+            for (size_t i = 0; i < NLAYERS; i++) {
+                if (size / LAYERS[i].scale < 4)
+                    continue;
+                result r = bench_layer(dev, &LAYERS[i], size, batch, budget);
+                double gf = r.flop / r.fwd_s * 1e-9, gb = 2 * r.flop / r.bwd_s * 1e-9;
+                printf("%-28s %11.3f | %9.1f %5.1f%% | %9.1f %5.1f%%", LAYERS[i].name, r.flop * 1e-9, gf,
+                       100 * gf / peak, gb, 100 * gb / peak);
+                if (have_torch)
+                    printf(" | %9.1f %6.1f | %7.2fx %5.2fx", r.flop / tf[i] * 1e-9, 2 * r.flop / tb[i] * 1e-9,
+                           tf[i] / r.fwd_s, tb[i] / r.bwd_s);
+                printf("\n");
+                fflush(stdout);
+                tot_flop += r.flop;
+                tot_f += r.fwd_s;
+                tot_b += r.bwd_s;
+                if (have_torch) {
+                    tot_tf += tf[i];
+                    tot_tb += tb[i];
+                }
+            }
+            double gf = tot_flop / tot_f * 1e-9, gb = 2 * tot_flop / tot_b * 1e-9;
+            printf("%-28s %11.3f | %9.1f %5.1f%% | %9.1f %5.1f%%", "all layers", tot_flop * 1e-9, gf,
+                   100 * gf / peak, gb, 100 * gb / peak);
+            if (have_torch)
+                printf(" | %9.1f %6.1f | %7.2fx %5.2fx", tot_flop / tot_tf * 1e-9, 2 * tot_flop / tot_tb * 1e-9,
+                       tot_tf / tot_f, tot_tb / tot_b);
+            printf("\n\n");
+        }
+    sg_device_destroy(dev);
+    return 0;
+}
