@@ -6,7 +6,7 @@
  * plus weight gradient), each as a fraction of that peak. With --torch, the
  * same layers are timed in PyTorch on the CPU in the same run (tools/bench_torch_conv.py).
  *
- *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] */
+ *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--layer INDEX] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +164,7 @@ static void parse_list(const char *s, int *out, int *n)
 int main(int argc, char **argv)
 {
     int sizes[8] = {32, 256}, nsizes = 2, batches[8] = {1, 64}, nbatches = 2;
-    int torch = 0;
+    int torch = 0, only = -1;
     double budget = 1.0;
     const char *script = NULL;
     for (int i = 1; i < argc; i++) {
@@ -178,8 +178,10 @@ int main(int argc, char **argv)
             script = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             budget = 0.2;
+        else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
+            only = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick]\n",
+            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--layer INDEX]\n",
                     argv[0]);
             return 2;
         }
@@ -210,7 +212,7 @@ int main(int argc, char **argv)
                    "bwd GF/s", "%peak", have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");
             double tot_flop = 0, tot_f = 0, tot_b = 0, tot_tf = 0, tot_tb = 0;
             for (size_t i = 0; i < NLAYERS; i++) {
-                if (size / LAYERS[i].scale < 4)
+                if (size / LAYERS[i].scale < 4 || (only >= 0 && (size_t)only != i))
                     continue;
                 result r = bench_layer(dev, &LAYERS[i], size, batch, budget);
                 double gf = r.flop / r.fwd_s * 1e-9, gb = 2 * r.flop / r.bwd_s * 1e-9;

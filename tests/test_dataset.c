@@ -1,0 +1,5 @@
+/* dataset: being written */
+int main(void)
+{
+    return 77;
+}

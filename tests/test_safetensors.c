@@ -1,0 +1,5 @@
+/* safetensors: being written */
+int main(void)
+{
+    return 77;
+}
