@@ -1,0 +1,406 @@
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/kernel.h"
+
+typedef enum op_kind {
+    OP_CONV, OP_CONV_T, OP_BN, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
+    OP_AVGPOOL, OP_LINEAR,
+} op_kind;
+
+/* What backward needs to know about one recorded op. */
+typedef struct tape_entry {
+    op_kind kind;
+    sg_node *in[2], *out;
+    sg_param *w, *b, *mean, *var;
+    sg_conv2d conv;
+    sg_activation act;
+    float slope;
+    sg_tensor *save_mean, *save_invstd; /* batch norm */
+} tape_entry;
+
+struct sg_graph {
+    sg_device *dev;
+    sg_seq *seq;
+    bool training;
+    sg_status status;
+    sg_node **nodes;
+    size_t node_count, node_cap;
+    bool *owned; /* parallel to nodes: value owned by the graph */
+    tape_entry *tape;
+    size_t tape_count, tape_cap;
+    sg_tensor **extra; /* saved statistics */
+    size_t extra_count, extra_cap;
+    size_t bytes;
+};
+
+sg_status sg_graph_create(sg_device *dev, sg_seq *seq, bool training, sg_graph **out)
+{
+    sg_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    g->dev = dev;
+    g->seq = seq;
+    g->training = training;
+    *out = g;
+    return SG_OK;
+}
+
+void sg_graph_destroy(sg_graph *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->node_count; i++) {
+        if (g->owned[i])
+            sg_tensor_destroy(g->nodes[i]->value);
+        sg_tensor_destroy(g->nodes[i]->grad);
+        free(g->nodes[i]);
+    }
+    for (size_t i = 0; i < g->extra_count; i++)
+        sg_tensor_destroy(g->extra[i]);
+    free(g->nodes);
+    free(g->owned);
+    free(g->tape);
+    free(g->extra);
+    free(g);
+}
+
+sg_status sg_graph_status(const sg_graph *g)
+{
+    return g->status;
+}
+
+bool sg_graph_training(const sg_graph *g)
+{
+    return g->training;
+}
+
+size_t sg_graph_bytes(const sg_graph *g)
+{
+    return g->bytes;
+}
+
+static bool failed(sg_graph *g, sg_status s)
+{
+    if (s != SG_OK && g->status == SG_OK)
+        g->status = s;
+    return g->status != SG_OK;
+}
+
+static bool grow(void **p, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 64;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
+{
+    sg_tensor *t = NULL;
+    if (!failed(g, sg_tensor_create(g->dev, shape, &t)))
+        g->bytes += sg_shape_count(shape) * sizeof(float);
+    return t;
+}
+
+/* Register a node; value is owned unless it wraps a caller's tensor. */
+static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_grad)
+{
+    size_t cap = g->node_cap;
+    if (!grow((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes) ||
+        !grow((void **)&g->owned, &cap, g->node_count, sizeof *g->owned)) {
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        if (owned)
+            sg_tensor_destroy(value);
+        return NULL;
+    }
+    sg_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        if (owned)
+            sg_tensor_destroy(value);
+        return NULL;
+    }
+    n->value = value;
+    g->owned[g->node_count] = owned;
+    g->nodes[g->node_count++] = n;
+    if (needs_grad && g->training)
+        n->grad = new_tensor(g, sg_tensor_shape(value));
+    return n;
+}
+
+static sg_node *new_node(sg_graph *g, sg_shape shape)
+{
+    sg_tensor *t = new_tensor(g, shape);
+    /* every op output in a training graph carries a gradient: parameters sit
+     * upstream of almost everything, and the rest costs only memory */
+    return t ? add_node(g, t, true, true) : NULL;
+}
+
+static sg_tensor *keep(sg_graph *g, sg_shape shape)
+{
+    sg_tensor *t = new_tensor(g, shape);
+    if (t && !grow((void **)&g->extra, &g->extra_cap, g->extra_count, sizeof *g->extra)) {
+        sg_tensor_destroy(t);
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        return NULL;
+    }
+    if (t)
+        g->extra[g->extra_count++] = t;
+    return t;
+}
+
+static void push(sg_graph *g, const tape_entry *e)
+{
+    if (!g->training)
+        return;
+    if (!grow((void **)&g->tape, &g->tape_cap, g->tape_count, sizeof *g->tape)) {
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        return;
+    }
+    g->tape[g->tape_count++] = *e;
+}
+
+sg_node *g_input(sg_graph *g, sg_tensor *t, bool needs_grad)
+{
+    if (g->status != SG_OK)
+        return NULL;
+    return add_node(g, t, false, needs_grad);
+}
+
+static bool ready(sg_graph *g, const void *a, const void *b)
+{
+    if (g->status != SG_OK)
+        return false;
+    if (!a || !b)
+        return !failed(g, sg_fail(SG_ERR_ARGUMENT, "graph op given a NULL node or parameter"));
+    return true;
+}
+
+sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+{
+    if (!ready(g, x, w))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_shape ys = sg_shape4(xs.n, w->shape.n,
+                            sg_conv2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
+                            sg_conv2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation));
+    if (ys.h <= 0 || ys.w <= 0) {
+        failed(g, sg_fail(SG_ERR_SHAPE, "conv %s: input %dx%d too small", w->name, xs.h, xs.w));
+        return NULL;
+    }
+    sg_node *y = new_node(g, ys);
+    if (!y || failed(g, sg_conv2d_forward(g->seq, p, x->value, w->value, b ? b->value : NULL, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_CONV, .in = {x}, .out = y, .w = w, .b = b, .conv = *p});
+    return y;
+}
+
+sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+{
+    if (!ready(g, x, w))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_shape ys = sg_shape4(xs.n, w->shape.c,
+                            sg_conv_transpose2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
+                            sg_conv_transpose2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation));
+    sg_node *y = new_node(g, ys);
+    if (!y || failed(g, sg_conv_transpose2d_forward(g->seq, p, x->value, w->value, b ? b->value : NULL, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_CONV_T, .in = {x}, .out = y, .w = w, .b = b, .conv = *p});
+    return y;
+}
+
+static const sg_batchnorm BN = {1e-5f, 0.1f};
+
+sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
+{
+    if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, xs);
+    if (!y)
+        return NULL;
+    if (!g->training) {
+        failed(g, sg_batchnorm_forward_eval(g->seq, &BN, x->value, weight->value, bias->value, mean->value,
+                                            var->value, y->value));
+        return g->status == SG_OK ? y : NULL;
+    }
+    sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
+    if (!sm || !si ||
+        failed(g, sg_batchnorm_forward_train(g->seq, &BN, x->value, weight->value, bias->value, mean->value,
+                                             var->value, sm, si, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_BN, .in = {x}, .out = y, .w = weight, .b = bias, .mean = mean, .var = var,
+                          .save_mean = sm, .save_invstd = si});
+    return y;
+}
+
+sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
+{
+    if (!ready(g, x, x))
+        return NULL;
+    sg_node *y = new_node(g, sg_tensor_shape(x->value));
+    if (!y || failed(g, sg_activation_forward(g->seq, act, slope, x->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_ACT, .in = {x}, .out = y, .act = act, .slope = slope});
+    return y;
+}
+
+sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b)
+{
+    if (!ready(g, a, b))
+        return NULL;
+    sg_node *y = new_node(g, sg_tensor_shape(a->value));
+    if (!y || failed(g, sg_add_forward(g->seq, a->value, b->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_ADD, .in = {a, b}, .out = y});
+    return y;
+}
+
+sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b)
+{
+    if (!ready(g, a, b))
+        return NULL;
+    sg_node *y = new_node(g, sg_tensor_shape(a->value));
+    if (!y || failed(g, sg_mul_forward(g->seq, a->value, b->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_MUL, .in = {a, b}, .out = y});
+    return y;
+}
+
+sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b)
+{
+    if (!ready(g, a, b))
+        return NULL;
+    sg_shape as = sg_tensor_shape(a->value), bs = sg_tensor_shape(b->value);
+    sg_node *y = new_node(g, sg_shape4(as.n, as.c + bs.c, as.h, as.w));
+    if (!y || failed(g, sg_concat_forward(g->seq, a->value, b->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_CONCAT, .in = {a, b}, .out = y});
+    return y;
+}
+
+sg_node *g_maxpool2x2(sg_graph *g, sg_node *x)
+{
+    if (!ready(g, x, x))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, xs.h / 2, xs.w / 2));
+    if (!y || failed(g, sg_maxpool2x2_forward(g->seq, x->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_MAXPOOL, .in = {x}, .out = y});
+    return y;
+}
+
+sg_node *g_upsample2x(sg_graph *g, sg_node *x)
+{
+    if (!ready(g, x, x))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, xs.h * 2, xs.w * 2));
+    if (!y || failed(g, sg_upsample2x_forward(g->seq, x->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_UPSAMPLE, .in = {x}, .out = y});
+    return y;
+}
+
+sg_node *g_avgpool_global(sg_graph *g, sg_node *x)
+{
+    if (!ready(g, x, x))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, 1, 1));
+    if (!y || failed(g, sg_avgpool_global_forward(g->seq, x->value, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_AVGPOOL, .in = {x}, .out = y});
+    return y;
+}
+
+sg_node *g_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
+{
+    if (!ready(g, x, w))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, sg_shape4(xs.n, w->shape.n, 1, 1));
+    if (!y || failed(g, sg_linear_forward(g->seq, x->value, w->value, b ? b->value : NULL, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_LINEAR, .in = {x}, .out = y, .w = w, .b = b});
+    return y;
+}
+
+sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq)
+{
+    if (g->status != SG_OK)
+        return g->status;
+    for (size_t i = 0; i < g->node_count; i++)
+        if (g->nodes[i]->grad && failed(g, sg_fill(seq, g->nodes[i]->grad, 0.0f)))
+            break;
+    return g->status;
+}
+
+static sg_tensor *grad_of(sg_node *n)
+{
+    return n ? n->grad : NULL;
+}
+
+static sg_tensor *param_grad(sg_param *p)
+{
+    return p ? p->grad : NULL;
+}
+
+static sg_status entry_backward(sg_seq *seq, const tape_entry *e)
+{
+    sg_tensor *dy = e->out->grad;
+    sg_tensor *dx = grad_of(e->in[0]);
+    switch (e->kind) {
+    case OP_CONV:
+        return sg_conv2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w),
+                                  param_grad(e->b));
+    case OP_CONV_T:
+        return sg_conv_transpose2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx,
+                                            param_grad(e->w), param_grad(e->b));
+    case OP_BN:
+        return sg_batchnorm_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd, dy, dx,
+                                     param_grad(e->w), param_grad(e->b));
+    case OP_ACT:
+        return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
+    case OP_ADD: {
+        sg_status s = dx ? sg_axpy(seq, 1.0f, dy, dx) : SG_OK;
+        sg_tensor *db = grad_of(e->in[1]);
+        return s == SG_OK && db ? sg_axpy(seq, 1.0f, dy, db) : s;
+    }
+    case OP_MUL:
+        return sg_mul_backward(seq, e->in[0]->value, e->in[1]->value, dy, dx, grad_of(e->in[1]));
+    case OP_CONCAT:
+        return sg_concat_backward(seq, dy, dx, grad_of(e->in[1]));
+    case OP_MAXPOOL:
+        return dx ? sg_maxpool2x2_backward(seq, e->in[0]->value, dy, dx) : SG_OK;
+    case OP_UPSAMPLE:
+        return dx ? sg_upsample2x_backward(seq, dy, dx) : SG_OK;
+    case OP_AVGPOOL:
+        return dx ? sg_avgpool_global_backward(seq, dy, dx) : SG_OK;
+    case OP_LINEAR:
+        return sg_linear_backward(seq, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w), param_grad(e->b));
+    }
+    return sg_fail(SG_ERR_ARGUMENT, "unknown op on the tape");
+}
+
+sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
+{
+    if (g->status != SG_OK)
+        return g->status;
+    if (!g->training)
+        return sg_fail(SG_ERR_STATE, "backward through an eval-mode graph");
+    for (size_t i = g->tape_count; i-- > 0;)
+        if (failed(g, entry_backward(seq, &g->tape[i])))
+            break;
+    return g->status;
+}

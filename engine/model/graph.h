@@ -1,0 +1,62 @@
+/* A recorded network application with automatic backward (a tape).
+ *
+ * Model code is written like a PyTorch forward: each g_* call records the op's
+ * forward into the graph's sequence, allocates its output node (and, in a
+ * training graph, the node's gradient), and remembers how to run the op
+ * backward. sg_graph_backward() then records the backward of every op in
+ * reverse order, each ADDING into the gradients of its inputs and parameters,
+ * so a node used twice (skip connections) gets the sum of both gradients.
+ *
+ * Nothing runs while recording: the sequences are replayed step after step.
+ * Errors are sticky: after a failed op the following ones return NULL and
+ * sg_graph_status() tells what went wrong first. Internal to the model layer. */
+#ifndef SGAD_MODEL_GRAPH_H
+#define SGAD_MODEL_GRAPH_H
+
+#include <stdbool.h>
+
+#include "params.h"
+#include "sgad/ops.h"
+
+typedef struct sg_node {
+    sg_tensor *value;
+    sg_tensor *grad; /* NULL where no gradient is needed */
+} sg_node;
+
+typedef struct sg_graph sg_graph;
+
+/* training: BN uses batch statistics and updates running ones, and gradients are
+ * kept; otherwise eval mode without gradients. Forward ops go into `seq`. */
+sg_status sg_graph_create(sg_device *dev, sg_seq *seq, bool training, sg_graph **out);
+void sg_graph_destroy(sg_graph *g);
+sg_status sg_graph_status(const sg_graph *g);
+bool sg_graph_training(const sg_graph *g);
+
+/* An input node over an existing tensor (not owned). With needs_grad, the node
+ * gets a gradient tensor that backward fills (e.g. D's input x_hat). */
+sg_node *g_input(sg_graph *g, sg_tensor *t, bool needs_grad);
+
+sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
+sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
+/* BatchNorm2d (eps 1e-5, momentum 0.1) with weight, bias, running mean, running var. */
+sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean,
+                     sg_param *var);
+sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
+sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b);
+/* b has a's shape or is per-channel (N,C,1,1) */
+sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b);
+sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b);
+sg_node *g_maxpool2x2(sg_graph *g, sg_node *x);
+sg_node *g_upsample2x(sg_graph *g, sg_node *x);
+sg_node *g_avgpool_global(sg_graph *g, sg_node *x);
+sg_node *g_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b);
+
+/* Record: every node gradient set to zero (before seeding the output gradients). */
+sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq);
+/* Record the backward of every op, last to first. */
+sg_status sg_graph_backward(sg_graph *g, sg_seq *seq);
+
+/* Bytes of device memory the graph's nodes hold. */
+size_t sg_graph_bytes(const sg_graph *g);
+
+#endif

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the project needs to build, test and run.
+# Idempotent: packages already present are left alone. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential meson ninja-build pkg-config glslang-tools
+  # Vulkan: loader + headers, the CPU device (lavapipe), the validation layer
+  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  # model layer: JSON headers, gzip, PNG, JPEG
+  libjson-glib-dev zlib1g-dev libpng-dev libjpeg-dev
+  # the independent PyTorch reference and benchmarks
+  python3 python3-numpy python3-torch
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
