@@ -1,0 +1,129 @@
+/* Skip-GANomaly++ (and the Skip-GANomaly U-Net baseline) on the engine: the
+ * networks, GAN training, anomaly scores and checkpoints of
+ * ../shared/spec/skipganomaly-pp.md.
+ *
+ *   sg_model *m;  sg_model_create(dev, &config, seed, &m)   or  sg_model_load(dev, path, &m)
+ *   sg_trainer *t; sg_trainer_create(m, &train, &t); sg_trainer_step(t, batch, &losses) ...
+ *   sg_scorer *s;  sg_scorer_create(m, batch, &s);   sg_scorer_run(s, images, n, scores, heatmaps)
+ *   sg_model_save(m, path)   (atomic)
+ *
+ * Images are planar CHW floats in [-1, 1] (x/127.5 - 1), C x S x S each. */
+#ifndef SGAD_MODEL_H
+#define SGAD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sg_arch {
+    SG_ARCH_SKIPGANOMALY_PP = 0, /* ResUNet++-style generator (the paper's model) */
+    SG_ARCH_SKIPGANOMALY,        /* pix2pix U-Net generator (the Skip-GANomaly baseline) */
+} sg_arch;
+
+typedef enum sg_upsample {
+    SG_UPSAMPLE_TRANSPOSED = 0, /* transposed conv 4x4 stride 2 (default) */
+    SG_UPSAMPLE_NEAREST,        /* nearest x2, as the reference code */
+} sg_upsample;
+
+typedef struct sg_model_config {
+    sg_arch arch;
+    int channels;         /* 1 or 3 */
+    int size;             /* S: power of two, 32..512 */
+    int width;            /* width multiplier (generator widths 16..256 times it), >= 1 */
+    sg_upsample upsample; /* Skip-GANomaly++ only */
+} sg_model_config;
+
+/* The defaults of the spec: Skip-GANomaly++, 3 channels, 32x32, width 1, transposed. */
+sg_model_config sg_model_config_default(void);
+/* NULL if valid, else a sentence saying what is wrong. */
+const char *sg_model_config_check(const sg_model_config *c);
+const char *sg_arch_name(sg_arch a);
+const char *sg_upsample_name(sg_upsample u);
+
+typedef struct sg_calibration {
+    bool valid;
+    float threshold;   /* scores above it are anomalous */
+    float quantile;    /* of the held-out normal scores, e.g. 0.995 */
+    float normal_mean; /* of the held-out normal scores */
+    float normal_std;
+    uint32_t samples;  /* held-out images scored */
+} sg_calibration;
+
+typedef struct sg_training_state {
+    uint64_t step;  /* optimiser steps taken (Adam's t) */
+    uint32_t epoch; /* completed epochs */
+    uint64_t seed;
+    uint32_t d_reinits; /* discriminator re-initialisations */
+} sg_training_state;
+
+typedef struct sg_model sg_model;
+
+sg_status sg_model_create(sg_device *dev, const sg_model_config *config, uint64_t seed, sg_model **out);
+/* Load a checkpoint (safetensors); every check of docs/checkpoint.md is made and
+ * a bad file is refused with a message naming the file and the problem. */
+sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out);
+/* Save atomically (temporary file, fsync, rename): an interrupted or failed save
+ * leaves any previous file at `path` intact. */
+sg_status sg_model_save(sg_model *m, const char *path);
+void sg_model_destroy(sg_model *m);
+
+const sg_model_config *sg_model_get_config(const sg_model *m);
+sg_device *sg_model_device(const sg_model *m);
+sg_calibration *sg_model_calibration(sg_model *m);
+sg_training_state *sg_model_training_state(sg_model *m);
+/* Trainable parameter counts of the generator and the discriminator. */
+size_t sg_model_generator_parameters(const sg_model *m);
+size_t sg_model_discriminator_parameters(const sg_model *m);
+
+/* ---- training ---------------------------------------------------------- */
+
+typedef struct sg_train_config {
+    int batch;                 /* 64 */
+    float lr, beta1, beta2;    /* 2e-4, 0.5, 0.999 */
+    float w_adv, w_con, w_lat; /* 1, 50, 1 */
+    bool detach_latent;        /* the ++ reference's choice: no latent gradient into G */
+} sg_train_config;
+
+sg_train_config sg_train_config_default(void);
+
+typedef struct sg_train_losses {
+    float g_total, g_adv, g_con, g_lat; /* weighted total and the three unweighted terms */
+    float d_total, d_real, d_fake;
+    bool d_reinitialised; /* the discriminator loss fell below 1e-5 and D was re-drawn */
+} sg_train_losses;
+
+typedef struct sg_trainer sg_trainer;
+
+/* Records the whole training step once (G forward, D on x and on G(x), losses,
+ * backward, Adam on G, D's loss backward, Adam on D) for this batch size. */
+sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_trainer **out);
+void sg_trainer_destroy(sg_trainer *t);
+/* One step on `batch` images (exactly config.batch of them). A NaN/Inf loss
+ * returns SG_ERR_NUMERIC: the model's weights are then unusable; reload the last
+ * checkpoint. */
+sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *losses);
+
+/* ---- scoring ----------------------------------------------------------- */
+
+typedef struct sg_scorer sg_scorer;
+
+#define SG_SCORE_LAMBDA 0.9f
+
+/* Eval mode (BN running statistics), up to `batch` images per run. */
+sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out);
+void sg_scorer_destroy(sg_scorer *s);
+/* scores[count]; heatmaps (count*S*S, per-pixel mean over channels of
+ * (x - x_hat)^2) and reconstructions (count*C*S*S) may be NULL. */
+sg_status sg_scorer_run(sg_scorer *s, const float *images, int count, float *scores, float *heatmaps,
+                        float *reconstructions);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* Model configuration, creation and accessors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/kernel.h"
+#include "model_internal.h"
+
+sg_model_config sg_model_config_default(void)
+{
+    sg_model_config c = {SG_ARCH_SKIPGANOMALY_PP, 3, 32, 1, SG_UPSAMPLE_TRANSPOSED};
+    return c;
+}
+
+sg_train_config sg_train_config_default(void)
+{
+    sg_train_config t = {64, 2e-4f, 0.5f, 0.999f, 1.0f, 50.0f, 1.0f, false};
+    return t;
+}
+
+const char *sg_arch_name(sg_arch a)
+{
+    return a == SG_ARCH_SKIPGANOMALY ? "skipganomaly" : "skipganomaly++";
+}
+
+const char *sg_upsample_name(sg_upsample u)
+{
+    return u == SG_UPSAMPLE_NEAREST ? "nearest" : "transposed";
+}
+
+const char *sg_model_config_check(const sg_model_config *c)
+{
+    if (c->arch != SG_ARCH_SKIPGANOMALY_PP && c->arch != SG_ARCH_SKIPGANOMALY)
+        return "unknown architecture (skipganomaly++ or skipganomaly)";
+    if (c->channels != 1 && c->channels != 3)
+        return "channels must be 1 (gray) or 3 (RGB)";
+    if (c->size < 32 || c->size > 512 || (c->size & (c->size - 1)))
+        return "input size must be a power of two from 32 to 512";
+    if (c->width < 1 || c->width > 16)
+        return "width multiplier must be from 1 to 16";
+    if (c->upsample != SG_UPSAMPLE_TRANSPOSED && c->upsample != SG_UPSAMPLE_NEAREST)
+        return "upsample must be transposed or nearest";
+    return NULL;
+}
+
+sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x)
+{
+    return m->pp ? pp_generator_forward(m->pp, g, x) : unet_generator_forward(m->unet, g, x);
+}
+
+sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model **out)
+{
+    const char *bad = config ? sg_model_config_check(config) : "no configuration";
+    if (bad)
+        return sg_fail(SG_ERR_ARGUMENT, "model configuration: %s", bad);
+    sg_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    m->dev = dev;
+    m->config = *config;
+    sg_params_init(&m->gen, dev);
+    sg_params_init(&m->disc, dev);
+    if (config->arch == SG_ARCH_SKIPGANOMALY_PP)
+        m->pp = pp_generator_create(&m->gen, config);
+    else
+        m->unet = unet_generator_create(&m->gen, config);
+    m->disc_net = discriminator_create(&m->disc, config->channels, config->size);
+    sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
+    if (s != SG_OK)
+        s = sg_fail(s, "building the networks: %s", sg_error_message());
+    if (s == SG_OK)
+        s = sg_params_allocate(&m->gen);
+    if (s == SG_OK)
+        s = sg_params_allocate(&m->disc);
+    if (s != SG_OK) {
+        sg_model_destroy(m);
+        return s;
+    }
+    *out = m;
+    return SG_OK;
+}
+
+sg_status sg_model_create(sg_device *dev, const sg_model_config *config, uint64_t seed, sg_model **out)
+{
+    sg_model *m;
+    sg_status s = sg_model_build(dev, config, &m);
+    if (s != SG_OK)
+        return s;
+    /* G and D draw from different streams of the same seed */
+    if ((s = sg_params_initialize(&m->gen, seed)) != SG_OK ||
+        (s = sg_params_initialize(&m->disc, seed ^ 0xd15c0ull)) != SG_OK) {
+        sg_model_destroy(m);
+        return s;
+    }
+    m->state.seed = seed;
+    *out = m;
+    return SG_OK;
+}
+
+void sg_model_destroy(sg_model *m)
+{
+    if (!m)
+        return;
+    sg_params_free(&m->gen);
+    sg_params_free(&m->disc);
+    pp_generator_destroy(m->pp);
+    unet_generator_destroy(m->unet);
+    discriminator_destroy(m->disc_net);
+    free(m);
+}
+
+const sg_model_config *sg_model_get_config(const sg_model *m)
+{
+    return &m->config;
+}
+
+sg_device *sg_model_device(const sg_model *m)
+{
+    return m->dev;
+}
+
+sg_calibration *sg_model_calibration(sg_model *m)
+{
+    return &m->calibration;
+}
+
+sg_training_state *sg_model_training_state(sg_model *m)
+{
+    return &m->state;
+}
+
+size_t sg_model_generator_parameters(const sg_model *m)
+{
+    return sg_params_trainable_scalars(&m->gen);
+}
+
+size_t sg_model_discriminator_parameters(const sg_model *m)
+{
+    return sg_params_trainable_scalars(&m->disc);
+}

@@ -1,0 +1,31 @@
+/* The three networks of the spec, each declared into a parameter set (names as
+ * tests/reference/skipganomaly_pp.py and docs/checkpoint.md) and recorded into a
+ * graph by its forward. Internal to the model layer. */
+#ifndef SGAD_MODEL_NETWORKS_H
+#define SGAD_MODEL_NETWORKS_H
+
+#include "graph.h"
+#include "sgad/model.h"
+
+/* Skip-GANomaly++ generator (generator_pp.c). */
+typedef struct pp_generator pp_generator;
+pp_generator *pp_generator_create(sg_param_set *set, const sg_model_config *c);
+sg_node *pp_generator_forward(const pp_generator *G, sg_graph *g, sg_node *x);
+void pp_generator_destroy(pp_generator *G);
+
+/* pix2pix U-Net generator of Skip-GANomaly (generator_unet.c). */
+typedef struct unet_generator unet_generator;
+unet_generator *unet_generator_create(sg_param_set *set, const sg_model_config *c);
+sg_node *unet_generator_forward(const unet_generator *G, sg_graph *g, sg_node *x);
+void unet_generator_destroy(unet_generator *G);
+
+/* DCGAN discriminator (discriminator.c): returns p (N,1,1,1) after the sigmoid
+ * and the features f(x) (N,100,1,1) in *features. */
+typedef struct discriminator discriminator;
+#define SG_DISC_NDF 64
+#define SG_DISC_NZ 100
+discriminator *discriminator_create(sg_param_set *set, int channels, int size);
+sg_node *discriminator_forward(const discriminator *D, sg_graph *g, sg_node *x, sg_node **features);
+void discriminator_destroy(discriminator *D);
+
+#endif

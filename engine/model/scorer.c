@@ -1,0 +1,119 @@
+/* Anomaly scores in eval mode (BN running statistics), spec "Anomaly score":
+ *   s(x) = lambda * mean_{c,h,w} (x - x_hat)^2 + (1 - lambda) * mean_k (f(x) - f(x_hat))_k^2
+ *   heat map: per pixel, mean over channels of (x - x_hat)^2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/kernel.h"
+#include "model_internal.h"
+
+struct sg_scorer {
+    sg_model *m;
+    int batch;
+    sg_seq *seq;
+    sg_graph *gen, *d_real, *d_fake;
+    sg_tensor *x, *rec, *lat, *heat;
+    sg_node *x_hat;
+    float *staging; /* batch images, zero-padded when fewer are given */
+};
+
+void sg_scorer_destroy(sg_scorer *s)
+{
+    if (!s)
+        return;
+    sg_seq_destroy(s->seq);
+    sg_graph_destroy(s->gen);
+    sg_graph_destroy(s->d_real);
+    sg_graph_destroy(s->d_fake);
+    sg_tensor_destroy(s->x);
+    sg_tensor_destroy(s->rec);
+    sg_tensor_destroy(s->lat);
+    sg_tensor_destroy(s->heat);
+    free(s->staging);
+    free(s);
+}
+
+static sg_status record(sg_scorer *sc)
+{
+    sg_model *m = sc->m;
+    sg_status s;
+    if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->gen)) ||
+        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
+        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
+        return s;
+    sc->x_hat = sg_model_generator_forward(m, sc->gen, g_input(sc->gen, sc->x, false));
+    if ((s = sg_graph_status(sc->gen)) != SG_OK)
+        return s;
+    sg_node *f_real, *f_fake;
+    discriminator_forward(m->disc_net, sc->d_real, g_input(sc->d_real, sc->x, false), &f_real);
+    discriminator_forward(m->disc_net, sc->d_fake, g_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
+    if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)) ||
+        (s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
+        (s = sg_mse_per_sample(sc->seq, f_real->value, f_fake->value, sc->lat)) ||
+        (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
+        return s;
+    return sg_seq_finish(sc->seq);
+}
+
+sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
+{
+    if (batch < 1)
+        return sg_fail(SG_ERR_ARGUMENT, "scoring batch must be at least 1, got %d", batch);
+    sg_scorer *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sc->m = m;
+    sc->batch = batch;
+    int C = m->config.channels, S = m->config.size;
+    sc->staging = calloc((size_t)batch * C * S * S, sizeof(float));
+    sg_status s = sc->staging ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(batch, 1, 1, 1), &sc->rec);
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(batch, 1, 1, 1), &sc->lat);
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(batch, 1, S, S), &sc->heat);
+    if (s == SG_OK)
+        s = sg_seq_create(m->dev, &sc->seq);
+    if (s == SG_OK)
+        s = record(sc);
+    if (s != SG_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", sg_error_message());
+        sg_scorer_destroy(sc);
+        return sg_fail(s, "recording the scorer: %s", msg);
+    }
+    *out = sc;
+    return SG_OK;
+}
+
+sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *scores, float *heatmaps,
+                        float *reconstructions)
+{
+    if (count < 1 || count > sc->batch)
+        return sg_fail(SG_ERR_ARGUMENT, "scoring %d images with a scorer made for at most %d", count, sc->batch);
+    size_t C = (size_t)sc->m->config.channels, S = (size_t)sc->m->config.size, image = C * S * S;
+    /* eval mode treats images independently: pad a short batch with zeros */
+    memcpy(sc->staging, images, (size_t)count * image * sizeof(float));
+    memset(sc->staging + (size_t)count * image, 0, (size_t)(sc->batch - count) * image * sizeof(float));
+    sg_status s = sg_tensor_upload(sc->x, sc->staging);
+    if (s == SG_OK)
+        s = sg_seq_run(sc->seq);
+    float rec[sc->batch], lat[sc->batch];
+    if (s == SG_OK)
+        s = sg_tensor_download_range(sc->rec, 0, (size_t)count, rec);
+    if (s == SG_OK)
+        s = sg_tensor_download_range(sc->lat, 0, (size_t)count, lat);
+    if (s == SG_OK && heatmaps)
+        s = sg_tensor_download_range(sc->heat, 0, (size_t)count * S * S, heatmaps);
+    if (s == SG_OK && reconstructions)
+        s = sg_tensor_download_range(sc->x_hat->value, 0, (size_t)count * image, reconstructions);
+    if (s != SG_OK)
+        return s;
+    for (int i = 0; i < count; i++)
+        scores[i] = SG_SCORE_LAMBDA * rec[i] + (1.0f - SG_SCORE_LAMBDA) * lat[i];
+    return SG_OK;
+}

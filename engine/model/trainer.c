@@ -1,0 +1,165 @@
+/* The training step of the spec, recorded once into one sequence and replayed:
+ *   t += 1
+ *   x_hat = G(x); p_real, f_real = D(x); p_fake, f_fake = D(x_hat)   (train mode)
+ *   err_g = w_adv*BCE(p_fake,1) + w_con*L1(x_hat,x) + w_lat*MSE(f_fake,f_real)
+ *   backward through D(x_hat) into x_hat, then through G; Adam on G
+ *   err_d = BCE(p_real,1) + BCE(p_fake,0) from the same forward (x_hat a constant);
+ *   backward through D only; Adam on D
+ * This is tests/reference/skipganomaly_pp.py's train_step; the D re-initialisation
+ * below 1e-5 happens on the host after the step. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../core/kernel.h"
+#include "model_internal.h"
+
+enum { LOSS_ADV, LOSS_CON, LOSS_LAT, LOSS_D_REAL, LOSS_D_FAKE, LOSS_COUNT };
+
+struct sg_trainer {
+    sg_model *m;
+    sg_train_config cfg;
+    sg_seq *seq;
+    sg_graph *gen, *d_real, *d_fake;
+    sg_tensor *x, *step, *loss[LOSS_COUNT];
+};
+
+void sg_trainer_destroy(sg_trainer *t)
+{
+    if (!t)
+        return;
+    sg_seq_destroy(t->seq); /* waits for a run in flight */
+    sg_graph_destroy(t->gen);
+    sg_graph_destroy(t->d_real);
+    sg_graph_destroy(t->d_fake);
+    sg_tensor_destroy(t->x);
+    sg_tensor_destroy(t->step);
+    for (int i = 0; i < LOSS_COUNT; i++)
+        sg_tensor_destroy(t->loss[i]);
+    free(t);
+}
+
+static sg_status record(sg_trainer *t)
+{
+    sg_model *m = t->m;
+    sg_device *dev = m->dev;
+    const sg_train_config *c = &t->cfg;
+    sg_seq *seq = t->seq;
+    sg_status s;
+    sg_adam adam = {c->lr, c->beta1, c->beta2, 1e-8f};
+
+    if ((s = sg_step_increment(seq, t->step)) != SG_OK)
+        return s;
+    /* forward */
+    if ((s = sg_graph_create(dev, seq, true, &t->gen)) || (s = sg_graph_create(dev, seq, true, &t->d_real)) ||
+        (s = sg_graph_create(dev, seq, true, &t->d_fake)))
+        return s;
+    sg_node *x = g_input(t->gen, t->x, false);
+    sg_node *x_hat = sg_model_generator_forward(m, t->gen, x);
+    if ((s = sg_graph_status(t->gen)) != SG_OK)
+        return s;
+    sg_node *f_real, *f_fake;
+    sg_node *p_real = discriminator_forward(m->disc_net, t->d_real, g_input(t->d_real, t->x, false), &f_real);
+    sg_node *fake_in = g_input(t->d_fake, x_hat->value, true);
+    sg_node *p_fake = discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
+    if ((s = sg_graph_status(t->d_real)) || (s = sg_graph_status(t->d_fake)))
+        return s;
+
+    /* generator step */
+    if ((s = sg_fill(seq, m->gen.grads, 0.0f)) || (s = sg_fill(seq, m->disc.grads, 0.0f)) ||
+        (s = sg_graph_zero_grads(t->gen, seq)) || (s = sg_graph_zero_grads(t->d_fake, seq)) ||
+        (s = sg_bce_loss(seq, p_fake->value, 1.0f, c->w_adv, t->loss[LOSS_ADV], p_fake->grad)) ||
+        (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
+        (s = sg_mse_loss(seq, f_fake->value, f_real->value, c->w_lat, t->loss[LOSS_LAT],
+                         c->detach_latent ? NULL : f_fake->grad, NULL)) ||
+        (s = sg_graph_backward(t->d_fake, seq)) || (s = sg_axpy(seq, 1.0f, fake_in->grad, x_hat->grad)) ||
+        (s = sg_graph_backward(t->gen, seq)) ||
+        (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
+        return s;
+
+    /* discriminator step: D's parameter gradients from the G loss are discarded */
+    if ((s = sg_fill(seq, m->disc.grads, 0.0f)) || (s = sg_graph_zero_grads(t->d_real, seq)) ||
+        (s = sg_graph_zero_grads(t->d_fake, seq)) ||
+        (s = sg_bce_loss(seq, p_real->value, 1.0f, 1.0f, t->loss[LOSS_D_REAL], p_real->grad)) ||
+        (s = sg_bce_loss(seq, p_fake->value, 0.0f, 1.0f, t->loss[LOSS_D_FAKE], p_fake->grad)) ||
+        (s = sg_graph_backward(t->d_real, seq)) || (s = sg_graph_backward(t->d_fake, seq)) ||
+        (s = sg_adam_update(seq, &adam, m->disc.values, m->disc.grads, m->disc.adam_m, m->disc.adam_v, t->step)))
+        return s;
+    return sg_seq_finish(seq);
+}
+
+sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_trainer **out)
+{
+    sg_train_config def = sg_train_config_default();
+    const sg_train_config *c = config ? config : &def;
+    if (c->batch < 2)
+        return sg_fail(SG_ERR_ARGUMENT, "training needs a batch of at least 2 images (batch statistics), got %d",
+                       c->batch);
+    if (!(c->lr > 0) || !(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
+        return sg_fail(SG_ERR_ARGUMENT, "learning rate must be > 0 and betas in [0, 1)");
+    sg_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    t->m = m;
+    t->cfg = *c;
+    const sg_model_config *mc = &m->config;
+    sg_status s = sg_tensor_create(m->dev, sg_shape4(c->batch, mc->channels, mc->size, mc->size), &t->x);
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(1, 1, 1, 1), &t->step);
+    for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
+        s = sg_tensor_create(m->dev, sg_shape4(1, 1, 1, 1), &t->loss[i]);
+    float step = (float)m->state.step;
+    if (s == SG_OK)
+        s = sg_tensor_upload(t->step, &step);
+    if (s == SG_OK)
+        s = sg_seq_create(m->dev, &t->seq);
+    if (s == SG_OK)
+        s = record(t);
+    if (s != SG_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", sg_error_message());
+        sg_trainer_destroy(t);
+        return sg_fail(s, "recording the training step: %s", msg);
+    }
+    *out = t;
+    return SG_OK;
+}
+
+sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *out)
+{
+    sg_model *m = t->m;
+    sg_status s = sg_tensor_upload(t->x, images);
+    if (s == SG_OK)
+        s = sg_seq_run(t->seq);
+    float v[LOSS_COUNT];
+    for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
+        s = sg_tensor_download(t->loss[i], &v[i]);
+    if (s != SG_OK)
+        return s;
+    m->state.step++;
+    sg_train_losses l = {0};
+    const sg_train_config *c = &t->cfg;
+    l.g_adv = v[LOSS_ADV];
+    l.g_con = v[LOSS_CON];
+    l.g_lat = v[LOSS_LAT];
+    l.g_total = c->w_adv * l.g_adv + c->w_con * l.g_con + c->w_lat * l.g_lat;
+    l.d_real = v[LOSS_D_REAL];
+    l.d_fake = v[LOSS_D_FAKE];
+    l.d_total = l.d_real + l.d_fake;
+    if (out)
+        *out = l;
+    for (int i = 0; i < LOSS_COUNT; i++)
+        if (!isfinite(v[i]))
+            return sg_fail(SG_ERR_NUMERIC,
+                           "training diverged at step %llu: a loss is not finite (G adv %g, con %g, lat %g; "
+                           "D real %g, fake %g); lower the learning rate or restart from the last checkpoint",
+                           (unsigned long long)m->state.step, l.g_adv, l.g_con, l.g_lat, l.d_real, l.d_fake);
+    if (l.d_total < 1e-5f) {
+        /* the reference re-draws D's weights and keeps its running stats and Adam state */
+        s = sg_params_initialize_trainable(&m->disc, m->state.seed + m->state.step);
+        m->state.d_reinits++;
+        if (out)
+            out->d_reinitialised = true;
+    }
+    return s;
+}
