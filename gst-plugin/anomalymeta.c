@@ -1,0 +1,135 @@
+#include "anomalymeta.h"
+
+#include <string.h>
+
+static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, GQuark type, gpointer data,
+                          gpointer user_data)
+{
+    (void)src;
+    (void)data;
+    (void)user_data;
+    /* copies keep everything; the result describes the frame, not its bytes,
+     * so it also survives other transforms (e.g. a converted or scaled copy) */
+    (void)type;
+    GstCustomMeta *out = gst_buffer_add_custom_meta(dst, GST_ANOMALY_META_NAME);
+    if (!out)
+        return FALSE;
+    GstStructure *from = gst_custom_meta_get_structure(meta), *to = gst_custom_meta_get_structure(out);
+    gint n = gst_structure_n_fields(from);
+    for (gint i = 0; i < n; i++) {
+        const gchar *name = gst_structure_nth_field_name(from, i);
+        gst_structure_set_value(to, name, gst_structure_get_value(from, name));
+    }
+    return TRUE;
+}
+
+void gst_anomaly_meta_register(void)
+{
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        static const gchar *tags[] = {NULL};
+        gst_meta_register_custom(GST_ANOMALY_META_NAME, tags, transform, NULL, NULL);
+        g_once_init_leave(&done, 1);
+    }
+}
+
+static GstStructure *writable_structure(GstBuffer *buffer)
+{
+    gst_anomaly_meta_register();
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    if (!meta)
+        meta = gst_buffer_add_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    return meta ? gst_custom_meta_get_structure(meta) : NULL;
+}
+
+void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (!s)
+        return;
+    GValue tiles = G_VALUE_INIT;
+    gst_value_array_init(&tiles, r->tiles_x * r->tiles_y);
+    for (guint i = 0; r->tile_scores && i < r->tiles_x * r->tiles_y; i++) {
+        GValue v = G_VALUE_INIT;
+        g_value_init(&v, G_TYPE_DOUBLE);
+        g_value_set_double(&v, r->tile_scores[i]);
+        gst_value_array_append_and_take_value(&tiles, &v);
+    }
+    gst_structure_set(s, "score", G_TYPE_DOUBLE, r->score, "threshold", G_TYPE_DOUBLE, r->threshold, "anomalous",
+                      G_TYPE_BOOLEAN, r->anomalous, "tiles-x", G_TYPE_UINT, r->tiles_x, "tiles-y", G_TYPE_UINT,
+                      r->tiles_y, "roi-x", G_TYPE_INT, r->roi_x, "roi-y", G_TYPE_INT, r->roi_y, "roi-width", G_TYPE_INT,
+                      r->roi_width, "roi-height", G_TYPE_INT, r->roi_height, "frame", G_TYPE_UINT64, r->frame, NULL);
+    gst_structure_take_value(s, "tile-scores", &tiles);
+    /* the same as float32 bytes, so C readers get an array without copying */
+    if (r->tile_scores && r->tiles_x && r->tiles_y) {
+        GBytes *b = g_bytes_new(r->tile_scores, sizeof(gfloat) * r->tiles_x * r->tiles_y);
+        gst_structure_set(s, "tile-scores-f32", G_TYPE_BYTES, b, NULL);
+        g_bytes_unref(b);
+    }
+    if (r->heatmap && r->heatmap_width && r->heatmap_height) {
+        GBytes *bytes = g_bytes_new(r->heatmap, sizeof(gfloat) * r->heatmap_width * r->heatmap_height);
+        gst_structure_set(s, "heatmap", G_TYPE_BYTES, bytes, "heatmap-width", G_TYPE_UINT, r->heatmap_width,
+                          "heatmap-height", G_TYPE_UINT, r->heatmap_height, NULL);
+        g_bytes_unref(bytes);
+    }
+}
+
+gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    if (!meta)
+        return FALSE;
+    GstStructure *s = gst_custom_meta_get_structure(meta);
+    memset(out, 0, sizeof *out);
+    if (!gst_structure_get_double(s, "score", &out->score))
+        return FALSE;
+    gst_structure_get_double(s, "threshold", &out->threshold);
+    gst_structure_get_boolean(s, "anomalous", &out->anomalous);
+    gst_structure_get_uint(s, "tiles-x", &out->tiles_x);
+    gst_structure_get_uint(s, "tiles-y", &out->tiles_y);
+    gst_structure_get_int(s, "roi-x", &out->roi_x);
+    gst_structure_get_int(s, "roi-y", &out->roi_y);
+    gst_structure_get_int(s, "roi-width", &out->roi_width);
+    gst_structure_get_int(s, "roi-height", &out->roi_height);
+    gst_structure_get_uint64(s, "frame", &out->frame);
+    const GValue *hv = gst_structure_get_value(s, "heatmap");
+    if (hv && G_VALUE_HOLDS(hv, G_TYPE_BYTES)) {
+        gsize size = 0;
+        out->heatmap = g_bytes_get_data(g_value_get_boxed(hv), &size);
+        gst_structure_get_uint(s, "heatmap-width", &out->heatmap_width);
+        gst_structure_get_uint(s, "heatmap-height", &out->heatmap_height);
+        if (size != sizeof(gfloat) * out->heatmap_width * out->heatmap_height) {
+            out->heatmap = NULL;
+            out->heatmap_width = out->heatmap_height = 0;
+        }
+    }
+    const GValue *tv = gst_structure_get_value(s, "tile-scores-f32");
+    if (tv && G_VALUE_HOLDS(tv, G_TYPE_BYTES)) {
+        gsize size = 0;
+        const gfloat *f = g_bytes_get_data(g_value_get_boxed(tv), &size);
+        if (size == sizeof(gfloat) * out->tiles_x * out->tiles_y)
+            out->tile_scores = f;
+    }
+    return TRUE;
+}
+
+void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "truth", G_TYPE_INT, anomalous ? 1 : 0, "defect", G_TYPE_STRING, defect ? defect : "",
+                          NULL);
+}
+
+gint gst_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    gint truth = -1;
+    if (!meta || !gst_structure_get_int(gst_custom_meta_get_structure(meta), "truth", &truth))
+        return -1;
+    if (defect)
+        *defect = gst_structure_get_string(gst_custom_meta_get_structure(meta), "defect");
+    return truth;
+}

@@ -1,0 +1,57 @@
+/* GstAnomalyMeta: the per-frame anomaly result that travels with a buffer.
+ *
+ * It is a GstCustomMeta named "GstAnomalyMeta" holding a GstStructure, so it is
+ * readable from C (the typed helpers below) and from Python through GObject
+ * introspection:
+ *
+ *   meta = buf.get_custom_meta("GstAnomalyMeta")
+ *   s = meta.get_structure()
+ *   s.get_double("score"), s.get_boolean("anomalous"), s.get_value("heatmap")  # GLib.Bytes of float32
+ *
+ * Fields (docs/elements.md):
+ *   score, threshold (gdouble); anomalous (gboolean);
+ *   tiles-x, tiles-y (guint) and tile-scores (GstValueArray of gdouble, row-major;
+ *     also as tile-scores-f32, GBytes of float32, for C readers);
+ *   heatmap (GBytes of native float32, row-major), heatmap-width, heatmap-height (guint):
+ *     per-pixel squared reconstruction error over the scored region;
+ *   roi-x, roi-y, roi-width, roi-height (gint): the scored region in frame pixels;
+ *   frame (guint64): the element's frame counter;
+ *   truth (gint, set by anomalyinject: 0 normal, 1 defect painted) and defect (string).
+ * A buffer may carry a result, a truth, or both (one meta). */
+#ifndef GST_ANOMALY_META_H
+#define GST_ANOMALY_META_H
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_ANOMALY_META_NAME "GstAnomalyMeta"
+
+typedef struct {
+    gdouble score, threshold;
+    gboolean anomalous;
+    guint tiles_x, tiles_y;
+    const gfloat *tile_scores; /* tiles_x * tiles_y */
+    guint heatmap_width, heatmap_height;
+    const gfloat *heatmap;     /* heatmap_width * heatmap_height, may be NULL */
+    gint roi_x, roi_y, roi_width, roi_height;
+    guint64 frame;
+} GstAnomalyResult;
+
+/* Register the meta (idempotent, thread-safe). */
+void gst_anomaly_meta_register(void);
+
+/* Attach (or update) the result on a writable buffer; arrays are copied. */
+void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *result);
+/* Read the result; the arrays in *out stay valid as long as the buffer's meta.
+ * FALSE when the buffer carries no result. */
+gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out);
+
+/* Ground truth (anomalyinject): truth 0/1 and the defect kind (may be NULL). */
+void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect);
+/* -1 when unknown; *defect (optional) points into the meta. */
+gint gst_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect);
+
+G_END_DECLS
+
+#endif
