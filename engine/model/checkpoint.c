@@ -163,6 +163,7 @@ sg_status sg_model_save(sg_model *m, const char *path)
         meta_add(&meta, "normalization", "%s", "x/127.5-1");
         meta_add(&meta, "step", "%" PRIu64, m->state.step);
         meta_add(&meta, "epoch", "%u", m->state.epoch);
+        meta_add(&meta, "epoch_step", "%u", m->state.epoch_step);
         meta_add(&meta, "seed", "%" PRIu64, m->state.seed);
         meta_add(&meta, "d_reinits", "%u", m->state.d_reinits);
         meta_add(&meta, "calibrated", "%s", cal->valid ? "true" : "false");
@@ -255,15 +256,17 @@ static sg_status parse_config(const sg_st_file *f, const char *path, sg_model_co
 
 static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
 {
-    long long step = 0, epoch = 0, seed = 0, reinits = 0;
+    long long step = 0, epoch = 0, epoch_step = 0, seed = 0, reinits = 0;
     sg_status s;
     if ((s = meta_int(f, path, "step", false, 0, INT64_MAX, &step)) ||
         (s = meta_int(f, path, "epoch", false, 0, INT32_MAX, &epoch)) ||
+        (s = meta_int(f, path, "epoch_step", false, 0, INT32_MAX, &epoch_step)) ||
         (s = meta_int(f, path, "seed", false, 0, INT64_MAX, &seed)) ||
         (s = meta_int(f, path, "d_reinits", false, 0, INT32_MAX, &reinits)))
         return s;
     m->state.step = (uint64_t)step;
     m->state.epoch = (uint32_t)epoch;
+    m->state.epoch_step = (uint32_t)epoch_step;
     m->state.seed = (uint64_t)seed;
     m->state.d_reinits = (uint32_t)reinits;
     const char *cal = sg_st_meta(f, "calibrated");

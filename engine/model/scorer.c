@@ -14,7 +14,7 @@ struct sg_scorer {
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *rec, *lat, *heat;
-    sg_node *x_hat;
+    sg_node *x_hat, *f_real, *f_fake;
     float *staging; /* batch images, zero-padded when fewer are given */
 };
 
@@ -48,6 +48,8 @@ static sg_status record(sg_scorer *sc)
     sg_node *f_real, *f_fake;
     discriminator_forward(m->disc_net, sc->d_real, g_input(sc->d_real, sc->x, false), &f_real);
     discriminator_forward(m->disc_net, sc->d_fake, g_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
+    sc->f_real = f_real;
+    sc->f_fake = f_fake;
     if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)) ||
         (s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
         (s = sg_mse_per_sample(sc->seq, f_real->value, f_fake->value, sc->lat)) ||
@@ -116,4 +118,13 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
     for (int i = 0; i < count; i++)
         scores[i] = SG_SCORE_LAMBDA * rec[i] + (1.0f - SG_SCORE_LAMBDA) * lat[i];
     return SG_OK;
+}
+
+sg_status sg_scorer_features(sg_scorer *sc, int count, float *f_x, float *f_x_hat)
+{
+    if (count < 1 || count > sc->batch)
+        return sg_fail(SG_ERR_ARGUMENT, "features of %d images from a scorer of batch %d", count, sc->batch);
+    size_t n = (size_t)count * SG_DISC_NZ;
+    sg_status s = sg_tensor_download_range(sc->f_real->value, 0, n, f_x);
+    return s == SG_OK ? sg_tensor_download_range(sc->f_fake->value, 0, n, f_x_hat) : s;
 }

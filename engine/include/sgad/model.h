@@ -58,6 +58,7 @@ typedef struct sg_calibration {
 typedef struct sg_training_state {
     uint64_t step;  /* optimiser steps taken (Adam's t) */
     uint32_t epoch; /* completed epochs */
+    uint32_t epoch_step; /* steps done in the epoch under way (resuming skips them) */
     uint64_t seed;
     uint32_t d_reinits; /* discriminator re-initialisations */
 } sg_training_state;
@@ -122,6 +123,10 @@ void sg_scorer_destroy(sg_scorer *s);
  * (x - x_hat)^2) and reconstructions (count*C*S*S) may be NULL. */
 sg_status sg_scorer_run(sg_scorer *s, const float *images, int count, float *scores, float *heatmaps,
                         float *reconstructions);
+
+/* The discriminator features f(x) and f(x_hat) of the last run's first `count`
+ * images (count * 100 floats each): the latent part of the score. */
+sg_status sg_scorer_features(sg_scorer *s, int count, float *f_x, float *f_x_hat);
 
 #ifdef __cplusplus
 }

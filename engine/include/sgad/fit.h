@@ -1,0 +1,73 @@
+/* Training a model on an in-memory set of normal images, the way both the
+ * command-line `train` and the GStreamer element's train mode do it:
+ *
+ * - a seeded split holds out `holdout` of the images (default 10%) for calibration;
+ * - every epoch visits the rest in a seeded order (seed, epoch), in batches of
+ *   train.batch (the last incomplete batch is dropped);
+ * - after every `save_interval` epochs (and at the end) the checkpoint is saved
+ *   atomically; a NaN/Inf loss stops with SG_ERR_NUMERIC and saves nothing, so the
+ *   last good checkpoint stays;
+ * - at the end the held-out images are scored and the calibration (threshold at
+ *   `quantile`, normal score mean and std) is stored in the model;
+ * - resuming a loaded checkpoint continues from its step, skipping the batches of
+ *   the current epoch already done: the result equals an uninterrupted run on the
+ *   same device;
+ * - the progress callback sees every step and may return false to stop early
+ *   (SIGINT): the state is then saved and sg_fit returns SG_OK with
+ *   result.interrupted set. */
+#ifndef SGAD_FIT_H
+#define SGAD_FIT_H
+
+#include "dataset.h"
+#include "model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sg_fit_progress {
+    uint32_t epoch, epochs;           /* epoch being run (0-based) of epochs */
+    uint32_t step_in_epoch, steps_per_epoch;
+    uint64_t step;                    /* total optimiser steps */
+    sg_train_losses losses;           /* of this step */
+    double images_per_second;         /* over this epoch so far */
+} sg_fit_progress;
+
+typedef bool (*sg_fit_callback)(const sg_fit_progress *p, void *user);
+
+typedef struct sg_fit_options {
+    uint32_t epochs;        /* total epochs (a resumed model runs epochs - its epoch) */
+    sg_train_config train;
+    float holdout;          /* fraction held out for calibration, default 0.1 */
+    float quantile;         /* threshold quantile of held-out scores, default 0.995 */
+    const char *checkpoint; /* path, or NULL not to save */
+    uint32_t save_interval; /* epochs between saves, default 1 */
+    sg_fit_callback progress;
+    void *user;
+} sg_fit_options;
+
+sg_fit_options sg_fit_options_default(void);
+
+typedef struct sg_fit_result {
+    bool interrupted;
+    uint32_t epochs_run;
+    uint64_t steps_run;
+    double seconds;
+    sg_train_losses last;
+} sg_fit_result;
+
+/* Train `m` on `normal` (all images are treated as normal). */
+sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result);
+
+/* Score `count` images in batches and store the calibration at `quantile`. */
+sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float quantile);
+
+/* Score many images in batches of up to `batch` (scores[count]; heatmaps and
+ * reconstructions optional as in sg_scorer_run). */
+sg_status sg_score_images(sg_model *m, const float *images, size_t count, int batch, float *scores,
+                          float *heatmaps, float *reconstructions);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
