@@ -1,0 +1,244 @@
+/* The model layer: parameter counts against the spec, checkpoints (round trip,
+ * every refusal), the training loop (resume equals an uninterrupted run, a NaN
+ * stops training and leaves the last checkpoint), calibration. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "sgad/fit.h"
+#include "sgad/model.h"
+#include "sgad/safetensors.h"
+
+static char dir[256];
+
+static const char *path_in(const char *name)
+{
+    static char buf[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+    return buf[i];
+}
+
+static void test_counts(void)
+{
+    /* spec: G 4.06 M (nearest) / 5.44 M (transposed), D 1.07 M at S=32, C=3 */
+    struct {
+        sg_upsample up;
+        size_t g;
+    } cases[] = {{SG_UPSAMPLE_NEAREST, 4063027}, {SG_UPSAMPLE_TRANSPOSED, 5439731}};
+    for (int i = 0; i < 2; i++) {
+        sg_model_config c = sg_model_config_default();
+        c.upsample = cases[i].up;
+        sg_model *m;
+        t_ok(sg_model_create(t_dev, &c, 1, &m), "model");
+        t_check(sg_model_generator_parameters(m) == cases[i].g && sg_model_discriminator_parameters(m) == 1069700,
+                "%s: G %zu parameters, D %zu (reference: %zu and 1069700)", sg_upsample_name(c.upsample),
+                sg_model_generator_parameters(m), sg_model_discriminator_parameters(m), cases[i].g);
+        sg_model_destroy(m);
+    }
+    sg_model_config bad = sg_model_config_default();
+    bad.size = 48;
+    sg_model *m = NULL;
+    t_check(sg_model_create(t_dev, &bad, 1, &m) == SG_ERR_ARGUMENT && !m, "size 48 refused: %s", sg_error_message());
+}
+
+/* A small normal dataset: smooth blobs at random places. */
+static void make_images(sg_dataset *d, size_t n, int channels, uint64_t seed)
+{
+    t_ok(sg_dataset_init(d, channels, 32), "dataset");
+    float *img = t_alloc((size_t)channels * 32 * 32);
+    float r[3];
+    for (size_t k = 0; k < n; k++) {
+        t_random(r, 3, 0, 1, seed * 1000 + k);
+        for (int c = 0; c < channels; c++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++) {
+                    float dx = x - 8 - 16 * r[0], dy = y - 8 - 16 * r[1];
+                    img[(c * 32 + y) * 32 + x] = -0.8f + 1.4f * expf(-(dx * dx + dy * dy) / (20 + 20 * r[2]));
+                }
+        t_ok(sg_dataset_append(d, img, 0), "append");
+    }
+    free(img);
+}
+
+static void scores_of(sg_model *m, const sg_dataset *d, float *out)
+{
+    t_ok(sg_score_images(m, d->pixels, d->count, 8, out, NULL, NULL), "score");
+}
+
+static void test_checkpoint_roundtrip(const sg_dataset *d)
+{
+    sg_model_config c = sg_model_config_default();
+    c.upsample = SG_UPSAMPLE_NEAREST;
+    sg_model *m, *back;
+    t_ok(sg_model_create(t_dev, &c, 5, &m), "model");
+    sg_calibration *cal = sg_model_calibration(m);
+    *cal = (sg_calibration){true, 0.125f, 0.995f, 0.1f, 0.01f, 7};
+    sg_model_training_state(m)->step = 42;
+    t_ok(sg_model_save(m, path_in("a.safetensors")), "save");
+    t_ok(sg_model_load(t_dev, path_in("a.safetensors"), &back), "load");
+    float s1[8], s2[8];
+    scores_of(m, d, s1);
+    scores_of(back, d, s2);
+    t_check(memcmp(s1, s2, sizeof s1) == 0, "loaded model scores identically");
+    const sg_calibration *cb = sg_model_calibration(back);
+    t_check(cb->valid && cb->threshold == 0.125f && cb->samples == 7 && sg_model_training_state(back)->step == 42,
+            "calibration and training state survive the round trip");
+    sg_model_destroy(back);
+
+    /* refusals: each names the file and the problem */
+    sg_model *none = NULL;
+    t_check(sg_model_load(t_dev, path_in("missing.safetensors"), &none) == SG_ERR_IO &&
+                strstr(sg_error_message(), "missing.safetensors"),
+            "missing file refused: %s", sg_error_message());
+    FILE *f = fopen(path_in("a.safetensors"), "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *bytes = malloc((size_t)size);
+    t_check(fread(bytes, 1, (size_t)size, f) == (size_t)size, "read checkpoint bytes");
+    fclose(f);
+    f = fopen(path_in("truncated.safetensors"), "wb");
+    fwrite(bytes, 1, (size_t)size / 2, f);
+    fclose(f);
+    t_check(sg_model_load(t_dev, path_in("truncated.safetensors"), &none) == SG_ERR_FORMAT,
+            "truncated file refused: %s", sg_error_message());
+    free(bytes);
+
+    /* a NaN weight, a wrong shape, a wrong configuration: rewrite the file's tensors */
+    sg_st_file st;
+    t_ok(sg_st_read(path_in("a.safetensors"), &st), "read");
+    const char *keys[64], *vals[64];
+    for (size_t i = 0; i < st.meta_count; i++) {
+        keys[i] = st.meta_keys[i];
+        vals[i] = st.meta_values[i];
+    }
+    sg_st_tensor *t0 = &st.tensors[0];
+    float saved = ((float *)t0->data)[0];
+    ((float *)t0->data)[0] = NAN;
+    t_ok(sg_st_write(path_in("nan.safetensors"), st.tensors, st.count, keys, vals, st.meta_count), "write nan");
+    t_check(sg_model_load(t_dev, path_in("nan.safetensors"), &none) == SG_ERR_NUMERIC &&
+                strstr(sg_error_message(), t0->name),
+            "NaN weight refused: %s", sg_error_message());
+    ((float *)t0->data)[0] = saved;
+    for (size_t i = 0; i < st.meta_count; i++)
+        if (!strcmp(keys[i], "upsample"))
+            vals[i] = "transposed";
+    t_ok(sg_st_write(path_in("cfg.safetensors"), st.tensors, st.count, keys, vals, st.meta_count), "write cfg");
+    t_check(sg_model_load(t_dev, path_in("cfg.safetensors"), &none) == SG_ERR_FORMAT &&
+                strstr(sg_error_message(), "missing"),
+            "weights of another configuration refused: %s", sg_error_message());
+    for (size_t i = 0; i < st.meta_count; i++)
+        if (!strcmp(keys[i], "upsample"))
+            vals[i] = "nearest";
+    int64_t d0 = t0->shape[0];
+    t0->shape[0] = 1;
+    t0->nbytes /= (size_t)d0;
+    t_ok(sg_st_write(path_in("shape.safetensors"), st.tensors, st.count, keys, vals, st.meta_count), "write shape");
+    t_check(sg_model_load(t_dev, path_in("shape.safetensors"), &none) == SG_ERR_FORMAT &&
+                strstr(sg_error_message(), "shape"),
+            "a tensor of the wrong shape refused: %s", sg_error_message());
+    t0->shape[0] = d0;
+    t0->nbytes *= (size_t)d0;
+    t_ok(sg_st_write(path_in("nometa.safetensors"), st.tensors, st.count, NULL, NULL, 0), "write nometa");
+    t_check(sg_model_load(t_dev, path_in("nometa.safetensors"), &none) == SG_ERR_FORMAT,
+            "a file without our metadata refused: %s", sg_error_message());
+    sg_st_free(&st);
+    t_check(none == NULL, "no model returned on failure");
+    sg_model_destroy(m);
+}
+
+static bool count_steps(const sg_fit_progress *p, void *user)
+{
+    (void)p;
+    return --*(int *)user > 0; /* stop when the budget is spent */
+}
+
+static void test_fit_resume(const sg_dataset *d)
+{
+    sg_model_config c = sg_model_config_default();
+    c.upsample = SG_UPSAMPLE_NEAREST;
+    sg_fit_options o = sg_fit_options_default();
+    o.epochs = 2;
+    o.train.batch = 4;
+    o.holdout = 0.2f; /* 10 images: 2 held out, 2 steps per epoch */
+
+    /* uninterrupted: 2 epochs */
+    sg_model *a;
+    sg_fit_result ra;
+    t_ok(sg_model_create(t_dev, &c, 9, &a), "model a");
+    o.checkpoint = path_in("a_full.safetensors");
+    t_ok(sg_fit(a, d, &o, &ra), "fit a");
+    t_check(ra.epochs_run == 2 && ra.steps_run == 4 && !ra.interrupted, "2 epochs of 2 steps");
+    t_check(sg_model_calibration(a)->valid && sg_model_calibration(a)->samples == 2,
+            "calibrated on the 2 held-out images (threshold %g)", sg_model_calibration(a)->threshold);
+
+    /* interrupted after 3 steps (mid-epoch), saved, reloaded, resumed */
+    sg_model *b, *b2;
+    sg_fit_result rb;
+    t_ok(sg_model_create(t_dev, &c, 9, &b), "model b");
+    int budget = 3;
+    o.checkpoint = path_in("b.safetensors");
+    o.progress = count_steps;
+    o.user = &budget;
+    t_ok(sg_fit(b, d, &o, &rb), "fit b");
+    t_check(rb.interrupted && rb.steps_run == 3, "interrupted after 3 steps (%llu)", (unsigned long long)rb.steps_run);
+    sg_model_destroy(b);
+    t_ok(sg_model_load(t_dev, path_in("b.safetensors"), &b2), "reload b");
+    t_check(sg_model_training_state(b2)->epoch == 1 && sg_model_training_state(b2)->epoch_step == 1,
+            "the checkpoint knows where it stopped (epoch 1, step 1)");
+    o.progress = NULL;
+    t_ok(sg_fit(b2, d, &o, &rb), "resume b");
+    t_check(rb.steps_run == 1, "resumption ran the one missing step (%llu)", (unsigned long long)rb.steps_run);
+    float sa[10], sb[10];
+    scores_of(a, d, sa);
+    scores_of(b2, d, sb);
+    t_check(memcmp(sa, sb, sizeof sa) == 0 &&
+                sg_model_calibration(a)->threshold == sg_model_calibration(b2)->threshold,
+            "resumed run equals the uninterrupted one (score %g vs %g)", sa[0], sb[0]);
+    sg_model_destroy(b2);
+
+    /* a NaN in the data diverges: error, and the last checkpoint stays as it was */
+    FILE *f = fopen(path_in("a_full.safetensors"), "rb");
+    fseek(f, 0, SEEK_END);
+    long before = ftell(f);
+    fclose(f);
+    sg_dataset bad = *d;
+    bad.pixels = malloc(d->count * 3 * 32 * 32 * sizeof(float));
+    memcpy(bad.pixels, d->pixels, d->count * 3 * 32 * 32 * sizeof(float));
+    for (size_t i = 0; i < d->count * 3 * 32 * 32; i += 97)
+        bad.pixels[i] = NAN;
+    o.epochs = 3;
+    o.checkpoint = path_in("a_full.safetensors");
+    sg_status s = sg_fit(a, &bad, &o, &ra);
+    t_check(s == SG_ERR_NUMERIC, "a NaN loss stops training: %s", sg_error_message());
+    sg_model *again;
+    t_ok(sg_model_load(t_dev, path_in("a_full.safetensors"), &again), "the last checkpoint still loads");
+    t_check(sg_model_training_state(again)->epoch == 2, "and is the one of epoch 2 (%ld bytes)", before);
+    sg_model_destroy(again);
+    free(bad.pixels);
+    sg_model_destroy(a);
+}
+
+int main(void)
+{
+    t_begin("model");
+    snprintf(dir, sizeof dir, "/tmp/sgad-test-model-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    sg_dataset d;
+    make_images(&d, 10, 3, 1);
+    test_counts();
+    test_checkpoint_roundtrip(&d);
+    test_fit_resume(&d);
+    sg_dataset_free(&d);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return 1;
+    return t_end();
+}
