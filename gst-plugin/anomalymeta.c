@@ -28,7 +28,9 @@ void gst_anomaly_meta_register(void)
     static gsize done = 0;
     if (g_once_init_enter(&done)) {
         static const gchar *tags[] = {NULL};
-        gst_meta_register_custom(GST_ANOMALY_META_NAME, tags, transform, NULL, NULL);
+        /* another copy of this code (a test program linking it too) may have registered it */
+        if (!gst_meta_get_info(GST_ANOMALY_META_NAME))
+            gst_meta_register_custom(GST_ANOMALY_META_NAME, tags, transform, NULL, NULL);
         g_once_init_leave(&done, 1);
     }
 }

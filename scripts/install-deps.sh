@@ -8,8 +8,12 @@ packages=(
   build-essential meson ninja-build pkg-config glslang-tools
   # Vulkan: loader + headers, the CPU device (lavapipe), the validation layer
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-  # model layer: JSON headers, gzip, PNG, JPEG
-  libjson-glib-dev zlib1g-dev libpng-dev libjpeg-dev
+  # model layer: JSON headers, gzip, PNG, JPEG; Fashion-MNIST for the evaluation protocol
+  libjson-glib-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist
+  # GStreamer plugin: core, base (video), check (GstHarness), tools, drawing, introspection
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good libcairo2-dev libpango1.0-dev
+  gir1.2-gstreamer-1.0 python3-gi valgrind
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Train a model from a recording of normal (defect-free) production: the frames
+# are decoded and fed to skipganomaly in train mode, which collects
+# train-frames of them, trains for the given epochs, calibrates the threshold
+# and writes the checkpoint (and every save-interval epochs on the way, so a
+# long run can be interrupted with Ctrl-C and still leave a model).
+#
+#   ./train-from-file.sh normal.mp4 [out.safetensors]
+#
+# Environment (the model's shape is fixed here; scoring reads it back):
+#   INPUT_SIZE (default 64: frames are resized to this square), WIDTH (model
+#   width multiplier, default 1), EPOCHS (20), BATCH_SIZE (16), LEARNING_RATE
+#   (0.0002), TRAIN_FRAMES (500: frames taken from the stream), SAVE_INTERVAL
+#   (5 epochs), ROI ("x,y,width,height": learn only that part of the picture).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+input="${1:?usage: $0 normal-video [out.safetensors]}"
+model="${2:-out.safetensors}"
+
+need_elements skipganomaly decodebin videoconvert fakesink
+
+props=(mode=train model="$model"
+    input-size="${INPUT_SIZE:-64}" width="${WIDTH:-1}"
+    epochs="${EPOCHS:-20}" batch-size="${BATCH_SIZE:-16}" learning-rate="${LEARNING_RATE:-0.0002}"
+    train-frames="${TRAIN_FRAMES:-500}" save-interval="${SAVE_INTERVAL:-5}")
+[ -n "${ROI:-}" ] && props+=(roi="$ROI")
+
+# post-messages: training progress (epoch, losses) as element messages, which
+# -m prints
+launch -m filesrc location="$input" ! decodebin ! videoconvert \
+    ! skipganomaly "${props[@]}" post-messages=true \
+    ! fakesink sync=false
+echo "model: $model"

@@ -1,0 +1,94 @@
+/* A real gst-launch-1.0 run of the three elements from the build tree:
+ *   videotestsrc num-buffers=30 ! anomalyinject ! anomalyoverlay ! anomalyexport location=... ! fakesink
+ * It must exit 0, print the anomalyexport-summary message (-m) for 30 frames,
+ * and leave 30 JSON lines, each with a truth, plus the summary line. Frames
+ * carry no score here (no scorer), so the overlay must pass them through. */
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        g_printerr("usage: %s /path/to/gst-launch-1.0\n", argv[0]);
+        return 2;
+    }
+    gchar *dir = g_dir_make_tmp("elements-pipeline-XXXXXX", NULL);
+    gchar *path = g_build_filename(dir, "run.jsonl", NULL);
+    gchar *location = g_strdup_printf("location=%s", path);
+    const gchar *args[] = {argv[1], "-e", "-m", "videotestsrc", "num-buffers=30", "!",
+                           "video/x-raw,format=I420,width=64,height=48", "!", "anomalyinject", "fraction=0.5",
+                           "seed=3", "!", "videoconvert", "!", "anomalyoverlay", "!", "anomalyexport", location,
+                           "summary=true", "!", "fakesink", NULL};
+    gchar *out = NULL, *err = NULL;
+    gint status = 0;
+    GError *error = NULL;
+    int failures = 0;
+    if (!g_spawn_sync(NULL, (gchar **)args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error)) {
+        g_printerr("could not run %s: %s\n", argv[1], error->message);
+        return 1;
+    }
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_printerr("gst-launch-1.0 failed:\n%s\n%s\n", out, err);
+        failures++;
+    }
+    if (!strstr(out, "anomalyexport-summary") || !strstr(out, "frames=(guint64)30")) {
+        g_printerr("no summary message for 30 frames in:\n%s\n", out);
+        failures++;
+    }
+
+    gchar *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        g_printerr("no output file %s\n", path);
+        return 1;
+    }
+    gchar **lines = g_strsplit(g_strchomp(text), "\n", -1);
+    guint n = g_strv_length(lines), positives = 0;
+    if (n != 31) {
+        g_printerr("%u lines, expected 30 frames and a summary\n", n);
+        failures++;
+    }
+    for (guint i = 0; i < n; i++) {
+        JsonParser *p = json_parser_new();
+        if (!json_parser_load_from_data(p, lines[i], -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+            g_printerr("line %u is not a JSON object: %s\n", i, lines[i]);
+            failures++;
+            g_object_unref(p);
+            continue;
+        }
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        if (i < 30) {
+            if (json_object_get_int_member_with_default(o, "frame", -1) != i ||
+                !json_object_has_member(o, "truth") || !json_object_has_member(o, "pts")) {
+                g_printerr("line %u lacks frame/pts/truth: %s\n", i, lines[i]);
+                failures++;
+            }
+            positives += json_object_get_int_member_with_default(o, "truth", 0) == 1;
+        } else {
+            JsonObject *s = json_object_get_object_member(o, "summary");
+            if (!s || json_object_get_int_member(s, "frames") != 30 ||
+                json_object_get_int_member(s, "positives") != positives) {
+                g_printerr("bad summary line: %s\n", lines[i]);
+                failures++;
+            }
+        }
+        g_object_unref(p);
+    }
+    /* fraction 0.5 over 30 frames, seed 3: some of each */
+    if (positives == 0 || positives == 30) {
+        g_printerr("%u of 30 frames defective at fraction 0.5\n", positives);
+        failures++;
+    }
+    g_strfreev(lines);
+    g_free(text);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(location);
+    g_free(path);
+    g_free(dir);
+    g_free(out);
+    g_free(err);
+    return failures ? 1 : 0;
+}
