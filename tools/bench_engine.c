@@ -133,7 +133,7 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
 static int run_torch(const char *script, int size, int batch, double *fwd, double *bwd)
 {
     char cmd[4096];
-    int n = snprintf(cmd, sizeof cmd, "python3 '%s' --size %d --batch %d", script, size, batch);
+    int n = snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --size %d --batch %d", script, size, batch);
     for (size_t i = 0; i < NLAYERS; i++) {
         const layer *l = &LAYERS[i];
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %d,%d,%d,%d,%d,%d,%d,%d", l->ci, l->co, l->k,
