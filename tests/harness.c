@@ -81,6 +81,20 @@ float *t_alloc(size_t n)
     return p;
 }
 
+float *t_random_array(size_t n, float lo, float hi, uint64_t seed)
+{
+    float *x = t_alloc(n);
+    t_random(x, n, lo, hi, seed);
+    return x;
+}
+
+float *t_copy_array(const float *src, size_t n)
+{
+    float *x = t_alloc(n);
+    memcpy(x, src, n * sizeof *x);
+    return x;
+}
+
 sg_tensor *t_tensor(sg_shape s, const float *data)
 {
     sg_tensor *t;

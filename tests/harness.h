@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sgad/sgad.h"
 
@@ -29,6 +30,20 @@ void t_ok(sg_status s, const char *what);
 /* Deterministic pseudo-random data in [lo, hi). */
 void t_random(float *x, size_t n, float lo, float hi, uint64_t seed);
 float *t_alloc(size_t n); /* zeroed; exits on failure */
+float *t_random_array(size_t n, float lo, float hi, uint64_t seed); /* t_alloc + t_random */
+float *t_copy_array(const float *src, size_t n);
+
+/* A call recorded into a fresh sequence `seq` must fail with `want` and a
+ * message naming the op. */
+#define T_REFUSED(want, opname, call)                                                             \
+    do {                                                                                          \
+        sg_seq *seq;                                                                              \
+        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");                                      \
+        sg_status st_ = (call);                                                                   \
+        t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
+                #call, sg_error_message());                                                       \
+        sg_seq_destroy(seq);                                                                      \
+    } while (0)
 
 /* Tensor from host data / to host (the returned array is malloc'd). */
 sg_tensor *t_tensor(sg_shape s, const float *data);

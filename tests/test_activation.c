@@ -9,18 +9,6 @@
 #include "harness.h"
 #include "sgad/ref.h"
 
-/* A call recorded into a fresh sequence must fail with `want` and a message
- * naming the op. */
-#define T_REFUSED(want, opname, call)                                                             \
-    do {                                                                                          \
-        sg_seq *seq;                                                                              \
-        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");                                      \
-        sg_status st_ = (call);                                                                   \
-        t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
-                #call, sg_error_message());                                                       \
-        sg_seq_destroy(seq);                                                                      \
-    } while (0)
-
 static const char *act_name[] = {"relu", "leaky_relu", "sigmoid", "tanh"};
 static const float leaky_slope = 0.1f;
 

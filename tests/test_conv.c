@@ -37,6 +37,15 @@ static const conv_case CASES[] = {
     {"transposed 3x3 stride 2 pad 1", 2, 4, 5, 5, 6, 3, 2, 1, 1, true, true},
     {"transposed 2x2 stride 2", 3, 3, 3, 4, 7, 2, 2, 0, 1, true, true},
     {"transposed 3x3 stride 2 dilation 2", 1, 5, 4, 3, 4, 3, 2, 1, 2, true, true},
+    /* shapes at the edges of the kernels' tiles: pixel blocks spanning images,
+     * partial channel tiles on both sides, several weight-gradient chunks */
+    {"tile edges 3x3 35 channels", 3, 5, 17, 19, 35, 3, 1, 1, 1, true, false},
+    {"batch 9 of 4x4 maps", 9, 3, 4, 4, 5, 3, 1, 1, 1, false, false},
+    {"weight gradient in 2 chunks", 4, 2, 24, 24, 3, 3, 1, 1, 1, false, false},
+    {"transposed tile edges", 2, 20, 9, 7, 18, 4, 2, 1, 1, true, true},
+    /* stride-1 rows of whole 8-pixel runs: the forward reads them as 64-bit words */
+    {"rows of 16 pixels", 2, 3, 6, 16, 5, 3, 1, 1, 1, true, false},
+    {"rows of 8 pixels, dilation 2", 2, 4, 5, 8, 6, 3, 1, 2, 2, false, false},
 };
 
 typedef struct fd_ctx {

@@ -8,30 +8,11 @@
 #include "harness.h"
 #include "sgad/ref.h"
 
-/* A call recorded into a fresh sequence must fail with `want` and a message
- * naming the op. */
-#define T_REFUSED(want, opname, call)                                                             \
-    do {                                                                                          \
-        sg_seq *seq;                                                                              \
-        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");                                      \
-        sg_status st_ = (call);                                                                   \
-        t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
-                #call, sg_error_message());                                                       \
-        sg_seq_destroy(seq);                                                                      \
-    } while (0)
-
-static float *random_array(size_t n, float lo, float hi, uint64_t seed)
-{
-    float *x = t_alloc(n);
-    t_random(x, n, lo, hi, seed);
-    return x;
-}
-
 static void test_add(sg_shape s, uint64_t seed)
 {
     size_t n = sg_shape_count(s);
     char what[128];
-    float *a = random_array(n, -2, 2, seed), *b = random_array(n, -2, 2, seed + 1), *y = t_alloc(n);
+    float *a = t_random_array(n, -2, 2, seed), *b = t_random_array(n, -2, 2, seed + 1), *y = t_alloc(n);
     sg_ref_add_forward(n, a, b, y);
     sg_tensor *ta = t_tensor(s, a), *tb = t_tensor(s, b), *ty = t_tensor(s, NULL);
     T_RUN(sg_add_forward(seq, ta, tb, ty));
@@ -78,9 +59,9 @@ static void test_mul(sg_shape as, bool bcast, uint64_t seed)
     char what[160], base[96];
     snprintf(base, sizeof base, "mul %s (%d,%d,%d,%d)", bcast ? "per-channel" : "same-shape", as.n,
              as.c, as.h, as.w);
-    float *a = random_array(n, -2, 2, seed), *b = random_array(nb, -2, 2, seed + 1),
-          *dy = random_array(n, -1, 1, seed + 2), *da0 = random_array(n, -1, 1, seed + 3),
-          *db0 = random_array(nb, -1, 1, seed + 4), *y = t_alloc(n), *da = t_alloc(n),
+    float *a = t_random_array(n, -2, 2, seed), *b = t_random_array(nb, -2, 2, seed + 1),
+          *dy = t_random_array(n, -1, 1, seed + 2), *da0 = t_random_array(n, -1, 1, seed + 3),
+          *db0 = t_random_array(nb, -1, 1, seed + 4), *y = t_alloc(n), *da = t_alloc(n),
           *db = t_alloc(nb);
     sg_ref_mul_forward(as, a, bs, b, y);
     memcpy(da, da0, n * sizeof *da);
@@ -198,7 +179,7 @@ static void test_large(void)
 {
     sg_shape as = sg_shape4(4, 8, 2048, 257), bs = sg_shape4(4, 8, 1, 1);
     size_t n = sg_shape_count(as), nb = sg_shape_count(bs);
-    float *a = random_array(n, -1, 1, 71), *b = random_array(nb, -1, 1, 72), *y = t_alloc(n),
+    float *a = t_random_array(n, -1, 1, 71), *b = t_random_array(nb, -1, 1, 72), *y = t_alloc(n),
           *db = t_alloc(nb);
     sg_tensor *ta = t_tensor(as, a), *tb = t_tensor(bs, b), *ty = t_tensor(as, NULL),
               *tdb = t_tensor_fill(bs, 0);
@@ -235,8 +216,8 @@ static void test_many_channels(void)
 {
     sg_shape as = sg_shape4(2, 40000, 1, 3), bs = sg_shape4(2, 40000, 1, 1);
     size_t n = sg_shape_count(as), nb = sg_shape_count(bs);
-    float *a = random_array(n, -1, 1, 81), *b = random_array(nb, -1, 1, 82),
-          *dy = random_array(n, -1, 1, 83), *db = t_alloc(nb);
+    float *a = t_random_array(n, -1, 1, 81), *b = t_random_array(nb, -1, 1, 82),
+          *dy = t_random_array(n, -1, 1, 83), *db = t_alloc(nb);
     sg_tensor *ta = t_tensor(as, a), *tb = t_tensor(bs, b), *tdy = t_tensor(as, dy),
               *tdb = t_tensor_fill(bs, 0);
     sg_ref_mul_backward(as, a, bs, b, dy, NULL, db);

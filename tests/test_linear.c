@@ -8,32 +8,6 @@
 #include "harness.h"
 #include "sgad/ref.h"
 
-/* A call recorded into a fresh sequence must fail with `want` and a message
- * naming the op. */
-#define T_REFUSED(want, opname, call)                                                             \
-    do {                                                                                          \
-        sg_seq *seq;                                                                              \
-        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");                                      \
-        sg_status st_ = (call);                                                                   \
-        t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
-                #call, sg_error_message());                                                       \
-        sg_seq_destroy(seq);                                                                      \
-    } while (0)
-
-static float *random_array(size_t n, float lo, float hi, uint64_t seed)
-{
-    float *x = t_alloc(n);
-    t_random(x, n, lo, hi, seed);
-    return x;
-}
-
-static float *copy_array(const float *src, size_t n)
-{
-    float *x = t_alloc(n);
-    memcpy(x, src, n * sizeof *x);
-    return x;
-}
-
 typedef struct fd_ctx {
     int n, in, out;
     const float *x, *w, *b;
@@ -54,11 +28,11 @@ static void test_one(sg_shape xs, sg_shape ws, int out, bool bias, uint64_t seed
     char what[192], base[128];
     snprintf(base, sizeof base, "linear N=%d In=%d Out=%d x(%d,%d,%d,%d) w(%d,%d,%d,%d)%s", n, in,
              out, xs.n, xs.c, xs.h, xs.w, ws.n, ws.c, ws.h, ws.w, bias ? " +b" : "");
-    float *x = random_array(nx, -1, 1, seed), *w = random_array(nw, -1, 1, seed + 1),
-          *b = bias ? random_array((size_t)out, -1, 1, seed + 2) : NULL, *y = t_alloc(ny),
-          *dy = random_array(ny, -1, 1, seed + 3), *dx0 = random_array(nx, -1, 1, seed + 4),
-          *dw0 = random_array(nw, -1, 1, seed + 5), *db0 = random_array((size_t)out, -1, 1, seed + 6);
-    float *dx = copy_array(dx0, nx), *dw = copy_array(dw0, nw), *db = copy_array(db0, (size_t)out);
+    float *x = t_random_array(nx, -1, 1, seed), *w = t_random_array(nw, -1, 1, seed + 1),
+          *b = bias ? t_random_array((size_t)out, -1, 1, seed + 2) : NULL, *y = t_alloc(ny),
+          *dy = t_random_array(ny, -1, 1, seed + 3), *dx0 = t_random_array(nx, -1, 1, seed + 4),
+          *dw0 = t_random_array(nw, -1, 1, seed + 5), *db0 = t_random_array((size_t)out, -1, 1, seed + 6);
+    float *dx = t_copy_array(dx0, nx), *dw = t_copy_array(dw0, nw), *db = t_copy_array(db0, (size_t)out);
     sg_ref_linear_forward(n, in, out, x, w, b, y);
     sg_ref_linear_backward(n, in, out, x, w, dy, dx, dw, db);
 
@@ -161,8 +135,8 @@ static void test_large(void)
 {
     const int in = 4099, out = 4097;
     size_t nw = (size_t)in * out;
-    float *x = random_array((size_t)in, -1, 1, 61), *dy = random_array((size_t)out, -1, 1, 62),
-          *w = random_array(nw, -1, 1, 63), *dw = t_alloc(nw);
+    float *x = t_random_array((size_t)in, -1, 1, 61), *dy = t_random_array((size_t)out, -1, 1, 62),
+          *w = t_random_array(nw, -1, 1, 63), *dw = t_alloc(nw);
     sg_tensor *tx = t_tensor(sg_shape4(1, in, 1, 1), x), *tdy = t_tensor(sg_shape4(1, out, 1, 1), dy),
               *tw = t_tensor(sg_shape4(out, in, 1, 1), w), *tdw = t_tensor_fill(sg_shape4(out, in, 1, 1), 0);
     sg_ref_linear_backward(1, in, out, x, w, dy, NULL, dw, NULL);

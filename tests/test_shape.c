@@ -8,32 +8,6 @@
 #include "harness.h"
 #include "sgad/ref.h"
 
-/* A call recorded into a fresh sequence must fail with `want` and a message
- * naming the op. */
-#define T_REFUSED(want, opname, call)                                                             \
-    do {                                                                                          \
-        sg_seq *seq;                                                                              \
-        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");                                      \
-        sg_status st_ = (call);                                                                   \
-        t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
-                #call, sg_error_message());                                                       \
-        sg_seq_destroy(seq);                                                                      \
-    } while (0)
-
-static float *random_array(size_t n, float lo, float hi, uint64_t seed)
-{
-    float *x = t_alloc(n);
-    t_random(x, n, lo, hi, seed);
-    return x;
-}
-
-static float *copy_array(const float *src, size_t n)
-{
-    float *x = t_alloc(n);
-    memcpy(x, src, n * sizeof *x);
-    return x;
-}
-
 /* The finite-difference checks all use this: one unary reference forward. */
 typedef struct fd_ctx {
     void (*forward)(sg_shape xs, const float *x, float *y);
@@ -80,10 +54,10 @@ static void test_concat(int n, int ca, int cb, int h, int w, uint64_t seed)
     size_t na = sg_shape_count(as), nb = sg_shape_count(bs), ny = sg_shape_count(ys);
     char what[160], base[96];
     snprintf(base, sizeof base, "concat (%d,%d,%d,%d)+(%d,%d,%d,%d)", n, ca, h, w, n, cb, h, w);
-    float *a = random_array(na, -1, 1, seed), *b = random_array(nb, -1, 1, seed + 1),
-          *dy = random_array(ny, -1, 1, seed + 2), *da0 = random_array(na, -1, 1, seed + 3),
-          *db0 = random_array(nb, -1, 1, seed + 4), *y = t_alloc(ny);
-    float *da = copy_array(da0, na), *db = copy_array(db0, nb);
+    float *a = t_random_array(na, -1, 1, seed), *b = t_random_array(nb, -1, 1, seed + 1),
+          *dy = t_random_array(ny, -1, 1, seed + 2), *da0 = t_random_array(na, -1, 1, seed + 3),
+          *db0 = t_random_array(nb, -1, 1, seed + 4), *y = t_alloc(ny);
+    float *da = t_copy_array(da0, na), *db = t_copy_array(db0, nb);
     sg_ref_concat_forward(as, a, bs, b, y);
     sg_ref_concat_backward(as, bs, dy, da, db);
 
@@ -198,7 +172,7 @@ static const unary_op avgpool_op = {"avgpool_global", avgpool_shape, sg_ref_avgp
  * argmax. They reach about +-20 (ulp 2e-6): hence max pool's fd atol 1e-3. */
 static void distinct_values(float *x, size_t n, uint64_t seed)
 {
-    float *key = random_array(n, 0, 1, seed);
+    float *key = t_random_array(n, 0, 1, seed);
     for (size_t i = 0; i < n; i++)
         x[i] = 0.05f * (float)i - 0.025f * (float)n;
     for (size_t i = n; i > 1; i--) { /* Fisher-Yates with the random keys */
@@ -216,11 +190,11 @@ static void test_unary(const unary_op *op, sg_shape xs, uint64_t seed)
     size_t nx = sg_shape_count(xs), ny = sg_shape_count(ys);
     char what[160], base[96];
     snprintf(base, sizeof base, "%s (%d,%d,%d,%d)", op->name, xs.n, xs.c, xs.h, xs.w);
-    float *x = random_array(nx, -1, 1, seed), *y = t_alloc(ny),
-          *dy = random_array(ny, -1, 1, seed + 1), *dx0 = random_array(nx, -1, 1, seed + 2);
+    float *x = t_random_array(nx, -1, 1, seed), *y = t_alloc(ny),
+          *dy = t_random_array(ny, -1, 1, seed + 1), *dx0 = t_random_array(nx, -1, 1, seed + 2);
     if (op->distinct)
         distinct_values(x, nx, seed);
-    float *dx = copy_array(dx0, nx);
+    float *dx = t_copy_array(dx0, nx);
     op->ref_forward(xs, x, y);
     op->ref_backward(xs, x, dy, dx);
 
@@ -341,7 +315,7 @@ static void test_large(void)
 {
     sg_shape xs = sg_shape4(1, 4, 1025, 1025), ys = upsample_shape(xs);
     size_t nx = sg_shape_count(xs), ny = sg_shape_count(ys);
-    float *x = random_array(nx, -1, 1, 91), *y = t_alloc(ny), *dx = t_alloc(nx);
+    float *x = t_random_array(nx, -1, 1, 91), *y = t_alloc(ny), *dx = t_alloc(nx);
     sg_ref_upsample2x_forward(xs, x, y);
     sg_tensor *tx = t_tensor(xs, x), *ty = t_tensor(ys, NULL), *tdx = t_tensor_fill(xs, 0);
     T_RUN(sg_upsample2x_forward(seq, tx, ty));
@@ -362,7 +336,7 @@ static void test_large(void)
 
     xs = sg_shape4(3, 30000, 1, 2);
     nx = sg_shape_count(xs);
-    x = random_array(nx, -1, 1, 92);
+    x = t_random_array(nx, -1, 1, 92);
     y = t_alloc(90000);
     sg_ref_avgpool_global_forward(xs, x, y);
     tx = t_tensor(xs, x);

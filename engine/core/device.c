@@ -195,7 +195,13 @@ static bool device_usable(VkPhysicalDevice pd)
     VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12};
     vkGetPhysicalDeviceFeatures2(pd, &f2);
-    return f12.bufferDeviceAddress && f2.features.shaderInt64;
+    /* the convolution kernels share weights across a subgroup (broadcast, ballot) */
+    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    VkSubgroupFeatureFlags need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
+    bool subgroups = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) && (sub.supportedOperations & need) == need;
+    return f12.bufferDeviceAddress && f2.features.shaderInt64 && subgroups;
 }
 
 static sg_status pick_physical(sg_device *dev, const char *select)
@@ -229,8 +235,8 @@ static sg_status pick_physical(sg_device *dev, const char *select)
         if (!device_usable(pds[chosen])) {
             free(pds);
             return sg_fail(SG_ERR_NO_DEVICE,
-                           "Vulkan device '%s' lacks Vulkan 1.2 with buffer device addresses "
-                           "and 64-bit integers, which the engine needs", select);
+                           "Vulkan device '%s' lacks Vulkan 1.2 with buffer device addresses, "
+                           "64-bit integers and compute subgroups (basic, ballot), which the engine needs", select);
         }
     } else {
         for (uint32_t i = 0; i < n; i++) {
@@ -387,7 +393,7 @@ int sg_device_list(char *buf, size_t size)
         if (used < size)
             used += (size_t)snprintf(buf + used, size - used, "%u: %s (%s)%s\n", i, p.deviceName,
                                      sg_device_kind_name(kind_of(p.deviceType)),
-                                     device_usable(pds[i]) ? "" : " [unusable: needs Vulkan 1.2 + buffer device address]");
+                                     device_usable(pds[i]) ? "" : " [unusable: needs Vulkan 1.2, buffer device address, int64, subgroups]");
     }
     free(pds);
     vkDestroyInstance(inst, NULL);

@@ -3,12 +3,16 @@
  * Three implicit-GEMM kernels do all the work (shaders/conv/):
  *   conv_fwd        y  = conv(x, w)              (input -> output)
  *   conv_bwd_data   dx = conv^T(dy, w)           (output -> input)
- *   conv_bwd_weight dw = sum dy (x) x            (split over rows, then conv_reduce)
+ *   conv_bwd_weight dw = sum dy (x) x            (split over pixel chunks, then conv_reduce)
  * A transposed convolution is the adjoint of a convolution, so it uses the same
  * three with the roles of input and output exchanged: its forward is conv_bwd_data,
  * its input gradient is conv_fwd, its weight gradient is conv_bwd_weight with x
  * and dy swapped. Its weight (Ci, Co, kh, kw) is exactly the weight of that
- * equivalent convolution. */
+ * equivalent convolution.
+ *
+ * The kernels are shaped for lavapipe, where a buffer load costs tens of FMAs
+ * (each shader says why): large per-invocation register tiles, weights shared
+ * across the subgroup, 64-bit loads where alignment allows. */
 #include "op_util.h"
 
 #include "conv_bias_grad.spv.h"
@@ -18,11 +22,12 @@
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
-/* must match CO_T / CI_T / PX in the shaders */
-#define FWD_CO_TILE 8
-#define FWD_PIXELS 2
-#define BWD_DATA_CI_TILE 8
-#define BWD_DATA_PIXELS 2
+/* must match CO_T / CI_T / KT / PX in the shaders */
+#define FWD_CO_TILE 16
+#define FWD_PIXELS 8
+#define BWD_DATA_CI_TILE 16
+#define BWD_DATA_PIXELS 8
+#define BWD_WEIGHT_K_TILE 8
 #define BWD_WEIGHT_CO_TILE 8
 #define CONV_LANES 64u
 
@@ -58,11 +63,11 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
 /* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
  * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
-                             sg_tensor **packed)
+                             int tile, sg_tensor **packed)
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
-    uint32_t a_pad = (uint32_t)round_up((int)A, 8);
+    uint32_t a_pad = (uint32_t)round_up((int)A, tile); /* whole tiles: no bounds test on weight loads */
     sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     if (s != SG_OK)
         return s;
@@ -82,7 +87,7 @@ enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
     uint64_t in, w, b, out;
-    int32_t Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;
+    int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;
     uint32_t flags;
 } conv_push;
 
@@ -90,7 +95,7 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
                           const sg_tensor *b, const sg_tensor *out, int c_pad, uint32_t flags)
 {
     conv_push pc = {sg_tensor_address(in), sg_tensor_address(packed), b ? sg_tensor_address(b) : 0,
-                    sg_tensor_address(out), c->Ci, c->H, c->W, c->Co, c->Ho, c->Wo, c->KH, c->KW,
+                    sg_tensor_address(out), c->N, c->Ci, c->H, c->W, c->Co, c->Ho, c->Wo, c->KH, c->KW,
                     c->stride, c->pad, c->dil, c_pad, flags | (b ? FLAG_BIAS : 0)};
     return pc;
 }
@@ -100,14 +105,14 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
                             const sg_tensor *b, sg_tensor *y, uint32_t flags)
 {
     sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, true, &packed);
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
     if (s != SG_OK)
         return s;
-    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, 8), flags);
+    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
     sg_dispatch d = {.kernel = &kernel_conv_fwd, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up((uint64_t)c->Ho * c->Wo, CONV_LANES * FWD_PIXELS),
-                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), (uint32_t)c->N}};
+                     .groups = {sg_div_up((uint64_t)c->N * c->Ho * c->Wo, CONV_LANES * FWD_PIXELS),
+                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -116,43 +121,46 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
 {
     sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, false, &packed);
+    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, &packed);
     if (s != SG_OK)
         return s;
-    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, 8), flags);
-    /* pixels of one phase (ih mod s, iw mod s): at most ceil(H/s)*ceil(W/s) */
-    uint64_t phase_pixels = (uint64_t)sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
+    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags);
+    /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
+    uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
     sg_dispatch d = {.kernel = &kernel_conv_bwd_data, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
                      .groups = {sg_div_up(phase_pixels, CONV_LANES * BWD_DATA_PIXELS),
                                 sg_div_up((uint64_t)c->Ci, BWD_DATA_CI_TILE),
-                                (uint32_t)(c->N * c->stride * c->stride)}};
+                                (uint32_t)(c->stride * c->stride)}};
     return sg_seq_dispatch(seq, &d);
 }
 
-/* dw += sum over pixels of dy (x) x, in row chunks summed by conv_reduce */
+/* dw += sum over pixels of dy (x) x, in pixel chunks summed by conv_reduce */
 static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_tensor *x,
                                    const sg_tensor *dy, sg_tensor *dw)
 {
-    int K = c->Ci * c->KH * c->KW, rows = c->N * c->Ho;
-    uint32_t kblocks = sg_div_up((uint64_t)K, CONV_LANES);
+    int K = c->Ci * c->KH * c->KW;
+    uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    uint32_t kblocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
-    /* enough workgroups to fill the device, each still summing a good run of rows */
-    uint32_t want = sg_div_up(512, (uint64_t)kblocks * coblocks);
-    int rows_per_chunk = (int)sg_div_up((uint64_t)rows, want ? want : 1);
-    if (rows_per_chunk < 1)
-        rows_per_chunk = 1;
-    uint32_t chunks = sg_div_up((uint64_t)rows, (uint64_t)rows_per_chunk);
+    /* enough workgroups to fill the device, each invocation still summing enough
+     * pixels (>= 32) that the workgroup's final reduction stays a small part */
+    uint64_t want = sg_div_up(256, (uint64_t)kblocks * coblocks);
+    uint64_t px_per_chunk = sg_div_up(pixels, want ? want : 1);
+    if (px_per_chunk < 32 * CONV_LANES)
+        px_per_chunk = 32 * CONV_LANES;
+    px_per_chunk = (px_per_chunk + 7) / 8 * 8; /* the shader takes pixels in runs of 2 or 8 */
+    uint32_t chunks = sg_div_up(pixels, px_per_chunk);
     sg_tensor *part;
     sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K), &part);
     if (s != SG_OK)
         return s;
     struct {
         uint64_t x, dy, part;
-        int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, rows_per_chunk;
+        int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
-            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, rows_per_chunk};
+            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk};
     sg_dispatch d = {.kernel = &kernel_conv_bwd_weight, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
     if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)

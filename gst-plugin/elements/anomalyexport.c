@@ -25,7 +25,7 @@
 #include <json-glib/json-glib.h>
 
 #include "anomalymeta.h"
-#include "rocauc.h"
+#include "sgad/metrics.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_export_debug);
 #define GST_CAT_DEFAULT anomaly_export_debug
@@ -50,8 +50,8 @@ struct _GstAnomalyExport {
     gboolean closed_at_eos; /* frames after EOS (a flushing seek) append */
     guint64 frames, scored, flagged, labelled, positives;
     guint unflushed;
-    GArray *pair_scores; /* gdouble: frames with both a score and a truth */
-    GArray *pair_truths; /* gint */
+    GArray *pair_scores; /* gfloat: frames with both a score and a truth */
+    GArray *pair_truths; /* guint8 */
 };
 
 enum { PROP_0, PROP_LOCATION, PROP_SKIP_UNSCORED, PROP_SUMMARY, PROP_FLUSH_INTERVAL };
@@ -155,8 +155,9 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
         self->labelled++;
         self->positives += truth ? 1 : 0;
         if (scored && !isnan(r.score)) {
-            gint t = truth ? 1 : 0;
-            g_array_append_val(self->pair_scores, r.score);
+            gfloat score = (gfloat)r.score;
+            guint8 t = truth ? 1 : 0;
+            g_array_append_val(self->pair_scores, score);
             g_array_append_val(self->pair_truths, t);
         }
     }
@@ -201,10 +202,14 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
     return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
+/* The engine's rank-based ROC AUC (ties averaged); NaN while one class is missing. */
 static gdouble current_auc(GstAnomalyExport *self)
 {
-    return sgad_roc_auc((const gdouble *)(void *)self->pair_scores->data, (const gint *)(void *)self->pair_truths->data,
-                        self->pair_scores->len);
+    sg_metrics m;
+    if (sg_metrics_compute((const gfloat *)(void *)self->pair_scores->data,
+                           (const guint8 *)(void *)self->pair_truths->data, self->pair_scores->len, &m) != SG_OK)
+        return NAN;
+    return m.auc;
 }
 
 static void post_summary(GstAnomalyExport *self)
@@ -412,7 +417,7 @@ static void gst_anomaly_export_init(GstAnomalyExport *self)
     self->skip_unscored = DEFAULT_SKIP_UNSCORED;
     self->summary = DEFAULT_SUMMARY;
     self->flush_interval = DEFAULT_FLUSH_INTERVAL;
-    self->pair_scores = g_array_new(FALSE, FALSE, sizeof(gdouble));
-    self->pair_truths = g_array_new(FALSE, FALSE, sizeof(gint));
+    self->pair_scores = g_array_new(FALSE, FALSE, sizeof(gfloat));
+    self->pair_truths = g_array_new(FALSE, FALSE, sizeof(guint8));
     gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
 }

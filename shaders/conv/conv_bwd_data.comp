@@ -5,56 +5,63 @@
 //                       iw = ow*s - p + kw*d of w[co,ci,kh,kw] * dy[n,co,oh,ow]
 // Input pixels are split by phase (ih mod s, iw mod s): within a phase the taps
 // that land on the output grid are the same for every pixel, so the tap test is
-// uniform and no stride-s^2 waste is spent on taps that miss.
-// Grid: x = pixel blocks within one phase, y = blocks of CI_T channels,
-//       z = image * s*s + phase.
+// uniform and no stride-s^2 waste is spent on taps that miss; oh = ih/s + const
+// for a tap, so no per-pixel division either.
+//
+// Shaped like conv_fwd (see the reasons there): each invocation owns a PX x CI_T
+// register tile, pixels of one phase are numbered over the whole batch, each
+// lane loads one 64-bit pair of the step's weights (conv_pack pads to whole
+// CI_T tiles) and subgroupBroadcast shares them (plain loads when subgroups are
+// under 8 lanes or the workgroup is not whole subgroups), and taps run outside,
+// output channels inside, so the inner loop is a load from a clamped address,
+// a select and FMAs. Consecutive pixels of a phase row read consecutive dy, so
+// when a phase's rows hold whole runs of PX pixels the lane reads its PX dy
+// values as PX/2+1 aligned 64-bit words.
+// Grid: x = blocks of lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
+//       CI_T channels, z = phase.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 
-#define CI_T 8
-#define PX 2
+#define CI_T 16  // PAIR(0..7) below lists the CI_T / 2 weight pairs
+#define PX 8
+
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
+    uint64_t v[];
+};
 
 layout(push_constant) uniform Params {
-    Floats dy;
-    Vec4s w;      // packed [Co*KH*KW][ci_pad]
+    Floats dy;    // read as Words when rows
+    Words w;      // packed [Co*KH*KW][ci_pad] floats, read as pairs
     Floats b;     // bias over dx's channels, used when flags & 2
     Floats dx;
-    int Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
+    int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
     uint flags;   // 1: add into dx, 2: add bias
 } p;
 
-void main()
+float acc[PX][CI_T];
+
+vec2 word_pair(uint i)
 {
-    const uint lanes = gl_WorkGroupSize.x;
+    uvec2 u = unpackUint2x32(p.w.v[i]);
+    return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
+}
+
+// acc = sum over the taps of phase (ph, pw) and output channels; coop and rows
+// are constants at each call, so each copy compiles without the tests.
+void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
+{
     int s = p.stride;
-    int phases = s * s;
-    uint n = gl_WorkGroupID.z / uint(phases);
-    int phase = int(gl_WorkGroupID.z % uint(phases));
-    int ph = phase / s, pw = phase % s;
-    int Hq = (p.H - ph + s - 1) / s, Wq = (p.W - pw + s - 1) / s;
-    int ci0 = int(gl_WorkGroupID.y) * CI_T;
-
-    int ih[PX], iw[PX];
-    bool live[PX];
-    for (int j = 0; j < PX; j++) {
-        int q = int((gl_WorkGroupID.x * PX + j) * lanes + gl_LocalInvocationID.x);
-        live[j] = Wq > 0 && q < Hq * Wq;
-        int qi = Wq > 0 ? q / Wq : 0, qj = Wq > 0 ? q % Wq : 0;
-        ih[j] = ph + s * qi;
-        iw[j] = pw + s * qj;
-    }
-
-    vec4 acc[PX][CI_T / 4];
-    for (int j = 0; j < PX; j++)
-        for (int q = 0; q < CI_T / 4; q++)
-            acc[j][q] = vec4(0.0);
-
     uint yplane = uint(p.Ho * p.Wo);
-    uint ybase = n * uint(p.Co) * yplane;
-    uint wrow = uint(p.ci_pad / 4);
-    uint wci = uint(ci0 / 4);
+    int nwords = p.N * p.Co * p.Ho * p.Wo / 2;  // rows: Ho*Wo is even
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CI_T; c++)
+            acc[j][c] = 0.0;
+
+    uint wstep = uint(p.KH * p.KW * p.ci_pad / 2);  // words per output channel
     for (int kh = 0; kh < p.KH; kh++) {
-        // does tap kh reach the output grid from this phase? (uniform)
+        // ih + pad - kh*dil = oh*s: does tap kh reach the output grid from this phase?
         int th = ph + p.pad - kh * p.dil;
         if (((th % s) + s) % s != 0)
             continue;
@@ -62,43 +69,110 @@ void main()
             int tw = pw + p.pad - kw * p.dil;
             if (((tw % s) + s) % s != 0)
                 continue;
-            int oh[PX], ow[PX];
+            uint off[PX];
             bool ok[PX];
+            int wb = 0, odd = 0;
             for (int j = 0; j < PX; j++) {
-                int a = ih[j] + p.pad - kh * p.dil, c = iw[j] + p.pad - kw * p.dil;
-                ok[j] = live[j] && a >= 0 && c >= 0;
-                oh[j] = a / s;
-                ow[j] = c / s;
-                ok[j] = ok[j] && oh[j] < p.Ho && ow[j] < p.Wo;
+                int oh = qi[j] + th / s, ow = qj[j] + tw / s;  // th, tw are multiples of s
+                ok[j] = oh >= 0 && oh < p.Ho && ow >= 0 && ow < p.Wo;
+                off[j] = yb[j] + (ok[j] ? uint(oh * p.Wo + ow) : 0u);
             }
-            uint tap = uint(kh * p.KW + kw);
+            if (rows) {
+                // the PX pixels read dy[base .. base+PX-1]: words wb .. wb+PX/2, shifted by odd
+                int base = int(yb[0]) + (qi[0] + th / s) * p.Wo + qj[0] + tw / s;
+                odd = base & 1;
+                wb = (base - odd) / 2;
+            }
+            uint wi = uint(((kh * p.KW + kw) * p.ci_pad + ci0) / 2);
             for (int co = 0; co < p.Co; co++) {
-                uint wi = (uint(co * p.KH * p.KW) + tap) * wrow + wci;
-                vec4 wv[CI_T / 4];
-                for (int q = 0; q < CI_T / 4; q++)
-                    wv[q] = p.w.v[wi + q];
-                uint yc = ybase + uint(co) * yplane;
-                for (int j = 0; j < PX; j++) {
-                    float g = ok[j] ? p.dy.v[yc + uint(oh[j] * p.Wo + ow[j])] : 0.0;
-                    for (int q = 0; q < CI_T / 4; q++)
-                        acc[j][q] += g * wv[q];
+                float g[PX];
+                if (rows) {
+                    // words outside the tensor are clamped in: they only feed masked pixels
+                    float f[PX + 2];
+                    for (int i = 0; i <= PX / 2; i++) {
+                        uvec2 u = unpackUint2x32(Words(p.dy).v[clamp(wb + i, 0, nwords - 1)]);
+                        f[2 * i] = uintBitsToFloat(u.x);
+                        f[2 * i + 1] = uintBitsToFloat(u.y);
+                    }
+                    for (int j = 0; j < PX; j++)
+                        g[j] = mix(0.0, mix(f[j], f[j + 1], odd == 1), ok[j]);
+                    wb += int(yplane / 2u);
+                } else {
+                    for (int j = 0; j < PX; j++) {
+                        float v = p.dy.v[off[j]];
+                        g[j] = mix(0.0, v, ok[j]);
+                        off[j] += yplane;
+                    }
                 }
+                // this lane's weight pair (only used when coop)
+                vec2 mine = coop ? word_pair(wi + (gl_SubgroupInvocationID & 7u)) : vec2(0.0);
+#define PAIR(q) {                                                                   \
+    vec2 w2 = coop ? vec2(subgroupBroadcast(mine.x, q), subgroupBroadcast(mine.y, q)) \
+                   : word_pair(wi + uint(q));                                       \
+    for (int j = 0; j < PX; j++) {                                                  \
+        acc[j][2 * q] = fma(g[j], w2.x, acc[j][2 * q]);                             \
+        acc[j][2 * q + 1] = fma(g[j], w2.y, acc[j][2 * q + 1]);                     \
+    } }
+                PAIR(0) PAIR(1) PAIR(2) PAIR(3) PAIR(4) PAIR(5) PAIR(6) PAIR(7)
+#undef PAIR
+                wi += wstep;
             }
         }
     }
+}
 
+void main()
+{
+    const uint lanes = gl_WorkGroupSize.x;
+    int s = p.stride;
+    int ph = int(gl_WorkGroupID.z) / s, pw = int(gl_WorkGroupID.z) % s;
+    int Hq = (p.H - ph + s - 1) / s, Wq = (p.W - pw + s - 1) / s;
+    int qplane = Hq * Wq, total = p.N * qplane;
+    if (total == 0)
+        return;  // this phase has no pixels (input smaller than the stride)
+    int ci0 = int(gl_WorkGroupID.y) * CI_T;
+    uint yplane = uint(p.Ho * p.Wo);
+
+    int pix[PX], qi[PX], qj[PX];
+    uint yb[PX];
+    int run = int(gl_WorkGroupID.x * lanes + gl_LocalInvocationID.x) * PX;  // first pixel
+    for (int j = 0; j < PX; j++) {
+        pix[j] = run + j;
+        int q = min(pix[j], total - 1);  // dead pixels compute a real one, never stored
+        int n = q / qplane, r = q % qplane;
+        qi[j] = r / Wq;
+        qj[j] = r % Wq;
+        yb[j] = uint(n * p.Co) * yplane;
+    }
+
+    // rows: the PX pixels of a lane are PX neighbours of one row of the phase,
+    // which read PX consecutive dy floats per tap, fetched as PX/2+1 aligned words
+    bool rows = Wq % PX == 0 && (p.Ho * p.Wo) % 2 == 0;
+    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u;
+    if (coop && rows)
+        accumulate(true, true, ph, pw, qi, qj, yb, ci0);
+    else if (coop)
+        accumulate(true, false, ph, pw, qi, qj, yb, ci0);
+    else if (rows)
+        accumulate(false, true, ph, pw, qi, qj, yb, ci0);
+    else
+        accumulate(false, false, ph, pw, qi, qj, yb, ci0);
+
+    float bias[CI_T];
+    for (int c = 0; c < CI_T; c++)
+        bias[c] = (p.flags & 2u) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
     uint xplane = uint(p.H * p.W);
     for (int j = 0; j < PX; j++) {
-        if (!live[j])
+        if (pix[j] >= total)
             continue;
+        int n = pix[j] / qplane;
+        uint xpix = uint((ph + s * qi[j]) * p.W + pw + s * qj[j]);
         for (int c = 0; c < CI_T; c++) {
             int ci = ci0 + c;
             if (ci >= p.Ci)
                 break;
-            float v = acc[j][c / 4][c % 4];
-            if ((p.flags & 2u) != 0u)
-                v += p.b.v[ci];
-            uint xi = (n * uint(p.Ci) + uint(ci)) * xplane + uint(ih[j] * p.W + iw[j]);
+            float v = acc[j][c] + bias[c];
+            uint xi = uint(n * p.Ci + ci) * xplane + xpix;
             if ((p.flags & 1u) != 0u)
                 v += p.dx.v[xi];
             p.dx.v[xi] = v;

@@ -1,82 +1,174 @@
 #version 450
 // Convolution forward as an implicit GEMM:
 //   y[n,co,oh,ow] (+)= b[co] + sum_{ci,kh,kw} w[co,ci,kh,kw] * x[n,ci,oh*s-p+kh*d, ow*s-p+kw*d]
-// Each invocation owns PX output pixels of one image and CO_T output channels.
-// The weights (packed by conv_pack as [tap][co]) are the same for the whole
-// workgroup, so their loads are uniform; the input loads differ per invocation.
-// Grid: x = pixel blocks of one image, y = blocks of CO_T channels, z = image.
+// Each invocation owns PX output pixels and CO_T output channels: a PX x CO_T
+// register tile, so every x load feeds CO_T FMAs and every weight load PX FMAs.
+// Pixels are numbered over the whole batch (n, oh, ow), each lane taking a run
+// of PX consecutive ones, so small maps still fill whole workgroups.
+//
+// Why it is shaped this way: on lavapipe (Mesa llvmpipe) a buffer load whose
+// address is not built from constants and push constants only becomes a loop
+// over the SIMD lanes, ~100 instructions whether the address is uniform or not,
+// while an FMA is 2-3; subgroupBroadcast is such a loop too. So the kernel
+// minimises loads per FMA:
+// - a large tile (8 x 16 accumulators; a usual GPU GEMM thread tile);
+// - the CO_T weights of a step are the same for the whole subgroup: lane i
+//   loads only the pair i % 8, read as one 64-bit word (conv_pack pads each tap
+//   to whole tiles, so words are aligned and in bounds), and subgroupBroadcast
+//   hands the 16 floats to every lane; on lavapipe a broadcast costs about a
+//   quarter of a load, on a GPU it is the usual cheap shuffle. The loop is in
+//   uniform control flow (no invocation leaves early), so the subgroup is full
+//   at every broadcast; subgroups smaller than 8 lanes, or workgroups that are
+//   not whole subgroups, load the 8 words directly instead;
+// - taps run outside, input channels inside: a tap's bounds are the same for
+//   every channel, so the inner loop is a load from a clamped, always valid
+//   address and a select, without branches;
+// - for stride 1 with rows of whole runs, the PX inputs of a lane are PX
+//   consecutive floats, read as PX/2+1 aligned 64-bit words (5 loads, not 8).
+// Grid: x = blocks of lanes*PX pixels over N*Ho*Wo, y = blocks of CO_T channels.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 
-#define CO_T 8
-#define PX 2
+#define CO_T 16  // PAIR(0..7) below lists the CO_T / 2 weight pairs
+#define PX 8
+
+layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
+    uint64_t v[];
+};
 
 layout(push_constant) uniform Params {
     Floats x;
-    Vec4s w;      // packed [Ci*KH*KW][co_pad]
+    Words w;      // packed [Ci*KH*KW][co_pad] floats, read as pairs
     Floats b;     // bias, used when flags & 2
     Floats y;
-    int Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
+    int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
     uint flags;   // 1: add into y, 2: add bias
 } p;
+
+float acc[PX][CO_T];
+
+vec2 word_pair(uint i)
+{
+    uvec2 u = unpackUint2x32(p.w.v[i]);
+    return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
+}
+
+// acc = sum over taps and input channels. coop and rows are constants at each
+// call, so each copy compiles without the tests.
+void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
+{
+    uint xplane = uint(p.H * p.W);
+    int nwords = p.N * p.Ci * p.H * p.W / 2;  // rows: H*W is even
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CO_T; c++)
+            acc[j][c] = 0.0;
+
+    uint wstep = uint(p.KH * p.KW * p.co_pad / 2);  // words per input channel
+    for (int kh = 0; kh < p.KH; kh++) {
+        for (int kw = 0; kw < p.KW; kw++) {
+            uint off[PX];
+            bool ok[PX];
+            int wb = 0, odd = 0;
+            if (rows) {
+                // the PX pixels are x[base .. base+PX-1]: words wb .. wb+PX/2, shifted by odd
+                int ih = ih0[0] + kh * p.dil, iw = iw0[0] + kw * p.dil;
+                for (int j = 0; j < PX; j++)
+                    ok[j] = ih >= 0 && ih < p.H && iw + j >= 0 && iw + j < p.W;
+                int base = int(xb[0]) + ih * p.W + iw;
+                odd = base & 1;
+                wb = (base - odd) / 2;
+            } else {
+                for (int j = 0; j < PX; j++) {
+                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
+                    ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
+                    off[j] = xb[j] + (ok[j] ? uint(ih * p.W + iw) : 0u);
+                }
+            }
+            uint wi = uint(((kh * p.KW + kw) * p.co_pad + co0) / 2);
+            for (int ci = 0; ci < p.Ci; ci++) {
+                float xv[PX];
+                if (rows) {
+                    // words outside the tensor are clamped in: they only feed masked pixels
+                    float f[PX + 2];
+                    for (int i = 0; i <= PX / 2; i++) {
+                        uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + i, 0, nwords - 1)]);
+                        f[2 * i] = uintBitsToFloat(u.x);
+                        f[2 * i + 1] = uintBitsToFloat(u.y);
+                    }
+                    for (int j = 0; j < PX; j++)
+                        xv[j] = mix(0.0, mix(f[j], f[j + 1], odd == 1), ok[j]);
+                    wb += int(xplane / 2u);
+                } else {
+                    for (int j = 0; j < PX; j++) {
+                        float v = p.x.v[off[j]];
+                        xv[j] = mix(0.0, v, ok[j]);
+                        off[j] += xplane;
+                    }
+                }
+                // this lane's weight pair (only used when coop)
+                vec2 mine = coop ? word_pair(wi + (gl_SubgroupInvocationID & 7u)) : vec2(0.0);
+#define PAIR(q) {                                                                   \
+    vec2 w2 = coop ? vec2(subgroupBroadcast(mine.x, q), subgroupBroadcast(mine.y, q)) \
+                   : word_pair(wi + uint(q));                                       \
+    for (int j = 0; j < PX; j++) {                                                  \
+        acc[j][2 * q] = fma(xv[j], w2.x, acc[j][2 * q]);                            \
+        acc[j][2 * q + 1] = fma(xv[j], w2.y, acc[j][2 * q + 1]);                    \
+    } }
+                PAIR(0) PAIR(1) PAIR(2) PAIR(3) PAIR(4) PAIR(5) PAIR(6) PAIR(7)
+#undef PAIR
+                wi += wstep;
+            }
+        }
+    }
+}
 
 void main()
 {
     const uint lanes = gl_WorkGroupSize.x;
-    uint n = gl_WorkGroupID.z;
+    int plane = p.Ho * p.Wo, total = p.N * plane;
     int co0 = int(gl_WorkGroupID.y) * CO_T;
-    int plane = p.Ho * p.Wo;
+    uint xplane = uint(p.H * p.W);
 
     int ih0[PX], iw0[PX];
-    bool live[PX];
+    uint xb[PX];
+    int run = int(gl_WorkGroupID.x * lanes + gl_LocalInvocationID.x) * PX;  // first pixel
     for (int j = 0; j < PX; j++) {
-        int pix = int((gl_WorkGroupID.x * PX + j) * lanes + gl_LocalInvocationID.x);
-        live[j] = pix < plane;
-        int oh = pix / p.Wo, ow = pix % p.Wo;
-        ih0[j] = oh * p.stride - p.pad;
-        iw0[j] = ow * p.stride - p.pad;
+        int q = min(run + j, total - 1);  // dead pixels compute a real one, never stored
+        int n = q / plane, r = q % plane;
+        ih0[j] = (r / p.Wo) * p.stride - p.pad;
+        iw0[j] = (r % p.Wo) * p.stride - p.pad;
+        xb[j] = uint(n * p.Ci) * xplane;
     }
 
-    vec4 acc[PX][CO_T / 4];
-    for (int j = 0; j < PX; j++)
-        for (int q = 0; q < CO_T / 4; q++)
-            acc[j][q] = vec4(0.0);
+    // rows: the PX pixels of a lane are PX neighbours of one row and read PX
+    // consecutive floats per tap, fetched as PX/2+1 aligned 64-bit words
+    bool rows = p.stride == 1 && p.Wo % PX == 0 && (p.H * p.W) % 2 == 0;
+    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u;
+    if (coop && rows)
+        accumulate(true, true, ih0, iw0, xb, co0);
+    else if (coop)
+        accumulate(true, false, ih0, iw0, xb, co0);
+    else if (rows)
+        accumulate(false, true, ih0, iw0, xb, co0);
+    else
+        accumulate(false, false, ih0, iw0, xb, co0);
 
-    uint xplane = uint(p.H * p.W);
-    uint xbase = n * uint(p.Ci) * xplane;
-    uint wrow = uint(p.co_pad / 4);  // vec4s per tap
-    uint wi = uint(co0 / 4);
-    for (int ci = 0; ci < p.Ci; ci++) {
-        uint xc = xbase + uint(ci) * xplane;
-        for (int kh = 0; kh < p.KH; kh++) {
-            for (int kw = 0; kw < p.KW; kw++) {
-                vec4 wv[CO_T / 4];
-                for (int q = 0; q < CO_T / 4; q++)
-                    wv[q] = p.w.v[wi + q];
-                wi += wrow;
-                for (int j = 0; j < PX; j++) {
-                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
-                    bool ok = live[j] && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
-                    float xv = ok ? p.x.v[xc + uint(ih * p.W + iw)] : 0.0;
-                    for (int q = 0; q < CO_T / 4; q++)
-                        acc[j][q] += xv * wv[q];
-                }
-            }
-        }
-    }
-
+    float bias[CO_T];
+    for (int c = 0; c < CO_T; c++)
+        bias[c] = (p.flags & 2u) != 0u && co0 + c < p.Co ? p.b.v[co0 + c] : 0.0;
     for (int j = 0; j < PX; j++) {
-        if (!live[j])
+        int pix = run + j;
+        if (pix >= total)
             continue;
-        int pix = int((gl_WorkGroupID.x * PX + j) * lanes + gl_LocalInvocationID.x);
+        int n = pix / plane, r = pix % plane;
         for (int c = 0; c < CO_T; c++) {
             int co = co0 + c;
             if (co >= p.Co)
                 break;
-            float v = acc[j][c / 4][c % 4];
-            if ((p.flags & 2u) != 0u)
-                v += p.b.v[co];
-            uint yi = (n * uint(p.Co) + uint(co)) * uint(plane) + uint(pix);
+            float v = acc[j][c] + bias[c];
+            uint yi = uint(n * p.Co + co) * uint(plane) + uint(r);
             if ((p.flags & 1u) != 0u)
                 v += p.y.v[yi];
             p.y.v[yi] = v;

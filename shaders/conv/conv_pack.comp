@@ -1,7 +1,8 @@
 #version 450
 // Repack a convolution weight so that a block of output (or input) channels is
 // contiguous for each tap: out[(b*KK + kk)*a_pad + a] = w[a*sa + b*sb + kk],
-// zero for a >= A. The conv kernels then read 4 channels with one vec4 load.
+// zero for a >= A (a_pad is a whole number of the kernel's channel tiles). The
+// conv kernels then read 2 channels with one aligned 64-bit load, never past a row.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 

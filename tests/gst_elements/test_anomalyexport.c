@@ -1,8 +1,8 @@
 /* anomalyexport: every line parses back (json-glib) with the documented fields,
  * skip-unscored drops frames without a score, the summary message and line
  * carry the counts and the AUC, an unwritable location fails at start naming
- * the file; and the rank-based AUC itself on known examples, ties included,
- * and against counting pairs on random scores with many ties. */
+ * the file. The AUC itself (the engine's sg_metrics_compute) is tested in
+ * tests/test_metrics.c. */
 #include <math.h>
 
 #include <glib/gstdio.h>
@@ -11,71 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "anomalymeta.h"
-#include "rocauc.h"
 
-/* --- the AUC ------------------------------------------------------------------ */
-
-GST_START_TEST(test_auc_known)
-{
-    /* scikit-learn's roc_auc_score example */
-    const gdouble s1[] = {0.1, 0.4, 0.35, 0.8};
-    const gint t1[] = {0, 0, 1, 1};
-    fail_unless(fabs(sgad_roc_auc(s1, t1, 4) - 0.75) < 1e-12);
-    /* a tie between a positive and a negative counts one half: 3.5 / 4 */
-    const gdouble s2[] = {0.1, 0.5, 0.5, 0.9};
-    fail_unless(fabs(sgad_roc_auc(s2, t1, 4) - 0.875) < 1e-12);
-    /* all tied: chance */
-    const gdouble s3[] = {0.5, 0.5, 0.5, 0.5, 0.5};
-    const gint t3[] = {0, 1, 0, 1, 1};
-    fail_unless(fabs(sgad_roc_auc(s3, t3, 5) - 0.5) < 1e-12);
-    /* perfect, inverted, order of the input irrelevant */
-    const gdouble s4[] = {3, 1, 4, 2};
-    const gint t4[] = {1, 0, 1, 0}, t5[] = {0, 1, 0, 1};
-    fail_unless(fabs(sgad_roc_auc(s4, t4, 4) - 1.0) < 1e-12);
-    fail_unless(fabs(sgad_roc_auc(s4, t5, 4) - 0.0) < 1e-12);
-    /* ties within one class change nothing: 2 positives at 0.7 over 3 negatives */
-    const gdouble s6[] = {0.7, 0.7, 0.2, 0.2, 0.9};
-    const gint t6[] = {1, 1, 0, 0, 0};
-    fail_unless(fabs(sgad_roc_auc(s6, t6, 5) - 4.0 / 6.0) < 1e-12);
-    /* undefined: one class only, nothing, a NaN score */
-    const gint ones[] = {1, 1, 1, 1};
-    fail_unless(isnan(sgad_roc_auc(s1, ones, 4)));
-    fail_unless(isnan(sgad_roc_auc(s1, t1, 0)));
-    const gdouble snan[] = {0.1, NAN, 0.3, 0.4};
-    fail_unless(isnan(sgad_roc_auc(snan, t1, 4)));
-}
-GST_END_TEST;
-
-GST_START_TEST(test_auc_matches_pair_counting)
-{
-    GRand *rand = g_rand_new_with_seed(11);
-    for (int trial = 0; trial < 20; trial++) {
-        gsize n = 50 + g_rand_int_range(rand, 0, 200);
-        gdouble *s = g_new(gdouble, n);
-        gint *t = g_new(gint, n);
-        for (gsize i = 0; i < n; i++) {
-            t[i] = g_rand_double(rand) < 0.3;
-            /* few distinct values: many ties, across and within classes */
-            s[i] = g_rand_int_range(rand, 0, 8) + (t[i] ? 1.5 : 0.0) * g_rand_boolean(rand);
-        }
-        gdouble num = 0, pairs = 0;
-        for (gsize i = 0; i < n; i++)
-            for (gsize j = 0; j < n; j++)
-                if (t[i] && !t[j]) {
-                    pairs++;
-                    num += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
-                }
-        gdouble got = sgad_roc_auc(s, t, n);
-        if (pairs == 0)
-            fail_unless(isnan(got));
-        else
-            fail_unless(fabs(got - num / pairs) < 1e-12, "trial %d: %.15f vs %.15f", trial, got, num / pairs);
-        g_free(s);
-        g_free(t);
-    }
-    g_rand_free(rand);
-}
-GST_END_TEST;
 
 /* --- the element -------------------------------------------------------------- */
 
@@ -289,8 +225,6 @@ static Suite *anomalyexport_suite(void)
     TCase *tc = tcase_create("general");
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
-    tcase_add_test(tc, test_auc_known);
-    tcase_add_test(tc, test_auc_matches_pair_counting);
     tcase_add_test(tc, test_lines_and_summary);
     tcase_add_test(tc, test_skip_unscored_and_no_auc);
     tcase_add_test(tc, test_unwritable_location);

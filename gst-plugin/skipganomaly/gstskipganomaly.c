@@ -1,0 +1,960 @@
+/* The skipganomaly element: GObject plumbing, state changes, scoring and the
+ * train-mode hooks. Preprocessing, the device pool and training live in their
+ * own files. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include "gstskipganomaly.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../anomalymeta.h"
+#include "device_pool.h"
+
+GST_DEBUG_CATEGORY_STATIC(skip_ganomaly_debug);
+#define GST_CAT_DEFAULT skip_ganomaly_debug
+
+enum {
+    PROP_0,
+    PROP_MODEL,
+    PROP_MODE,
+    PROP_THRESHOLD,
+    PROP_ROI,
+    PROP_TILES,
+    PROP_INTERVAL,
+    PROP_DEVICE,
+    PROP_POST_MESSAGES,
+    PROP_TRAIN_FRAMES,
+    PROP_TRAIN_ON,
+    PROP_EPOCHS,
+    PROP_BATCH_SIZE,
+    PROP_LEARNING_RATE,
+    PROP_WIDTH,
+    PROP_INPUT_SIZE,
+    PROP_UPSAMPLE,
+    PROP_CHANNELS,
+    PROP_SAVE_INTERVAL,
+    PROP_SEED,
+};
+
+#define DEFAULT_THRESHOLD -1.0
+#define DEFAULT_TILES 1
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_TRAIN_FRAMES 1000
+#define DEFAULT_EPOCHS 15
+#define DEFAULT_BATCH_SIZE 64
+#define DEFAULT_LEARNING_RATE 2e-4
+#define DEFAULT_WIDTH 1
+#define DEFAULT_INPUT_SIZE 32
+#define DEFAULT_CHANNELS 3
+#define DEFAULT_SAVE_INTERVAL 1
+#define DEFAULT_SEED 1
+
+#define CAPS_STR GST_VIDEO_CAPS_MAKE(SGAD_PREPROCESS_FORMATS)
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(CAPS_STR));
+
+#define gst_skip_ganomaly_parent_class parent_class
+G_DEFINE_TYPE(GstSkipGanomaly, gst_skip_ganomaly, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE(skipganomaly, "skipganomaly", GST_RANK_NONE, GST_TYPE_SKIP_GANOMALY);
+
+/* ---- enums ---------------------------------------------------------------- */
+
+#define GST_TYPE_SKIP_GANOMALY_MODE (gst_skip_ganomaly_mode_get_type())
+static GType gst_skip_ganomaly_mode_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {
+        {GST_SKIP_GANOMALY_MODE_SCORE, "Score every frame with the model and attach the result", "score"},
+        {GST_SKIP_GANOMALY_MODE_TRAIN, "Pass frames through and train a model from them", "train"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstSkipGanomalyMode", values));
+    return type;
+}
+
+#define GST_TYPE_SKIP_GANOMALY_TRAIN_ON (gst_skip_ganomaly_train_on_get_type())
+static GType gst_skip_ganomaly_train_on_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {
+        {GST_SKIP_GANOMALY_TRAIN_ON_EOS, "Train when the stream ends", "eos"},
+        {GST_SKIP_GANOMALY_TRAIN_ON_FULL, "Train as soon as train-frames images are collected", "full"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstSkipGanomalyTrainOn", values));
+    return type;
+}
+
+#define GST_TYPE_SKIP_GANOMALY_UPSAMPLE (gst_skip_ganomaly_upsample_get_type())
+static GType gst_skip_ganomaly_upsample_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {
+        {SG_UPSAMPLE_TRANSPOSED, "Transposed convolution 4x4 stride 2", "transposed"},
+        {SG_UPSAMPLE_NEAREST, "Nearest-neighbour x2 (as the reference code)", "nearest"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstSkipGanomalyUpsample", values));
+    return type;
+}
+
+/* ---- engine helpers ------------------------------------------------------- */
+
+/* The threshold in force: the property, or the model's calibration (NAN if none). */
+static gdouble effective_threshold(gdouble prop, sg_model *m)
+{
+    if (prop >= 0.0)
+        return prop;
+    const sg_calibration *cal = sg_model_calibration(m);
+    return cal->valid ? cal->threshold : NAN;
+}
+
+/* Load a checkpoint and record its scorer; on failure *why says why (g_free it). */
+static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdouble threshold, sg_model **model,
+                            sg_scorer **scorer, gchar **why)
+{
+    sg_model *m = NULL;
+    sg_scorer *s = NULL;
+    if (sg_model_load(dev, path, &m) != SG_OK) {
+        *why = g_strdup(sg_error_message());
+        return FALSE;
+    }
+    if (isnan(effective_threshold(threshold, m))) {
+        *why = g_strdup_printf("%s has no calibration (it was never calibrated on normal images): set the "
+                               "threshold property",
+                               path);
+        sg_model_destroy(m);
+        return FALSE;
+    }
+    if (sg_scorer_create(m, batch, &s) != SG_OK) {
+        *why = g_strdup(sg_error_message());
+        sg_model_destroy(m);
+        return FALSE;
+    }
+    *model = m;
+    *scorer = s;
+    return TRUE;
+}
+
+static void free_results(GstSkipGanomaly *self)
+{
+    g_clear_pointer(&self->input, g_free);
+    g_clear_pointer(&self->tile_heat, g_free);
+    g_clear_pointer(&self->last_tiles, g_free);
+    g_clear_pointer(&self->last_heat, g_free);
+    if (self->plan_valid)
+        sgad_plan_clear(&self->plan);
+    self->plan_valid = FALSE;
+    self->have_result = FALSE;
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    GST_OBJECT_LOCK(self);
+    gchar *path = g_strdup(self->model_path), *device = g_strdup(self->device);
+    GstSkipGanomalyMode mode = self->mode;
+    gdouble threshold = self->threshold;
+    gint tiles = (gint)self->tiles;
+    sg_model_config config = sg_model_config_default();
+    config.channels = (int)self->channels;
+    config.size = (int)self->input_size;
+    config.width = (int)self->width;
+    config.upsample = self->upsample;
+    guint train_frames = self->train_frames;
+    guint32 seed = (guint32)self->seed;
+    GST_OBJECT_UNLOCK(self);
+
+    gboolean ok = FALSE;
+    sg_device *dev = NULL;
+    self->frame = 0;
+    self->have_result = self->anomalous = self->trained = FALSE;
+    self->training = mode == GST_SKIP_GANOMALY_MODE_TRAIN;
+    g_atomic_int_set(&self->cancel_training, 0);
+
+    if (!path || !*path) {
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model file given."),
+                          ("set the model property to %s", mode == GST_SKIP_GANOMALY_MODE_SCORE
+                                                                 ? "a checkpoint to score with"
+                                                                 : "the checkpoint file to write"));
+        goto done;
+    }
+    if (mode == GST_SKIP_GANOMALY_MODE_TRAIN) {
+        const char *bad = sg_model_config_check(&config);
+        if (bad) {
+            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", bad),
+                              ("channels %d, input-size %d, width %d", config.channels, config.size, config.width));
+            goto done;
+        }
+        gchar *dir = g_path_get_dirname(path);
+        gboolean dir_ok = g_file_test(dir, G_FILE_TEST_IS_DIR);
+        if (!dir_ok)
+            GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                              ("Cannot write the model to \"%s\": folder \"%s\" does not exist.", path, dir), (NULL));
+        g_free(dir);
+        if (!dir_ok)
+            goto done;
+    }
+    if (sgad_device_pool_acquire(device, &dev) != SG_OK) {
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No usable Vulkan device: %s", sg_error_message()),
+                          ("device selection: %s", device ? device : "automatic"));
+        goto done;
+    }
+
+    if (mode == GST_SKIP_GANOMALY_MODE_SCORE) {
+        sg_model *model;
+        sg_scorer *scorer;
+        gchar *why = NULL;
+        if (!load_scorer(dev, path, tiles * tiles, threshold, &model, &scorer, &why)) {
+            gboolean missing = !g_file_test(path, G_FILE_TEST_EXISTS);
+            if (missing)
+                GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Model file \"%s\" does not exist.", path),
+                                  ("%s", why));
+            else
+                GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot use model \"%s\": %s", path, why), (NULL));
+            g_free(why);
+            sgad_device_pool_release(dev);
+            goto done;
+        }
+        g_mutex_lock(&self->engine_lock);
+        self->dev = dev;
+        self->model = model;
+        self->scorer = scorer;
+        self->scorer_batch = tiles * tiles;
+        g_mutex_unlock(&self->engine_lock);
+        gst_base_transform_set_passthrough(trans, FALSE);
+    } else {
+        g_mutex_lock(&self->engine_lock);
+        self->dev = dev;
+        g_mutex_unlock(&self->engine_lock);
+        sgad_reservoir_init(&self->reservoir, train_frames, config.channels, config.size, seed);
+        /* frames go through untouched and unmapped for writing */
+        gst_base_transform_set_passthrough(trans, TRUE);
+    }
+    ok = TRUE;
+done:
+    g_free(path);
+    g_free(device);
+    return ok;
+}
+
+static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    g_mutex_lock(&self->engine_lock);
+    sg_scorer *scorer = self->scorer;
+    sg_model *model = self->model;
+    sg_device *dev = self->dev;
+    self->scorer = NULL;
+    self->model = NULL;
+    self->dev = NULL;
+    self->scorer_batch = 0;
+    g_mutex_unlock(&self->engine_lock);
+    sg_scorer_destroy(scorer);
+    sg_model_destroy(model);
+    sgad_device_pool_release(dev);
+    free_results(self);
+    sgad_reservoir_clear(&self->reservoir);
+    return TRUE;
+}
+
+static GstStateChangeReturn gst_skip_ganomaly_change_state(GstElement *element, GstStateChange transition)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(element);
+    /* a training run blocks the streaming thread: ask it to save and stop
+     * before the base class waits for that thread */
+    if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+        g_atomic_int_set(&self->cancel_training, 1);
+    return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+}
+
+static gboolean gst_skip_ganomaly_set_info(GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
+                                           GstCaps *outcaps, GstVideoInfo *out_info)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(filter);
+    (void)incaps;
+    (void)outcaps;
+    (void)out_info;
+    GST_DEBUG_OBJECT(self, "frames %dx%d %s", GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info),
+                     GST_VIDEO_INFO_NAME(in_info));
+    /* a new resolution or format: rebuild the sampling plan on the next frame */
+    if (self->plan_valid)
+        sgad_plan_clear(&self->plan);
+    self->plan_valid = FALSE;
+    return TRUE;
+}
+
+/* (Re)build the plan when the caps, ROI, tiles or model geometry changed. */
+static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles,
+                            gint channels, gint size)
+{
+    if (self->plan_valid && memcmp(&self->plan_roi, roi, sizeof *roi) == 0 && self->plan_tiles == tiles &&
+        self->plan_channels == channels && self->plan_size == size)
+        return TRUE;
+    if (self->plan_valid)
+        sgad_plan_clear(&self->plan);
+    self->plan_valid = FALSE;
+    gchar *why = NULL;
+    if (!sgad_plan_init(&self->plan, info, roi, tiles, channels, size, &why)) {
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot score these frames: %s.", why), (NULL));
+        g_free(why);
+        return FALSE;
+    }
+    self->plan_valid = TRUE;
+    self->plan_roi = *roi;
+    self->plan_tiles = tiles;
+    self->plan_channels = channels;
+    self->plan_size = size;
+    const gsize n = sgad_plan_floats(&self->plan);
+    self->input = g_renew(gfloat, self->input, n);
+    self->tile_heat = g_renew(gfloat, self->tile_heat, (gsize)tiles * tiles * size * size);
+    return TRUE;
+}
+
+/* ---- training ------------------------------------------------------------- */
+
+static void post_progress(GstSkipGanomaly *self, GstProgressType type, const gchar *text)
+{
+    GST_INFO_OBJECT(self, "training: %s", text);
+    gst_element_post_message(GST_ELEMENT(self),
+                             gst_message_new_progress(GST_OBJECT(self), type, "training", (gchar *)text));
+}
+
+static bool training_progress(const sg_fit_progress *p, void *user)
+{
+    GstSkipGanomaly *self = user;
+    gchar *text = g_strdup_printf("epoch %u/%u step %u/%u G %.4g D %.4g", p->epoch + 1, p->epochs,
+                                  p->step_in_epoch, p->steps_per_epoch, p->losses.g_total,
+                                  p->losses.d_total);
+    post_progress(self, GST_PROGRESS_TYPE_CONTINUE, text);
+    g_free(text);
+    return !g_atomic_int_get(&self->cancel_training);
+}
+
+/* Train on the collected frames and write the checkpoint; FALSE (with an
+ * element error posted) when it could not. */
+static gboolean run_training(GstSkipGanomaly *self)
+{
+    SgadTrainParams params = {0};
+    GST_OBJECT_LOCK(self);
+    gchar *path = g_strdup(self->model_path);
+    params.config = sg_model_config_default();
+    params.config.channels = (int)self->channels;
+    params.config.size = (int)self->input_size;
+    params.config.width = (int)self->width;
+    params.config.upsample = self->upsample;
+    params.epochs = self->epochs;
+    params.batch = self->batch_size;
+    params.save_interval = self->save_interval;
+    params.learning_rate = (gfloat)self->learning_rate;
+    params.seed = self->seed;
+    GST_OBJECT_UNLOCK(self);
+    params.checkpoint = path;
+    self->trained = TRUE; /* once per stream, whatever the outcome */
+
+    gboolean ok = FALSE;
+    if (self->reservoir.count == 0) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("No frames to train on: the stream ended before the first frame."),
+                          (NULL));
+        goto done;
+    }
+    gchar *text = g_strdup_printf("training on %u of %" G_GUINT64_FORMAT " frames, %u epochs, batch %u -> %s",
+                                  self->reservoir.count, self->reservoir.seen, params.epochs, params.batch, path);
+    post_progress(self, GST_PROGRESS_TYPE_START, text);
+    g_free(text);
+
+    sg_fit_result result;
+    sg_status s = sgad_train(self->dev, &self->reservoir, &params, training_progress, self, &result);
+    if (s != SG_OK) {
+        gchar *msg = g_strdup(sg_error_message());
+        post_progress(self, GST_PROGRESS_TYPE_ERROR, msg);
+        if (s == SG_ERR_NUMERIC)
+            GST_ELEMENT_ERROR(self, STREAM, FAILED,
+                              ("Training diverged (a loss became NaN or infinite); \"%s\" keeps the last good "
+                               "checkpoint, if any. Try a lower learning-rate.",
+                               path),
+                              ("%s", msg));
+        else
+            GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Training failed: %s", msg), ("checkpoint %s", path));
+        g_free(msg);
+        goto done;
+    }
+    text = g_strdup_printf("%s after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g: wrote %s",
+                           result.interrupted ? "stopped" : "trained", result.epochs_run, result.steps_run,
+                           result.seconds, result.last.g_total, result.last.d_total, path);
+    post_progress(self, GST_PROGRESS_TYPE_COMPLETE, text);
+    g_free(text);
+    ok = TRUE;
+done:
+    /* the frames are no longer needed: give the memory back now */
+    sgad_reservoir_clear(&self->reservoir);
+    g_free(path);
+    return ok;
+}
+
+static gboolean gst_skip_ganomaly_sink_event(GstBaseTransform *trans, GstEvent *event)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->training && !self->trained) {
+        /* EOS goes downstream only once the checkpoint is on disk */
+        if (!run_training(self)) {
+            gst_event_unref(event);
+            return FALSE;
+        }
+    }
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles)
+{
+    if (self->trained)
+        return GST_FLOW_OK;
+    if (!ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
+        return GST_FLOW_ERROR;
+    sgad_preprocess(&self->plan, frame, self->input);
+    const gsize image = (gsize)self->reservoir.channels * self->reservoir.size * self->reservoir.size;
+    for (gint t = 0; t < tiles * tiles; t++) {
+        if (!sgad_reservoir_add(&self->reservoir, self->input + t * image)) {
+            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Out of memory keeping training frames."),
+                              ("reduce train-frames (now %u)", self->reservoir.capacity));
+            return GST_FLOW_ERROR;
+        }
+    }
+    GST_OBJECT_LOCK(self);
+    gboolean on_full = self->train_on == GST_SKIP_GANOMALY_TRAIN_ON_FULL;
+    GST_OBJECT_UNLOCK(self);
+    if (on_full && sgad_reservoir_full(&self->reservoir) && !run_training(self))
+        return GST_FLOW_ERROR;
+    return GST_FLOW_OK;
+}
+
+/* ---- scoring -------------------------------------------------------------- */
+
+static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
+                                 gdouble threshold_prop)
+{
+    g_mutex_lock(&self->engine_lock);
+    if (!self->scorer) {
+        g_mutex_unlock(&self->engine_lock);
+        GST_ELEMENT_ERROR(self, CORE, FAILED, ("No model loaded."), (NULL));
+        return GST_FLOW_ERROR;
+    }
+    const sg_model_config *cfg = sg_model_get_config(self->model);
+    const gint C = cfg->channels, S = cfg->size, n = tiles * tiles;
+    if (!ensure_plan(self, &frame->info, roi, tiles, C, S)) {
+        g_mutex_unlock(&self->engine_lock);
+        return GST_FLOW_ERROR;
+    }
+    if (n > self->scorer_batch) {
+        /* more tiles than the scorer was recorded for */
+        sg_scorer *bigger = NULL;
+        if (sg_scorer_create(self->model, n, &bigger) != SG_OK) {
+            g_mutex_unlock(&self->engine_lock);
+            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot score %d tiles: %s", n, sg_error_message()), (NULL));
+            return GST_FLOW_ERROR;
+        }
+        sg_scorer_destroy(self->scorer);
+        self->scorer = bigger;
+        self->scorer_batch = n;
+    }
+    sgad_preprocess(&self->plan, frame, self->input);
+    gfloat scores[n];
+    sg_status s = sg_scorer_run(self->scorer, self->input, n, scores, self->tile_heat, NULL);
+    gdouble threshold = effective_threshold(threshold_prop, self->model);
+    g_mutex_unlock(&self->engine_lock);
+    if (s != SG_OK) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", sg_error_message()), (NULL));
+        return GST_FLOW_ERROR;
+    }
+
+    /* the frame's score is its worst tile; the heat map is the tiles stitched */
+    const guint side = (guint)(tiles * S);
+    if (self->last_grid != (guint)tiles || self->last_heat_side != side || !self->last_tiles) {
+        self->last_tiles = g_renew(gfloat, self->last_tiles, n);
+        self->last_heat = g_renew(gfloat, self->last_heat, (gsize)side * side);
+        self->last_grid = (guint)tiles;
+        self->last_heat_side = side;
+    }
+    gdouble score = -G_MAXDOUBLE;
+    for (gint t = 0; t < n; t++) {
+        self->last_tiles[t] = scores[t];
+        score = MAX(score, (gdouble)scores[t]);
+        const gint tx = t % tiles, ty = t / tiles;
+        for (gint y = 0; y < S; y++)
+            memcpy(self->last_heat + (gsize)(ty * S + y) * side + (gsize)tx * S,
+                   self->tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
+    }
+    self->last_score = score;
+    /* an uncalibrated model with threshold -1 keeps the threshold it had */
+    if (!isnan(threshold))
+        self->last_threshold = threshold;
+    self->last_region = self->plan.region;
+    self->have_result = TRUE;
+    return GST_FLOW_OK;
+}
+
+static void post_frame_messages(GstSkipGanomaly *self, GstBuffer *buf, guint64 frame_no, gboolean was_anomalous,
+                                gboolean post_scores)
+{
+    const gboolean anomalous = self->anomalous;
+    GstClockTime ts = GST_BUFFER_TIMESTAMP(buf);
+    if (post_scores) {
+        GstSegment *seg = &GST_BASE_TRANSFORM(self)->segment;
+        GstClockTime stream_time = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, ts);
+        GstClockTime running_time = gst_segment_to_running_time(seg, GST_FORMAT_TIME, ts);
+        GstStructure *st = gst_structure_new(
+            "skipganomaly", "timestamp", G_TYPE_UINT64, ts, "stream-time", G_TYPE_UINT64, stream_time,
+            "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64, GST_BUFFER_DURATION(buf),
+            "score", G_TYPE_DOUBLE, self->last_score, "threshold", G_TYPE_DOUBLE, self->last_threshold,
+            "anomalous", G_TYPE_BOOLEAN, anomalous, "frame", G_TYPE_UINT64, frame_no, NULL);
+        gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+    }
+    if (anomalous != was_anomalous) {
+        GstStructure *st = gst_structure_new(anomalous ? "anomaly-start" : "anomaly-end", "timestamp", G_TYPE_UINT64,
+                                             ts, "frame", G_TYPE_UINT64, frame_no, "score", G_TYPE_DOUBLE,
+                                             self->last_score, NULL);
+        gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+    }
+}
+
+static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter, GstVideoFrame *frame)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(filter);
+    GST_OBJECT_LOCK(self);
+    const SgadRect roi = self->roi;
+    const gint tiles = (gint)self->tiles;
+    const guint interval = self->interval;
+    const gboolean post = self->post_messages;
+    const gdouble threshold_prop = self->threshold;
+    GST_OBJECT_UNLOCK(self);
+
+    if (self->training)
+        return collect_frame(self, frame, &roi, tiles);
+
+    const guint64 frame_no = self->frame++;
+    const gboolean score_now = !self->have_result || frame_no % interval == 0 || self->last_grid != (guint)tiles;
+    const gboolean was_anomalous = self->anomalous;
+    if (score_now) {
+        GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
+        if (ret != GST_FLOW_OK)
+            return ret;
+        self->anomalous = self->last_score > self->last_threshold;
+    }
+    GstAnomalyResult r = {
+        .score = self->last_score,
+        .threshold = self->last_threshold,
+        .anomalous = self->anomalous,
+        .tiles_x = self->last_grid,
+        .tiles_y = self->last_grid,
+        .tile_scores = self->last_tiles,
+        .heatmap_width = self->last_heat_side,
+        .heatmap_height = self->last_heat_side,
+        .heatmap = self->last_heat,
+        .roi_x = self->last_region.x,
+        .roi_y = self->last_region.y,
+        .roi_width = self->last_region.width,
+        .roi_height = self->last_region.height,
+        .frame = frame_no,
+    };
+    gst_buffer_set_anomaly_result(frame->buffer, &r);
+    if (score_now)
+        post_frame_messages(self, frame->buffer, frame_no, was_anomalous, post);
+    return GST_FLOW_OK;
+}
+
+/* ---- hot reload ----------------------------------------------------------- */
+
+/* Setting `model` while a model is loaded: load and record the new one beside
+ * the old, swap them under the engine lock, so the stream never stops. A file
+ * that cannot be used leaves the old model in place (and the property value). */
+static void reload_model(GstSkipGanomaly *self, const gchar *path)
+{
+    g_mutex_lock(&self->engine_lock);
+    sg_device *dev = self->scorer ? self->dev : NULL;
+    gint batch = self->scorer_batch;
+    if (dev)
+        sgad_device_pool_ref(dev);
+    g_mutex_unlock(&self->engine_lock);
+    if (!dev) {
+        GST_OBJECT_LOCK(self);
+        g_free(self->model_path);
+        self->model_path = g_strdup(path);
+        GST_OBJECT_UNLOCK(self);
+        return;
+    }
+
+    GST_OBJECT_LOCK(self);
+    gdouble threshold = self->threshold;
+    gchar *old_path = g_strdup(self->model_path);
+    GST_OBJECT_UNLOCK(self);
+    sg_model *model = NULL;
+    sg_scorer *scorer = NULL;
+    gchar *why = NULL;
+    if (!path || !load_scorer(dev, path, batch, threshold, &model, &scorer, &why)) {
+        GST_ELEMENT_WARNING(self, RESOURCE, READ,
+                            ("Cannot switch to model \"%s\"; still scoring with \"%s\".", path ? path : "(none)",
+                             old_path),
+                            ("%s", why ? why : "no file given"));
+        g_free(why);
+        g_free(old_path);
+        sgad_device_pool_release(dev);
+        return;
+    }
+    g_mutex_lock(&self->engine_lock);
+    if (self->scorer && self->dev == dev) {
+        sg_scorer *s = self->scorer;
+        sg_model *m = self->model;
+        self->scorer = scorer;
+        self->model = model;
+        scorer = s;
+        model = m;
+    }
+    g_mutex_unlock(&self->engine_lock);
+    sg_scorer_destroy(scorer);
+    sg_model_destroy(model);
+    sgad_device_pool_release(dev);
+    GST_OBJECT_LOCK(self);
+    g_free(self->model_path);
+    self->model_path = g_strdup(path);
+    GST_OBJECT_UNLOCK(self);
+    GST_INFO_OBJECT(self, "now scoring with %s (was %s)", path, old_path);
+    g_free(old_path);
+}
+
+/* ---- properties ----------------------------------------------------------- */
+
+static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(object);
+    if (prop_id == PROP_MODEL) {
+        reload_model(self, g_value_get_string(value));
+        return;
+    }
+    GST_OBJECT_LOCK(self);
+    switch (prop_id) {
+    case PROP_MODE:
+        self->mode = g_value_get_enum(value);
+        break;
+    case PROP_THRESHOLD:
+        self->threshold = g_value_get_double(value);
+        break;
+    case PROP_ROI: {
+        SgadRect r;
+        const gchar *text = g_value_get_string(value);
+        if (sgad_rect_parse(text, &r))
+            self->roi = r;
+        else
+            g_warning("skipganomaly: roi \"%s\" is not \"x,y,width,height\" with width, height > 0; ignored",
+                      text);
+        break;
+    }
+    case PROP_TILES:
+        self->tiles = g_value_get_uint(value);
+        break;
+    case PROP_INTERVAL:
+        self->interval = g_value_get_uint(value);
+        break;
+    case PROP_DEVICE:
+        g_free(self->device);
+        self->device = g_value_dup_string(value);
+        break;
+    case PROP_POST_MESSAGES:
+        self->post_messages = g_value_get_boolean(value);
+        break;
+    case PROP_TRAIN_FRAMES:
+        self->train_frames = g_value_get_uint(value);
+        break;
+    case PROP_TRAIN_ON:
+        self->train_on = g_value_get_enum(value);
+        break;
+    case PROP_EPOCHS:
+        self->epochs = g_value_get_uint(value);
+        break;
+    case PROP_BATCH_SIZE:
+        self->batch_size = g_value_get_uint(value);
+        break;
+    case PROP_LEARNING_RATE:
+        self->learning_rate = g_value_get_double(value);
+        break;
+    case PROP_WIDTH:
+        self->width = g_value_get_uint(value);
+        break;
+    case PROP_INPUT_SIZE:
+        self->input_size = g_value_get_uint(value);
+        break;
+    case PROP_UPSAMPLE:
+        self->upsample = g_value_get_enum(value);
+        break;
+    case PROP_CHANNELS:
+        self->channels = g_value_get_uint(value);
+        break;
+    case PROP_SAVE_INTERVAL:
+        self->save_interval = g_value_get_uint(value);
+        break;
+    case PROP_SEED:
+        self->seed = g_value_get_uint64(value);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
+    }
+    GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(object);
+    GST_OBJECT_LOCK(self);
+    switch (prop_id) {
+    case PROP_MODEL:
+        g_value_set_string(value, self->model_path);
+        break;
+    case PROP_MODE:
+        g_value_set_enum(value, self->mode);
+        break;
+    case PROP_THRESHOLD:
+        g_value_set_double(value, self->threshold);
+        break;
+    case PROP_ROI:
+        if (self->roi.width > 0)
+            g_value_take_string(value, g_strdup_printf("%d,%d,%d,%d", self->roi.x, self->roi.y, self->roi.width,
+                                                       self->roi.height));
+        else
+            g_value_set_string(value, "");
+        break;
+    case PROP_TILES:
+        g_value_set_uint(value, self->tiles);
+        break;
+    case PROP_INTERVAL:
+        g_value_set_uint(value, self->interval);
+        break;
+    case PROP_DEVICE:
+        g_value_set_string(value, self->device);
+        break;
+    case PROP_POST_MESSAGES:
+        g_value_set_boolean(value, self->post_messages);
+        break;
+    case PROP_TRAIN_FRAMES:
+        g_value_set_uint(value, self->train_frames);
+        break;
+    case PROP_TRAIN_ON:
+        g_value_set_enum(value, self->train_on);
+        break;
+    case PROP_EPOCHS:
+        g_value_set_uint(value, self->epochs);
+        break;
+    case PROP_BATCH_SIZE:
+        g_value_set_uint(value, self->batch_size);
+        break;
+    case PROP_LEARNING_RATE:
+        g_value_set_double(value, self->learning_rate);
+        break;
+    case PROP_WIDTH:
+        g_value_set_uint(value, self->width);
+        break;
+    case PROP_INPUT_SIZE:
+        g_value_set_uint(value, self->input_size);
+        break;
+    case PROP_UPSAMPLE:
+        g_value_set_enum(value, self->upsample);
+        break;
+    case PROP_CHANNELS:
+        g_value_set_uint(value, self->channels);
+        break;
+    case PROP_SAVE_INTERVAL:
+        g_value_set_uint(value, self->save_interval);
+        break;
+    case PROP_SEED:
+        g_value_set_uint64(value, self->seed);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
+    }
+    GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_skip_ganomaly_finalize(GObject *object)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(object);
+    g_free(self->model_path);
+    g_free(self->device);
+    g_mutex_clear(&self->engine_lock);
+    G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
+{
+    g_mutex_init(&self->engine_lock);
+    self->mode = GST_SKIP_GANOMALY_MODE_SCORE;
+    self->threshold = DEFAULT_THRESHOLD;
+    self->tiles = DEFAULT_TILES;
+    self->interval = DEFAULT_INTERVAL;
+    self->train_frames = DEFAULT_TRAIN_FRAMES;
+    self->train_on = GST_SKIP_GANOMALY_TRAIN_ON_EOS;
+    self->epochs = DEFAULT_EPOCHS;
+    self->batch_size = DEFAULT_BATCH_SIZE;
+    self->learning_rate = DEFAULT_LEARNING_RATE;
+    self->width = DEFAULT_WIDTH;
+    self->input_size = DEFAULT_INPUT_SIZE;
+    self->channels = DEFAULT_CHANNELS;
+    self->upsample = SG_UPSAMPLE_TRANSPOSED;
+    self->save_interval = DEFAULT_SAVE_INTERVAL;
+    self->seed = DEFAULT_SEED;
+}
+
+#define PLAYING_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
+#define READY_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
+
+static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
+{
+    GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+    GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+    GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+    GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
+
+    GST_DEBUG_CATEGORY_INIT(skip_ganomaly_debug, "skipganomaly", 0, "Skip-GANomaly++ anomaly scoring");
+
+    gobject_class->set_property = gst_skip_ganomaly_set_property;
+    gobject_class->get_property = gst_skip_ganomaly_get_property;
+    gobject_class->finalize = gst_skip_ganomaly_finalize;
+
+    g_object_class_install_property(
+        gobject_class, PROP_MODEL,
+        g_param_spec_string("model", "Model",
+                            "Checkpoint file (safetensors). mode=score: the model to score with, loaded when the "
+                            "element starts; setting it while playing switches models without stopping the stream "
+                            "(a file that cannot be used posts a warning and the old model stays). mode=train: "
+                            "where the trained checkpoint is written (atomically, replacing any file there)",
+                            NULL, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_MODE,
+        g_param_spec_enum("mode", "Mode",
+                          "score: attach a GstAnomalyMeta to every frame; train: pass frames through untouched "
+                          "and train a model from them",
+                          GST_TYPE_SKIP_GANOMALY_MODE, GST_SKIP_GANOMALY_MODE_SCORE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_THRESHOLD,
+        g_param_spec_double("threshold", "Threshold",
+                            "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
+                            "(a checkpoint without calibration then needs an explicit threshold)",
+                            -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_ROI,
+        g_param_spec_string("roi", "Region of interest",
+                            "Region scored (and trained on), as the string \"x,y,width,height\" in frame pixels, "
+                            "clipped to the frame; \"\" (default) is the whole frame",
+                            "", PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_TILES,
+        g_param_spec_uint("tiles", "Tiles",
+                          "Split the frame (or ROI) into a tiles x tiles grid, each resampled to the model's "
+                          "input; the frame's score is the highest tile score and the heat map is the tiles' "
+                          "maps stitched (tiles x input-size square). In train mode every tile is one training image",
+                          1, 16, DEFAULT_TILES, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_INTERVAL,
+        g_param_spec_uint("interval", "Interval",
+                          "Score every Nth frame; the frames in between carry the last result (with their own "
+                          "frame number)",
+                          1, G_MAXUINT, DEFAULT_INTERVAL, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_DEVICE,
+        g_param_spec_string("device", "Device",
+                            "Vulkan device: an index or a case-insensitive part of its name, as SGAD_DEVICE; "
+                            "NULL uses SGAD_DEVICE or the automatic choice. Instances with the same selection "
+                            "share one device",
+                            NULL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_POST_MESSAGES,
+        g_param_spec_boolean("post-messages", "Post messages",
+                             "Post a \"skipganomaly\" element message for every scored frame (timestamp, "
+                             "stream-time, running-time, duration, score, threshold, anomalous, frame). "
+                             "\"anomaly-start\" and \"anomaly-end\" messages are posted regardless",
+                             FALSE, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_TRAIN_FRAMES,
+        g_param_spec_uint("train-frames", "Training frames",
+                          "mode=train: most images kept for training (each tile counts as one); a longer stream "
+                          "is reservoir-sampled uniformly. Memory: train-frames x channels x input-size^2 x 4 "
+                          "bytes (1000 x 3 x 32 x 32 x 4 = 12 MB)",
+                          1, G_MAXINT32, DEFAULT_TRAIN_FRAMES, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_TRAIN_ON,
+        g_param_spec_enum("train-on", "Train on",
+                          "mode=train: train at the end of the stream (eos) or as soon as train-frames images are "
+                          "kept (full; later frames are ignored)",
+                          GST_TYPE_SKIP_GANOMALY_TRAIN_ON, GST_SKIP_GANOMALY_TRAIN_ON_EOS, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_EPOCHS,
+        g_param_spec_uint("epochs", "Epochs", "mode=train: passes over the kept images", 1, 1000000, DEFAULT_EPOCHS,
+                          READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_BATCH_SIZE,
+        g_param_spec_uint("batch-size", "Batch size",
+                          "mode=train: images per optimiser step (10% of the images are held out for "
+                          "calibration; an incomplete last batch is dropped)",
+                          1, 4096, DEFAULT_BATCH_SIZE, READY_FLAGS));
+    g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
+                                    g_param_spec_double("learning-rate", "Learning rate",
+                                                        "mode=train: Adam learning rate of both networks", 1e-9,
+                                                        1.0, DEFAULT_LEARNING_RATE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_WIDTH,
+        g_param_spec_uint("width", "Width", "mode=train: width multiplier of the networks (generator widths 16..256 "
+                                            "times it)",
+                          1, 16, DEFAULT_WIDTH, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_INPUT_SIZE,
+        g_param_spec_uint("input-size", "Input size",
+                          "mode=train: side of the model's square input, a power of two from 32 to 512", 32, 512,
+                          DEFAULT_INPUT_SIZE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_UPSAMPLE,
+        g_param_spec_enum("upsample", "Upsampling", "mode=train: the generator's decoder upsampling",
+                          GST_TYPE_SKIP_GANOMALY_UPSAMPLE, SG_UPSAMPLE_TRANSPOSED, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_CHANNELS,
+        g_param_spec_uint("channels", "Channels", "mode=train: 3 (RGB) or 1 (luma) model input", 1, 3,
+                          DEFAULT_CHANNELS, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_SAVE_INTERVAL,
+        g_param_spec_uint("save-interval", "Save interval",
+                          "mode=train: write the checkpoint every N epochs (and at the end)", 1, 1000000,
+                          DEFAULT_SAVE_INTERVAL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_SEED,
+        g_param_spec_uint64("seed", "Seed",
+                            "mode=train: seed of the initial weights, the hold-out split, the batch order and the "
+                            "frame sampling",
+                            0, G_MAXUINT64, DEFAULT_SEED, READY_FLAGS));
+
+    gst_element_class_set_static_metadata(
+        element_class, "Skip-GANomaly++ anomaly detector", "Filter/Analyzer/Video",
+        "Scores every frame (or its ROI, or a grid of tiles) for anomalies with a Skip-GANomaly++ model on a "
+        "Vulkan compute device and attaches a GstAnomalyMeta; or trains that model from a stream of normal frames",
+        "sgad");
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    gst_element_class_add_static_pad_template(element_class, &src_template);
+    element_class->change_state = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_change_state);
+
+    trans_class->start = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_start);
+    trans_class->stop = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_stop);
+    trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_sink_event);
+    filter_class->set_info = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_set_info);
+    filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_transform_frame_ip);
+
+    gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_MODE, 0);
+    gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_TRAIN_ON, 0);
+    gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_UPSAMPLE, 0);
+}

@@ -1,0 +1,77 @@
+/* skipganomaly: scores every video frame (or its ROI, or a grid of tiles) with
+ * a Skip-GANomaly++ checkpoint and attaches the result as GstAnomalyMeta; in
+ * train mode it collects the frames and trains a checkpoint from them. */
+#ifndef GST_SKIP_GANOMALY_H
+#define GST_SKIP_GANOMALY_H
+
+#include <gst/video/gstvideofilter.h>
+#include <gst/video/video.h>
+#include <sgad/fit.h>
+
+#include "preprocess.h"
+#include "training.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_SKIP_GANOMALY (gst_skip_ganomaly_get_type())
+G_DECLARE_FINAL_TYPE(GstSkipGanomaly, gst_skip_ganomaly, GST, SKIP_GANOMALY, GstVideoFilter)
+
+typedef enum {
+    GST_SKIP_GANOMALY_MODE_SCORE,
+    GST_SKIP_GANOMALY_MODE_TRAIN,
+} GstSkipGanomalyMode;
+
+typedef enum {
+    GST_SKIP_GANOMALY_TRAIN_ON_EOS,
+    GST_SKIP_GANOMALY_TRAIN_ON_FULL,
+} GstSkipGanomalyTrainOn;
+
+struct _GstSkipGanomaly {
+    GstVideoFilter parent;
+
+    /* properties, under the object lock */
+    gchar *model_path;
+    GstSkipGanomalyMode mode;
+    gdouble threshold;
+    SgadRect roi;
+    guint tiles, interval;
+    gchar *device;
+    gboolean post_messages;
+    guint train_frames;
+    GstSkipGanomalyTrainOn train_on;
+    guint epochs, batch_size, save_interval;
+    gdouble learning_rate;
+    guint width, input_size, channels;
+    sg_upsample upsample;
+    guint64 seed;
+
+    /* engine state, under engine_lock: the model and scorer may be swapped
+     * from the application thread while the streaming thread scores */
+    GMutex engine_lock;
+    sg_device *dev;
+    sg_model *model;
+    sg_scorer *scorer;
+    gint scorer_batch;
+
+    /* streaming thread only */
+    SgadPlan plan;
+    gboolean plan_valid;
+    SgadRect plan_roi;
+    gint plan_tiles, plan_channels, plan_size;
+    gfloat *input, *tile_heat;
+    guint64 frame;
+    gboolean have_result, anomalous;
+    gdouble last_score, last_threshold;
+    gfloat *last_tiles, *last_heat;
+    guint last_grid, last_heat_side;
+    SgadRect last_region;
+    SgadReservoir reservoir;
+    gboolean training, trained; /* train mode this run; its training has run */
+    gint cancel_training; /* atomic: set when leaving PAUSED, ends a running sg_fit */
+};
+
+GST_ELEMENT_REGISTER_DECLARE(skipganomaly);
+
+G_END_DECLS
+
+#endif

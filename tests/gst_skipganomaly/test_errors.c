@@ -1,0 +1,175 @@
+/* skipganomaly's error paths: each must fail with a message a user can act on. */
+#include <string.h>
+
+#include "common.h"
+
+/* Take a lone element to PAUSED; it must fail and post an error whose
+ * message contains every string in `expect` (NULL-terminated). */
+static void expect_start_error(GstElement *e, GQuark domain, gint code, const gchar *const *expect)
+{
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(e, bus);
+    fail_unless_equals_int(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    fail_unless(m != NULL, "no error message posted");
+    GError *err = NULL;
+    gchar *debug = NULL;
+    gst_message_parse_error(m, &err, &debug);
+    GST_INFO("error: %s (%s)", err->message, debug);
+    fail_unless(err->domain == domain && err->code == code, "error %s:%d: %s", g_quark_to_string(err->domain),
+                err->code, err->message);
+    gchar *all = g_strdup_printf("%s %s", err->message, debug ? debug : "");
+    for (; *expect; expect++)
+        fail_unless(strstr(all, *expect) != NULL, "\"%s\" not in \"%s\"", *expect, all);
+    g_free(all);
+    g_error_free(err);
+    g_free(debug);
+    gst_message_unref(m);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_element_set_bus(e, NULL);
+    gst_object_unref(bus);
+    gst_object_unref(e);
+}
+
+static GstElement *element(void)
+{
+    GstElement *e = gst_element_factory_make("skipganomaly", NULL);
+    fail_unless(e != NULL, "skipganomaly not found: is GST_PLUGIN_PATH set?");
+    return e;
+}
+
+GST_START_TEST(test_missing_model)
+{
+    gchar *path = g_build_filename(test_dir(), "no-such.safetensors", NULL);
+    GstElement *e = element();
+    g_object_set(e, "model", path, NULL);
+    const gchar *expect[] = {path, "does not exist", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, expect);
+    g_free(path);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_corrupt_model)
+{
+    gchar *path = g_build_filename(test_dir(), "corrupt.safetensors", NULL);
+    /* a safetensors header length that runs past the end of the file */
+    fail_unless(g_file_set_contents(path, "\xff\x00\x00\x00\x00\x00\x00\x00{\"a\":", 13, NULL));
+    GstElement *e = element();
+    g_object_set(e, "model", path, NULL);
+    const gchar *expect[] = {path, "Cannot use model", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, expect);
+    g_free(path);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_no_model_property)
+{
+    const gchar *expect[] = {"No model file", "model property", NULL};
+    expect_start_error(element(), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, expect);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_uncalibrated_model)
+{
+    gchar *path = make_model("raw.safetensors", 3, 1, -1);
+    GstElement *e = element();
+    g_object_set(e, "model", path, NULL);
+    const gchar *expect[] = {path, "no calibration", "threshold", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, expect);
+    /* with an explicit threshold the same checkpoint is usable */
+    e = element();
+    g_object_set(e, "model", path, "threshold", 0.25, NULL);
+    fail_unless(gst_element_set_state(e, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_object_unref(e);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_unsupported_caps)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
+    gchar *line = g_strdup_printf("skipganomaly name=sg model=\"%s\"", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=UYVY,width=32,height=32,framerate=30/1");
+    GstBuffer *b = gst_buffer_new_allocate(NULL, 32 * 32 * 2, NULL);
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_NOT_NEGOTIATED);
+    /* the sink pad states what it takes */
+    GstElement *sg = gst_bin_get_by_name(GST_BIN(h->element), "sg");
+    GstCaps *uyvy = gst_caps_from_string("video/x-raw,format=UYVY,width=32,height=32,framerate=30/1");
+    GstPad *sink = gst_element_get_static_pad(sg, "sink");
+    fail_if(gst_pad_query_accept_caps(sink, uyvy));
+    gst_object_unref(sink);
+    gst_caps_unref(uyvy);
+    gst_object_unref(sg);
+    gst_harness_teardown(h);
+    g_free(line);
+    g_free(path);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_roi_outside_frame)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
+    gchar *line = g_strdup_printf("skipganomaly model=\"%s\" roi=100,100,10,10", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=32,height=32,framerate=30/1");
+    fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 1)), GST_FLOW_ERROR);
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    fail_unless(m != NULL);
+    GError *err = NULL;
+    gst_message_parse_error(m, &err, NULL);
+    fail_unless(strstr(err->message, "outside the 32x32 frame") != NULL, "%s", err->message);
+    g_error_free(err);
+    gst_message_unref(m);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(line);
+    g_free(path);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_train_folder_missing)
+{
+    GstElement *e = element();
+    g_object_set(e, "model", "/no/such/folder/out.safetensors", NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *expect[] = {"/no/such/folder", "does not exist", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, expect);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_bad_device)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
+    GstElement *e = element();
+    g_object_set(e, "model", path, "device", "no-such-gpu-anywhere", NULL);
+    const gchar *expect[] = {"No usable Vulkan device", "no-such-gpu-anywhere", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, expect);
+    g_free(path);
+}
+GST_END_TEST;
+
+static Suite *skipganomaly_errors_suite(void)
+{
+    Suite *s = suite_create("skipganomaly-errors");
+    TCase *tc = tcase_create("errors");
+    tcase_set_timeout(tc, SUITE_TIMEOUT);
+    tcase_add_checked_fixture(tc, NULL, test_dir_remove);
+    suite_add_tcase(s, tc);
+    ADD_TEST(tc, test_missing_model);
+    ADD_TEST(tc, test_corrupt_model);
+    ADD_TEST(tc, test_no_model_property);
+    ADD_TEST(tc, test_uncalibrated_model);
+    ADD_TEST(tc, test_unsupported_caps);
+    ADD_TEST(tc, test_roi_outside_frame);
+    ADD_TEST(tc, test_train_folder_missing);
+    ADD_TEST(tc, test_bad_device);
+    return s;
+}
+
+SKIPGANOMALY_TEST_MAIN(skipganomaly_errors_suite)

@@ -1,0 +1,427 @@
+/* skipganomaly in score mode, through GstHarness: every accepted format, the
+ * meta against the engine's own score, ROI and tiles geometry, interval reuse,
+ * messages, resolution changes, hot reload and concurrent instances. */
+#include <string.h>
+
+#include "../../gst-plugin/anomalymeta.h"
+#include "common.h"
+
+static GstHarness *new_harness(const gchar *path, const gchar *extra)
+{
+    gchar *line = g_strdup_printf("skipganomaly name=sg model=\"%s\" %s", path, extra ? extra : "");
+    GstHarness *h = gst_harness_new_parse(line);
+    g_free(line);
+    return h;
+}
+
+/* The element inside the harness's bin. */
+static GstElement *element_of(GstHarness *h)
+{
+    GstElement *e = gst_bin_get_by_name(GST_BIN(h->element), "sg");
+    fail_unless(e != NULL);
+    gst_object_unref(e); /* the bin keeps it alive */
+    return e;
+}
+
+static void set_caps(GstHarness *h, GstVideoFormat f, gint w, gint ht)
+{
+    gchar *caps = caps_string(f, w, ht);
+    gst_harness_set_src_caps_str(h, caps);
+    g_free(caps);
+}
+
+/* Push a frame; return the output (caller unrefs) and check the pixels kept. */
+static GstBuffer *push_frame(GstHarness *h, GstVideoFormat f, gint w, gint ht, guint seed, GstClockTime pts)
+{
+    GstBuffer *in = make_frame(f, w, ht, seed);
+    GST_BUFFER_PTS(in) = pts;
+    GST_BUFFER_DURATION(in) = GST_SECOND / 30;
+    GstBuffer *copy = gst_buffer_copy_deep(in);
+    fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    fail_unless(out != NULL);
+    GstMapInfo a, b;
+    gst_buffer_map(copy, &a, GST_MAP_READ);
+    gst_buffer_map(out, &b, GST_MAP_READ);
+    fail_unless_equals_int(a.size, b.size);
+    fail_unless(memcmp(a.data, b.data, a.size) == 0, "%s: pixels changed", gst_video_format_to_string(f));
+    gst_buffer_unmap(copy, &a);
+    gst_buffer_unmap(out, &b);
+    gst_buffer_unref(copy);
+    return out;
+}
+
+static GstAnomalyResult get_result(GstBuffer *buf)
+{
+    GstAnomalyResult r;
+    fail_unless(gst_buffer_get_anomaly_result(buf, &r), "no GstAnomalyMeta result on the buffer");
+    return r;
+}
+
+/* The float image (C x 32 x 32) of a packed RGB or GRAY8 32x32 buffer. */
+static void image_of(GstBuffer *buf, GstVideoFormat f, gint x0, gint y0, gint stride_px, gint rows, gfloat *out)
+{
+    (void)rows;
+    GstMapInfo m;
+    gst_buffer_map(buf, &m, GST_MAP_READ);
+    gint bpp = f == GST_VIDEO_FORMAT_GRAY8 ? 1 : 3, C = bpp;
+    gint stride = GST_ROUND_UP_4(stride_px * bpp);
+    for (gint y = 0; y < 32; y++)
+        for (gint x = 0; x < 32; x++)
+            for (gint c = 0; c < C; c++)
+                out[(c * 32 + y) * 32 + x] = m.data[(y0 + y) * stride + (x0 + x) * bpp + c] / 127.5f - 1.0f;
+    gst_buffer_unmap(buf, &m);
+}
+
+/* Push one frame in each format through one harness (caps change each time). */
+static void check_formats(const GstVideoFormat *formats, guint n)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
+    GstHarness *h = new_harness(path, NULL);
+    for (guint i = 0; i < n; i++) {
+        set_caps(h, formats[i], 40, 32);
+        GstBuffer *out = push_frame(h, formats[i], 40, 32, i + 1, i * GST_SECOND);
+        GstAnomalyResult r = get_result(out);
+        fail_unless(isfinite(r.score) && r.score >= 0, "%s: score %g", gst_video_format_to_string(formats[i]),
+                    r.score);
+        fail_unless_equals_float(r.threshold, 0.5);
+        fail_unless_equals_int(r.frame, i);
+        fail_unless_equals_int(r.roi_width, 40);
+        fail_unless_equals_int(r.roi_height, 32);
+        fail_unless_equals_int(r.heatmap_width, 32);
+        gst_buffer_unref(out);
+    }
+    gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+
+GST_START_TEST(test_formats_rgb)
+{
+    static const GstVideoFormat formats[] = {
+        GST_VIDEO_FORMAT_RGB,  GST_VIDEO_FORMAT_BGR,  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA,
+        GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
+        GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR,
+    };
+    check_formats(formats, G_N_ELEMENTS(formats));
+}
+GST_END_TEST;
+
+GST_START_TEST(test_formats_gray_yuv)
+{
+    static const GstVideoFormat formats[] = {GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12};
+    check_formats(formats, G_N_ELEMENTS(formats));
+}
+GST_END_TEST;
+
+static void check_engine_equal(GstVideoFormat f, gint channels)
+{
+    gchar *path = make_model(channels == 3 ? "rgb.safetensors" : "gray.safetensors", channels, 7, 0.5);
+    GstHarness *h = new_harness(path, NULL);
+    set_caps(h, f, 32, 32);
+    GstBuffer *in = make_frame(f, 32, 32, 3);
+    gfloat image[3 * 32 * 32], score, heat[32 * 32];
+    image_of(in, f, 0, 0, 32, 32, image);
+    engine_score(path, image, 1, &score, heat);
+    fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    GstAnomalyResult r = get_result(out);
+    fail_unless(fabs(r.score - score) <= 1e-5, "meta score %.8g, engine %.8g", r.score, score);
+    fail_unless_equals_int(r.heatmap_width * r.heatmap_height, 32 * 32);
+    for (gint i = 0; i < 32 * 32; i++)
+        fail_unless(fabsf(r.heatmap[i] - heat[i]) <= 1e-5f, "heat map pixel %d: %g vs %g", i, r.heatmap[i], heat[i]);
+    fail_unless_equals_int(r.anomalous, score > 0.5);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    g_free(path);
+}
+
+GST_START_TEST(test_score_matches_engine)
+{
+    check_engine_equal(GST_VIDEO_FORMAT_RGB, 3);
+    check_engine_equal(GST_VIDEO_FORMAT_GRAY8, 1);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* ROI 64x64 at (8,4) of a 96x80 frame in 2x2 tiles: each tile is an exact
+ * 32x32 crop, so its score and heat map must be the engine's for that crop. */
+GST_START_TEST(test_roi_tiles)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 5, 0.5);
+    GstHarness *h = new_harness(path, "roi=8,4,64,64 tiles=2");
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 96, 80);
+    GstBuffer *in = make_frame(GST_VIDEO_FORMAT_RGB, 96, 80, 9);
+    gfloat images[4 * 3 * 32 * 32], scores[4], heat[4 * 32 * 32];
+    for (gint t = 0; t < 4; t++)
+        image_of(in, GST_VIDEO_FORMAT_RGB, 8 + (t % 2) * 32, 4 + (t / 2) * 32, 96, 80, images + t * 3 * 32 * 32);
+    engine_score(path, images, 4, scores, heat);
+    fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    GstAnomalyResult r = get_result(out);
+    fail_unless_equals_int(r.roi_x, 8);
+    fail_unless_equals_int(r.roi_y, 4);
+    fail_unless_equals_int(r.roi_width, 64);
+    fail_unless_equals_int(r.roi_height, 64);
+    fail_unless_equals_int(r.tiles_x, 2);
+    fail_unless_equals_int(r.tiles_y, 2);
+    fail_unless_equals_int(r.heatmap_width, 64);
+    fail_unless_equals_int(r.heatmap_height, 64);
+    gfloat best = 0;
+    for (gint t = 0; t < 4; t++) {
+        fail_unless(fabsf(r.tile_scores[t] - scores[t]) <= 1e-5f, "tile %d: %g vs %g", t, r.tile_scores[t],
+                    scores[t]);
+        best = MAX(best, scores[t]);
+        for (gint y = 0; y < 32; y++)
+            for (gint x = 0; x < 32; x++) {
+                gfloat a = r.heatmap[((t / 2) * 32 + y) * 64 + (t % 2) * 32 + x], b = heat[(t * 32 + y) * 32 + x];
+                fail_unless(fabsf(a - b) <= 1e-5f, "tile %d heat (%d,%d): %g vs %g", t, x, y, a, b);
+            }
+    }
+    fail_unless(fabs(r.score - best) <= 1e-6, "frame score %g is not the worst tile's %g", r.score, best);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_interval)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 2, 0.5);
+    GstHarness *h = new_harness(path, "interval=3 post-messages=true");
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    gdouble scores[4];
+    for (guint i = 0; i < 4; i++) {
+        GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 10 + i, i * GST_SECOND / 30);
+        GstAnomalyResult r = get_result(out);
+        fail_unless_equals_int(r.frame, i);
+        scores[i] = r.score;
+        gst_buffer_unref(out);
+    }
+    fail_unless(scores[1] == scores[0] && scores[2] == scores[0], "frames 1, 2 reuse frame 0's result");
+    fail_unless(scores[3] != scores[0], "frame 3 is scored anew");
+    guint64 frames[2];
+    for (gint i = 0; i < 2; i++) {
+        GstMessage *m = pop_element_message(bus, "skipganomaly");
+        fail_unless(m != NULL, "message %d of 2", i);
+        gst_structure_get_uint64(gst_message_get_structure(m), "frame", &frames[i]);
+        gst_message_unref(m);
+    }
+    fail_unless(pop_element_message(bus, "skipganomaly") == NULL, "only scored frames post messages");
+    fail_unless_equals_int(frames[0], 0);
+    fail_unless_equals_int(frames[1], 3);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* A threshold between two frames' scores: low, high, low gives a
+ * skipganomaly message per frame and anomaly-start/-end at the flips. */
+GST_START_TEST(test_messages)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 3, 0.5);
+    GstBuffer *a = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 21), *b = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 22);
+    gfloat images[2 * 3 * 32 * 32], s[2];
+    image_of(a, GST_VIDEO_FORMAT_RGB, 0, 0, 32, 32, images);
+    image_of(b, GST_VIDEO_FORMAT_RGB, 0, 0, 32, 32, images + 3 * 32 * 32);
+    engine_score(path, images, 2, s, NULL);
+    fail_unless(s[0] != s[1]);
+    guint low = s[0] < s[1] ? 21 : 22, high = low == 21 ? 22 : 21;
+    gchar *extra = g_strdup_printf("post-messages=true threshold=%.9g", (s[0] + s[1]) / 2.0);
+    GstHarness *h = new_harness(path, extra);
+    g_free(extra);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    const guint seeds[3] = {low, high, low};
+    for (guint i = 0; i < 3; i++) {
+        GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, seeds[i], i * GST_SECOND);
+        fail_unless_equals_int(get_result(out).anomalous, i == 1);
+        gst_buffer_unref(out);
+    }
+    /* in posting order */
+    const gchar *expect[] = {"skipganomaly", "skipganomaly", "anomaly-start", "skipganomaly", "anomaly-end"};
+    for (guint i = 0; i < G_N_ELEMENTS(expect); i++) {
+        GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+        fail_unless(m != NULL, "message %u missing", i);
+        const GstStructure *st = gst_message_get_structure(m);
+        fail_unless_equals_string(gst_structure_get_name(st), expect[i]);
+        guint64 ts, frame;
+        gdouble score;
+        fail_unless(gst_structure_get_uint64(st, "timestamp", &ts));
+        fail_unless(gst_structure_get_uint64(st, "frame", &frame));
+        fail_unless(gst_structure_get_double(st, "score", &score));
+        fail_unless_equals_uint64(ts, frame * GST_SECOND);
+        if (i == 2)
+            fail_unless_equals_int(frame, 1);
+        if (i == 4)
+            fail_unless_equals_int(frame, 2);
+        if (!strcmp(expect[i], "skipganomaly")) {
+            guint64 rt, st_time, dur;
+            gdouble thr;
+            gboolean anomalous;
+            fail_unless(gst_structure_get_uint64(st, "running-time", &rt));
+            fail_unless(gst_structure_get_uint64(st, "stream-time", &st_time));
+            fail_unless(gst_structure_get_uint64(st, "duration", &dur));
+            fail_unless(gst_structure_get_double(st, "threshold", &thr));
+            fail_unless(gst_structure_get_boolean(st, "anomalous", &anomalous));
+            fail_unless_equals_uint64(rt, ts);
+            fail_unless_equals_uint64(st_time, ts);
+            fail_unless_equals_uint64(dur, GST_SECOND / 30);
+            fail_unless_equals_int(anomalous, frame == 1);
+        }
+        gst_message_unref(m);
+    }
+    gst_buffer_unref(a);
+    gst_buffer_unref(b);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_resolution_change)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 4, 0.5);
+    GstHarness *h = new_harness(path, NULL);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 1, 0);
+    fail_unless_equals_int(get_result(out).roi_width, 32);
+    gst_buffer_unref(out);
+    set_caps(h, GST_VIDEO_FORMAT_I420, 64, 48);
+    out = push_frame(h, GST_VIDEO_FORMAT_I420, 64, 48, 2, GST_SECOND);
+    GstAnomalyResult r = get_result(out);
+    fail_unless_equals_int(r.roi_width, 64);
+    fail_unless_equals_int(r.roi_height, 48);
+    fail_unless_equals_int(r.heatmap_width, 32);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* Switch models while playing: the next frame uses the new one; a corrupt
+ * file posts a warning and the stream goes on with the model it had. */
+GST_START_TEST(test_hot_reload)
+{
+    gchar *pa = make_model("a.safetensors", 3, 11, 0.5), *pb = make_model("b.safetensors", 3, 12, 0.5);
+    gchar *bad = g_build_filename(test_dir(), "bad.safetensors", NULL);
+    fail_unless(g_file_set_contents(bad, "this is not a checkpoint", -1, NULL));
+    GstBuffer *probe = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 5);
+    gfloat image[3 * 32 * 32], sa, sb;
+    image_of(probe, GST_VIDEO_FORMAT_RGB, 0, 0, 32, 32, image);
+    gst_buffer_unref(probe);
+    engine_score(pa, image, 1, &sa, NULL);
+    engine_score(pb, image, 1, &sb, NULL);
+
+    GstHarness *h = new_harness(pa, NULL);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, 0);
+    fail_unless(fabs(get_result(out).score - sa) <= 1e-5);
+    gst_buffer_unref(out);
+
+    g_object_set(element_of(h), "model", pb, NULL);
+    out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, GST_SECOND);
+    fail_unless(fabs(get_result(out).score - sb) <= 1e-5, "after reload: %g, model b %g", get_result(out).score, sb);
+    gst_buffer_unref(out);
+
+    g_object_set(element_of(h), "model", bad, NULL);
+    GstMessage *w = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+    fail_unless(w != NULL, "a bad model posts a warning");
+    GError *err = NULL;
+    gst_message_parse_warning(w, &err, NULL);
+    fail_unless(strstr(err->message, bad) != NULL, "warning names the file: %s", err->message);
+    g_error_free(err);
+    gst_message_unref(w);
+    fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) == NULL);
+    out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, 2 * GST_SECOND);
+    fail_unless(fabs(get_result(out).score - sb) <= 1e-5, "the old model stays");
+    gst_buffer_unref(out);
+    gchar *now = NULL;
+    g_object_get(element_of(h), "model", &now, NULL);
+    fail_unless_equals_string(now, pb);
+    g_free(now);
+
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(pa);
+    g_free(pb);
+    g_free(bad);
+    test_device_check();
+}
+GST_END_TEST;
+
+typedef struct {
+    GstHarness *h;
+    guint seed;
+    gdouble score;
+} Camera;
+
+static gpointer camera_thread(gpointer data)
+{
+    Camera *c = data;
+    GstBuffer *out = push_frame(c->h, GST_VIDEO_FORMAT_RGB, 32, 32, c->seed, 0);
+    c->score = get_result(out).score;
+    gst_buffer_unref(out);
+    return NULL;
+}
+
+/* Two instances (two cameras) in one process score at the same time on the
+ * shared device, each with its own scorer, and get the engine's scores. */
+GST_START_TEST(test_concurrent_instances)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 6, 0.5);
+    Camera cams[2] = {{new_harness(path, NULL), 31, 0}, {new_harness(path, NULL), 32, 0}};
+    gfloat images[2 * 3 * 32 * 32], expect[2];
+    for (gint i = 0; i < 2; i++) {
+        set_caps(cams[i].h, GST_VIDEO_FORMAT_RGB, 32, 32);
+        GstBuffer *b = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, cams[i].seed);
+        image_of(b, GST_VIDEO_FORMAT_RGB, 0, 0, 32, 32, images + i * 3 * 32 * 32);
+        gst_buffer_unref(b);
+    }
+    engine_score(path, images, 2, expect, NULL);
+    GThread *t[2];
+    for (gint i = 0; i < 2; i++)
+        t[i] = g_thread_new("camera", camera_thread, &cams[i]);
+    for (gint i = 0; i < 2; i++) {
+        g_thread_join(t[i]);
+        fail_unless(fabs(cams[i].score - expect[i]) <= 1e-5, "camera %d: %g vs %g", i, cams[i].score, expect[i]);
+        gst_harness_teardown(cams[i].h);
+    }
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+static Suite *skipganomaly_score_suite(void)
+{
+    Suite *s = suite_create("skipganomaly-score");
+    TCase *tc = tcase_create("score");
+    tcase_set_timeout(tc, SUITE_TIMEOUT);
+    tcase_add_checked_fixture(tc, NULL, test_dir_remove);
+    suite_add_tcase(s, tc);
+    ADD_TEST(tc, test_formats_rgb);
+    ADD_TEST(tc, test_formats_gray_yuv);
+    ADD_TEST(tc, test_score_matches_engine);
+    ADD_TEST(tc, test_roi_tiles);
+    ADD_TEST(tc, test_interval);
+    ADD_TEST(tc, test_messages);
+    ADD_TEST(tc, test_resolution_change);
+    ADD_TEST(tc, test_hot_reload);
+    ADD_TEST(tc, test_concurrent_instances);
+    return s;
+}
+
+SKIPGANOMALY_TEST_MAIN(skipganomaly_score_suite)

@@ -1,0 +1,132 @@
+/* skipganomaly mode=train on a short synthetic stream: frames pass untouched,
+ * the reservoir keeps at most train-frames, progress is reported, and EOS
+ * leaves the element only after a calibrated checkpoint is on disk. */
+#include <string.h>
+
+#include "../../gst-plugin/anomalymeta.h"
+#include "common.h"
+
+static gboolean file_at_eos;
+
+static GstPadProbeReturn eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer path)
+{
+    (void)pad;
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS)
+        file_at_eos = g_file_test(path, G_FILE_TEST_EXISTS);
+    return GST_PAD_PROBE_OK;
+}
+
+/* Run 40 frames through; train-frames 12 with batch 8: 1 held out for
+ * calibration, one step of 8 (the rest of the batch dropped). */
+static void run_training(const gchar *train_on, guint expect_seen)
+{
+    gchar *path = g_build_filename(test_dir(), "trained.safetensors", NULL);
+    gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=1 batch-size=8 "
+                                  "train-frames=12 input-size=32 train-on=%s",
+                                  path, train_on);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    GstElement *sg = gst_bin_get_by_name(GST_BIN(h->element), "sg");
+    GstPad *src = gst_element_get_static_pad(sg, "src");
+    file_at_eos = FALSE;
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, eos_probe, path, NULL);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=48,height=40,framerate=30/1");
+
+    for (guint i = 0; i < 40; i++) {
+        GstBuffer *in = make_frame(GST_VIDEO_FORMAT_RGB, 48, 40, i);
+        GstBuffer *copy = gst_buffer_copy_deep(in);
+        fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+        GstBuffer *out = gst_harness_pull(h);
+        GstAnomalyResult r;
+        fail_if(gst_buffer_get_anomaly_result(out, &r), "train mode attaches no result");
+        GstMapInfo a, b;
+        gst_buffer_map(copy, &a, GST_MAP_READ);
+        gst_buffer_map(out, &b, GST_MAP_READ);
+        fail_unless(a.size == b.size && memcmp(a.data, b.data, a.size) == 0, "frame %u changed", i);
+        gst_buffer_unmap(copy, &a);
+        gst_buffer_unmap(out, &b);
+        gst_buffer_unref(copy);
+        gst_buffer_unref(out);
+    }
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    fail_unless(file_at_eos, "EOS went downstream before the checkpoint existed");
+    /* progress: START naming the sample, CONTINUE per step, COMPLETE */
+    GstMessage *m;
+    guint starts = 0, steps = 0, completes = 0;
+    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
+        fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
+        GstProgressType type;
+        gchar *code, *text;
+        gst_message_parse_progress(m, &type, &code, &text);
+        fail_unless_equals_string(code, "training");
+        if (type == GST_PROGRESS_TYPE_START) {
+            gchar *want = g_strdup_printf("training on 12 of %u frames", expect_seen);
+            fail_unless(strstr(text, want) != NULL, "start: %s (want %s)", text, want);
+            g_free(want);
+            starts++;
+        } else if (type == GST_PROGRESS_TYPE_CONTINUE) {
+            fail_unless(g_str_has_prefix(text, "epoch 1/1 step 1/1 G "), "continue: %s", text);
+            steps++;
+        } else if (type == GST_PROGRESS_TYPE_COMPLETE) {
+            fail_unless(strstr(text, path) != NULL, "complete: %s", text);
+            completes++;
+        }
+        g_free(code);
+        g_free(text);
+        gst_message_unref(m);
+    }
+    fail_unless_equals_int(starts, 1);
+    fail_unless_equals_int(steps, 1);
+    fail_unless_equals_int(completes, 1);
+
+    /* the checkpoint loads, has the requested geometry and is calibrated */
+    sg_model *model = NULL;
+    fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
+    const sg_model_config *c = sg_model_get_config(model);
+    fail_unless_equals_int(c->size, 32);
+    fail_unless_equals_int(c->channels, 3);
+    const sg_calibration *cal = sg_model_calibration(model);
+    fail_unless(cal->valid, "the trained checkpoint is calibrated");
+    fail_unless_equals_int(cal->samples, 1);
+    fail_unless(isfinite(cal->threshold));
+    fail_unless_equals_int(sg_model_training_state(model)->epoch, 1);
+    sg_model_destroy(model);
+
+    gst_object_unref(src);
+    gst_object_unref(sg);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(line);
+    g_free(path);
+    test_device_check();
+}
+
+GST_START_TEST(test_train_on_eos)
+{
+    /* 40 frames seen, a uniform 12 of them kept */
+    run_training("eos", 40);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_train_on_full)
+{
+    /* trains at the 12th frame; the remaining 28 pass through untouched */
+    run_training("full", 12);
+}
+GST_END_TEST;
+
+static Suite *skipganomaly_train_suite(void)
+{
+    Suite *s = suite_create("skipganomaly-train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, SUITE_TIMEOUT);
+    tcase_add_checked_fixture(tc, NULL, test_dir_remove);
+    suite_add_tcase(s, tc);
+    ADD_TEST(tc, test_train_on_eos);
+    ADD_TEST(tc, test_train_on_full);
+    return s;
+}
+
+SKIPGANOMALY_TEST_MAIN(skipganomaly_train_suite)

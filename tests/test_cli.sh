@@ -1,0 +1,157 @@
+#!/bin/sh
+# The sgad command line end to end on a tiny synthetic folder dataset (32x32 gray
+# stripes; the abnormal class has a white square): usage errors, train (one short
+# epoch), eval (metrics checked against scores.csv, plots written), eval
+# --all-classes, score (format, threshold, heat maps), a Ctrl-C during training,
+# bench and devices.
+#
+#   test_cli.sh PATH/TO/sgad
+set -eu
+
+SGAD=$1
+TMP=$(mktemp -d /tmp/sgad-cli-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+FAILED=0
+
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; FAILED=1; }
+
+# expect_rc CODE CMD...: the command exits with CODE (its output kept in $TMP/last).
+expect_rc() {
+    want=$1
+    shift
+    rc=0
+    "$@" >"$TMP/last" 2>&1 || rc=$?
+    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
+    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
+}
+
+# has FILE PATTERN WHAT
+has() {
+    if grep -q -- "$2" "$1"; then ok "$3"; else fail "$3 (no '$2' in $1)"; cat "$1"; fi
+}
+
+is_png() {
+    if [ -s "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = "211PNG" ]; then ok "$1 is a PNG"
+    else fail "$1 is not a PNG"; fi
+}
+
+python3 - "$TMP/data" <<'EOF'
+import os, random, struct, sys, zlib
+def png(path, rows):
+    raw = b"".join(b"\x00" + bytes(r) for r in rows)
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+rng = random.Random(7)
+for split, n in (("train", 8), ("test", 4)):
+    for cls in ("bad", "good"):  # sorted: bad is class 0, good class 1
+        d = os.path.join(sys.argv[1], split, cls)
+        os.makedirs(d)
+        for i in range(n):
+            ph = rng.random() * 6
+            rows = [[120 + 60 * ((x + y + ph) % 8 < 4) for x in range(32)] for y in range(32)]
+            if cls == "bad":
+                x0, y0 = rng.randrange(4, 24), rng.randrange(4, 24)
+                for y in range(y0, y0 + 6):
+                    rows[y][x0:x0 + 6] = [255] * 6
+            png(os.path.join(d, "%s%d.png" % (cls, i)), rows)
+EOF
+DATA="--dataset folder --data $TMP/data --channels 1"
+EDATA="--dataset folder --data $TMP/data"
+
+echo "# usage errors (exit 2) and errors (exit 1)"
+expect_rc 2 "$SGAD"
+expect_rc 2 "$SGAD" frobnicate
+expect_rc 2 "$SGAD" train --epochs none
+expect_rc 2 "$SGAD" train --bogus
+expect_rc 2 "$SGAD" train --dataset cifar10
+expect_rc 2 "$SGAD" train --size 48
+expect_rc 2 "$SGAD" eval --model x.safetensors
+expect_rc 2 "$SGAD" score --model x.safetensors
+expect_rc 0 "$SGAD" train --help
+has "$TMP/last" "--abnormal-class" "train --help lists the options"
+expect_rc 1 "$SGAD" train $DATA --abnormal-class nosuchclass
+has "$TMP/last" "unknown --abnormal-class 'nosuchclass'" "an unknown class is named"
+expect_rc 1 "$SGAD" score --model "$TMP/missing.safetensors" "$TMP/data/test/good/good0.png"
+has "$TMP/last" "missing.safetensors" "a missing checkpoint is named"
+
+echo "# devices"
+expect_rc 0 "$SGAD" devices
+has "$TMP/last" "^0: " "devices lists device 0"
+
+echo "# train: leave class 'bad' out, 2 steps of batch 2"
+expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --seed 3 \
+    --out "$TMP/m.safetensors"
+cp "$TMP/last" "$TMP/train.out"
+has "$TMP/train.out" "training on the other 1 classes" "train: the abnormal class is left out"
+has "$TMP/train.out" "epoch 1/1: 2 steps" "train: one progress line per epoch when not on a terminal"
+has "$TMP/train.out" "trained 1 epochs (2 steps)" "train: summary"
+has "$TMP/train.out" "^threshold " "train: the threshold is calibrated"
+[ -s "$TMP/m.safetensors" ] && ok "checkpoint written" || fail "no checkpoint"
+THRESHOLD=$(sed -n 's/^threshold \([^ ]*\) .*/\1/p' "$TMP/train.out")
+expect_rc 2 "$SGAD" train $DATA --resume "$TMP/m.safetensors" --size 64
+expect_rc 2 "$SGAD" train $DATA --resume "$TMP/m.safetensors" --epochs 1
+has "$TMP/last" "already run 1 epochs" "resuming a finished run asks for more epochs"
+
+echo "# eval: the test split of class 'bad' (4 normal test images + 12 abnormal), 8 of them"
+expect_rc 0 "$SGAD" eval $EDATA --abnormal-class bad --model "$TMP/m.safetensors" --limit 8 --batch 8 \
+    --out-dir "$TMP/eval"
+cp "$TMP/last" "$TMP/eval.out"
+has "$TMP/eval.out" "ROC AUC [01]\.[0-9]*   AUPRC [01]\.[0-9]*   best F1" "eval prints AUC, AUPRC and F1"
+has "$TMP/eval.out" "at the checkpoint's threshold" "eval: F1 at the calibrated threshold"
+for f in roc hist grid; do is_png "$TMP/eval/$f.png"; done
+[ "$(wc -l <"$TMP/eval/scores.csv")" = 9 ] && ok "scores.csv: a header and 8 rows" || fail "scores.csv rows"
+# The printed AUC is the rank AUC of scores.csv (ties half), computed here independently.
+python3 - "$TMP/eval/scores.csv" "$TMP/eval.out" <<'EOF' && ok "eval's AUC matches scores.csv" || fail "eval's AUC"
+import csv, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+pos = [float(r["score"]) for r in rows if r["truth"] == "1"]
+neg = [float(r["score"]) for r in rows if r["truth"] == "0"]
+auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+printed = float(re.search(r"ROC AUC ([0-9.]+)", open(sys.argv[2]).read()).group(1))
+assert all(r["label"] == ("0" if r["truth"] == "1" else "1") for r in rows), "truth is label == bad"
+assert abs(auc - printed) < 6e-5, (auc, printed)
+EOF
+
+echo "# eval --all-classes: a checkpoint for class 0 only"
+cp "$TMP/m.safetensors" "$TMP/m-0.safetensors"
+expect_rc 0 "$SGAD" eval $EDATA --all-classes --models "$TMP/m-{class}.safetensors" --limit 6 --batch 8
+has "$TMP/last" "no checkpoint .*m-1.safetensors" "all-classes: a missing checkpoint is reported"
+has "$TMP/last" "^this run  *[01]\.[0-9]*  *-  *partial" "all-classes: the table row"
+expect_rc 2 "$SGAD" eval $EDATA --all-classes --models "$TMP/m.safetensors"
+
+echo "# score"
+expect_rc 0 "$SGAD" score --model "$TMP/m.safetensors" --heatmaps "$TMP/heat" \
+    "$TMP/data/test/good/good0.png" "$TMP/data/test/bad/bad0.png"
+cp "$TMP/last" "$TMP/score.out"
+grep -E '^/[^ ]+\.png [0-9.e+-]+ [01]$' "$TMP/score.out" >"$TMP/score.lines" || true
+[ "$(wc -l <"$TMP/score.lines")" = 2 ] && ok "score: one 'path score 0/1' line per file" || fail "score lines"
+awk -v t="$THRESHOLD" '{ if (($2 > t) != $3) bad = 1 } END { exit bad }' "$TMP/score.lines" &&
+    ok "score: anomalous is score > the threshold ($THRESHOLD)" || fail "score flags vs threshold"
+is_png "$TMP/heat/good0.png"
+is_png "$TMP/heat/bad0.png"
+expect_rc 0 "$SGAD" score --model "$TMP/m.safetensors" --threshold 1e9 "$TMP/data/test/bad/bad0.png"
+has "$TMP/last" "bad0.png [0-9.e+-]* 0$" "score --threshold overrides the checkpoint's"
+expect_rc 1 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/nothere.png"
+
+echo "# Ctrl-C during training saves the state and exits 130"
+"$SGAD" train $DATA --batch-size 2 --limit 12 --epochs 50 --out "$TMP/int.safetensors" >"$TMP/int.out" 2>&1 &
+PID=$!
+i=0
+until grep -q "^data:" "$TMP/int.out" || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill -INT $PID
+rc=0
+wait $PID || rc=$?
+[ $rc = 130 ] && ok "interrupted training exits 130" || { fail "interrupted training exit $rc"; cat "$TMP/int.out"; }
+grep -q "validation-layer message" "$TMP/int.out" && fail "Vulkan validation messages in the interrupted run"
+has "$TMP/int.out" "continue with --resume" "the interruption says how to resume"
+[ -s "$TMP/int.safetensors" ] && ok "interrupted training saved its checkpoint" || fail "no checkpoint after Ctrl-C"
+
+echo "# bench (inference only, one size)"
+expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --no-torch
+has "$TMP/last" "^   32     2 |  *[0-9.]* |" "bench prints images per second"
+
+exit $FAILED

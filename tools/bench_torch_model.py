@@ -1,0 +1,66 @@
+"""PyTorch twin of `sgad bench`: the same model (tests/reference/skipganomaly_pp.py) timed on the CPU.
+
+Run by `sgad bench` with /usr/bin/python3 (Debian's PyTorch). Prints one line per measurement,
+"train BATCH IMAGES_PER_SECOND" and "infer BATCH IMAGES_PER_SECOND", after one warm-up run and
+the best of --reps timed runs, as the C side does (no training at batch 1, which the engine
+refuses). A training step is the reference's train_step (G and D forwards, both backwards, both
+Adam steps); inference is its eval-mode score()."""
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+import skipganomaly_pp as ref  # noqa: E402
+
+
+def best_time(fn, reps, slow_s=20.0):
+    """One warm-up, then the best of `reps` runs (only one when a run takes over slow_s, as sgad bench)."""
+    fn()
+    best = float("inf")
+    for r in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        spent = time.perf_counter() - t0
+        best = min(best, spent)
+        if spent > slow_s:
+            break
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, required=True)
+    ap.add_argument("--batches", default="1,64")
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--channels", type=int, default=3)
+    ap.add_argument("--width", type=int, default=1)
+    ap.add_argument("--arch", choices=["skipganomaly++", "skipganomaly"], default="skipganomaly++")
+    ap.add_argument("--upsample", choices=["transposed", "nearest"], default="transposed")
+    ap.add_argument("--mode", choices=["train", "infer", "both"], default="both")
+    a = ap.parse_args()
+
+    torch.manual_seed(0)
+    if a.arch == "skipganomaly":
+        G = ref.UNetGenerator(channels=a.channels, size=a.size)
+    else:
+        G = ref.Generator(channels=a.channels, size=a.size, width=a.width, upsample=a.upsample)
+    D = ref.Discriminator(channels=a.channels, size=a.size)
+    ref.init_weights(G, 1)
+    ref.init_weights(D, 2)
+    opt_g, opt_d = ref.make_optimizers(G, D)
+    for batch in (int(b) for b in a.batches.split(",")):
+        x = torch.rand(batch, a.channels, a.size, a.size) * 2 - 1
+        if a.mode in ("train", "both") and batch >= 2:  # as the engine: BatchNorm needs 2 images
+            t = best_time(lambda: ref.train_step(G, D, opt_g, opt_d, x), a.reps)
+            print(f"train {batch} {batch / t:.6g}", flush=True)
+        if a.mode in ("infer", "both"):
+            t = best_time(lambda: ref.score(G, D, x), a.reps)
+            print(f"infer {batch} {batch / t:.6g}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+/* sgad train: train a model on the normal images of a dataset (the spec's
+ * leave-one-class-out protocol when --abnormal-class is given), save a
+ * checkpoint every epoch, calibrate the threshold on held-out normal images.
+ * Ctrl-C stops after the current step and saves; a second Ctrl-C kills. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "usage: sgad train [options]\n"
+    "Train Skip-GANomaly++ on normal images; the checkpoint is saved every epoch.\n"
+    "\n"
+    "data:\n"
+    "  --dataset NAME         fashion-mnist (default), cifar10 or folder\n"
+    "  --data DIR             dataset folder (fashion-mnist: the Debian package's by default;\n"
+    "                         folder: DIR/train and DIR/test with one sub-folder per class, or\n"
+    "                         DIR itself: images directly in it are all normal)\n"
+    "  --abnormal-class C     leave class C (index or name) out: train on the other classes\n"
+    "  --limit N              use only N training images (a seeded choice), for quick runs\n"
+    "  --channels 1|3         image channels (default: 1 for fashion-mnist, else 3)\n"
+    "model (taken from the checkpoint with --resume):\n"
+    "  --arch A               skipganomaly++ (default) or skipganomaly\n"
+    "  --size S               input size, a power of two 32..512 (default 32)\n"
+    "  --width W              width multiplier (default 1)\n"
+    "  --upsample U           transposed (default) or nearest\n"
+    "  --seed N               initialisation and shuffling seed (default 0)\n"
+    "training:\n"
+    "  --epochs N             total epochs (default 15)\n"
+    "  --batch-size N         images per step (default 64)\n"
+    "  --lr X                 Adam learning rate (default 0.0002)\n"
+    "  --w-adv X, --w-con X, --w-lat X   loss weights (default 1, 50, 1)\n"
+    "  --detach-latent        no latent-loss gradient into the generator (the ++ reference)\n"
+    "  --holdout F            fraction of normal images held out for calibration (default 0.1)\n"
+    "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
+    "  --device D             Vulkan device index or name (see 'sgad devices')\n"
+    "  --out PATH             checkpoint (default model.safetensors; with --resume, the resumed file)\n"
+    "  --resume PATH          continue training from this checkpoint\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1; /* SA_RESETHAND: the next Ctrl-C terminates */
+}
+
+typedef struct train_ctx {
+    cli_progress progress;
+    const char *out;
+    bool announced;
+} train_ctx;
+
+static bool on_progress(const sg_fit_progress *p, void *user)
+{
+    train_ctx *c = user;
+    cli_progress_update(&c->progress, p);
+    if (interrupted && !c->announced) {
+        cli_progress_finish(&c->progress);
+        fprintf(stderr, "interrupted: saving %s (Ctrl-C again to quit without saving)\n", c->out);
+        c->announced = true;
+    }
+    return !interrupted;
+}
+
+enum {
+    O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
+    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_DEVICE, O_OUT,
+    O_RESUME, O_HELP
+};
+
+static const struct option OPTIONS[] = {
+    {"dataset", required_argument, 0, O_DATASET}, {"data", required_argument, 0, O_DATA},
+    {"abnormal-class", required_argument, 0, O_ABNORMAL}, {"limit", required_argument, 0, O_LIMIT},
+    {"channels", required_argument, 0, O_CHANNELS}, {"arch", required_argument, 0, O_ARCH},
+    {"size", required_argument, 0, O_SIZE}, {"width", required_argument, 0, O_WIDTH},
+    {"upsample", required_argument, 0, O_UPSAMPLE}, {"seed", required_argument, 0, O_SEED},
+    {"epochs", required_argument, 0, O_EPOCHS}, {"batch-size", required_argument, 0, O_BATCH},
+    {"lr", required_argument, 0, O_LR}, {"w-adv", required_argument, 0, O_WADV},
+    {"w-con", required_argument, 0, O_WCON}, {"w-lat", required_argument, 0, O_WLAT},
+    {"detach-latent", no_argument, 0, O_DETACH}, {"holdout", required_argument, 0, O_HOLDOUT},
+    {"quantile", required_argument, 0, O_QUANTILE}, {"device", required_argument, 0, O_DEVICE},
+    {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
+    {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+
+typedef struct train_args {
+    cli_dataset_args data;
+    sg_model_config model;
+    bool model_given; /* an architecture option was passed */
+    long channels;    /* 0: the dataset's */
+    uint64_t seed;
+    sg_fit_options fit;
+    const char *device, *out, *resume;
+} train_args;
+
+/* Returns 0, or the exit code for a bad command line. */
+static int parse(int argc, char **argv, train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->data.kind = CLI_FASHION_MNIST;
+    a->model = sg_model_config_default();
+    a->fit = sg_fit_options_default();
+    long v;
+    double x;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", OPTIONS, NULL)) != -1) {
+        switch (opt) {
+        case O_DATASET:
+            if (!cli_parse_dataset_kind(optarg, &a->data.kind))
+                return cli_usage_error("train", "--dataset must be fashion-mnist, cifar10 or folder, not '%s'", optarg);
+            break;
+        case O_DATA: a->data.dir = optarg; break;
+        case O_ABNORMAL: a->data.abnormal = optarg; break;
+        case O_LIMIT:
+            if (!cli_parse_int(optarg, 1, 1L << 40, &a->data.limit))
+                return cli_usage_error("train", "--limit needs a positive count, not '%s'", optarg);
+            break;
+        case O_CHANNELS:
+            if (!cli_parse_int(optarg, 1, 3, &a->channels) || a->channels == 2)
+                return cli_usage_error("train", "--channels must be 1 or 3");
+            break;
+        case O_ARCH:
+            if (!strcmp(optarg, "skipganomaly++"))
+                a->model.arch = SG_ARCH_SKIPGANOMALY_PP;
+            else if (!strcmp(optarg, "skipganomaly"))
+                a->model.arch = SG_ARCH_SKIPGANOMALY;
+            else
+                return cli_usage_error("train", "--arch must be skipganomaly++ or skipganomaly, not '%s'", optarg);
+            a->model_given = true;
+            break;
+        case O_SIZE:
+            if (!cli_parse_int(optarg, 32, 512, &v))
+                return cli_usage_error("train", "--size must be a power of two from 32 to 512");
+            a->model.size = (int)v;
+            a->model_given = true;
+            break;
+        case O_WIDTH:
+            if (!cli_parse_int(optarg, 1, 64, &v))
+                return cli_usage_error("train", "--width must be an integer from 1 to 64");
+            a->model.width = (int)v;
+            a->model_given = true;
+            break;
+        case O_UPSAMPLE:
+            if (!strcmp(optarg, "transposed"))
+                a->model.upsample = SG_UPSAMPLE_TRANSPOSED;
+            else if (!strcmp(optarg, "nearest"))
+                a->model.upsample = SG_UPSAMPLE_NEAREST;
+            else
+                return cli_usage_error("train", "--upsample must be transposed or nearest, not '%s'", optarg);
+            a->model_given = true;
+            break;
+        case O_SEED:
+            if (!cli_parse_int(optarg, 0, 1L << 62, &v))
+                return cli_usage_error("train", "--seed needs a non-negative integer");
+            a->seed = (uint64_t)v;
+            a->model_given = true;
+            break;
+        case O_EPOCHS:
+            if (!cli_parse_int(optarg, 1, 1000000, &v))
+                return cli_usage_error("train", "--epochs needs a positive count");
+            a->fit.epochs = (uint32_t)v;
+            break;
+        case O_BATCH:
+            if (!cli_parse_int(optarg, 1, 4096, &v))
+                return cli_usage_error("train", "--batch-size must be 1..4096");
+            a->fit.train.batch = (int)v;
+            break;
+        case O_LR:
+        case O_WADV:
+        case O_WCON:
+        case O_WLAT:
+            if (!cli_parse_float(optarg, opt == O_LR ? 1e-12 : 0, 1e6, &x))
+                return cli_usage_error("train", "--%s needs a %s number, not '%s'",
+                                       opt == O_LR ? "lr" : opt == O_WADV ? "w-adv" : opt == O_WCON ? "w-con" : "w-lat",
+                                       opt == O_LR ? "positive" : "non-negative", optarg);
+            *(opt == O_LR ? &a->fit.train.lr : opt == O_WADV ? &a->fit.train.w_adv
+                          : opt == O_WCON ? &a->fit.train.w_con : &a->fit.train.w_lat) = (float)x;
+            break;
+        case O_DETACH: a->fit.train.detach_latent = true; break;
+        case O_HOLDOUT:
+            if (!cli_parse_float(optarg, 0, 0.9, &x))
+                return cli_usage_error("train", "--holdout must be a fraction from 0 to 0.9");
+            a->fit.holdout = (float)x;
+            break;
+        case O_QUANTILE:
+            if (!cli_parse_float(optarg, 1e-6, 1, &x))
+                return cli_usage_error("train", "--quantile must be in (0, 1]");
+            a->fit.quantile = (float)x;
+            break;
+        case O_DEVICE: a->device = optarg; break;
+        case O_OUT: a->out = optarg; break;
+        case O_RESUME: a->resume = optarg; break;
+        case O_HELP:
+        case 'h': fputs(USAGE, stdout); return -1;
+        default: return cli_usage_hint("train");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (a->data.kind != CLI_FASHION_MNIST && !a->data.dir)
+        return cli_usage_error("train", "--data DIR is needed for --dataset %s", cli_dataset_kind_name(a->data.kind));
+    if (a->resume && a->model_given)
+        return cli_usage_error("train", "--arch, --size, --width, --upsample and --seed come from the checkpoint "
+                                        "when resuming");
+    if (!a->out)
+        a->out = a->resume ? a->resume : "model.safetensors";
+    a->model.channels = a->channels ? (int)a->channels : cli_dataset_default_channels(a->data.kind);
+    const char *why = a->resume ? NULL : sg_model_config_check(&a->model);
+    if (why)
+        return cli_usage_error("train", "%s", why);
+    return 0;
+}
+
+/* Keep the images whose label is not `cls` (in place). */
+static void drop_class(sg_dataset *d, int cls)
+{
+    size_t image = (size_t)d->channels * d->size * d->size, kept = 0;
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->labels[i] == cls)
+            continue;
+        if (kept != i)
+            memcpy(d->pixels + kept * image, d->pixels + i * image, image * sizeof(float));
+        d->labels[kept++] = d->labels[i];
+    }
+    d->count = kept;
+}
+
+/* --abnormal-class as an index (-1 when not given); false if unknown. */
+static bool resolve_abnormal(const train_args *a, int *abnormal)
+{
+    *abnormal = -1;
+    if (!a->data.abnormal)
+        return true;
+    char **names;
+    int n = cli_class_names(&a->data, &names);
+    if (n == 0)
+        return false;
+    *abnormal = cli_resolve_class(a->data.abnormal, names, n);
+    if (*abnormal < 0)
+        cli_fail(SG_OK, "unknown --abnormal-class '%s' (the classes are 0..%d or their names, e.g. %s)",
+                 a->data.abnormal, n - 1, names[0]);
+    else
+        fprintf(stderr, "abnormal class %d (%s): training on the other %d classes\n", *abnormal, names[*abnormal],
+                n - 1);
+    cli_class_names_free(names, n);
+    return *abnormal >= 0;
+}
+
+/* The normal training images: every class but the abnormal one. */
+static bool load_normal(const train_args *a, sg_model *m, int abnormal, sg_dataset *train)
+{
+    const sg_model_config *c = sg_model_get_config(m);
+    sg_dataset test;
+    if (!cli_load_sets(&a->data, c->channels, c->size, true, false, train, &test))
+        return false;
+    if (abnormal >= 0)
+        drop_class(train, abnormal);
+    /* the checkpoint's seed, so a resumed --limit run picks the same images */
+    if (!cli_subset(train, (size_t)a->data.limit, sg_model_training_state(m)->seed, NULL)) {
+        sg_dataset_free(train);
+        return false;
+    }
+    if (train->count == 0) {
+        sg_dataset_free(train);
+        cli_fail(SG_OK, "no normal training images left");
+        return false;
+    }
+    return true;
+}
+
+static void print_model(sg_model *m, size_t images, const sg_fit_options *fit)
+{
+    const sg_model_config *c = sg_model_get_config(m);
+    const sg_training_state *st = sg_model_training_state(m);
+    size_t held = (size_t)(fit->holdout * (double)images); /* as sg_fit: at least one when holding out */
+    if (fit->holdout > 0 && held == 0 && images > 1)
+        held = 1;
+    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %d%s%s; %zu generator + %zu discriminator parameters\n",
+            sg_arch_name(c->arch), c->channels, c->channels > 1 ? "s" : "", c->size, c->size, c->width,
+            c->arch == SG_ARCH_SKIPGANOMALY_PP ? ", upsampling " : "",
+            c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "",
+            sg_model_generator_parameters(m), sg_model_discriminator_parameters(m));
+    fprintf(stderr, "data: %zu normal images (%zu held out for calibration), batch %d", images, held,
+            fit->train.batch);
+    if (st->epoch || st->epoch_step)
+        fprintf(stderr, "; resuming after epoch %u, step %u of the next", st->epoch, st->epoch_step);
+    fputc('\n', stderr);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+
+    int abnormal;
+    if (!resolve_abnormal(&a, &abnormal))
+        return EXIT_ERROR;
+    /* Ctrl-C from here on stops training cleanly (also before it starts) */
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    sg_device *dev;
+    if (!cli_open_device(a.device, &dev))
+        return EXIT_ERROR;
+    sg_model *m = NULL;
+    sg_status s = a.resume ? sg_model_load(dev, a.resume, &m) : sg_model_create(dev, &a.model, a.seed, &m);
+    if (s != SG_OK) {
+        cli_close_device(dev);
+        return a.resume ? cli_fail(s, "cannot resume from %s", a.resume) : cli_fail(s, "cannot create the model");
+    }
+    if (a.fit.epochs <= sg_model_training_state(m)->epoch) {
+        fprintf(stderr, "%s has already run %u epochs; pass --epochs above that to continue\n", a.resume,
+                sg_model_training_state(m)->epoch);
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return EXIT_USAGE;
+    }
+    sg_dataset train;
+    if (!load_normal(&a, m, abnormal, &train)) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return EXIT_ERROR;
+    }
+    print_model(m, train.count, &a.fit);
+    if (interrupted) {
+        fprintf(stderr, "interrupted before training started: nothing saved\n");
+        sg_dataset_free(&train);
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return 130;
+    }
+
+    train_ctx ctx = {.out = a.out};
+    cli_progress_init(&ctx.progress, a.fit.train.batch);
+    a.fit.checkpoint = a.out;
+    a.fit.progress = on_progress;
+    a.fit.user = &ctx;
+    sg_fit_result r;
+    s = sg_fit(m, &train, &a.fit, &r);
+    sigaction(SIGINT, &old, NULL);
+    cli_progress_finish(&ctx.progress);
+
+    if (s == SG_ERR_NUMERIC)
+        rc = cli_fail(s, "training diverged; %s keeps the last good epoch", a.out);
+    else if (s != SG_OK)
+        rc = cli_fail(s, "training failed");
+    else if (r.interrupted) {
+        const sg_training_state *st = sg_model_training_state(m);
+        printf("interrupted after %llu steps (epoch %u, step %u); saved %s: continue with --resume %s\n",
+               (unsigned long long)st->step, st->epoch + 1, st->epoch_step, a.out, a.out);
+        rc = 130; /* the shell's code for a SIGINT-terminated program */
+    } else {
+        const sg_calibration *cal = sg_model_calibration(m);
+        printf("trained %u epochs (%llu steps) in %.1f s; saved %s\n", r.epochs_run, (unsigned long long)r.steps_run,
+               r.seconds, a.out);
+        if (cal->valid)
+            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g)\n", cal->threshold,
+                   cal->quantile, cal->samples, cal->normal_mean, cal->normal_std);
+        else
+            printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");
+    }
+    sg_dataset_free(&train);
+    sg_model_destroy(m);
+    cli_close_device(dev);
+    return rc;
+}
