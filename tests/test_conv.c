@@ -45,6 +45,10 @@ static const conv_case CASES[] = {
     {"transposed tile edges", 2, 20, 9, 7, 18, 4, 2, 1, 1, true, true},
     /* stride-1 rows of whole 8-pixel runs: the forward reads them as 64-bit words */
     {"rows of 16 pixels", 2, 3, 6, 16, 5, 3, 1, 1, 1, true, false},
+    /* outputs of >= 1024 pixels run in 64-lane workgroups, smaller ones in 8-lane ones */
+    {"64-lane workgroups, rows of 16 pixels", 5, 3, 16, 16, 5, 3, 1, 1, 1, true, false},
+    {"64-lane workgroups, transposed 4x4 stride 2", 4, 3, 16, 16, 4, 4, 2, 1, 1, true, true},
+    {"64-lane workgroups, stride 2 with padding", 2, 4, 48, 44, 6, 3, 2, 1, 1, true, false},
     {"rows of 8 pixels, dilation 2", 2, 4, 5, 8, 6, 3, 1, 2, 2, false, false},
 };
 

@@ -34,6 +34,23 @@
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_fwd, CONV_LANES);
 SG_KERNEL(conv_bwd_data, CONV_LANES);
+/* The same two shaders in workgroups of 8 lanes, for small outputs: a 64-lane
+ * workgroup covers 512 pixels, so a 4x4 map at batch 1 would leave 97% of it
+ * idle. The shaders read the workgroup size, and fall back from subgroup
+ * broadcasts to plain loads where 8 lanes are not whole subgroups. */
+#define NARROW_LANES 8u
+static const sg_kernel kernel_conv_fwd_narrow = {"conv_fwd/8", conv_fwd_spv, sizeof(conv_fwd_spv), NARROW_LANES};
+static const sg_kernel kernel_conv_bwd_data_narrow = {"conv_bwd_data/8", conv_bwd_data_spv,
+                                                      sizeof(conv_bwd_data_spv), NARROW_LANES};
+
+/* Wide workgroups unless the pixels would not fill two of them. */
+static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narrow, uint64_t pixels,
+                                   uint32_t pixels_per_lane, uint32_t *lanes)
+{
+    bool small = pixels < 2ull * CONV_LANES * pixels_per_lane;
+    *lanes = small ? NARROW_LANES : CONV_LANES;
+    return small ? narrow : wide;
+}
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
@@ -109,9 +126,12 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     if (s != SG_OK)
         return s;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
-    sg_dispatch d = {.kernel = &kernel_conv_fwd, .push = &pc, .push_size = sizeof pc,
+    uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    uint32_t lanes;
+    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
+    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up((uint64_t)c->N * c->Ho * c->Wo, CONV_LANES * FWD_PIXELS),
+                     .groups = {sg_div_up(pixels, (uint64_t)lanes * FWD_PIXELS),
                                 sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
     return sg_seq_dispatch(seq, &d);
 }
@@ -128,9 +148,12 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
-    sg_dispatch d = {.kernel = &kernel_conv_bwd_data, .push = &pc, .push_size = sizeof pc,
+    uint32_t lanes;
+    const sg_kernel *k =
+        pick_width(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels, BWD_DATA_PIXELS, &lanes);
+    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
-                     .groups = {sg_div_up(phase_pixels, CONV_LANES * BWD_DATA_PIXELS),
+                     .groups = {sg_div_up(phase_pixels, (uint64_t)lanes * BWD_DATA_PIXELS),
                                 sg_div_up((uint64_t)c->Ci, BWD_DATA_CI_TILE),
                                 (uint32_t)(c->stride * c->stride)}};
     return sg_seq_dispatch(seq, &d);
