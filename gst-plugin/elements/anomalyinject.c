@@ -21,6 +21,7 @@
 
 #include "anomalymeta.h"
 #include "defects.h"
+#include "rect.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_inject_debug);
 #define GST_CAT_DEFAULT anomaly_inject_debug
@@ -74,24 +75,6 @@ static GType gst_anomaly_inject_defects_get_type(void)
         g_once_init_leave(&type, t);
     }
     return type;
-}
-
-/* "x,y,width,height" in frame pixels; "" for the whole frame */
-static gboolean parse_roi(const gchar *text, gint roi[4])
-{
-    if (!text || !*text) {
-        roi[0] = roi[1] = roi[2] = roi[3] = 0;
-        return TRUE;
-    }
-    gchar **parts = g_strsplit(text, ",", -1);
-    gboolean ok = g_strv_length(parts) == 4;
-    for (int i = 0; ok && i < 4; i++) {
-        gint64 v;
-        ok = g_ascii_string_to_signed(g_strstrip(parts[i]), 10, 0, G_MAXINT, &v, NULL);
-        roi[i] = (gint)v;
-    }
-    g_strfreev(parts);
-    return ok && roi[2] > 0 && roi[3] > 0;
 }
 
 static SgadDefectKind pick_kind(guint flags, GRand *rand)
@@ -176,15 +159,15 @@ static void gst_anomaly_inject_set_property(GObject *object, guint prop_id, cons
         GST_OBJECT_UNLOCK(self);
         break;
     case PROP_ROI: {
-        gint roi[4];
-        if (!parse_roi(g_value_get_string(value), roi)) {
+        SgadRect roi;
+        if (!sgad_rect_parse(g_value_get_string(value), &roi)) {
             g_warning("anomalyinject: roi must be \"x,y,width,height\" in pixels with width, height > 0, or \"\"; "
                       "got \"%s\"",
                       g_value_get_string(value));
             break;
         }
         GST_OBJECT_LOCK(self);
-        self->roi_x = roi[0], self->roi_y = roi[1], self->roi_width = roi[2], self->roi_height = roi[3];
+        self->roi_x = roi.x, self->roi_y = roi.y, self->roi_width = roi.width, self->roi_height = roi.height;
         GST_OBJECT_UNLOCK(self);
         break;
     }

@@ -13,9 +13,7 @@
 
 #include <gst/video/video.h>
 
-typedef struct {
-    gint x, y, width, height;
-} SgadRect;
+#include "rect.h"
 
 typedef struct {
     gint first, count; /* source pixels first .. first+count-1 */
@@ -54,9 +52,6 @@ static inline gsize sgad_plan_floats(const SgadPlan *plan)
 {
     return (gsize)plan->tiles * plan->tiles * plan->channels * plan->size * plan->size;
 }
-
-/* Parse "x,y,w,h" (w, h > 0; x, y >= 0); "" clears the ROI (width 0). */
-gboolean sgad_rect_parse(const gchar *text, SgadRect *out);
 
 /* The raw formats the element accepts, as a caps string list. */
 #define SGAD_PREPROCESS_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12 }"
