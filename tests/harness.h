@@ -34,7 +34,7 @@ float *t_random_array(size_t n, float lo, float hi, uint64_t seed); /* t_alloc +
 float *t_copy_array(const float *src, size_t n);
 
 /* A call recorded into a fresh sequence `seq` must fail with `want` and a
- * message naming the op. */
+ * message naming the op, and the sequence must then refuse to run. */
 #define T_REFUSED(want, opname, call)                                                             \
     do {                                                                                          \
         sg_seq *seq;                                                                              \
@@ -42,6 +42,7 @@ float *t_copy_array(const float *src, size_t n);
         sg_status st_ = (call);                                                                   \
         t_check(st_ == (want) && strstr(sg_error_message(), opname) != NULL, "%s refused: %s",   \
                 #call, sg_error_message());                                                       \
+        t_check(sg_seq_run(seq) == (want), "a sequence with a refused op does not run");        \
         sg_seq_destroy(seq);                                                                      \
     } while (0)
 
