@@ -144,6 +144,26 @@ static void test_checkpoint_roundtrip(const sg_dataset *d)
             "a tensor of the wrong shape refused: %s", sg_error_message());
     t0->shape[0] = d0;
     t0->nbytes *= (size_t)d0;
+    /* a tensor the configuration does not explain is refused by name; BN's
+     * num_batches_tracked (as a PyTorch export has it) is accepted */
+    sg_st_tensor *more = malloc((st.count + 1) * sizeof *more);
+    memcpy(more, st.tensors, st.count * sizeof *more);
+    float one = 1;
+    more[st.count] = (sg_st_tensor){.name = "G.extra.weight", .dtype = SG_ST_F32, .ndim = 1, .shape = {1},
+                                    .nbytes = sizeof one, .data = &one};
+    t_ok(sg_st_write(path_in("extra.safetensors"), more, st.count + 1, keys, vals, st.meta_count), "write extra");
+    t_check(sg_model_load(t_dev, path_in("extra.safetensors"), &none) == SG_ERR_FORMAT &&
+                strstr(sg_error_message(), "G.extra.weight"),
+            "an unexpected tensor refused: %s", sg_error_message());
+    int64_t batches = 3;
+    more[st.count] = (sg_st_tensor){.name = "G.c1.bn1.num_batches_tracked", .dtype = SG_ST_I64, .ndim = 0,
+                                    .nbytes = sizeof batches, .data = &batches};
+    t_ok(sg_st_write(path_in("nbt.safetensors"), more, st.count + 1, keys, vals, st.meta_count), "write nbt");
+    sg_model *nbt = NULL;
+    t_check(sg_model_load(t_dev, path_in("nbt.safetensors"), &nbt) == SG_OK, "num_batches_tracked accepted: %s",
+            sg_error_message());
+    sg_model_destroy(nbt);
+    free(more);
     t_ok(sg_st_write(path_in("nometa.safetensors"), st.tensors, st.count, NULL, NULL, 0), "write nometa");
     t_check(sg_model_load(t_dev, path_in("nometa.safetensors"), &none) == SG_ERR_FORMAT,
             "a file without our metadata refused: %s", sg_error_message());

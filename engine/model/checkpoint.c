@@ -285,14 +285,16 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
     return SG_OK;
 }
 
-/* Check one tensor against the parameter it should hold and copy it to host. */
+/* Check one tensor against the parameter it should hold, copy it to host and
+ * mark it taken (taken[i] for the file's tensor i). */
 static sg_status take_tensor(const sg_st_file *f, const char *path, const char *name, const sg_param *p, float *dst,
-                             bool *found)
+                             bool *taken, bool *found)
 {
     const sg_st_tensor *t = sg_st_find(f, name);
     *found = t != NULL;
     if (!t)
         return SG_OK;
+    taken[t - f->tensors] = true;
     if (t->dtype != SG_ST_F32)
         return sg_fail(SG_ERR_FORMAT, "%s: tensor '%s' is not F32", path, name);
     bool same = t->ndim == p->ndim;
@@ -315,7 +317,7 @@ static sg_status take_tensor(const sg_st_file *f, const char *path, const char *
     return SG_OK;
 }
 
-static sg_status load_set(const sg_st_file *f, const char *path, const char *net, sg_param_set *set, size_t *used)
+static sg_status load_set(const sg_st_file *f, const char *path, const char *net, sg_param_set *set, bool *taken)
 {
     host_set h = {0};
     size_t nt = sg_tensor_count(set->values), nb = sg_tensor_count(set->buffers);
@@ -330,19 +332,17 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
         const sg_param *p = set->items[i];
         bool found;
         tensor_name(name, sizeof name, net, KIND_VALUE, p->name);
-        s = take_tensor(f, path, name, p, (p->trainable ? h.values : h.buffers) + p->offset, &found);
+        s = take_tensor(f, path, name, p, (p->trainable ? h.values : h.buffers) + p->offset, taken, &found);
         if (s == SG_OK && !found)
             s = sg_fail(SG_ERR_FORMAT, "%s: tensor '%s' is missing (is the file for another architecture or size?)",
                         path, name);
-        *used += found;
         if (!p->trainable)
             continue;
         trainable++;
         for (int kind = KIND_ADAM_M; kind <= KIND_ADAM_V && s == SG_OK; kind++) {
             tensor_name(name, sizeof name, net, kind, p->name);
-            s = take_tensor(f, path, name, p, (kind == KIND_ADAM_M ? h.m : h.v) + p->offset, &found);
+            s = take_tensor(f, path, name, p, (kind == KIND_ADAM_M ? h.m : h.v) + p->offset, taken, &found);
             moments += found;
-            *used += found;
         }
     }
     /* optimiser state is all or nothing (a model exported for scoring has none) */
@@ -367,46 +367,27 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
         return s;
     sg_model_config c;
     sg_model *m = NULL;
-    size_t used = 0;
-    s = parse_config(&f, path, &c);
+    bool *taken = calloc(f.count ? f.count : 1, sizeof *taken);
+    s = taken ? parse_config(&f, path, &c) : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == SG_OK)
         s = sg_model_build(dev, &c, &m);
     if (s == SG_OK)
         s = parse_state(&f, path, m);
     if (s == SG_OK)
-        s = load_set(&f, path, "G", &m->gen, &used);
+        s = load_set(&f, path, "G", &m->gen, taken);
     if (s == SG_OK)
-        s = load_set(&f, path, "D", &m->disc, &used);
+        s = load_set(&f, path, "D", &m->disc, taken);
     /* anything else is a sign of a different model: refuse rather than ignore
      * (BN's num_batches_tracked from a PyTorch export is the one exception) */
+    const char *tail = "num_batches_tracked";
     for (size_t i = 0; s == SG_OK && i < f.count; i++) {
         const char *n = f.tensors[i].name;
-        size_t len = strlen(n), tail = strlen("num_batches_tracked");
-        if (len >= tail && strcmp(n + len - tail, "num_batches_tracked") == 0)
-            used++;
+        size_t len = strlen(n);
+        if (!taken[i] && !(len >= strlen(tail) && strcmp(n + len - strlen(tail), tail) == 0))
+            s = sg_fail(SG_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of size %d (wrong configuration?)",
+                        path, n, sg_arch_name(c.arch), c.size);
     }
-    if (s == SG_OK && used != f.count) {
-        const char *extra = "?";
-        for (size_t i = 0; i < f.count; i++) {
-            const char *n = f.tensors[i].name;
-            bool known = false;
-            char name[256];
-            const sg_param_set *sets[2] = {&m->gen, &m->disc};
-            const char *nets[2] = {"G", "D"};
-            for (int k = 0; k < 2 && !known; k++)
-                for (size_t j = 0; j < sets[k]->count && !known; j++)
-                    for (int kind = KIND_VALUE; kind <= KIND_ADAM_V && !known; kind++) {
-                        tensor_name(name, sizeof name, nets[k], kind, sets[k]->items[j]->name);
-                        known = strcmp(name, n) == 0;
-                    }
-            if (!known && !strstr(n, "num_batches_tracked")) {
-                extra = n;
-                break;
-            }
-        }
-        s = sg_fail(SG_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model of size %d (wrong configuration?)", path,
-                    extra, sg_arch_name(c.arch), c.size);
-    }
+    free(taken);
     sg_st_free(&f);
     if (s != SG_OK) {
         sg_model_destroy(m);
