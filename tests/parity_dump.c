@@ -41,8 +41,8 @@ static sg_st_tensor tensor(const char *name, float *data, int ndim, int64_t a, i
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: parity_dump DIR ARCH UPSAMPLE\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: parity_dump DIR ARCH UPSAMPLE WIDTH\n");
         return 2;
     }
     char path[4096];
@@ -53,6 +53,7 @@ int main(int argc, char **argv)
     sg_model_config cfg = sg_model_config_default();
     cfg.arch = strcmp(argv[2], "skipganomaly") == 0 ? SG_ARCH_SKIPGANOMALY : SG_ARCH_SKIPGANOMALY_PP;
     cfg.upsample = strcmp(argv[3], "nearest") == 0 ? SG_UPSAMPLE_NEAREST : SG_UPSAMPLE_TRANSPOSED;
+    cfg.width = strtof(argv[4], NULL);
     sg_model *m;
     if (sg_model_create(dev, &cfg, 1234, &m))
         die("model");

@@ -136,11 +136,33 @@ expect_rc 0 "$SGAD" score --model "$TMP/m.safetensors" --threshold 1e9 "$TMP/dat
 has "$TMP/last" "bad0.png [0-9.e+-]* 0$" "score --threshold overrides the checkpoint's"
 expect_rc 1 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/nothere.png"
 
+echo "# export: a copy for scoring, without Adam's moments"
+expect_rc 2 "$SGAD" export --model "$TMP/m.safetensors"
+expect_rc 0 "$SGAD" export --model "$TMP/m.safetensors" --out "$TMP/m-scoring.safetensors"
+full=$(stat -c %s "$TMP/m.safetensors") small=$(stat -c %s "$TMP/m-scoring.safetensors")
+[ $((small * 5 / 2)) -lt "$full" ] && [ $((small * 4)) -gt "$full" ] &&
+    ok "export: about a third of the size ($small of $full bytes)" || fail "export size $small of $full"
+expect_rc 0 "$SGAD" score --model "$TMP/m-scoring.safetensors" \
+    "$TMP/data/test/good/good0.png" "$TMP/data/test/bad/bad0.png"
+grep -E '^/[^ ]+\.png ' "$TMP/last" >"$TMP/score-export.lines" || true
+cmp -s "$TMP/score.lines" "$TMP/score-export.lines" && ok "export: the copy scores exactly as the original" ||
+    fail "export: scores differ from the original's"
+expect_rc 1 "$SGAD" train $DATA --resume "$TMP/m-scoring.safetensors" --epochs 2
+has "$TMP/last" "saved for scoring, without the optimiser state" "resuming from an export is refused, saying why"
+expect_rc 1 "$SGAD" export --model "$TMP/missing.safetensors" --out "$TMP/x.safetensors"
+
+echo "# a fractional width multiplier (0.25: the quick small model)"
+expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --width 0.25 \
+    --upsample nearest --out "$TMP/w.safetensors"
+has "$TMP/last" "width 0.25" "train: width 0.25 accepted and reported"
+expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
+expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"
+
 echo "# Ctrl-C during training saves the state and exits 130"
 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs 50 --out "$TMP/int.safetensors" >"$TMP/int.out" 2>&1 &
 PID=$!
 i=0
-until grep -q "^data:" "$TMP/int.out" || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -qs "^data:" "$TMP/int.out" || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
 kill -INT $PID
 rc=0

@@ -81,14 +81,51 @@ static void test_checkpoint_roundtrip(const sg_dataset *d)
     sg_model_training_state(m)->step = 42;
     t_ok(sg_model_save(m, path_in("a.safetensors")), "save");
     t_ok(sg_model_load(t_dev, path_in("a.safetensors"), &back), "load");
-    float s1[8], s2[8];
+    float s1[16], s2[16]; /* one score per image of d (10) */
     scores_of(m, d, s1);
     scores_of(back, d, s2);
-    t_check(memcmp(s1, s2, sizeof s1) == 0, "loaded model scores identically");
+    t_check(memcmp(s1, s2, d->count * sizeof *s1) == 0, "loaded model scores identically");
     const sg_calibration *cb = sg_model_calibration(back);
     t_check(cb->valid && cb->threshold == 0.125f && cb->samples == 7 && sg_model_training_state(back)->step == 42,
             "calibration and training state survive the round trip");
+    t_check(sg_model_training_state(back)->has_optimizer_state, "a training checkpoint carries Adam's moments");
     sg_model_destroy(back);
+
+    /* saved for scoring: no moments, same scores, and saving it again does not invent moments */
+    t_ok(sg_model_save_for_scoring(m, path_in("scoring.safetensors")), "save for scoring");
+    t_ok(sg_model_load(t_dev, path_in("scoring.safetensors"), &back), "load the scoring copy");
+    scores_of(back, d, s2);
+    t_check(memcmp(s1, s2, d->count * sizeof *s1) == 0 && !sg_model_training_state(back)->has_optimizer_state,
+            "the scoring copy scores identically and says it has no optimiser state");
+    t_ok(sg_model_save(back, path_in("scoring2.safetensors")), "save the scoring copy again");
+    sg_st_file a, b;
+    t_ok(sg_st_read(path_in("scoring.safetensors"), &a), "read");
+    t_ok(sg_st_read(path_in("scoring2.safetensors"), &b), "read");
+    size_t moments = 0;
+    for (size_t i = 0; i < b.count; i++)
+        moments += strncmp(b.tensors[i].name, "adam.", 5) == 0;
+    t_check(a.count == b.count && moments == 0, "no moments written for a model that has none (%zu tensors, %zu)",
+            a.count, b.count);
+    sg_st_free(&a);
+    sg_st_free(&b);
+    sg_model_destroy(back);
+
+    /* a fractional width multiplier: whole channel counts, the squeeze kept at one unit below 8 channels */
+    sg_model_config small = c;
+    small.width = 0.25f;
+    sg_model *w = NULL;
+    t_ok(sg_model_create(t_dev, &small, 5, &w), "width 0.25");
+    t_check(sg_model_generator_parameters(w) == 256199, "width 0.25 (nearest): %zu generator parameters (PyTorch "
+            "reference: 256199)", sg_model_generator_parameters(w));
+    t_ok(sg_model_save(w, path_in("w.safetensors")), "save width 0.25");
+    sg_model_destroy(w);
+    t_ok(sg_model_load(t_dev, path_in("w.safetensors"), &w), "load width 0.25");
+    t_check(sg_model_get_config(w)->width == 0.25f, "width 0.25 survives the round trip");
+    sg_model_destroy(w);
+    small.width = 0.3f;
+    w = NULL;
+    t_check(sg_model_create(t_dev, &small, 5, &w) == SG_ERR_ARGUMENT && !w, "width 0.3 refused: %s",
+            sg_error_message());
 
     /* refusals: each names the file and the problem */
     sg_model *none = NULL;

@@ -15,6 +15,7 @@
 
 #include "sgad/bench.h"
 #include "sgad/sgad.h"
+#include "torch_twin.h"
 
 typedef struct layer {
     const char *name;
@@ -130,10 +131,11 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
 }
 
 /* Runs the PyTorch twin of this benchmark; fills torch_fwd/bwd (seconds) per row. */
-static int run_torch(const char *script, int size, int batch, double *fwd, double *bwd)
+static int run_torch(const char *script, const char *device, int size, int batch, double *fwd, double *bwd)
 {
     char cmd[4096];
-    int n = snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --size %d --batch %d", script, size, batch);
+    int n = snprintf(cmd, sizeof cmd, "'%s' '%s' --device %s --size %d --batch %d", torch_twin_python(), script,
+                     device, size, batch);
     for (size_t i = 0; i < NLAYERS; i++) {
         const layer *l = &LAYERS[i];
         n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %d,%d,%d,%d,%d,%d,%d,%d", l->ci, l->co, l->k,
@@ -204,9 +206,10 @@ int main(int argc, char **argv)
         for (int bi = 0; bi < nbatches; bi++) {
             int size = sizes[si], batch = batches[bi];
             double tf[NLAYERS], tb[NLAYERS];
-            int have_torch = torch && run_torch(script, size, batch, tf, tb);
+            int have_torch = torch && run_torch(script, torch_twin_device(info), size, batch, tf, tb);
             if (torch && !have_torch)
-                printf("(PyTorch timing unavailable: is python3-torch installed?)\n");
+                printf("(PyTorch timing unavailable: can %s import torch, with %s?)\n", torch_twin_python(),
+                       torch_twin_device(info));
             printf("input %dx%d, batch %d\n", size, size, batch);
             printf("%-28s %11s | %9s %6s | %9s %6s%s\n", "layer", "GFLOP/pass", "fwd GF/s", "%peak",
                    "bwd GF/s", "%peak", have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "torch_twin.h"
 
 #ifndef SGAD_SOURCE_DIR
 #define SGAD_SOURCE_DIR "."
@@ -43,6 +44,7 @@ typedef struct bench_args {
     long reps;
     sg_model_config model;
     const char *script, *device;
+    const char *torch_device; /* where PyTorch runs: as the engine, on a GPU or the CPU */
 } bench_args;
 
 static double now(void)
@@ -103,11 +105,13 @@ static int parse(int argc, char **argv, bench_args *a)
                 return cli_usage_error("bench", "--arch must be skipganomaly++ or skipganomaly");
             a->model.arch = strcmp(optarg, "skipganomaly") ? SG_ARCH_SKIPGANOMALY_PP : SG_ARCH_SKIPGANOMALY;
             break;
-        case O_WIDTH:
-            if (!cli_parse_int(optarg, 1, 64, &v))
-                return cli_usage_error("bench", "--width must be 1..64");
-            a->model.width = (int)v;
+        case O_WIDTH: {
+            double w;
+            if (!cli_parse_float(optarg, 0.25, 16, &w))
+                return cli_usage_error("bench", "--width must be a multiple of 1/16 from 0.25 to 16");
+            a->model.width = (float)w;
             break;
+        }
         case O_UPSAMPLE:
             if (strcmp(optarg, "transposed") && strcmp(optarg, "nearest"))
                 return cli_usage_error("bench", "--upsample must be transposed or nearest");
@@ -211,9 +215,9 @@ static bool run_torch(const bench_args *a, int size, double train[MAX_LIST], dou
     if (!n)
         return false;
     snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 '%s' --size %d --batches %s --reps %ld --channels %d --width %d --arch %s "
+             "'%s' '%s' --device %s --size %d --batches %s --reps %ld --channels %d --width %g --arch %s "
              "--upsample %s --mode %s",
-             a->script, size, list, a->reps, a->model.channels, a->model.width,
+             torch_twin_python(), a->script, a->torch_device, size, list, a->reps, a->model.channels, (double)a->model.width,
              a->model.arch == SG_ARCH_SKIPGANOMALY ? "skipganomaly" : "skipganomaly++",
              sg_upsample_name(a->model.upsample), a->train && a->infer ? "both" : a->train ? "train" : "infer");
     FILE *p = popen(cmd, "r");
@@ -259,11 +263,20 @@ int cmd_bench(int argc, char **argv)
     sg_device *dev;
     if (!cli_open_device(a.device, &dev))
         return EXIT_ERROR;
-    bool torch = a.torch && system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+    a.torch_device = torch_twin_device(sg_device_get_info(dev));
+    char probe[512];
+    snprintf(probe, sizeof probe,
+             "'%s' -c 'import sys, torch; sys.exit(\"%s\" == \"cuda\" and not torch.cuda.is_available())' "
+             ">/dev/null 2>&1",
+             torch_twin_python(), a.torch_device);
+    bool torch = a.torch && system(probe) == 0;
     if (a.torch && !torch)
-        printf("PyTorch not timed: /usr/bin/python3 cannot import torch (Debian: python3-torch)\n");
-    printf("%s, %d channel%s, width %d, %s upsampling; %ld timed run%s after a warm-up, best kept\n",
-           sg_arch_name(a.model.arch), a.model.channels, a.model.channels > 1 ? "s" : "", a.model.width,
+        printf("PyTorch not timed: %s cannot import torch or has no %s device (Debian: python3-torch; another "
+               "Python: SGAD_PYTHON)\n", torch_twin_python(), a.torch_device);
+    else if (torch)
+        printf("PyTorch: %s, on its %s device\n", torch_twin_python(), a.torch_device);
+    printf("%s, %d channel%s, width %g, %s upsampling; %ld timed run%s after a warm-up, best kept\n",
+           sg_arch_name(a.model.arch), a.model.channels, a.model.channels > 1 ? "s" : "", (double)a.model.width,
            sg_upsample_name(a.model.upsample), a.reps, a.reps > 1 ? "s" : "");
     printf("%5s %5s |", "size", "batch");
     if (a.train)

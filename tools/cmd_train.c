@@ -25,7 +25,7 @@ static const char USAGE[] =
     "model (taken from the checkpoint with --resume):\n"
     "  --arch A               skipganomaly++ (default) or skipganomaly\n"
     "  --size S               input size, a power of two 32..512 (default 32)\n"
-    "  --width W              width multiplier (default 1)\n"
+    "  --width W              generator width multiplier, 0.25..16 in steps of 1/16 (default 1)\n"
     "  --upsample U           transposed (default) or nearest\n"
     "  --seed N               initialisation and shuffling seed (default 0)\n"
     "training:\n"
@@ -138,12 +138,14 @@ static int parse(int argc, char **argv, train_args *a)
             a->model.size = (int)v;
             a->model_given = true;
             break;
-        case O_WIDTH:
-            if (!cli_parse_int(optarg, 1, 64, &v))
-                return cli_usage_error("train", "--width must be an integer from 1 to 64");
-            a->model.width = (int)v;
+        case O_WIDTH: {
+            double w;
+            if (!cli_parse_float(optarg, 0.25, 16, &w))
+                return cli_usage_error("train", "--width must be a multiple of 1/16 from 0.25 to 16");
+            a->model.width = (float)w;
             a->model_given = true;
             break;
+        }
         case O_UPSAMPLE:
             if (!strcmp(optarg, "transposed"))
                 a->model.upsample = SG_UPSAMPLE_TRANSPOSED;
@@ -279,8 +281,8 @@ static void print_model(sg_model *m, size_t images, const sg_fit_options *fit)
     size_t held = (size_t)(fit->holdout * (double)images); /* as sg_fit: at least one when holding out */
     if (fit->holdout > 0 && held == 0 && images > 1)
         held = 1;
-    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %d%s%s; %zu generator + %zu discriminator parameters\n",
-            sg_arch_name(c->arch), c->channels, c->channels > 1 ? "s" : "", c->size, c->size, c->width,
+    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %g%s%s; %zu generator + %zu discriminator parameters\n",
+            sg_arch_name(c->arch), c->channels, c->channels > 1 ? "s" : "", c->size, c->size, (double)c->width,
             c->arch == SG_ARCH_SKIPGANOMALY_PP ? ", upsampling " : "",
             c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "",
             sg_model_generator_parameters(m), sg_model_discriminator_parameters(m));
@@ -313,6 +315,12 @@ int cmd_train(int argc, char **argv)
     if (s != SG_OK) {
         cli_close_device(dev);
         return a.resume ? cli_fail(s, "cannot resume from %s", a.resume) : cli_fail(s, "cannot create the model");
+    }
+    if (!sg_model_training_state(m)->has_optimizer_state) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return cli_fail(SG_OK, "cannot resume from %s: it was saved for scoring, without the optimiser state "
+                        "(resume from the checkpoint training wrote)", a.resume);
     }
     if (a.fit.epochs <= sg_model_training_state(m)->epoch) {
         fprintf(stderr, "%s has already run %u epochs; pass --epochs above that to continue\n", a.resume,

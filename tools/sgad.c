@@ -1,7 +1,7 @@
 /* sgad: train, evaluate and run Skip-GANomaly++ anomaly detection from the
  * command line, on the engine's Vulkan device.
  *
- *   sgad train | eval | score | bench | devices [options]   (sgad COMMAND --help)
+ *   sgad train | eval | score | bench | export | devices [options]   (sgad COMMAND --help)
  *
  * Exit codes: 0 success, 1 an error (the message says what and why), 2 a bad
  * command line, 130 a training run stopped by Ctrl-C (its checkpoint saved). */
@@ -20,6 +20,7 @@ static const char USAGE[] =
     "  eval      ROC AUC, AUPRC and F1 of checkpoints on the spec's test split, with plots\n"
     "  score     anomaly scores of image files against a checkpoint's threshold\n"
     "  bench     training and inference images per second, beside PyTorch when available\n"
+    "  export    copy a checkpoint without the optimiser state, for scoring (a third of the size)\n"
     "  devices   list the Vulkan devices (pick one with --device or SGAD_DEVICE)\n";
 
 /* The list comes straight from Vulkan: no device is opened. */
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"score", cmd_score},
-                    {"bench", cmd_bench}, {"devices", cmd_devices}};
+                    {"bench", cmd_bench}, {"export", cmd_export}, {"devices", cmd_devices}};
     if (argc < 2) {
         fputs(USAGE, stderr);
         return EXIT_USAGE;

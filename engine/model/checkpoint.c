@@ -100,7 +100,8 @@ static sg_status add_tensor(tensor_list *l, const char *name, const sg_param *p,
     return SG_OK;
 }
 
-static sg_status add_set(tensor_list *l, const char *net, const sg_param_set *set, const host_set *h)
+static sg_status add_set(tensor_list *l, const char *net, const sg_param_set *set, const host_set *h,
+                         bool with_moments)
 {
     char name[256];
     sg_status s = SG_OK;
@@ -109,7 +110,7 @@ static sg_status add_set(tensor_list *l, const char *net, const sg_param_set *se
         tensor_name(name, sizeof name, net, KIND_VALUE, p->name);
         s = add_tensor(l, name, p, (p->trainable ? h->values : h->buffers) + p->offset);
     }
-    for (int kind = KIND_ADAM_M; kind <= KIND_ADAM_V; kind++)
+    for (int kind = KIND_ADAM_M; kind <= KIND_ADAM_V && with_moments; kind++)
         for (size_t i = 0; i < set->count && s == SG_OK; i++) {
             const sg_param *p = set->items[i];
             if (!p->trainable)
@@ -138,7 +139,7 @@ static void meta_add(meta_list *m, const char *key, const char *fmt, ...)
     m->keys[m->count++] = key;
 }
 
-sg_status sg_model_save(sg_model *m, const char *path)
+static sg_status save(sg_model *m, const char *path, bool with_moments)
 {
     host_set hg = {0}, hd = {0};
     tensor_list l = {0};
@@ -146,9 +147,9 @@ sg_status sg_model_save(sg_model *m, const char *path)
     if (s == SG_OK)
         s = host_download(&m->disc, &hd);
     if (s == SG_OK)
-        s = add_set(&l, "G", &m->gen, &hg);
+        s = add_set(&l, "G", &m->gen, &hg, with_moments);
     if (s == SG_OK)
-        s = add_set(&l, "D", &m->disc, &hd);
+        s = add_set(&l, "D", &m->disc, &hd, with_moments);
     if (s == SG_OK) {
         meta_list meta = {0};
         const sg_model_config *c = &m->config;
@@ -158,7 +159,7 @@ sg_status sg_model_save(sg_model *m, const char *path)
         meta_add(&meta, "arch", "%s", sg_arch_name(c->arch));
         meta_add(&meta, "channels", "%d", c->channels);
         meta_add(&meta, "size", "%d", c->size);
-        meta_add(&meta, "width", "%d", c->width);
+        meta_add(&meta, "width", "%g", (double)c->width);
         meta_add(&meta, "upsample", "%s", sg_upsample_name(c->upsample));
         meta_add(&meta, "normalization", "%s", "x/127.5-1");
         meta_add(&meta, "step", "%" PRIu64, m->state.step);
@@ -185,6 +186,17 @@ sg_status sg_model_save(sg_model *m, const char *path)
     host_free(&hg);
     host_free(&hd);
     return s;
+}
+
+/* A model loaded from a file without moments has none to write: saving zeros would pass for a resumable state. */
+sg_status sg_model_save(sg_model *m, const char *path)
+{
+    return save(m, path, m->state.has_optimizer_state);
+}
+
+sg_status sg_model_save_for_scoring(sg_model *m, const char *path)
+{
+    return save(m, path, false);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -242,14 +254,15 @@ static sg_status parse_config(const sg_st_file *f, const char *path, sg_model_co
     if (!norm || strcmp(norm, "x/127.5-1") != 0)
         return sg_fail(SG_ERR_FORMAT, "%s: unsupported input normalization '%s' (expected x/127.5-1)", path,
                        norm ? norm : "(missing)");
-    long long ch = 0, size = 0, width = 0;
+    long long ch = 0, size = 0;
+    float width = 0;
     sg_status s;
     if ((s = meta_int(f, path, "channels", true, 1, 3, &ch)) || (s = meta_int(f, path, "size", true, 1, 4096, &size)) ||
-        (s = meta_int(f, path, "width", true, 1, 64, &width)))
+        (s = meta_float(f, path, "width", &width)))
         return s;
     c->channels = (int)ch;
     c->size = (int)size;
-    c->width = (int)width;
+    c->width = width;
     const char *bad = sg_model_config_check(c);
     return bad ? sg_fail(SG_ERR_FORMAT, "%s: %s", path, bad) : SG_OK;
 }
@@ -317,7 +330,8 @@ static sg_status take_tensor(const sg_st_file *f, const char *path, const char *
     return SG_OK;
 }
 
-static sg_status load_set(const sg_st_file *f, const char *path, const char *net, sg_param_set *set, bool *taken)
+static sg_status load_set(const sg_st_file *f, const char *path, const char *net, sg_param_set *set,
+                          bool *taken, bool *has_moments)
 {
     host_set h = {0};
     size_t nt = sg_tensor_count(set->values), nb = sg_tensor_count(set->buffers);
@@ -348,6 +362,7 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
     /* optimiser state is all or nothing (a model exported for scoring has none) */
     if (s == SG_OK && moments != 0 && moments != 2 * trainable)
         s = sg_fail(SG_ERR_FORMAT, "%s: Adam moments are present for some %s parameters but not all", path, net);
+    *has_moments = moments != 0;
     if (s == SG_OK)
         for (size_t i = 0; i < nt && s == SG_OK; i++)
             if (h.v[i] < 0)
@@ -367,6 +382,7 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
         return s;
     sg_model_config c;
     sg_model *m = NULL;
+    bool g_moments = false, d_moments = false;
     bool *taken = calloc(f.count ? f.count : 1, sizeof *taken);
     s = taken ? parse_config(&f, path, &c) : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == SG_OK)
@@ -374,9 +390,13 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
     if (s == SG_OK)
         s = parse_state(&f, path, m);
     if (s == SG_OK)
-        s = load_set(&f, path, "G", &m->gen, taken);
+        s = load_set(&f, path, "G", &m->gen, taken, &g_moments);
     if (s == SG_OK)
-        s = load_set(&f, path, "D", &m->disc, taken);
+        s = load_set(&f, path, "D", &m->disc, taken, &d_moments);
+    if (s == SG_OK && g_moments != d_moments)
+        s = sg_fail(SG_ERR_FORMAT, "%s: Adam moments are present for one network but not the other", path);
+    if (s == SG_OK)
+        m->state.has_optimizer_state = g_moments;
     /* anything else is a sign of a different model: refuse rather than ignore
      * (BN's num_batches_tracked from a PyTorch export is the one exception) */
     const char *tail = "num_batches_tracked";

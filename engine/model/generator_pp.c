@@ -48,11 +48,13 @@ struct pp_generator {
 
 static const int ASPP_RATES[4] = {1, 6, 12, 18};
 
+/* The spec's squeeze is c/8; widths below 8 (width multipliers under 0.5) keep one unit. */
 static bool se_declare(sg_param_set *s, se_m *m, const char *name, int c)
 {
     char a[128], b[128];
-    return linear_declare(s, &m->fc1, sg_join(a, sizeof a, name, "se.fc1"), c, c / 8, false) &&
-           linear_declare(s, &m->fc2, sg_join(b, sizeof b, name, "se.fc2"), c / 8, c, false);
+    int squeeze = c / 8 > 0 ? c / 8 : 1;
+    return linear_declare(s, &m->fc1, sg_join(a, sizeof a, name, "se.fc1"), c, squeeze, false) &&
+           linear_declare(s, &m->fc2, sg_join(b, sizeof b, name, "se.fc2"), squeeze, c, false);
 }
 
 static bool res_declare(sg_param_set *s, res_m *m, const char *name, int in, int out, int stride, bool stem)
@@ -117,7 +119,7 @@ pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
         return NULL;
     int f[5];
     for (int i = 0; i < 5; i++)
-        f[i] = 16 * c->width << i;
+        f[i] = sg_model_width_channels(c, 16) << i;
     bool t = c->upsample == SG_UPSAMPLE_TRANSPOSED;
     bool ok = res_declare(s, &G->c1, "c1", c->channels, f[0], 1, true) &&
               res_declare(s, &G->c2, "c2", f[0], f[1], 2, false) &&

@@ -20,10 +20,10 @@ struct unet_generator {
     bn_m down_bn[MAX_LEVELS + 1], up_bn[MAX_LEVELS + 1];
 };
 
-static int inner_width(int i, int width)
+static int inner_width(int i, const sg_model_config *c)
 {
     int m = 1 << (i - 1);
-    return NGF * width * (m < 8 ? m : 8);
+    return sg_model_width_channels(c, NGF) * (m < 8 ? m : 8);
 }
 
 unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
@@ -38,7 +38,7 @@ unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
     bool ok = n <= MAX_LEVELS;
     char name[32];
     for (int i = 1; i <= n && ok; i++) {
-        int outer = i == 1 ? c->channels : inner_width(i - 1, c->width), inner = inner_width(i, c->width);
+        int outer = i == 1 ? c->channels : inner_width(i - 1, c), inner = inner_width(i, c);
         snprintf(name, sizeof name, "down%d.conv", i);
         ok = conv_declare(s, &G->down[i], name, outer, inner, 4, 2, 1, 1, false);
         if (ok && i > 1 && i < n) {
@@ -47,7 +47,7 @@ unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
         }
     }
     for (int i = n; i >= 1 && ok; i--) {
-        int outer = i == 1 ? c->channels : inner_width(i - 1, c->width), inner = inner_width(i, c->width);
+        int outer = i == 1 ? c->channels : inner_width(i - 1, c), inner = inner_width(i, c);
         snprintf(name, sizeof name, "up%d.conv", i);
         ok = conv_transpose_declare(s, &G->up[i], name, i == n ? inner : 2 * inner, outer, 4, 2, 1, i == 1);
         if (ok && i > 1) {

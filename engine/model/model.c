@@ -1,4 +1,5 @@
 /* Model configuration, creation and accessors. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,16 @@ const char *sg_model_config_check(const sg_model_config *c)
         return "channels must be 1 (gray) or 3 (RGB)";
     if (c->size < 32 || c->size > 512 || (c->size & (c->size - 1)))
         return "input size must be a power of two from 32 to 512";
-    if (c->width < 1 || c->width > 16)
-        return "width multiplier must be from 1 to 16";
+    if (!(c->width >= 0.25f && c->width <= 16.0f) || c->width * 16.0f != (float)(int)(c->width * 16.0f))
+        return "width multiplier must be a multiple of 1/16 (0.0625) from 0.25 to 16";
     if (c->upsample != SG_UPSAMPLE_TRANSPOSED && c->upsample != SG_UPSAMPLE_NEAREST)
         return "upsample must be transposed or nearest";
     return NULL;
+}
+
+int sg_model_width_channels(const sg_model_config *c, int base)
+{
+    return (int)lroundf((float)base * c->width);
 }
 
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x)
@@ -93,6 +99,7 @@ sg_status sg_model_create(sg_device *dev, const sg_model_config *config, uint64_
         return s;
     }
     m->state.seed = seed;
+    m->state.has_optimizer_state = true; /* zero moments are the true state before the first step */
     *out = m;
     return SG_OK;
 }

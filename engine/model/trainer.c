@@ -137,6 +137,7 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
     if (s != SG_OK)
         return s;
     m->state.step++;
+    m->state.has_optimizer_state = true;
     sg_train_losses l = {0};
     const sg_train_config *c = &t->cfg;
     l.g_adv = v[LOSS_ADV];

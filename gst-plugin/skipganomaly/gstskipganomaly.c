@@ -169,7 +169,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     sg_model_config config = sg_model_config_default();
     config.channels = (int)self->channels;
     config.size = (int)self->input_size;
-    config.width = (int)self->width;
+    config.width = (float)self->width;
     config.upsample = self->upsample;
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
@@ -193,7 +193,8 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
         const char *bad = sg_model_config_check(&config);
         if (bad) {
             GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", bad),
-                              ("channels %d, input-size %d, width %d", config.channels, config.size, config.width));
+                              ("channels %d, input-size %d, width %g", config.channels, config.size,
+                               (double)config.width));
             goto done;
         }
         gchar *dir = g_path_get_dirname(path);
@@ -351,7 +352,7 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.config = sg_model_config_default();
     params.config.channels = (int)self->channels;
     params.config.size = (int)self->input_size;
-    params.config.width = (int)self->width;
+    params.config.width = (float)self->width;
     params.config.upsample = self->upsample;
     params.epochs = self->epochs;
     params.batch = self->batch_size;
@@ -687,7 +688,7 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         self->learning_rate = g_value_get_double(value);
         break;
     case PROP_WIDTH:
-        self->width = g_value_get_uint(value);
+        self->width = g_value_get_double(value);
         break;
     case PROP_INPUT_SIZE:
         self->input_size = g_value_get_uint(value);
@@ -760,7 +761,7 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
         g_value_set_double(value, self->learning_rate);
         break;
     case PROP_WIDTH:
-        g_value_set_uint(value, self->width);
+        g_value_set_double(value, self->width);
         break;
     case PROP_INPUT_SIZE:
         g_value_set_uint(value, self->input_size);
@@ -911,9 +912,10 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                                                         1.0, DEFAULT_LEARNING_RATE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_WIDTH,
-        g_param_spec_uint("width", "Width", "mode=train: width multiplier of the networks (generator widths 16..256 "
-                                            "times it)",
-                          1, 16, DEFAULT_WIDTH, READY_FLAGS));
+        g_param_spec_double("width", "Width",
+                            "mode=train: width multiplier of the generator (widths 16..256 times it), a multiple of "
+                            "1/16 (0.0625): 0.25 is a quick small model",
+                            0.25, 16.0, DEFAULT_WIDTH, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_INPUT_SIZE,
         g_param_spec_uint("input-size", "Input size",

@@ -41,7 +41,8 @@ struct _GstSkipGanomaly {
     GstSkipGanomalyTrainOn train_on;
     guint epochs, batch_size, save_interval;
     gdouble learning_rate;
-    guint width, input_size, channels;
+    gdouble width;
+    guint input_size, channels;
     sg_upsample upsample;
     guint64 seed;
 

@@ -55,14 +55,14 @@ def bn(c):
 class SqueezeExcite(nn.Module):
     """SE(c), spec line 14: global average pool -> linear c->c/8 (no bias) -> ReLU ->
     linear c/8->c (no bias) -> sigmoid -> multiply each channel of the input.
-    Names: fc1 (weight c/8 x c), fc2 (weight c x c/8)."""
+    Names: fc1 (weight c/8 x c), fc2 (weight c x c/8). Below 8 channels (width multipliers
+    under 0.5, which the spec does not cover) the squeeze keeps one unit, as the engine does."""
 
     def __init__(self, c):
         super().__init__()
-        if c % 8:
-            raise ValueError(f"SE needs a channel count divisible by 8, got {c}")
-        self.fc1 = nn.Linear(c, c // 8, bias=False)
-        self.fc2 = nn.Linear(c // 8, c, bias=False)
+        squeeze = max(1, c // 8)
+        self.fc1 = nn.Linear(c, squeeze, bias=False)
+        self.fc2 = nn.Linear(squeeze, c, bias=False)
 
     def forward(self, x):
         s = x.mean(dim=(2, 3))                      # (N, c)
@@ -211,8 +211,8 @@ class Generator(nn.Module):
         if size < 32 or size > 512 or size & (size - 1):
             raise ValueError(f"size must be a power of two from 32 to 512 (spec line 9), got {size}")
         f = [16 * width * 2 ** i for i in range(5)]
-        if any(float(v) != int(v) or int(v) % 8 for v in f):
-            raise ValueError(f"width {width} gives widths {f}; each must be an integer multiple of 8 (SE uses c/8)")
+        if any(float(v) != int(v) or v < 4 for v in f):
+            raise ValueError(f"width {width} gives widths {f}; each must be a whole number of channels, at least 4")
         f = [int(v) for v in f]
         self.channels, self.size, self.width, self.upsample, self.widths = channels, size, width, upsample, f
         self.c1 = Stem(channels, f[0])

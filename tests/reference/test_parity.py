@@ -45,10 +45,10 @@ def max_err(a, b):
     return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
 
 
-def run(binary, arch, upsample):
-    tag = f"{arch}/{upsample}" if arch == "skipganomaly++" else arch
+def run(binary, arch, upsample, width):
+    tag = (f"{arch}/{upsample}" if arch == "skipganomaly++" else arch) + (f"/width {width}" if width != "1" else "")
     with tempfile.TemporaryDirectory() as d:
-        r = subprocess.run([binary, d, arch, upsample], capture_output=True, text=True)
+        r = subprocess.run([binary, d, arch, upsample, width], capture_output=True, text=True)
         check(r.returncode == 0, f"{tag}: engine dump ran ({r.stderr.strip()[-300:]})")
         if r.returncode:
             return
@@ -58,7 +58,7 @@ def run(binary, arch, upsample):
         if arch == "skipganomaly":
             G = ref.UNetGenerator(3, 32)
         else:
-            G = ref.Generator(3, 32, 1, upsample)
+            G = ref.Generator(3, 32, float(width), upsample)
         D = ref.Discriminator(3, 32)
         init = os.path.join(d, "init.safetensors")
         ref.load_checkpoint(init, G, prefix="G.")
@@ -100,7 +100,9 @@ def run(binary, arch, upsample):
             err32 = max(max_err(a, b) for a, b in zip(g32, g64))
             err_engine = max(max_err(after[f"adam.{prefix[0]}.exp_avg.{n}"] / (1 - ref.BETAS[0]), b)
                              for n, b in zip(names_, g64))
-            check(err_engine <= max(2 * err32, 1e-6 * scale),
+            # within twice PyTorch's own float32 error, or at float32's level for sums of thousands of terms
+            # (the batch and pixels a weight gradient adds up; a wrong gradient is off by orders more)
+            check(err_engine <= max(2 * err32, 1e-5 * scale),
                   f"{tag}: {prefix[0]} gradients vs float64: engine error {err_engine / scale:.2e}, PyTorch float32 "
                   f"error {err32 / scale:.2e} (relative to the largest gradient)")
             floor[prefix] = 4 * max(err32, err_engine)
@@ -135,9 +137,11 @@ def run(binary, arch, upsample):
 
 def main():
     binary = sys.argv[1]
-    configs = sys.argv[2:] or ["skipganomaly++", "transposed", "skipganomaly++", "nearest", "skipganomaly", "-"]
-    for i in range(0, len(configs), 2):
-        run(binary, configs[i], configs[i + 1])
+    # (arch, upsample, generator width multiplier) triples
+    configs = sys.argv[2:] or ["skipganomaly++", "transposed", "1", "skipganomaly++", "nearest", "1",
+                               "skipganomaly++", "nearest", "0.25", "skipganomaly", "-", "1"]
+    for i in range(0, len(configs), 3):
+        run(binary, configs[i], configs[i + 1], configs[i + 2])
     print(f"parity: {failures} failed")
     return 1 if failures else 0
 

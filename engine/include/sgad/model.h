@@ -35,7 +35,8 @@ typedef struct sg_model_config {
     sg_arch arch;
     int channels;         /* 1 or 3 */
     int size;             /* S: power of two, 32..512 */
-    int width;            /* width multiplier (generator widths 16..256 times it), >= 1 */
+    float width;          /* width multiplier of the generator (widths 16..256 times it): a multiple of
+                           * 1/16 from 0.25 to 16, so that every width is a whole number of channels */
     sg_upsample upsample; /* Skip-GANomaly++ only */
 } sg_model_config;
 
@@ -43,6 +44,8 @@ typedef struct sg_model_config {
 sg_model_config sg_model_config_default(void);
 /* NULL if valid, else a sentence saying what is wrong. */
 const char *sg_model_config_check(const sg_model_config *c);
+/* base channels times the width multiplier, for a valid configuration (base a multiple of 16) */
+int sg_model_width_channels(const sg_model_config *c, int base);
 const char *sg_arch_name(sg_arch a);
 const char *sg_upsample_name(sg_upsample u);
 
@@ -61,6 +64,7 @@ typedef struct sg_training_state {
     uint32_t epoch_step; /* steps done in the epoch under way (resuming skips them) */
     uint64_t seed;
     uint32_t d_reinits; /* discriminator re-initialisations */
+    bool has_optimizer_state; /* Adam's moments are real: false after loading a file saved for scoring */
 } sg_training_state;
 
 typedef struct sg_model sg_model;
@@ -72,6 +76,9 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out);
 /* Save atomically (temporary file, fsync, rename): an interrupted or failed save
  * leaves any previous file at `path` intact. */
 sg_status sg_model_save(sg_model *m, const char *path);
+/* The same without the optimiser state (Adam's moments): a third of the size, enough for scoring and
+ * for shipping a model; training cannot resume from it. */
+sg_status sg_model_save_for_scoring(sg_model *m, const char *path);
 void sg_model_destroy(sg_model *m);
 
 const sg_model_config *sg_model_get_config(const sg_model *m);
