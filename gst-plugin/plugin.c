@@ -2,7 +2,8 @@
  *   skipganomaly    scores frames (or trains on them) and attaches GstAnomalyMeta
  *   anomalyoverlay  draws the score, threshold bar, heat map and verdict
  *   anomalyinject   paints synthetic defects into some frames, with ground truth
- *   anomalyexport   writes one JSON line per frame from the meta */
+ *   anomalyexport   writes one JSON line per frame from the meta
+ *   inspectionsrc   generates an inspection line: a conveyor carrying caps or tablets */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -18,6 +19,7 @@ GST_ELEMENT_REGISTER_DECLARE(skipganomaly);
 GST_ELEMENT_REGISTER_DECLARE(anomalyoverlay);
 GST_ELEMENT_REGISTER_DECLARE(anomalyinject);
 GST_ELEMENT_REGISTER_DECLARE(anomalyexport);
+GST_ELEMENT_REGISTER_DECLARE(inspectionsrc);
 #endif
 
 static gboolean plugin_init(GstPlugin *plugin)
@@ -32,6 +34,7 @@ static gboolean plugin_init(GstPlugin *plugin)
     ok &= GST_ELEMENT_REGISTER(anomalyoverlay, plugin);
     ok &= GST_ELEMENT_REGISTER(anomalyinject, plugin);
     ok &= GST_ELEMENT_REGISTER(anomalyexport, plugin);
+    ok &= GST_ELEMENT_REGISTER(inspectionsrc, plugin);
 #endif
     return ok;
 }

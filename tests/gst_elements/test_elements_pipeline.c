@@ -1,5 +1,6 @@
-/* A real gst-launch-1.0 run of the three elements from the build tree:
- *   videotestsrc num-buffers=30 ! anomalyinject ! anomalyoverlay ! anomalyexport location=... ! fakesink
+/* A real gst-launch-1.0 run of the elements from the build tree, fed by
+ * videotestsrc and then by inspectionsrc:
+ *   <source> num-buffers=30 ! anomalyinject ! anomalyoverlay ! anomalyexport location=... ! fakesink
  * It must exit 0, print the anomalyexport-summary message (-m) for 30 frames,
  * and leave 30 JSON lines, each with a truth, plus the summary line. Frames
  * carry no score here (no scorer), so the overlay must pass them through. */
@@ -9,27 +10,33 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-int main(int argc, char **argv)
+/* source: the pipeline up to anomalyinject, NULL-terminated; returns the failures */
+static int check_pipeline(const gchar *launch, const gchar *const *source)
 {
-    if (argc != 2) {
-        g_printerr("usage: %s /path/to/gst-launch-1.0\n", argv[0]);
-        return 2;
-    }
     gchar *dir = g_dir_make_tmp("elements-pipeline-XXXXXX", NULL);
     gchar *path = g_build_filename(dir, "run.jsonl", NULL);
     gchar *location = g_strdup_printf("location=%s", path);
-    const gchar *args[] = {argv[1], "-e", "-m", "videotestsrc", "num-buffers=30", "!",
-                           "video/x-raw,format=I420,width=64,height=48", "!", "anomalyinject", "fraction=0.5",
-                           "seed=3", "!", "videoconvert", "!", "anomalyoverlay", "!", "anomalyexport", location,
-                           "summary=true", "!", "fakesink", NULL};
+    const gchar *rest[] = {"!", "anomalyinject", "fraction=0.5", "seed=3", "!", "videoconvert", "!", "anomalyoverlay",
+                           "!", "anomalyexport", location, "summary=true", "!", "fakesink", NULL};
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (gpointer)launch);
+    g_ptr_array_add(args, "-e");
+    g_ptr_array_add(args, "-m");
+    for (const gchar *const *a = source; *a; a++)
+        g_ptr_array_add(args, (gpointer)*a);
+    for (const gchar *const *a = rest; *a; a++)
+        g_ptr_array_add(args, (gpointer)*a);
+    g_ptr_array_add(args, NULL);
     gchar *out = NULL, *err = NULL;
     gint status = 0;
     GError *error = NULL;
     int failures = 0;
-    if (!g_spawn_sync(NULL, (gchar **)args, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error)) {
-        g_printerr("could not run %s: %s\n", argv[1], error->message);
+    g_printerr("%s: ", source[0]);
+    if (!g_spawn_sync(NULL, (gchar **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error)) {
+        g_printerr("could not run %s: %s\n", launch, error->message);
         return 1;
     }
+    g_ptr_array_unref(args);
     if (!g_spawn_check_wait_status(status, NULL)) {
         g_printerr("gst-launch-1.0 failed:\n%s\n%s\n", out, err);
         failures++;
@@ -90,5 +97,22 @@ int main(int argc, char **argv)
     g_free(dir);
     g_free(out);
     g_free(err);
+    g_printerr("%s\n", failures ? "failed" : "ok");
+    return failures;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        g_printerr("usage: %s /path/to/gst-launch-1.0\n", argv[0]);
+        return 2;
+    }
+    const gchar *testsrc[] = {"videotestsrc", "num-buffers=30", "!", "video/x-raw,format=I420,width=64,height=48",
+                              NULL};
+    /* the generated line, converted to the I420 a camera would give */
+    const gchar *line[] = {"inspectionsrc", "num-buffers=30", "seed=3", "!", "video/x-raw,width=64,height=48", "!",
+                           "videoconvert", "!", "video/x-raw,format=I420", NULL};
+    int failures = check_pipeline(argv[1], testsrc);
+    failures += check_pipeline(argv[1], line);
     return failures ? 1 : 0;
 }
