@@ -60,28 +60,34 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
             acc[j][c] = 0.0;
 
     uint wstep = uint(p.KH * p.KW * p.ci_pad / 2);  // words per output channel
+    // GLSL leaves % and / undefined for negative operands (NVIDIA's -1 % 3 is 0, which
+    // took taps that miss), so the tap offsets below are lifted by a multiple of s
+    // that makes them positive before dividing
+    int lift_h = s * ((p.KH * p.dil) / s + 1), lift_w = s * ((p.KW * p.dil) / s + 1);
     for (int kh = 0; kh < p.KH; kh++) {
         // ih + pad - kh*dil = oh*s: does tap kh reach the output grid from this phase?
-        int th = ph + p.pad - kh * p.dil;
-        if (((th % s) + s) % s != 0)
+        int th = ph + p.pad - kh * p.dil + lift_h;  // > 0
+        if (th % s != 0)
             continue;
+        int dh = th / s - lift_h / s;  // oh - ih/s for this tap
         for (int kw = 0; kw < p.KW; kw++) {
-            int tw = pw + p.pad - kw * p.dil;
-            if (((tw % s) + s) % s != 0)
+            int tw = pw + p.pad - kw * p.dil + lift_w;
+            if (tw % s != 0)
                 continue;
+            int dw = tw / s - lift_w / s;
             uint off[PX];
             bool ok[PX];
             int wb = 0, odd = 0;
             for (int j = 0; j < PX; j++) {
-                int oh = qi[j] + th / s, ow = qj[j] + tw / s;  // th, tw are multiples of s
+                int oh = qi[j] + dh, ow = qj[j] + dw;
                 ok[j] = oh >= 0 && oh < p.Ho && ow >= 0 && ow < p.Wo;
                 off[j] = yb[j] + (ok[j] ? uint(oh * p.Wo + ow) : 0u);
             }
             if (rows) {
                 // the PX pixels read dy[base .. base+PX-1]: words wb .. wb+PX/2, shifted by odd
-                int base = int(yb[0]) + (qi[0] + th / s) * p.Wo + qj[0] + tw / s;
+                int base = int(yb[0]) + (qi[0] + dh) * p.Wo + qj[0] + dw;
                 odd = base & 1;
-                wb = (base - odd) / 2;
+                wb = base >> 1;  // floor: base may be negative, where / is undefined in GLSL
             }
             uint wi = uint(((kh * p.KW + kw) * p.ci_pad + ci0) / 2);
             for (int co = 0; co < p.Co; co++) {

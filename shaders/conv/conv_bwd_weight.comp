@@ -122,7 +122,7 @@ void accumulate_rows(int first, int end, int xo[KT], int dh[KT], int dw[KT], int
         float xv[KT][8];
         for (int t = 0; t < KT; t++) {
             int ih = oh + dh[t], iw = ow + dw[t];
-            int base = xn + xo[t] + ih * p.W + iw, odd = base & 1, wb = (base - odd) / 2;
+            int base = xn + xo[t] + ih * p.W + iw, odd = base & 1, wb = base >> 1;  // floor, also below 0
             // words outside the tensor are clamped in: they only feed masked pixels
             float f[10];
             for (int i = 0; i < 5; i++) {

@@ -78,7 +78,7 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
                     ok[j] = ih >= 0 && ih < p.H && iw + j >= 0 && iw + j < p.W;
                 int base = int(xb[0]) + ih * p.W + iw;
                 odd = base & 1;
-                wb = (base - odd) / 2;
+                wb = base >> 1;  // floor: base may be negative, where / is undefined in GLSL
             } else {
                 for (int j = 0; j < PX; j++) {
                     int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
