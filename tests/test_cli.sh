@@ -153,8 +153,10 @@ expect_rc 1 "$SGAD" export --model "$TMP/missing.safetensors" --out "$TMP/x.safe
 
 echo "# a fractional width multiplier (0.25: the quick small model)"
 expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --width 0.25 \
-    --upsample nearest --out "$TMP/w.safetensors"
+    --upsample nearest --lambda 1 --out "$TMP/w.safetensors"
 has "$TMP/last" "width 0.25" "train: width 0.25 accepted and reported"
+has "$TMP/last" "^threshold .*lambda 1)" "train: --lambda 1 calibrates the reconstruction-only score"
+expect_rc 2 "$SGAD" train $DATA --lambda 2 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"
 

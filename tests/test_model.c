@@ -110,6 +110,28 @@ static void test_checkpoint_roundtrip(const sg_dataset *d)
     sg_st_free(&b);
     sg_model_destroy(back);
 
+    /* lambda, the score's weight: linear in it, kept by the checkpoint, a calibration made with another cleared */
+    float s_rec[16], s_lat[16];
+    t_check(sg_model_score_lambda(m) == SG_SCORE_LAMBDA, "the spec's lambda by default");
+    t_ok(sg_model_set_score_lambda(m, 1.0f), "lambda 1");
+    t_check(!sg_model_calibration(m)->valid, "a calibration made with another lambda is cleared");
+    scores_of(m, d, s_rec);
+    t_ok(sg_model_set_score_lambda(m, 0.0f), "lambda 0");
+    scores_of(m, d, s_lat);
+    float worst = 0;
+    for (size_t i = 0; i < d->count; i++)
+        worst = fmaxf(worst, fabsf(s1[i] - (0.9f * s_rec[i] + 0.1f * s_lat[i])) / fabsf(s1[i]));
+    t_check(worst < 1e-5f, "score(0.9) = 0.9 score(1) + 0.1 score(0) (relative error %g)", (double)worst);
+    t_ok(sg_model_set_score_lambda(m, 1.0f), "lambda 1");
+    t_ok(sg_model_save(m, path_in("lambda.safetensors")), "save with lambda 1");
+    t_ok(sg_model_load(t_dev, path_in("lambda.safetensors"), &back), "load");
+    t_check(sg_model_score_lambda(back) == 1.0f, "lambda survives the round trip");
+    scores_of(back, d, s2);
+    t_check(memcmp(s_rec, s2, d->count * sizeof *s2) == 0, "and the loaded model scores with it");
+    sg_model_destroy(back);
+    t_check(sg_model_set_score_lambda(m, 1.5f) == SG_ERR_ARGUMENT, "lambda 1.5 refused: %s", sg_error_message());
+    t_ok(sg_model_set_score_lambda(m, SG_SCORE_LAMBDA), "lambda back to 0.9");
+
     /* a fractional width multiplier: whole channel counts, the squeeze kept at one unit below 8 channels */
     sg_model_config small = c;
     small.width = 0.25f;

@@ -36,6 +36,8 @@ static const char USAGE[] =
     "  --detach-latent        no latent-loss gradient into the generator (the ++ reference)\n"
     "  --holdout F            fraction of normal images held out for calibration (default 0.1)\n"
     "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
+    "  --lambda L             the score's weight of the pixel term, 0..1 (default the spec's 0.9; 1:\n"
+    "                         reconstruction error alone), stored in the checkpoint\n"
     "  --device D             Vulkan device index or name (see 'sgad devices')\n"
     "  --out PATH             checkpoint (default model.safetensors; with --resume, the resumed file)\n"
     "  --resume PATH          continue training from this checkpoint\n";
@@ -68,7 +70,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 
 enum {
     O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
-    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_DEVICE, O_OUT,
+    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
 
@@ -82,7 +84,8 @@ static const struct option OPTIONS[] = {
     {"lr", required_argument, 0, O_LR}, {"w-adv", required_argument, 0, O_WADV},
     {"w-con", required_argument, 0, O_WCON}, {"w-lat", required_argument, 0, O_WLAT},
     {"detach-latent", no_argument, 0, O_DETACH}, {"holdout", required_argument, 0, O_HOLDOUT},
-    {"quantile", required_argument, 0, O_QUANTILE}, {"device", required_argument, 0, O_DEVICE},
+    {"quantile", required_argument, 0, O_QUANTILE}, {"lambda", required_argument, 0, O_LAMBDA},
+    {"device", required_argument, 0, O_DEVICE},
     {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
     {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
 
@@ -93,6 +96,7 @@ typedef struct train_args {
     long channels;    /* 0: the dataset's */
     uint64_t seed;
     sg_fit_options fit;
+    double lambda; /* < 0: not given */
     const char *device, *out, *resume;
 } train_args;
 
@@ -103,6 +107,7 @@ static int parse(int argc, char **argv, train_args *a)
     a->data.kind = CLI_FASHION_MNIST;
     a->model = sg_model_config_default();
     a->fit = sg_fit_options_default();
+    a->lambda = -1;
     long v;
     double x;
     int opt;
@@ -192,6 +197,10 @@ static int parse(int argc, char **argv, train_args *a)
             if (!cli_parse_float(optarg, 1e-6, 1, &x))
                 return cli_usage_error("train", "--quantile must be in (0, 1]");
             a->fit.quantile = (float)x;
+            break;
+        case O_LAMBDA:
+            if (!cli_parse_float(optarg, 0, 1, &a->lambda))
+                return cli_usage_error("train", "--lambda must be from 0 to 1");
             break;
         case O_DEVICE: a->device = optarg; break;
         case O_OUT: a->out = optarg; break;
@@ -322,6 +331,11 @@ int cmd_train(int argc, char **argv)
         return cli_fail(SG_OK, "cannot resume from %s: it was saved for scoring, without the optimiser state "
                         "(resume from the checkpoint training wrote)", a.resume);
     }
+    if (a.lambda >= 0 && (s = sg_model_set_score_lambda(m, (float)a.lambda)) != SG_OK) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return cli_fail(s, "--lambda");
+    }
     if (a.fit.epochs <= sg_model_training_state(m)->epoch) {
         fprintf(stderr, "%s has already run %u epochs; pass --epochs above that to continue\n", a.resume,
                 sg_model_training_state(m)->epoch);
@@ -368,8 +382,9 @@ int cmd_train(int argc, char **argv)
         printf("trained %u epochs (%llu steps) in %.1f s; saved %s\n", r.epochs_run, (unsigned long long)r.steps_run,
                r.seconds, a.out);
         if (cal->valid)
-            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g)\n", cal->threshold,
-                   cal->quantile, cal->samples, cal->normal_mean, cal->normal_std);
+            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; lambda %g)\n",
+                   cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std,
+                   (double)sg_model_score_lambda(m));
         else
             printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");
     }

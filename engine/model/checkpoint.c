@@ -167,6 +167,7 @@ static sg_status save(sg_model *m, const char *path, bool with_moments)
         meta_add(&meta, "epoch_step", "%u", m->state.epoch_step);
         meta_add(&meta, "seed", "%" PRIu64, m->state.seed);
         meta_add(&meta, "d_reinits", "%u", m->state.d_reinits);
+        meta_add(&meta, "score_lambda", "%.9g", m->score_lambda);
         meta_add(&meta, "calibrated", "%s", cal->valid ? "true" : "false");
         if (cal->valid) {
             meta_add(&meta, "threshold", "%.9g", cal->threshold);
@@ -282,6 +283,15 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
     m->state.epoch_step = (uint32_t)epoch_step;
     m->state.seed = (uint64_t)seed;
     m->state.d_reinits = (uint32_t)reinits;
+    /* files from before lambda was a setting scored with the spec's 0.9 */
+    if (sg_st_meta(f, "score_lambda")) {
+        float lambda;
+        if ((s = meta_float(f, path, "score_lambda", &lambda)))
+            return s;
+        if (!(lambda >= 0.0f && lambda <= 1.0f))
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'score_lambda' = %g is not in [0, 1]", path, (double)lambda);
+        m->score_lambda = lambda;
+    }
     const char *cal = sg_st_meta(f, "calibrated");
     if (cal && strcmp(cal, "true") == 0) {
         sg_calibration *c = &m->calibration;

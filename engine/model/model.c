@@ -44,6 +44,21 @@ const char *sg_model_config_check(const sg_model_config *c)
     return NULL;
 }
 
+float sg_model_score_lambda(const sg_model *m)
+{
+    return m->score_lambda;
+}
+
+sg_status sg_model_set_score_lambda(sg_model *m, float lambda)
+{
+    if (!(lambda >= 0.0f && lambda <= 1.0f))
+        return sg_fail(SG_ERR_ARGUMENT, "the score weight lambda must be from 0 to 1 (got %g)", (double)lambda);
+    if (lambda != m->score_lambda)
+        m->calibration.valid = false;
+    m->score_lambda = lambda;
+    return SG_OK;
+}
+
 int sg_model_width_channels(const sg_model_config *c, int base)
 {
     return (int)lroundf((float)base * c->width);
@@ -64,6 +79,7 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     m->dev = dev;
     m->config = *config;
+    m->score_lambda = SG_SCORE_LAMBDA;
     sg_params_init(&m->gen, dev);
     sg_params_init(&m->disc, dev);
     if (config->arch == SG_ARCH_SKIPGANOMALY_PP)

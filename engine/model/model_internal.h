@@ -13,6 +13,7 @@ struct sg_model {
     unet_generator *unet;
     discriminator *disc_net;
     sg_calibration calibration;
+    float score_lambda; /* weight of the pixel term in the score */
     sg_training_state state;
 };
 

@@ -1,5 +1,6 @@
 /* Anomaly scores in eval mode (BN running statistics), spec "Anomaly score":
  *   s(x) = lambda * mean_{c,h,w} (x - x_hat)^2 + (1 - lambda) * mean_k (f(x) - f(x_hat))_k^2
+ *   (lambda: the model's score weight, 0.9 by default)
  *   heat map: per pixel, mean over channels of (x - x_hat)^2. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,7 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
     if (s != SG_OK)
         return s;
     for (int i = 0; i < count; i++)
-        scores[i] = SG_SCORE_LAMBDA * rec[i] + (1.0f - SG_SCORE_LAMBDA) * lat[i];
+        scores[i] = sc->m->score_lambda * rec[i] + (1.0f - sc->m->score_lambda) * lat[i];
     return SG_OK;
 }
 

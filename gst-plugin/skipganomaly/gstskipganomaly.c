@@ -36,6 +36,7 @@ enum {
     PROP_CHANNELS,
     PROP_SAVE_INTERVAL,
     PROP_SEED,
+    PROP_SCORE_LAMBDA,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -45,6 +46,7 @@ enum {
 #define DEFAULT_EPOCHS 15
 #define DEFAULT_BATCH_SIZE 64
 #define DEFAULT_LEARNING_RATE 2e-4
+#define DEFAULT_SCORE_LAMBDA 0.9 /* the spec's */
 #define DEFAULT_WIDTH 1
 #define DEFAULT_INPUT_SIZE 32
 #define DEFAULT_CHANNELS 3
@@ -358,6 +360,7 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.batch = self->batch_size;
     params.save_interval = self->save_interval;
     params.learning_rate = (gfloat)self->learning_rate;
+    params.score_lambda = (gfloat)self->score_lambda;
     params.seed = self->seed;
     GST_OBJECT_UNLOCK(self);
     params.checkpoint = path;
@@ -684,6 +687,9 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_BATCH_SIZE:
         self->batch_size = g_value_get_uint(value);
         break;
+    case PROP_SCORE_LAMBDA:
+        self->score_lambda = g_value_get_double(value);
+        break;
     case PROP_LEARNING_RATE:
         self->learning_rate = g_value_get_double(value);
         break;
@@ -757,6 +763,9 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_BATCH_SIZE:
         g_value_set_uint(value, self->batch_size);
         break;
+    case PROP_SCORE_LAMBDA:
+        g_value_set_double(value, self->score_lambda);
+        break;
     case PROP_LEARNING_RATE:
         g_value_set_double(value, self->learning_rate);
         break;
@@ -806,6 +815,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->epochs = DEFAULT_EPOCHS;
     self->batch_size = DEFAULT_BATCH_SIZE;
     self->learning_rate = DEFAULT_LEARNING_RATE;
+    self->score_lambda = DEFAULT_SCORE_LAMBDA;
     self->width = DEFAULT_WIDTH;
     self->input_size = DEFAULT_INPUT_SIZE;
     self->channels = DEFAULT_CHANNELS;
@@ -906,6 +916,13 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                           "mode=train: images per optimiser step (10% of the images are held out for "
                           "calibration; an incomplete last batch is dropped)",
                           1, 4096, DEFAULT_BATCH_SIZE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_SCORE_LAMBDA,
+        g_param_spec_double("score-lambda", "Score lambda",
+                            "mode=train: the anomaly score's weight of the pixel reconstruction error against the "
+                            "discriminator-feature distance (the spec's 0.9; 1 scores the reconstruction alone, "
+                            "often better on video); saved in the checkpoint, which scoring then uses",
+                            0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
                                                         "mode=train: Adam learning rate of both networks", 1e-9,

@@ -40,7 +40,7 @@ struct _GstSkipGanomaly {
     guint train_frames;
     GstSkipGanomalyTrainOn train_on;
     guint epochs, batch_size, save_interval;
-    gdouble learning_rate;
+    gdouble learning_rate, score_lambda;
     gdouble width;
     guint input_size, channels;
     sg_upsample upsample;

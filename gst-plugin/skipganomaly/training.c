@@ -54,8 +54,12 @@ sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainPara
 {
     sg_model *m = NULL;
     sg_status s = sg_model_create(dev, &params->config, params->seed, &m);
-    if (s != SG_OK)
+    if (s == SG_OK)
+        s = sg_model_set_score_lambda(m, params->score_lambda);
+    if (s != SG_OK) {
+        sg_model_destroy(m);
         return s;
+    }
     /* the dataset borrows the reservoir's pixels; every frame is "normal" (label 0) */
     sg_dataset data = {.channels = r->channels, .size = r->size, .count = r->count, .pixels = r->images,
                        .labels = g_new0(int32_t, MAX(r->count, 1u)), .num_classes = 1};

@@ -33,6 +33,7 @@ typedef struct {
     sg_model_config config;
     guint epochs, batch, save_interval;
     gfloat learning_rate;
+    gfloat score_lambda; /* stored in the checkpoint, calibrated with */
     guint64 seed;
     const gchar *checkpoint;
 } SgadTrainParams;

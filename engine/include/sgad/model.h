@@ -123,6 +123,12 @@ typedef struct sg_scorer sg_scorer;
 
 #define SG_SCORE_LAMBDA 0.9f
 
+/* The score's weight of the pixel term, lambda (the spec's 0.9 unless set), saved in the checkpoint
+ * with the threshold it was calibrated with. At 0.9 the discriminator-feature term can outweigh the
+ * pixel term by orders of magnitude (docs/training.md); 1 scores the reconstruction alone. */
+float sg_model_score_lambda(const sg_model *m);
+/* lambda in [0, 1]; a calibration made with another lambda no longer applies and is cleared. */
+sg_status sg_model_set_score_lambda(sg_model *m, float lambda);
 /* Eval mode (BN running statistics), up to `batch` images per run. */
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out);
 void sg_scorer_destroy(sg_scorer *s);
