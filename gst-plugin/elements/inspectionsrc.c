@@ -29,12 +29,14 @@ G_DECLARE_FINAL_TYPE(GstInspectionSrc, gst_inspection_src, GST, INSPECTION_SRC, 
 #define DEFAULT_OBJECT SGAD_SCENE_CAP
 #define DEFAULT_VARIATION 0.5
 #define DEFAULT_IS_LIVE FALSE
+#define DEFAULT_FIRST_FRAME 0
 
 struct _GstInspectionSrc {
     GstPushSrc parent;
 
     /* properties, under the object lock */
     guint seed;
+    guint64 first_frame; /* the line's frame that the stream's frame 0 shows */
     gdouble speed, variation;
     SgadSceneObject object;
 
@@ -43,7 +45,7 @@ struct _GstInspectionSrc {
     guint64 n;         /* the next frame's number */
 };
 
-enum { PROP_0, PROP_SEED, PROP_SPEED, PROP_OBJECT, PROP_VARIATION, PROP_IS_LIVE };
+enum { PROP_0, PROP_SEED, PROP_SPEED, PROP_OBJECT, PROP_VARIATION, PROP_IS_LIVE, PROP_FIRST_FRAME };
 
 /* 4 bytes per pixel, as cairo draws; BGRx is cairo's own order on little-endian machines */
 #define SRC_CAPS                                                                                                       \
@@ -190,7 +192,7 @@ static GstFlowReturn gst_inspection_src_fill(GstPushSrc *psrc, GstBuffer *buffer
     guint seed = self->seed;
     gdouble speed = self->speed, variation = self->variation;
     SgadSceneObject object = self->object;
-    guint64 n = self->n;
+    guint64 n = self->n, first = self->first_frame;
     GST_OBJECT_UNLOCK(self);
 
     if (GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_UNKNOWN) {
@@ -218,7 +220,7 @@ static GstFlowReturn gst_inspection_src_fill(GstPushSrc *psrc, GstBuffer *buffer
     for (guint c = 0; c < 3; c++)
         offsets[c] = GST_VIDEO_FORMAT_INFO_POFFSET(info.finfo, c);
     offsets[3] = 6 - offsets[0] - offsets[1] - offsets[2]; /* the byte left over: padding or alpha */
-    sgad_scene_render(self->scene, n, speed, object, variation, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+    sgad_scene_render(self->scene, first + n, speed, object, variation, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
                       GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), offsets);
     gst_video_frame_unmap(&frame);
 
@@ -244,6 +246,9 @@ static void gst_inspection_src_set_property(GObject *object, guint prop_id, cons
     }
     GST_OBJECT_LOCK(self);
     switch (prop_id) {
+    case PROP_FIRST_FRAME:
+        self->first_frame = g_value_get_uint64(value);
+        break;
     case PROP_SEED:
         self->seed = g_value_get_uint(value);
         break;
@@ -272,6 +277,9 @@ static void gst_inspection_src_get_property(GObject *object, guint prop_id, GVal
     }
     GST_OBJECT_LOCK(self);
     switch (prop_id) {
+    case PROP_FIRST_FRAME:
+        g_value_set_uint64(value, self->first_frame);
+        break;
     case PROP_SEED:
         g_value_set_uint(value, self->seed);
         break;
@@ -317,6 +325,12 @@ static void gst_inspection_src_class_init(GstInspectionSrcClass *klass)
                           "the same frame number",
                           0, G_MAXUINT32, DEFAULT_SEED, rw));
     g_object_class_install_property(
+        gobject_class, PROP_FIRST_FRAME,
+        g_param_spec_uint64("first-frame", "First frame",
+                            "Frame of the line (of this seed) that the stream starts with; timestamps still start at "
+                            "0. Train on frames 0..N-1, then test from frame N on frames the model has not seen",
+                            0, G_MAXUINT64 / 2, DEFAULT_FIRST_FRAME, rw));
+    g_object_class_install_property(
         gobject_class, PROP_SPEED,
         g_param_spec_double("speed", "Speed",
                             "Belt travel in pixels per frame at 320 pixels wide (scaled with the width)", 0.0, 100.0,
@@ -359,6 +373,7 @@ static void gst_inspection_src_class_init(GstInspectionSrcClass *klass)
 static void gst_inspection_src_init(GstInspectionSrc *self)
 {
     self->seed = DEFAULT_SEED;
+    self->first_frame = DEFAULT_FIRST_FRAME;
     self->speed = DEFAULT_SPEED;
     self->object = DEFAULT_OBJECT;
     self->variation = DEFAULT_VARIATION;

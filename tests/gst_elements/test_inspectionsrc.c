@@ -185,6 +185,22 @@ GST_START_TEST(test_scene_moves)
 GST_END_TEST;
 
 /* frame n does not depend on which frames were made before it */
+/* first-frame=30: the line's frames 30.. with timestamps from 0 (test a model on frames it did not train on) */
+GST_START_TEST(test_first_frame)
+{
+    GstVideoInfo info;
+    GPtrArray *ref = run("seed=9", NULL, 40, &info);
+    GPtrArray *later = run("seed=9 first-frame=30", NULL, 10, &info);
+    for (guint i = 0; i < 10; i++) {
+        fail_unless(same_bytes(later->pdata[i], ref->pdata[30 + i]), "frame %u is not the line's frame %u", i, 30 + i);
+        fail_unless_equals_uint64(GST_BUFFER_PTS((GstBuffer *)later->pdata[i]),
+                                  GST_BUFFER_PTS((GstBuffer *)ref->pdata[i]));
+    }
+    g_ptr_array_unref(ref);
+    g_ptr_array_unref(later);
+}
+GST_END_TEST
+
 GST_START_TEST(test_restart_and_seek)
 {
     GstVideoInfo info;
@@ -348,6 +364,7 @@ static Suite *inspectionsrc_suite(void)
     tcase_add_test(tc, test_seed_reproducible);
     tcase_add_test(tc, test_scene_moves);
     tcase_add_test(tc, test_restart_and_seek);
+    tcase_add_test(tc, test_first_frame);
     tcase_add_test(tc, test_formats_and_sizes);
     tcase_add_test(tc, test_num_buffers_and_timestamps);
     tcase_add_test(tc, test_live);
