@@ -206,9 +206,13 @@ static void draw_heatmap(cairo_t *cr, const GstAnomalyResult *r, const Rect *roi
         guint32 *row = (guint32 *)(void *)(data + (gsize)y * stride);
         for (guint x = 0; x < hw; x++) {
             gfloat v = r->heatmap[(gsize)y * hw + x];
+            gdouble t = isfinite(v) ? CLAMP(v / top, 0.0, 1.0) : 1.0;
             guint8 rgb[3];
-            colormap_rgb(s->colormap, isfinite(v) ? v / top : 1.0, rgb);
-            row[x] = 0xff000000u | ((guint32)rgb[0] << 16) | ((guint32)rgb[1] << 8) | rgb[2];
+            colormap_rgb(s->colormap, t, rgb);
+            /* as opaque as the error is high: where the reconstruction is good the frame shows as it is
+             * (cairo's ARGB32 is premultiplied) */
+            guint32 a = (guint32)lround(255.0 * t);
+            row[x] = a << 24 | (rgb[0] * a / 255) << 16 | (rgb[1] * a / 255) << 8 | rgb[2] * a / 255;
         }
     }
     cairo_surface_mark_dirty(surf);
@@ -515,7 +519,9 @@ static void gst_anomaly_overlay_class_init(GstAnomalyOverlayClass *klass)
                     DEFAULT_SHOW_HEATMAP);
     g_object_class_install_property(
         gobject_class, PROP_HEATMAP_ALPHA,
-        g_param_spec_double("heatmap-alpha", "Heat map opacity", "Opacity of the heat map (0 transparent, 1 opaque)",
+        g_param_spec_double("heatmap-alpha", "Heat map opacity",
+                            "Opacity of the heat map where the error is highest (0 transparent, 1 opaque); lower "
+                            "errors are drawn fainter in proportion",
                             0.0, 1.0, DEFAULT_HEATMAP_ALPHA, rw));
     g_object_class_install_property(
         gobject_class, PROP_HEATMAP_MAX,

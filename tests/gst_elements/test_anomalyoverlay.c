@@ -74,11 +74,12 @@ GST_START_TEST(test_heatmap_where_the_meta_says)
             fail_unless_equals_int(frames_component(&info, out, c, 4, 4), 60);
             fail_unless_equals_int(frames_component(&info, out, c, 60, 44), 60);
         }
-        /* hot side (jet's top: dark red), cold side (jet's bottom: dark blue) */
+        /* hot side (jet's top: dark red); cold side (no error) left as it is: the map is as opaque as the
+         * error is high, so well-reconstructed parts of the frame show through */
         guint8 hr = frames_component(&info, out, 0, 22, 24), hb = frames_component(&info, out, 2, 22, 24);
         guint8 cr = frames_component(&info, out, 0, 42, 24), cb = frames_component(&info, out, 2, 42, 24);
         fail_unless(hr > 60 + 30 && hb < 60 - 30, "%s: hot pixel R %u B %u", formats[f], hr, hb);
-        fail_unless(cb > 60 + 30 && cr < 60 - 30, "%s: cold pixel R %u B %u", formats[f], cr, cb);
+        fail_unless(cr == 60 && cb == 60, "%s: cold pixel R %u B %u", formats[f], cr, cb);
         if (GST_VIDEO_INFO_HAS_ALPHA(&info))
             fail_unless_equals_int(frames_component(&info, out, 3, 22, 24), 255);
         gst_buffer_unref(out);
