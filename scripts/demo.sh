@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Sets up what is missing, builds, and runs the demo: a line-inspection run on a
-# generated stream. A small model is first trained on clean frames of the stream
-# (skipganomaly mode=train), then defects are painted into a share of the frames
-# (anomalyinject), every frame is scored (skipganomaly), and the scores are
-# compared with the truth (anomalyexport prints the ROC AUC).
+# Sets up what is missing, builds, and runs the demo: a line-inspection run on
+# a generated conveyor line (inspectionsrc). Defects are painted into a share
+# of the frames (anomalyinject), every frame is scored by the bundled default
+# model (skipganomaly, models/line-inspection.safetensors), the verdict is drawn
+# on the video (anomalyoverlay), and the scores are compared with the truth
+# (anomalyexport). Results in demo-output/: the annotated video, the per-frame
+# JSON lines, and the summary printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +17,4 @@ ninja -C "$build"
 export SGAD_BUILD="$PWD/$build"
 mkdir -p demo-output
 cd demo-output
-FRAMES=${FRAMES:-60} TRAIN_FRAMES=${TRAIN_FRAMES:-48} EPOCHS=${EPOCHS:-2} FRACTION=${FRACTION:-0.3} \
-    bash ../pipelines/line-inspection.sh "$@"
+bash ../pipelines/line-inspection.sh "$@"
