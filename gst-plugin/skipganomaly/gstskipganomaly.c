@@ -382,11 +382,20 @@ static gboolean run_training(GstSkipGanomaly *self)
     if (s != SG_OK) {
         gchar *msg = g_strdup(sg_error_message());
         post_progress(self, GST_PROGRESS_TYPE_ERROR, msg);
-        if (s == SG_ERR_NUMERIC)
+        /* sg_fit saved after every save-interval-th epoch it completed and stopped
+         * before saving anything of the epoch that diverged */
+        const guint saved = result.epochs_run / params.save_interval * params.save_interval;
+        if (s == SG_ERR_NUMERIC && saved > 0)
             GST_ELEMENT_ERROR(self, STREAM, FAILED,
-                              ("Training diverged (a loss became NaN or infinite); \"%s\" keeps the last good "
-                               "checkpoint, if any. Try a lower learning-rate.",
-                               path),
+                              ("Training diverged in epoch %u (a loss became NaN or infinite): lower the "
+                               "learning-rate (now %g). \"%s\" keeps the checkpoint of epoch %u, not calibrated.",
+                               result.epochs_run + 1, params.learning_rate, path, saved),
+                              ("%s", msg));
+        else if (s == SG_ERR_NUMERIC)
+            GST_ELEMENT_ERROR(self, STREAM, FAILED,
+                              ("Training diverged in epoch %u (a loss became NaN or infinite), before its first "
+                               "checkpoint: lower the learning-rate (now %g). \"%s\" was not written.",
+                               result.epochs_run + 1, params.learning_rate, path),
                               ("%s", msg));
         else
             GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Training failed: %s", msg), ("checkpoint %s", path));
@@ -925,8 +934,10 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
-                                                        "mode=train: Adam learning rate of both networks", 1e-9,
-                                                        1.0, DEFAULT_LEARNING_RATE, READY_FLAGS));
+                                                        "mode=train: Adam learning rate of both networks, up to "
+                                                        "1e6 as sgad train --lr (a rate too high makes training "
+                                                        "diverge, which stops it with an error)",
+                                                        1e-9, 1e6, DEFAULT_LEARNING_RATE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_WIDTH,
         g_param_spec_double("width", "Width",

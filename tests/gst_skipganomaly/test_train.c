@@ -1,6 +1,7 @@
 /* skipganomaly mode=train on a short synthetic stream: frames pass untouched,
  * the reservoir keeps at most train-frames, progress is reported, and EOS
- * leaves the element only after a calibrated checkpoint is on disk. */
+ * leaves the element only after a calibrated checkpoint is on disk; a training
+ * that diverges stops with an error and leaves the last checkpoint loadable. */
 #include <string.h>
 
 #include "../../gst-plugin/anomalymeta.h"
@@ -117,6 +118,120 @@ GST_START_TEST(test_train_on_full)
 }
 GST_END_TEST;
 
+/* Train with learning-rate 1e6: the first step's update leaves every weight
+ * about 1e6 off, so the second step's losses are NaN. 9 frames with batch 8 (1
+ * held out) make one step per epoch: epoch 1 completes, epoch 2 diverges.
+ * Returns the element's error message (g_free). */
+static gchar *train_until_nan(const gchar *path, guint save_interval)
+{
+    gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" epochs=3 batch-size=8 train-frames=9 "
+                                  "input-size=32 learning-rate=1e6 save-interval=%u",
+                                  path, save_interval);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=32,height=32,framerate=30/1");
+    for (guint i = 0; i < 9; i++) {
+        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, i)), GST_FLOW_OK);
+        gst_buffer_unref(gst_harness_pull(h));
+    }
+    /* EOS runs the training; it fails, so the element does not forward the EOS */
+    fail_if(gst_harness_push_event(h, gst_event_new_eos()), "EOS went through a diverged training");
+
+    GstMessage *m;
+    gchar *error = NULL;
+    guint steps = 0, failed = 0;
+    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
+        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+            GError *err = NULL;
+            gchar *dbg = NULL;
+            gst_message_parse_error(m, &err, &dbg);
+            fail_unless(g_error_matches(err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED), "%s", err->message);
+            fail_unless(error == NULL, "a second error: %s", err->message);
+            /* the details name the step and the losses */
+            fail_unless(dbg && strstr(dbg, "not finite"), "debug: %s", dbg);
+            error = g_strdup(err->message);
+            g_error_free(err);
+            g_free(dbg);
+        } else {
+            GstProgressType type;
+            gchar *code, *text;
+            gst_message_parse_progress(m, &type, &code, &text);
+            steps += type == GST_PROGRESS_TYPE_CONTINUE;
+            failed += type == GST_PROGRESS_TYPE_ERROR;
+            g_free(code);
+            g_free(text);
+        }
+        gst_message_unref(m);
+    }
+    /* the step of epoch 1 was reported; epoch 2's is the failed one */
+    fail_unless_equals_int(steps, 1);
+    fail_unless_equals_int(failed, 1);
+    fail_unless(error != NULL, "no element error");
+    fail_unless(strstr(error, "diverged in epoch 2") && strstr(error, "lower the learning-rate (now 1e+06)") &&
+                    strstr(error, path),
+                "error: %s", error);
+
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(line);
+    return error;
+}
+
+/* Names in the test folder besides `keep` (sg_model_save writes a temporary file and renames it). */
+static guint other_files(const gchar *keep)
+{
+    GDir *d = g_dir_open(test_dir(), 0, NULL);
+    const gchar *name;
+    guint n = 0;
+    while ((name = g_dir_read_name(d)))
+        n += g_strcmp0(name, keep) != 0;
+    g_dir_close(d);
+    return n;
+}
+
+GST_START_TEST(test_train_diverges)
+{
+    /* save-interval 1: epoch 1's checkpoint is on disk when epoch 2 diverges */
+    gchar *path = g_build_filename(test_dir(), "diverged.safetensors", NULL);
+    gchar *error = train_until_nan(path, 1);
+    fail_unless(strstr(error, "keeps the checkpoint of epoch 1"), "error: %s", error);
+    /* ...and it is the one left: it loads (no NaN in it) and is epoch 1's */
+    sg_model *model = NULL;
+    fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
+    fail_unless_equals_int(sg_model_training_state(model)->epoch, 1);
+    fail_if(sg_model_calibration(model)->valid, "calibration runs only at the end");
+    sg_model_destroy(model);
+    fail_unless_equals_int(other_files("diverged.safetensors"), 0);
+    g_free(error);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+GST_START_TEST(test_train_diverges_before_checkpoint)
+{
+    /* save-interval 2: epoch 2 diverges before the first save, and the file a
+     * previous run left at the path stays as it was, byte for byte */
+    gchar *path = make_model("previous.safetensors", 3, 7, 0.5);
+    gchar *before = NULL, *after = NULL;
+    gsize before_len = 0, after_len = 0;
+    fail_unless(g_file_get_contents(path, &before, &before_len, NULL));
+    gchar *error = train_until_nan(path, 2);
+    fail_unless(strstr(error, "before its first checkpoint") && strstr(error, "was not written"), "error: %s",
+                error);
+    fail_unless(g_file_get_contents(path, &after, &after_len, NULL));
+    fail_unless(before_len == after_len && memcmp(before, after, before_len) == 0, "the previous file changed");
+    fail_unless_equals_int(other_files("previous.safetensors"), 0);
+    g_free(before);
+    g_free(after);
+    g_free(error);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *skipganomaly_train_suite(void)
 {
     Suite *s = suite_create("skipganomaly-train");
@@ -126,6 +241,8 @@ static Suite *skipganomaly_train_suite(void)
     suite_add_tcase(s, tc);
     ADD_TEST(tc, test_train_on_eos);
     ADD_TEST(tc, test_train_on_full);
+    ADD_TEST(tc, test_train_diverges);
+    ADD_TEST(tc, test_train_diverges_before_checkpoint);
     return s;
 }
 
