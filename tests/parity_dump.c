@@ -94,9 +94,9 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/io.safetensors", argv[1]);
     if (sg_st_write(path, ts, sizeof ts / sizeof ts[0], NULL, NULL, 0))
         die("save io");
-    unsigned v = sg_device_validation_messages(dev);
     sg_model_destroy(m);
     sg_device_destroy(dev);
+    unsigned v = sg_validation_messages_in_process(); /* after the destroy: it reports objects left alive */
     if (v) {
         fprintf(stderr, "parity_dump: %u Vulkan validation messages\n", v);
         return 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -231,6 +232,40 @@ static void test_checkpoint_roundtrip(const sg_dataset *d)
     sg_model_destroy(m);
 }
 
+/* A model whose weights diverged is not saved over a good checkpoint. */
+static void test_no_save_after_divergence(const sg_dataset *d)
+{
+    sg_model_config c = sg_model_config_default();
+    c.upsample = SG_UPSAMPLE_NEAREST;
+    c.width = 0.25f;
+    sg_model *m;
+    t_ok(sg_model_create(t_dev, &c, 3, &m), "model");
+    t_ok(sg_model_save(m, path_in("good.safetensors")), "a good checkpoint");
+    sg_train_config tc = sg_train_config_default();
+    tc.batch = 4;
+    tc.lr = 1e6f; /* diverges within a few steps */
+    sg_trainer *t;
+    t_ok(sg_trainer_create(m, &tc, &t), "trainer");
+    sg_train_losses l;
+    sg_status s = SG_OK;
+    for (int i = 0; i < 30 && s == SG_OK; i++)
+        s = sg_trainer_step(t, d->pixels, &l);
+    t_check(s == SG_ERR_NUMERIC, "learning rate 1e6: a NaN or infinite loss is reported (%s)", sg_error_message());
+    struct stat before, after;
+    stat(path_in("good.safetensors"), &before);
+    s = sg_model_save(m, path_in("good.safetensors"));
+    t_check(s == SG_ERR_NUMERIC && strstr(sg_error_message(), "not written"), "the diverged weights are not saved: %s",
+            sg_error_message());
+    stat(path_in("good.safetensors"), &after);
+    sg_model *back = NULL;
+    t_check(after.st_mtime == before.st_mtime && after.st_size == before.st_size &&
+                sg_model_load(t_dev, path_in("good.safetensors"), &back) == SG_OK,
+            "the good checkpoint is untouched and loads");
+    sg_model_destroy(back);
+    sg_trainer_destroy(t);
+    sg_model_destroy(m);
+}
+
 static bool count_steps(const sg_fit_progress *p, void *user)
 {
     (void)p;
@@ -314,6 +349,7 @@ int main(void)
     test_counts();
     test_checkpoint_roundtrip(&d);
     test_fit_resume(&d);
+    test_no_save_after_divergence(&d);
     sg_dataset_free(&d);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -111,10 +111,11 @@ bool cli_open_device(const char *select, sg_device **out)
 
 void cli_close_device(sg_device *dev)
 {
-    uint32_t n = sg_device_validation_messages(dev);
+    sg_device_destroy(dev);
+    /* after the destroy, which reports Vulkan objects left alive */
+    uint32_t n = sg_validation_messages_in_process();
     if (n)
         fprintf(stderr, "sgad: warning: %u Vulkan validation-layer message%s (see above)\n", n, n > 1 ? "s" : "");
-    sg_device_destroy(dev);
 }
 
 /* ---- datasets ---------------------------------------------------------- */

@@ -10,6 +10,9 @@
 
 static const char *VALIDATION_LAYER = "VK_LAYER_KHRONOS_validation";
 
+/* every device's messages, also those of objects still alive when a device is destroyed */
+static uint32_t messages_in_process;
+
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
@@ -19,6 +22,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     if (severity < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT)
         return VK_FALSE;
     __atomic_add_fetch(&dev->validation_messages, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&messages_in_process, 1, __ATOMIC_RELAXED);
     fprintf(stderr, "sgad: Vulkan validation: %s\n", data->pMessage);
     return VK_FALSE;
 }
@@ -403,6 +407,11 @@ int sg_device_list(char *buf, size_t size)
 const sg_device_info *sg_device_get_info(const sg_device *dev)
 {
     return &dev->info;
+}
+
+uint32_t sg_validation_messages_in_process(void)
+{
+    return __atomic_load_n(&messages_in_process, __ATOMIC_RELAXED);
 }
 
 uint32_t sg_device_validation_messages(const sg_device *dev)

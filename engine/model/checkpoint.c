@@ -100,6 +100,21 @@ static sg_status add_tensor(tensor_list *l, const char *name, const sg_param *p,
     return SG_OK;
 }
 
+/* A weight or statistic that is NaN or infinite (a last update that diverged after the losses were
+ * checked) would make a file that loading refuses: refuse to write it, so the previous file stays. */
+static sg_status check_finite(const char *path, const char *net, const sg_param_set *set, const host_set *h)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const sg_param *p = set->items[i];
+        const float *v = (p->trainable ? h->values : h->buffers) + p->offset;
+        for (size_t k = 0; k < p->count; k++)
+            if (!isfinite(v[k]))
+                return sg_fail(SG_ERR_NUMERIC, "%s not written: %s.%s holds %s (training diverged); the file "
+                               "already there, if any, is kept", path, net, p->name, isnan(v[k]) ? "NaN" : "infinity");
+    }
+    return SG_OK;
+}
+
 static sg_status add_set(tensor_list *l, const char *net, const sg_param_set *set, const host_set *h,
                          bool with_moments)
 {
@@ -146,6 +161,10 @@ static sg_status save(sg_model *m, const char *path, bool with_moments)
     sg_status s = host_download(&m->gen, &hg);
     if (s == SG_OK)
         s = host_download(&m->disc, &hd);
+    if (s == SG_OK)
+        s = check_finite(path, "G", &m->gen, &hg);
+    if (s == SG_OK)
+        s = check_finite(path, "D", &m->disc, &hd);
     if (s == SG_OK)
         s = add_set(&l, "G", &m->gen, &hg, with_moments);
     if (s == SG_OK)

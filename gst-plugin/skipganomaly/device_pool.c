@@ -53,11 +53,12 @@ void sgad_device_pool_release(sg_device *dev)
             continue;
         if (--e->refs == 0) {
             pool = g_slist_delete_link(pool, l);
-            /* with SGAD_VALIDATION=1 a validation message is a bug: make tests fail */
-            guint32 msgs = sg_device_validation_messages(e->dev);
-            if (msgs)
-                g_critical("the Vulkan validation layer reported %u message(s) on this device", msgs);
+            /* with SGAD_VALIDATION=1 a validation message is a bug: make tests fail; checked after the
+             * destroy, which reports the Vulkan objects left alive */
             sg_device_destroy(e->dev);
+            guint32 msgs = sg_validation_messages_in_process();
+            if (msgs)
+                g_critical("the Vulkan validation layer reported %u message(s) in this process", msgs);
             g_free(e->key);
             g_free(e);
         }

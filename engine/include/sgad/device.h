@@ -62,6 +62,9 @@ const char *sg_device_kind_name(sg_device_kind kind);
 
 /* Number of validation-layer messages seen so far (0 when validation is off). */
 uint32_t sg_device_validation_messages(const sg_device *dev);
+/* The same over every device of the process, destroyed ones included: objects left alive when a
+ * device is destroyed are reported during sg_device_destroy, so check this after it. */
+uint32_t sg_validation_messages_in_process(void);
 
 /* Bytes of device memory currently held by live tensors. */
 uint64_t sg_device_bytes_in_use(const sg_device *dev);
