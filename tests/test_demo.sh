@@ -15,7 +15,7 @@ cd "$TMP"
 SGAD_BUILD="$build" FRAMES=24 FRACTION=0.5 bash "$src/pipelines/line-inspection.sh" >out.txt 2>&1
 rc=$?
 [ $rc = 0 ] && ok "line-inspection.sh ran" || { fail "line-inspection.sh exit $rc"; cat out.txt; }
-grep -q "validation-layer message\|CRITICAL\|WARN" out.txt && { fail "warnings in the run"; grep "validation\|CRITICAL\|WARN" out.txt; }
+grep -q "Vulkan validation:\|validation layer reported\|CRITICAL\|WARN" out.txt && { fail "warnings in the run"; grep "validation\|CRITICAL\|WARN" out.txt; }
 grep -q "^frames: *24 ([0-9.]* frames/s)" out.txt && ok "summary: frames and frames/s" || fail "no frames line"
 grep -q "^with a defect: *[0-9]" out.txt && ok "summary: frames with a defect" || fail "no defect count"
 grep -q "^flagged: *[0-9]" out.txt && ok "summary: flagged frames" || fail "no flagged count"
