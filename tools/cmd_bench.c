@@ -217,7 +217,8 @@ static bool run_torch(const bench_args *a, int size, double train[MAX_LIST], dou
     snprintf(cmd, sizeof cmd,
              "'%s' '%s' --device %s --size %d --batches %s --reps %ld --channels %d --width %g --arch %s "
              "--upsample %s --mode %s",
-             torch_twin_python(), a->script, a->torch_device, size, list, a->reps, a->model.channels, (double)a->model.width,
+             torch_twin_python(), a->script, a->torch_device, size, list, a->reps, a->model.channels,
+             (double)a->model.width,
              a->model.arch == SG_ARCH_SKIPGANOMALY ? "skipganomaly" : "skipganomaly++",
              sg_upsample_name(a->model.upsample), a->train && a->infer ? "both" : a->train ? "train" : "infer");
     FILE *p = popen(cmd, "r");
