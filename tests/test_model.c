@@ -1,6 +1,7 @@
 /* The model layer: parameter counts against the spec, checkpoints (round trip,
  * every refusal), the training loop (resume equals an uninterrupted run, a NaN
- * stops training and leaves the last checkpoint), calibration. */
+ * stops training and leaves the last checkpoint), the BN statistics of the
+ * final weights, calibration. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,7 @@ static void test_fit_resume(const sg_dataset *d)
     o.epochs = 2;
     o.train.batch = 4;
     o.holdout = 0.2f; /* 10 images: 2 held out, 2 steps per epoch */
+    o.bn_batches = 2; /* part of the run to compare, kept short */
 
     /* uninterrupted: 2 epochs */
     sg_model *a;
@@ -338,6 +340,62 @@ static void test_fit_resume(const sg_dataset *d)
     sg_model_destroy(a);
 }
 
+/* How far the scores of d move (largest relative change) when the BN running
+ * statistics are measured afresh on d's first images with m's current weights:
+ * ~0 when they already are those of these weights. */
+static double stats_drift(sg_model *m, const sg_dataset *d, const sg_train_config *train)
+{
+    float before[10], after[10];
+    scores_of(m, d, before);
+    sg_trainer *t;
+    t_ok(sg_trainer_create(m, train, &t), "trainer");
+    t_ok(sg_trainer_bn_stats_add(t, d->pixels), "statistics of a batch");
+    t_ok(sg_trainer_bn_stats_store(t), "store the statistics");
+    t_check(sg_trainer_bn_stats_store(t) == SG_ERR_ARGUMENT, "a store without a batch is refused: %s",
+            sg_error_message());
+    sg_trainer_destroy(t);
+    scores_of(m, d, after);
+    double drift = 0;
+    for (size_t i = 0; i < d->count; i++)
+        drift = fmax(drift, fabs(after[i] - before[i]) / fabs(before[i]));
+    return drift;
+}
+
+/* The running statistics of a short training keep 0.9^steps of their initial
+ * 0 and 1 and average the last ~10 steps of moving weights; sg_fit measures
+ * them afresh for the final weights. The images are all the same (a still
+ * scene), so every batch has the same statistics: measuring again must change
+ * nothing. bn_batches 0 (the running averages kept) shows how far off they are. */
+static void test_fit_bn_statistics(const sg_dataset *d)
+{
+    sg_dataset still = *d;
+    size_t image = (size_t)3 * 32 * 32;
+    still.pixels = t_alloc(d->count * image);
+    for (size_t i = 0; i < d->count; i++)
+        memcpy(still.pixels + i * image, d->pixels, image * sizeof(float));
+    sg_model_config c = sg_model_config_default();
+    c.upsample = SG_UPSAMPLE_NEAREST;
+    c.width = 0.25f; /* quick: the statistics' bookkeeping is the same at every width */
+    sg_fit_options o = sg_fit_options_default();
+    o.epochs = 2;
+    o.train.batch = 4;
+    o.train.lr = 2e-3f;
+    o.holdout = 0.2f;
+    double drift[2];
+    for (int fresh = 0; fresh < 2; fresh++) {
+        o.bn_batches = fresh ? sg_fit_options_default().bn_batches : 0;
+        sg_model *m;
+        t_ok(sg_model_create(t_dev, &c, 3, &m), "model");
+        t_ok(sg_fit(m, &still, &o, NULL), "fit");
+        drift[fresh] = stats_drift(m, &still, &o.train);
+        sg_model_destroy(m);
+    }
+    t_check(drift[0] > 0.05, "the running averages are not the final weights' statistics (scores move by %.3g)",
+            drift[0]);
+    t_check(drift[1] < 1e-3, "sg_fit stores the final weights' statistics (scores move by %.3g)", drift[1]);
+    free(still.pixels);
+}
+
 int main(void)
 {
     t_begin("model");
@@ -350,6 +408,7 @@ int main(void)
     test_checkpoint_roundtrip(&d);
     test_fit_resume(&d);
     test_no_save_after_divergence(&d);
+    test_fit_bn_statistics(&d);
     sg_dataset_free(&d);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -18,6 +18,7 @@ sg_fit_options sg_fit_options_default(void)
     o.holdout = 0.1f;
     o.quantile = 0.995f;
     o.save_interval = 1;
+    o.bn_batches = 30;
     return o;
 }
 
@@ -190,6 +191,18 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         if (!last && o->checkpoint && st->epoch % save_every == 0)
             s = sg_model_save(m, o->checkpoint);
     }
+    /* The BN running statistics average the last ~10 steps (momentum 0.1) of
+     * weights that moved, and keep 0.9^steps of their initial 0 and 1, which
+     * outweighs the tiny variances of layers fed by weights ~N(0, 0.02) for
+     * ~100 steps: eval mode would score with other networks' statistics.
+     * Measure them afresh for the final weights. */
+    uint32_t bn_batches = o->bn_batches < steps_per_epoch ? o->bn_batches : steps_per_epoch;
+    for (uint32_t b = 0; s == SG_OK && !r.interrupted && b < bn_batches; b++) {
+        gather(normal, split + (size_t)b * batch, batch, buf);
+        s = sg_trainer_bn_stats_add(t, buf);
+    }
+    if (s == SG_OK && !r.interrupted && bn_batches > 0)
+        s = sg_trainer_bn_stats_store(t);
     if (s == SG_OK && !r.interrupted && held > 0) {
         gather(normal, split + train_n, held, buf);
         s = sg_calibrate(m, buf, held, o->quantile);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/kernel.h"
 #include "model_internal.h"
@@ -22,6 +23,14 @@ struct sg_trainer {
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *step, *loss[LOSS_COUNT];
+    /* the step's forward alone (BN statistics), recorded on first use, and the
+     * host sums of the statistics it measured */
+    sg_seq *stats_seq;
+    sg_graph *stats_gen, *stats_real, *stats_fake;
+    double *stats_sum;
+    float *stats_buf;
+    size_t stats_g, stats_d; /* floats in G's and D's buffers */
+    uint32_t stats_batches;
 };
 
 void sg_trainer_destroy(sg_trainer *t)
@@ -29,6 +38,12 @@ void sg_trainer_destroy(sg_trainer *t)
     if (!t)
         return;
     sg_seq_destroy(t->seq); /* waits for a run in flight */
+    sg_seq_destroy(t->stats_seq);
+    sg_graph_destroy(t->stats_gen);
+    sg_graph_destroy(t->stats_real);
+    sg_graph_destroy(t->stats_fake);
+    free(t->stats_sum);
+    free(t->stats_buf);
     sg_graph_destroy(t->gen);
     sg_graph_destroy(t->d_real);
     sg_graph_destroy(t->d_fake);
@@ -163,4 +178,79 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
             out->d_reinitialised = true;
     }
     return s;
+}
+
+/* The forward of the training step alone, G(x), D(x), D(G(x)) in train mode,
+ * after zeroing the running statistics: with momentum 0.1 every G layer then
+ * holds 0.1 x its batch statistics and every D layer 0.09 x those on x plus 0.1 x
+ * those on G(x) (two updates), and nothing else changes. */
+static sg_status record_stats(sg_trainer *t)
+{
+    sg_model *m = t->m;
+    sg_status s;
+    if ((s = sg_seq_create(m->dev, &t->stats_seq)) || (s = sg_fill(t->stats_seq, m->gen.buffers, 0.0f)) ||
+        (s = sg_fill(t->stats_seq, m->disc.buffers, 0.0f)) ||
+        (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_gen)) ||
+        (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_real)) ||
+        (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_fake)))
+        return s;
+    sg_node *x_hat = sg_model_generator_forward(m, t->stats_gen, g_input(t->stats_gen, t->x, false));
+    if ((s = sg_graph_status(t->stats_gen)) != SG_OK)
+        return s;
+    sg_node *f;
+    discriminator_forward(m->disc_net, t->stats_real, g_input(t->stats_real, t->x, false), &f);
+    discriminator_forward(m->disc_net, t->stats_fake, g_input(t->stats_fake, x_hat->value, false), &f);
+    if ((s = sg_graph_status(t->stats_real)) || (s = sg_graph_status(t->stats_fake)))
+        return s;
+    t->stats_g = sg_tensor_count(m->gen.buffers);
+    t->stats_d = sg_tensor_count(m->disc.buffers);
+    t->stats_sum = calloc(t->stats_g + t->stats_d, sizeof *t->stats_sum);
+    t->stats_buf = malloc((t->stats_g + t->stats_d) * sizeof *t->stats_buf);
+    if (!t->stats_sum || !t->stats_buf)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    return sg_seq_finish(t->stats_seq);
+}
+
+sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images)
+{
+    sg_model *m = t->m;
+    sg_status s = SG_OK;
+    if (!t->stats_seq && (s = record_stats(t)) != SG_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", sg_error_message());
+        sg_seq_destroy(t->stats_seq);
+        sg_graph_destroy(t->stats_gen);
+        sg_graph_destroy(t->stats_real);
+        sg_graph_destroy(t->stats_fake);
+        free(t->stats_sum);
+        free(t->stats_buf);
+        t->stats_seq = NULL;
+        t->stats_gen = t->stats_real = t->stats_fake = NULL;
+        t->stats_sum = NULL;
+        t->stats_buf = NULL;
+        return sg_fail(s, "recording the statistics pass: %s", msg);
+    }
+    if ((s = sg_tensor_upload(t->x, images)) || (s = sg_seq_run(t->stats_seq)) ||
+        (s = sg_tensor_download(m->gen.buffers, t->stats_buf)) ||
+        (s = sg_tensor_download(m->disc.buffers, t->stats_buf + t->stats_g)))
+        return s;
+    for (size_t i = 0; i < t->stats_g + t->stats_d; i++)
+        t->stats_sum[i] += t->stats_buf[i];
+    t->stats_batches++;
+    return SG_OK;
+}
+
+sg_status sg_trainer_bn_stats_store(sg_trainer *t)
+{
+    if (t->stats_batches == 0)
+        return sg_fail(SG_ERR_ARGUMENT, "no batch was measured for the BN statistics");
+    /* undo the factors of record_stats: the mean batch statistics for G, and for
+     * D the mix of x and G(x) that its two updates per step converge to */
+    const double g = 0.1 * t->stats_batches, d = 0.19 * t->stats_batches;
+    for (size_t i = 0; i < t->stats_g + t->stats_d; i++)
+        t->stats_buf[i] = (float)(t->stats_sum[i] / (i < t->stats_g ? g : d));
+    memset(t->stats_sum, 0, (t->stats_g + t->stats_d) * sizeof *t->stats_sum);
+    t->stats_batches = 0;
+    sg_status s = sg_tensor_upload(t->m->gen.buffers, t->stats_buf);
+    return s == SG_OK ? sg_tensor_upload(t->m->disc.buffers, t->stats_buf + t->stats_g) : s;
 }

@@ -7,7 +7,9 @@
  * - after every `save_interval` epochs (and at the end) the checkpoint is saved
  *   atomically; a NaN/Inf loss stops with SG_ERR_NUMERIC and saves nothing, so the
  *   last good checkpoint stays;
- * - at the end the held-out images are scored and the calibration (threshold at
+ * - at the end, the BN running statistics are measured afresh for the final
+ *   weights on bn_batches training batches (forward only);
+ * - then the held-out images are scored and the calibration (threshold at
  *   `quantile`, normal score mean and std) is stored in the model;
  * - resuming a loaded checkpoint continues from its step, skipping the batches of
  *   the current epoch already done: the result equals an uninterrupted run on the
@@ -42,6 +44,8 @@ typedef struct sg_fit_options {
     float quantile;         /* threshold quantile of held-out scores, default 0.995 */
     const char *checkpoint; /* path, or NULL not to save */
     uint32_t save_interval; /* epochs between saves, default 1 */
+    uint32_t bn_batches;    /* training batches (at most an epoch's) that measure the final BN
+                             * statistics, default 30; 0 keeps the running averages */
     sg_fit_callback progress;
     void *user;
 } sg_fit_options;

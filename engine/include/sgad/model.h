@@ -116,6 +116,14 @@ void sg_trainer_destroy(sg_trainer *t);
  * returns SG_ERR_NUMERIC: the model's weights are then unusable; reload the last
  * checkpoint. */
 sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *losses);
+/* Re-estimating the BN running statistics for the current weights (what the
+ * running averages of a long training on these images would converge to, with
+ * no trace of earlier weights): add batches (exactly config.batch images each;
+ * the step's forward with batch statistics, weights and Adam untouched), then
+ * store their average. Between the first add and the store the model's running
+ * statistics are not usable. */
+sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images);
+sg_status sg_trainer_bn_stats_store(sg_trainer *t);
 
 /* ---- scoring ----------------------------------------------------------- */
 
