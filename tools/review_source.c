@@ -37,6 +37,15 @@ static void report_error(review_source *s, GstMessage *msg)
     gchar *debug = NULL;
     gst_message_parse_error(msg, &err, &debug);
     cli_fail(SG_OK, "cannot decode %s: %s", s->path, err ? err->message : "unknown error");
+    /* decodebin says which decoder in its debug text: "Missing decoder: H.264 (High Profile) (video/x-h264, ...)" */
+    const char *missing = debug ? strstr(debug, "Missing ") : NULL;
+    if (missing) {
+        const char *end = strstr(missing, " (video/");
+        if (!end)
+            end = strstr(missing, " (audio/");
+        int len = end ? (int)(end - missing) : (int)strcspn(missing, "\n");
+        fprintf(stderr, "sgad: %s: %.*s\n", s->path, len, missing);
+    }
     if (err && g_error_matches(err, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN))
         fprintf(stderr, "sgad: the decoders of most recordings are in the Debian packages gstreamer1.0-libav, "
                         "gstreamer1.0-plugins-good, -bad and -ugly (scripts/install-deps.sh installs them)\n");
@@ -112,8 +121,9 @@ bool review_source_open(const char *path, int queue_frames, review_source **out,
     }
     review_source *s = g_new0(review_source, 1);
     s->path = g_strdup(path);
-    /* expose-all-streams=false: audio and subtitle streams are not decoded at all */
-    gchar *desc = g_strdup_printf("uridecodebin name=dec caps=video/x-raw expose-all-streams=false "
+    /* expose-all-streams=false: audio and subtitle streams are not decoded at all. (ANY): with plain
+     * video/x-raw, GStreamer 1.22's decodebin refuses some decoders (H.264 High 4:4:4 "missing") */
+    gchar *desc = g_strdup_printf("uridecodebin name=dec caps=video/x-raw(ANY) expose-all-streams=false "
                                   "! videoconvert name=convert ! video/x-raw,format=%s "
                                   "! appsink name=sink sync=false max-buffers=%d",
                                   FRAME_FORMAT, queue_frames > 1 ? queue_frames : 2);
@@ -148,7 +158,12 @@ bool review_source_open(const char *path, int queue_frames, review_source **out,
     }
     /* the prerolled frame's caps */
     GstSample *sample = gst_app_sink_pull_preroll(GST_APP_SINK(s->sink));
-    GstCaps *caps = sample ? gst_sample_get_caps(sample) : NULL;
+    if (!sample) { /* prerolled on the end: the stream ended before its first frame */
+        cli_fail(SG_OK, "%s holds no video frame (shorter than one frame, or cut before its first one)", path);
+        review_source_close(s);
+        return false;
+    }
+    GstCaps *caps = gst_sample_get_caps(sample);
     if (!caps || !gst_video_info_from_caps(&s->info, caps)) {
         if (sample)
             gst_sample_unref(sample);
