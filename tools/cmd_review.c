@@ -141,25 +141,68 @@ static bool run_append(run *r, float score, int64_t pts)
     return true;
 }
 
-/* Copy a mapped frame's pixels into a batch slot (the decoder's buffer goes back at once: holding a batch
- * of them could stall a decoder with a small buffer pool). */
-static bool slot_fill(review_still *slot, const GstVideoFrame *frame)
+/* cairo's RGB24 pixel (a native-endian 0x00RRGGBB word) as a GStreamer format: the stills' pixels */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+#define STILL_FORMAT GST_VIDEO_FORMAT_BGRx
+#else
+#define STILL_FORMAT GST_VIDEO_FORMAT_xRGB
+#endif
+
+/* Copy a decoded frame into a batch slot: the decoder's buffer goes back at once (holding a batch of them
+ * could stall a decoder with a small buffer pool). */
+static bool slot_fill(GstBuffer **slot, const GstVideoInfo *info, const GstVideoFrame *frame)
 {
-    int w = GST_VIDEO_FRAME_WIDTH(frame), h = GST_VIDEO_FRAME_HEIGHT(frame), stride = w * 4;
-    if (!slot->pixels || slot->width != w || slot->height != h) {
-        free(slot->pixels);
-        slot->pixels = malloc((size_t)stride * h);
-        if (!slot->pixels)
-            return cli_false(SG_OK, "out of memory holding a %dx%d frame", w, h);
+    if (!*slot && !(*slot = gst_buffer_new_allocate(NULL, GST_VIDEO_INFO_SIZE(info), NULL)))
+        return cli_false(SG_OK, "out of memory holding a %dx%d frame", GST_VIDEO_INFO_WIDTH(info),
+                         GST_VIDEO_INFO_HEIGHT(info));
+    GstVideoFrame copy;
+    if (!gst_video_frame_map(&copy, info, *slot, GST_MAP_WRITE))
+        return cli_false(SG_OK, "cannot map a frame buffer");
+    bool ok = gst_video_frame_copy(&copy, frame);
+    gst_video_frame_unmap(&copy);
+    return ok ? true : cli_false(SG_OK, "cannot copy a decoded frame");
+}
+
+/* A peak frame for the report: the slot converted to cairo's pixels, with its heat map. */
+static bool still_fill(review_still *still, GstVideoConverter *convert, const GstVideoInfo *info, GstBuffer *slot,
+                       const float *heat, int size)
+{
+    int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+    GstVideoInfo out;
+    gst_video_info_set_format(&out, STILL_FORMAT, (guint)w, (guint)h);
+    out.fps_n = info->fps_n;
+    out.fps_d = info->fps_d;
+    out.par_n = info->par_n;
+    out.par_d = info->par_d;
+    size_t bytes = GST_VIDEO_INFO_SIZE(&out), plane = (size_t)size * size;
+    if (!still->pixels || (size_t)still->stride * still->height != bytes) {
+        free(still->pixels);
+        still->pixels = malloc(bytes);
     }
-    slot->width = w;
-    slot->height = h;
-    slot->stride = stride;
-    const uint8_t *src = GST_VIDEO_FRAME_PLANE_DATA(frame, 0);
-    int src_stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-    for (int y = 0; y < h; y++)
-        memcpy(slot->pixels + (size_t)y * stride, src + (size_t)y * src_stride, (size_t)stride);
-    return true;
+    if (!still->heat || still->heat_size != size) {
+        free(still->heat);
+        still->heat = malloc(plane * sizeof(float));
+    }
+    if (!still->pixels || !still->heat)
+        return cli_false(SG_OK, "out of memory keeping a peak frame");
+    still->width = w;
+    still->height = h;
+    still->stride = GST_VIDEO_INFO_PLANE_STRIDE(&out, 0);
+    still->heat_size = size;
+    memcpy(still->heat, heat, plane * sizeof(float));
+    GstBuffer *target = gst_buffer_new_wrapped_full(0, still->pixels, bytes, 0, bytes, NULL, NULL);
+    GstVideoFrame src, dst;
+    bool ok = false;
+    if (gst_video_frame_map(&src, info, slot, GST_MAP_READ)) {
+        if (gst_video_frame_map(&dst, &out, target, GST_MAP_WRITE)) {
+            gst_video_converter_frame(convert, &src, &dst);
+            gst_video_frame_unmap(&dst);
+            ok = true;
+        }
+        gst_video_frame_unmap(&src);
+    }
+    gst_buffer_unref(target);
+    return ok ? true : cli_false(SG_OK, "cannot convert a peak frame");
 }
 
 int cmd_review(int argc, char **argv)
@@ -225,7 +268,8 @@ int cmd_review(int argc, char **argv)
     SgadPlan plan;
     bool plan_valid = false;
     float *input = NULL, *heat = NULL, *scores = NULL;
-    review_still *slots = NULL;
+    GstBuffer **slots = NULL;
+    GstVideoConverter *convert = NULL;
     int64_t *slot_pts = NULL, *slot_dur = NULL;
     run scored = {0};
     review_segments segments;
@@ -283,8 +327,21 @@ int cmd_review(int argc, char **argv)
     heat = malloc((size_t)batch * plane * sizeof *heat);
     scores = malloc((size_t)batch * sizeof *scores);
     slots = calloc((size_t)batch, sizeof *slots);
+    const GstVideoInfo *frame_info = review_source_video_info(source);
+    GstVideoInfo still_info;
+    gst_video_info_set_format(&still_info, STILL_FORMAT, (guint)info.width, (guint)info.height);
+    still_info.fps_n = frame_info->fps_n; /* the converter wants them equal */
+    still_info.fps_d = frame_info->fps_d;
+    still_info.par_n = frame_info->par_n;
+    still_info.par_d = frame_info->par_d;
+    convert = gst_video_converter_new((GstVideoInfo *)frame_info, &still_info, NULL);
     slot_pts = malloc((size_t)batch * sizeof *slot_pts);
     slot_dur = malloc((size_t)batch * sizeof *slot_dur);
+    if (!convert) {
+        cli_fail(SG_OK, "cannot convert %s frames of %s for the report's pictures", GST_VIDEO_INFO_NAME(frame_info),
+                 video);
+        goto done;
+    }
     if (!input || !heat || !scores || !slots || !slot_pts || !slot_dur) {
         cli_fail(SG_OK, "out of memory for batches of %ld frames", batch);
         goto done;
@@ -310,7 +367,7 @@ int cmd_review(int argc, char **argv)
                 break;
             }
             sgad_preprocess(&plan, &frame, input + (size_t)n * image);
-            bool ok = slot_fill(&slots[n], &frame);
+            bool ok = slot_fill(&slots[n], frame_info, &frame);
             review_frame_release(&frame);
             if (!ok)
                 goto done;
@@ -327,11 +384,13 @@ int cmd_review(int argc, char **argv)
             goto done;
         }
         for (int k = 0; k < n; k++) {
-            slots[k].heat = heat + (size_t)k * plane;
-            slots[k].heat_size = S;
-            if (!review_segments_add(&segments, (int64_t)scored.count, slot_pts[k], slot_dur[k], scores[k],
-                                     &slots[k]) ||
+            bool peak;
+            if (!review_segments_add(&segments, (int64_t)scored.count, slot_pts[k], slot_dur[k], scores[k], &peak) ||
                 !run_append(&scored, scores[k], slot_pts[k]))
+                goto done;
+            if (peak && top > 0 &&
+                !still_fill(review_segments_peak_still(&segments), convert, frame_info, slots[k],
+                            heat + (size_t)k * plane, S))
                 goto done;
         }
         progress_update(&prog, (int64_t)scored.count, next_pts);
@@ -373,7 +432,8 @@ int cmd_review(int argc, char **argv)
 done:
     if (slots) {
         for (long i = 0; i < batch; i++)
-            free(slots[i].pixels);
+            if (slots[i])
+                gst_buffer_unref(slots[i]);
         free(slots);
     }
     free(slot_pts);
@@ -386,6 +446,8 @@ done:
     review_segments_clear(&segments);
     if (plan_valid)
         sgad_plan_clear(&plan);
+    if (convert)
+        gst_video_converter_free(convert);
     review_source_close(source);
     if (scorer)
         sg_scorer_destroy(scorer);

@@ -31,8 +31,8 @@ typedef struct review_stream_info {
  * format GStreamer knows, a missing decoder (with the Debian package that holds it when known), no
  * video stream) is printed and false returned. */
 bool review_source_open(const char *path, int queue_frames, review_source **out, review_stream_info *info);
-/* The next frame, BGRx (cairo's RGB24 byte order on little-endian machines; xRGB on big-endian) in
- * GStreamer's video frame; 1 a frame (unmap with review_frame_release), 0 the end, -1 an error (printed). */
+/* The next frame, in one of the formats the skipganomaly element takes (the decoder's own when it is
+ * one of them); 1 a frame (unmap with review_frame_release), 0 the end, -1 an error (printed). */
 int review_source_next(review_source *s, GstVideoFrame *frame, int64_t *pts_ns, int64_t *duration_ns);
 void review_frame_release(GstVideoFrame *frame);
 /* The frame format review_source_next gives, for the preprocessing plan. */
@@ -72,10 +72,11 @@ typedef struct review_segments {
 } review_segments;
 
 void review_segments_init(review_segments *g, float threshold, double merge_gap_s, int keep);
-/* One scored frame, in order; `frame` (its pixels and heat map) is copied only when it becomes the peak
- * of the segment under way. False when out of memory (printed). */
+/* One scored frame, in order. *new_peak: it is the peak of the segment under way so far; the caller then
+ * fills review_segments_peak_still (when keep > 0). False when out of memory (printed). */
 bool review_segments_add(review_segments *g, int64_t index, int64_t pts_ns, int64_t duration_ns, float score,
-                         const review_still *frame);
+                         bool *new_peak);
+review_still *review_segments_peak_still(review_segments *g);
 /* Close the segment under way at the end of the recording. */
 bool review_segments_finish(review_segments *g);
 /* Anomalous: above the threshold, or not a number (which never reads as normal). */

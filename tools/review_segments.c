@@ -41,28 +41,6 @@ static void still_free(review_still *s)
     memset(s, 0, sizeof *s);
 }
 
-static bool still_copy(review_still *dst, const review_still *src)
-{
-    size_t bytes = (size_t)src->height * src->stride, heat = (size_t)src->heat_size * src->heat_size;
-    if (!dst->pixels || dst->height * dst->stride != src->height * src->stride) {
-        free(dst->pixels);
-        dst->pixels = malloc(bytes);
-    }
-    if (!dst->heat || dst->heat_size != src->heat_size) {
-        free(dst->heat);
-        dst->heat = malloc(heat * sizeof(float));
-    }
-    if (!dst->pixels || !dst->heat)
-        return cli_false(SG_OK, "out of memory keeping a peak frame");
-    memcpy(dst->pixels, src->pixels, bytes);
-    memcpy(dst->heat, src->heat, heat * sizeof(float));
-    dst->width = src->width;
-    dst->height = src->height;
-    dst->stride = src->stride;
-    dst->heat_size = src->heat_size;
-    return true;
-}
-
 /* The closed segment list[index] takes a still slot if its peak ranks among the top `keep`. */
 static void place_still(review_segments *g, size_t index)
 {
@@ -103,9 +81,16 @@ static void close_open(review_segments *g)
     g->open = false;
 }
 
-bool review_segments_add(review_segments *g, int64_t index, int64_t pts_ns, int64_t duration_ns, float score,
-                         const review_still *frame)
+review_still *review_segments_peak_still(review_segments *g)
 {
+    g->pending_valid = true;
+    return &g->pending;
+}
+
+bool review_segments_add(review_segments *g, int64_t index, int64_t pts_ns, int64_t duration_ns, float score,
+                         bool *new_peak)
+{
+    *new_peak = false;
     if (!review_is_anomalous(score, g->threshold)) {
         if (g->open && pts_ns - g->list[g->count].end_ns > g->merge_gap_ns)
             close_open(g);
@@ -136,11 +121,7 @@ bool review_segments_add(review_segments *g, int64_t index, int64_t pts_ns, int6
         seg->peak_frame = index;
         seg->peak_ns = pts_ns;
         seg->peak_score = score;
-        if (g->keep > 0) {
-            if (!still_copy(&g->pending, frame))
-                return false;
-            g->pending_valid = true;
-        }
+        *new_peak = true;
     }
     return true;
 }

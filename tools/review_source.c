@@ -1,5 +1,8 @@
 /* Decoding a recording for `sgad review`: every format GStreamer plays, through
- *   uridecodebin (video streams only) ! videoconvert ! BGRx ! appsink
+ *   uridecodebin (video streams only) ! videoconvert ! appsink
+ * with the appsink taking the formats the skipganomaly element takes, so the
+ * frames reach the preprocessing in the format they would reach the element in
+ * (decodebin ! videoconvert ! skipganomaly): the same scores to the last digits.
  * The appsink's queue lets the decoder's threads run ahead while the caller
  * scores a batch: decoding overlaps with the device's work. */
 #include <stdio.h>
@@ -11,14 +14,8 @@
 #include <gst/pbutils/pbutils.h>
 
 #include "cli.h"
+#include "preprocess.h"
 #include "review.h"
-
-/* cairo's RGB24 pixel (a native-endian 0x00RRGGBB word) as a GStreamer format */
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-#define FRAME_FORMAT "BGRx"
-#else
-#define FRAME_FORMAT "xRGB"
-#endif
 
 struct review_source {
     char *path;
@@ -124,9 +121,9 @@ bool review_source_open(const char *path, int queue_frames, review_source **out,
     /* expose-all-streams=false: audio and subtitle streams are not decoded at all. (ANY): with plain
      * video/x-raw, GStreamer 1.22's decodebin refuses some decoders (H.264 High 4:4:4 "missing") */
     gchar *desc = g_strdup_printf("uridecodebin name=dec caps=video/x-raw(ANY) expose-all-streams=false "
-                                  "! videoconvert name=convert ! video/x-raw,format=%s "
+                                  "! videoconvert name=convert "
                                   "! appsink name=sink sync=false max-buffers=%d",
-                                  FRAME_FORMAT, queue_frames > 1 ? queue_frames : 2);
+                                  queue_frames > 1 ? queue_frames : 2);
     s->pipeline = gst_parse_launch(desc, &err);
     g_free(desc);
     if (!s->pipeline) {
@@ -146,6 +143,9 @@ bool review_source_open(const char *path, int queue_frames, review_source **out,
     gst_object_unref(sinkpad);
     gst_object_unref(convert);
     s->sink = gst_bin_get_by_name(GST_BIN(s->pipeline), "sink");
+    GstCaps *formats = gst_caps_from_string("video/x-raw, format=(string)" SGAD_PREPROCESS_FORMATS);
+    gst_app_sink_set_caps(GST_APP_SINK(s->sink), formats);
+    gst_caps_unref(formats);
     s->bus = gst_element_get_bus(s->pipeline);
 
     gst_element_set_state(s->pipeline, GST_STATE_PAUSED);
@@ -208,11 +208,13 @@ int review_source_next(review_source *s, GstVideoFrame *frame, int64_t *pts_ns, 
                 return -1;
             }
             if (GST_VIDEO_INFO_WIDTH(&vi) != GST_VIDEO_INFO_WIDTH(&s->info) ||
-                GST_VIDEO_INFO_HEIGHT(&vi) != GST_VIDEO_INFO_HEIGHT(&s->info)) {
+                GST_VIDEO_INFO_HEIGHT(&vi) != GST_VIDEO_INFO_HEIGHT(&s->info) ||
+                GST_VIDEO_INFO_FORMAT(&vi) != GST_VIDEO_INFO_FORMAT(&s->info)) {
                 gst_sample_unref(sample);
-                cli_fail(SG_OK, "%s changes frame size mid-stream (%dx%d to %dx%d): not supported", s->path,
-                         GST_VIDEO_INFO_WIDTH(&s->info), GST_VIDEO_INFO_HEIGHT(&s->info),
-                         GST_VIDEO_INFO_WIDTH(&vi), GST_VIDEO_INFO_HEIGHT(&vi));
+                cli_fail(SG_OK, "%s changes frame size or format mid-stream (%dx%d %s to %dx%d %s): not supported",
+                         s->path, GST_VIDEO_INFO_WIDTH(&s->info), GST_VIDEO_INFO_HEIGHT(&s->info),
+                         GST_VIDEO_INFO_NAME(&s->info), GST_VIDEO_INFO_WIDTH(&vi), GST_VIDEO_INFO_HEIGHT(&vi),
+                         GST_VIDEO_INFO_NAME(&vi));
                 return -1;
             }
             /* the mapped frame holds its own reference to the buffer */
