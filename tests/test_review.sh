@@ -192,6 +192,12 @@ n=$(said 320 240)
 n=$(said 240 240)
 [ "$n" = 0 ] && ok "skipganomaly: nothing said for a square frame" || fail "skipganomaly 240x240: said $n times"
 
+# Usage errors: exit 2 before anything is opened
+"$sgad" review line.avi --model "$model" >out.txt 2>err.txt
+[ $? = 2 ] && grep -q "out DIR is needed" err.txt && ok "usage: --out is needed" || fail "usage without --out"
+"$sgad" review line.avi line.mp4 --model "$model" --out x >out.txt 2>err.txt
+[ $? = 2 ] && grep -q "one video at a time" err.txt && ok "usage: one video at a time" || fail "usage with two videos"
+
 # Bad input: exit 1, the file named, no report folder and no temporary one.
 bad_input() { # NAME FILE EXPECTED-TEXT [OUT]
     local name="$1" file="$2" text="$3" out="${4:-report-bad}"

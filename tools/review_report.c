@@ -30,7 +30,7 @@
 #define HEAT_ALPHA 0.4
 #define PEAK_MAX_WIDTH 640
 #define TIMELINE_W 1200
-#define TIMELINE_H 320
+#define TIMELINE_H 330
 #define TABLE_MAX_ROWS 2000
 
 static const double SCORE_RGB[3] = {31 / 255.0, 119 / 255.0, 180 / 255.0};   /* the plots' blue */
@@ -381,7 +381,7 @@ static bool write_timeline(writer *w, const review_report *r)
     cairo_set_font_size(cr, 14);
     text_at(cr, x0 + pw / 2, y0 - 14, buf, 0.5, 1);
     /* legend under the axis title */
-    double ly = TIMELINE_H - 16, lx = x0;
+    double ly = TIMELINE_H - 13, lx = x0;
     cairo_set_font_size(cr, 12);
     cairo_set_source_rgb(cr, SCORE_RGB[0], SCORE_RGB[1], SCORE_RGB[2]);
     cairo_rectangle(cr, lx, ly - 2, 18, 3);
@@ -634,7 +634,7 @@ static bool write_html(writer *w, const review_report *r, const int *rank_of_sti
     if (r->model_channels == 1 && !r->stream.gray)
         fputs("<p class=\"note\">The model takes one channel: the colour frames were reduced to luma.</p>\n", f);
     fputs("<h2>Score over time</h2>\n<img class=\"timeline\" src=\"timeline.png\" width=\"" 
-          "1200\" height=\"320\" alt=\"anomaly score of every frame over the recording's time, the threshold "
+          "1200\" height=\"330\" alt=\"anomaly score of every frame over the recording's time, the threshold "
           "dashed, anomalous segments shaded red\">\n", f);
 
     /* the top segments' peak frames, highest first */
