@@ -206,6 +206,11 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     for (int i = 0; i < 8; i++)
         if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
+    for (int i = 0; i < 3; i++)
+        if (d->groups[i] > seq->dev->max_groups[i])
+            return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: %u workgroups along %c exceed the device's limit of %u "
+                               "(maxComputeWorkGroupCount)", d->kernel->name, d->groups[i], "xyz"[i],
+                               seq->dev->max_groups[i]);
     VkPipeline pipeline;
     sg_status s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
     if (s != SG_OK)
@@ -310,8 +315,9 @@ sg_status sg_seq_wait(sg_seq *seq)
     VkResult r = vkWaitForFences(seq->dev->device, 1, &seq->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkWaitForFences");
-    vkResetFences(seq->dev->device, 1, &seq->fence);
     seq->submitted = false;
+    if ((r = vkResetFences(seq->dev->device, 1, &seq->fence)) != VK_SUCCESS)
+        return sg_vk_fail(r, "vkResetFences");
     if (seq->timestamps) {
         uint64_t ts[2];
         if (vkGetQueryPoolResults(seq->dev->device, seq->timestamps, 0, 2, sizeof ts, ts, sizeof ts[0],

@@ -398,7 +398,7 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
                 s = sg_fail(SG_ERR_FORMAT, "%s: a second Adam moment of %s is negative", path, net);
     if (s == SG_OK && ((s = sg_tensor_upload(set->values, h.values)) || (s = sg_tensor_upload(set->adam_m, h.m)) ||
                        (s = sg_tensor_upload(set->adam_v, h.v)) || (s = sg_tensor_upload(set->buffers, h.buffers))))
-        s = sg_fail(s, "%s: uploading the weights: %s", path, sg_error_message());
+        s = sg_fail_prefix(s, "%s: uploading the weights", path);
     host_free(&h);
     return s;
 }

@@ -89,7 +89,7 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
     m->disc_net = discriminator_create(&m->disc, config->channels, config->size);
     sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
     if (s != SG_OK)
-        s = sg_fail(s, "building the networks: %s", sg_error_message());
+        s = sg_fail(s, "building the networks: out of host memory");
     if (s == SG_OK)
         s = sg_params_allocate(&m->gen);
     if (s == SG_OK)

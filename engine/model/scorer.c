@@ -84,10 +84,8 @@ sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
     if (s == SG_OK)
         s = record(sc);
     if (s != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_scorer_destroy(sc);
-        return sg_fail(s, "recording the scorer: %s", msg);
+        return sg_fail_prefix(s, "recording the scorer");
     }
     *out = sc;
     return SG_OK;

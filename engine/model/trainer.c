@@ -131,10 +131,8 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
     if (s == SG_OK)
         s = record(t);
     if (s != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_trainer_destroy(t);
-        return sg_fail(s, "recording the training step: %s", msg);
+        return sg_fail_prefix(s, "recording the training step");
     }
     *out = t;
     return SG_OK;
@@ -216,8 +214,6 @@ sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images)
     sg_model *m = t->m;
     sg_status s = SG_OK;
     if (!t->stats_seq && (s = record_stats(t)) != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_seq_destroy(t->stats_seq);
         sg_graph_destroy(t->stats_gen);
         sg_graph_destroy(t->stats_real);
@@ -228,7 +224,7 @@ sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images)
         t->stats_gen = t->stats_real = t->stats_fake = NULL;
         t->stats_sum = NULL;
         t->stats_buf = NULL;
-        return sg_fail(s, "recording the statistics pass: %s", msg);
+        return sg_fail_prefix(s, "recording the statistics pass");
     }
     if ((s = sg_tensor_upload(t->x, images)) || (s = sg_seq_run(t->stats_seq)) ||
         (s = sg_tensor_download(m->gen.buffers, t->stats_buf)) ||

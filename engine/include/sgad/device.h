@@ -48,6 +48,8 @@ typedef struct sg_device_info {
     uint32_t subgroup_size;
     uint64_t device_memory;    /* bytes in the largest device-local heap */
     bool host_visible_memory;  /* tensors are mapped directly, no staging */
+    uint64_t max_allocation;   /* bytes of the largest tensor the device can hold (maxMemoryAllocationSize) */
+    uint8_t uuid[16];          /* VkPhysicalDeviceIDProperties::deviceUUID: the same GPU however selected */
 } sg_device_info;
 
 /* Create (or fail with SG_ERR_NO_DEVICE and advice on what to install). */
