@@ -399,6 +399,23 @@ int sg_device_list(char *buf, size_t size)
     return (int)n;
 }
 
+sg_status sg_device_identify(const char *select, sg_device_info *out)
+{
+    if (!out)
+        return sg_fail(SG_ERR_ARGUMENT, "sg_device_identify: out is NULL");
+    sg_device probe = {0};
+    if (!select)
+        select = getenv("SGAD_DEVICE");
+    sg_status s = create_instance(&probe, false);
+    if (s == SG_OK)
+        s = pick_physical(&probe, select);
+    if (s == SG_OK)
+        *out = probe.info;
+    if (probe.instance)
+        vkDestroyInstance(probe.instance, NULL);
+    return s;
+}
+
 const sg_device_info *sg_device_get_info(const sg_device *dev)
 {
     return &dev->info;

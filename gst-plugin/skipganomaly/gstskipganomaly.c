@@ -629,6 +629,9 @@ static void reload_model(GstSkipGanomaly *self, const gchar *path)
         sg_model *m = self->model;
         self->scorer = scorer;
         self->model = model;
+        /* the stream may have grown the old scorer (more tiles) meanwhile: record the
+         * new one's batch, so that score_frame grows it again rather than overrun it */
+        self->scorer_batch = batch;
         scorer = s;
         model = m;
     }

@@ -5,6 +5,7 @@
 
 #include "../../gst-plugin/anomalymeta.h"
 #include "common.h"
+#include "skipganomaly/device_pool.h"
 
 static GstHarness *new_harness(const gchar *path, const gchar *extra)
 {
@@ -405,6 +406,29 @@ GST_START_TEST(test_concurrent_instances)
 }
 GST_END_TEST;
 
+/* Selecting the same GPU by index and by name shares one pooled device (the
+ * pool keys on the device's UUID, not on the selection string). */
+GST_START_TEST(test_device_pool_same_gpu)
+{
+    sg_device *by_index = NULL, *by_name = NULL, *automatic = NULL;
+    fail_unless(sgad_device_pool_acquire("0", &by_index) == SG_OK, "%s", sg_error_message());
+    gchar *name = g_strdup(sg_device_get_info(by_index)->name);
+    fail_unless(sgad_device_pool_acquire(name, &by_name) == SG_OK, "%s", sg_error_message());
+    fail_unless(by_name == by_index, "\"0\" and \"%s\" opened two devices for one GPU", name);
+    /* the automatic choice is one of the devices too: the same when it is device 0 */
+    sg_device_info chosen;
+    fail_unless(sg_device_identify(NULL, &chosen) == SG_OK, "%s", sg_error_message());
+    fail_unless(sgad_device_pool_acquire(NULL, &automatic) == SG_OK, "%s", sg_error_message());
+    fail_unless((automatic == by_index) == (chosen.index == 0), "automatic choice %u shares device 0: %d",
+                chosen.index, automatic == by_index);
+    sgad_device_pool_release(automatic);
+    sgad_device_pool_release(by_name);
+    sgad_device_pool_release(by_index);
+    g_free(name);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *skipganomaly_score_suite(void)
 {
     Suite *s = suite_create("skipganomaly-score");
@@ -421,6 +445,7 @@ static Suite *skipganomaly_score_suite(void)
     ADD_TEST(tc, test_resolution_change);
     ADD_TEST(tc, test_hot_reload);
     ADD_TEST(tc, test_concurrent_instances);
+    ADD_TEST(tc, test_device_pool_same_gpu);
     return s;
 }
 

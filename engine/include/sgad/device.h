@@ -59,6 +59,10 @@ void sg_device_destroy(sg_device *dev);
 /* Write a line per Vulkan device into buf ("index: name (kind)"); returns the count. */
 int sg_device_list(char *buf, size_t size);
 
+/* The device a selection names (as sg_device_create would choose it), without
+ * opening it: "0" and a name of the same GPU give the same info.uuid. */
+sg_status sg_device_identify(const char *select, sg_device_info *out);
+
 const sg_device_info *sg_device_get_info(const sg_device *dev);
 const char *sg_device_kind_name(sg_device_kind kind);
 
