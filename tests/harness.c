@@ -1,10 +1,12 @@
 #include "harness.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 sg_device *t_dev;
 int t_failures;
@@ -20,6 +22,25 @@ void t_begin(const char *name)
         fprintf(stderr, "%s: %s\n", name, sg_error_message());
         exit(s == SG_ERR_NO_DEVICE ? 77 : 1);
     }
+}
+
+char *t_tmpdir(const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    size_t n = strlen(base) + strlen(prefix) + 16;
+    char *path = malloc(n);
+    if (!path) {
+        fprintf(stderr, "out of host memory\n");
+        exit(1);
+    }
+    snprintf(path, n, "%s/%s-XXXXXX", base, prefix);
+    if (!mkdtemp(path)) {
+        fprintf(stderr, "cannot make a temporary folder %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return path;
 }
 
 int t_end(void)

@@ -9,7 +9,7 @@
 set -eu
 
 SGAD=$1
-TMP=$(mktemp -d /tmp/sgad-cli-XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-cli-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 FAILED=0
 

@@ -14,10 +14,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "sgad/safetensors.h"
 
 static int failures;
-static char dir[64] = "/tmp/sgad-st-XXXXXX";
+static char *dir; /* a fresh folder under $TMPDIR */
 
 static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(int cond, const char *fmt, ...)
@@ -591,10 +592,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    dir = t_tmpdir("sgad-st");
     umask(022);
     test_dtype_sizes();
     test_round_trip();

@@ -15,6 +15,7 @@
 
 #include "sgad/bench.h"
 #include "sgad/sgad.h"
+#include "datafile.h"
 #include "torch_twin.h"
 
 typedef struct layer {
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
         }
     }
     if (!script)
-        script = SGAD_SOURCE_DIR "/tools/bench_torch_conv.py";
+        script = sgad_data_file("bench_torch_conv.py");
 
     sg_device *dev;
     sg_status s = sg_device_create(NULL, &dev);

@@ -14,11 +14,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "datafile.h"
 #include "torch_twin.h"
 
-#ifndef SGAD_SOURCE_DIR
-#define SGAD_SOURCE_DIR "."
-#endif
 
 static const char USAGE[] =
     "usage: sgad bench [options]\n"
@@ -33,7 +31,7 @@ static const char USAGE[] =
     "  --arch A, --width W, --upsample U, --channels C   the model (default skipganomaly++, 1,\n"
     "                         transposed, 3)\n"
     "  --no-torch             do not time PyTorch\n"
-    "  --torch-script PATH    the PyTorch twin (default " SGAD_SOURCE_DIR "/tools/bench_torch_model.py)\n"
+    "  --torch-script PATH    the PyTorch twin (default: bench_torch_model.py beside sgad or installed)\n"
     "  --device D             Vulkan device index or name\n";
 
 enum { MAX_LIST = 8 };
@@ -75,7 +73,7 @@ static int parse(int argc, char **argv, bench_args *a)
     a->train = a->infer = a->torch = true;
     a->reps = 2;
     a->model = sg_model_config_default();
-    a->script = SGAD_SOURCE_DIR "/tools/bench_torch_model.py";
+    a->script = sgad_data_file("bench_torch_model.py");
     long v;
     int opt;
     optind = 1;
