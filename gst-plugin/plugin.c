@@ -9,7 +9,7 @@
 #endif
 #include <gst/gst.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 
 /* Each element's folder defines SGAD_HAVE_<ELEMENT> when it is built. */
 #ifdef SGAD_HAVE_SKIPGANOMALY
@@ -26,7 +26,7 @@ static gboolean plugin_init(GstPlugin *plugin)
 {
     gboolean ok = TRUE;
     (void)plugin; /* unused when no element is built */
-    gst_anomaly_meta_register();
+    sgad_anomaly_meta_register();
 #ifdef SGAD_HAVE_SKIPGANOMALY
     ok &= GST_ELEMENT_REGISTER(skipganomaly, plugin);
 #endif

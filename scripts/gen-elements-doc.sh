@@ -41,8 +41,9 @@ A `GstCustomMeta` named `GstAnomalyMeta` whose structure holds:
 | `frame` | uint64 | the element's frame counter |
 | `truth`, `defect` | int, string | set by anomalyinject: 1 and the defect kind on painted frames, 0 and "" on the others |
 
-From C use the helpers of `gst-plugin/anomalymeta.h`
-(`gst_buffer_get_anomaly_result`, `gst_buffer_get_anomaly_truth`). From Python:
+From C use libsgadmeta-1.0, installed with the plugin (`pkg-config --cflags --libs sgadmeta-1.0`,
+`#include <sgad/anomalymeta.h>`; the plugin itself exports only its entry point):
+`sgad_buffer_get_anomaly_result`, `sgad_buffer_get_anomaly_truth` and their setters. From Python:
 
 ```python
 meta = buffer.get_custom_meta("GstAnomalyMeta")

@@ -24,7 +24,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "sgad/metrics.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_export_debug);
@@ -143,10 +143,10 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
         return GST_FLOW_ERROR;
 
     guint64 frame = self->frames++;
-    GstAnomalyResult r;
-    gboolean scored = gst_buffer_get_anomaly_result(buf, &r);
+    SgadAnomalyResult r;
+    gboolean scored = sgad_buffer_get_anomaly_result(buf, &r);
     const gchar *defect = NULL;
-    gint truth = gst_buffer_get_anomaly_truth(buf, &defect);
+    gint truth = sgad_buffer_get_anomaly_truth(buf, &defect);
     if (scored) {
         self->scored++;
         self->flagged += r.anomalous ? 1 : 0;
@@ -369,7 +369,7 @@ static void gst_anomaly_export_class_init(GstAnomalyExportClass *klass)
     GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
 
     GST_DEBUG_CATEGORY_INIT(anomaly_export_debug, "anomalyexport", 0, "anomaly JSON-lines export");
-    gst_anomaly_meta_register();
+    sgad_anomaly_meta_register();
 
     gobject_class->set_property = gst_anomaly_export_set_property;
     gobject_class->get_property = gst_anomaly_export_get_property;

@@ -19,7 +19,7 @@
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "defects.h"
 #include "rect.h"
 
@@ -124,7 +124,7 @@ static GstFlowReturn gst_anomaly_inject_transform_frame_ip(GstVideoFilter *filte
         GST_LOG_OBJECT(self, "frame %" G_GUINT64_FORMAT ": %s over %u pixels", n, name, covered);
     }
     g_rand_free(rand);
-    gst_buffer_set_anomaly_truth(frame->buffer, defective, name);
+    sgad_buffer_set_anomaly_truth(frame->buffer, defective, name);
     return GST_FLOW_OK;
 }
 
@@ -216,7 +216,7 @@ static void gst_anomaly_inject_class_init(GstAnomalyInjectClass *klass)
     GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
     GST_DEBUG_CATEGORY_INIT(anomaly_inject_debug, "anomalyinject", 0, "synthetic defect injection");
-    gst_anomaly_meta_register();
+    sgad_anomaly_meta_register();
 
     gobject_class->set_property = gst_anomaly_inject_set_property;
     gobject_class->get_property = gst_anomaly_inject_get_property;

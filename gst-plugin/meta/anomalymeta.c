@@ -1,4 +1,4 @@
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 
 #include <string.h>
 
@@ -11,7 +11,7 @@ static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, G
     /* copies keep everything; the result describes the frame, not its bytes,
      * so it also survives other transforms (e.g. a converted or scaled copy) */
     (void)type;
-    GstCustomMeta *out = gst_buffer_add_custom_meta(dst, GST_ANOMALY_META_NAME);
+    GstCustomMeta *out = gst_buffer_add_custom_meta(dst, SGAD_ANOMALY_META_NAME);
     if (!out)
         return FALSE;
     GstStructure *from = gst_custom_meta_get_structure(meta), *to = gst_custom_meta_get_structure(out);
@@ -23,28 +23,28 @@ static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, G
     return TRUE;
 }
 
-void gst_anomaly_meta_register(void)
+void sgad_anomaly_meta_register(void)
 {
     static gsize done = 0;
     if (g_once_init_enter(&done)) {
         static const gchar *tags[] = {NULL};
         /* another copy of this code (a test program linking it too) may have registered it */
-        if (!gst_meta_get_info(GST_ANOMALY_META_NAME))
-            gst_meta_register_custom(GST_ANOMALY_META_NAME, tags, transform, NULL, NULL);
+        if (!gst_meta_get_info(SGAD_ANOMALY_META_NAME))
+            gst_meta_register_custom(SGAD_ANOMALY_META_NAME, tags, transform, NULL, NULL);
         g_once_init_leave(&done, 1);
     }
 }
 
 static GstStructure *writable_structure(GstBuffer *buffer)
 {
-    gst_anomaly_meta_register();
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    sgad_anomaly_meta_register();
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     if (!meta)
-        meta = gst_buffer_add_custom_meta(buffer, GST_ANOMALY_META_NAME);
+        meta = gst_buffer_add_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     return meta ? gst_custom_meta_get_structure(meta) : NULL;
 }
 
-void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
+void sgad_buffer_set_anomaly_result(GstBuffer *buffer, const SgadAnomalyResult *r)
 {
     g_return_if_fail(gst_buffer_is_writable(buffer));
     GstStructure *s = writable_structure(buffer);
@@ -77,9 +77,9 @@ void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
     }
 }
 
-gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
+gboolean sgad_buffer_get_anomaly_result(GstBuffer *buffer, SgadAnomalyResult *out)
 {
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     if (!meta)
         return FALSE;
     GstStructure *s = gst_custom_meta_get_structure(meta);
@@ -116,7 +116,7 @@ gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
     return TRUE;
 }
 
-void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect)
+void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect)
 {
     g_return_if_fail(gst_buffer_is_writable(buffer));
     GstStructure *s = writable_structure(buffer);
@@ -125,9 +125,9 @@ void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const g
                           NULL);
 }
 
-gint gst_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
+gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
 {
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     gint truth = -1;
     if (!meta || !gst_structure_get_int(gst_custom_meta_get_structure(meta), "truth", &truth))
         return -1;

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "device_pool.h"
 
 GST_DEBUG_CATEGORY_STATIC(skip_ganomaly_debug);
@@ -563,7 +563,7 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
             return ret;
         self->anomalous = self->last_score > self->last_threshold;
     }
-    GstAnomalyResult r = {
+    SgadAnomalyResult r = {
         .score = self->last_score,
         .threshold = self->last_threshold,
         .anomalous = self->anomalous,
@@ -579,7 +579,7 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
         .roi_height = self->last_region.height,
         .frame = frame_no,
     };
-    gst_buffer_set_anomaly_result(frame->buffer, &r);
+    sgad_buffer_set_anomaly_result(frame->buffer, &r);
     if (score_now)
         post_frame_messages(self, frame->buffer, frame_no, was_anomalous, post);
     return GST_FLOW_OK;

@@ -10,7 +10,7 @@
 #include <gst/check/gstharness.h>
 #include <json-glib/json-glib.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 
 
 /* --- the element -------------------------------------------------------------- */
@@ -58,11 +58,11 @@ static void push_frame(Fixture *f, GstClockTime pts, gboolean scored, gdouble sc
     GstBuffer *b = gst_buffer_new_allocate(NULL, 16, NULL);
     GST_BUFFER_PTS(b) = pts;
     if (scored) {
-        GstAnomalyResult r = {.score = score, .threshold = 0.5, .anomalous = score > 0.5};
-        gst_buffer_set_anomaly_result(b, &r);
+        SgadAnomalyResult r = {.score = score, .threshold = 0.5, .anomalous = score > 0.5};
+        sgad_buffer_set_anomaly_result(b, &r);
     }
     if (truth >= 0)
-        gst_buffer_set_anomaly_truth(b, truth, defect);
+        sgad_buffer_set_anomaly_truth(b, truth, defect);
     fail_unless_equals_int(gst_harness_push(f->h, b), GST_FLOW_OK);
     gst_buffer_unref(gst_harness_pull(f->h)); /* passthrough: the buffer comes out */
 }

@@ -4,7 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "frames.h"
 
 #define W 64
@@ -42,7 +42,7 @@ static GPtrArray *run(const GstVideoInfo *info, guint n, const gchar *first_prop
         fail_unless_equals_int(gst_harness_push(h, grey(info)), GST_FLOW_OK);
         GstBuffer *b = gst_harness_pull(h);
         const gchar *defect = NULL;
-        gint truth = gst_buffer_get_anomaly_truth(b, &defect);
+        gint truth = sgad_buffer_get_anomaly_truth(b, &defect);
         fail_unless(truth == 0 || truth == 1, "frame %u has no truth", i);
         fail_unless(defect != NULL);
         if (truth)
@@ -60,7 +60,7 @@ static guint count_defective(GPtrArray *frames)
 {
     guint n = 0;
     for (guint i = 0; i < frames->len; i++)
-        n += gst_buffer_get_anomaly_truth(g_ptr_array_index(frames, i), NULL) == 1;
+        n += sgad_buffer_get_anomaly_truth(g_ptr_array_index(frames, i), NULL) == 1;
     return n;
 }
 
@@ -93,7 +93,7 @@ GST_START_TEST(test_seed_reproducible)
     for (guint i = 0; i < a->len; i++) {
         GstBuffer *fa = g_ptr_array_index(a, i), *fb = g_ptr_array_index(b, i), *fc = g_ptr_array_index(c, i);
         const gchar *da, *db;
-        fail_unless_equals_int(gst_buffer_get_anomaly_truth(fa, &da), gst_buffer_get_anomaly_truth(fb, &db));
+        fail_unless_equals_int(sgad_buffer_get_anomaly_truth(fa, &da), sgad_buffer_get_anomaly_truth(fb, &db));
         fail_unless_equals_string(da, db);
         fail_unless(frames_equal(fa, fb), "frame %u differs between two runs with seed 42", i);
         any_differs |= !frames_equal(fa, fc);
@@ -125,7 +125,7 @@ GST_START_TEST(test_every_format_painted)
             for (guint i = 0; i < out->len; i++) {
                 GstBuffer *b = g_ptr_array_index(out, i);
                 const gchar *defect;
-                fail_unless_equals_int(gst_buffer_get_anomaly_truth(b, &defect), 1);
+                fail_unless_equals_int(sgad_buffer_get_anomaly_truth(b, &defect), 1);
                 fail_unless_equals_string(defect, kinds[k]);
                 fail_if(frames_equal(b, ref), "%s: %s painted nothing", formats[f], kinds[k]);
             }

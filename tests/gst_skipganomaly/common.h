@@ -35,6 +35,16 @@ GstMessage *pop_element_message(GstBus *bus, const gchar *name);
 
 #endif
 
+/* Programs that call the plugin's internals (the device pool) link the plugin
+ * statically and register it (SGAD_TEST_STATIC_PLUGIN, set by meson): one copy
+ * of the engine in the process; the others load it from GST_PLUGIN_PATH. */
+#ifdef SGAD_TEST_STATIC_PLUGIN
+GST_PLUGIN_STATIC_DECLARE(sgad);
+#define SGAD_TEST_REGISTER_PLUGIN() GST_PLUGIN_STATIC_REGISTER(sgad)
+#else
+#define SGAD_TEST_REGISTER_PLUGIN() ((void)0)
+#endif
+
 /* Each test program is a gst-check suite; argv[1] names the one test to run
  * (meson runs them as separate tests, in parallel). */
 #define SKIPGANOMALY_TEST_MAIN(suite_fn)                                                                             \
@@ -43,6 +53,7 @@ GstMessage *pop_element_message(GstBus *bus, const gchar *name);
         if (argc > 1)                                                                                                \
             g_setenv("GST_CHECKS", argv[1], TRUE);                                                                   \
         gst_check_init(&argc, &argv);                                                                                \
+        SGAD_TEST_REGISTER_PLUGIN();                                                                                 \
         return gst_check_run_suite(suite_fn(), "skipganomaly", __FILE__) ? 1 : 0;                                    \
     }
 

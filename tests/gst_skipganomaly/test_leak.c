@@ -102,5 +102,6 @@ int main(int argc, char **argv)
     }
     g_setenv("GST_CHECKS", "test_leak_cycles", TRUE);
     gst_check_init(&argc, &argv);
+    SGAD_TEST_REGISTER_PLUGIN();
     return gst_check_run_suite(skipganomaly_leak_suite(), "skipganomaly", __FILE__) ? 1 : 0;
 }

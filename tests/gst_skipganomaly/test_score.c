@@ -3,7 +3,7 @@
  * messages, resolution changes, hot reload and concurrent instances. */
 #include <string.h>
 
-#include "../../gst-plugin/anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "common.h"
 #include "skipganomaly/device_pool.h"
 
@@ -52,10 +52,10 @@ static GstBuffer *push_frame(GstHarness *h, GstVideoFormat f, gint w, gint ht, g
     return out;
 }
 
-static GstAnomalyResult get_result(GstBuffer *buf)
+static SgadAnomalyResult get_result(GstBuffer *buf)
 {
-    GstAnomalyResult r;
-    fail_unless(gst_buffer_get_anomaly_result(buf, &r), "no GstAnomalyMeta result on the buffer");
+    SgadAnomalyResult r;
+    fail_unless(sgad_buffer_get_anomaly_result(buf, &r), "no GstAnomalyMeta result on the buffer");
     return r;
 }
 
@@ -82,7 +82,7 @@ static void check_formats(const GstVideoFormat *formats, guint n)
     for (guint i = 0; i < n; i++) {
         set_caps(h, formats[i], 40, 32);
         GstBuffer *out = push_frame(h, formats[i], 40, 32, i + 1, i * GST_SECOND);
-        GstAnomalyResult r = get_result(out);
+        SgadAnomalyResult r = get_result(out);
         fail_unless(isfinite(r.score) && r.score >= 0, "%s: score %g", gst_video_format_to_string(formats[i]),
                     r.score);
         fail_unless_equals_float(r.threshold, 0.5);
@@ -126,7 +126,7 @@ static void check_engine_equal(GstVideoFormat f, gint channels)
     engine_score(path, image, 1, &score, heat);
     fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
     GstBuffer *out = gst_harness_pull(h);
-    GstAnomalyResult r = get_result(out);
+    SgadAnomalyResult r = get_result(out);
     fail_unless(fabs(r.score - score) <= 1e-5, "meta score %.8g, engine %.8g", r.score, score);
     fail_unless_equals_int(r.heatmap_width * r.heatmap_height, 32 * 32);
     for (gint i = 0; i < 32 * 32; i++)
@@ -159,7 +159,7 @@ GST_START_TEST(test_roi_tiles)
     engine_score(path, images, 4, scores, heat);
     fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
     GstBuffer *out = gst_harness_pull(h);
-    GstAnomalyResult r = get_result(out);
+    SgadAnomalyResult r = get_result(out);
     fail_unless_equals_int(r.roi_x, 8);
     fail_unless_equals_int(r.roi_y, 4);
     fail_unless_equals_int(r.roi_width, 64);
@@ -197,7 +197,7 @@ GST_START_TEST(test_interval)
     gdouble scores[4];
     for (guint i = 0; i < 4; i++) {
         GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 10 + i, i * GST_SECOND / 30);
-        GstAnomalyResult r = get_result(out);
+        SgadAnomalyResult r = get_result(out);
         fail_unless_equals_int(r.frame, i);
         scores[i] = r.score;
         gst_buffer_unref(out);
@@ -299,7 +299,7 @@ GST_START_TEST(test_resolution_change)
     gst_buffer_unref(out);
     set_caps(h, GST_VIDEO_FORMAT_I420, 64, 48);
     out = push_frame(h, GST_VIDEO_FORMAT_I420, 64, 48, 2, GST_SECOND);
-    GstAnomalyResult r = get_result(out);
+    SgadAnomalyResult r = get_result(out);
     fail_unless_equals_int(r.roi_width, 64);
     fail_unless_equals_int(r.roi_height, 48);
     fail_unless_equals_int(r.heatmap_width, 32);

@@ -1,5 +1,9 @@
 /* GstAnomalyMeta: the per-frame anomaly result that travels with a buffer.
  *
+ * Applications get these helpers from libsgadmeta-1.0 (pkg-config sgadmeta-1.0,
+ * #include <sgad/anomalymeta.h>), as GStreamer's own metas come from their
+ * libraries (libgstvideo): the plugin itself exports nothing but its entry point.
+ *
  * It is a GstCustomMeta named "GstAnomalyMeta" holding a GstStructure, so it is
  * readable from C (the typed helpers below) and from Python through GObject
  * introspection:
@@ -18,14 +22,20 @@
  *   frame (guint64): the element's frame counter;
  *   truth (gint, set by anomalyinject: 0 normal, 1 defect painted) and defect (string).
  * A buffer may carry a result, a truth, or both (one meta). */
-#ifndef GST_ANOMALY_META_H
-#define GST_ANOMALY_META_H
+#ifndef SGAD_ANOMALY_META_H
+#define SGAD_ANOMALY_META_H
 
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
-#define GST_ANOMALY_META_NAME "GstAnomalyMeta"
+#ifdef SGAD_META_BUILDING
+#define SGAD_META_API __attribute__((visibility("default")))
+#else
+#define SGAD_META_API
+#endif
+
+#define SGAD_ANOMALY_META_NAME "GstAnomalyMeta"
 
 typedef struct {
     gdouble score, threshold;
@@ -36,21 +46,21 @@ typedef struct {
     const gfloat *heatmap;     /* heatmap_width * heatmap_height, may be NULL */
     gint roi_x, roi_y, roi_width, roi_height;
     guint64 frame;
-} GstAnomalyResult;
+} SgadAnomalyResult;
 
 /* Register the meta (idempotent, thread-safe). */
-void gst_anomaly_meta_register(void);
+SGAD_META_API void sgad_anomaly_meta_register(void);
 
 /* Attach (or update) the result on a writable buffer; arrays are copied. */
-void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *result);
+SGAD_META_API void sgad_buffer_set_anomaly_result(GstBuffer *buffer, const SgadAnomalyResult *result);
 /* Read the result; the arrays in *out stay valid as long as the buffer's meta.
  * FALSE when the buffer carries no result. */
-gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out);
+SGAD_META_API gboolean sgad_buffer_get_anomaly_result(GstBuffer *buffer, SgadAnomalyResult *out);
 
 /* Ground truth (anomalyinject): truth 0/1 and the defect kind (may be NULL). */
-void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect);
+SGAD_META_API void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect);
 /* -1 when unknown; *defect (optional) points into the meta. */
-gint gst_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect);
+SGAD_META_API gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect);
 
 G_END_DECLS
 
