@@ -4,7 +4,7 @@
  *   G.<name>                   generator parameters and BN running statistics
  *   D.<name>                   discriminator parameters and BN running statistics
  *   adam.G.exp_avg.<name>      Adam's first moment of each trainable parameter (and .exp_avg_sq)
- *   adam.D.exp_avg.<name>      ... for the discriminator
+ *   adam.D.exp_avg.<name>      ... for the sg_discriminator
  * where <name> is the PyTorch state_dict name of tests/reference/skipganomaly_pp.py.
  * __metadata__ (strings): format, architecture, input geometry and normalisation,
  * training state (step, epoch, seed, re-initialisations) and calibration. */

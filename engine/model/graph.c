@@ -168,7 +168,7 @@ static void push(sg_graph *g, const tape_entry *e)
     g->tape[g->tape_count++] = *e;
 }
 
-sg_node *g_input(sg_graph *g, sg_tensor *t, bool needs_grad)
+sg_node *sg_graph_input(sg_graph *g, sg_tensor *t, bool needs_grad)
 {
     if (g->status != SG_OK)
         return NULL;
@@ -184,7 +184,7 @@ static bool ready(sg_graph *g, const void *a, const void *b)
     return true;
 }
 
-sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;
@@ -203,7 +203,7 @@ sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_par
     return y;
 }
 
-sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;
@@ -220,7 +220,7 @@ sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param 
 
 static const sg_batchnorm BN = {1e-5f, 0.1f};
 
-sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
+sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
 {
     if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
         return NULL;
@@ -243,7 +243,7 @@ sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, 
     return y;
 }
 
-sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
+sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -254,7 +254,7 @@ sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
     return y;
 }
 
-sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -265,7 +265,7 @@ sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -276,7 +276,7 @@ sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_concat(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -288,7 +288,7 @@ sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_maxpool2x2(sg_graph *g, sg_node *x)
+sg_node *sg_graph_maxpool2x2(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -300,7 +300,7 @@ sg_node *g_maxpool2x2(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_upsample2x(sg_graph *g, sg_node *x)
+sg_node *sg_graph_upsample2x(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -312,7 +312,7 @@ sg_node *g_upsample2x(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_avgpool_global(sg_graph *g, sg_node *x)
+sg_node *sg_graph_avgpool_global(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -324,7 +324,7 @@ sg_node *g_avgpool_global(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
+sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;

@@ -86,7 +86,7 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
         m->pp = pp_generator_create(&m->gen, config);
     else
         m->unet = unet_generator_create(&m->gen, config);
-    m->disc_net = discriminator_create(&m->disc, config->channels, config->size);
+    m->disc_net = sg_discriminator_create(&m->disc, config->channels, config->size);
     sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
     if (s != SG_OK)
         s = sg_fail(s, "building the networks: out of host memory");
@@ -128,7 +128,7 @@ void sg_model_destroy(sg_model *m)
     sg_params_free(&m->disc);
     pp_generator_destroy(m->pp);
     unet_generator_destroy(m->unet);
-    discriminator_destroy(m->disc_net);
+    sg_discriminator_destroy(m->disc_net);
     free(m);
 }
 

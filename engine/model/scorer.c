@@ -43,12 +43,12 @@ static sg_status record(sg_scorer *sc)
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
         return s;
-    sc->x_hat = sg_model_generator_forward(m, sc->gen, g_input(sc->gen, sc->x, false));
+    sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
     sg_node *f_real, *f_fake;
-    discriminator_forward(m->disc_net, sc->d_real, g_input(sc->d_real, sc->x, false), &f_real);
-    discriminator_forward(m->disc_net, sc->d_fake, g_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
+    sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &f_real);
+    sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
     sc->f_real = f_real;
     sc->f_fake = f_fake;
     if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)) ||

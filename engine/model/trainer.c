@@ -69,14 +69,14 @@ static sg_status record(sg_trainer *t)
     if ((s = sg_graph_create(dev, seq, true, &t->gen)) || (s = sg_graph_create(dev, seq, true, &t->d_real)) ||
         (s = sg_graph_create(dev, seq, true, &t->d_fake)))
         return s;
-    sg_node *x = g_input(t->gen, t->x, false);
+    sg_node *x = sg_graph_input(t->gen, t->x, false);
     sg_node *x_hat = sg_model_generator_forward(m, t->gen, x);
     if ((s = sg_graph_status(t->gen)) != SG_OK)
         return s;
     sg_node *f_real, *f_fake;
-    sg_node *p_real = discriminator_forward(m->disc_net, t->d_real, g_input(t->d_real, t->x, false), &f_real);
-    sg_node *fake_in = g_input(t->d_fake, x_hat->value, true);
-    sg_node *p_fake = discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
+    sg_node *p_real = sg_discriminator_forward(m->disc_net, t->d_real, sg_graph_input(t->d_real, t->x, false), &f_real);
+    sg_node *fake_in = sg_graph_input(t->d_fake, x_hat->value, true);
+    sg_node *p_fake = sg_discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
     if ((s = sg_graph_status(t->d_real)) || (s = sg_graph_status(t->d_fake)))
         return s;
 
@@ -192,12 +192,12 @@ static sg_status record_stats(sg_trainer *t)
         (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_real)) ||
         (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_fake)))
         return s;
-    sg_node *x_hat = sg_model_generator_forward(m, t->stats_gen, g_input(t->stats_gen, t->x, false));
+    sg_node *x_hat = sg_model_generator_forward(m, t->stats_gen, sg_graph_input(t->stats_gen, t->x, false));
     if ((s = sg_graph_status(t->stats_gen)) != SG_OK)
         return s;
     sg_node *f;
-    discriminator_forward(m->disc_net, t->stats_real, g_input(t->stats_real, t->x, false), &f);
-    discriminator_forward(m->disc_net, t->stats_fake, g_input(t->stats_fake, x_hat->value, false), &f);
+    sg_discriminator_forward(m->disc_net, t->stats_real, sg_graph_input(t->stats_real, t->x, false), &f);
+    sg_discriminator_forward(m->disc_net, t->stats_fake, sg_graph_input(t->stats_fake, x_hat->value, false), &f);
     if ((s = sg_graph_status(t->stats_real)) || (s = sg_graph_status(t->stats_fake)))
         return s;
     t->stats_g = sg_tensor_count(m->gen.buffers);
