@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "sgad/util.h"
 
 sg_device *t_dev;
 int t_failures;
@@ -78,19 +79,11 @@ void t_ok(sg_status s, const char *what)
     exit(1);
 }
 
-static uint64_t splitmix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 void t_random(float *x, size_t n, float lo, float hi, uint64_t seed)
 {
     uint64_t st = seed * 7919 + 1;
     for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * (float)((splitmix(&st) >> 40) * (1.0 / 16777216.0));
+        x[i] = lo + (hi - lo) * (float)((sg_splitmix64_next(&st) >> 40) * (1.0 / 16777216.0));
 }
 
 float *t_alloc(size_t n)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "datafile.h"
 #include "torch_twin.h"
+#include "sgad/util.h"
 
 
 static const char USAGE[] =
@@ -44,13 +45,6 @@ typedef struct bench_args {
     const char *script, *device;
     const char *torch_device; /* where PyTorch runs: as the engine, on a GPU or the CPU */
 } bench_args;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int parse(int argc, char **argv, bench_args *a)
 {
@@ -166,9 +160,9 @@ static double time_train(sg_model *m, int batch, const float *images, long reps)
     double best = INFINITY, spent = 0;
     sg_train_losses l;
     for (long r = -1; s == SG_OK && another_run(r, reps, spent); r++) { /* r = -1: the warm-up */
-        double t0 = now();
+        double t0 = sg_now();
         s = sg_trainer_step(t, images, &l);
-        spent = now() - t0;
+        spent = sg_now() - t0;
         if (r >= 0)
             best = fmin(best, spent);
     }
@@ -187,9 +181,9 @@ static double time_infer(sg_model *m, int batch, const float *images, long reps)
     float *scores = malloc((size_t)batch * sizeof *scores);
     double best = INFINITY, spent = 0;
     for (long r = -1; s == SG_OK && scores && another_run(r, reps, spent); r++) {
-        double t0 = now();
+        double t0 = sg_now();
         s = sg_scorer_run(sc, images, batch, scores, NULL, NULL);
-        spent = now() - t0;
+        spent = sg_now() - t0;
         if (r >= 0)
             best = fmin(best, spent);
     }

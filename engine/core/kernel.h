@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "sgad/ops.h"
+#include "sgad/seq.h"
 
 typedef struct sg_kernel {
     const char *name;

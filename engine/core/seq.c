@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "internal.h"
 
 typedef struct sg_range {
@@ -181,14 +182,8 @@ static bool needs_barrier(const sg_seq *seq, const sg_range *r)
 
 static sg_status remember(sg_seq *seq, sg_range r)
 {
-    if (seq->pending_count == seq->pending_cap) {
-        size_t cap = seq->pending_cap ? seq->pending_cap * 2 : 32;
-        sg_range *p = realloc(seq->pending, cap * sizeof *p);
-        if (!p)
-            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        seq->pending = p;
-        seq->pending_cap = cap;
-    }
+    if (!sg_array_reserve((void **)&seq->pending, &seq->pending_cap, seq->pending_count, sizeof *seq->pending, 32))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
     seq->pending[seq->pending_count++] = r;
     return SG_OK;
 }
@@ -255,14 +250,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 
 sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out)
 {
-    if (seq->scratch_count == seq->scratch_cap) {
-        size_t cap = seq->scratch_cap ? seq->scratch_cap * 2 : 8;
-        sg_tensor **p = realloc(seq->scratch, cap * sizeof *p);
-        if (!p)
-            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        seq->scratch = p;
-        seq->scratch_cap = cap;
-    }
+    if (!sg_array_reserve((void **)&seq->scratch, &seq->scratch_cap, seq->scratch_count, sizeof *seq->scratch, 8))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sg_status s = sg_tensor_create(seq->dev, shape, out);
     if (s != SG_OK)
         return sg_seq_fail(seq, s, "%s", sg_error_message());

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
 #include "model_internal.h"
 #include "sgad/safetensors.h"
 
@@ -77,14 +78,8 @@ typedef struct tensor_list {
 
 static sg_status add_tensor(tensor_list *l, const char *name, const sg_param *p, float *data)
 {
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        sg_st_tensor *t = realloc(l->items, cap * sizeof *t);
-        if (!t)
-            return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        l->items = t;
-        l->cap = cap;
-    }
+    if (!sg_array_reserve((void **)&l->items, &l->cap, l->count, sizeof *l->items, 256))
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sg_st_tensor *t = &l->items[l->count];
     memset(t, 0, sizeof *t);
     t->name = strdup(name);

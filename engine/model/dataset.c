@@ -19,7 +19,8 @@
 
 #include <zlib.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
 #include "sgad/dataset.h"
 
 #define MAX_SIZE 4096          /* largest S accepted */
@@ -427,13 +428,8 @@ static void names_free(name_list *l)
 
 static int names_push(name_list *l, const char *name)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v, l->cap = cap;
-    }
+    if (!sg_array_reserve((void **)&l->v, &l->cap, l->n, sizeof *l->v, 64))
+        return -1;
     if (!(l->v[l->n] = strdup(name)))
         return -1;
     l->n++;

@@ -112,15 +112,15 @@ static bool decoder_declare(sg_param_set *s, decoder_m *m, const char *name, int
            res_declare(s, &m->res, sg_join(n, sizeof n, name, "res"), xc + gc, out, 1, false);
 }
 
-sg_pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
+sg_pp_generator *sg_pp_generator_create(sg_param_set *s, const sg_net_shape *c)
 {
     sg_pp_generator *G = calloc(1, sizeof *G);
     if (!G)
         return NULL;
     int f[5];
     for (int i = 0; i < 5; i++)
-        f[i] = sg_model_width_channels(c, 16) << i;
-    bool t = c->upsample == SG_UPSAMPLE_TRANSPOSED;
+        f[i] = sg_net_width(c, 16) << i;
+    bool t = c->transposed;
     bool ok = res_declare(s, &G->c1, "c1", c->channels, f[0], 1, true) &&
               res_declare(s, &G->c2, "c2", f[0], f[1], 2, false) &&
               res_declare(s, &G->c3, "c3", f[1], f[2], 2, false) &&
@@ -137,7 +137,7 @@ sg_pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
     return G;
 }
 
-void pp_generator_destroy(sg_pp_generator *G)
+void sg_pp_generator_destroy(sg_pp_generator *G)
 {
     free(G);
 }
@@ -191,7 +191,7 @@ static sg_node *decoder_apply(sg_graph *g, const decoder_m *m, sg_node *gate, sg
     return res_apply(g, &m->res, sg_graph_concat(g, d, gate));
 }
 
-sg_node *pp_generator_forward(const sg_pp_generator *G, sg_graph *g, sg_node *x)
+sg_node *sg_pp_generator_forward(const sg_pp_generator *G, sg_graph *g, sg_node *x)
 {
     sg_node *c1 = res_apply(g, &G->c1, x);
     sg_node *c2 = res_apply(g, &G->c2, c1);

@@ -20,13 +20,13 @@ struct sg_unet_generator {
     sg_bn_module down_bn[MAX_LEVELS + 1], up_bn[MAX_LEVELS + 1];
 };
 
-static int inner_width(int i, const sg_model_config *c)
+static int inner_width(int i, const sg_net_shape *c)
 {
     int m = 1 << (i - 1);
-    return sg_model_width_channels(c, NGF) * (m < 8 ? m : 8);
+    return sg_net_width(c, NGF) * (m < 8 ? m : 8);
 }
 
-sg_unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
+sg_unet_generator *sg_unet_generator_create(sg_param_set *s, const sg_net_shape *c)
 {
     sg_unet_generator *G = calloc(1, sizeof *G);
     if (!G)
@@ -62,12 +62,12 @@ sg_unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config 
     return G;
 }
 
-void unet_generator_destroy(sg_unet_generator *G)
+void sg_unet_generator_destroy(sg_unet_generator *G)
 {
     free(G);
 }
 
-sg_node *unet_generator_forward(const sg_unet_generator *G, sg_graph *g, sg_node *x)
+sg_node *sg_unet_generator_forward(const sg_unet_generator *G, sg_graph *g, sg_node *x)
 {
     sg_node *e[MAX_LEVELS + 1];
     e[0] = x;

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
 
 typedef enum op_kind {
     OP_CONV, OP_CONV_T, OP_BN, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
@@ -89,19 +90,6 @@ static bool failed(sg_graph *g, sg_status s)
     return g->status != SG_OK;
 }
 
-static bool grow(void **p, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 64;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
 {
     sg_tensor *t = NULL;
@@ -114,8 +102,8 @@ static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
 static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_grad)
 {
     size_t cap = g->node_cap;
-    if (!grow((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes) ||
-        !grow((void **)&g->owned, &cap, g->node_count, sizeof *g->owned)) {
+    if (!sg_array_reserve((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes, 64) ||
+        !sg_array_reserve((void **)&g->owned, &cap, g->node_count, sizeof *g->owned, 64)) {
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         if (owned)
             sg_tensor_destroy(value);
@@ -147,7 +135,7 @@ static sg_node *new_node(sg_graph *g, sg_shape shape)
 static sg_tensor *keep(sg_graph *g, sg_shape shape)
 {
     sg_tensor *t = new_tensor(g, shape);
-    if (t && !grow((void **)&g->extra, &g->extra_cap, g->extra_count, sizeof *g->extra)) {
+    if (t && !sg_array_reserve((void **)&g->extra, &g->extra_cap, g->extra_count, sizeof *g->extra, 64)) {
         sg_tensor_destroy(t);
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         return NULL;
@@ -161,7 +149,7 @@ static void push(sg_graph *g, const tape_entry *e)
 {
     if (!g->training)
         return;
-    if (!grow((void **)&g->tape, &g->tape_cap, g->tape_count, sizeof *g->tape)) {
+    if (!sg_array_reserve((void **)&g->tape, &g->tape_cap, g->tape_count, sizeof *g->tape, 64)) {
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         return;
     }

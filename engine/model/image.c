@@ -24,7 +24,7 @@
 #include <jerror.h>
 #include <png.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "sgad/dataset.h"
 
 /* Images larger than this on a side are refused (a corrupt header could

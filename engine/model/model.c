@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 sg_model_config sg_model_config_default(void)
@@ -59,14 +59,21 @@ sg_status sg_model_set_score_lambda(sg_model *m, float lambda)
     return SG_OK;
 }
 
+static sg_net_shape net_shape(const sg_model_config *c)
+{
+    return (sg_net_shape){.channels = c->channels, .size = c->size, .width = c->width,
+                          .transposed = c->upsample == SG_UPSAMPLE_TRANSPOSED};
+}
+
 int sg_model_width_channels(const sg_model_config *c, int base)
 {
-    return (int)lroundf((float)base * c->width);
+    sg_net_shape shape = net_shape(c);
+    return sg_net_width(&shape, base);
 }
 
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x)
 {
-    return m->pp ? pp_generator_forward(m->pp, g, x) : unet_generator_forward(m->unet, g, x);
+    return m->pp ? sg_pp_generator_forward(m->pp, g, x) : sg_unet_generator_forward(m->unet, g, x);
 }
 
 sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model **out)
@@ -82,10 +89,11 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
     m->score_lambda = SG_SCORE_LAMBDA;
     sg_params_init(&m->gen, dev);
     sg_params_init(&m->disc, dev);
+    sg_net_shape shape = net_shape(config);
     if (config->arch == SG_ARCH_SKIPGANOMALY_PP)
-        m->pp = pp_generator_create(&m->gen, config);
+        m->pp = sg_pp_generator_create(&m->gen, &shape);
     else
-        m->unet = unet_generator_create(&m->gen, config);
+        m->unet = sg_unet_generator_create(&m->gen, &shape);
     m->disc_net = sg_discriminator_create(&m->disc, config->channels, config->size);
     sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
     if (s != SG_OK)
@@ -126,8 +134,8 @@ void sg_model_destroy(sg_model *m)
         return;
     sg_params_free(&m->gen);
     sg_params_free(&m->disc);
-    pp_generator_destroy(m->pp);
-    unet_generator_destroy(m->unet);
+    sg_pp_generator_destroy(m->pp);
+    sg_unet_generator_destroy(m->unet);
     sg_discriminator_destroy(m->disc_net);
     free(m);
 }

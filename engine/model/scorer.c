@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 struct sg_scorer {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 enum { LOSS_ADV, LOSS_CON, LOSS_LAT, LOSS_D_REAL, LOSS_D_FAKE, LOSS_COUNT };
