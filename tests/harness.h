@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sgad/ref.h"
 #include "sgad/sgad.h"
 
 extern sg_device *t_dev;
