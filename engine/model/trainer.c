@@ -33,17 +33,27 @@ struct sg_trainer {
     uint32_t stats_batches;
 };
 
-void sg_trainer_destroy(sg_trainer *t)
+/* The statistics pass and its sums; it is recorded again on the next use. */
+static void stats_free(sg_trainer *t)
 {
-    if (!t)
-        return;
-    sg_seq_destroy(t->seq); /* waits for a run in flight */
     sg_seq_destroy(t->stats_seq);
     sg_graph_destroy(t->stats_gen);
     sg_graph_destroy(t->stats_real);
     sg_graph_destroy(t->stats_fake);
     free(t->stats_sum);
     free(t->stats_buf);
+    t->stats_seq = NULL;
+    t->stats_gen = t->stats_real = t->stats_fake = NULL;
+    t->stats_sum = NULL;
+    t->stats_buf = NULL;
+}
+
+void sg_trainer_destroy(sg_trainer *t)
+{
+    if (!t)
+        return;
+    sg_seq_destroy(t->seq); /* waits for a run in flight */
+    stats_free(t);
     sg_graph_destroy(t->gen);
     sg_graph_destroy(t->d_real);
     sg_graph_destroy(t->d_fake);
@@ -214,16 +224,7 @@ sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images)
     sg_model *m = t->m;
     sg_status s = SG_OK;
     if (!t->stats_seq && (s = record_stats(t)) != SG_OK) {
-        sg_seq_destroy(t->stats_seq);
-        sg_graph_destroy(t->stats_gen);
-        sg_graph_destroy(t->stats_real);
-        sg_graph_destroy(t->stats_fake);
-        free(t->stats_sum);
-        free(t->stats_buf);
-        t->stats_seq = NULL;
-        t->stats_gen = t->stats_real = t->stats_fake = NULL;
-        t->stats_sum = NULL;
-        t->stats_buf = NULL;
+        stats_free(t);
         return sg_fail_prefix(s, "recording the statistics pass");
     }
     if ((s = sg_tensor_upload(t->x, images)) || (s = sg_seq_run(t->stats_seq)) ||
