@@ -58,6 +58,40 @@ static void test_upload_download(void)
     free(b);
 }
 
+/* The staged path of discrete GPUs (tensor memory not mapped), on whatever device runs the tests. */
+static void test_staged_transfers(void)
+{
+    sg_device_options opt = {.staged = true, .quiet = true};
+    sg_device *dev = NULL;
+    t_ok(sg_device_create(&opt, &dev), "device with staged transfers");
+    t_check(!sg_device_get_info(dev)->host_visible_memory, "tensors are not mapped");
+    /* larger than the first 16 MiB staging buffer, so it grows once */
+    sg_shape s = sg_shape4(1, 1, 2048, 2304);
+    size_t n = sg_shape_count(s);
+    float *a = t_random_array(n, -1, 1, 3), *b = t_alloc(n);
+    sg_tensor *t = NULL, *u = NULL;
+    t_ok(sg_tensor_create(dev, s, &t), "tensor");
+    t_ok(sg_tensor_create(dev, s, &u), "tensor");
+    t_ok(sg_tensor_upload(t, a), "staged upload");
+    sg_seq *seq;
+    t_ok(sg_seq_create(dev, &seq), "seq");
+    t_ok(sg_copy(seq, t, u), "copy");
+    t_ok(sg_seq_run(seq), "run");
+    t_ok(sg_tensor_download(u, b), "staged download");
+    t_check(memcmp(a, b, n * sizeof *a) == 0, "staged upload, a copy on the device, staged download: exact");
+    float part[4] = {9, 8, 7, 6}, back[6];
+    t_ok(sg_tensor_upload_range(u, 10, 4, part), "staged upload_range");
+    t_ok(sg_tensor_download_range(u, 9, 6, back), "staged download_range");
+    t_check(back[0] == a[9] && back[1] == 9 && back[4] == 6 && back[5] == a[14], "staged partial transfers");
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(t);
+    sg_tensor_destroy(u);
+    t_check(sg_device_validation_messages(dev) == 0, "no validation messages on the staged device");
+    sg_device_destroy(dev);
+    free(a);
+    free(b);
+}
+
 static void test_bad_shapes(void)
 {
     sg_tensor *t = NULL;
@@ -194,6 +228,7 @@ int main(void)
     test_device_info();
     test_select_by_name();
     test_upload_download();
+    test_staged_transfers();
     test_bad_shapes();
     test_out_of_memory();
     test_error_prefix();

@@ -323,6 +323,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     pthread_mutex_init(&dev->queue_lock, NULL);
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
+    dev->force_staging = options->staged;
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");

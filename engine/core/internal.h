@@ -40,6 +40,7 @@ struct sg_device {
     uint32_t max_groups[3];    /* maxComputeWorkGroupCount */
     VkDeviceSize max_allocation; /* maxMemoryAllocationSize: the largest VkDeviceMemory */
     uint32_t validation_messages;
+    bool force_staging;        /* options.staged */
 
     pthread_mutex_t queue_lock;  /* vkQueueSubmit, staging transfers */
     pthread_mutex_t memory_lock; /* blocks and free lists */

@@ -67,7 +67,7 @@ sg_status sg_memory_choose_types(sg_device *dev)
     if (!(unified && sg_find_memory_type(dev, tensor_bits, mapped, &dev->memory_type) == SG_OK) &&
         sg_find_memory_type(dev, tensor_bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dev->memory_type) != SG_OK)
         return sg_fail(SG_ERR_NO_DEVICE, "the Vulkan device has no device-local memory type for storage buffers");
-    dev->info.host_visible_memory =
+    dev->info.host_visible_memory = !dev->force_staging &&
         (dev->memory_props.memoryTypes[dev->memory_type].propertyFlags & mapped) == mapped;
     if (sg_find_memory_type(dev, staging_bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                             &dev->staging_type) != SG_OK)

@@ -30,6 +30,8 @@ typedef struct sg_device_options {
     const char *select; /* index or name substring; NULL: $SGAD_DEVICE, else automatic */
     bool validation;    /* enable the Khronos validation layer (also $SGAD_VALIDATION=1) */
     bool quiet;         /* do not print the chosen device on stderr */
+    bool staged;        /* move tensor data through a staging buffer even where device memory is
+                         * host-visible: the path of discrete GPUs, for testing it on any device */
 } sg_device_options;
 
 typedef enum sg_device_kind {
