@@ -674,9 +674,16 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_MODE:
         self->mode = g_value_get_enum(value);
         break;
-    case PROP_THRESHOLD:
-        self->threshold = g_value_get_double(value);
+    case PROP_THRESHOLD: {
+        /* only -1 means "the calibration": -0.5 is a mistake, not a request for it */
+        gdouble t = g_value_get_double(value);
+        if (t < 0.0 && t != -1.0)
+            g_warning("skipganomaly: threshold %g is negative; scores are >= 0: use -1 for the checkpoint's "
+                      "calibrated threshold; ignored", t);
+        else
+            self->threshold = t;
         break;
+    }
     case PROP_ROI: {
         SgadRect r;
         const gchar *text = g_value_get_string(value);
@@ -883,7 +890,8 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_THRESHOLD,
         g_param_spec_double("threshold", "Threshold",
                             "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
-                            "(a checkpoint without calibration then needs an explicit threshold)",
+                            "(a checkpoint without calibration then needs an explicit threshold); other "
+                            "negative values are refused",
                             -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_ROI,

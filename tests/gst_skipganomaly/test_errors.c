@@ -165,6 +165,23 @@ GST_START_TEST(test_roi_overflow)
 }
 GST_END_TEST;
 
+/* threshold=-0.5 silently meant "use the calibration" (issue 13): only -1 does;
+ * another negative value is refused with a warning and the setting kept */
+GST_START_TEST(test_negative_threshold)
+{
+    GstElement *e = element();
+    g_object_set(e, "threshold", 0.25, NULL);
+    ASSERT_WARNING(g_object_set(e, "threshold", -0.5, NULL));
+    gdouble t = 0;
+    g_object_get(e, "threshold", &t, NULL);
+    fail_unless_equals_float(t, 0.25);
+    g_object_set(e, "threshold", -1.0, NULL);
+    g_object_get(e, "threshold", &t, NULL);
+    fail_unless_equals_float(t, -1.0);
+    gst_object_unref(e);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_folder_missing)
 {
     GstElement *e = element();
@@ -200,6 +217,7 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_unsupported_caps);
     ADD_TEST(tc, test_roi_outside_frame);
     ADD_TEST(tc, test_roi_overflow);
+    ADD_TEST(tc, test_negative_threshold);
     ADD_TEST(tc, test_train_folder_missing);
     ADD_TEST(tc, test_bad_device);
     return s;
