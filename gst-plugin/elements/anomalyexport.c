@@ -5,7 +5,9 @@
  *   ... ! skipganomaly ! anomalyexport location=run.jsonl summary=true ! ...
  *
  * Lines: {"frame": n, "pts": ns|null, "score": x|null, "threshold": t|null,
- *         "anomalous": bool|null, "truth": 0|1, "defect": "..."}
+ *         "anomalous": bool|null, "score_valid": false, "truth": 0|1, "defect": "..."}
+ * where "score_valid": false appears only on a frame whose score was not a
+ * finite number ("score" is then null and "anomalous" true). 
  * where truth/defect appear only on frames that carry them. Frames without a
  * score are written with nulls unless skip-unscored=true. The element message
  * "anomalyexport-summary" (frames, scored, flagged, labelled, positives and,
@@ -154,7 +156,7 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
     if (truth >= 0) {
         self->labelled++;
         self->positives += truth ? 1 : 0;
-        if (scored && !isnan(r.score)) {
+        if (scored && !r.score_invalid) {
             gfloat score = (gfloat)r.score;
             guint8 t = truth ? 1 : 0;
             g_array_append_val(self->pair_scores, score);
@@ -188,6 +190,11 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
         json_builder_add_boolean_value(b, r.anomalous);
     else
         json_builder_add_null_value(b);
+    if (scored && r.score_invalid) {
+        /* "score": null alone could be read as "not scored": say what happened */
+        json_builder_set_member_name(b, "score_valid");
+        json_builder_add_boolean_value(b, FALSE);
+    }
     if (truth >= 0) {
         json_builder_set_member_name(b, "truth");
         json_builder_add_int_value(b, truth ? 1 : 0);

@@ -136,8 +136,9 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
         sg_model_destroy(m);
         return FALSE;
     }
-    if (sg_scorer_create(m, batch, &s) != SG_OK) {
-        *why = g_strdup(sg_error_message());
+    if (sg_scorer_create(m, batch, &s) != SG_OK || sg_scorer_probe(s) != SG_OK) {
+        *why = g_strdup_printf("%s: %s", path, sg_error_message());
+        sg_scorer_destroy(s);
         sg_model_destroy(m);
         return FALSE;
     }
@@ -181,6 +182,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     sg_device *dev = NULL;
     self->frame = 0;
     self->have_result = self->anomalous = self->trained = FALSE;
+    self->last_invalid = self->warned_invalid = FALSE;
     self->training = mode == GST_SKIP_GANOMALY_MODE_TRAIN;
     g_atomic_int_set(&self->cancel_training, 0);
 
@@ -499,15 +501,26 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         self->last_heat_side = side;
     }
     gdouble score = -G_MAXDOUBLE;
+    gboolean invalid = FALSE;
     for (gint t = 0; t < n; t++) {
         self->last_tiles[t] = scores[t];
         score = MAX(score, (gdouble)scores[t]);
+        invalid |= !isfinite(scores[t]); /* MAX would drop a NaN */
         const gint tx = t % tiles, ty = t / tiles;
         for (gint y = 0; y < S; y++)
             memcpy(self->last_heat + (gsize)(ty * S + y) * side + (gsize)tx * S,
                    self->tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
     }
-    self->last_score = score;
+    self->last_score = invalid ? NAN : score;
+    self->last_invalid = invalid;
+    if (invalid && !self->warned_invalid) {
+        self->warned_invalid = TRUE;
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("The model gives scores that are not numbers (NaN or infinite); such frames are "
+                             "flagged anomalous with score-valid=FALSE."),
+                            ("frame %" G_GUINT64_FORMAT "; the checkpoint's weights overflow the arithmetic on "
+                             "this input: retrain or use another model", self->frame - 1));
+    }
     /* an uncalibrated model with threshold -1 keeps the threshold it had */
     if (!isnan(threshold))
         self->last_threshold = threshold;
@@ -529,7 +542,8 @@ static void post_frame_messages(GstSkipGanomaly *self, GstBuffer *buf, guint64 f
             "skipganomaly", "timestamp", G_TYPE_UINT64, ts, "stream-time", G_TYPE_UINT64, stream_time,
             "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64, GST_BUFFER_DURATION(buf),
             "score", G_TYPE_DOUBLE, self->last_score, "threshold", G_TYPE_DOUBLE, self->last_threshold,
-            "anomalous", G_TYPE_BOOLEAN, anomalous, "frame", G_TYPE_UINT64, frame_no, NULL);
+            "anomalous", G_TYPE_BOOLEAN, anomalous, "score-valid", G_TYPE_BOOLEAN, !self->last_invalid, "frame",
+            G_TYPE_UINT64, frame_no, NULL);
         gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
     }
     if (anomalous != was_anomalous) {
@@ -561,12 +575,14 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
         GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
         if (ret != GST_FLOW_OK)
             return ret;
-        self->anomalous = self->last_score > self->last_threshold;
+        /* a score that is not a number never reads as normal */
+        self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
     }
     SgadAnomalyResult r = {
         .score = self->last_score,
         .threshold = self->last_threshold,
         .anomalous = self->anomalous,
+        .score_invalid = self->last_invalid,
         .tiles_x = self->last_grid,
         .tiles_y = self->last_grid,
         .tile_scores = self->last_tiles,
@@ -661,9 +677,16 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_MODE:
         self->mode = g_value_get_enum(value);
         break;
-    case PROP_THRESHOLD:
-        self->threshold = g_value_get_double(value);
+    case PROP_THRESHOLD: {
+        /* only -1 means "the calibration": -0.5 is a mistake, not a request for it */
+        gdouble t = g_value_get_double(value);
+        if (t < 0.0 && t != -1.0)
+            g_warning("skipganomaly: threshold %g is negative; scores are >= 0: use -1 for the checkpoint's "
+                      "calibrated threshold; ignored", t);
+        else
+            self->threshold = t;
         break;
+    }
     case PROP_ROI: {
         SgadRect r;
         const gchar *text = g_value_get_string(value);
@@ -870,7 +893,8 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_THRESHOLD,
         g_param_spec_double("threshold", "Threshold",
                             "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
-                            "(a checkpoint without calibration then needs an explicit threshold)",
+                            "(a checkpoint without calibration then needs an explicit threshold); other "
+                            "negative values are refused",
                             -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_ROI,
@@ -902,7 +926,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_POST_MESSAGES,
         g_param_spec_boolean("post-messages", "Post messages",
                              "Post a \"skipganomaly\" element message for every scored frame (timestamp, "
-                             "stream-time, running-time, duration, score, threshold, anomalous, frame). "
+                             "stream-time, running-time, duration, score, threshold, anomalous, score-valid, frame). "
                              "\"anomaly-start\" and \"anomaly-end\" messages are posted regardless",
                              FALSE, PLAYING_FLAGS));
     g_object_class_install_property(

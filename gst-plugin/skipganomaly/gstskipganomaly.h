@@ -63,6 +63,8 @@ struct _GstSkipGanomaly {
     guint64 frame;
     gboolean have_result, anomalous;
     gdouble last_score, last_threshold;
+    gboolean last_invalid;   /* the last score is not a finite number: anomalous, said in meta and messages */
+    gboolean warned_invalid; /* the warning about it was posted (once per start) */
     gfloat *last_tiles, *last_heat;
     guint last_grid, last_heat_side;
     SgadRect last_region;

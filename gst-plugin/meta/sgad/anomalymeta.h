@@ -14,6 +14,9 @@
  *
  * Fields (docs/elements.md):
  *   score, threshold (gdouble); anomalous (gboolean);
+ *   score-valid (gboolean): FALSE when the score is not a finite number (NaN or
+ *     infinite: a model whose arithmetic overflowed); such a frame is always
+ *     anomalous=TRUE, never normal. Absent means TRUE.
  *   tiles-x, tiles-y (guint) and tile-scores (GstValueArray of gdouble, row-major;
  *     also as tile-scores-f32, GBytes of float32, for C readers);
  *   heatmap (GBytes of native float32, row-major), heatmap-width, heatmap-height (guint):
@@ -40,6 +43,7 @@ G_BEGIN_DECLS
 typedef struct {
     gdouble score, threshold;
     gboolean anomalous;
+    gboolean score_invalid; /* the score is not a finite number: anomalous is then TRUE (set and read so) */
     guint tiles_x, tiles_y;
     const gfloat *tile_scores; /* tiles_x * tiles_y */
     guint heatmap_width, heatmap_height;
