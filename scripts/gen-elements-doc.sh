@@ -61,6 +61,9 @@ score, anomalous = s.get_double("score")[1], s.get_boolean("anomalous")[1]
   step and losses in its text, COMPLETE (or ERROR). `gst-launch-1.0 -v` prints them.
 - `anomalyexport-summary` (element message at EOS): `frames`, `scored`, `flagged`, `labelled`,
   `positives`, and `auc` when both classes were scored.
+- `GST_MESSAGE_INFO` from `skipganomaly`, once: the scored region is not square (a 320x240 frame, a
+  720x528 one) and is squashed to the model's square input, so shapes look narrower or wider to the model
+  than they are. Crop with `roi=` to a square, or use `tiles=`, where that matters.
 - Errors use `GST_ELEMENT_ERROR` with the file and the reason (missing or corrupt checkpoint, no Vulkan
   device, training diverged); a model that cannot be loaded while playing is a warning and the old
   model stays.

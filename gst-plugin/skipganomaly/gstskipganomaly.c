@@ -316,6 +316,19 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
         return FALSE;
     }
     self->plan_valid = TRUE;
+    /* each tile of a non-square region is squashed to the model's square: say so once, on the bus */
+    const gdouble aspect = (gdouble)self->plan.region.width * GST_VIDEO_INFO_PAR_N(info) /
+                           ((gdouble)self->plan.region.height * MAX(GST_VIDEO_INFO_PAR_D(info), 1));
+    if (!self->aspect_said && fabs(aspect - 1.0) > 0.01) {
+        self->aspect_said = TRUE;
+        gchar *text = g_strdup_printf("The scored region, %dx%d pixels (display aspect %.3g:1), is squashed to "
+                                      "%dx%d squares for the model: shapes look %s to it than they are.",
+                                      self->plan.region.width, self->plan.region.height, aspect, size, size,
+                                      aspect > 1 ? "narrower" : "wider");
+        /* the text in the debug string too: gst-launch-1.0 prints only that of an info message */
+        GST_ELEMENT_INFO(self, STREAM, FORMAT, ("%s", text), ("%s", text));
+        g_free(text);
+    }
     self->plan_roi = *roi;
     self->plan_tiles = tiles;
     self->plan_channels = channels;

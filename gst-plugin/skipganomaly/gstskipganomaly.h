@@ -59,6 +59,7 @@ struct _GstSkipGanomaly {
     gboolean plan_valid;
     SgadRect plan_roi;
     gint plan_tiles, plan_channels, plan_size;
+    gboolean aspect_said; /* the squashing of a non-square region was posted (once) */
     gfloat *input, *tile_heat;
     guint64 frame;
     gboolean have_result, anomalous;
