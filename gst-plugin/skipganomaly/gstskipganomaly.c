@@ -42,6 +42,8 @@ enum {
     PROP_FRAMES_SCORED,
     PROP_FRAMES_SKIPPED,
     PROP_FRAMES_DROPPED,
+    PROP_BATCH_STREAMS,
+    PROP_BATCH_TIMEOUT,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -58,6 +60,7 @@ enum {
 #define DEFAULT_SAVE_INTERVAL 1
 #define DEFAULT_SEED 1
 #define DEFAULT_STATS_INTERVAL 1000 /* ms */
+#define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
 
 #define CAPS_STR GST_VIDEO_CAPS_MAKE(SGAD_PREPROCESS_FORMATS)
 
@@ -197,6 +200,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     config.upsample = self->upsample;
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
+    const gboolean batch_streams = self->batch_streams;
     GST_OBJECT_UNLOCK(self);
 
     gboolean ok = FALSE;
@@ -258,11 +262,21 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
             sgad_device_pool_release(dev);
             goto done;
         }
+        SgadBatcher *batcher = NULL;
+        if (batch_streams && !(batcher = sgad_batcher_acquire(dev, path, &why))) {
+            GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot use model \"%s\": %s", path, why), (NULL));
+            g_free(why);
+            sg_scorer_destroy(scorer);
+            sg_model_destroy(model);
+            sgad_device_pool_release(dev);
+            goto done;
+        }
         g_mutex_lock(&self->engine_lock);
         self->dev = dev;
         self->model = model;
         self->scorer = scorer;
         self->scorer_batch = tiles * tiles;
+        self->batcher = batcher;
         g_mutex_unlock(&self->engine_lock);
         gst_base_transform_set_passthrough(trans, FALSE);
     } else {
@@ -295,11 +309,14 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     sg_scorer *scorer = self->scorer;
     sg_model *model = self->model;
     sg_device *dev = self->dev;
+    SgadBatcher *batcher = self->batcher;
     self->scorer = NULL;
     self->model = NULL;
     self->dev = NULL;
+    self->batcher = NULL;
     self->scorer_batch = 0;
     g_mutex_unlock(&self->engine_lock);
+    sgad_batcher_release(batcher);
     sg_scorer_destroy(scorer);
     sg_model_destroy(model);
     sgad_device_pool_release(dev);
@@ -359,6 +376,26 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
     self->input = g_renew(gfloat, self->input, n);
     self->tile_heat = g_renew(gfloat, self->tile_heat, (gsize)tiles * tiles * size * size);
     return TRUE;
+}
+
+/* One frame's images through the model, under the engine lock: in the shared
+ * batch with the other streams (batch-streams, while the model is still the
+ * batcher's file), else with this instance's scorer. */
+static sg_status run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
+                           gchar **why)
+{
+    if (self->batcher && n <= SGAD_BATCHER_MAX_IMAGES) {
+        GST_OBJECT_LOCK(self);
+        const gboolean same = g_strcmp0(self->model_path, sgad_batcher_path(self->batcher)) == 0;
+        const gint64 timeout = (gint64)self->batch_timeout * G_TIME_SPAN_MILLISECOND;
+        GST_OBJECT_UNLOCK(self);
+        if (same)
+            return sgad_batcher_score(self->batcher, input, n, timeout, scores, heat, why);
+    }
+    sg_status s = sg_scorer_run(self->scorer, input, n, scores, heat, NULL);
+    if (s != SG_OK)
+        *why = g_strdup(sg_error_message());
+    return s;
 }
 
 /* ---- training ------------------------------------------------------------- */
@@ -541,11 +578,13 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
     }
     sgad_preprocess(&self->plan, frame, self->input);
     gfloat scores[n];
-    sg_status s = sg_scorer_run(self->scorer, self->input, n, scores, self->tile_heat, NULL);
+    gchar *why = NULL;
+    sg_status s = run_model(self, self->input, n, scores, self->tile_heat, &why);
     gdouble threshold = effective_threshold(threshold_prop, self->model);
     g_mutex_unlock(&self->engine_lock);
     if (s != SG_OK) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", sg_error_message()), (NULL));
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
+        g_free(why);
         return GST_FLOW_ERROR;
     }
 
@@ -681,6 +720,14 @@ static void post_stats(GstSkipGanomaly *self)
                                          G_TYPE_UINT64, scored, "skipped", G_TYPE_UINT64, skipped, "dropped",
                                          G_TYPE_UINT64, dropped, "scoring", G_TYPE_STRING, async ? "async" : "sync",
                                          "latency", G_TYPE_UINT64, latency, NULL);
+    /* the shared batch's, all streams together; self->batcher changes only in
+     * start and stop, never while this streaming thread runs (and the engine
+     * lock may be held by the scorer thread for a whole scoring) */
+    if (self->batcher) {
+        guint64 batches, images;
+        sgad_batcher_counts(self->batcher, &batches, &images);
+        gst_structure_set(st, "batches", G_TYPE_UINT64, batches, "batched-images", G_TYPE_UINT64, images, NULL);
+    }
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
 }
 
@@ -743,11 +790,13 @@ static SgadAsyncOutcome async_score(const SgadAsyncJob *job, gfloat *scores, gfl
         self->scorer = bigger;
         self->scorer_batch = n;
     }
-    sg_status s = sg_scorer_run(self->scorer, job->input, n, scores, tile_heat, NULL);
+    gchar *why = NULL;
+    sg_status s = run_model(self, job->input, n, scores, tile_heat, &why);
     *threshold = effective_threshold(threshold_prop, self->model);
     g_mutex_unlock(&self->engine_lock);
     if (s != SG_OK) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", sg_error_message()), (NULL));
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
+        g_free(why);
         return SGAD_ASYNC_FAILED;
     }
     return SGAD_ASYNC_SCORED;
@@ -1080,6 +1129,12 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_STATS_INTERVAL:
         self->stats_interval = g_value_get_uint(value);
         break;
+    case PROP_BATCH_STREAMS:
+        self->batch_streams = g_value_get_boolean(value);
+        break;
+    case PROP_BATCH_TIMEOUT:
+        self->batch_timeout = g_value_get_uint(value);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -1162,6 +1217,12 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_STATS_INTERVAL:
         g_value_set_uint(value, self->stats_interval);
         break;
+    case PROP_BATCH_STREAMS:
+        g_value_set_boolean(value, self->batch_streams);
+        break;
+    case PROP_BATCH_TIMEOUT:
+        g_value_set_uint(value, self->batch_timeout);
+        break;
     case PROP_FRAMES_SCORED:
     case PROP_FRAMES_SKIPPED: {
         guint64 scored = self->frames_scored, skipped = 0;
@@ -1210,6 +1271,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->seed = DEFAULT_SEED;
     self->scoring = GST_SKIP_GANOMALY_SCORING_AUTO;
     self->stats_interval = DEFAULT_STATS_INTERVAL;
+    self->batch_timeout = DEFAULT_BATCH_TIMEOUT;
 }
 
 #define PLAYING_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
@@ -1379,6 +1441,20 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "Frames dropped before scoring because downstream reported them late (QoS; each "
                             "drop also posts a QoS message)",
                             0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(
+        gobject_class, PROP_BATCH_STREAMS,
+        g_param_spec_boolean("batch-streams", "Batch streams",
+                             "Score together with the other instances in this process (other streams, other "
+                             "cameras) that have batch-streams on and use the same model file on the same device: "
+                             "their frames go through the model in one dispatch. A frame waits up to "
+                             "batch-timeout for the others' (less when every stream has handed one in)",
+                             FALSE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_BATCH_TIMEOUT,
+        g_param_spec_uint("batch-timeout", "Batch timeout",
+                          "batch-streams: milliseconds the first frame of a batch waits for the other streams' "
+                          "frames (as nvstreammux's batched-push-timeout)",
+                          0, 10000, DEFAULT_BATCH_TIMEOUT, PLAYING_FLAGS));
 
     gst_element_class_set_static_metadata(
         element_class, "Skip-GANomaly++ anomaly detector", "Filter/Analyzer/Video",

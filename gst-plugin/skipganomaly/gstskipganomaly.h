@@ -9,6 +9,7 @@
 #include <sgad/fit.h>
 
 #include "async_scorer.h"
+#include "batcher.h"
 #include "preprocess.h"
 #include "training.h"
 
@@ -53,6 +54,8 @@ struct _GstSkipGanomaly {
     sg_upsample upsample;
     guint64 seed;
     GstSkipGanomalyScoring scoring;
+    gboolean batch_streams; /* score in one dispatch with the other instances of this model file */
+    guint batch_timeout;    /* ms a batch waits for the other streams' frames */
     guint stats_interval; /* ms of stream time between stats messages, 0: at EOS only */
 
     /* engine state, under engine_lock: the model and scorer may be swapped
@@ -62,6 +65,7 @@ struct _GstSkipGanomaly {
     sg_model *model;
     sg_scorer *scorer;
     gint scorer_batch;
+    SgadBatcher *batcher; /* batch-streams: the shared batch of this model file, or NULL */
 
     /* streaming thread only */
     SgadPlan plan;

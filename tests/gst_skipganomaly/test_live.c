@@ -8,6 +8,7 @@
  *
  * No bound here depends on the machine's speed: where a result must exist the
  * test holds the last frame back until the scorer has delivered one. */
+#include <math.h>
 #include <string.h>
 
 #include "../../gst-plugin/anomalymeta.h"
@@ -267,6 +268,98 @@ GST_START_TEST(test_file_defaults_to_sync)
 }
 GST_END_TEST;
 
+/* ---- several streams in one dispatch ------------------------------------- */
+
+#define BATCH_FRAMES 8
+
+static GstPadProbeReturn score_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    GArray *scores = data;
+    GstAnomalyResult r;
+    gdouble score = NAN;
+    if (gst_buffer_get_anomaly_result(GST_PAD_PROBE_INFO_BUFFER(info), &r))
+        score = r.score;
+    g_array_append_val(scores, score);
+    return GST_PAD_PROBE_OK;
+}
+
+/* Two streams (different scenes) scored with the same model file; returns
+ * each frame's score per stream and the batch counts of the last stats. */
+static void run_two_streams(const gchar *model, gboolean batch, GArray *scores[2], guint64 *batches,
+                            guint64 *images)
+{
+    GString *line = g_string_new(NULL);
+    for (gint i = 0; i < 2; i++)
+        g_string_append_printf(line,
+                               "inspectionsrc seed=%d num-buffers=%d ! video/x-raw,format=BGRx,width=64,height=48,"
+                               "framerate=30/1 ! skipganomaly name=sg%d model=\"%s\" batch-streams=%s "
+                               "batch-timeout=10000 stats-interval=0 ! fakesink sync=false ",
+                               3 + i, BATCH_FRAMES, i, model, batch ? "true" : "false");
+    GstElement *pipe = gst_parse_launch(line->str, NULL);
+    fail_unless(pipe != NULL, "%s", line->str);
+    for (gint i = 0; i < 2; i++) {
+        gchar *name = g_strdup_printf("sg%d", i);
+        GstElement *sg = gst_bin_get_by_name(GST_BIN(pipe), name);
+        GstPad *pad = gst_element_get_static_pad(sg, "src");
+        scores[i] = g_array_new(FALSE, FALSE, sizeof(gdouble));
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, score_probe, scores[i], NULL);
+        gst_object_unref(pad);
+        gst_object_unref(sg);
+        g_free(name);
+    }
+    GstBus *bus = gst_element_get_bus(pipe);
+    fail_if(gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+    *batches = *images = 0;
+    for (;;) {
+        GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND,
+                                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+        fail_unless(m != NULL && GST_MESSAGE_TYPE(m) != GST_MESSAGE_ERROR, "no EOS");
+        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS) {
+            gst_message_unref(m);
+            break;
+        }
+        const GstStructure *st = gst_message_get_structure(m);
+        if (gst_structure_has_name(st, "skipganomaly-stats")) {
+            gst_structure_get_uint64(st, "batches", batches);
+            gst_structure_get_uint64(st, "batched-images", images);
+        }
+        gst_message_unref(m);
+    }
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipe);
+    g_string_free(line, TRUE);
+}
+
+/* batch-streams: two streams' frames go through the model in one dispatch
+ * each (a long batch-timeout, so each batch waits for both: 8 batches of 2),
+ * and every frame's score is the one it gets scored alone. */
+GST_START_TEST(test_batch_streams)
+{
+    gchar *path = make_model("batch.safetensors", 3, 11, 0.5);
+    GArray *alone[2], *together[2];
+    guint64 batches, images;
+    run_two_streams(path, FALSE, alone, &batches, &images);
+    fail_unless_equals_uint64(batches, 0);
+    run_two_streams(path, TRUE, together, &batches, &images);
+    fail_unless_equals_uint64(batches, BATCH_FRAMES);
+    fail_unless_equals_uint64(images, 2 * BATCH_FRAMES);
+    for (gint i = 0; i < 2; i++) {
+        fail_unless_equals_int(alone[i]->len, BATCH_FRAMES);
+        fail_unless_equals_int(together[i]->len, BATCH_FRAMES);
+        for (guint f = 0; f < BATCH_FRAMES; f++) {
+            gdouble a = g_array_index(alone[i], gdouble, f), b = g_array_index(together[i], gdouble, f);
+            fail_unless(isfinite(a) && fabs(a - b) <= 1e-5 * fabs(a) + 1e-7,
+                        "stream %d frame %u: %.9g alone, %.9g batched", i, f, a, b);
+        }
+        g_array_unref(alone[i]);
+        g_array_unref(together[i]);
+    }
+    g_free(path);
+}
+GST_END_TEST;
+
 /* ---- training beside the stream ------------------------------------------- */
 
 typedef struct {
@@ -381,6 +474,7 @@ static Suite *live_suite(void)
     ADD_TEST(tc, test_sync_reports_latency);
     ADD_TEST(tc, test_file_defaults_to_sync);
     ADD_TEST(tc, test_train_full_keeps_flowing);
+    ADD_TEST(tc, test_batch_streams);
     suite_add_tcase(s, tc);
     return s;
 }
