@@ -91,6 +91,29 @@ Training (`mode=train`) with `train-on=full` runs in a thread of its own: frames
 trains (they are not collected any more), PROGRESS messages report it, and EOS goes on only once the
 checkpoint is written.
 
+## Many cameras on one device
+
+Instances in one process that score with the same model file on the same device and have
+`batch-streams=true` run their frames through the model together: the first frame of a batch waits up
+to `batch-timeout` ms (default 20, under a frame time at 30 frames/s) for the other streams' frames, and
+the batch runs as soon as every such stream has handed one in. One dispatch serves them all, at the
+smallest power-of-two batch that holds them; each frame still gets its own meta and messages, with the
+same score as alone. The stats message adds `batches` and `batched-images`. docs/benchmarks.md has the
+frames/s for 1 to 8 streams.
+
+```
+gst-launch-1.0 \
+  v4l2src device=/dev/video0 ! videoconvert ! skipganomaly model=M batch-streams=true ! fakesink \
+  v4l2src device=/dev/video2 ! videoconvert ! skipganomaly model=M batch-streams=true ! fakesink
+```
+
+## A round field of view
+
+`mask=circle:CX,CY,R` (or `ellipse:CX,CY,RX,RY`, in frame pixels, or a PNG file whose white pixels are
+inside, stretched over the frame) limits the model to an endoscope's round picture: it sees mid-grey
+instead of the pixels outside, in training and scoring alike, so nothing there is learnt or raises a
+score, and the heat map is zero there. Use the same mask to train and to score.
+
 ## Results to an MQTT broker
 
 ```

@@ -44,6 +44,7 @@ enum {
     PROP_FRAMES_DROPPED,
     PROP_BATCH_STREAMS,
     PROP_BATCH_TIMEOUT,
+    PROP_MASK,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -177,6 +178,7 @@ static void free_results(GstSkipGanomaly *self)
     g_clear_pointer(&self->tile_heat, g_free);
     g_clear_pointer(&self->last_tiles, g_free);
     g_clear_pointer(&self->last_heat, g_free);
+    g_clear_pointer(&self->mask_inside, g_free);
     if (self->plan_valid)
         sgad_plan_clear(&self->plan);
     self->plan_valid = FALSE;
@@ -201,6 +203,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
     const gboolean batch_streams = self->batch_streams;
+    gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
 
     gboolean ok = FALSE;
@@ -217,6 +220,12 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     GST_OBJECT_UNLOCK(self);
     self->next_stats_pts = GST_CLOCK_TIME_NONE;
 
+    gchar *mask_why = NULL;
+    if (!sgad_mask_parse(mask_text, &self->mask, &mask_why)) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid mask: %s.", mask_why), (NULL));
+        g_free(mask_why);
+        goto done;
+    }
     if (!path || !*path) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model file given."),
                           ("set the model property to %s", mode == GST_SKIP_GANOMALY_MODE_SCORE
@@ -291,6 +300,9 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
 done:
     g_free(path);
     g_free(device);
+    g_free(mask_text);
+    if (!ok)
+        sgad_mask_clear(&self->mask);
     return ok;
 }
 
@@ -322,6 +334,7 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     sgad_device_pool_release(dev);
     free_results(self);
     sgad_reservoir_clear(&self->reservoir);
+    sgad_mask_clear(&self->mask);
     return TRUE;
 }
 
@@ -374,8 +387,21 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
     self->plan_size = size;
     const gsize n = sgad_plan_floats(&self->plan);
     self->input = g_renew(gfloat, self->input, n);
+    g_clear_pointer(&self->mask_inside, g_free);
+    if (self->mask.kind != SGAD_MASK_NONE)
+        self->mask_inside = sgad_mask_sample(&self->mask, &self->plan.region, GST_VIDEO_INFO_WIDTH(info),
+                                             GST_VIDEO_INFO_HEIGHT(info), tiles, size);
     self->tile_heat = g_renew(gfloat, self->tile_heat, (gsize)tiles * tiles * size * size);
     return TRUE;
+}
+
+/* The frame as the model's input, mid-grey outside the mask. */
+static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
+{
+    sgad_preprocess(&self->plan, frame, self->input);
+    if (self->mask_inside)
+        sgad_mask_apply_images(self->mask_inside, self->input, self->plan_tiles, self->plan_channels,
+                               self->plan_size);
 }
 
 /* One frame's images through the model, under the engine lock: in the shared
@@ -527,7 +553,7 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
         return GST_FLOW_OK;
     if (!ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
         return GST_FLOW_ERROR;
-    sgad_preprocess(&self->plan, frame, self->input);
+    preprocess(self, frame);
     const gsize image = (gsize)self->reservoir.channels * self->reservoir.size * self->reservoir.size;
     for (gint t = 0; t < tiles * tiles; t++) {
         if (!sgad_reservoir_add(&self->reservoir, self->input + t * image)) {
@@ -576,7 +602,7 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         self->scorer = bigger;
         self->scorer_batch = n;
     }
-    sgad_preprocess(&self->plan, frame, self->input);
+    preprocess(self, frame);
     gfloat scores[n];
     gchar *why = NULL;
     sg_status s = run_model(self, self->input, n, scores, self->tile_heat, &why);
@@ -605,6 +631,8 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
             memcpy(self->last_heat + (gsize)(ty * S + y) * side + (gsize)tx * S,
                    self->tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
     }
+    if (self->mask_inside)
+        sgad_mask_apply_heat(self->mask_inside, self->last_heat, tiles, S);
     self->last_score = score;
     /* an uncalibrated model with threshold -1 keeps the threshold it had */
     if (!isnan(threshold))
@@ -828,7 +856,7 @@ static GstFlowReturn submit_async(GstSkipGanomaly *self, GstVideoFrame *frame, c
     }
     if (!ensure_plan(self, &frame->info, roi, tiles, C, S))
         return GST_FLOW_ERROR;
-    sgad_preprocess(&self->plan, frame, self->input);
+    preprocess(self, frame);
     const SgadAsyncJob job = {.frame = frame_no, .pts = GST_BUFFER_PTS(frame->buffer), .tiles = tiles,
                               .channels = C, .size = S, .region = self->plan.region, .input = self->input};
     /* FALSE: scoring failed on the scorer thread, which posted the error */
@@ -850,6 +878,8 @@ static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, co
     SgadAsyncResult *r = &self->async_result;
     if (sgad_async_scorer_take(self->async, r)) {
         const gboolean was_anomalous = self->anomalous;
+        if (self->mask_inside && r->tiles == self->plan_tiles && r->size == self->plan_size)
+            sgad_mask_apply_heat(self->mask_inside, r->heat, r->tiles, r->size);
         self->last_score = r->score;
         if (!isnan(r->threshold))
             self->last_threshold = r->threshold;
@@ -1135,6 +1165,10 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_BATCH_TIMEOUT:
         self->batch_timeout = g_value_get_uint(value);
         break;
+    case PROP_MASK:
+        g_free(self->mask_text);
+        self->mask_text = g_value_dup_string(value);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -1223,6 +1257,9 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_BATCH_TIMEOUT:
         g_value_set_uint(value, self->batch_timeout);
         break;
+    case PROP_MASK:
+        g_value_set_string(value, self->mask_text);
+        break;
     case PROP_FRAMES_SCORED:
     case PROP_FRAMES_SKIPPED: {
         guint64 scored = self->frames_scored, skipped = 0;
@@ -1246,6 +1283,7 @@ static void gst_skip_ganomaly_finalize(GObject *object)
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(object);
     g_free(self->model_path);
     g_free(self->device);
+    g_free(self->mask_text);
     g_mutex_clear(&self->engine_lock);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -1455,6 +1493,14 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                           "batch-streams: milliseconds the first frame of a batch waits for the other streams' "
                           "frames (as nvstreammux's batched-push-timeout)",
                           0, 10000, DEFAULT_BATCH_TIMEOUT, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_MASK,
+        g_param_spec_string("mask", "Mask",
+                            "Field of view: \"circle:CX,CY,R\" or \"ellipse:CX,CY,RX,RY\" in frame pixels, or a "
+                            "PNG file (white or opaque = inside, stretched over the frame). The model sees mid-grey "
+                            "outside it, in training and scoring alike, so nothing outside is learnt or raises a "
+                            "score; the heat map is zero there. \"\" (default): the whole frame",
+                            NULL, READY_FLAGS));
 
     gst_element_class_set_static_metadata(
         element_class, "Skip-GANomaly++ anomaly detector", "Filter/Analyzer/Video",

@@ -10,6 +10,7 @@
 
 #include "async_scorer.h"
 #include "batcher.h"
+#include "mask.h"
 #include "preprocess.h"
 #include "training.h"
 
@@ -56,6 +57,7 @@ struct _GstSkipGanomaly {
     GstSkipGanomalyScoring scoring;
     gboolean batch_streams; /* score in one dispatch with the other instances of this model file */
     guint batch_timeout;    /* ms a batch waits for the other streams' frames */
+    gchar *mask_text;       /* the mask property */
     guint stats_interval; /* ms of stream time between stats messages, 0: at EOS only */
 
     /* engine state, under engine_lock: the model and scorer may be swapped
@@ -73,6 +75,8 @@ struct _GstSkipGanomaly {
     SgadRect plan_roi;
     gint plan_tiles, plan_channels, plan_size;
     gfloat *input, *tile_heat;
+    SgadMask mask;        /* parsed at start */
+    guint8 *mask_inside;  /* the mask sampled on the plan's grid, NULL without a mask */
     guint64 frame;
     gboolean have_result, anomalous;
     gdouble last_score, last_threshold;
