@@ -15,7 +15,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good libcairo2-dev libpango1.0-dev
   gir1.2-gstreamer-1.0 python3-gi valgrind
   # anomalypublish: the MQTT client library; a broker and its clients for the tests
-  libmosquitto-dev mosquitto mosquitto-clients
+  libmosquitto-dev mosquitto mosquitto-clients openssl
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

@@ -45,6 +45,35 @@ static gboolean port_open(void)
     return ok;
 }
 
+static gboolean tls; /* the broker listens with TLS (certificates made by make_certificates) */
+
+static void run_openssl(const gchar *args)
+{
+    gchar *line = g_strdup_printf("%s %s", OPENSSL, args);
+    gchar **argv = NULL;
+    fail_unless(g_shell_parse_argv(line, NULL, &argv, NULL));
+    gint status = -1;
+    gchar *err = NULL;
+    fail_unless(g_spawn_sync(dir, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
+    fail_unless(g_spawn_check_wait_status(status, NULL), "%s: %s", line, err);
+    g_free(err);
+    g_strfreev(argv);
+    g_free(line);
+}
+
+/* A certificate authority and a broker certificate for 127.0.0.1 it signed. */
+static void make_certificates(void)
+{
+    run_openssl("req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=sgad-test-ca");
+    run_openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1");
+    gchar *ext = g_build_filename(dir, "san.ext", NULL);
+    fail_unless(g_file_set_contents(ext, "subjectAltName=IP:127.0.0.1\n", -1, NULL));
+    run_openssl("x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+                "-extfile san.ext");
+    g_free(ext);
+    tls = TRUE;
+}
+
 /* Write the broker's configuration (with a password file when user is set). */
 static void write_config(const gchar *user, const gchar *password)
 {
@@ -52,6 +81,9 @@ static void write_config(const gchar *user, const gchar *password)
     g_string_append_printf(conf, "listener %u 127.0.0.1\npersistence true\npersistence_location %s/\n", port, dir);
     /* run as root, mosquitto would become user "mosquitto", who cannot read the test's folder */
     g_string_append_printf(conf, "user %s\n", g_get_user_name());
+    if (tls)
+        g_string_append_printf(conf, "cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n", dir, dir,
+                               dir);
     if (user) {
         gchar *pw = g_build_filename(dir, "passwords", NULL);
         gchar *argv[] = {(gchar *)MOSQUITTO_PASSWD, "-c", "-b", pw, (gchar *)user, (gchar *)password, NULL};
@@ -98,6 +130,7 @@ static void broker_stop(void)
 
 static void setup(void)
 {
+    tls = FALSE;
     dir = g_dir_make_tmp("sgad-mqtt-XXXXXX", NULL);
     fail_unless(dir != NULL);
     port = free_port();
@@ -161,6 +194,11 @@ static void subscriber_start(Subscriber *s, const gchar *user, const gchar *pass
     fail_unless(s->mosq != NULL);
     if (user)
         mosquitto_username_pw_set(s->mosq, user, password);
+    if (tls) {
+        gchar *ca = g_build_filename(dir, "ca.crt", NULL);
+        fail_unless_equals_int(mosquitto_tls_set(s->mosq, ca, NULL, NULL, NULL, NULL), MOSQ_ERR_SUCCESS);
+        g_free(ca);
+    }
     mosquitto_connect_callback_set(s->mosq, sub_on_connect);
     mosquitto_subscribe_callback_set(s->mosq, sub_on_subscribe);
     mosquitto_message_callback_set(s->mosq, sub_on_message);
@@ -279,7 +317,8 @@ static gchar *run_pipeline(const gchar *scorer, const gchar *props, Run *r, GstS
     gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, broker_probe, r, NULL);
     gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, r, NULL);
     GstBus *bus = gst_element_get_bus(pipe);
-    fail_if(gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE);
+    /* a start that fails posts its error, read below */
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
     gchar *error = NULL;
     *stats = NULL;
     for (;;) {
@@ -413,6 +452,37 @@ GST_START_TEST(test_unreachable_broker)
 }
 GST_END_TEST;
 
+/* TLS: the broker's certificate is signed by the CA in tls-ca-file */
+GST_START_TEST(test_tls)
+{
+    make_certificates();
+    write_config(NULL, NULL);
+    broker_start();
+    Subscriber s = {0};
+    subscriber_start(&s, NULL, NULL);
+    Run r = {0};
+    GstStructure *stats;
+    gchar *props = g_strdup_printf("qos=1 tls-ca-file=\"%s/ca.crt\"", dir);
+    gchar *error = run_pipeline("identity", props, &r, &stats);
+    fail_unless(error == NULL, "error: %s", error);
+    fail_unless_equals_int(wait_frames(&s, FRAMES), FRAMES);
+    fail_unless_equals_uint64(stat(stats, "published"), FRAMES);
+    fail_unless_equals_uint64(stat(stats, "undelivered"), 0);
+    gst_structure_free(stats);
+    g_free(props);
+    subscriber_stop(&s);
+
+    /* a CA file that is not there is an error naming it */
+    props = g_strdup_printf("tls-ca-file=\"%s/nothere.crt\"", dir);
+    error = run_pipeline("identity", props, &r, &stats);
+    fail_unless(error && strstr(error, "nothere.crt\" does not exist"), "error: %s", error);
+    g_free(error);
+    g_free(props);
+    if (stats)
+        gst_structure_free(stats);
+}
+GST_END_TEST;
+
 static Suite *publish_suite(void)
 {
     Suite *s = suite_create("anomalypublish");
@@ -423,6 +493,7 @@ static Suite *publish_suite(void)
     tcase_add_test(tc, test_broker_restart_loses_nothing);
     tcase_add_test(tc, test_wrong_password);
     tcase_add_test(tc, test_unreachable_broker);
+    tcase_add_test(tc, test_tls);
     suite_add_tcase(s, tc);
     return s;
 }
