@@ -196,6 +196,20 @@ static void send_waiting(GstAnomalyPublish *self, const gchar *topic, gint qos)
     g_mutex_unlock(&self->lock);
 }
 
+/* Once per outage: the video goes on, messages wait in the queue. */
+static void report_unreachable(GstAnomalyPublish *self, const gchar *host, gint port, int rc, int err)
+{
+    g_mutex_lock(&self->lock);
+    gboolean report = !self->unreachable_reported;
+    self->unreachable_reported = TRUE;
+    g_mutex_unlock(&self->lock);
+    if (report)
+        GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE,
+                            ("Cannot reach the MQTT broker at %s:%d; retrying, results wait in the queue.", host,
+                             port),
+                            ("%s", rc == MOSQ_ERR_ERRNO ? g_strerror(err) : mosquitto_strerror(rc)));
+}
+
 static gpointer client_thread(gpointer data)
 {
     GstAnomalyPublish *self = data;
@@ -221,41 +235,40 @@ static gpointer client_thread(gpointer data)
                 g_mutex_unlock(&self->lock);
                 continue;
             }
-            int rc = ever_opened ? mosquitto_reconnect(self->mosq)
-                                 : mosquitto_connect(self->mosq, host, port, keep_alive);
-            if (rc != MOSQ_ERR_SUCCESS) {
-                g_mutex_lock(&self->lock);
-                gboolean report = !self->unreachable_reported;
-                self->unreachable_reported = TRUE;
-                g_mutex_unlock(&self->lock);
-                /* once per outage: the video goes on, messages wait in the queue */
-                if (report)
-                    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE,
-                                        ("Cannot reach the MQTT broker at %s:%d; retrying, results wait in the "
-                                         "queue.",
-                                         host, port),
-                                        ("%s", rc == MOSQ_ERR_ERRNO ? g_strerror(errno) : mosquitto_strerror(rc)));
+            /* non-blocking: a host that does not answer cannot hold up stop() */
+            int rc = ever_opened ? mosquitto_reconnect_async(self->mosq)
+                                 : mosquitto_connect_async(self->mosq, host, port, keep_alive);
+            if (rc == MOSQ_ERR_SUCCESS) {
+                socket_open = ever_opened = TRUE;
+            } else {
+                report_unreachable(self, host, port, rc, errno);
                 next_attempt = g_get_monotonic_time() + backoff;
                 backoff = MIN(backoff * 2, BACKOFF_MAX_US);
                 continue;
             }
-            socket_open = ever_opened = TRUE;
         }
         send_waiting(self, topic, qos);
+        /* whether the broker had accepted us before this round (on_disconnect clears it within it) */
+        g_mutex_lock(&self->lock);
+        const gboolean connected = self->connected;
+        g_mutex_unlock(&self->lock);
         int rc = mosquitto_loop(self->mosq, 50, 1);
+        const int err = errno;
         if (rc != MOSQ_ERR_SUCCESS) {
-            GST_DEBUG_OBJECT(self, "connection lost: %s", mosquitto_strerror(rc));
             g_mutex_lock(&self->lock);
             self->connected = FALSE;
             g_mutex_unlock(&self->lock);
+        }
+        if (rc != MOSQ_ERR_SUCCESS) {
+            /* before the broker's CONNACK: this attempt could not reach it */
+            if (!connected)
+                report_unreachable(self, host, port, rc, err);
+            GST_DEBUG_OBJECT(self, "connection lost: %s", mosquitto_strerror(rc));
             socket_open = FALSE;
             next_attempt = g_get_monotonic_time() + backoff;
             backoff = MIN(backoff * 2, BACKOFF_MAX_US);
-        } else {
-            g_mutex_lock(&self->lock);
-            if (self->connected)
-                backoff = BACKOFF_MIN_US;
-            g_mutex_unlock(&self->lock);
+        } else if (connected) {
+            backoff = BACKOFF_MIN_US;
         }
     }
     if (socket_open)

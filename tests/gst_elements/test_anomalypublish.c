@@ -214,21 +214,30 @@ static void subscriber_start(Subscriber *s, const gchar *user, const gchar *pass
     fail_unless(ok, "the subscriber did not subscribe");
 }
 
-/* Wait until `want` frame messages arrived (or 60 s). */
+/* Wait until frames 0 .. want-1 all arrived (or 60 s); returns how many distinct ones did. */
 static guint wait_frames(Subscriber *s, guint want)
 {
     gint64 until = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
-    guint frames = 0;
+    guint distinct = 0;
+    gboolean *seen = g_new0(gboolean, want);
     g_mutex_lock(&s->lock);
     for (;;) {
-        frames = 0;
-        for (guint i = 0; i < s->messages->len; i++)
-            frames += strstr(g_ptr_array_index(s->messages, i), "\"event\"") == NULL;
-        if (frames >= want || !g_cond_wait_until(&s->cond, &s->lock, until))
+        for (guint i = 0; i < s->messages->len; i++) {
+            const gchar *text = g_ptr_array_index(s->messages, i), *f = strstr(text, "\"frame\":");
+            if (strstr(text, "\"event\"") || !f)
+                continue;
+            guint64 frame = g_ascii_strtoull(f + 8, NULL, 10);
+            if (frame < want && !seen[frame]) {
+                seen[frame] = TRUE;
+                distinct++;
+            }
+        }
+        if (distinct >= want || !g_cond_wait_until(&s->cond, &s->lock, until))
             break;
     }
     g_mutex_unlock(&s->lock);
-    return frames;
+    g_free(seen);
+    return distinct;
 }
 
 static void subscriber_stop(Subscriber *s)
