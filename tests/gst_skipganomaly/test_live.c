@@ -268,6 +268,48 @@ GST_START_TEST(test_file_defaults_to_sync)
 }
 GST_END_TEST;
 
+/* A frame the base class drops for QoS (downstream said it is late) is counted
+ * in frames-dropped and in the stats message, never silently lost. */
+GST_START_TEST(test_qos_drops_counted)
+{
+    gchar *path = make_model("qos.safetensors", 3, 2, 0.5);
+    gchar *line = g_strdup_printf("skipganomaly name=sg scoring=sync model=\"%s\"", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gchar *caps = caps_string(GST_VIDEO_FORMAT_RGB, 32, 32);
+    gst_harness_set_src_caps_str(h, caps);
+    GstElement *sg = gst_bin_get_by_name(GST_BIN(h->element), "sg");
+    /* downstream is 1 s late at 0: frames up to about 2 s are too late to show */
+    fail_unless(gst_harness_push_upstream_event(h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 1.0, GST_SECOND, 0)));
+    const GstClockTime pts[2] = {GST_SECOND / 10, 10 * GST_SECOND};
+    for (gint i = 0; i < 2; i++) {
+        GstBuffer *b = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 1 + i);
+        GST_BUFFER_PTS(b) = pts[i];
+        GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+        fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+    }
+    fail_unless_equals_int(gst_harness_buffers_received(h), 1);
+    guint64 dropped = 0, scored = 0;
+    g_object_get(sg, "frames-dropped", &dropped, "frames-scored", &scored, NULL);
+    fail_unless_equals_uint64(dropped, 1);
+    fail_unless_equals_uint64(scored, 1);
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    GstMessage *m = pop_element_message(bus, "skipganomaly-stats");
+    fail_unless(m != NULL, "no stats message at EOS");
+    fail_unless(gst_structure_get_uint64(gst_message_get_structure(m), "dropped", &dropped));
+    fail_unless_equals_uint64(dropped, 1);
+    gst_message_unref(m);
+    gst_object_unref(sg);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(caps);
+    g_free(line);
+    g_free(path);
+}
+GST_END_TEST;
+
 /* ---- several streams in one dispatch ------------------------------------- */
 
 #define BATCH_FRAMES 8
@@ -475,6 +517,7 @@ static Suite *live_suite(void)
     ADD_TEST(tc, test_file_defaults_to_sync);
     ADD_TEST(tc, test_train_full_keeps_flowing);
     ADD_TEST(tc, test_batch_streams);
+    ADD_TEST(tc, test_qos_drops_counted);
     suite_add_tcase(s, tc);
     return s;
 }
