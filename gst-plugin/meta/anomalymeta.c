@@ -142,3 +142,20 @@ gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
         *defect = gst_structure_get_string(gst_custom_meta_get_structure(meta), "defect");
     return truth;
 }
+
+void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, GstClockTime result_age)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "result-frame", G_TYPE_UINT64, result_frame, "result-age", G_TYPE_UINT64, result_age,
+                          "result-pending", G_TYPE_BOOLEAN, FALSE, NULL);
+}
+
+void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "frame", G_TYPE_UINT64, frame, "result-pending", G_TYPE_BOOLEAN, TRUE, NULL);
+}

@@ -90,7 +90,7 @@ GST_END_TEST;
 GST_START_TEST(test_unsupported_caps)
 {
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
-    gchar *line = g_strdup_printf("skipganomaly name=sg model=\"%s\"", path);
+    gchar *line = g_strdup_printf("skipganomaly scoring=sync name=sg model=\"%s\"", path);
     GstHarness *h = gst_harness_new_parse(line);
     gst_harness_set_src_caps_str(h, "video/x-raw,format=UYVY,width=32,height=32,framerate=30/1");
     GstBuffer *b = gst_buffer_new_allocate(NULL, 32 * 32 * 2, NULL);
@@ -112,7 +112,7 @@ GST_END_TEST;
 GST_START_TEST(test_roi_outside_frame)
 {
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
-    gchar *line = g_strdup_printf("skipganomaly model=\"%s\" roi=100,100,10,10", path);
+    gchar *line = g_strdup_printf("skipganomaly scoring=sync model=\"%s\" roi=100,100,10,10", path);
     GstHarness *h = gst_harness_new_parse(line);
     GstBus *bus = gst_bus_new();
     gst_element_set_bus(h->element, bus);
