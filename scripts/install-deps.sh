@@ -20,6 +20,8 @@ packages=(
   gstreamer1.0-libav gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   # the headless browser that renders sgad review's HTML report in the suite
   chromium
+  # anomalypublish: the MQTT client library; a broker and its clients for the tests
+  libmosquitto-dev mosquitto mosquitto-clients openssl
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

@@ -1,10 +1,13 @@
 #include "harness.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "sgad/util.h"
 
 sg_device *t_dev;
 int t_failures;
@@ -20,6 +23,25 @@ void t_begin(const char *name)
         fprintf(stderr, "%s: %s\n", name, sg_error_message());
         exit(s == SG_ERR_NO_DEVICE ? 77 : 1);
     }
+}
+
+char *t_tmpdir(const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    size_t n = strlen(base) + strlen(prefix) + 16;
+    char *path = malloc(n);
+    if (!path) {
+        fprintf(stderr, "out of host memory\n");
+        exit(1);
+    }
+    snprintf(path, n, "%s/%s-XXXXXX", base, prefix);
+    if (!mkdtemp(path)) {
+        fprintf(stderr, "cannot make a temporary folder %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return path;
 }
 
 int t_end(void)
@@ -57,19 +79,11 @@ void t_ok(sg_status s, const char *what)
     exit(1);
 }
 
-static uint64_t splitmix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 void t_random(float *x, size_t n, float lo, float hi, uint64_t seed)
 {
     uint64_t st = seed * 7919 + 1;
     for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * (float)((splitmix(&st) >> 40) * (1.0 / 16777216.0));
+        x[i] = lo + (hi - lo) * (float)((sg_splitmix64_next(&st) >> 40) * (1.0 / 16777216.0));
 }
 
 float *t_alloc(size_t n)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sgad/ref.h"
 #include "sgad/sgad.h"
 
 extern sg_device *t_dev;
@@ -26,6 +27,10 @@ int t_end(void);
 bool t_check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stop the test if status is not SG_OK (prints the engine's message). */
 void t_ok(sg_status s, const char *what);
+
+/* A fresh private folder "<prefix>-XXXXXX" under $TMPDIR (else /tmp); the
+ * caller frees the returned path. Exits when it cannot be made. */
+char *t_tmpdir(const char *prefix);
 
 /* Deterministic pseudo-random data in [lo, hi). */
 void t_random(float *x, size_t n, float lo, float hi, uint64_t seed);

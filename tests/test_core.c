@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "../engine/core/kernel.h"
 
 static void test_device_info(void)
 {
@@ -57,6 +58,40 @@ static void test_upload_download(void)
     free(b);
 }
 
+/* The staged path of discrete GPUs (tensor memory not mapped), on whatever device runs the tests. */
+static void test_staged_transfers(void)
+{
+    sg_device_options opt = {.staged = true, .quiet = true};
+    sg_device *dev = NULL;
+    t_ok(sg_device_create(&opt, &dev), "device with staged transfers");
+    t_check(!sg_device_get_info(dev)->host_visible_memory, "tensors are not mapped");
+    /* larger than the first 16 MiB staging buffer, so it grows once */
+    sg_shape s = sg_shape4(1, 1, 2048, 2304);
+    size_t n = sg_shape_count(s);
+    float *a = t_random_array(n, -1, 1, 3), *b = t_alloc(n);
+    sg_tensor *t = NULL, *u = NULL;
+    t_ok(sg_tensor_create(dev, s, &t), "tensor");
+    t_ok(sg_tensor_create(dev, s, &u), "tensor");
+    t_ok(sg_tensor_upload(t, a), "staged upload");
+    sg_seq *seq;
+    t_ok(sg_seq_create(dev, &seq), "seq");
+    t_ok(sg_copy(seq, t, u), "copy");
+    t_ok(sg_seq_run(seq), "run");
+    t_ok(sg_tensor_download(u, b), "staged download");
+    t_check(memcmp(a, b, n * sizeof *a) == 0, "staged upload, a copy on the device, staged download: exact");
+    float part[4] = {9, 8, 7, 6}, back[6];
+    t_ok(sg_tensor_upload_range(u, 10, 4, part), "staged upload_range");
+    t_ok(sg_tensor_download_range(u, 9, 6, back), "staged download_range");
+    t_check(back[0] == a[9] && back[1] == 9 && back[4] == 6 && back[5] == a[14], "staged partial transfers");
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(t);
+    sg_tensor_destroy(u);
+    t_check(sg_device_validation_messages(dev) == 0, "no validation messages on the staged device");
+    sg_device_destroy(dev);
+    free(a);
+    free(b);
+}
+
 static void test_bad_shapes(void)
 {
     sg_tensor *t = NULL;
@@ -81,6 +116,50 @@ static void test_out_of_memory(void)
     /* 2^31 elements is the documented limit; beyond it is refused up front */
     t_check(sg_tensor_create(t_dev, sg_shape4(1 << 16, 1 << 16, 1, 1), &t) == SG_ERR_SHAPE,
             "over-large tensor refused: %s", sg_error_message());
+    /* the shaders index with int: exactly 2^31 elements is already one too many */
+    t_check(sg_tensor_create(t_dev, sg_shape4(1, 1, 1 << 15, 1 << 16), &t) == SG_ERR_SHAPE && t == NULL,
+            "a tensor of exactly 2^31 elements refused: %s", sg_error_message());
+    /* a tensor lives in one allocation: past maxMemoryAllocationSize it is refused with the reason */
+    uint64_t max = sg_device_get_info(t_dev)->max_allocation;
+    if (max && max / sizeof(float) < (1ull << 31) - 4096) {
+        int h = (int)((max / sizeof(float)) / 4096) + 1;
+        sg_status s = sg_tensor_create(t_dev, sg_shape4(1, 1, h, 4096), &t);
+        t_check(s == SG_ERR_OUT_OF_MEMORY && t == NULL && strstr(sg_error_message(), "maxMemoryAllocationSize"),
+                "a tensor past the largest allocation (%.0f MiB) refused: %s", (double)max / (1 << 20),
+                sg_error_message());
+    } else {
+        printf("note: maxMemoryAllocationSize allows every tensor the shaders can index; not exercised\n");
+    }
+}
+
+static void test_error_prefix(void)
+{
+    /* the cause stays readable behind the context (sg_fail(..., sg_error_message()) lost it) */
+    sg_fail(SG_ERR_VULKAN, "vkAllocateMemory: out of device memory");
+    sg_status s = sg_fail_prefix(SG_ERR_OUT_OF_MEMORY, "could not allocate %d MiB", 256);
+    t_check(s == SG_ERR_OUT_OF_MEMORY &&
+                strcmp(sg_error_message(), "could not allocate 256 MiB: vkAllocateMemory: out of device memory") == 0,
+            "the prefixed message keeps its cause: \"%s\"", sg_error_message());
+    sg_fail_prefix(SG_ERR_IO, "reading %s", "x.safetensors");
+    t_check(strcmp(sg_error_message(), "reading x.safetensors: could not allocate 256 MiB: "
+                                       "vkAllocateMemory: out of device memory") == 0,
+            "prefixes nest: \"%s\"", sg_error_message());
+}
+
+static void test_workgroup_limit(void)
+{
+    /* more workgroups than maxComputeWorkGroupCount is refused while recording, naming the kernel */
+    static const uint32_t no_code[1] = {0};
+    const sg_kernel kernel = {.name = "probe", .spirv = no_code, .spirv_size = sizeof no_code, .local_size_x = 64};
+    /* UINT32_MAX is past every device's limit (they report at most 2^31 - 1) */
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    sg_dispatch d = {.kernel = &kernel, .groups = {UINT32_MAX, 1, 1}};
+    sg_status s = sg_seq_dispatch(seq, &d);
+    t_check(s == SG_ERR_SHAPE && strstr(sg_error_message(), "probe") &&
+                strstr(sg_error_message(), "maxComputeWorkGroupCount"),
+            "too many workgroups refused: %s", sg_error_message());
+    sg_seq_destroy(seq);
 }
 
 static void test_views_and_replay(void)
@@ -149,8 +228,11 @@ int main(void)
     test_device_info();
     test_select_by_name();
     test_upload_download();
+    test_staged_transfers();
     test_bad_shapes();
     test_out_of_memory();
+    test_error_prefix();
+    test_workgroup_limit();
     test_views_and_replay();
     test_fill_copy_large();
     return t_end();

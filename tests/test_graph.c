@@ -37,22 +37,22 @@ static void build(net *n, bool training)
     t_ok(sg_seq_create(t_dev, &n->fwd), "fwd seq");
     t_ok(sg_graph_create(t_dev, n->fwd, training, &n->graph), "graph");
     sg_graph *g = n->graph;
-    n->in = g_input(g, n->x, true);
-    sg_node *a = g_conv(g, n->in, &k3, n->c1w, n->c1b);                 /* (2,8,6,6) */
-    sg_node *b = g_batchnorm(g, a, n->bnw, n->bnb, n->bnm, n->bnv);
-    sg_node *c = g_activation(g, b, SG_ACT_LEAKY_RELU, 0.2f);
-    sg_node *s = g_avgpool_global(g, c);                                 /* SE gate */
-    s = g_linear(g, s, n->fc1, NULL);
-    s = g_activation(g, s, SG_ACT_TANH, 0);
-    s = g_linear(g, s, n->fc2, NULL);
-    s = g_activation(g, s, SG_ACT_SIGMOID, 0);
-    sg_node *d = g_mul(g, c, s);
-    sg_node *e = g_add(g, d, a);                                         /* skip: a used twice */
-    sg_node *p = g_maxpool2x2(g, e);                                     /* (2,8,3,3) */
-    sg_node *u = g_conv_transpose(g, p, &t4, n->ctw, n->ctb);           /* (2,4,6,6) */
-    sg_node *up = g_upsample2x(g, p);                                    /* (2,8,6,6) */
-    sg_node *cat = g_concat(g, u, up);                                   /* (2,12,6,6) */
-    n->out = g_conv(g, cat, &k1, n->c2w, NULL);                          /* (2,3,6,6) */
+    n->in = sg_graph_input(g, n->x, true);
+    sg_node *a = sg_graph_conv(g, n->in, &k3, n->c1w, n->c1b);                 /* (2,8,6,6) */
+    sg_node *b = sg_graph_batchnorm(g, a, n->bnw, n->bnb, n->bnm, n->bnv);
+    sg_node *c = sg_graph_activation(g, b, SG_ACT_LEAKY_RELU, 0.2f);
+    sg_node *s = sg_graph_avgpool_global(g, c);                                 /* SE gate */
+    s = sg_graph_linear(g, s, n->fc1, NULL);
+    s = sg_graph_activation(g, s, SG_ACT_TANH, 0);
+    s = sg_graph_linear(g, s, n->fc2, NULL);
+    s = sg_graph_activation(g, s, SG_ACT_SIGMOID, 0);
+    sg_node *d = sg_graph_mul(g, c, s);
+    sg_node *e = sg_graph_add(g, d, a);                                         /* skip: a used twice */
+    sg_node *p = sg_graph_maxpool2x2(g, e);                                     /* (2,8,3,3) */
+    sg_node *u = sg_graph_conv_transpose(g, p, &t4, n->ctw, n->ctb);           /* (2,4,6,6) */
+    sg_node *up = sg_graph_upsample2x(g, p);                                    /* (2,8,6,6) */
+    sg_node *cat = sg_graph_concat(g, u, up);                                   /* (2,12,6,6) */
+    n->out = sg_graph_conv(g, cat, &k1, n->c2w, NULL);                          /* (2,3,6,6) */
     t_ok(sg_graph_status(g), "graph build");
     t_ok(sg_seq_finish(n->fwd), "finish");
 }
@@ -189,12 +189,12 @@ int main(void)
     sg_graph *eg;
     t_ok(sg_seq_create(t_dev, &eseq), "eval seq");
     t_ok(sg_graph_create(t_dev, eseq, false, &eg), "eval graph");
-    sg_node *ein = g_input(eg, n.x, true);
-    sg_node *eo = g_batchnorm(eg, g_conv(eg, ein, &(sg_conv2d){3, 3, 1, 1, 1}, n.c1w, n.c1b), n.bnw, n.bnb,
+    sg_node *ein = sg_graph_input(eg, n.x, true);
+    sg_node *eo = sg_graph_batchnorm(eg, sg_graph_conv(eg, ein, &(sg_conv2d){3, 3, 1, 1, 1}, n.c1w, n.c1b), n.bnw, n.bnb,
                               n.bnm, n.bnv);
     t_check(eo && !eo->grad && !ein->grad, "eval graph keeps no gradients");
     t_check(sg_graph_backward(eg, eseq) == SG_ERR_STATE, "backward through an eval graph refused");
-    t_check(g_conv(eg, NULL, &(sg_conv2d){3, 3, 1, 1, 1}, n.c1w, NULL) == NULL &&
+    t_check(sg_graph_conv(eg, NULL, &(sg_conv2d){3, 3, 1, 1, 1}, n.c1w, NULL) == NULL &&
                 sg_graph_status(eg) == SG_ERR_ARGUMENT,
             "a NULL input makes the graph fail (sticky status)");
     sg_graph_destroy(eg);

@@ -399,9 +399,9 @@ static void test_fit_bn_statistics(const sg_dataset *d)
 int main(void)
 {
     t_begin("model");
-    snprintf(dir, sizeof dir, "/tmp/sgad-test-model-XXXXXX");
-    if (!mkdtemp(dir))
-        return 1;
+    char *tmp = t_tmpdir("sgad-test-model");
+    snprintf(dir, sizeof dir, "%s", tmp);
+    free(tmp);
     sg_dataset d;
     make_images(&d, 10, 3, 1);
     test_counts();

@@ -15,7 +15,9 @@
 
 #include "sgad/bench.h"
 #include "sgad/sgad.h"
+#include "datafile.h"
 #include "torch_twin.h"
+#include "sgad/util.h"
 
 typedef struct layer {
     const char *name;
@@ -40,13 +42,6 @@ static const layer LAYERS[] = {
 };
 #define NLAYERS (sizeof LAYERS / sizeof LAYERS[0])
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void die(sg_status s, const char *what)
 {
     fprintf(stderr, "sgad-bench-engine: %s: %s\n", what, sg_error_message());
@@ -61,10 +56,10 @@ static double time_seq(sg_seq *seq, double budget)
         die(s, "run");
     double best = 1e30, spent = 0;
     for (int i = 0; i < 20 && (i < 2 || spent < budget); i++) {
-        double t0 = now();
+        double t0 = sg_now();
         if ((s = sg_seq_run(seq)) != SG_OK)
             die(s, "run");
-        double t = now() - t0;
+        double t = sg_now() - t0;
         spent += t;
         if (t < best)
             best = t;
@@ -189,7 +184,7 @@ int main(int argc, char **argv)
         }
     }
     if (!script)
-        script = SGAD_SOURCE_DIR "/tools/bench_torch_conv.py";
+        script = sgad_data_file("bench_torch_conv.py");
 
     sg_device *dev;
     sg_status s = sg_device_create(NULL, &dev);

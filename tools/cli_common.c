@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "sgad/util.h"
 
 static void vfail(sg_status status, const char *fmt, va_list ap)
 {
@@ -290,14 +291,6 @@ bool cli_load_sets(const cli_dataset_args *a, int channels, int size, bool want_
     return true;
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -308,7 +301,7 @@ static int cmp_size(const void *a, const void *b)
 static void choose(size_t *idx, size_t n, size_t k, uint64_t *state)
 {
     for (size_t i = 0; i < k; i++) { /* the first k steps of a Fisher-Yates shuffle */
-        size_t j = i + (size_t)(splitmix(state) % (n - i));
+        size_t j = i + (size_t)(sg_splitmix64_next(state) % (n - i));
         size_t t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;

@@ -14,11 +14,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "datafile.h"
 #include "torch_twin.h"
+#include "sgad/util.h"
 
-#ifndef SGAD_SOURCE_DIR
-#define SGAD_SOURCE_DIR "."
-#endif
 
 static const char USAGE[] =
     "usage: sgad bench [options]\n"
@@ -33,7 +32,7 @@ static const char USAGE[] =
     "  --arch A, --width W, --upsample U, --channels C   the model (default skipganomaly++, 1,\n"
     "                         transposed, 3)\n"
     "  --no-torch             do not time PyTorch\n"
-    "  --torch-script PATH    the PyTorch twin (default " SGAD_SOURCE_DIR "/tools/bench_torch_model.py)\n"
+    "  --torch-script PATH    the PyTorch twin (default: bench_torch_model.py beside sgad or installed)\n"
     "  --device D             Vulkan device index or name\n";
 
 enum { MAX_LIST = 8 };
@@ -46,13 +45,6 @@ typedef struct bench_args {
     const char *script, *device;
     const char *torch_device; /* where PyTorch runs: as the engine, on a GPU or the CPU */
 } bench_args;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int parse(int argc, char **argv, bench_args *a)
 {
@@ -75,7 +67,7 @@ static int parse(int argc, char **argv, bench_args *a)
     a->train = a->infer = a->torch = true;
     a->reps = 2;
     a->model = sg_model_config_default();
-    a->script = SGAD_SOURCE_DIR "/tools/bench_torch_model.py";
+    a->script = sgad_data_file("bench_torch_model.py");
     long v;
     int opt;
     optind = 1;
@@ -168,9 +160,9 @@ static double time_train(sg_model *m, int batch, const float *images, long reps)
     double best = INFINITY, spent = 0;
     sg_train_losses l;
     for (long r = -1; s == SG_OK && another_run(r, reps, spent); r++) { /* r = -1: the warm-up */
-        double t0 = now();
+        double t0 = sg_now();
         s = sg_trainer_step(t, images, &l);
-        spent = now() - t0;
+        spent = sg_now() - t0;
         if (r >= 0)
             best = fmin(best, spent);
     }
@@ -189,9 +181,9 @@ static double time_infer(sg_model *m, int batch, const float *images, long reps)
     float *scores = malloc((size_t)batch * sizeof *scores);
     double best = INFINITY, spent = 0;
     for (long r = -1; s == SG_OK && scores && another_run(r, reps, spent); r++) {
-        double t0 = now();
+        double t0 = sg_now();
         s = sg_scorer_run(sc, images, batch, scores, NULL, NULL);
-        spent = now() - t0;
+        spent = sg_now() - t0;
         if (r >= 0)
             best = fmin(best, spent);
     }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sgad/util.h"
 
 static const char USAGE[] =
     "usage: sgad eval --model PATH --abnormal-class C [options]\n"
@@ -47,13 +48,6 @@ static const double PAPER_PP[10] = {0.984, 0.891, 0.819, 0.907, 0.998, 0.818, 0.
 static const double PAPER_SKIP[10] = {0.797, 0.953, 0.448, 0.607, 0.602, 0.615, 0.931, 0.788, 0.659, 0.907};
 /* The paper's column order. */
 static const int PAPER_ORDER[10] = {2, 1, 9, 8, 3, 4, 6, 7, 0, 5};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int parse(int argc, char **argv, eval_args *a)
 {
@@ -272,12 +266,12 @@ static sg_status score_all(sg_model *m, const sg_dataset *test, int batch, float
         batch = (int)test->count;
     sg_scorer *sc = NULL;
     sg_status s = sg_scorer_create(m, batch, &sc);
-    double t0 = now();
+    double t0 = sg_now();
     for (size_t at = 0; s == SG_OK && at < test->count; at += (size_t)batch) {
         int n = test->count - at < (size_t)batch ? (int)(test->count - at) : batch;
         s = sg_scorer_run(sc, test->pixels + at * image, n, scores + at, NULL, NULL);
         if (tty) {
-            double dt = now() - t0;
+            double dt = sg_now() - t0;
             fprintf(stderr, "\r\033[Kscoring %zu/%zu, %.3g img/s", at + (size_t)n, test->count,
                     dt > 0 ? (double)(at + (size_t)n) / dt : 0.0);
         }
@@ -301,9 +295,9 @@ static bool eval_class(const eval_args *a, sg_model *m, const raw_sets *r, int a
         free(truth);
         return cli_false(SG_OK, "out of memory for %zu scores", test.count);
     }
-    double t0 = now();
+    double t0 = sg_now();
     sg_status s = score_all(m, &test, (int)a->batch, scores);
-    double dt = now() - t0;
+    double dt = sg_now() - t0;
     bool ok = s == SG_OK;
     if (!ok)
         cli_fail(s, "scoring failed");

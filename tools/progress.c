@@ -6,19 +6,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "sgad/util.h"
 
 void cli_progress_init(cli_progress *p, int batch)
 {
     p->batch = batch;
     p->tty = isatty(fileno(stderr));
-    p->start = now();
+    p->start = sg_now();
     p->last_epoch_printed = UINT32_MAX;
     p->printed_any = false;
 }
@@ -54,7 +48,7 @@ void cli_progress_update(cli_progress *p, const sg_fit_progress *f)
                                                      f->images_per_second
                                                : 0;
         format_duration(eta, sizeof eta, left);
-        format_duration(elapsed, sizeof elapsed, now() - p->start);
+        format_duration(elapsed, sizeof elapsed, sg_now() - p->start);
         char line[512];
         snprintf(line, sizeof line, "epoch %u/%u [%s] %u/%u %.3g img/s, %s, epoch ends in %s | %s", f->epoch + 1,
                  f->epochs, bar, f->step_in_epoch, f->steps_per_epoch, f->images_per_second, elapsed, eta, losses);
@@ -68,7 +62,7 @@ void cli_progress_update(cli_progress *p, const sg_fit_progress *f)
         return;
     }
     if (f->step_in_epoch == f->steps_per_epoch && f->epoch != p->last_epoch_printed) {
-        format_duration(elapsed, sizeof elapsed, now() - p->start);
+        format_duration(elapsed, sizeof elapsed, sg_now() - p->start);
         fprintf(stderr, "epoch %u/%u: %u steps, %s, %.3g img/s, %s elapsed\n", f->epoch + 1, f->epochs,
                 f->steps_per_epoch, losses, f->images_per_second, elapsed);
         fflush(stderr);

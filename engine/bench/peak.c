@@ -4,15 +4,9 @@
 #include "../ops/op_util.h"
 #include "peak_fma.spv.h"
 #include "sgad/bench.h"
+#include "sgad/util.h"
 
 SG_KERNEL(peak_fma, 256);
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 sg_status sg_measure_peak_gflops(sg_device *dev, double *gflops)
 {
@@ -38,9 +32,9 @@ sg_status sg_measure_peak_gflops(sg_device *dev, double *gflops)
         s = sg_seq_dispatch(seq, &d);
         double seconds = 0;
         for (int rep = 0; rep < 3 && s == SG_OK; rep++) {
-            double t0 = now();
+            double t0 = sg_now();
             s = sg_seq_run(seq);
-            double t = now() - t0;
+            double t = sg_now() - t0;
             if (rep == 0 || t < seconds)
                 seconds = t;
         }

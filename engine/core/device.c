@@ -173,9 +173,18 @@ static sg_status create_instance(sg_device *dev, bool validation)
 
 static void fill_info(sg_device *dev, VkPhysicalDevice pd, uint32_t index)
 {
-    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceIDProperties ids = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+                                                 .pNext = &ids};
+    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
+                                              .pNext = &m3};
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
     vkGetPhysicalDeviceProperties2(pd, &p2);
+    memcpy(dev->info.uuid, ids.deviceUUID, sizeof dev->info.uuid);
+    for (int i = 0; i < 3; i++)
+        dev->max_groups[i] = p2.properties.limits.maxComputeWorkGroupCount[i];
+    dev->max_allocation = m3.maxMemoryAllocationSize;
+    dev->info.max_allocation = m3.maxMemoryAllocationSize;
     snprintf(dev->info.name, sizeof dev->info.name, "%s", p2.properties.deviceName);
     dev->info.kind = kind_of(p2.properties.deviceType);
     dev->info.api_version = p2.properties.apiVersion;
@@ -297,21 +306,7 @@ static sg_status create_logical(sg_device *dev)
         return sg_vk_fail(r, "vkCreateDevice");
     vkGetDeviceQueue(dev->device, dev->queue_family, 0, &dev->queue);
 
-    /* Tensor memory: device-local. On unified-memory devices (CPU, integrated)
-     * prefer a type that is host-visible too, so tensors are mapped directly. */
-    VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
-                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    bool unified = dev->info.kind != SG_DEVICE_DISCRETE_GPU;
-    if (!(unified && sg_find_memory_type(dev, ~0u, mapped, &dev->memory_type) == SG_OK) &&
-        sg_find_memory_type(dev, ~0u, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dev->memory_type) != SG_OK)
-        return sg_fail(SG_ERR_NO_DEVICE, "the Vulkan device has no device-local memory type");
-    dev->info.host_visible_memory =
-        (dev->memory_props.memoryTypes[dev->memory_type].propertyFlags & mapped) == mapped;
-    if (sg_find_memory_type(dev, ~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                            &dev->staging_type) != SG_OK)
-        return sg_fail(SG_ERR_NO_DEVICE, "the Vulkan device has no host-visible memory type");
-    return SG_OK;
+    return sg_memory_choose_types(dev);
 }
 
 sg_status sg_device_create(const sg_device_options *options, sg_device **out)
@@ -328,6 +323,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     pthread_mutex_init(&dev->queue_lock, NULL);
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
+    dev->force_staging = options->staged;
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");
@@ -339,7 +335,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     if (s == SG_OK)
         s = sg_pipeline_layout_create(dev);
     if (s != SG_OK) {
-        char msg[1024];
+        char msg[1024]; /* the destroy may report validation messages */
         snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_device_destroy(dev);
         return sg_fail(s, "%s", msg);
@@ -402,6 +398,23 @@ int sg_device_list(char *buf, size_t size)
     free(pds);
     vkDestroyInstance(inst, NULL);
     return (int)n;
+}
+
+sg_status sg_device_identify(const char *select, sg_device_info *out)
+{
+    if (!out)
+        return sg_fail(SG_ERR_ARGUMENT, "sg_device_identify: out is NULL");
+    sg_device probe = {0};
+    if (!select)
+        select = getenv("SGAD_DEVICE");
+    sg_status s = create_instance(&probe, false);
+    if (s == SG_OK)
+        s = pick_physical(&probe, select);
+    if (s == SG_OK)
+        *out = probe.info;
+    if (probe.instance)
+        vkDestroyInstance(probe.instance, NULL);
+    return s;
 }
 
 const sg_device_info *sg_device_get_info(const sg_device *dev)

@@ -1,6 +1,7 @@
 /* Per-thread error messages. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -39,6 +40,19 @@ sg_status sg_fail(sg_status status, const char *fmt, ...)
     va_start(ap, fmt);
     set_message(fmt, ap);
     va_end(ap);
+    return status;
+}
+
+sg_status sg_fail_prefix(sg_status status, const char *fmt, ...)
+{
+    char cause[sizeof error_message];
+    memcpy(cause, error_message, sizeof cause);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(error_message, sizeof error_message, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof error_message && cause[0])
+        snprintf(error_message + n, sizeof error_message - (size_t)n, ": %s", cause);
     return status;
 }
 

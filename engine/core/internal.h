@@ -37,7 +37,10 @@ struct sg_device {
     uint32_t memory_type;      /* for tensors */
     uint32_t staging_type;     /* host-visible coherent, for staging */
     float timestamp_period;    /* ns per tick; 0 when unsupported */
+    uint32_t max_groups[3];    /* maxComputeWorkGroupCount */
+    VkDeviceSize max_allocation; /* maxMemoryAllocationSize: the largest VkDeviceMemory */
     uint32_t validation_messages;
+    bool force_staging;        /* options.staged */
 
     pthread_mutex_t queue_lock;  /* vkQueueSubmit, staging transfers */
     pthread_mutex_t memory_lock; /* blocks and free lists */
@@ -76,6 +79,7 @@ void sg_memory_free(sg_device *dev, sg_block *block, VkDeviceSize offset, VkDevi
 void sg_memory_destroy_all(sg_device *dev);
 sg_status sg_find_memory_type(sg_device *dev, uint32_t type_bits, VkMemoryPropertyFlags want,
                               uint32_t *out);
+sg_status sg_memory_choose_types(sg_device *dev);
 
 /* pipeline.c */
 sg_status sg_pipeline_layout_create(sg_device *dev);

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sgad/ops.h"
+#include "error.h"
+#include "sgad/seq.h"
 
 typedef struct sg_kernel {
     const char *name;
@@ -43,9 +44,6 @@ sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out);
  * status is returned for convenience and kept as the sequence's status. */
 sg_status sg_seq_fail(sg_seq *seq, sg_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Set the thread's error message and return status. */
-sg_status sg_fail(sg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Workgroup count to cover n items with groups of size g. */
 static inline uint32_t sg_div_up(uint64_t n, uint64_t g)

@@ -24,6 +24,57 @@ sg_status sg_find_memory_type(sg_device *dev, uint32_t type_bits, VkMemoryProper
     return SG_ERR_NO_DEVICE;
 }
 
+#define SG_TENSOR_USAGE (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | \
+                         VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+#define SG_STAGING_USAGE (VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+
+/* Which memory types a buffer of this usage may live in: Vulkan gives the same
+ * memoryTypeBits to every buffer created with the same usage and flags, so a
+ * small probe buffer tells it before any tensor exists. */
+static sg_status usable_types(sg_device *dev, VkBufferUsageFlags usage, uint32_t *bits)
+{
+    VkBufferCreateInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = SG_ALIGN,
+        .usage = usage,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+    };
+    VkBuffer probe;
+    VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &probe);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreateBuffer (memory type probe)");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(dev->device, probe, &req);
+    vkDestroyBuffer(dev->device, probe, NULL);
+    *bits = req.memoryTypeBits;
+    return SG_OK;
+}
+
+sg_status sg_memory_choose_types(sg_device *dev)
+{
+    uint32_t tensor_bits, staging_bits;
+    sg_status s = usable_types(dev, SG_TENSOR_USAGE, &tensor_bits);
+    if (s == SG_OK)
+        s = usable_types(dev, SG_STAGING_USAGE, &staging_bits);
+    if (s != SG_OK)
+        return s;
+    /* Tensor memory: device-local. On unified-memory devices (CPU, integrated)
+     * prefer a type that is host-visible too, so tensors are mapped directly. */
+    VkMemoryPropertyFlags mapped = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    bool unified = dev->info.kind != SG_DEVICE_DISCRETE_GPU;
+    if (!(unified && sg_find_memory_type(dev, tensor_bits, mapped, &dev->memory_type) == SG_OK) &&
+        sg_find_memory_type(dev, tensor_bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &dev->memory_type) != SG_OK)
+        return sg_fail(SG_ERR_NO_DEVICE, "the Vulkan device has no device-local memory type for storage buffers");
+    dev->info.host_visible_memory = !dev->force_staging &&
+        (dev->memory_props.memoryTypes[dev->memory_type].propertyFlags & mapped) == mapped;
+    if (sg_find_memory_type(dev, staging_bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                            &dev->staging_type) != SG_OK)
+        return sg_fail(SG_ERR_NO_DEVICE, "the Vulkan device has no host-visible memory type for staging");
+    return SG_OK;
+}
+
 static sg_status block_create(sg_device *dev, VkDeviceSize size, sg_block **out)
 {
     sg_block *b = calloc(1, sizeof *b);
@@ -36,8 +87,7 @@ static sg_status block_create(sg_device *dev, VkDeviceSize size, sg_block **out)
     VkBufferCreateInfo bi = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                 VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
+        .usage = SG_TENSOR_USAGE,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
     VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &b->buffer);
@@ -70,10 +120,17 @@ static sg_status block_create(sg_device *dev, VkDeviceSize size, sg_block **out)
         free(b);
         free(fr);
         sg_vk_fail(r, "vkAllocateMemory");
-        return sg_fail(SG_ERR_OUT_OF_MEMORY, "could not allocate %.1f MiB of device memory (%s)",
-                       (double)size / (1 << 20), sg_error_message());
+        return sg_fail_prefix(SG_ERR_OUT_OF_MEMORY, "could not allocate %.1f MiB of device memory",
+                              (double)size / (1 << 20));
     }
-    vkBindBufferMemory(dev->device, b->buffer, b->memory, 0);
+    r = vkBindBufferMemory(dev->device, b->buffer, b->memory, 0);
+    if (r != VK_SUCCESS) {
+        vkDestroyBuffer(dev->device, b->buffer, NULL);
+        vkFreeMemory(dev->device, b->memory, NULL);
+        free(b);
+        free(fr);
+        return sg_vk_fail(r, "vkBindBufferMemory");
+    }
     if (dev->info.host_visible_memory) {
         void *p = NULL;
         r = vkMapMemory(dev->device, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
@@ -132,6 +189,14 @@ sg_status sg_memory_alloc(sg_device *dev, VkDeviceSize bytes, sg_block **block, 
     if (bytes == 0)
         return sg_fail(SG_ERR_ARGUMENT, "zero-sized allocation");
     bytes = (bytes + SG_ALIGN - 1) / SG_ALIGN * SG_ALIGN;
+    /* a tensor lives in one VkDeviceMemory, which the driver caps */
+    VkDeviceSize max = dev->max_allocation ? dev->max_allocation : SG_BLOCK_BYTES;
+    if (bytes > max)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY,
+                       "a tensor of %llu bytes exceeds the device's largest allocation (%llu bytes, "
+                       "maxMemoryAllocationSize): use a smaller batch or image size",
+                       (unsigned long long)bytes, (unsigned long long)max);
+    VkDeviceSize block_bytes = SG_BLOCK_BYTES < max ? SG_BLOCK_BYTES : max;
     pthread_mutex_lock(&dev->memory_lock);
     for (sg_block *b = dev->blocks; b; b = b->next)
         if (block_take(b, bytes, offset)) {
@@ -141,7 +206,7 @@ sg_status sg_memory_alloc(sg_device *dev, VkDeviceSize bytes, sg_block **block, 
             return SG_OK;
         }
     sg_block *b = NULL;
-    sg_status s = block_create(dev, bytes > SG_BLOCK_BYTES ? bytes : SG_BLOCK_BYTES, &b);
+    sg_status s = block_create(dev, bytes > block_bytes ? bytes : block_bytes, &b);
     if (s == SG_OK) {
         b->next = dev->blocks;
         dev->blocks = b;

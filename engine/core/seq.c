@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "internal.h"
 
 typedef struct sg_range {
@@ -181,14 +182,8 @@ static bool needs_barrier(const sg_seq *seq, const sg_range *r)
 
 static sg_status remember(sg_seq *seq, sg_range r)
 {
-    if (seq->pending_count == seq->pending_cap) {
-        size_t cap = seq->pending_cap ? seq->pending_cap * 2 : 32;
-        sg_range *p = realloc(seq->pending, cap * sizeof *p);
-        if (!p)
-            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        seq->pending = p;
-        seq->pending_cap = cap;
-    }
+    if (!sg_array_reserve((void **)&seq->pending, &seq->pending_cap, seq->pending_count, sizeof *seq->pending, 32))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
     seq->pending[seq->pending_count++] = r;
     return SG_OK;
 }
@@ -206,6 +201,11 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     for (int i = 0; i < 8; i++)
         if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
+    for (int i = 0; i < 3; i++)
+        if (d->groups[i] > seq->dev->max_groups[i])
+            return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: %u workgroups along %c exceed the device's limit of %u "
+                               "(maxComputeWorkGroupCount)", d->kernel->name, d->groups[i], "xyz"[i],
+                               seq->dev->max_groups[i]);
     VkPipeline pipeline;
     sg_status s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
     if (s != SG_OK)
@@ -250,14 +250,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 
 sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out)
 {
-    if (seq->scratch_count == seq->scratch_cap) {
-        size_t cap = seq->scratch_cap ? seq->scratch_cap * 2 : 8;
-        sg_tensor **p = realloc(seq->scratch, cap * sizeof *p);
-        if (!p)
-            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        seq->scratch = p;
-        seq->scratch_cap = cap;
-    }
+    if (!sg_array_reserve((void **)&seq->scratch, &seq->scratch_cap, seq->scratch_count, sizeof *seq->scratch, 8))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sg_status s = sg_tensor_create(seq->dev, shape, out);
     if (s != SG_OK)
         return sg_seq_fail(seq, s, "%s", sg_error_message());
@@ -310,8 +304,9 @@ sg_status sg_seq_wait(sg_seq *seq)
     VkResult r = vkWaitForFences(seq->dev->device, 1, &seq->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkWaitForFences");
-    vkResetFences(seq->dev->device, 1, &seq->fence);
     seq->submitted = false;
+    if ((r = vkResetFences(seq->dev->device, 1, &seq->fence)) != VK_SUCCESS)
+        return sg_vk_fail(r, "vkResetFences");
     if (seq->timestamps) {
         uint64_t ts[2];
         if (vkGetQueryPoolResults(seq->dev->device, seq->timestamps, 0, 2, sizeof ts, ts, sizeof ts[0],

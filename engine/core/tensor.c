@@ -13,8 +13,9 @@ sg_status sg_tensor_create(sg_device *dev, sg_shape shape, sg_tensor **out)
         return sg_fail(SG_ERR_SHAPE, "tensor shape (%d,%d,%d,%d) has a zero or negative size",
                        shape.n, shape.c, shape.h, shape.w);
     size_t count = sg_shape_count(shape);
-    if (count > (1ull << 31))
-        return sg_fail(SG_ERR_SHAPE, "tensor of %zu elements is too large (limit 2^31)", count);
+    /* the shaders index elements with 32-bit signed ints */
+    if (count >= (1ull << 31))
+        return sg_fail(SG_ERR_SHAPE, "tensor of %zu elements is too large (at most 2^31 - 1)", count);
     sg_tensor *t = calloc(1, sizeof *t);
     if (!t)
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
@@ -96,37 +97,58 @@ void sg_staging_destroy(sg_device *dev)
         vkFreeMemory(dev->device, dev->staging_memory, NULL);
     dev->transfer_fence = VK_NULL_HANDLE;
     dev->transfer_pool = VK_NULL_HANDLE;
+    dev->transfer_cmd = VK_NULL_HANDLE;
+    dev->staging_mapped = NULL;
     dev->staging_buffer = VK_NULL_HANDLE;
     dev->staging_memory = VK_NULL_HANDLE;
     dev->staging_size = 0;
 }
 
-/* Make sure the staging buffer holds `bytes`; called with queue_lock held. */
+/* The command pool, command buffer and fence of staged transfers: all three
+ * or none are set, so a failure here cannot leave a half-made set behind. */
+static sg_status transfer_objects_create(sg_device *dev)
+{
+    VkCommandPoolCreateInfo pi = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = dev->queue_family,
+    };
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    VkResult r = vkCreateCommandPool(dev->device, &pi, NULL, &pool);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreateCommandPool (transfers)");
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    r = vkAllocateCommandBuffers(dev->device, &ai, &cmd);
+    const char *what = "vkAllocateCommandBuffers (transfers)";
+    if (r == VK_SUCCESS) {
+        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        r = vkCreateFence(dev->device, &fi, NULL, &fence);
+        what = "vkCreateFence (transfers)";
+    }
+    if (r != VK_SUCCESS) {
+        vkDestroyCommandPool(dev->device, pool, NULL); /* frees cmd too */
+        return sg_vk_fail(r, what);
+    }
+    dev->transfer_pool = pool;
+    dev->transfer_cmd = cmd;
+    dev->transfer_fence = fence;
+    return SG_OK;
+}
+
+/* Make sure the staging buffer holds `bytes`; called with queue_lock held.
+ * On failure the device keeps no staging buffer (the next call tries again). */
 static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
 {
-    if (!dev->transfer_pool) {
-        VkCommandPoolCreateInfo pi = {
-            .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-            .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-            .queueFamilyIndex = dev->queue_family,
-        };
-        VkResult r = vkCreateCommandPool(dev->device, &pi, NULL, &dev->transfer_pool);
-        if (r != VK_SUCCESS)
-            return sg_vk_fail(r, "vkCreateCommandPool");
-        VkCommandBufferAllocateInfo ai = {
-            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-            .commandPool = dev->transfer_pool,
-            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-            .commandBufferCount = 1,
-        };
-        r = vkAllocateCommandBuffers(dev->device, &ai, &dev->transfer_cmd);
-        if (r != VK_SUCCESS)
-            return sg_vk_fail(r, "vkAllocateCommandBuffers");
-        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-        r = vkCreateFence(dev->device, &fi, NULL, &dev->transfer_fence);
-        if (r != VK_SUCCESS)
-            return sg_vk_fail(r, "vkCreateFence");
-    }
+    sg_status s;
+    if (!dev->transfer_pool && (s = transfer_objects_create(dev)) != SG_OK)
+        return s;
     if (dev->staging_size >= bytes)
         return SG_OK;
     if (dev->staging_buffer) {
@@ -134,6 +156,7 @@ static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
         vkFreeMemory(dev->device, dev->staging_memory, NULL);
         dev->staging_buffer = VK_NULL_HANDLE;
         dev->staging_memory = VK_NULL_HANDLE;
+        dev->staging_mapped = NULL;
         dev->staging_size = 0;
     }
     VkDeviceSize size = bytes < (16u << 20) ? (16u << 20) : bytes;
@@ -142,28 +165,39 @@ static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
         .size = size,
         .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
     };
-    VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &dev->staging_buffer);
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    void *mapped = NULL;
+    VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &buffer);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkCreateBuffer (staging)");
     VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(dev->device, dev->staging_buffer, &req);
-    uint32_t type;
-    if (sg_find_memory_type(dev, req.memoryTypeBits,
-                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                            &type) != SG_OK)
-        return sg_fail(SG_ERR_VULKAN, "no host-visible memory for staging");
-    VkMemoryAllocateInfo ai = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-        .allocationSize = req.size,
-        .memoryTypeIndex = type,
-    };
-    r = vkAllocateMemory(dev->device, &ai, NULL, &dev->staging_memory);
-    if (r != VK_SUCCESS)
-        return sg_vk_fail(r, "vkAllocateMemory (staging)");
-    vkBindBufferMemory(dev->device, dev->staging_buffer, dev->staging_memory, 0);
-    r = vkMapMemory(dev->device, dev->staging_memory, 0, VK_WHOLE_SIZE, 0, &dev->staging_mapped);
-    if (r != VK_SUCCESS)
-        return sg_vk_fail(r, "vkMapMemory (staging)");
+    vkGetBufferMemoryRequirements(dev->device, buffer, &req);
+    s = SG_OK;
+    if (!(req.memoryTypeBits & (1u << dev->staging_type))) {
+        s = sg_fail(SG_ERR_VULKAN, "staging buffers cannot live in the host-visible memory type");
+    } else {
+        VkMemoryAllocateInfo ai = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+            .allocationSize = req.size,
+            .memoryTypeIndex = dev->staging_type,
+        };
+        if ((r = vkAllocateMemory(dev->device, &ai, NULL, &memory)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkAllocateMemory (staging)");
+        else if ((r = vkBindBufferMemory(dev->device, buffer, memory, 0)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkBindBufferMemory (staging)");
+        else if ((r = vkMapMemory(dev->device, memory, 0, VK_WHOLE_SIZE, 0, &mapped)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkMapMemory (staging)");
+    }
+    if (s != SG_OK) {
+        vkDestroyBuffer(dev->device, buffer, NULL);
+        if (memory)
+            vkFreeMemory(dev->device, memory, NULL);
+        return s;
+    }
+    dev->staging_buffer = buffer;
+    dev->staging_memory = memory;
+    dev->staging_mapped = mapped;
     dev->staging_size = size;
     return SG_OK;
 }
@@ -176,8 +210,11 @@ static sg_status staging_copy(sg_device *dev, sg_block *block, VkDeviceSize offs
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
     };
-    vkResetCommandBuffer(dev->transfer_cmd, 0);
-    vkBeginCommandBuffer(dev->transfer_cmd, &bi);
+    VkResult r = vkResetCommandBuffer(dev->transfer_cmd, 0);
+    if (r == VK_SUCCESS)
+        r = vkBeginCommandBuffer(dev->transfer_cmd, &bi);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "recording a tensor transfer");
     /* earlier compute work must be done with the range before we copy */
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -203,17 +240,20 @@ static sg_status staging_copy(sg_device *dev, sg_block *block, VkDeviceSize offs
     vkCmdPipelineBarrier(dev->transfer_cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                          VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &after,
                          0, NULL, 0, NULL);
-    vkEndCommandBuffer(dev->transfer_cmd);
+    if ((r = vkEndCommandBuffer(dev->transfer_cmd)) != VK_SUCCESS)
+        return sg_vk_fail(r, "vkEndCommandBuffer (tensor transfer)");
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = 1,
         .pCommandBuffers = &dev->transfer_cmd,
     };
-    VkResult r = vkQueueSubmit(dev->queue, 1, &si, dev->transfer_fence);
+    r = vkQueueSubmit(dev->queue, 1, &si, dev->transfer_fence);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkQueueSubmit (tensor transfer)");
+    r = vkWaitForFences(dev->device, 1, &dev->transfer_fence, VK_TRUE, UINT64_MAX);
     if (r == VK_SUCCESS)
-        r = vkWaitForFences(dev->device, 1, &dev->transfer_fence, VK_TRUE, UINT64_MAX);
-    vkResetFences(dev->device, 1, &dev->transfer_fence);
-    return r == VK_SUCCESS ? SG_OK : sg_vk_fail(r, "tensor transfer");
+        r = vkResetFences(dev->device, 1, &dev->transfer_fence);
+    return r == VK_SUCCESS ? SG_OK : sg_vk_fail(r, "waiting for a tensor transfer");
 }
 
 static sg_status check_range(const sg_tensor *t, size_t offset, size_t count, const void *p)

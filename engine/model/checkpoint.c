@@ -4,7 +4,7 @@
  *   G.<name>                   generator parameters and BN running statistics
  *   D.<name>                   discriminator parameters and BN running statistics
  *   adam.G.exp_avg.<name>      Adam's first moment of each trainable parameter (and .exp_avg_sq)
- *   adam.D.exp_avg.<name>      ... for the discriminator
+ *   adam.D.exp_avg.<name>      ... for the sg_discriminator
  * where <name> is the PyTorch state_dict name of tests/reference/skipganomaly_pp.py.
  * __metadata__ (strings): format, architecture, input geometry and normalisation,
  * training state (step, epoch, seed, re-initialisations) and calibration. */
@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
 #include "model_internal.h"
 #include "sgad/safetensors.h"
 
@@ -77,14 +78,8 @@ typedef struct tensor_list {
 
 static sg_status add_tensor(tensor_list *l, const char *name, const sg_param *p, float *data)
 {
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        sg_st_tensor *t = realloc(l->items, cap * sizeof *t);
-        if (!t)
-            return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-        l->items = t;
-        l->cap = cap;
-    }
+    if (!sg_array_reserve((void **)&l->items, &l->cap, l->count, sizeof *l->items, 256))
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sg_st_tensor *t = &l->items[l->count];
     memset(t, 0, sizeof *t);
     t->name = strdup(name);
@@ -321,6 +316,18 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
             (s = meta_float(f, path, "normal_score_std", &c->normal_std)) ||
             (s = meta_int(f, path, "calibration_samples", true, 0, INT32_MAX, &n)))
             return s;
+        /* scores are sums of mean squares, never negative: a negative
+         * threshold would flag every frame, a quantile outside (0, 1] or a
+         * negative spread is not a calibration this program writes */
+        if (c->threshold < 0)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold' = %g is negative (scores are >= 0, so every "
+                           "image would be flagged)", path, (double)c->threshold);
+        if (!(c->quantile > 0 && c->quantile <= 1))
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold_quantile' = %g is not in (0, 1]", path,
+                           (double)c->quantile);
+        if (c->normal_mean < 0 || c->normal_std < 0)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'normal_score_mean' = %g and 'normal_score_std' = %g "
+                           "must not be negative", path, (double)c->normal_mean, (double)c->normal_std);
         c->samples = (uint32_t)n;
         c->valid = true;
     }
@@ -396,9 +403,23 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
         for (size_t i = 0; i < nt && s == SG_OK; i++)
             if (h.v[i] < 0)
                 s = sg_fail(SG_ERR_FORMAT, "%s: a second Adam moment of %s is negative", path, net);
+    /* a variance below zero makes batch norm take the root of a negative number */
+    for (size_t i = 0; i < set->count && s == SG_OK; i++) {
+        const sg_param *p = set->items[i];
+        const char *tail = "running_var";
+        size_t len = strlen(p->name);
+        if (p->trainable || len < strlen(tail) || strcmp(p->name + len - strlen(tail), tail) != 0)
+            continue;
+        for (size_t k = 0; k < p->count && s == SG_OK; k++)
+            if (h.buffers[p->offset + k] < 0) {
+                tensor_name(name, sizeof name, net, KIND_VALUE, p->name);
+                s = sg_fail(SG_ERR_FORMAT, "%s: tensor '%s' holds a negative variance (%g at element %zu)", path,
+                            name, (double)h.buffers[p->offset + k], k);
+            }
+    }
     if (s == SG_OK && ((s = sg_tensor_upload(set->values, h.values)) || (s = sg_tensor_upload(set->adam_m, h.m)) ||
                        (s = sg_tensor_upload(set->adam_v, h.v)) || (s = sg_tensor_upload(set->buffers, h.buffers))))
-        s = sg_fail(s, "%s: uploading the weights: %s", path, sg_error_message());
+        s = sg_fail_prefix(s, "%s: uploading the weights", path);
     host_free(&h);
     return s;
 }
@@ -414,8 +435,11 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
     bool g_moments = false, d_moments = false;
     bool *taken = calloc(f.count ? f.count : 1, sizeof *taken);
     s = taken ? parse_config(&f, path, &c) : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (s == SG_OK)
-        s = sg_model_build(dev, &c, &m);
+    if (s == SG_OK && (s = sg_model_build(dev, &c, &m)) != SG_OK) {
+        char why[768]; /* a copy: the message is formatted into the buffer it came from */
+        snprintf(why, sizeof why, "%s", sg_error_message());
+        s = sg_fail(s, "%s: %s", path, why);
+    }
     if (s == SG_OK)
         s = parse_state(&f, path, m);
     if (s == SG_OK)

@@ -10,33 +10,33 @@
 
 #define MAX_LEVELS 12
 
-struct discriminator {
+struct sg_discriminator {
     int levels; /* stride-2 convolutions, conv1..conv{levels} */
-    conv_m conv[MAX_LEVELS + 1];
-    bn_m bn[MAX_LEVELS + 1]; /* bn[k] for k >= 2 */
-    conv_m feature, classifier;
+    sg_conv_module conv[MAX_LEVELS + 1];
+    sg_bn_module bn[MAX_LEVELS + 1]; /* bn[k] for k >= 2 */
+    sg_conv_module feature, classifier;
 };
 
-discriminator *discriminator_create(sg_param_set *s, int channels, int size)
+sg_discriminator *sg_discriminator_create(sg_param_set *s, int channels, int size)
 {
-    discriminator *D = calloc(1, sizeof *D);
+    sg_discriminator *D = calloc(1, sizeof *D);
     if (!D)
         return NULL;
     char name[32];
-    bool ok = conv_declare(s, &D->conv[1], "conv1", channels, SG_DISC_NDF, 4, 2, 1, 1, false);
+    bool ok = sg_conv_module_declare(s, &D->conv[1], "conv1", channels, SG_DISC_NDF, 4, 2, 1, 1, false);
     int c = SG_DISC_NDF, map = size / 2, k = 1;
     while (ok && map > 4 && k < MAX_LEVELS) {
         k++;
         snprintf(name, sizeof name, "conv%d", k);
-        ok = conv_declare(s, &D->conv[k], name, c, 2 * c, 4, 2, 1, 1, false);
+        ok = sg_conv_module_declare(s, &D->conv[k], name, c, 2 * c, 4, 2, 1, 1, false);
         snprintf(name, sizeof name, "bn%d", k);
-        ok = ok && bn_declare(s, &D->bn[k], name, 2 * c);
+        ok = ok && sg_bn_module_declare(s, &D->bn[k], name, 2 * c);
         c *= 2;
         map /= 2;
     }
     D->levels = k;
-    ok = ok && conv_declare(s, &D->feature, "feature", c, SG_DISC_NZ, 4, 1, 0, 1, false) &&
-         conv_declare(s, &D->classifier, "classifier", SG_DISC_NZ, 1, 3, 1, 1, 1, false);
+    ok = ok && sg_conv_module_declare(s, &D->feature, "feature", c, SG_DISC_NZ, 4, 1, 0, 1, false) &&
+         sg_conv_module_declare(s, &D->classifier, "classifier", SG_DISC_NZ, 1, 3, 1, 1, 1, false);
     if (!ok) {
         free(D);
         return NULL;
@@ -44,18 +44,18 @@ discriminator *discriminator_create(sg_param_set *s, int channels, int size)
     return D;
 }
 
-void discriminator_destroy(discriminator *D)
+void sg_discriminator_destroy(sg_discriminator *D)
 {
     free(D);
 }
 
-sg_node *discriminator_forward(const discriminator *D, sg_graph *g, sg_node *x, sg_node **features)
+sg_node *sg_discriminator_forward(const sg_discriminator *D, sg_graph *g, sg_node *x, sg_node **features)
 {
-    sg_node *h = g_activation(g, conv_apply(g, &D->conv[1], x), SG_ACT_LEAKY_RELU, 0.2f);
+    sg_node *h = sg_graph_activation(g, sg_conv_module_apply(g, &D->conv[1], x), SG_ACT_LEAKY_RELU, 0.2f);
     for (int k = 2; k <= D->levels; k++)
-        h = g_activation(g, bn_apply(g, &D->bn[k], conv_apply(g, &D->conv[k], h)), SG_ACT_LEAKY_RELU, 0.2f);
-    sg_node *f = conv_apply(g, &D->feature, h);
+        h = sg_graph_activation(g, sg_bn_module_apply(g, &D->bn[k], sg_conv_module_apply(g, &D->conv[k], h)), SG_ACT_LEAKY_RELU, 0.2f);
+    sg_node *f = sg_conv_module_apply(g, &D->feature, h);
     if (features)
         *features = f;
-    return g_activation(g, conv_apply(g, &D->classifier, f), SG_ACT_SIGMOID, 0.0f);
+    return sg_graph_activation(g, sg_conv_module_apply(g, &D->classifier, f), SG_ACT_SIGMOID, 0.0f);
 }

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "sgad/fit.h"
+#include "sgad/util.h"
 
 sg_fit_options sg_fit_options_default(void)
 {
@@ -22,27 +23,12 @@ sg_fit_options sg_fit_options_default(void)
     return o;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Fisher-Yates with a generator seeded by `seed`: the same order on every run. */
 static void shuffle(size_t *idx, size_t n, uint64_t seed)
 {
     uint64_t st = seed;
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(splitmix(&st) % i);
+        size_t j = (size_t)(sg_splitmix64_next(&st) % i);
         size_t t = idx[i - 1];
         idx[i - 1] = idx[j];
         idx[j] = t;
@@ -156,12 +142,12 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     if (s == SG_OK)
         shuffle(split, n, st->seed ^ 0x5eed5011177ull);
 
-    double t0 = now();
+    double t0 = sg_now();
     uint32_t save_every = o->save_interval ? o->save_interval : 1;
     for (uint32_t epoch = st->epoch; s == SG_OK && epoch < o->epochs && !r.interrupted; epoch++) {
         memcpy(order, split, train_n * sizeof *order);
         shuffle(order, train_n, st->seed * 1000003ull + epoch);
-        double epoch_t0 = now();
+        double epoch_t0 = sg_now();
         uint32_t first = st->epoch_step;
         for (uint32_t b = first; s == SG_OK && b < steps_per_epoch; b++) {
             gather(normal, order + (size_t)b * batch, batch, buf);
@@ -173,7 +159,7 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
             r.steps_run++;
             r.last = losses;
             if (o->progress) {
-                double dt = now() - epoch_t0;
+                double dt = sg_now() - epoch_t0;
                 sg_fit_progress p = {epoch, o->epochs, b + 1, steps_per_epoch, st->step, losses,
                                      dt > 0 ? (double)(b + 1 - first) * batch / dt : 0};
                 if (!o->progress(&p, o->user)) {
@@ -209,7 +195,7 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     }
     if (s == SG_OK && o->checkpoint)
         s = sg_model_save(m, o->checkpoint);
-    r.seconds = now() - t0;
+    r.seconds = sg_now() - t0;
     sg_trainer_destroy(t);
     free(split);
     free(order);

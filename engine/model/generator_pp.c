@@ -9,41 +9,41 @@
 #include "networks.h"
 
 typedef struct se_m {
-    linear_m fc1, fc2;
+    sg_linear_module fc1, fc2;
 } se_m;
 
 /* Stem and ResBlock share one shape: [bn1] conv1 bn2|bn1 conv2 + skip, SE. */
 typedef struct res_m {
     bool stem;     /* Stem: conv1 -> bn1 -> ReLU -> conv2; Res: bn1 -> ReLU -> conv1 -> bn2 -> ReLU -> conv2 */
-    bn_m bn1, bn2; /* Stem uses bn1 only */
-    conv_m conv1, conv2, skip_conv;
-    bn_m skip_bn;
+    sg_bn_module bn1, bn2; /* Stem uses bn1 only */
+    sg_conv_module conv1, conv2, skip_conv;
+    sg_bn_module skip_bn;
     se_m se;
 } res_m;
 
 typedef struct aspp_m {
-    conv_m conv[4];
-    bn_m bn[4];
-    conv_m out_conv;
+    sg_conv_module conv[4];
+    sg_bn_module bn[4];
+    sg_conv_module out_conv;
 } aspp_m;
 
 typedef struct attention_m {
-    bn_m g_bn, x_bn, out_bn;
-    conv_m g_conv, x_conv, out_conv;
+    sg_bn_module g_bn, x_bn, out_bn;
+    sg_conv_module g_conv, x_conv, out_conv;
 } attention_m;
 
 typedef struct decoder_m {
     attention_m attn;
     bool transposed;
-    conv_m up;
+    sg_conv_module up;
     res_m res;
 } decoder_m;
 
-struct pp_generator {
+struct sg_pp_generator {
     res_m c1, c2, c3, c4;
     aspp_m bridge, head_aspp;
     decoder_m d1, d2, d3;
-    conv_m head_conv;
+    sg_conv_module head_conv;
 };
 
 static const int ASPP_RATES[4] = {1, 6, 12, 18};
@@ -53,8 +53,8 @@ static bool se_declare(sg_param_set *s, se_m *m, const char *name, int c)
 {
     char a[128], b[128];
     int squeeze = c / 8 > 0 ? c / 8 : 1;
-    return linear_declare(s, &m->fc1, sg_join(a, sizeof a, name, "se.fc1"), c, squeeze, false) &&
-           linear_declare(s, &m->fc2, sg_join(b, sizeof b, name, "se.fc2"), squeeze, c, false);
+    return sg_linear_module_declare(s, &m->fc1, sg_join(a, sizeof a, name, "se.fc1"), c, squeeze, false) &&
+           sg_linear_module_declare(s, &m->fc2, sg_join(b, sizeof b, name, "se.fc2"), squeeze, c, false);
 }
 
 static bool res_declare(sg_param_set *s, res_m *m, const char *name, int in, int out, int stride, bool stem)
@@ -63,16 +63,16 @@ static bool res_declare(sg_param_set *s, res_m *m, const char *name, int in, int
     m->stem = stem;
     bool ok = true;
     if (stem) {
-        ok = conv_declare(s, &m->conv1, sg_join(n, sizeof n, name, "conv1"), in, out, 3, 1, 1, 1, true) &&
-             bn_declare(s, &m->bn1, sg_join(n, sizeof n, name, "bn1"), out);
+        ok = sg_conv_module_declare(s, &m->conv1, sg_join(n, sizeof n, name, "conv1"), in, out, 3, 1, 1, 1, true) &&
+             sg_bn_module_declare(s, &m->bn1, sg_join(n, sizeof n, name, "bn1"), out);
     } else {
-        ok = bn_declare(s, &m->bn1, sg_join(n, sizeof n, name, "bn1"), in) &&
-             conv_declare(s, &m->conv1, sg_join(n, sizeof n, name, "conv1"), in, out, 3, stride, 1, 1, true) &&
-             bn_declare(s, &m->bn2, sg_join(n, sizeof n, name, "bn2"), out);
+        ok = sg_bn_module_declare(s, &m->bn1, sg_join(n, sizeof n, name, "bn1"), in) &&
+             sg_conv_module_declare(s, &m->conv1, sg_join(n, sizeof n, name, "conv1"), in, out, 3, stride, 1, 1, true) &&
+             sg_bn_module_declare(s, &m->bn2, sg_join(n, sizeof n, name, "bn2"), out);
     }
-    return ok && conv_declare(s, &m->conv2, sg_join(n, sizeof n, name, "conv2"), out, out, 3, 1, 1, 1, true) &&
-           conv_declare(s, &m->skip_conv, sg_join(n, sizeof n, name, "skip_conv"), in, out, 1, stride, 0, 1, true) &&
-           bn_declare(s, &m->skip_bn, sg_join(n, sizeof n, name, "skip_bn"), out) && se_declare(s, &m->se, name, out);
+    return ok && sg_conv_module_declare(s, &m->conv2, sg_join(n, sizeof n, name, "conv2"), out, out, 3, 1, 1, 1, true) &&
+           sg_conv_module_declare(s, &m->skip_conv, sg_join(n, sizeof n, name, "skip_conv"), in, out, 1, stride, 0, 1, true) &&
+           sg_bn_module_declare(s, &m->skip_bn, sg_join(n, sizeof n, name, "skip_bn"), out) && se_declare(s, &m->se, name, out);
 }
 
 static bool aspp_declare(sg_param_set *s, aspp_m *m, const char *name, int in, int out)
@@ -81,24 +81,24 @@ static bool aspp_declare(sg_param_set *s, aspp_m *m, const char *name, int in, i
     for (int i = 0; i < 4; i++) {
         int r = ASPP_RATES[i];
         snprintf(leaf, sizeof leaf, "conv_r%d", r);
-        if (!conv_declare(s, &m->conv[i], sg_join(n, sizeof n, name, leaf), in, out, 3, 1, r, r, true))
+        if (!sg_conv_module_declare(s, &m->conv[i], sg_join(n, sizeof n, name, leaf), in, out, 3, 1, r, r, true))
             return false;
         snprintf(leaf, sizeof leaf, "bn_r%d", r);
-        if (!bn_declare(s, &m->bn[i], sg_join(n, sizeof n, name, leaf), out))
+        if (!sg_bn_module_declare(s, &m->bn[i], sg_join(n, sizeof n, name, leaf), out))
             return false;
     }
-    return conv_declare(s, &m->out_conv, sg_join(n, sizeof n, name, "out_conv"), out, out, 1, 1, 0, 1, true);
+    return sg_conv_module_declare(s, &m->out_conv, sg_join(n, sizeof n, name, "out_conv"), out, out, 1, 1, 0, 1, true);
 }
 
 static bool attention_declare(sg_param_set *s, attention_m *m, const char *name, int gc, int xc)
 {
     char n[128];
-    return bn_declare(s, &m->g_bn, sg_join(n, sizeof n, name, "g_bn"), gc) &&
-           conv_declare(s, &m->g_conv, sg_join(n, sizeof n, name, "g_conv"), gc, xc, 3, 1, 1, 1, true) &&
-           bn_declare(s, &m->x_bn, sg_join(n, sizeof n, name, "x_bn"), xc) &&
-           conv_declare(s, &m->x_conv, sg_join(n, sizeof n, name, "x_conv"), xc, xc, 3, 1, 1, 1, true) &&
-           bn_declare(s, &m->out_bn, sg_join(n, sizeof n, name, "out_bn"), xc) &&
-           conv_declare(s, &m->out_conv, sg_join(n, sizeof n, name, "out_conv"), xc, xc, 3, 1, 1, 1, true);
+    return sg_bn_module_declare(s, &m->g_bn, sg_join(n, sizeof n, name, "g_bn"), gc) &&
+           sg_conv_module_declare(s, &m->g_conv, sg_join(n, sizeof n, name, "g_conv"), gc, xc, 3, 1, 1, 1, true) &&
+           sg_bn_module_declare(s, &m->x_bn, sg_join(n, sizeof n, name, "x_bn"), xc) &&
+           sg_conv_module_declare(s, &m->x_conv, sg_join(n, sizeof n, name, "x_conv"), xc, xc, 3, 1, 1, 1, true) &&
+           sg_bn_module_declare(s, &m->out_bn, sg_join(n, sizeof n, name, "out_bn"), xc) &&
+           sg_conv_module_declare(s, &m->out_conv, sg_join(n, sizeof n, name, "out_conv"), xc, xc, 3, 1, 1, 1, true);
 }
 
 static bool decoder_declare(sg_param_set *s, decoder_m *m, const char *name, int gc, int xc, int out,
@@ -108,19 +108,19 @@ static bool decoder_declare(sg_param_set *s, decoder_m *m, const char *name, int
     m->transposed = transposed;
     return attention_declare(s, &m->attn, sg_join(n, sizeof n, name, "attn"), gc, xc) &&
            (!transposed ||
-            conv_transpose_declare(s, &m->up, sg_join(n, sizeof n, name, "up"), xc, xc, 4, 2, 1, true)) &&
+            sg_conv_transpose_module_declare(s, &m->up, sg_join(n, sizeof n, name, "up"), xc, xc, 4, 2, 1, true)) &&
            res_declare(s, &m->res, sg_join(n, sizeof n, name, "res"), xc + gc, out, 1, false);
 }
 
-pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
+sg_pp_generator *sg_pp_generator_create(sg_param_set *s, const sg_net_shape *c)
 {
-    pp_generator *G = calloc(1, sizeof *G);
+    sg_pp_generator *G = calloc(1, sizeof *G);
     if (!G)
         return NULL;
     int f[5];
     for (int i = 0; i < 5; i++)
-        f[i] = sg_model_width_channels(c, 16) << i;
-    bool t = c->upsample == SG_UPSAMPLE_TRANSPOSED;
+        f[i] = sg_net_width(c, 16) << i;
+    bool t = c->transposed;
     bool ok = res_declare(s, &G->c1, "c1", c->channels, f[0], 1, true) &&
               res_declare(s, &G->c2, "c2", f[0], f[1], 2, false) &&
               res_declare(s, &G->c3, "c3", f[1], f[2], 2, false) &&
@@ -129,7 +129,7 @@ pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
               decoder_declare(s, &G->d2, "d2", f[1], f[3], f[2], t) &&
               decoder_declare(s, &G->d3, "d3", f[0], f[2], f[1], t) &&
               aspp_declare(s, &G->head_aspp, "head_aspp", f[1], f[0]) &&
-              conv_declare(s, &G->head_conv, "head_conv", f[0], c->channels, 1, 1, 0, 1, true);
+              sg_conv_module_declare(s, &G->head_conv, "head_conv", f[0], c->channels, 1, 1, 0, 1, true);
     if (!ok) {
         free(G);
         return NULL;
@@ -137,61 +137,61 @@ pp_generator *pp_generator_create(sg_param_set *s, const sg_model_config *c)
     return G;
 }
 
-void pp_generator_destroy(pp_generator *G)
+void sg_pp_generator_destroy(sg_pp_generator *G)
 {
     free(G);
 }
 
 static sg_node *relu(sg_graph *g, sg_node *x)
 {
-    return g_activation(g, x, SG_ACT_RELU, 0.0f);
+    return sg_graph_activation(g, x, SG_ACT_RELU, 0.0f);
 }
 
 static sg_node *se_apply(sg_graph *g, const se_m *m, sg_node *x)
 {
-    sg_node *s = g_avgpool_global(g, x);
-    s = g_activation(g, linear_apply(g, &m->fc2, relu(g, linear_apply(g, &m->fc1, s))), SG_ACT_SIGMOID, 0.0f);
-    return g_mul(g, x, s);
+    sg_node *s = sg_graph_avgpool_global(g, x);
+    s = sg_graph_activation(g, sg_linear_module_apply(g, &m->fc2, relu(g, sg_linear_module_apply(g, &m->fc1, s))), SG_ACT_SIGMOID, 0.0f);
+    return sg_graph_mul(g, x, s);
 }
 
 static sg_node *res_apply(sg_graph *g, const res_m *m, sg_node *x)
 {
     sg_node *main;
     if (m->stem)
-        main = conv_apply(g, &m->conv2, relu(g, bn_apply(g, &m->bn1, conv_apply(g, &m->conv1, x))));
+        main = sg_conv_module_apply(g, &m->conv2, relu(g, sg_bn_module_apply(g, &m->bn1, sg_conv_module_apply(g, &m->conv1, x))));
     else
-        main = conv_apply(g, &m->conv2,
-                          relu(g, bn_apply(g, &m->bn2, conv_apply(g, &m->conv1, relu(g, bn_apply(g, &m->bn1, x))))));
-    sg_node *shortcut = bn_apply(g, &m->skip_bn, conv_apply(g, &m->skip_conv, x));
-    return se_apply(g, &m->se, g_add(g, main, shortcut));
+        main = sg_conv_module_apply(g, &m->conv2,
+                          relu(g, sg_bn_module_apply(g, &m->bn2, sg_conv_module_apply(g, &m->conv1, relu(g, sg_bn_module_apply(g, &m->bn1, x))))));
+    sg_node *shortcut = sg_bn_module_apply(g, &m->skip_bn, sg_conv_module_apply(g, &m->skip_conv, x));
+    return se_apply(g, &m->se, sg_graph_add(g, main, shortcut));
 }
 
 static sg_node *aspp_apply(sg_graph *g, const aspp_m *m, sg_node *x)
 {
     sg_node *sum = NULL;
     for (int i = 0; i < 4; i++) {
-        sg_node *b = bn_apply(g, &m->bn[i], conv_apply(g, &m->conv[i], x));
-        sum = sum ? g_add(g, sum, b) : b;
+        sg_node *b = sg_bn_module_apply(g, &m->bn[i], sg_conv_module_apply(g, &m->conv[i], x));
+        sum = sum ? sg_graph_add(g, sum, b) : b;
     }
-    return conv_apply(g, &m->out_conv, sum);
+    return sg_conv_module_apply(g, &m->out_conv, sum);
 }
 
 static sg_node *attention_apply(sg_graph *g, const attention_m *m, sg_node *gate, sg_node *x)
 {
-    sg_node *gp = g_maxpool2x2(g, conv_apply(g, &m->g_conv, relu(g, bn_apply(g, &m->g_bn, gate))));
-    sg_node *xp = conv_apply(g, &m->x_conv, relu(g, bn_apply(g, &m->x_bn, x)));
-    sg_node *a = conv_apply(g, &m->out_conv, relu(g, bn_apply(g, &m->out_bn, g_add(g, gp, xp))));
-    return g_mul(g, a, x);
+    sg_node *gp = sg_graph_maxpool2x2(g, sg_conv_module_apply(g, &m->g_conv, relu(g, sg_bn_module_apply(g, &m->g_bn, gate))));
+    sg_node *xp = sg_conv_module_apply(g, &m->x_conv, relu(g, sg_bn_module_apply(g, &m->x_bn, x)));
+    sg_node *a = sg_conv_module_apply(g, &m->out_conv, relu(g, sg_bn_module_apply(g, &m->out_bn, sg_graph_add(g, gp, xp))));
+    return sg_graph_mul(g, a, x);
 }
 
 static sg_node *decoder_apply(sg_graph *g, const decoder_m *m, sg_node *gate, sg_node *x)
 {
     sg_node *d = attention_apply(g, &m->attn, gate, x);
-    d = m->transposed ? conv_apply(g, &m->up, d) : g_upsample2x(g, d);
-    return res_apply(g, &m->res, g_concat(g, d, gate));
+    d = m->transposed ? sg_conv_module_apply(g, &m->up, d) : sg_graph_upsample2x(g, d);
+    return res_apply(g, &m->res, sg_graph_concat(g, d, gate));
 }
 
-sg_node *pp_generator_forward(const pp_generator *G, sg_graph *g, sg_node *x)
+sg_node *sg_pp_generator_forward(const sg_pp_generator *G, sg_graph *g, sg_node *x)
 {
     sg_node *c1 = res_apply(g, &G->c1, x);
     sg_node *c2 = res_apply(g, &G->c2, c1);
@@ -201,5 +201,5 @@ sg_node *pp_generator_forward(const pp_generator *G, sg_graph *g, sg_node *x)
     sg_node *d1 = decoder_apply(g, &G->d1, c3, b);
     sg_node *d2 = decoder_apply(g, &G->d2, c2, d1);
     sg_node *d3 = decoder_apply(g, &G->d3, c1, d2);
-    return conv_apply(g, &G->head_conv, aspp_apply(g, &G->head_aspp, d3));
+    return sg_conv_module_apply(g, &G->head_conv, aspp_apply(g, &G->head_aspp, d3));
 }

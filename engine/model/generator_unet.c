@@ -14,21 +14,21 @@
 #define MAX_LEVELS 10
 #define NGF 64
 
-struct unet_generator {
+struct sg_unet_generator {
     int levels;
-    conv_m down[MAX_LEVELS + 1], up[MAX_LEVELS + 1];
-    bn_m down_bn[MAX_LEVELS + 1], up_bn[MAX_LEVELS + 1];
+    sg_conv_module down[MAX_LEVELS + 1], up[MAX_LEVELS + 1];
+    sg_bn_module down_bn[MAX_LEVELS + 1], up_bn[MAX_LEVELS + 1];
 };
 
-static int inner_width(int i, const sg_model_config *c)
+static int inner_width(int i, const sg_net_shape *c)
 {
     int m = 1 << (i - 1);
-    return sg_model_width_channels(c, NGF) * (m < 8 ? m : 8);
+    return sg_net_width(c, NGF) * (m < 8 ? m : 8);
 }
 
-unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
+sg_unet_generator *sg_unet_generator_create(sg_param_set *s, const sg_net_shape *c)
 {
-    unet_generator *G = calloc(1, sizeof *G);
+    sg_unet_generator *G = calloc(1, sizeof *G);
     if (!G)
         return NULL;
     int n = 0;
@@ -40,19 +40,19 @@ unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
     for (int i = 1; i <= n && ok; i++) {
         int outer = i == 1 ? c->channels : inner_width(i - 1, c), inner = inner_width(i, c);
         snprintf(name, sizeof name, "down%d.conv", i);
-        ok = conv_declare(s, &G->down[i], name, outer, inner, 4, 2, 1, 1, false);
+        ok = sg_conv_module_declare(s, &G->down[i], name, outer, inner, 4, 2, 1, 1, false);
         if (ok && i > 1 && i < n) {
             snprintf(name, sizeof name, "down%d.bn", i);
-            ok = bn_declare(s, &G->down_bn[i], name, inner);
+            ok = sg_bn_module_declare(s, &G->down_bn[i], name, inner);
         }
     }
     for (int i = n; i >= 1 && ok; i--) {
         int outer = i == 1 ? c->channels : inner_width(i - 1, c), inner = inner_width(i, c);
         snprintf(name, sizeof name, "up%d.conv", i);
-        ok = conv_transpose_declare(s, &G->up[i], name, i == n ? inner : 2 * inner, outer, 4, 2, 1, i == 1);
+        ok = sg_conv_transpose_module_declare(s, &G->up[i], name, i == n ? inner : 2 * inner, outer, 4, 2, 1, i == 1);
         if (ok && i > 1) {
             snprintf(name, sizeof name, "up%d.bn", i);
-            ok = bn_declare(s, &G->up_bn[i], name, outer);
+            ok = sg_bn_module_declare(s, &G->up_bn[i], name, outer);
         }
     }
     if (!ok) {
@@ -62,27 +62,27 @@ unet_generator *unet_generator_create(sg_param_set *s, const sg_model_config *c)
     return G;
 }
 
-void unet_generator_destroy(unet_generator *G)
+void sg_unet_generator_destroy(sg_unet_generator *G)
 {
     free(G);
 }
 
-sg_node *unet_generator_forward(const unet_generator *G, sg_graph *g, sg_node *x)
+sg_node *sg_unet_generator_forward(const sg_unet_generator *G, sg_graph *g, sg_node *x)
 {
     sg_node *e[MAX_LEVELS + 1];
     e[0] = x;
     for (int i = 1; i <= G->levels; i++) {
-        sg_node *h = i > 1 ? g_activation(g, e[i - 1], SG_ACT_LEAKY_RELU, 0.2f) : e[i - 1];
-        h = conv_apply(g, &G->down[i], h);
-        e[i] = i > 1 && i < G->levels ? bn_apply(g, &G->down_bn[i], h) : h;
+        sg_node *h = i > 1 ? sg_graph_activation(g, e[i - 1], SG_ACT_LEAKY_RELU, 0.2f) : e[i - 1];
+        h = sg_conv_module_apply(g, &G->down[i], h);
+        e[i] = i > 1 && i < G->levels ? sg_bn_module_apply(g, &G->down_bn[i], h) : h;
     }
     sg_node *h = e[G->levels], *u = NULL;
     for (int i = G->levels; i >= 1; i--) {
-        u = conv_apply(g, &G->up[i], g_activation(g, h, SG_ACT_RELU, 0.0f));
+        u = sg_conv_module_apply(g, &G->up[i], sg_graph_activation(g, h, SG_ACT_RELU, 0.0f));
         if (i > 1) {
-            u = bn_apply(g, &G->up_bn[i], u);
-            h = g_concat(g, e[i - 1], u);
+            u = sg_bn_module_apply(g, &G->up_bn[i], u);
+            h = sg_graph_concat(g, e[i - 1], u);
         }
     }
-    return g_activation(g, u, SG_ACT_TANH, 0.0f);
+    return sg_graph_activation(g, u, SG_ACT_TANH, 0.0f);
 }

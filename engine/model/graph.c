@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
 
 typedef enum op_kind {
     OP_CONV, OP_CONV_T, OP_BN, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
@@ -89,19 +90,6 @@ static bool failed(sg_graph *g, sg_status s)
     return g->status != SG_OK;
 }
 
-static bool grow(void **p, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 64;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
 {
     sg_tensor *t = NULL;
@@ -114,8 +102,8 @@ static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
 static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_grad)
 {
     size_t cap = g->node_cap;
-    if (!grow((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes) ||
-        !grow((void **)&g->owned, &cap, g->node_count, sizeof *g->owned)) {
+    if (!sg_array_reserve((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes, 64) ||
+        !sg_array_reserve((void **)&g->owned, &cap, g->node_count, sizeof *g->owned, 64)) {
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         if (owned)
             sg_tensor_destroy(value);
@@ -147,7 +135,7 @@ static sg_node *new_node(sg_graph *g, sg_shape shape)
 static sg_tensor *keep(sg_graph *g, sg_shape shape)
 {
     sg_tensor *t = new_tensor(g, shape);
-    if (t && !grow((void **)&g->extra, &g->extra_cap, g->extra_count, sizeof *g->extra)) {
+    if (t && !sg_array_reserve((void **)&g->extra, &g->extra_cap, g->extra_count, sizeof *g->extra, 64)) {
         sg_tensor_destroy(t);
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         return NULL;
@@ -161,14 +149,14 @@ static void push(sg_graph *g, const tape_entry *e)
 {
     if (!g->training)
         return;
-    if (!grow((void **)&g->tape, &g->tape_cap, g->tape_count, sizeof *g->tape)) {
+    if (!sg_array_reserve((void **)&g->tape, &g->tape_cap, g->tape_count, sizeof *g->tape, 64)) {
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         return;
     }
     g->tape[g->tape_count++] = *e;
 }
 
-sg_node *g_input(sg_graph *g, sg_tensor *t, bool needs_grad)
+sg_node *sg_graph_input(sg_graph *g, sg_tensor *t, bool needs_grad)
 {
     if (g->status != SG_OK)
         return NULL;
@@ -184,7 +172,7 @@ static bool ready(sg_graph *g, const void *a, const void *b)
     return true;
 }
 
-sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;
@@ -203,7 +191,7 @@ sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_par
     return y;
 }
 
-sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
+sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;
@@ -220,7 +208,7 @@ sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param 
 
 static const sg_batchnorm BN = {1e-5f, 0.1f};
 
-sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
+sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
 {
     if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
         return NULL;
@@ -243,7 +231,7 @@ sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, 
     return y;
 }
 
-sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
+sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -254,7 +242,7 @@ sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
     return y;
 }
 
-sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -265,7 +253,7 @@ sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -276,7 +264,7 @@ sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b)
+sg_node *sg_graph_concat(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
@@ -288,7 +276,7 @@ sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b)
     return y;
 }
 
-sg_node *g_maxpool2x2(sg_graph *g, sg_node *x)
+sg_node *sg_graph_maxpool2x2(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -300,7 +288,7 @@ sg_node *g_maxpool2x2(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_upsample2x(sg_graph *g, sg_node *x)
+sg_node *sg_graph_upsample2x(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -312,7 +300,7 @@ sg_node *g_upsample2x(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_avgpool_global(sg_graph *g, sg_node *x)
+sg_node *sg_graph_avgpool_global(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
@@ -324,7 +312,7 @@ sg_node *g_avgpool_global(sg_graph *g, sg_node *x)
     return y;
 }
 
-sg_node *g_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
+sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;

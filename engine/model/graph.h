@@ -34,22 +34,22 @@ bool sg_graph_training(const sg_graph *g);
 
 /* An input node over an existing tensor (not owned). With needs_grad, the node
  * gets a gradient tensor that backward fills (e.g. D's input x_hat). */
-sg_node *g_input(sg_graph *g, sg_tensor *t, bool needs_grad);
+sg_node *sg_graph_input(sg_graph *g, sg_tensor *t, bool needs_grad);
 
-sg_node *g_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
-sg_node *g_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
+sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
+sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
 /* BatchNorm2d (eps 1e-5, momentum 0.1) with weight, bias, running mean, running var. */
-sg_node *g_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean,
+sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean,
                      sg_param *var);
-sg_node *g_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
-sg_node *g_add(sg_graph *g, sg_node *a, sg_node *b);
+sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
+sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b);
 /* b has a's shape or is per-channel (N,C,1,1) */
-sg_node *g_mul(sg_graph *g, sg_node *a, sg_node *b);
-sg_node *g_concat(sg_graph *g, sg_node *a, sg_node *b);
-sg_node *g_maxpool2x2(sg_graph *g, sg_node *x);
-sg_node *g_upsample2x(sg_graph *g, sg_node *x);
-sg_node *g_avgpool_global(sg_graph *g, sg_node *x);
-sg_node *g_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b);
+sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b);
+sg_node *sg_graph_concat(sg_graph *g, sg_node *a, sg_node *b);
+sg_node *sg_graph_maxpool2x2(sg_graph *g, sg_node *x);
+sg_node *sg_graph_upsample2x(sg_graph *g, sg_node *x);
+sg_node *sg_graph_avgpool_global(sg_graph *g, sg_node *x);
+sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b);
 
 /* Record: every node gradient set to zero (before seeding the output gradients). */
 sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq);

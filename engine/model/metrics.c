@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "sgad/metrics.h"
 
 typedef struct scored {

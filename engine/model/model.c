@@ -1,10 +1,11 @@
 /* Model configuration, creation and accessors. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 sg_model_config sg_model_config_default(void)
@@ -59,14 +60,37 @@ sg_status sg_model_set_score_lambda(sg_model *m, float lambda)
     return SG_OK;
 }
 
+static sg_net_shape net_shape(const sg_model_config *c)
+{
+    return (sg_net_shape){.channels = c->channels, .size = c->size, .width = c->width,
+                          .transposed = c->upsample == SG_UPSAMPLE_TRANSPOSED};
+}
+
 int sg_model_width_channels(const sg_model_config *c, int base)
 {
-    return (int)lroundf((float)base * c->width);
+    sg_net_shape shape = net_shape(c);
+    return sg_net_width(&shape, base);
 }
 
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x)
 {
-    return m->pp ? pp_generator_forward(m->pp, g, x) : unet_generator_forward(m->unet, g, x);
+    return m->pp ? sg_pp_generator_forward(m->pp, g, x) : sg_unet_generator_forward(m->unet, g, x);
+}
+
+/* The parameters alone (values, gradients, two Adam moments, BN statistics)
+ * must fit the device's heap; say so before asking Vulkan for them, whose
+ * "out of device memory" names neither the model nor the cause. */
+static sg_status check_fits(sg_device *dev, const sg_model_config *c, const sg_model *m)
+{
+    uint64_t floats = 4 * (uint64_t)(m->gen.trainable_count + m->disc.trainable_count) +
+                      m->gen.buffer_count + m->disc.buffer_count;
+    uint64_t need = floats * sizeof(float), heap = sg_device_get_info(dev)->device_memory;
+    if (heap == 0 || need <= heap)
+        return SG_OK;
+    return sg_fail(SG_ERR_OUT_OF_MEMORY, "the model (%s, %d channels, %dx%d, width %g) needs %" PRIu64 " MiB of "
+                   "device memory for its parameters alone, and the device's heap has %" PRIu64 " MiB",
+                   sg_arch_name(c->arch), c->channels, c->size, c->size, (double)c->width, (need + (1 << 20) - 1) >> 20,
+                   heap >> 20);
 }
 
 sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model **out)
@@ -82,14 +106,17 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
     m->score_lambda = SG_SCORE_LAMBDA;
     sg_params_init(&m->gen, dev);
     sg_params_init(&m->disc, dev);
+    sg_net_shape shape = net_shape(config);
     if (config->arch == SG_ARCH_SKIPGANOMALY_PP)
-        m->pp = pp_generator_create(&m->gen, config);
+        m->pp = sg_pp_generator_create(&m->gen, &shape);
     else
-        m->unet = unet_generator_create(&m->gen, config);
-    m->disc_net = discriminator_create(&m->disc, config->channels, config->size);
+        m->unet = sg_unet_generator_create(&m->gen, &shape);
+    m->disc_net = sg_discriminator_create(&m->disc, config->channels, config->size);
     sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
     if (s != SG_OK)
-        s = sg_fail(s, "building the networks: %s", sg_error_message());
+        s = sg_fail(s, "building the networks: out of host memory");
+    if (s == SG_OK)
+        s = check_fits(dev, config, m);
     if (s == SG_OK)
         s = sg_params_allocate(&m->gen);
     if (s == SG_OK)
@@ -126,9 +153,9 @@ void sg_model_destroy(sg_model *m)
         return;
     sg_params_free(&m->gen);
     sg_params_free(&m->disc);
-    pp_generator_destroy(m->pp);
-    unet_generator_destroy(m->unet);
-    discriminator_destroy(m->disc_net);
+    sg_pp_generator_destroy(m->pp);
+    sg_unet_generator_destroy(m->unet);
+    sg_discriminator_destroy(m->disc_net);
     free(m);
 }
 

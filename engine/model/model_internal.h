@@ -9,9 +9,9 @@ struct sg_model {
     sg_device *dev;
     sg_model_config config;
     sg_param_set gen, disc; /* separate sets: separate Adam, D re-initialised alone */
-    pp_generator *pp;       /* one of pp / unet, by config.arch */
-    unet_generator *unet;
-    discriminator *disc_net;
+    sg_pp_generator *pp;       /* one of pp / unet, by config.arch */
+    sg_unet_generator *unet;
+    sg_discriminator *disc_net;
     sg_calibration calibration;
     float score_lambda; /* weight of the pixel term in the score */
     sg_training_state state;

@@ -16,7 +16,7 @@ static sg_param *declare(sg_param_set *set, const char *module, const char *leaf
     return sg_params_declare(set, sg_join(name, sizeof name, module, leaf), ndim, dims, trainable, rule);
 }
 
-bool conv_declare(sg_param_set *set, conv_m *m, const char *name, int in, int out, int k, int stride, int pad,
+bool sg_conv_module_declare(sg_param_set *set, sg_conv_module *m, const char *name, int in, int out, int k, int stride, int pad,
                   int dil, bool bias)
 {
     m->p = (sg_conv2d){k, k, stride, pad, dil};
@@ -26,7 +26,7 @@ bool conv_declare(sg_param_set *set, conv_m *m, const char *name, int in, int ou
     return m->w && (!bias || m->b);
 }
 
-bool conv_transpose_declare(sg_param_set *set, conv_m *m, const char *name, int in, int out, int k, int stride,
+bool sg_conv_transpose_module_declare(sg_param_set *set, sg_conv_module *m, const char *name, int in, int out, int k, int stride,
                             int pad, bool bias)
 {
     m->p = (sg_conv2d){k, k, stride, pad, 1};
@@ -36,7 +36,7 @@ bool conv_transpose_declare(sg_param_set *set, conv_m *m, const char *name, int 
     return m->w && (!bias || m->b);
 }
 
-bool bn_declare(sg_param_set *set, bn_m *m, const char *name, int c)
+bool sg_bn_module_declare(sg_param_set *set, sg_bn_module *m, const char *name, int c)
 {
     m->w = declare(set, name, "weight", 1, c, 0, 0, 0, true, SG_INIT_BN_WEIGHT);
     m->b = declare(set, name, "bias", 1, c, 0, 0, 0, true, SG_INIT_ZERO);
@@ -45,24 +45,24 @@ bool bn_declare(sg_param_set *set, bn_m *m, const char *name, int c)
     return m->w && m->b && m->mean && m->var;
 }
 
-bool linear_declare(sg_param_set *set, linear_m *m, const char *name, int in, int out, bool bias)
+bool sg_linear_module_declare(sg_param_set *set, sg_linear_module *m, const char *name, int in, int out, bool bias)
 {
     m->w = declare(set, name, "weight", 2, out, in, 0, 0, true, SG_INIT_WEIGHT);
     m->b = bias ? declare(set, name, "bias", 1, out, 0, 0, 0, true, SG_INIT_ZERO) : NULL;
     return m->w && (!bias || m->b);
 }
 
-sg_node *conv_apply(sg_graph *g, const conv_m *m, sg_node *x)
+sg_node *sg_conv_module_apply(sg_graph *g, const sg_conv_module *m, sg_node *x)
 {
-    return m->transposed ? g_conv_transpose(g, x, &m->p, m->w, m->b) : g_conv(g, x, &m->p, m->w, m->b);
+    return m->transposed ? sg_graph_conv_transpose(g, x, &m->p, m->w, m->b) : sg_graph_conv(g, x, &m->p, m->w, m->b);
 }
 
-sg_node *bn_apply(sg_graph *g, const bn_m *m, sg_node *x)
+sg_node *sg_bn_module_apply(sg_graph *g, const sg_bn_module *m, sg_node *x)
 {
-    return g_batchnorm(g, x, m->w, m->b, m->mean, m->var);
+    return sg_graph_batchnorm(g, x, m->w, m->b, m->mean, m->var);
 }
 
-sg_node *linear_apply(sg_graph *g, const linear_m *m, sg_node *x)
+sg_node *sg_linear_module_apply(sg_graph *g, const sg_linear_module *m, sg_node *x)
 {
-    return g_linear(g, x, m->w, m->b);
+    return sg_graph_linear(g, x, m->w, m->b);
 }

@@ -6,32 +6,32 @@
 
 #include "graph.h"
 
-typedef struct conv_m {
+typedef struct sg_conv_module {
     sg_param *w, *b; /* b NULL without bias */
     sg_conv2d p;
     bool transposed;
-} conv_m;
+} sg_conv_module;
 
-typedef struct bn_m {
+typedef struct sg_bn_module {
     sg_param *w, *b, *mean, *var;
-} bn_m;
+} sg_bn_module;
 
-typedef struct linear_m {
+typedef struct sg_linear_module {
     sg_param *w, *b;
-} linear_m;
+} sg_linear_module;
 
 /* Each declare returns false (with the error set) on failure. `name` is the
  * module's full dotted name, e.g. "c1.conv1". */
-bool conv_declare(sg_param_set *set, conv_m *m, const char *name, int in, int out, int k, int stride,
+bool sg_conv_module_declare(sg_param_set *set, sg_conv_module *m, const char *name, int in, int out, int k, int stride,
                   int pad, int dil, bool bias);
-bool conv_transpose_declare(sg_param_set *set, conv_m *m, const char *name, int in, int out, int k,
+bool sg_conv_transpose_module_declare(sg_param_set *set, sg_conv_module *m, const char *name, int in, int out, int k,
                             int stride, int pad, bool bias);
-bool bn_declare(sg_param_set *set, bn_m *m, const char *name, int channels);
-bool linear_declare(sg_param_set *set, linear_m *m, const char *name, int in, int out, bool bias);
+bool sg_bn_module_declare(sg_param_set *set, sg_bn_module *m, const char *name, int channels);
+bool sg_linear_module_declare(sg_param_set *set, sg_linear_module *m, const char *name, int in, int out, bool bias);
 
-sg_node *conv_apply(sg_graph *g, const conv_m *m, sg_node *x);
-sg_node *bn_apply(sg_graph *g, const bn_m *m, sg_node *x);
-sg_node *linear_apply(sg_graph *g, const linear_m *m, sg_node *x);
+sg_node *sg_conv_module_apply(sg_graph *g, const sg_conv_module *m, sg_node *x);
+sg_node *sg_bn_module_apply(sg_graph *g, const sg_bn_module *m, sg_node *x);
+sg_node *sg_linear_module_apply(sg_graph *g, const sg_linear_module *m, sg_node *x);
 
 /* "a" + "." + "b" into buf (names of nested modules). */
 const char *sg_join(char *buf, size_t size, const char *a, const char *b);

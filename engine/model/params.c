@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/array.h"
+#include "../core/error.h"
+#include "sgad/ops.h"
+#include "sgad/util.h"
 
 void sg_params_init(sg_param_set *set, sg_device *dev)
 {
@@ -61,15 +64,9 @@ sg_param *sg_params_declare(sg_param_set *set, const char *name, int ndim, const
         sg_fail(SG_ERR_ARGUMENT, "parameter '%s': bad rank or name too long", name);
         return NULL;
     }
-    if (set->count == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 64;
-        sg_param **items = realloc(set->items, cap * sizeof *items);
-        if (!items) {
-            sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-            return NULL;
-        }
-        set->items = items;
-        set->cap = cap;
+    if (!sg_array_reserve((void **)&set->items, &set->cap, set->count, sizeof *set->items, 64)) {
+        sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+        return NULL;
     }
     sg_param *p = calloc(1, sizeof *p);
     if (!p) {
@@ -132,7 +129,7 @@ static sg_status initialize(sg_param_set *set, uint64_t seed, bool trainable_onl
         sg_param *p = set->items[i];
         if (trainable_only && !p->trainable)
             continue;
-        uint64_t stream = seed * 0x9e3779b97f4a7c15ull ^ name_hash(p->name);
+        uint64_t stream = seed * SG_SPLITMIX64_GAMMA ^ name_hash(p->name);
         switch (p->init) {
         case SG_INIT_WEIGHT: s = sg_init_normal(p->value, 0.0f, 0.02f, stream); break;
         case SG_INIT_BN_WEIGHT: s = sg_init_normal(p->value, 1.0f, 0.02f, stream); break;

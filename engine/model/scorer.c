@@ -2,11 +2,12 @@
  *   s(x) = lambda * mean_{c,h,w} (x - x_hat)^2 + (1 - lambda) * mean_k (f(x) - f(x_hat))_k^2
  *   (lambda: the model's score weight, 0.9 by default)
  *   heat map: per pixel, mean over channels of (x - x_hat)^2. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 struct sg_scorer {
@@ -43,12 +44,12 @@ static sg_status record(sg_scorer *sc)
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
         return s;
-    sc->x_hat = sg_model_generator_forward(m, sc->gen, g_input(sc->gen, sc->x, false));
+    sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
     sg_node *f_real, *f_fake;
-    discriminator_forward(m->disc_net, sc->d_real, g_input(sc->d_real, sc->x, false), &f_real);
-    discriminator_forward(m->disc_net, sc->d_fake, g_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
+    sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &f_real);
+    sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
     sc->f_real = f_real;
     sc->f_fake = f_fake;
     if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)) ||
@@ -84,10 +85,8 @@ sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
     if (s == SG_OK)
         s = record(sc);
     if (s != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_scorer_destroy(sc);
-        return sg_fail(s, "recording the scorer: %s", msg);
+        return sg_fail_prefix(s, "recording the scorer");
     }
     *out = sc;
     return SG_OK;
@@ -128,4 +127,36 @@ sg_status sg_scorer_features(sg_scorer *sc, int count, float *f_x, float *f_x_ha
     size_t n = (size_t)count * SG_DISC_NZ;
     sg_status s = sg_tensor_download_range(sc->f_real->value, 0, n, f_x);
     return s == SG_OK ? sg_tensor_download_range(sc->f_fake->value, 0, n, f_x_hat) : s;
+}
+
+sg_status sg_scorer_probe(sg_scorer *sc)
+{
+    int C = sc->m->config.channels, S = sc->m->config.size;
+    float *probe = malloc((size_t)C * S * S * sizeof(float));
+    if (!probe)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    /* a black-and-white checkerboard, alternating between channels: every
+     * input value at full scale, so a huge weight anywhere shows */
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++)
+                probe[((size_t)c * S + y) * S + x] = (x + y + c) % 2 ? 1.0f : -1.0f;
+    float score = 0;
+    sg_status s = sg_scorer_run(sc, probe, 1, &score, NULL, NULL);
+    free(probe);
+    if (s == SG_OK && !isfinite(score))
+        s = sg_fail(SG_ERR_NUMERIC, "the model scores a probe image as %g, not a finite number: its weights "
+                    "overflow the arithmetic, so no score it gives could be trusted", (double)score);
+    return s;
+}
+
+sg_status sg_model_probe(sg_model *m)
+{
+    sg_scorer *sc;
+    sg_status s = sg_scorer_create(m, 1, &sc);
+    if (s != SG_OK)
+        return s;
+    s = sg_scorer_probe(sc);
+    sg_scorer_destroy(sc);
+    return s;
 }

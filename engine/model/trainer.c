@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/kernel.h"
+#include "../core/error.h"
 #include "model_internal.h"
 
 enum { LOSS_ADV, LOSS_CON, LOSS_LAT, LOSS_D_REAL, LOSS_D_FAKE, LOSS_COUNT };
@@ -33,17 +33,27 @@ struct sg_trainer {
     uint32_t stats_batches;
 };
 
-void sg_trainer_destroy(sg_trainer *t)
+/* The statistics pass and its sums; it is recorded again on the next use. */
+static void stats_free(sg_trainer *t)
 {
-    if (!t)
-        return;
-    sg_seq_destroy(t->seq); /* waits for a run in flight */
     sg_seq_destroy(t->stats_seq);
     sg_graph_destroy(t->stats_gen);
     sg_graph_destroy(t->stats_real);
     sg_graph_destroy(t->stats_fake);
     free(t->stats_sum);
     free(t->stats_buf);
+    t->stats_seq = NULL;
+    t->stats_gen = t->stats_real = t->stats_fake = NULL;
+    t->stats_sum = NULL;
+    t->stats_buf = NULL;
+}
+
+void sg_trainer_destroy(sg_trainer *t)
+{
+    if (!t)
+        return;
+    sg_seq_destroy(t->seq); /* waits for a run in flight */
+    stats_free(t);
     sg_graph_destroy(t->gen);
     sg_graph_destroy(t->d_real);
     sg_graph_destroy(t->d_fake);
@@ -69,14 +79,14 @@ static sg_status record(sg_trainer *t)
     if ((s = sg_graph_create(dev, seq, true, &t->gen)) || (s = sg_graph_create(dev, seq, true, &t->d_real)) ||
         (s = sg_graph_create(dev, seq, true, &t->d_fake)))
         return s;
-    sg_node *x = g_input(t->gen, t->x, false);
+    sg_node *x = sg_graph_input(t->gen, t->x, false);
     sg_node *x_hat = sg_model_generator_forward(m, t->gen, x);
     if ((s = sg_graph_status(t->gen)) != SG_OK)
         return s;
     sg_node *f_real, *f_fake;
-    sg_node *p_real = discriminator_forward(m->disc_net, t->d_real, g_input(t->d_real, t->x, false), &f_real);
-    sg_node *fake_in = g_input(t->d_fake, x_hat->value, true);
-    sg_node *p_fake = discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
+    sg_node *p_real = sg_discriminator_forward(m->disc_net, t->d_real, sg_graph_input(t->d_real, t->x, false), &f_real);
+    sg_node *fake_in = sg_graph_input(t->d_fake, x_hat->value, true);
+    sg_node *p_fake = sg_discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
     if ((s = sg_graph_status(t->d_real)) || (s = sg_graph_status(t->d_fake)))
         return s;
 
@@ -131,10 +141,8 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
     if (s == SG_OK)
         s = record(t);
     if (s != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
         sg_trainer_destroy(t);
-        return sg_fail(s, "recording the training step: %s", msg);
+        return sg_fail_prefix(s, "recording the training step");
     }
     *out = t;
     return SG_OK;
@@ -194,12 +202,12 @@ static sg_status record_stats(sg_trainer *t)
         (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_real)) ||
         (s = sg_graph_create(m->dev, t->stats_seq, true, &t->stats_fake)))
         return s;
-    sg_node *x_hat = sg_model_generator_forward(m, t->stats_gen, g_input(t->stats_gen, t->x, false));
+    sg_node *x_hat = sg_model_generator_forward(m, t->stats_gen, sg_graph_input(t->stats_gen, t->x, false));
     if ((s = sg_graph_status(t->stats_gen)) != SG_OK)
         return s;
     sg_node *f;
-    discriminator_forward(m->disc_net, t->stats_real, g_input(t->stats_real, t->x, false), &f);
-    discriminator_forward(m->disc_net, t->stats_fake, g_input(t->stats_fake, x_hat->value, false), &f);
+    sg_discriminator_forward(m->disc_net, t->stats_real, sg_graph_input(t->stats_real, t->x, false), &f);
+    sg_discriminator_forward(m->disc_net, t->stats_fake, sg_graph_input(t->stats_fake, x_hat->value, false), &f);
     if ((s = sg_graph_status(t->stats_real)) || (s = sg_graph_status(t->stats_fake)))
         return s;
     t->stats_g = sg_tensor_count(m->gen.buffers);
@@ -216,19 +224,8 @@ sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images)
     sg_model *m = t->m;
     sg_status s = SG_OK;
     if (!t->stats_seq && (s = record_stats(t)) != SG_OK) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", sg_error_message());
-        sg_seq_destroy(t->stats_seq);
-        sg_graph_destroy(t->stats_gen);
-        sg_graph_destroy(t->stats_real);
-        sg_graph_destroy(t->stats_fake);
-        free(t->stats_sum);
-        free(t->stats_buf);
-        t->stats_seq = NULL;
-        t->stats_gen = t->stats_real = t->stats_fake = NULL;
-        t->stats_sum = NULL;
-        t->stats_buf = NULL;
-        return sg_fail(s, "recording the statistics pass: %s", msg);
+        stats_free(t);
+        return sg_fail_prefix(s, "recording the statistics pass");
     }
     if ((s = sg_tensor_upload(t->x, images)) || (s = sg_seq_run(t->stats_seq)) ||
         (s = sg_tensor_download(m->gen.buffers, t->stats_buf)) ||

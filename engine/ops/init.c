@@ -4,11 +4,27 @@
 #include <stdlib.h>
 
 #include "op_util.h"
-#include "sgad/ref.h"
+#include "sgad/util.h"
 
 #include "check_finite.spv.h"
 
 SG_KERNEL(check_finite, SG_ELEMENTWISE_GROUP);
+
+/* N(mean, std^2) values; value i depends only on (seed, i): Box-Muller on the
+ * 53-bit uniforms number 2k and 2k+1 of splitmix64 started at seed (u1 in
+ * (0, 1] so that its log is finite), computed in double, rounded once. */
+static void normal_values(size_t n, float *out, float mean, float std, uint64_t seed)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    for (size_t k = 0; 2 * k < n; k++) {
+        double u1 = (double)((sg_splitmix64_at(seed, 2 * k) >> 11) + 1) * 0x1.0p-53;
+        double u2 = (double)(sg_splitmix64_at(seed, 2 * k + 1) >> 11) * 0x1.0p-53;
+        double r = sqrt(-2.0 * log(u1));
+        out[2 * k] = (float)(mean + std * r * cos(two_pi * u2));
+        if (2 * k + 1 < n)
+            out[2 * k + 1] = (float)(mean + std * r * sin(two_pi * u2));
+    }
+}
 
 sg_status sg_init_normal(sg_tensor *t, float mean, float std, uint64_t seed)
 {
@@ -23,7 +39,7 @@ sg_status sg_init_normal(sg_tensor *t, float mean, float std, uint64_t seed)
     float *host = malloc(n * sizeof *host);
     if (!host)
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "init_normal: no host memory for %zu values", n);
-    sg_ref_init_normal(n, host, mean, std, seed);
+    normal_values(n, host, mean, std, seed);
     sg_status s = sg_tensor_upload(t, host);
     free(host);
     return s;

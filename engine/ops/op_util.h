@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "../core/kernel.h"
+#include "sgad/ops.h"
 
 /* Declare `static const sg_kernel kernel_<name>` from the embedded <name>.spv.h. */
 #define SG_KERNEL(name, local_size)                                                   \

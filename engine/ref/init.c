@@ -1,4 +1,5 @@
-/* The generator behind sg_init_normal: counter-based, so value i depends only
+/* The reference of sg_init_normal's generator (written apart from ops/init.c,
+ * which tests/test_adam.c compares with it): counter-based, so value i depends only
  * on (seed, i) and the stream is the same on every machine and device.
  *
  * Pair k of outputs comes from two uniforms u1, u2, the splitmix64 outputs
@@ -9,22 +10,15 @@
 #include <math.h>
 
 #include "sgad/ref.h"
-
-static uint64_t splitmix64_at(uint64_t seed, uint64_t j)
-{
-    uint64_t z = seed + (j + 1) * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "sgad/util.h"
 
 void sg_ref_init_normal(size_t n, float *out, float mean, float std, uint64_t seed)
 {
     const double two_pi = 6.283185307179586476925286766559;
     for (size_t k = 0; 2 * k < n; k++) {
         /* 53-bit uniforms; u1 in (0, 1] so that log(u1) is finite */
-        double u1 = (double)((splitmix64_at(seed, 2 * k) >> 11) + 1) * 0x1.0p-53;
-        double u2 = (double)(splitmix64_at(seed, 2 * k + 1) >> 11) * 0x1.0p-53;
+        double u1 = (double)((sg_splitmix64_at(seed, 2 * k) >> 11) + 1) * 0x1.0p-53;
+        double u2 = (double)(sg_splitmix64_at(seed, 2 * k + 1) >> 11) * 0x1.0p-53;
         double r = sqrt(-2.0 * log(u1));
         out[2 * k] = (float)(mean + std * r * cos(two_pi * u2));
         if (2 * k + 1 < n)

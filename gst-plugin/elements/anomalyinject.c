@@ -19,7 +19,7 @@
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "defects.h"
 #include "rect.h"
 
@@ -102,7 +102,9 @@ static GstFlowReturn gst_anomaly_inject_transform_frame_ip(GstVideoFilter *filte
         rw = width;
         rh = height;
     }
-    gint cx0 = MAX(rx, 0), cy0 = MAX(ry, 0), cx1 = MIN(rx + rw, width), cy1 = MIN(ry + rh, height);
+    /* in 64 bits: x + width must not wrap around (sgad_rect_parse clips too) */
+    gint cx0 = MAX(rx, 0), cy0 = MAX(ry, 0);
+    gint cx1 = (gint)MIN((gint64)rx + rw, width), cy1 = (gint)MIN((gint64)ry + rh, height);
     if (cx0 >= cx1 || cy0 >= cy1) {
         GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("The roi %d,%d,%d,%d lies outside the %dx%d frame.", rx, ry, rw, rh,
                                                      width, height),
@@ -124,7 +126,7 @@ static GstFlowReturn gst_anomaly_inject_transform_frame_ip(GstVideoFilter *filte
         GST_LOG_OBJECT(self, "frame %" G_GUINT64_FORMAT ": %s over %u pixels", n, name, covered);
     }
     g_rand_free(rand);
-    gst_buffer_set_anomaly_truth(frame->buffer, defective, name);
+    sgad_buffer_set_anomaly_truth(frame->buffer, defective, name);
     return GST_FLOW_OK;
 }
 
@@ -216,7 +218,7 @@ static void gst_anomaly_inject_class_init(GstAnomalyInjectClass *klass)
     GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
     GST_DEBUG_CATEGORY_INIT(anomaly_inject_debug, "anomalyinject", 0, "synthetic defect injection");
-    gst_anomaly_meta_register();
+    sgad_anomaly_meta_register();
 
     gobject_class->set_property = gst_anomaly_inject_set_property;
     gobject_class->get_property = gst_anomaly_inject_get_property;

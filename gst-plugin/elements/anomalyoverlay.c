@@ -19,7 +19,7 @@
 #include <gst/video/video.h>
 #include <pango/pangocairo.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "sgad/colormap.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_overlay_debug);
@@ -160,7 +160,7 @@ typedef struct {
     gdouble x, y, w, h;
 } Rect;
 
-static void draw_heatmap(cairo_t *cr, const GstAnomalyResult *r, const Rect *roi, const Settings *s)
+static void draw_heatmap(cairo_t *cr, const SgadAnomalyResult *r, const Rect *roi, const Settings *s)
 {
     guint hw = r->heatmap_width, hh = r->heatmap_height;
     gdouble top = s->heatmap_max;
@@ -209,7 +209,7 @@ static void draw_heatmap(cairo_t *cr, const GstAnomalyResult *r, const Rect *roi
     cairo_surface_destroy(surf);
 }
 
-static void draw_tiles(cairo_t *cr, const GstAnomalyResult *r, const Rect *roi, gdouble line)
+static void draw_tiles(cairo_t *cr, const SgadAnomalyResult *r, const Rect *roi, gdouble line)
 {
     gdouble tw = roi->w / r->tiles_x, th = roi->h / r->tiles_y;
     cairo_save(cr);
@@ -238,7 +238,7 @@ static void draw_tiles(cairo_t *cr, const GstAnomalyResult *r, const Rect *roi, 
     cairo_restore(cr);
 }
 
-static void draw_bar(cairo_t *cr, const GstAnomalyResult *r, gdouble x, gdouble y, gdouble w, gdouble h)
+static void draw_bar(cairo_t *cr, const SgadAnomalyResult *r, gdouble x, gdouble y, gdouble w, gdouble h)
 {
     /* the threshold sits in the middle; scores past twice it fill the bar */
     gdouble range = r->threshold > 0 ? 2.0 * r->threshold : (r->score > 0 ? r->score : 1.0);
@@ -287,7 +287,7 @@ static void draw_label(cairo_t *cr, const Settings *s, const gchar *text, gdoubl
     g_object_unref(layout);
 }
 
-static void draw_result(cairo_t *cr, gint width, gint height, const GstAnomalyResult *r, const Settings *s)
+static void draw_result(cairo_t *cr, gint width, gint height, const SgadAnomalyResult *r, const Settings *s)
 {
     gboolean has_roi = r->roi_width > 0 && r->roi_height > 0;
     Rect roi = has_roi ? (Rect){r->roi_x, r->roi_y, r->roi_width, r->roi_height} : (Rect){0, 0, width, height};
@@ -329,8 +329,8 @@ static void draw_result(cairo_t *cr, gint width, gint height, const GstAnomalyRe
 static GstFlowReturn gst_anomaly_overlay_transform_frame_ip(GstVideoFilter *filter, GstVideoFrame *frame)
 {
     GstAnomalyOverlay *self = GST_ANOMALY_OVERLAY(filter);
-    GstAnomalyResult r;
-    if (!gst_buffer_get_anomaly_result(frame->buffer, &r))
+    SgadAnomalyResult r;
+    if (!sgad_buffer_get_anomaly_result(frame->buffer, &r))
         return GST_FLOW_OK;
 
     GST_OBJECT_LOCK(self);
@@ -481,7 +481,7 @@ static void gst_anomaly_overlay_class_init(GstAnomalyOverlayClass *klass)
     GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
     GST_DEBUG_CATEGORY_INIT(anomaly_overlay_debug, "anomalyoverlay", 0, "anomaly result overlay");
-    gst_anomaly_meta_register();
+    sgad_anomaly_meta_register();
 
     gobject_class->set_property = gst_anomaly_overlay_set_property;
     gobject_class->get_property = gst_anomaly_overlay_get_property;

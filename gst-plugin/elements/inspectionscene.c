@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cairo.h>
+#include <sgad/util.h>
 
 #define REF_WIDTH 320.0 /* speed and sizes are given at this width */
 #define NOISE_LEN 4096  /* camera noise table, read at a random offset per row */
@@ -49,13 +50,10 @@ struct _SgadScene {
     guint64 uses; /* counts sprite look-ups, for least-recently-used replacement */
 };
 
-/* splitmix64's finaliser: a good 64-bit mix, the same on every platform */
+/* splitmix64: a good 64-bit mix, the same on every platform */
 static guint64 mix(guint64 x)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    return sg_splitmix64_at(x, 0);
 }
 
 static guint64 hash(guint seed, guint64 what, guint64 index)

@@ -1,6 +1,6 @@
-/* A process-wide pool of engine devices, refcounted and keyed by the device
- * selection (index or name as in SGAD_DEVICE; NULL or "" for the automatic
- * choice), so that several skipganomaly instances in one process (one per
+/* A process-wide pool of engine devices, refcounted and keyed by the device's
+ * UUID (a selection is an index or name as in SGAD_DEVICE, NULL or "" for the
+ * automatic choice; "0" and the name of device 0 share one entry), so that several skipganomaly instances in one process (one per
  * camera) share one Vulkan device instead of each opening its own. */
 #ifndef SGAD_DEVICE_POOL_H
 #define SGAD_DEVICE_POOL_H

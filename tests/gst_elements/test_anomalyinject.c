@@ -4,7 +4,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "frames.h"
 
 #define W 64
@@ -42,7 +42,7 @@ static GPtrArray *run(const GstVideoInfo *info, guint n, const gchar *first_prop
         fail_unless_equals_int(gst_harness_push(h, grey(info)), GST_FLOW_OK);
         GstBuffer *b = gst_harness_pull(h);
         const gchar *defect = NULL;
-        gint truth = gst_buffer_get_anomaly_truth(b, &defect);
+        gint truth = sgad_buffer_get_anomaly_truth(b, &defect);
         fail_unless(truth == 0 || truth == 1, "frame %u has no truth", i);
         fail_unless(defect != NULL);
         if (truth)
@@ -60,7 +60,7 @@ static guint count_defective(GPtrArray *frames)
 {
     guint n = 0;
     for (guint i = 0; i < frames->len; i++)
-        n += gst_buffer_get_anomaly_truth(g_ptr_array_index(frames, i), NULL) == 1;
+        n += sgad_buffer_get_anomaly_truth(g_ptr_array_index(frames, i), NULL) == 1;
     return n;
 }
 
@@ -93,7 +93,7 @@ GST_START_TEST(test_seed_reproducible)
     for (guint i = 0; i < a->len; i++) {
         GstBuffer *fa = g_ptr_array_index(a, i), *fb = g_ptr_array_index(b, i), *fc = g_ptr_array_index(c, i);
         const gchar *da, *db;
-        fail_unless_equals_int(gst_buffer_get_anomaly_truth(fa, &da), gst_buffer_get_anomaly_truth(fb, &db));
+        fail_unless_equals_int(sgad_buffer_get_anomaly_truth(fa, &da), sgad_buffer_get_anomaly_truth(fb, &db));
         fail_unless_equals_string(da, db);
         fail_unless(frames_equal(fa, fb), "frame %u differs between two runs with seed 42", i);
         any_differs |= !frames_equal(fa, fc);
@@ -125,7 +125,7 @@ GST_START_TEST(test_every_format_painted)
             for (guint i = 0; i < out->len; i++) {
                 GstBuffer *b = g_ptr_array_index(out, i);
                 const gchar *defect;
-                fail_unless_equals_int(gst_buffer_get_anomaly_truth(b, &defect), 1);
+                fail_unless_equals_int(sgad_buffer_get_anomaly_truth(b, &defect), 1);
                 fail_unless_equals_string(defect, kinds[k]);
                 fail_if(frames_equal(b, ref), "%s: %s painted nothing", formats[f], kinds[k]);
             }
@@ -177,6 +177,35 @@ GST_START_TEST(test_roi_outside_frame_is_an_error)
 }
 GST_END_TEST;
 
+/* an roi whose x + width overflows an int (issue 13): one reaching past the
+ * frame is clipped to it and painted there, one starting past it is an error */
+GST_START_TEST(test_roi_overflowing_int)
+{
+    GstVideoInfo info = frames_info("GRAY8", W, H);
+    GstBuffer *ref = grey(&info);
+    GPtrArray *out = run(&info, 6, "fraction", 1.0, "size", 0.5, "roi", "16,0,2147483647,20", NULL);
+    fail_unless_equals_int(out->len, 6);
+    guint inside_changed = 0;
+    for (guint i = 0; i < out->len; i++)
+        for (gint y = 0; y < H; y++)
+            for (gint x = 0; x < W; x++) {
+                gboolean in = x >= 16 && y < 20;
+                guint8 v = frames_component(&info, g_ptr_array_index(out, i), 0, x, y);
+                guint8 r = frames_component(&info, ref, 0, x, y);
+                fail_unless(in || v == r, "frame %u: (%d,%d) outside the roi changed", i, x, y);
+                inside_changed += v != r;
+            }
+    fail_unless(inside_changed > 0, "nothing painted inside the roi");
+    g_ptr_array_unref(out);
+
+    GstHarness *h = inject(&info);
+    g_object_set(h->element, "roi", "2147483600,0,100,50", NULL);
+    fail_unless_equals_int(gst_harness_push(h, gst_buffer_ref(ref)), GST_FLOW_ERROR);
+    gst_harness_teardown(h);
+    gst_buffer_unref(ref);
+}
+GST_END_TEST;
+
 static Suite *anomalyinject_suite(void)
 {
     Suite *s = suite_create("anomalyinject");
@@ -188,6 +217,7 @@ static Suite *anomalyinject_suite(void)
     tcase_add_test(tc, test_every_format_painted);
     tcase_add_test(tc, test_roi_respected);
     tcase_add_test(tc, test_roi_outside_frame_is_an_error);
+    tcase_add_test(tc, test_roi_overflowing_int);
     return s;
 }
 

@@ -5,7 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "frames.h"
 
 #define W 64
@@ -53,10 +53,10 @@ static void set_heat_result(GstBuffer *buf, gboolean anomalous)
     for (int y = 0; y < 8; y++)
         for (int x = 0; x < 8; x++)
             heat[y * 8 + x] = x < 4 ? 1.0f : 0.0f;
-    GstAnomalyResult r = {.score = anomalous ? 0.9 : 0.1, .threshold = 0.5, .anomalous = anomalous,
+    SgadAnomalyResult r = {.score = anomalous ? 0.9 : 0.1, .threshold = 0.5, .anomalous = anomalous,
                           .heatmap_width = 8, .heatmap_height = 8, .heatmap = heat,
                           .roi_x = 16, .roi_y = 8, .roi_width = 32, .roi_height = 32};
-    gst_buffer_set_anomaly_result(buf, &r);
+    sgad_buffer_set_anomaly_result(buf, &r);
 }
 
 GST_START_TEST(test_heatmap_where_the_meta_says)
@@ -144,9 +144,9 @@ GST_START_TEST(test_everything_drawn)
         const gfloat tiles[4] = {0.1f, 0.9f, 0.2f, 0.3f};
         gfloat heat[4 * 4] = {0};
         heat[5] = 2.0f;
-        GstAnomalyResult r = {.score = 0.9, .threshold = 0.5, .anomalous = TRUE, .tiles_x = 2, .tiles_y = 2,
+        SgadAnomalyResult r = {.score = 0.9, .threshold = 0.5, .anomalous = TRUE, .tiles_x = 2, .tiles_y = 2,
                               .tile_scores = tiles, .heatmap_width = 4, .heatmap_height = 4, .heatmap = heat};
-        gst_buffer_set_anomaly_result(in, &r);
+        sgad_buffer_set_anomaly_result(in, &r);
         GstBuffer *out = push(h, in);
         gint w = sizes[i][0], hh = sizes[i][1];
         /* the bar runs along the bottom, the label box sits top-left */

@@ -23,6 +23,12 @@ void test_dir_remove(void);
  * store it as a valid calibration; save to dir/name; returns the path (g_free). */
 gchar *make_model(const gchar *name, gint channels, guint64 seed, gdouble threshold);
 
+/* Copy the checkpoint at src to dir/name with changes: when tensor is set, its
+ * elements [first, first + count) become value; when meta_key is set, that
+ * metadata entry becomes meta_value (added if missing). Returns the path. */
+gchar *mutate_model(const gchar *src, const gchar *name, const gchar *tensor, gsize first, gsize count,
+                    gfloat value, const gchar *meta_key, const gchar *meta_value);
+
 /* Score images (C x 32 x 32 each) with the checkpoint at path, directly with the engine. */
 void engine_score(const gchar *path, const gfloat *images, gint count, gfloat *scores, gfloat *heatmaps);
 
@@ -35,6 +41,16 @@ GstMessage *pop_element_message(GstBus *bus, const gchar *name);
 
 #endif
 
+/* Programs that call the plugin's internals (the device pool) link the plugin
+ * statically and register it (SGAD_TEST_STATIC_PLUGIN, set by meson): one copy
+ * of the engine in the process; the others load it from GST_PLUGIN_PATH. */
+#ifdef SGAD_TEST_STATIC_PLUGIN
+GST_PLUGIN_STATIC_DECLARE(sgad);
+#define SGAD_TEST_REGISTER_PLUGIN() GST_PLUGIN_STATIC_REGISTER(sgad)
+#else
+#define SGAD_TEST_REGISTER_PLUGIN() ((void)0)
+#endif
+
 /* Each test program is a gst-check suite; argv[1] names the one test to run
  * (meson runs them as separate tests, in parallel). */
 #define SKIPGANOMALY_TEST_MAIN(suite_fn)                                                                             \
@@ -43,6 +59,7 @@ GstMessage *pop_element_message(GstBus *bus, const gchar *name);
         if (argc > 1)                                                                                                \
             g_setenv("GST_CHECKS", argv[1], TRUE);                                                                   \
         gst_check_init(&argc, &argv);                                                                                \
+        SGAD_TEST_REGISTER_PLUGIN();                                                                                 \
         return gst_check_run_suite(suite_fn(), "skipganomaly", __FILE__) ? 1 : 0;                                    \
     }
 

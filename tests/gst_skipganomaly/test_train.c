@@ -4,7 +4,7 @@
  * that diverges stops with an error and leaves the last checkpoint loadable. */
 #include <string.h>
 
-#include "../../gst-plugin/anomalymeta.h"
+#include <sgad/anomalymeta.h>
 #include "common.h"
 
 static gboolean file_at_eos;
@@ -39,8 +39,8 @@ static void run_training(const gchar *train_on, guint expect_seen)
         GstBuffer *copy = gst_buffer_copy_deep(in);
         fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
         GstBuffer *out = gst_harness_pull(h);
-        GstAnomalyResult r;
-        fail_if(gst_buffer_get_anomaly_result(out, &r), "train mode attaches no result");
+        SgadAnomalyResult r;
+        fail_if(sgad_buffer_get_anomaly_result(out, &r), "train mode attaches no result");
         GstMapInfo a, b;
         gst_buffer_map(copy, &a, GST_MAP_READ);
         gst_buffer_map(out, &b, GST_MAP_READ);

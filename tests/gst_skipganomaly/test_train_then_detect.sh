@@ -8,7 +8,7 @@
 #   test_train_then_detect.sh GST_LAUNCH
 set -u
 launch="$1"
-TMP=$(mktemp -d /tmp/sgad-detect-XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-detect-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 FAILED=0
 line="inspectionsrc seed=3 speed=4 variation=0.3"

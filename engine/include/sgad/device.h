@@ -30,6 +30,8 @@ typedef struct sg_device_options {
     const char *select; /* index or name substring; NULL: $SGAD_DEVICE, else automatic */
     bool validation;    /* enable the Khronos validation layer (also $SGAD_VALIDATION=1) */
     bool quiet;         /* do not print the chosen device on stderr */
+    bool staged;        /* move tensor data through a staging buffer even where device memory is
+                         * host-visible: the path of discrete GPUs, for testing it on any device */
 } sg_device_options;
 
 typedef enum sg_device_kind {
@@ -48,6 +50,8 @@ typedef struct sg_device_info {
     uint32_t subgroup_size;
     uint64_t device_memory;    /* bytes in the largest device-local heap */
     bool host_visible_memory;  /* tensors are mapped directly, no staging */
+    uint64_t max_allocation;   /* bytes of the largest tensor the device can hold (maxMemoryAllocationSize) */
+    uint8_t uuid[16];          /* VkPhysicalDeviceIDProperties::deviceUUID: the same GPU however selected */
 } sg_device_info;
 
 /* Create (or fail with SG_ERR_NO_DEVICE and advice on what to install). */
@@ -56,6 +60,10 @@ void sg_device_destroy(sg_device *dev);
 
 /* Write a line per Vulkan device into buf ("index: name (kind)"); returns the count. */
 int sg_device_list(char *buf, size_t size);
+
+/* The device a selection names (as sg_device_create would choose it), without
+ * opening it: "0" and a name of the same GPU give the same info.uuid. */
+sg_status sg_device_identify(const char *select, sg_device_info *out);
 
 const sg_device_info *sg_device_get_info(const sg_device *dev);
 const char *sg_device_kind_name(sg_device_kind kind);

@@ -1,5 +1,6 @@
-#include "anomalymeta.h"
+#include <sgad/anomalymeta.h>
 
+#include <math.h>
 #include <string.h>
 
 static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, GQuark type, gpointer data,
@@ -11,7 +12,7 @@ static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, G
     /* copies keep everything; the result describes the frame, not its bytes,
      * so it also survives other transforms (e.g. a converted or scaled copy) */
     (void)type;
-    GstCustomMeta *out = gst_buffer_add_custom_meta(dst, GST_ANOMALY_META_NAME);
+    GstCustomMeta *out = gst_buffer_add_custom_meta(dst, SGAD_ANOMALY_META_NAME);
     if (!out)
         return FALSE;
     GstStructure *from = gst_custom_meta_get_structure(meta), *to = gst_custom_meta_get_structure(out);
@@ -23,28 +24,28 @@ static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, G
     return TRUE;
 }
 
-void gst_anomaly_meta_register(void)
+void sgad_anomaly_meta_register(void)
 {
     static gsize done = 0;
     if (g_once_init_enter(&done)) {
         static const gchar *tags[] = {NULL};
         /* another copy of this code (a test program linking it too) may have registered it */
-        if (!gst_meta_get_info(GST_ANOMALY_META_NAME))
-            gst_meta_register_custom(GST_ANOMALY_META_NAME, tags, transform, NULL, NULL);
+        if (!gst_meta_get_info(SGAD_ANOMALY_META_NAME))
+            gst_meta_register_custom(SGAD_ANOMALY_META_NAME, tags, transform, NULL, NULL);
         g_once_init_leave(&done, 1);
     }
 }
 
 static GstStructure *writable_structure(GstBuffer *buffer)
 {
-    gst_anomaly_meta_register();
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    sgad_anomaly_meta_register();
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     if (!meta)
-        meta = gst_buffer_add_custom_meta(buffer, GST_ANOMALY_META_NAME);
+        meta = gst_buffer_add_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     return meta ? gst_custom_meta_get_structure(meta) : NULL;
 }
 
-void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
+void sgad_buffer_set_anomaly_result(GstBuffer *buffer, const SgadAnomalyResult *r)
 {
     g_return_if_fail(gst_buffer_is_writable(buffer));
     GstStructure *s = writable_structure(buffer);
@@ -58,8 +59,10 @@ void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
         g_value_set_double(&v, r->tile_scores[i]);
         gst_value_array_append_and_take_value(&tiles, &v);
     }
+    /* a score that is not a number never reads as normal, whoever produced it */
+    const gboolean invalid = r->score_invalid || !isfinite(r->score);
     gst_structure_set(s, "score", G_TYPE_DOUBLE, r->score, "threshold", G_TYPE_DOUBLE, r->threshold, "anomalous",
-                      G_TYPE_BOOLEAN, r->anomalous, "tiles-x", G_TYPE_UINT, r->tiles_x, "tiles-y", G_TYPE_UINT,
+                      G_TYPE_BOOLEAN, r->anomalous || invalid, "score-valid", G_TYPE_BOOLEAN, !invalid, "tiles-x", G_TYPE_UINT, r->tiles_x, "tiles-y", G_TYPE_UINT,
                       r->tiles_y, "roi-x", G_TYPE_INT, r->roi_x, "roi-y", G_TYPE_INT, r->roi_y, "roi-width", G_TYPE_INT,
                       r->roi_width, "roi-height", G_TYPE_INT, r->roi_height, "frame", G_TYPE_UINT64, r->frame, NULL);
     gst_structure_take_value(s, "tile-scores", &tiles);
@@ -77,9 +80,9 @@ void gst_buffer_set_anomaly_result(GstBuffer *buffer, const GstAnomalyResult *r)
     }
 }
 
-gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
+gboolean sgad_buffer_get_anomaly_result(GstBuffer *buffer, SgadAnomalyResult *out)
 {
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     if (!meta)
         return FALSE;
     GstStructure *s = gst_custom_meta_get_structure(meta);
@@ -88,6 +91,10 @@ gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
         return FALSE;
     gst_structure_get_double(s, "threshold", &out->threshold);
     gst_structure_get_boolean(s, "anomalous", &out->anomalous);
+    gboolean valid = TRUE;
+    gst_structure_get_boolean(s, "score-valid", &valid);
+    out->score_invalid = !valid || !isfinite(out->score);
+    out->anomalous = out->anomalous || out->score_invalid;
     gst_structure_get_uint(s, "tiles-x", &out->tiles_x);
     gst_structure_get_uint(s, "tiles-y", &out->tiles_y);
     gst_structure_get_int(s, "roi-x", &out->roi_x);
@@ -116,7 +123,7 @@ gboolean gst_buffer_get_anomaly_result(GstBuffer *buffer, GstAnomalyResult *out)
     return TRUE;
 }
 
-void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect)
+void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect)
 {
     g_return_if_fail(gst_buffer_is_writable(buffer));
     GstStructure *s = writable_structure(buffer);
@@ -125,13 +132,30 @@ void gst_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const g
                           NULL);
 }
 
-gint gst_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
+gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
 {
-    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, GST_ANOMALY_META_NAME);
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
     gint truth = -1;
     if (!meta || !gst_structure_get_int(gst_custom_meta_get_structure(meta), "truth", &truth))
         return -1;
     if (defect)
         *defect = gst_structure_get_string(gst_custom_meta_get_structure(meta), "defect");
     return truth;
+}
+
+void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, GstClockTime result_age)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "result-frame", G_TYPE_UINT64, result_frame, "result-age", G_TYPE_UINT64, result_age,
+                          "result-pending", G_TYPE_BOOLEAN, FALSE, NULL);
+}
+
+void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "frame", G_TYPE_UINT64, frame, "result-pending", G_TYPE_BOOLEAN, TRUE, NULL);
 }
