@@ -138,7 +138,7 @@ static Suite *skipganomaly_leak_suite(void)
 {
     Suite *s = suite_create("skipganomaly-leak");
     TCase *tc = tcase_create("leak");
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 1500);
     tcase_add_checked_fixture(tc, NULL, test_dir_remove);
     suite_add_tcase(s, tc);
     ADD_TEST(tc, test_leak_cycles);
