@@ -128,8 +128,9 @@ factory/line1/anomaly {"frame":41,"pts":1366666666,"score":0.0123,"threshold":0.
 factory/line1/anomaly {"event":"anomaly-start","frame":42,"pts":1400000000,"score":0.0459}
 ```
 
-One message per frame, `{"frame", "pts", "score", "threshold", "anomalous"}` (plus `truth`, `defect`
-when anomalyinject set them; nulls on a frame without a result), and `{"event": "anomaly-start" |
+One message per frame, `{"frame", "pts", "score", "threshold", "anomalous"}` (plus `result-age` in ns
+when the result is an earlier frame's, as with asynchronous scoring, and `truth`, `defect` when
+anomalyinject set them; nulls on a frame without a result), and `{"event": "anomaly-start" |
 "anomaly-end", "frame", "pts", "score"}` when the verdict flips: anomalyexport's lines. The video never
 waits for the broker: messages wait in a queue of `queue-size` while it is away (the oldest are dropped
 and counted when it is full), the client reconnects with backoff (0.1 s doubling to 10 s), and at EOS

@@ -8,7 +8,8 @@
  *         "anomalous": bool|null, "score_valid": false, "truth": 0|1, "defect": "..."}
  * where "score_valid": false appears only on a frame whose score was not a
  * finite number ("score" is then null and "anomalous" true). 
- * where truth/defect appear only on frames that carry them. Frames without a
+ * where truth/defect appear only on frames that carry them, and "result-age"
+ * (ns) on frames carrying an earlier frame's result (resultjson.h). Frames without a
  * score are written with nulls unless skip-unscored=true. The element message
  * "anomalyexport-summary" (frames, scored, flagged, labelled, positives and,
  * when both classes were scored, auc) is posted before EOS goes downstream, as
@@ -174,7 +175,7 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
 
     /* the schema anomalypublish sends too (resultjson.h) */
     gsize len = 0;
-    gchar *text = sgad_result_json_frame(frame, GST_BUFFER_PTS(buf), scored ? &r : NULL, truth, defect, &len);
+    gchar *text = sgad_result_json_frame(buf, frame, scored ? &r : NULL, truth, defect, &len);
     gboolean ok = write_text(self, text, len, FALSE);
     g_free(text);
     return ok ? GST_FLOW_OK : GST_FLOW_ERROR;

@@ -70,6 +70,7 @@ struct _GstAnomalyPublish {
     GQueue waiting;   /* Message*, not sent yet, oldest first */
     GQueue inflight;  /* Message*, sent, waiting for the broker's acknowledgement */
     gboolean quit, connected, refused, unreachable_reported;
+    gboolean tls_failed; /* with refused: the TLS handshake failed, not the login */
     gint early_mid; /* a QoS 0 message reported written inside mosquitto_publish, before its mid was known */
     gchar *refused_reason;
     guint64 published, dropped;
@@ -196,6 +197,24 @@ static void send_waiting(GstAnomalyPublish *self, const gchar *topic, gint qos)
     g_mutex_unlock(&self->lock);
 }
 
+/* A TLS handshake that fails will fail again: the broker's certificate does
+ * not match tls-ca-file or the host name. Stop, as for a refused login. */
+static gboolean tls_failure(GstAnomalyPublish *self, int rc)
+{
+    if (rc != MOSQ_ERR_TLS && rc != MOSQ_ERR_TLS_HANDSHAKE)
+        return FALSE;
+    g_mutex_lock(&self->lock);
+    self->refused = self->tls_failed = TRUE;
+    g_free(self->refused_reason);
+    self->refused_reason = g_strdup(mosquitto_strerror(rc));
+    gsize n = strlen(self->refused_reason);
+    if (n && self->refused_reason[n - 1] == '.') /* the error adds its own */
+        self->refused_reason[n - 1] = '\0';
+    g_cond_broadcast(&self->cond);
+    g_mutex_unlock(&self->lock);
+    return TRUE;
+}
+
 /* Once per outage: the video goes on, messages wait in the queue. */
 static void report_unreachable(GstAnomalyPublish *self, const gchar *host, gint port, int rc, int err)
 {
@@ -240,6 +259,8 @@ static gpointer client_thread(gpointer data)
                                  : mosquitto_connect_async(self->mosq, host, port, keep_alive);
             if (rc == MOSQ_ERR_SUCCESS) {
                 socket_open = ever_opened = TRUE;
+            } else if (tls_failure(self, rc)) {
+                break;
             } else {
                 report_unreachable(self, host, port, rc, errno);
                 next_attempt = g_get_monotonic_time() + backoff;
@@ -259,6 +280,8 @@ static gpointer client_thread(gpointer data)
             self->connected = FALSE;
             g_mutex_unlock(&self->lock);
         }
+        if (rc != MOSQ_ERR_SUCCESS && tls_failure(self, rc))
+            break;
         if (rc != MOSQ_ERR_SUCCESS) {
             /* before the broker's CONNACK: this attempt could not reach it */
             if (!connected)
@@ -275,8 +298,20 @@ static gpointer client_thread(gpointer data)
         mosquitto_disconnect(self->mosq);
     g_mutex_lock(&self->lock);
     gchar *why = self->refused ? g_strdup(self->refused_reason) : NULL;
+    const gboolean tls_failed = self->tls_failed;
     g_mutex_unlock(&self->lock);
-    if (why) {
+    if (why && tls_failed) {
+        GST_OBJECT_LOCK(self);
+        gchar *ca = g_strdup(self->tls_ca_file);
+        GST_OBJECT_UNLOCK(self);
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                          ("Cannot connect to the MQTT broker at %s:%d over TLS: %s.", host, port, why),
+                          ("the broker's certificate must be signed by the authority in \"%s\" and name the host "
+                           "\"%s\"",
+                           ca, host));
+        g_free(ca);
+        g_free(why);
+    } else if (why) {
         GST_OBJECT_LOCK(self);
         gchar *who = g_strdup(self->username);
         GST_OBJECT_UNLOCK(self);
@@ -338,7 +373,7 @@ static GstFlowReturn gst_anomaly_publish_transform_ip(GstBaseTransform *trans, G
     const gchar *defect = NULL;
     const gint truth = sgad_buffer_get_anomaly_truth(buf, &defect);
     gsize len = 0;
-    gchar *text = sgad_result_json_frame(frame, GST_BUFFER_PTS(buf), scored ? &r : NULL, truth, defect, &len);
+    gchar *text = sgad_result_json_frame(buf, frame, scored ? &r : NULL, truth, defect, &len);
     enqueue(self, text, len);
     if (scored && r.anomalous != self->anomalous) {
         self->anomalous = r.anomalous;
@@ -441,7 +476,7 @@ static gboolean gst_anomaly_publish_start(GstBaseTransform *trans)
     }
     self->frames = 0;
     self->anomalous = FALSE;
-    self->quit = self->connected = self->refused = self->unreachable_reported = FALSE;
+    self->quit = self->connected = self->refused = self->unreachable_reported = self->tls_failed = FALSE;
     self->published = self->dropped = 0;
     self->thread = g_thread_new("sgad-mqtt", client_thread, self);
     ok = TRUE;

@@ -35,9 +35,20 @@ static gchar *finish(JsonBuilder *b, gsize *length)
     return text;
 }
 
-gchar *sgad_result_json_frame(guint64 frame, GstClockTime pts, const SgadAnomalyResult *r, gint truth,
+/* ns since the frame the result was computed on, 0 when it is this frame's */
+static guint64 result_age(GstBuffer *buf)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buf, SGAD_ANOMALY_META_NAME);
+    guint64 age = 0;
+    if (meta)
+        gst_structure_get_uint64(gst_custom_meta_get_structure(meta), "result-age", &age);
+    return age;
+}
+
+gchar *sgad_result_json_frame(GstBuffer *buf, guint64 frame, const SgadAnomalyResult *r, gint truth,
                               const gchar *defect, gsize *length)
 {
+    const GstClockTime pts = GST_BUFFER_PTS(buf);
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "frame");
@@ -62,6 +73,11 @@ gchar *sgad_result_json_frame(guint64 frame, GstClockTime pts, const SgadAnomaly
         /* "score": null alone could be read as "not scored": say what happened */
         json_builder_set_member_name(b, "score_valid");
         json_builder_add_boolean_value(b, FALSE);
+    }
+    const guint64 age = r ? result_age(buf) : 0;
+    if (age > 0) {
+        json_builder_set_member_name(b, "result-age");
+        json_builder_add_int_value(b, (gint64)age);
     }
     if (truth >= 0) {
         json_builder_set_member_name(b, "truth");

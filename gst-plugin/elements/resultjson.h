@@ -2,9 +2,12 @@
  * anomalypublish (an MQTT broker), one object per line:
  *
  *   frame lines: {"frame": n, "pts": ns|null, "score": x|null, "threshold": t|null,
- *                 "anomalous": bool|null, "truth": 0|1, "defect": "..."}
+ *                 "anomalous": bool|null, "score_valid": false, "result-age": ns,
+ *                 "truth": 0|1, "defect": "..."}
  *     (truth/defect only on frames that carry them; null score, threshold and
- *     anomalous on frames without a result)
+ *     anomalous on frames without a result; score_valid only on a score that is
+ *     not a number; result-age only when the result was
+ *     computed on an earlier frame: asynchronous scoring, interval > 1)
  *   event lines: {"event": "anomaly-start"|"anomaly-end", "frame": n, "pts": ns|null, "score": x|null}
  *
  * n is the writing element's frame count. Numbers that are not finite are null. */
@@ -15,9 +18,9 @@
 
 #include <sgad/anomalymeta.h>
 
-/* One frame's line (no newline); r NULL when the frame has no result, truth -1
- * when it has none. g_free the result. */
-gchar *sgad_result_json_frame(guint64 frame, GstClockTime pts, const SgadAnomalyResult *r, gint truth,
+/* One frame's line (no newline) from its buffer and meta: r its result (NULL
+ * when it has none), truth -1 when it has none. g_free the result. */
+gchar *sgad_result_json_frame(GstBuffer *buf, guint64 frame, const SgadAnomalyResult *r, gint truth,
                               const gchar *defect, gsize *length);
 /* An anomaly-start/-end line. */
 gchar *sgad_result_json_event(const gchar *event, guint64 frame, GstClockTime pts, gdouble score, gsize *length);

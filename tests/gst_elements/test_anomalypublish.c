@@ -481,6 +481,16 @@ GST_START_TEST(test_tls)
     g_free(props);
     subscriber_stop(&s);
 
+    /* another authority's certificate: the handshake fails, an error, not endless retries */
+    run_openssl("req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.crt -days 2 -subj /CN=other-ca");
+    props = g_strdup_printf("tls-ca-file=\"%s/other.crt\" flush-timeout=60000", dir);
+    error = run_pipeline("identity", props, &r, &stats);
+    fail_unless(error && strstr(error, "over TLS"), "error: %s", error);
+    g_free(error);
+    g_free(props);
+    if (stats)
+        gst_structure_free(stats);
+
     /* a CA file that is not there is an error naming it */
     props = g_strdup_printf("tls-ca-file=\"%s/nothere.crt\"", dir);
     error = run_pipeline("identity", props, &r, &stats);

@@ -63,10 +63,12 @@ static GstPadProbeReturn output_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
  * returns the last skipganomaly-stats message's structure. */
 static GstStructure *run_live(const gchar *props, guint frames, gboolean live, LiveRun *run)
 {
+    gchar *json = g_build_filename(test_dir(), "live.jsonl", NULL);
     gchar *line = g_strdup_printf("inspectionsrc name=src is-live=%s num-buffers=%u ! "
                                   "video/x-raw,format=BGRx,width=320,height=240,framerate=30/1 ! "
-                                  "skipganomaly name=sg %s ! fakesink sync=false",
-                                  live ? "true" : "false", frames, props);
+                                  "skipganomaly name=sg %s ! anomalyexport location=\"%s\" ! fakesink sync=false",
+                                  live ? "true" : "false", frames, props, json);
+    g_free(json);
     GError *err = NULL;
     GstElement *pipe = gst_parse_launch(line, &err);
     fail_unless(pipe != NULL, "%s: %s", line, err ? err->message : "?");
@@ -179,6 +181,26 @@ static void check_async_run(const gchar *model)
     fail_unless_equals_uint64(scored + skipped, LIVE_FRAMES);
     fail_unless(scored >= 1);
     fail_unless_equals_uint64(dropped, 0);
+
+    /* the JSON lines say how old a result is when it is an earlier frame's */
+    gchar *json = g_build_filename(test_dir(), "live.jsonl", NULL), *text = NULL;
+    fail_unless(g_file_get_contents(json, &text, NULL, NULL));
+    gchar **lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; i < LIVE_FRAMES; i++) {
+        GstStructure *s = g_ptr_array_index(run.metas, i);
+        guint64 age = 0;
+        gst_structure_get_uint64(s, "result-age", &age);
+        gchar *want = g_strdup_printf("\"result-age\":%" G_GUINT64_FORMAT, age);
+        fail_unless(lines[i] != NULL);
+        if (age > 0)
+            fail_unless(strstr(lines[i], want) != NULL, "line %u: %s (want %s)", i, lines[i], want);
+        else
+            fail_unless(strstr(lines[i], "result-age") == NULL, "line %u: %s", i, lines[i]);
+        g_free(want);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    g_free(json);
     GST_INFO("%" G_GUINT64_FORMAT " scored, %" G_GUINT64_FORMAT " skipped, %u frames with a result", scored, skipped,
              with_result);
     gst_structure_free(stats);
