@@ -14,6 +14,8 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good libcairo2-dev libpango1.0-dev
   gir1.2-gstreamer-1.0 python3-gi valgrind
+  # fuzzing the readers (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

@@ -185,6 +185,16 @@ expect_rc 1 "$SGAD" score --model "$TMP/wide.safetensors" "$IMG"
 has "$TMP/last" "wide.safetensors: \(the model .*width 16) needs [0-9]* MiB .* heap has [0-9]* MiB\|tensor .* has shape\)" \
     "score: a model too large for the device names the file and both sizes"
 
+echo "# outputs that cannot be written fail before the work (issue 13)"
+expect_rc 1 "$SGAD" eval $EDATA --model "$TMP/m.safetensors" --abnormal-class bad --out-dir /nonexistent/x
+has "$TMP/last" "cannot create folder /nonexistent/x" "eval: an --out-dir that cannot be made is refused"
+grep -q "AUC" "$TMP/last" && fail "eval scored before failing on --out-dir" || ok "eval: refused before scoring"
+expect_rc 1 "$SGAD" train $DATA --epochs 1 --out "$TMP"
+has "$TMP/last" "it is a folder" "train: --out naming a folder is refused before training"
+expect_rc 1 "$SGAD" train $DATA --epochs 1 --out /proc/sgad-model.safetensors
+has "$TMP/last" "cannot write into folder /proc" "train: an unwritable folder is refused before training"
+grep -q "^data:" "$TMP/last" && fail "train started before failing on --out" || ok "train: refused before training"
+
 echo "# export: a copy for scoring, without Adam's moments"
 expect_rc 2 "$SGAD" export --model "$TMP/m.safetensors"
 expect_rc 0 "$SGAD" export --model "$TMP/m.safetensors" --out "$TMP/m-scoring.safetensors"
@@ -209,7 +219,8 @@ expect_rc 2 "$SGAD" train $DATA --lambda 2 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"
 
-echo "# Ctrl-C during training saves the state and exits 130"
+echo "# Ctrl-C during training saves the state beside --out, keeps --out as it was, and exits 130"
+cp "$TMP/m.safetensors" "$TMP/int.safetensors"
 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs 50 --out "$TMP/int.safetensors" >"$TMP/int.out" 2>&1 &
 PID=$!
 i=0
@@ -220,8 +231,18 @@ rc=0
 wait $PID || rc=$?
 [ $rc = 130 ] && ok "interrupted training exits 130" || { fail "interrupted training exit $rc"; cat "$TMP/int.out"; }
 grep -q "validation-layer message" "$TMP/int.out" && fail "Vulkan validation messages in the interrupted run"
-has "$TMP/int.out" "continue with --resume" "the interruption says how to resume"
-[ -s "$TMP/int.safetensors" ] && ok "interrupted training saved its checkpoint" || fail "no checkpoint after Ctrl-C"
+has "$TMP/int.out" "continue with --resume $TMP/int.safetensors.partial --out $TMP/int.safetensors" \
+    "the interruption says where the state is and how to resume"
+[ -s "$TMP/int.safetensors.partial" ] && ok "interrupted training saved its state" || fail "no state after Ctrl-C"
+cmp -s "$TMP/m.safetensors" "$TMP/int.safetensors" && ok "the model at --out was not replaced (issue 13)" ||
+    fail "an interrupted training replaced the model at --out"
+# finish the epoch it was in (the message counts from 1)
+EPOCH=$(sed -n 's/.*(epoch \([0-9]*\), step.*/\1/p' "$TMP/int.out")
+expect_rc 0 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs "${EPOCH:-1}" --resume "$TMP/int.safetensors.partial" \
+    --out "$TMP/int.safetensors"
+[ ! -e "$TMP/int.safetensors.partial" ] && ! cmp -s "$TMP/m.safetensors" "$TMP/int.safetensors" &&
+    ok "a resumed training that finishes replaces --out and removes the .partial" ||
+    fail "resumed training: --out or .partial wrong"
 
 echo "# bench (inference only, one size)"
 expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --no-torch
