@@ -137,7 +137,7 @@ has "$TMP/last" "bad0.png [0-9.e+-]* 0$" "score --threshold overrides the checkp
 expect_rc 1 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/nothere.png"
 
 echo "# score: hostile input (issue 13)"
-# mutate SRC DST tensor NAME VALUE | mutate SRC DST meta KEY VALUE: a copy of a checkpoint with one change
+# mutate SRC DST tensor NAME VALUE [COUNT] | mutate SRC DST meta KEY VALUE: a copy of a checkpoint with one change
 mutate() {
     python3 - "$@" <<'EOF'
 import json, struct, sys
@@ -147,7 +147,8 @@ n = struct.unpack("<Q", raw[:8])[0]
 head, data = json.loads(raw[8:8 + n]), bytearray(raw[8 + n:])
 if kind == "tensor":
     begin = head[a]["data_offsets"][0]
-    data[begin:begin + 4] = struct.pack("<f", float(b))
+    count = int(sys.argv[6]) if len(sys.argv) > 6 else 1  # elements to set, from the first
+    data[begin:begin + 4 * count] = struct.pack("<f", float(b)) * count
 else:
     head["__metadata__"][a] = b
 text = json.dumps(head).encode()
@@ -168,6 +169,20 @@ has "$TMP/last" "nests deeper than a safetensors header can" "score: a header ne
 mutate "$TMP/m.safetensors" "$TMP/huge.safetensors" tensor G.c1.conv1.weight 3e38
 expect_rc 1 "$SGAD" score --model "$TMP/huge.safetensors" "$IMG"
 has "$TMP/last" "not a finite number" "score: a model scoring NaN is refused at load"
+# the bundled model with every first-layer weight 3: finite on the load probe, but a white image
+# overflows to NaN: printed as "nan 1" (never normal), reported, exit 1
+MODELS="$(cd "$(dirname "$0")/../models" && pwd)"
+mutate "$MODELS/line-inspection.safetensors" "$TMP/over.safetensors" tensor G.c1.conv1.weight 3 108
+python3 - "$TMP/white.png" <<'EOF'
+import struct, sys, zlib
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = b"".join(b"\x00" + b"\xff" * 96 for _ in range(32))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+EOF
+expect_rc 1 "$SGAD" score --model "$TMP/over.safetensors" "$TMP/white.png"
+has "$TMP/last" "white.png nan 1$" "score: a score that is not a number prints nan and anomalous 1"
+has "$TMP/last" "white.png: the score is not a finite number" "score: ...and is reported"
 mutate "$TMP/m.safetensors" "$TMP/neg.safetensors" meta threshold -1
 expect_rc 1 "$SGAD" score --model "$TMP/neg.safetensors" "$IMG"
 has "$TMP/last" "'threshold' = -1 is negative" "score: a negative calibrated threshold is refused"
