@@ -22,6 +22,8 @@ packages=(
   chromium
   # anomalypublish: the MQTT client library; a broker and its clients for the tests
   libmosquitto-dev mosquitto mosquitto-clients openssl
+  # fuzzing the readers (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

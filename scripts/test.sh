@@ -14,9 +14,34 @@ ninja -C "$build" || exit 1
 meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" 2>&1 | tee "$build/test-output.txt"
 status=${PIPESTATUS[0]}
 
+# The readers of hostile input under libFuzzer with ASan and UBSan, 25 s per
+# target (a separate clang build in build-fuzz/; docs/testing.md); each target
+# counts as a test. SGAD_FUZZ=0 skips them.
+fuzz_passed=0 fuzz_failed=0
+if [ "${SGAD_FUZZ:-1}" != 0 ]; then
+  bash scripts/fuzz.sh --ci 2>&1 | tee "$build/fuzz-output.txt"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  fuzz_passed=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$build/fuzz-output.txt")
+  fuzz_failed=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$build/fuzz-output.txt")
+  # a build that failed before any target ran is one failure
+  [ -n "$fuzz_failed" ] || { fuzz_passed=0; fuzz_failed=1; }
+fi
+
+# The file readers' tests again under ASan + UBSan in that clang build
+# (scripts/sanitize.sh); they count as tests of their own.
+san_passed=0 san_failed=0
+if [ "${SGAD_FUZZ:-1}" != 0 ]; then
+  bash scripts/sanitize.sh 2>&1 | tee "$build/sanitize-output.txt"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  san_passed=$(grep -E '^Ok:' "$build/sanitize-output.txt" | awk '{print $2}')
+  san_failed=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$build/sanitize-output.txt" | awk '{s += $2} END {print s + 0}')
+  [ -n "$san_passed" ] || san_failed=$((san_failed + 1))
+fi
+
 # meson's summary counts tests; report them in the plain form CI reads
 passed=$(grep -E '^Ok:' "$build/test-output.txt" | awk '{print $2}')
 failed=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$build/test-output.txt" | awk '{s += $2} END {print s + 0}')
 skipped=$(grep -E '^Skipped:' "$build/test-output.txt" | awk '{print $2}')
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "$((${passed:-0} + fuzz_passed + ${san_passed:-0})) passed, $((${failed:-0} + fuzz_failed + san_failed)) failed," \
+  "${skipped:-0} skipped"
 exit "$status"

@@ -137,7 +137,7 @@ has "$TMP/last" "bad0.png [0-9.e+-]* 0$" "score --threshold overrides the checkp
 expect_rc 1 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/nothere.png"
 
 echo "# score: hostile input (issue 13)"
-# mutate SRC DST tensor NAME VALUE | mutate SRC DST meta KEY VALUE: a copy of a checkpoint with one change
+# mutate SRC DST tensor NAME VALUE [COUNT] | mutate SRC DST meta KEY VALUE: a copy of a checkpoint with one change
 mutate() {
     python3 - "$@" <<'EOF'
 import json, struct, sys
@@ -147,7 +147,8 @@ n = struct.unpack("<Q", raw[:8])[0]
 head, data = json.loads(raw[8:8 + n]), bytearray(raw[8 + n:])
 if kind == "tensor":
     begin = head[a]["data_offsets"][0]
-    data[begin:begin + 4] = struct.pack("<f", float(b))
+    count = int(sys.argv[6]) if len(sys.argv) > 6 else 1  # elements to set, from the first
+    data[begin:begin + 4 * count] = struct.pack("<f", float(b)) * count
 else:
     head["__metadata__"][a] = b
 text = json.dumps(head).encode()
@@ -168,6 +169,20 @@ has "$TMP/last" "nests deeper than a safetensors header can" "score: a header ne
 mutate "$TMP/m.safetensors" "$TMP/huge.safetensors" tensor G.c1.conv1.weight 3e38
 expect_rc 1 "$SGAD" score --model "$TMP/huge.safetensors" "$IMG"
 has "$TMP/last" "not a finite number" "score: a model scoring NaN is refused at load"
+# the bundled model with every first-layer weight 3: finite on the load probe, but a white image
+# overflows to NaN: printed as "nan 1" (never normal), reported, exit 1
+MODELS="$(cd "$(dirname "$0")/../models" && pwd)"
+mutate "$MODELS/line-inspection.safetensors" "$TMP/over.safetensors" tensor G.c1.conv1.weight 3 108
+python3 - "$TMP/white.png" <<'EOF'
+import struct, sys, zlib
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = b"".join(b"\x00" + b"\xff" * 96 for _ in range(32))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+EOF
+expect_rc 1 "$SGAD" score --model "$TMP/over.safetensors" "$TMP/white.png"
+has "$TMP/last" "white.png nan 1$" "score: a score that is not a number prints nan and anomalous 1"
+has "$TMP/last" "white.png: the score is not a finite number" "score: ...and is reported"
 mutate "$TMP/m.safetensors" "$TMP/neg.safetensors" meta threshold -1
 expect_rc 1 "$SGAD" score --model "$TMP/neg.safetensors" "$IMG"
 has "$TMP/last" "'threshold' = -1 is negative" "score: a negative calibrated threshold is refused"
@@ -184,6 +199,16 @@ expect_rc 1 "$SGAD" score --model "$TMP/wide.safetensors" "$IMG"
 # (on a device with the 21 GiB it needs, the file's tensor shapes are what is refused)
 has "$TMP/last" "wide.safetensors: \(the model .*width 16) needs [0-9]* MiB .* heap has [0-9]* MiB\|tensor .* has shape\)" \
     "score: a model too large for the device names the file and both sizes"
+
+echo "# outputs that cannot be written fail before the work (issue 13)"
+expect_rc 1 "$SGAD" eval $EDATA --model "$TMP/m.safetensors" --abnormal-class bad --out-dir /nonexistent/x
+has "$TMP/last" "cannot create folder /nonexistent/x" "eval: an --out-dir that cannot be made is refused"
+grep -q "AUC" "$TMP/last" && fail "eval scored before failing on --out-dir" || ok "eval: refused before scoring"
+expect_rc 1 "$SGAD" train $DATA --epochs 1 --out "$TMP"
+has "$TMP/last" "it is a folder" "train: --out naming a folder is refused before training"
+expect_rc 1 "$SGAD" train $DATA --epochs 1 --out /proc/sgad-model.safetensors
+has "$TMP/last" "cannot write into folder /proc" "train: an unwritable folder is refused before training"
+grep -q "^data:" "$TMP/last" && fail "train started before failing on --out" || ok "train: refused before training"
 
 echo "# export: a copy for scoring, without Adam's moments"
 expect_rc 2 "$SGAD" export --model "$TMP/m.safetensors"
@@ -209,7 +234,8 @@ expect_rc 2 "$SGAD" train $DATA --lambda 2 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"
 
-echo "# Ctrl-C during training saves the state and exits 130"
+echo "# Ctrl-C during training saves the state beside --out, keeps --out as it was, and exits 130"
+cp "$TMP/m.safetensors" "$TMP/int.safetensors"
 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs 50 --out "$TMP/int.safetensors" >"$TMP/int.out" 2>&1 &
 PID=$!
 i=0
@@ -220,8 +246,18 @@ rc=0
 wait $PID || rc=$?
 [ $rc = 130 ] && ok "interrupted training exits 130" || { fail "interrupted training exit $rc"; cat "$TMP/int.out"; }
 grep -q "validation-layer message" "$TMP/int.out" && fail "Vulkan validation messages in the interrupted run"
-has "$TMP/int.out" "continue with --resume" "the interruption says how to resume"
-[ -s "$TMP/int.safetensors" ] && ok "interrupted training saved its checkpoint" || fail "no checkpoint after Ctrl-C"
+has "$TMP/int.out" "continue with --resume $TMP/int.safetensors.partial --out $TMP/int.safetensors" \
+    "the interruption says where the state is and how to resume"
+[ -s "$TMP/int.safetensors.partial" ] && ok "interrupted training saved its state" || fail "no state after Ctrl-C"
+cmp -s "$TMP/m.safetensors" "$TMP/int.safetensors" && ok "the model at --out was not replaced (issue 13)" ||
+    fail "an interrupted training replaced the model at --out"
+# finish the epoch it was in (the message counts from 1)
+EPOCH=$(sed -n 's/.*(epoch \([0-9]*\), step.*/\1/p' "$TMP/int.out")
+expect_rc 0 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs "${EPOCH:-1}" --resume "$TMP/int.safetensors.partial" \
+    --out "$TMP/int.safetensors"
+[ ! -e "$TMP/int.safetensors.partial" ] && ! cmp -s "$TMP/m.safetensors" "$TMP/int.safetensors" &&
+    ok "a resumed training that finishes replaces --out and removes the .partial" ||
+    fail "resumed training: --out or .partial wrong"
 
 echo "# bench (inference only, one size)"
 expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --no-torch

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sgad/util.h"
@@ -357,4 +358,44 @@ bool cli_subset(sg_dataset *d, size_t limit, uint64_t seed, uint8_t *truth)
     d->count = kept;
     free(idx);
     return true;
+}
+
+bool cli_check_writable_dir(const char *dir, bool create)
+{
+    if (create && mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        cli_fail(SG_OK, "cannot create folder %s: %s", dir, strerror(errno));
+        return false;
+    }
+    char probe[4096];
+    if (snprintf(probe, sizeof probe, "%s/.sgad-write-check-XXXXXX", dir) >= (int)sizeof probe) {
+        cli_fail(SG_OK, "folder name too long: %s", dir);
+        return false;
+    }
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        cli_fail(SG_OK, "cannot write into folder %s: %s", dir, strerror(errno));
+        return false;
+    }
+    close(fd);
+    unlink(probe);
+    return true;
+}
+
+bool cli_check_writable_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_fail(SG_OK, "cannot write %s: it is a folder", path);
+        return false;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    return cli_check_writable_dir(dir, false);
 }

@@ -338,6 +338,11 @@ static sg_model *load_model(sg_device *dev, const char *path)
         cli_fail(s, "cannot load %s", path);
         return NULL;
     }
+    if ((s = sg_model_probe(m)) != SG_OK) {
+        cli_fail(s, "cannot score with %s", path);
+        sg_model_destroy(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -505,6 +510,9 @@ int cmd_eval(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? 0 : rc;
+    /* an output folder that cannot be written fails now, not after all the scoring */
+    if (a.out_dir && !cli_check_writable_dir(a.out_dir, true))
+        return EXIT_ERROR;
     char **names;
     int classes = cli_class_names(&a.data, &names);
     if (classes == 0)

@@ -12,7 +12,8 @@
 
 static const char USAGE[] =
     "usage: sgad train [options]\n"
-    "Train Skip-GANomaly++ on normal images; the checkpoint is saved every epoch.\n"
+    "Train Skip-GANomaly++ on normal images; the state is saved every epoch to OUT.partial,\n"
+    "and OUT is written only when the training finishes (Ctrl-C leaves OUT as it was).\n"
     "\n"
     "data:\n"
     "  --dataset NAME         fashion-mnist (default), cifar10 or folder\n"
@@ -62,7 +63,8 @@ static bool on_progress(const sg_fit_progress *p, void *user)
     cli_progress_update(&c->progress, p);
     if (interrupted && !c->announced) {
         cli_progress_finish(&c->progress);
-        fprintf(stderr, "interrupted: saving %s (Ctrl-C again to quit without saving)\n", c->out);
+        fprintf(stderr, "interrupted: saving the unfinished state to %s.partial (%s is not replaced; Ctrl-C "
+                "again to quit without saving)\n", c->out, c->out);
         c->announced = true;
     }
     return !interrupted;
@@ -312,6 +314,9 @@ int cmd_train(int argc, char **argv)
     int abnormal;
     if (!resolve_abnormal(&a, &abnormal))
         return EXIT_ERROR;
+    /* a checkpoint that cannot be written fails now, not after the training */
+    if (!cli_check_writable_file(a.out))
+        return EXIT_ERROR;
     /* Ctrl-C from here on stops training cleanly (also before it starts) */
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND}, old;
     sigemptyset(&sa.sa_mask);
@@ -369,13 +374,15 @@ int cmd_train(int argc, char **argv)
     cli_progress_finish(&ctx.progress);
 
     if (s == SG_ERR_NUMERIC)
-        rc = cli_fail(s, "training diverged; %s keeps the last good epoch", a.out);
+        rc = cli_fail(s, "training diverged; %s was not replaced (%s.partial keeps the last good epoch, if one "
+                      "was saved)", a.out, a.out);
     else if (s != SG_OK)
         rc = cli_fail(s, "training failed");
     else if (r.interrupted) {
         const sg_training_state *st = sg_model_training_state(m);
-        printf("interrupted after %llu steps (epoch %u, step %u); saved %s: continue with --resume %s\n",
-               (unsigned long long)st->step, st->epoch + 1, st->epoch_step, a.out, a.out);
+        printf("interrupted after %llu steps (epoch %u, step %u); %s was not replaced, the unfinished state is in "
+               "%s.partial: continue with --resume %s.partial --out %s\n",
+               (unsigned long long)st->step, st->epoch + 1, st->epoch_step, a.out, a.out, a.out, a.out);
         rc = 130; /* the shell's code for a SIGINT-terminated program */
     } else {
         const sg_calibration *cal = sg_model_calibration(m);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "../core/error.h"
@@ -142,6 +143,11 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     if (s == SG_OK)
         shuffle(split, n, st->seed ^ 0x5eed5011177ull);
 
+    /* intermediate and interrupted states go beside the target: only a finished
+     * training replaces what the checkpoint path held (a usable model, maybe) */
+    char partial[4096] = "";
+    if (o->checkpoint && sg_fit_partial_path(o->checkpoint, partial, sizeof partial) != SG_OK)
+        s = sg_fail(SG_ERR_ARGUMENT, "checkpoint path too long: %s", o->checkpoint);
     double t0 = sg_now();
     uint32_t save_every = o->save_interval ? o->save_interval : 1;
     for (uint32_t epoch = st->epoch; s == SG_OK && epoch < o->epochs && !r.interrupted; epoch++) {
@@ -174,8 +180,8 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         st->epoch_step = 0;
         r.epochs_run++;
         bool last = st->epoch == o->epochs;
-        if (!last && o->checkpoint && st->epoch % save_every == 0)
-            s = sg_model_save(m, o->checkpoint);
+        if (!last && o->checkpoint && st->epoch % save_every == 0 && (s = sg_model_save(m, partial)) == SG_OK)
+            r.partial_saved = true;
     }
     /* The BN running statistics average the last ~10 steps (momentum 0.1) of
      * weights that moved, and keep 0.9^steps of their initial 0 and 1, which
@@ -193,8 +199,16 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         gather(normal, split + train_n, held, buf);
         s = sg_calibrate(m, buf, held, o->quantile);
     }
-    if (s == SG_OK && o->checkpoint)
-        s = sg_model_save(m, o->checkpoint);
+    if (s == SG_OK && o->checkpoint && r.interrupted) {
+        if ((s = sg_model_save(m, partial)) == SG_OK)
+            r.partial_saved = true;
+    } else if (s == SG_OK && o->checkpoint) {
+        s = sg_model_save(m, o->checkpoint); /* atomic: a temporary file renamed over the target */
+        if (s == SG_OK) {
+            unlink(partial); /* the finished model supersedes it */
+            r.partial_saved = false;
+        }
+    }
     r.seconds = sg_now() - t0;
     sg_trainer_destroy(t);
     free(split);
@@ -203,4 +217,10 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     if (result)
         *result = r;
     return s;
+}
+
+sg_status sg_fit_partial_path(const char *checkpoint, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s.partial", checkpoint);
+    return n < 0 || (size_t)n >= size ? SG_ERR_ARGUMENT : SG_OK;
 }

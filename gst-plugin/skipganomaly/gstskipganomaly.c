@@ -6,8 +6,12 @@
 #endif
 #include "gstskipganomaly.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <sgad/anomalymeta.h>
 #include "device_pool.h"
@@ -248,6 +252,28 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
         if (!dir_ok)
             GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
                               ("Cannot write the model to \"%s\": folder \"%s\" does not exist.", path, dir), (NULL));
+        /* a model path that is a folder or on a read-only file system fails
+         * now, not at the first save after the training */
+        gchar *why = NULL;
+        if (dir_ok && g_file_test(path, G_FILE_TEST_IS_DIR))
+            why = g_strdup("it is a folder");
+        else if (dir_ok) {
+            gchar *probe = g_build_filename(dir, ".sgad-write-check-XXXXXX", NULL);
+            gint fd = g_mkstemp(probe);
+            if (fd < 0)
+                why = g_strdup_printf("cannot create a file in folder \"%s\": %s", dir, g_strerror(errno));
+            else {
+                close(fd);
+                g_unlink(probe);
+            }
+            g_free(probe);
+        }
+        if (why) {
+            GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the model to \"%s\": %s.", path, why),
+                              (NULL));
+            dir_ok = FALSE;
+            g_free(why);
+        }
         g_free(dir);
         if (!dir_ok)
             goto done;
@@ -503,8 +529,9 @@ static gboolean run_training(GstSkipGanomaly *self)
         if (s == SG_ERR_NUMERIC && saved > 0)
             GST_ELEMENT_ERROR(self, STREAM, FAILED,
                               ("Training diverged in epoch %u (a loss became NaN or infinite): lower the "
-                               "learning-rate (now %g). \"%s\" keeps the checkpoint of epoch %u, not calibrated.",
-                               result.epochs_run + 1, params.learning_rate, path, saved),
+                               "learning-rate (now %g). \"%s.partial\" keeps the checkpoint of epoch %u, not "
+                               "calibrated; \"%s\" was not replaced.",
+                               result.epochs_run + 1, params.learning_rate, path, saved, path),
                               ("%s", msg));
         else if (s == SG_ERR_NUMERIC)
             GST_ELEMENT_ERROR(self, STREAM, FAILED,
@@ -517,9 +544,22 @@ static gboolean run_training(GstSkipGanomaly *self)
         g_free(msg);
         goto done;
     }
-    text = g_strdup_printf("%s after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g: wrote %s",
-                           result.interrupted ? "stopped" : "trained", result.epochs_run, result.steps_run,
-                           result.seconds, result.last.g_total, result.last.d_total, path);
+    if (result.interrupted) {
+        /* the pipeline stopped mid-training: the model path keeps what it held */
+        text = g_strdup_printf("stopped after %u epochs (%" G_GUINT64_FORMAT " steps): \"%s\" not replaced, the "
+                               "state so far is in \"%s.partial\"", result.epochs_run, result.steps_run, path, path);
+        post_progress(self, GST_PROGRESS_TYPE_CANCELED, text);
+        g_free(text);
+        GST_ELEMENT_ERROR(self, STREAM, FAILED,
+                          ("Training was stopped before it finished (after %u epochs, %" G_GUINT64_FORMAT " steps): "
+                           "\"%s\" was not replaced; the unfinished, uncalibrated state is in \"%s.partial\".",
+                           result.epochs_run, result.steps_run, path, path),
+                          ("stop the pipeline with EOS (gst-launch-1.0 -e) to finish the training"));
+        goto done;
+    }
+    text = g_strdup_printf("trained after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g: wrote %s",
+                           result.epochs_run, result.steps_run, result.seconds, result.last.g_total,
+                           result.last.d_total, path);
     post_progress(self, GST_PROGRESS_TYPE_COMPLETE, text);
     g_free(text);
     ok = TRUE;

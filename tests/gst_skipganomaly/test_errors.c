@@ -182,6 +182,24 @@ GST_START_TEST(test_negative_threshold)
 }
 GST_END_TEST;
 
+/* mode=train with a model path that is a folder or in a folder that cannot
+ * be written failed only at the first save, after the training (issue 13) */
+GST_START_TEST(test_train_path_unwritable)
+{
+    GstElement *e = element();
+    g_object_set(e, "model", test_dir(), NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *folder[] = {test_dir(), "it is a folder", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, folder);
+    /* /proc takes no new files, even from root */
+    e = element();
+    g_object_set(e, "model", "/proc/sgad-model.safetensors", NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *readonly[] = {"/proc/sgad-model.safetensors", "cannot create a file in folder \"/proc\"", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, readonly);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_folder_missing)
 {
     GstElement *e = element();
@@ -219,6 +237,7 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_roi_overflow);
     ADD_TEST(tc, test_negative_threshold);
     ADD_TEST(tc, test_train_folder_missing);
+    ADD_TEST(tc, test_train_path_unwritable);
     ADD_TEST(tc, test_bad_device);
     return s;
 }

@@ -193,18 +193,22 @@ static guint other_files(const gchar *keep)
 
 GST_START_TEST(test_train_diverges)
 {
-    /* save-interval 1: epoch 1's checkpoint is on disk when epoch 2 diverges */
+    /* save-interval 1: epoch 1's checkpoint is on disk, beside the model path,
+     * when epoch 2 diverges; the model path itself is never written */
     gchar *path = g_build_filename(test_dir(), "diverged.safetensors", NULL);
+    gchar *partial = g_strconcat(path, ".partial", NULL);
     gchar *error = train_until_nan(path, 1);
-    fail_unless(strstr(error, "keeps the checkpoint of epoch 1"), "error: %s", error);
+    fail_unless(strstr(error, "diverged.safetensors.partial\" keeps the checkpoint of epoch 1"), "error: %s", error);
+    fail_if(g_file_test(path, G_FILE_TEST_EXISTS), "an unfinished training wrote the model path");
     /* ...and it is the one left: it loads (no NaN in it) and is epoch 1's */
     sg_model *model = NULL;
-    fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
+    fail_unless(sg_model_load(test_device(), partial, &model) == SG_OK, "%s", sg_error_message());
     fail_unless_equals_int(sg_model_training_state(model)->epoch, 1);
     fail_if(sg_model_calibration(model)->valid, "calibration runs only at the end");
     sg_model_destroy(model);
-    fail_unless_equals_int(other_files("diverged.safetensors"), 0);
+    fail_unless_equals_int(other_files("diverged.safetensors.partial"), 0);
     g_free(error);
+    g_free(partial);
     g_free(path);
     test_device_check();
 }
@@ -232,6 +236,77 @@ GST_START_TEST(test_train_diverges_before_checkpoint)
 }
 GST_END_TEST;
 
+typedef struct {
+    GstElement *pipeline;
+    gchar *partial;
+} Stopper;
+
+/* Ctrl-C without -e: once the first intermediate checkpoint exists, take the
+ * pipeline to NULL while it trains. */
+static gpointer stop_when_saved(gpointer data)
+{
+    Stopper *st = data;
+    for (guint i = 0; i < 6000 && !g_file_test(st->partial, G_FILE_TEST_EXISTS); i++)
+        g_usleep(50 * 1000);
+    gst_element_set_state(st->pipeline, GST_STATE_NULL);
+    return NULL;
+}
+
+/* A train-on=full training stopped mid-way (issue 13) replaced the calibrated
+ * model at the path with a 3-step uncalibrated one. Now the path keeps its
+ * bytes, the unfinished state is beside it in PATH.partial, and the pipeline
+ * ends with an error that says where. */
+GST_START_TEST(test_train_interrupted)
+{
+    gchar *path = make_model("previous.safetensors", 3, 7, 0.5);
+    gchar *before = NULL, *after = NULL;
+    gsize before_len = 0, after_len = 0;
+    fail_unless(g_file_get_contents(path, &before, &before_len, NULL));
+    gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" epochs=100000 batch-size=8 train-frames=9 "
+                                  "input-size=32 train-on=full save-interval=1", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=32,height=32,framerate=30/1");
+    Stopper st = {h->element, g_strconcat(path, ".partial", NULL)};
+    GThread *stopper = g_thread_new("stopper", stop_when_saved, &st);
+    /* the 9th frame fills the reservoir and trains until the stopper stops it */
+    for (guint i = 0; i < 9; i++) {
+        GstFlowReturn ret = gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, i));
+        if (i < 8) {
+            fail_unless_equals_int(ret, GST_FLOW_OK);
+            gst_buffer_unref(gst_harness_pull(h));
+        }
+    }
+    g_thread_join(stopper);
+
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    fail_unless(m != NULL, "an interrupted training posted no error");
+    GError *err = NULL;
+    gst_message_parse_error(m, &err, NULL);
+    fail_unless(strstr(err->message, st.partial) && strstr(err->message, "was not replaced"), "%s", err->message);
+    g_error_free(err);
+    gst_message_unref(m);
+    fail_unless(g_file_get_contents(path, &after, &after_len, NULL));
+    fail_unless(before_len == after_len && memcmp(before, after, before_len) == 0, "the previous model changed");
+    sg_model *model = NULL;
+    fail_unless(sg_model_load(test_device(), st.partial, &model) == SG_OK, "%s", sg_error_message());
+    fail_unless(sg_model_training_state(model)->epoch >= 1);
+    fail_if(sg_model_calibration(model)->valid, "the unfinished state is not calibrated");
+    sg_model_destroy(model);
+
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(st.partial);
+    g_free(before);
+    g_free(after);
+    g_free(line);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *skipganomaly_train_suite(void)
 {
     Suite *s = suite_create("skipganomaly-train");
@@ -243,6 +318,7 @@ static Suite *skipganomaly_train_suite(void)
     ADD_TEST(tc, test_train_on_full);
     ADD_TEST(tc, test_train_diverges);
     ADD_TEST(tc, test_train_diverges_before_checkpoint);
+    ADD_TEST(tc, test_train_interrupted);
     return s;
 }
 

@@ -4,9 +4,12 @@
  * - a seeded split holds out `holdout` of the images (default 10%) for calibration;
  * - every epoch visits the rest in a seeded order (seed, epoch), in batches of
  *   train.batch (the last incomplete batch is dropped);
- * - after every `save_interval` epochs (and at the end) the checkpoint is saved
- *   atomically; a NaN/Inf loss stops with SG_ERR_NUMERIC and saves nothing, so the
- *   last good checkpoint stays;
+ * - after every `save_interval` epochs the state is saved atomically beside the
+ *   checkpoint, to CHECKPOINT.partial (sg_fit_partial_path); the checkpoint path
+ *   itself is written only at the end of a finished training (calibrated when
+ *   images were held out), so an interrupted or failed training never replaces
+ *   the model that was there; a NaN/Inf loss stops with SG_ERR_NUMERIC and saves
+ *   nothing, so the last good .partial stays;
  * - at the end, the BN running statistics are measured afresh for the final
  *   weights on bn_batches training batches (forward only);
  * - then the held-out images are scored and the calibration (threshold at
@@ -15,8 +18,9 @@
  *   the current epoch already done: the result equals an uninterrupted run on the
  *   same device;
  * - the progress callback sees every step and may return false to stop early
- *   (SIGINT): the state is then saved and sg_fit returns SG_OK with
- *   result.interrupted set. */
+ *   (SIGINT): the state is then saved to the .partial file and sg_fit returns
+ *   SG_OK with result.interrupted and result.partial_saved set; a finished
+ *   training removes the .partial file. */
 #ifndef SGAD_FIT_H
 #define SGAD_FIT_H
 
@@ -54,6 +58,7 @@ sg_fit_options sg_fit_options_default(void);
 
 typedef struct sg_fit_result {
     bool interrupted;
+    bool partial_saved; /* CHECKPOINT.partial holds the last state saved (not the finished model) */
     uint32_t epochs_run;
     uint64_t steps_run;
     double seconds;
@@ -62,6 +67,9 @@ typedef struct sg_fit_result {
 
 /* Train `m` on `normal` (all images are treated as normal). */
 sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result);
+
+/* CHECKPOINT.partial, where sg_fit keeps unfinished states; SG_ERR_ARGUMENT when it does not fit. */
+sg_status sg_fit_partial_path(const char *checkpoint, char *buf, size_t size);
 
 /* Score `count` images in batches and store the calibration at `quantile`. */
 sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float quantile);
