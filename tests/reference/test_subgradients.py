@@ -11,9 +11,9 @@ input placed 1e-9 from zero. Checks:
 Exits 77 (a skip for meson) when PyTorch is not installed.
 """
 
+import copy
 import os
 import sys
-import types
 
 try:
     import torch
@@ -65,7 +65,6 @@ def main():
     objective = objective_of(net, tape.functional())
 
     def forward(offset):
-        import copy
         moved = copy.deepcopy(net)
         with torch.no_grad():
             ps = list(moved.parameters())
