@@ -1,6 +1,6 @@
 """Check the reference model (skipganomaly_pp.py) against the figures of the spec and exercise it.
 
-    /usr/bin/python3 tests/reference/check_spec.py
+    python3 tests/reference/check_spec.py   (a python3 with PyTorch)
 
 1. Parameter counts and forward MFLOP per image (2 x multiply-adds of conv / transposed conv /
    linear, every kernel tap counted; see skipganomaly_pp.forward_flops) for
