@@ -1677,8 +1677,9 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         g_param_spec_string("model", "Model",
                             "Checkpoint file (safetensors). mode=score: the model to score with, loaded when the "
                             "element starts; setting it while playing switches models without stopping the stream "
-                            "(a file that cannot be used posts a warning and the old model stays). mode=train: "
-                            "where the trained checkpoint is written (atomically, replacing any file there)",
+                            "(a file that cannot be used posts a warning and the old model stays); the retrain "
+                            "signal replaces it with the retrained model. mode=train: where the trained checkpoint "
+                            "is written (atomically, replacing any file there)",
                             NULL, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_MODE,
@@ -1729,7 +1730,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_TRAIN_FRAMES,
         g_param_spec_uint("train-frames", "Training frames",
-                          "mode=train: most images kept for training (each tile counts as one); a longer stream "
+                          "mode=train and retrain: most images kept for training (each tile counts as one); a longer stream "
                           "is reservoir-sampled uniformly. Memory: train-frames x channels x input-size^2 x 4 "
                           "bytes (1000 x 3 x 32 x 32 x 4 = 12 MB)",
                           1, G_MAXINT32, DEFAULT_TRAIN_FRAMES, READY_FLAGS));
@@ -1741,55 +1742,55 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                           GST_TYPE_SKIP_GANOMALY_TRAIN_ON, GST_SKIP_GANOMALY_TRAIN_ON_EOS, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_EPOCHS,
-        g_param_spec_uint("epochs", "Epochs", "mode=train: passes over the kept images", 1, 1000000, DEFAULT_EPOCHS,
+        g_param_spec_uint("epochs", "Epochs", "mode=train and retrain: passes over the kept images", 1, 1000000, DEFAULT_EPOCHS,
                           READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_BATCH_SIZE,
         g_param_spec_uint("batch-size", "Batch size",
-                          "mode=train: images per optimiser step (10% of the images are held out for "
+                          "mode=train and retrain: images per optimiser step (10% of the images are held out for "
                           "calibration; an incomplete last batch is dropped)",
                           1, 4096, DEFAULT_BATCH_SIZE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SCORE_LAMBDA,
         g_param_spec_double("score-lambda", "Score lambda",
-                            "mode=train: the anomaly score's weight of the pixel reconstruction error against the "
+                            "mode=train and retrain: the anomaly score's weight of the pixel reconstruction error against the "
                             "discriminator-feature distance (the spec's 0.9; 1 scores the reconstruction alone, "
                             "often better on video); saved in the checkpoint, which scoring then uses",
                             0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
-                                                        "mode=train: Adam learning rate of both networks, up to "
+                                                        "mode=train and retrain: Adam learning rate of both networks, up to "
                                                         "1e6 as sgad train --lr (a rate too high makes training "
                                                         "diverge, which stops it with an error)",
                                                         1e-9, 1e6, DEFAULT_LEARNING_RATE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_WIDTH,
         g_param_spec_double("width", "Width",
-                            "mode=train: width multiplier of the generator (widths 16..256 times it), a multiple of "
+                            "mode=train and retrain: width multiplier of the generator (widths 16..256 times it), a multiple of "
                             "1/16 (0.0625): 0.25 is a quick small model",
                             0.25, 16.0, DEFAULT_WIDTH, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_INPUT_SIZE,
         g_param_spec_uint("input-size", "Input size",
-                          "mode=train: side of the model's square input, a power of two from 32 to 512", 32, 512,
+                          "mode=train and retrain: side of the model's square input, a power of two from 32 to 512", 32, 512,
                           DEFAULT_INPUT_SIZE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_UPSAMPLE,
-        g_param_spec_enum("upsample", "Upsampling", "mode=train: the generator's decoder upsampling",
+        g_param_spec_enum("upsample", "Upsampling", "mode=train and retrain: the generator's decoder upsampling",
                           GST_TYPE_SKIP_GANOMALY_UPSAMPLE, SG_UPSAMPLE_TRANSPOSED, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_CHANNELS,
-        g_param_spec_uint("channels", "Channels", "mode=train: 3 (RGB) or 1 (luma) model input", 1, 3,
+        g_param_spec_uint("channels", "Channels", "mode=train and retrain: 3 (RGB) or 1 (luma) model input", 1, 3,
                           DEFAULT_CHANNELS, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SAVE_INTERVAL,
         g_param_spec_uint("save-interval", "Save interval",
-                          "mode=train: write the checkpoint every N epochs (and at the end)", 1, 1000000,
+                          "mode=train and retrain: write the checkpoint every N epochs (and at the end)", 1, 1000000,
                           DEFAULT_SAVE_INTERVAL, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SEED,
         g_param_spec_uint64("seed", "Seed",
-                            "mode=train: seed of the initial weights, the hold-out split, the batch order and the "
+                            "mode=train and retrain: seed of the initial weights, the hold-out split, the batch order and the "
                             "frame sampling",
                             0, G_MAXUINT64, DEFAULT_SEED, READY_FLAGS));
     g_object_class_install_property(
