@@ -38,6 +38,7 @@ typedef struct {
     gboolean started, completed; /* PROGRESS start/complete with code "retraining" */
     gboolean hold_ok;            /* frame HOLD_AT waited for the swap, not the timeout */
     gboolean stop_at_training;   /* the interrupted run: only tell the test thread */
+    gchar *warning;              /* the element's first warning */
 } RetrainRun;
 
 static GstPadProbeReturn in_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -58,7 +59,7 @@ static GstPadProbeReturn in_probe(GstPad *pad, GstPadProbeInfo *info, gpointer d
     if (frame == HOLD_AT && !run->stop_at_training) {
         const gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
         g_mutex_lock(&run->lock);
-        while (!run->retrained && g_cond_wait_until(&run->cond, &run->lock, until))
+        while (!run->retrained && !run->warning && g_cond_wait_until(&run->cond, &run->lock, until))
             ;
         run->hold_ok = run->retrained;
         g_mutex_unlock(&run->lock);
@@ -111,6 +112,15 @@ static GstBusSyncReply sync_handler(GstBus *bus, GstMessage *m, gpointer data)
         }
         g_free(code);
         g_free(text);
+    } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) {
+        GError *err = NULL;
+        gst_message_parse_warning(m, &err, NULL);
+        g_mutex_lock(&run->lock);
+        if (!run->warning)
+            run->warning = g_strdup(err->message);
+        g_cond_broadcast(&run->cond);
+        g_mutex_unlock(&run->lock);
+        g_error_free(err);
     } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
                gst_structure_has_name(gst_message_get_structure(m), "skipganomaly-retrained")) {
         g_mutex_lock(&run->lock);
@@ -123,7 +133,7 @@ static GstBusSyncReply sync_handler(GstBus *bus, GstMessage *m, gpointer data)
 }
 
 static GstElement *start_run(RetrainRun *run, const gchar *model, gint num_buffers, guint epochs,
-                             gboolean stop_at_training)
+                             gboolean stop_at_training, const gchar *extra)
 {
     memset(run, 0, sizeof *run);
     run->stop_at_training = stop_at_training;
@@ -133,8 +143,8 @@ static GstElement *start_run(RetrainRun *run, const gchar *model, gint num_buffe
     gchar *line = g_strdup_printf("videotestsrc num-buffers=%d pattern=smpte ! video/x-raw,format=BGRx,width=64,"
                                   "height=48,framerate=30/1 ! skipganomaly name=sg model=\"%s\" scoring=sync "
                                   "post-messages=false stats-interval=0 train-frames=%d epochs=%u batch-size=4 "
-                                  "width=0.25 input-size=32 ! fakesink sync=false",
-                                  num_buffers, model, TRAIN_FRAMES, epochs);
+                                  "width=0.25 input-size=32 %s ! fakesink sync=false",
+                                  num_buffers, model, TRAIN_FRAMES, epochs, extra);
     GstElement *pipe = gst_parse_launch(line, NULL);
     g_free(line);
     fail_unless(pipe != NULL);
@@ -160,6 +170,7 @@ static void end_run(RetrainRun *run, GstElement *pipe)
     gst_object_unref(run->sg);
     gst_object_unref(pipe);
     g_array_unref(run->scores);
+    g_free(run->warning);
     g_mutex_clear(&run->lock);
     g_cond_clear(&run->cond);
 }
@@ -178,7 +189,7 @@ GST_START_TEST(test_retrain_while_scoring)
     fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
 
     RetrainRun run;
-    GstElement *pipe = start_run(&run, model, FRAMES, 1, FALSE);
+    GstElement *pipe = start_run(&run, model, FRAMES, 1, FALSE, "");
     GstBus *bus = gst_element_get_bus(pipe);
     GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
     fail_unless(m != NULL, "no EOS");
@@ -190,6 +201,7 @@ GST_START_TEST(test_retrain_while_scoring)
     gst_message_unref(m);
     gst_object_unref(bus);
 
+    fail_unless(run.warning == NULL, "warning: %s", run.warning);
     fail_unless(run.accepted, "the retrain signal was refused");
     fail_unless(run.refused, "a second retrain during the first was accepted");
     fail_unless(run.started && run.completed, "no retraining PROGRESS start/complete");
@@ -239,7 +251,7 @@ GST_START_TEST(test_retrain_interrupted_keeps_model)
 
     RetrainRun run;
     /* an endless stream and more epochs than could ever finish: the stop comes mid-training */
-    GstElement *pipe = start_run(&run, model, -1, 100000, TRUE);
+    GstElement *pipe = start_run(&run, model, -1, 100000, TRUE, "");
     g_mutex_lock(&run.lock);
     const gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
     while (!run.training_seen && g_cond_wait_until(&run.cond, &run.lock, until))
@@ -254,6 +266,42 @@ GST_START_TEST(test_retrain_interrupted_keeps_model)
     fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
     fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0,
                 "a stopped retraining changed the model file");
+    end_run(&run, pipe);
+    g_free(old_bytes);
+    g_free(now_bytes);
+    g_free(model);
+}
+GST_END_TEST;
+
+/* learning-rate 1e6: epoch 1's step blows the weights up, epoch 2's losses are
+ * NaN (as in test_train's train_diverges). A warning, and the old model scores on. */
+GST_START_TEST(test_retrain_diverges_keeps_model)
+{
+    gchar *model = make_model("retrain-nan.safetensors", 3, 7, 0.5);
+    gchar *old_bytes = NULL, *now_bytes = NULL;
+    gsize old_len = 0, now_len = 0;
+    fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
+
+    RetrainRun run;
+    GstElement *pipe = start_run(&run, model, FRAMES, 3, FALSE, "learning-rate=1e6");
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "a diverged retraining did not end with EOS");
+    gst_message_unref(m);
+    gst_object_unref(bus);
+
+    fail_unless(run.accepted);
+    fail_unless(run.warning && strstr(run.warning, "diverged in epoch 2") && strstr(run.warning, model),
+                "warning: %s", run.warning);
+    fail_if(run.retrained, "a diverged retraining swapped a model in");
+    fail_unless_equals_int(run.scores->len, FRAMES);
+    const gdouble old_score = g_array_index(run.scores, gdouble, 0);
+    for (guint i = 0; i < FRAMES; i++)
+        fail_unless(same_score(g_array_index(run.scores, gdouble, i), old_score), "frame %u: %g, old model %g", i,
+                    g_array_index(run.scores, gdouble, i), old_score);
+    fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
+    fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0,
+                "a diverged retraining changed the model file");
     end_run(&run, pipe);
     g_free(old_bytes);
     g_free(now_bytes);
@@ -287,6 +335,7 @@ static Suite *retrain_suite(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     ADD_TEST(tc, test_retrain_while_scoring);
     ADD_TEST(tc, test_retrain_interrupted_keeps_model);
+    ADD_TEST(tc, test_retrain_diverges_keeps_model);
     ADD_TEST(tc, test_retrain_refused_without_model);
     suite_add_tcase(s, tc);
     return s;
