@@ -273,6 +273,42 @@ GST_START_TEST(test_retrain_interrupted_keeps_model)
 }
 GST_END_TEST;
 
+/* Asynchronous scoring (a live camera's): the same swap, with the scorer
+ * thread using the engine while the retraining swaps the model. */
+GST_START_TEST(test_retrain_async)
+{
+    gchar *model = make_model("retrain-async.safetensors", 3, 7, 0.5);
+    RetrainRun run;
+    GstElement *pipe = start_run(&run, model, FRAMES, 1, FALSE, "scoring=async");
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "no EOS");
+    gst_message_unref(m);
+    gst_object_unref(bus);
+    fail_unless(run.warning == NULL, "warning: %s", run.warning);
+    fail_unless(run.accepted && run.held_training && run.retrained && run.hold_ok);
+    fail_unless_equals_int(run.scores->len, FRAMES);
+    /* results before the retraining's frames had flowed came from the old model only */
+    gdouble old_score = NAN;
+    guint old_results = 0;
+    for (guint i = 0; i < FLOW_DURING; i++) {
+        const gdouble score = g_array_index(run.scores, gdouble, i);
+        if (isnan(score))
+            continue; /* pending, or no result yet */
+        if (isnan(old_score))
+            old_score = score;
+        fail_unless(same_score(score, old_score), "frame %u: %g, old model %g", i, score, old_score);
+        old_results++;
+    }
+    fail_unless(old_results > 0, "no frame carried a result of the old model");
+    guint64 scored = 0;
+    g_object_get(run.sg, "frames-scored", &scored, NULL);
+    fail_unless(scored > 0);
+    end_run(&run, pipe);
+    g_free(model);
+}
+GST_END_TEST;
+
 /* learning-rate 1e6: epoch 1's step blows the weights up, epoch 2's losses are
  * NaN (as in test_train's train_diverges). A warning, and the old model scores on. */
 GST_START_TEST(test_retrain_diverges_keeps_model)
@@ -335,6 +371,7 @@ static Suite *retrain_suite(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     ADD_TEST(tc, test_retrain_while_scoring);
     ADD_TEST(tc, test_retrain_interrupted_keeps_model);
+    ADD_TEST(tc, test_retrain_async);
     ADD_TEST(tc, test_retrain_diverges_keeps_model);
     ADD_TEST(tc, test_retrain_refused_without_model);
     suite_add_tcase(s, tc);
