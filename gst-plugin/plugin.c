@@ -3,6 +3,7 @@
  *   anomalyoverlay  draws the score, threshold bar, heat map and verdict
  *   anomalyinject   paints synthetic defects into some frames, with ground truth
  *   anomalyexport   writes one JSON line per frame from the meta
+ *   anomalypublish  publishes the same JSON to an MQTT broker
  *   inspectionsrc   generates an inspection line: a conveyor carrying caps or tablets */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -21,6 +22,9 @@ GST_ELEMENT_REGISTER_DECLARE(anomalyinject);
 GST_ELEMENT_REGISTER_DECLARE(anomalyexport);
 GST_ELEMENT_REGISTER_DECLARE(inspectionsrc);
 #endif
+#ifdef SGAD_HAVE_ANOMALYPUBLISH
+GST_ELEMENT_REGISTER_DECLARE(anomalypublish);
+#endif
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
@@ -35,6 +39,9 @@ static gboolean plugin_init(GstPlugin *plugin)
     ok &= GST_ELEMENT_REGISTER(anomalyinject, plugin);
     ok &= GST_ELEMENT_REGISTER(anomalyexport, plugin);
     ok &= GST_ELEMENT_REGISTER(inspectionsrc, plugin);
+#endif
+#ifdef SGAD_HAVE_ANOMALYPUBLISH
+    ok &= GST_ELEMENT_REGISTER(anomalypublish, plugin);
 #endif
     return ok;
 }

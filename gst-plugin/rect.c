@@ -27,6 +27,12 @@ gboolean sgad_rect_parse(const gchar *text, SgadRect *out)
     }
     if (v[2] == 0 || v[3] == 0)
         return FALSE;
+    /* a region reaching past G_MAXINT reaches past any frame: clip it there, so
+     * that x + width and y + height never overflow in the elements' arithmetic */
+    v[2] = MIN(v[2], G_MAXINT - v[0]);
+    v[3] = MIN(v[3], G_MAXINT - v[1]);
+    if (v[2] == 0 || v[3] == 0)
+        return FALSE;
     *out = (SgadRect){v[0], v[1], v[2], v[3]};
     return TRUE;
 }

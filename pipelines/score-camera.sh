@@ -31,11 +31,13 @@ threshold=()
 [ -n "${THRESHOLD:-}" ] && threshold=(threshold="$THRESHOLD")
 
 # $sink unquoted: it may carry properties ("autovideosink sync=false")
-# queue: the camera keeps capturing while a frame is scored; leaky so a slow
-# scorer drops frames instead of stalling the driver. post-messages: one
+# A live source gets asynchronous scoring (skipganomaly scoring=auto): frames
+# go on at the camera's rate with the newest result, the scorer skips (and
+# counts) the frames it has no time for, none is dropped from the video.
+# queue: capture and drawing in threads of their own. post-messages: one
 # element message per scored frame on the bus, for applications watching it.
 # shellcheck disable=SC2086
-launch "${source[@]}" ! videoconvert ! queue leaky=downstream max-size-buffers=2 \
+launch "${source[@]}" ! videoconvert ! queue max-size-buffers=2 \
     ! skipganomaly model="$model" interval="$interval" post-messages=true "${threshold[@]}" \
     ! anomalyexport location="$out" \
     ! videoconvert ! anomalyoverlay show-heatmap=true heatmap-alpha=0.4 \

@@ -14,6 +14,14 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good libcairo2-dev libpango1.0-dev
   gir1.2-gstreamer-1.0 python3-gi valgrind
+  # the decoders and demuxers of users' recordings (sgad review, decodebin): libav (H.264, MPEG-4/XviD,
+  # AC-3, ...), good (qtdemux for MP4/MOV, avidemux, matroskademux), bad (h264parse, openh264), ugly (x264enc,
+  # which the review test encodes its MP4 with)
+  gstreamer1.0-libav gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+  # the headless browser that renders sgad review's HTML report in the suite
+  chromium
+  # anomalypublish: the MQTT client library; a broker and its clients for the tests
+  libmosquitto-dev mosquitto mosquitto-clients openssl
   # the independent PyTorch reference and benchmarks
   python3 python3-numpy python3-torch
 )

@@ -136,6 +136,55 @@ expect_rc 0 "$SGAD" score --model "$TMP/m.safetensors" --threshold 1e9 "$TMP/dat
 has "$TMP/last" "bad0.png [0-9.e+-]* 0$" "score --threshold overrides the checkpoint's"
 expect_rc 1 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/nothere.png"
 
+echo "# score: hostile input (issue 13)"
+# mutate SRC DST tensor NAME VALUE | mutate SRC DST meta KEY VALUE: a copy of a checkpoint with one change
+mutate() {
+    python3 - "$@" <<'EOF'
+import json, struct, sys
+src, dst, kind, a, b = sys.argv[1:6]
+raw = open(src, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head, data = json.loads(raw[8:8 + n]), bytearray(raw[8 + n:])
+if kind == "tensor":
+    begin = head[a]["data_offsets"][0]
+    data[begin:begin + 4] = struct.pack("<f", float(b))
+else:
+    head["__metadata__"][a] = b
+text = json.dumps(head).encode()
+text += b" " * (-len(text) % 8)
+open(dst, "wb").write(struct.pack("<Q", len(text)) + text + bytes(data))
+EOF
+}
+IMG="$TMP/data/test/good/good0.png"
+mkfifo "$TMP/fifo.png"
+expect_rc 1 timeout 60 "$SGAD" score --model "$TMP/m.safetensors" "$TMP/fifo.png"
+has "$TMP/last" "a FIFO, not a regular file" "score: a FIFO is refused, not waited on"
+mkfifo "$TMP/fifo.safetensors"
+expect_rc 1 timeout 60 "$SGAD" score --model "$TMP/fifo.safetensors" "$IMG"
+python3 -c "import struct,sys; h=b'['*80000+b']'*80000; open(sys.argv[1],'wb').write(struct.pack('<Q',len(h))+h)" \
+    "$TMP/nested.safetensors"
+expect_rc 1 "$SGAD" score --model "$TMP/nested.safetensors" "$IMG"
+has "$TMP/last" "nests deeper than a safetensors header can" "score: a header nested 80,000 deep is refused"
+mutate "$TMP/m.safetensors" "$TMP/huge.safetensors" tensor G.c1.conv1.weight 3e38
+expect_rc 1 "$SGAD" score --model "$TMP/huge.safetensors" "$IMG"
+has "$TMP/last" "not a finite number" "score: a model scoring NaN is refused at load"
+mutate "$TMP/m.safetensors" "$TMP/neg.safetensors" meta threshold -1
+expect_rc 1 "$SGAD" score --model "$TMP/neg.safetensors" "$IMG"
+has "$TMP/last" "'threshold' = -1 is negative" "score: a negative calibrated threshold is refused"
+for bad in "threshold_quantile 7" "normal_score_std -3"; do
+    mutate "$TMP/m.safetensors" "$TMP/cal.safetensors" meta $bad
+    expect_rc 1 "$SGAD" score --model "$TMP/cal.safetensors" "$IMG"
+    has "$TMP/last" "${bad% *}" "score: calibration $bad is refused"
+done
+mutate "$TMP/m.safetensors" "$TMP/var.safetensors" tensor G.c1.bn1.running_var -1
+expect_rc 1 "$SGAD" score --model "$TMP/var.safetensors" "$IMG"
+has "$TMP/last" "negative variance" "score: a negative BN running variance is refused"
+mutate "$TMP/m.safetensors" "$TMP/wide.safetensors" meta width 16
+expect_rc 1 "$SGAD" score --model "$TMP/wide.safetensors" "$IMG"
+# (on a device with the 21 GiB it needs, the file's tensor shapes are what is refused)
+has "$TMP/last" "wide.safetensors: \(the model .*width 16) needs [0-9]* MiB .* heap has [0-9]* MiB\|tensor .* has shape\)" \
+    "score: a model too large for the device names the file and both sizes"
+
 echo "# export: a copy for scoring, without Adam's moments"
 expect_rc 2 "$SGAD" export --model "$TMP/m.safetensors"
 expect_rc 0 "$SGAD" export --model "$TMP/m.safetensors" --out "$TMP/m-scoring.safetensors"

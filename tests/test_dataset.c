@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jpeglib.h>
@@ -717,6 +718,32 @@ static void test_idx(void)
     write_bytes(P("damaged.gz"), gzbuf, gn);
     s = sg_dataset_load_idx(&d, P("damaged.gz"), P("labels.gz"), 1, 32);
     t_check(s == SG_ERR_FORMAT && error_names(P("damaged.gz")), "damaged gzip refused: %s", sg_error_message());
+
+    /* issue 13: bytes after the gzip stream (zlib skips them) and labels >= 10 */
+    ni = idx_images(file, 0x00000803, N, 28, 28, data);
+    write_gz(P("images.gz"), file, ni);
+    gn = read_bytes(P("images.gz"), gzbuf, sizeof gzbuf);
+    memcpy(gzbuf + gn, "trailing junk", 13);
+    write_bytes(P("trailing.gz"), gzbuf, gn + 13);
+    s = sg_dataset_load_idx(&d, P("trailing.gz"), P("labels.gz"), 1, 32);
+    t_check(s == SG_ERR_FORMAT && error_names(P("trailing.gz")) && strstr(sg_error_message(), "follow the end"),
+            "bytes after the gzip stream refused: %s", sg_error_message());
+    uint8_t big_labels[N] = {3, 0, 10, 3, 5};
+    write_gz(P("label10.gz"), lfile, idx_labels(lfile, N, big_labels));
+    s = sg_dataset_load_idx(&d, P("images.gz"), P("label10.gz"), 1, 32);
+    t_check(s == SG_ERR_FORMAT && error_names(P("label10.gz")) && strstr(sg_error_message(), "label 10"),
+            "a label of 10 refused: %s", sg_error_message());
+    s = sg_dataset_load_idx(&d, P("images.gz"), P("labels.gz"), 1, 32);
+    t_check(s == SG_OK && d.count == N, "the same files without the faults load: %s", s ? sg_error_message() : "");
+    sg_dataset_free(&d);
+    /* a FIFO is refused, not waited on */
+    t_check(mkfifo(P("fifo.gz"), 0600) == 0, "mkfifo");
+    s = sg_dataset_load_idx(&d, P("fifo.gz"), P("labels.gz"), 1, 32);
+    t_check(s == SG_ERR_IO && strstr(sg_error_message(), "a FIFO"), "a FIFO as IDX refused: %s", sg_error_message());
+    s = sg_dataset_load_cifar10_file(&d, P("fifo.gz"), 3, 32);
+    t_check(s == SG_ERR_IO && strstr(sg_error_message(), "a FIFO"), "a FIFO as CIFAR-10 refused: %s",
+            sg_error_message());
+    unlink(P("fifo.gz"));
 
     s = sg_dataset_load_fashion_mnist(&d, P("nowhere"), 1, 1, 32);
     t_check(s == SG_ERR_IO && error_names("train-images-idx3-ubyte"), "missing folder: %s", sg_error_message());

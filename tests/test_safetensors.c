@@ -456,6 +456,30 @@ static void test_validation(void)
     in_dir(path, sizeof path, "does-not-exist.safetensors");
     expect_read_error("a missing file", path, SG_ERR_IO, strerror(ENOENT));
     expect_read_error("a folder", dir, SG_ERR_IO, "not a regular file");
+    /* a FIFO with no writer: refused at once, not waited on (issue 13) */
+    in_dir(path, sizeof path, "fifo.safetensors");
+    check(mkfifo(path, 0600) == 0, "mkfifo: %s", strerror(errno));
+    expect_read_error("a FIFO", path, SG_ERR_IO, "a FIFO, not a regular file");
+    unlink(path);
+
+    /* 80,000 nested arrays overflowed json-glib's stack (issue 13); depth 4
+     * is already more than a safetensors header has; brackets in strings and
+     * the usual three levels are fine */
+    size_t deep = 80000;
+    char *nested = malloc(2 * deep + 1);
+    memset(nested, '[', deep);
+    memset(nested + deep, ']', deep);
+    nested[2 * deep] = 0;
+    expect_format("80,000 nested arrays", nested, 0, "nests deeper than a safetensors header can");
+    free(nested);
+    expect_format("an array in an array in an entry", "{\"a\":{\"dtype\":\"U8\",\"shape\":[[4]],"
+                  "\"data_offsets\":[0,4]}}", 4, "nests deeper than a safetensors header can");
+    in_dir(path, sizeof path, "bad.safetensors");
+    make_file(path, "{\"__metadata__\":{\"k\":\"[[[[{{{{\\\"]]]\"}," ENTRY("a", "U8", "[4]", "[0,4]") "}", 4);
+    s = sg_st_read(path, &f);
+    check(s == SG_OK && f.meta_count == 1 && strcmp(f.meta_values[0], "[[[[{{{{\"]]]") == 0,
+          "brackets and an escaped quote in a string are text: %s", s ? sg_error_message() : "");
+    sg_st_free(&f);
     check(sg_st_read(NULL, &f) == SG_ERR_ARGUMENT && sg_st_read(path, NULL) == SG_ERR_ARGUMENT,
           "NULL path or output refused: %s", sg_error_message());
     unlink(in_dir(path, sizeof path, "bad.safetensors"));

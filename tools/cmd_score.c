@@ -1,10 +1,12 @@
 /* sgad score: anomaly scores of image files, one line each:
  *   path score anomalous
  * with anomalous 1 when the score is above the checkpoint's calibrated
- * threshold (or --threshold). --heatmaps DIR writes a heat-map PNG per file. */
+ * threshold (or --threshold). A score that is not a finite number prints as
+ * nan with anomalous 1, is reported on stderr, and the exit status is 1. --heatmaps DIR writes a heat-map PNG per file. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,12 @@ int cmd_score(int argc, char **argv)
         cli_close_device(dev);
         return cli_fail(s, "cannot load %s", model);
     }
+    /* a model that cannot score a grey image as a number is refused before it scores anything */
+    if ((s = sg_model_probe(m)) != SG_OK) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return cli_fail(s, "cannot score with %s", model);
+    }
     const sg_calibration *cal = sg_model_calibration(m);
     int rc = 0;
     if (!have_threshold && !cal->valid) {
@@ -133,7 +141,13 @@ int cmd_score(int argc, char **argv)
             break;
         }
         for (int k = 0; k < n; k++) {
-            printf("%s %.6g %d\n", files[index[k]], scores[k], scores[k] > thr);
+            /* a score that is not a number reads as anomalous, and the run fails */
+            bool invalid = !isfinite(scores[k]);
+            printf("%s %.6g %d\n", files[index[k]], invalid ? NAN : scores[k],
+                   invalid || scores[k] > thr);
+            if (invalid)
+                rc = cli_fail(SG_OK, "%s: the score is not a finite number (the model's arithmetic overflowed); "
+                              "flagged anomalous", files[index[k]]);
             if (heatmaps) {
                 char path[4096];
                 heatmap_path(heatmaps, files, index[k], path, sizeof path);

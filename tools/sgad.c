@@ -1,7 +1,7 @@
 /* sgad: train, evaluate and run Skip-GANomaly++ anomaly detection from the
  * command line, on the engine's Vulkan device.
  *
- *   sgad train | eval | score | bench | export | devices [options]   (sgad COMMAND --help)
+ *   sgad train | eval | score | review | bench | export | devices [options]   (sgad COMMAND --help)
  *
  * Exit codes: 0 success, 1 an error (the message says what and why), 2 a bad
  * command line, 130 a training run stopped by Ctrl-C (its checkpoint saved). */
@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  train     train a model on normal images (leave-one-class-out with --abnormal-class)\n"
     "  eval      ROC AUC, AUPRC and F1 of checkpoints on the spec's test split, with plots\n"
     "  score     anomaly scores of image files against a checkpoint's threshold\n"
+    "  review    score a recording (any video GStreamer plays) and write a report: timeline, segments, peaks\n"
     "  bench     training and inference images per second, beside PyTorch when available\n"
     "  export    copy a checkpoint without the optimiser state, for scoring (a third of the size)\n"
     "  devices   list the Vulkan devices (pick one with --device or SGAD_DEVICE)\n";
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } commands[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"score", cmd_score},
+    } commands[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"score", cmd_score}, {"review", cmd_review},
                     {"bench", cmd_bench}, {"export", cmd_export}, {"devices", cmd_devices}};
     if (argc < 2) {
         fputs(USAGE, stderr);

@@ -316,6 +316,18 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
             (s = meta_float(f, path, "normal_score_std", &c->normal_std)) ||
             (s = meta_int(f, path, "calibration_samples", true, 0, INT32_MAX, &n)))
             return s;
+        /* scores are sums of mean squares, never negative: a negative
+         * threshold would flag every frame, a quantile outside (0, 1] or a
+         * negative spread is not a calibration this program writes */
+        if (c->threshold < 0)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold' = %g is negative (scores are >= 0, so every "
+                           "image would be flagged)", path, (double)c->threshold);
+        if (!(c->quantile > 0 && c->quantile <= 1))
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold_quantile' = %g is not in (0, 1]", path,
+                           (double)c->quantile);
+        if (c->normal_mean < 0 || c->normal_std < 0)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'normal_score_mean' = %g and 'normal_score_std' = %g "
+                           "must not be negative", path, (double)c->normal_mean, (double)c->normal_std);
         c->samples = (uint32_t)n;
         c->valid = true;
     }
@@ -391,6 +403,20 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
         for (size_t i = 0; i < nt && s == SG_OK; i++)
             if (h.v[i] < 0)
                 s = sg_fail(SG_ERR_FORMAT, "%s: a second Adam moment of %s is negative", path, net);
+    /* a variance below zero makes batch norm take the root of a negative number */
+    for (size_t i = 0; i < set->count && s == SG_OK; i++) {
+        const sg_param *p = set->items[i];
+        const char *tail = "running_var";
+        size_t len = strlen(p->name);
+        if (p->trainable || len < strlen(tail) || strcmp(p->name + len - strlen(tail), tail) != 0)
+            continue;
+        for (size_t k = 0; k < p->count && s == SG_OK; k++)
+            if (h.buffers[p->offset + k] < 0) {
+                tensor_name(name, sizeof name, net, KIND_VALUE, p->name);
+                s = sg_fail(SG_ERR_FORMAT, "%s: tensor '%s' holds a negative variance (%g at element %zu)", path,
+                            name, (double)h.buffers[p->offset + k], k);
+            }
+    }
     if (s == SG_OK && ((s = sg_tensor_upload(set->values, h.values)) || (s = sg_tensor_upload(set->adam_m, h.m)) ||
                        (s = sg_tensor_upload(set->adam_v, h.v)) || (s = sg_tensor_upload(set->buffers, h.buffers))))
         s = sg_fail_prefix(s, "%s: uploading the weights", path);
@@ -409,8 +435,11 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
     bool g_moments = false, d_moments = false;
     bool *taken = calloc(f.count ? f.count : 1, sizeof *taken);
     s = taken ? parse_config(&f, path, &c) : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (s == SG_OK)
-        s = sg_model_build(dev, &c, &m);
+    if (s == SG_OK && (s = sg_model_build(dev, &c, &m)) != SG_OK) {
+        char why[768]; /* a copy: the message is formatted into the buffer it came from */
+        snprintf(why, sizeof why, "%s", sg_error_message());
+        s = sg_fail(s, "%s: %s", path, why);
+    }
     if (s == SG_OK)
         s = parse_state(&f, path, m);
     if (s == SG_OK)

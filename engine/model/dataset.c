@@ -22,11 +22,13 @@
 #include "../core/array.h"
 #include "../core/error.h"
 #include "sgad/dataset.h"
+#include "file_open.h"
 
 #define MAX_SIZE 4096          /* largest S accepted */
 #define IDX_MAX_SIDE 4096      /* largest IDX image side accepted */
 #define CIFAR_RECORD 3073      /* 1 label byte + 3 planes of 32x32 */
 #define CIFAR_CLASSES 10
+#define IDX_CLASSES 10         /* MNIST, Fashion-MNIST */
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 /* Defined in image.c: interleaved 8-bit pixels (1 or 3 channels) -> `channels`
@@ -133,9 +135,15 @@ static sg_status check_load_args(const sg_dataset *d, const char *what, const ch
 
 static sg_status cifar_append_file(sg_dataset *d, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    sg_status opened = sg_open_regular(path, "CIFAR-10 batch", &fd);
+    if (opened != SG_OK)
+        return opened;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return sg_fail(SG_ERR_IO, "cannot open CIFAR-10 batch %s: %s", path, strerror(errno));
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         fclose(f);
@@ -227,9 +235,18 @@ static const char *gz_message(gzFile gz, const char *path, int *err)
     return msg;
 }
 
+/* An IDX file being read: zlib's gzFile (it reads gzip and plain files) and
+ * the CRC-32 and length of what came out, to check the gzip trailer against. */
+typedef struct idx_stream {
+    gzFile gz;
+    uLong crc;
+    uint64_t total;
+} idx_stream;
+
 /* Read exactly n bytes; a short read is a truncated or corrupt file. */
-static sg_status gz_read_exact(gzFile gz, const char *path, void *buf, size_t n, const char *what)
+static sg_status gz_read_exact(idx_stream *st, const char *path, void *buf, size_t n, const char *what)
 {
+    gzFile gz = st->gz;
     size_t done = 0;
     while (done < n) {
         unsigned chunk = n - done > (1u << 30) ? (1u << 30) : (unsigned)(n - done);
@@ -238,6 +255,12 @@ static sg_status gz_read_exact(gzFile gz, const char *path, void *buf, size_t n,
             break;
         done += (size_t)got;
     }
+    for (size_t at = 0; at < done;) {
+        uInt chunk = done - at > (1u << 30) ? (1u << 30) : (uInt)(done - at);
+        st->crc = crc32(st->crc, (const Bytef *)buf + at, chunk);
+        at += chunk;
+    }
+    st->total += done;
     if (done == n)
         return SG_OK;
     int err;
@@ -249,9 +272,12 @@ static sg_status gz_read_exact(gzFile gz, const char *path, void *buf, size_t n,
     return sg_fail(SG_ERR_FORMAT, "%s: file ends in the %s (%zu of %zu bytes)", path, what, done, n);
 }
 
-/* After the data the header announced, nothing may follow. */
-static sg_status gz_expect_end(gzFile gz, const char *path)
+/* After the data the header announced, nothing may follow: neither more data
+ * nor, in a gzip file, bytes after the compressed stream (zlib skips those
+ * silently). A gzip file ends in the CRC-32 and length of what it holds. */
+static sg_status gz_expect_end(idx_stream *st, const char *path)
 {
+    gzFile gz = st->gz;
     uint8_t extra;
     int got = gzread(gz, &extra, 1);
     if (got > 0)
@@ -260,35 +286,53 @@ static sg_status gz_expect_end(gzFile gz, const char *path)
     const char *msg = gz_message(gz, path, &err);
     if (err != Z_OK && err != Z_STREAM_END)
         return sg_fail(SG_ERR_FORMAT, "%s: corrupt gzip data at the end (%s)", path, msg);
+    if (gzdirect(gz))
+        return SG_OK;
+    FILE *f = fopen(path, "rb");
+    uint8_t tail[8] = {0};
+    bool have = f && fseek(f, -8, SEEK_END) == 0 && fread(tail, 1, 8, f) == 8;
+    if (f)
+        fclose(f);
+    uint32_t crc = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24;
+    uint32_t size = (uint32_t)tail[4] | (uint32_t)tail[5] << 8 | (uint32_t)tail[6] << 16 | (uint32_t)tail[7] << 24;
+    if (!have || crc != (uint32_t)st->crc || size != (uint32_t)st->total)
+        return sg_fail(SG_ERR_FORMAT, "%s: bytes follow the end of the gzip stream (the file does not end with "
+                       "its stream's checksum and length)", path);
     return SG_OK;
 }
 
 /* Open an IDX file (gzipped or plain: gzopen reads both) and check its magic:
  * two zero bytes, type 0x08 (unsigned byte), the number of dimensions. */
-static sg_status idx_open(const char *path, int dims, uint8_t *header, gzFile *out)
+static sg_status idx_open(const char *path, int dims, uint8_t *header, idx_stream *out)
 {
-    *out = NULL;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
+    *out = (idx_stream){NULL, crc32(0L, Z_NULL, 0), 0};
+    int fd;
+    sg_status s = sg_open_regular(path, "IDX file", &fd);
+    if (s != SG_OK)
+        return s;
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
         return sg_fail(SG_ERR_IO, "cannot open IDX file %s: %s", path, strerror(errno));
+    }
+    out->gz = gz;
     size_t header_bytes = 4 + 4 * (size_t)dims;
-    sg_status s = gz_read_exact(gz, path, header, header_bytes, "header");
+    s = gz_read_exact(out, path, header, header_bytes, "header");
     uint32_t magic = s == SG_OK ? be32(header) : 0;
     if (s == SG_OK && magic != (0x00000800u | (uint32_t)dims))
         s = sg_fail(SG_ERR_FORMAT, "%s: magic 0x%08x, expected 0x%08x (IDX, unsigned bytes, %d dimension%s)",
                     path, magic, 0x00000800u | (uint32_t)dims, dims, dims > 1 ? "s" : "");
     if (s != SG_OK) {
         gzclose(gz);
-        return s;
+        out->gz = NULL;
     }
-    *out = gz;
-    return SG_OK;
+    return s;
 }
 
 static sg_status idx_append(sg_dataset *d, const char *images_path, const char *labels_path)
 {
     uint8_t ih[16], lh[8];
-    gzFile gi = NULL, gl = NULL;
+    idx_stream gi = {0}, gl = {0};
     uint8_t *labels = NULL, *img = NULL, *padded = NULL;
     sg_status s = idx_open(images_path, 3, ih, &gi);
     if (s == SG_OK)
@@ -314,16 +358,21 @@ static sg_status idx_append(sg_dataset *d, const char *images_path, const char *
             s = sg_fail(SG_ERR_OUT_OF_MEMORY, "%s: out of host memory", images_path);
     }
     if (s == SG_OK)
-        s = gz_read_exact(gl, labels_path, labels, count, "labels");
+        s = gz_read_exact(&gl, labels_path, labels, count, "labels");
     if (s == SG_OK)
-        s = gz_expect_end(gl, labels_path);
+        s = gz_expect_end(&gl, labels_path);
+    /* the IDX sets read here (MNIST, Fashion-MNIST) have ten classes, as CIFAR-10 */
+    for (uint32_t i = 0; i < count && s == SG_OK; i++)
+        if (labels[i] >= IDX_CLASSES)
+            s = sg_fail(SG_ERR_FORMAT, "%s: label %u of item %u (the classes are 0..%d)", labels_path, labels[i], i,
+                        IDX_CLASSES - 1);
     /* 28x28 (MNIST, Fashion-MNIST) is zero-padded to 32x32, centred, as the
      * spec's protocol says; other sizes are resized directly. */
     int pad = rows == 28 && cols == 28;
     for (uint32_t i = 0; i < count && s == SG_OK; i++) {
         char what[64];
         snprintf(what, sizeof what, "data of image %u", i);
-        s = gz_read_exact(gi, images_path, img, (size_t)rows * cols, what);
+        s = gz_read_exact(&gi, images_path, img, (size_t)rows * cols, what);
         if (s != SG_OK)
             break;
         if (pad)
@@ -335,14 +384,14 @@ static sg_status idx_append(sg_dataset *d, const char *images_path, const char *
             s = pad ? sg_image_from_u8(padded, 32, 32, 1, d->channels, d->size, slot)
                     : sg_image_from_u8(img, (int)cols, (int)rows, 1, d->channels, d->size, slot);
         if (s == SG_OK)
-            dataset_commit(d, labels[i]); /* a byte: always 0..255 */
+            dataset_commit(d, labels[i]);
     }
     if (s == SG_OK)
-        s = gz_expect_end(gi, images_path);
-    if (gi)
-        gzclose(gi);
-    if (gl)
-        gzclose(gl);
+        s = gz_expect_end(&gi, images_path);
+    if (gi.gz)
+        gzclose(gi.gz);
+    if (gl.gz)
+        gzclose(gl.gz);
     free(labels);
     free(img);
     free(padded);

@@ -19,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
 
 #include "../core/error.h"
+#include "file_open.h"
 #include "sgad/dataset.h"
 
 /* Images larger than this on a side are refused (a corrupt header could
@@ -320,9 +322,15 @@ sg_status sg_image_load(const char *path, int channels, int size, float *out)
         return sg_fail(SG_ERR_ARGUMENT,
                        "sg_image_load: need a path, an output, channels 1 or 3 and a size in 1..%d "
                        "(got channels %d, size %d)", MAX_SIZE, channels, size);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    sg_status opened = sg_open_regular(path, "image", &fd);
+    if (opened != SG_OK)
+        return opened;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return sg_fail(SG_ERR_IO, "cannot open image %s: %s", path, strerror(errno));
+    }
     uint8_t sig[8];
     size_t got = fread(sig, 1, sizeof sig, f);
     sg_status s = SG_OK;

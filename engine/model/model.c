@@ -1,4 +1,5 @@
 /* Model configuration, creation and accessors. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,22 @@ sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x)
     return m->pp ? sg_pp_generator_forward(m->pp, g, x) : sg_unet_generator_forward(m->unet, g, x);
 }
 
+/* The parameters alone (values, gradients, two Adam moments, BN statistics)
+ * must fit the device's heap; say so before asking Vulkan for them, whose
+ * "out of device memory" names neither the model nor the cause. */
+static sg_status check_fits(sg_device *dev, const sg_model_config *c, const sg_model *m)
+{
+    uint64_t floats = 4 * (uint64_t)(m->gen.trainable_count + m->disc.trainable_count) +
+                      m->gen.buffer_count + m->disc.buffer_count;
+    uint64_t need = floats * sizeof(float), heap = sg_device_get_info(dev)->device_memory;
+    if (heap == 0 || need <= heap)
+        return SG_OK;
+    return sg_fail(SG_ERR_OUT_OF_MEMORY, "the model (%s, %d channels, %dx%d, width %g) needs %" PRIu64 " MiB of "
+                   "device memory for its parameters alone, and the device's heap has %" PRIu64 " MiB",
+                   sg_arch_name(c->arch), c->channels, c->size, c->size, (double)c->width, (need + (1 << 20) - 1) >> 20,
+                   heap >> 20);
+}
+
 sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model **out)
 {
     const char *bad = config ? sg_model_config_check(config) : "no configuration";
@@ -98,6 +115,8 @@ sg_status sg_model_build(sg_device *dev, const sg_model_config *config, sg_model
     sg_status s = (m->pp || m->unet) && m->disc_net ? SG_OK : SG_ERR_OUT_OF_MEMORY;
     if (s != SG_OK)
         s = sg_fail(s, "building the networks: out of host memory");
+    if (s == SG_OK)
+        s = check_fits(dev, config, m);
     if (s == SG_OK)
         s = sg_params_allocate(&m->gen);
     if (s == SG_OK)

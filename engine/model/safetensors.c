@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../core/error.h"
+#include "file_open.h"
 
 /* Tensor bytes are copied as they are: the file is little-endian, so is the host. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -273,6 +274,36 @@ static sg_status parse_metadata(const char *path, JsonNode *node, sg_st_file *ou
     return SG_OK;
 }
 
+/* A safetensors header is an object of flat objects whose values are strings,
+ * integers and arrays of integers: three levels. json-glib's parser recurses
+ * once per level, so a header of 80,000 '[' overflows the stack; refuse deeper
+ * nesting before it sees the text. Brackets inside strings do not count. */
+#define ST_MAX_DEPTH 3
+
+static sg_status check_nesting(const char *path, const char *text, size_t len)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* whatever is escaped, it neither opens nor ends anything */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > ST_MAX_DEPTH)
+                return sg_fail(SG_ERR_FORMAT, "%s: the header nests deeper than a safetensors header can (more "
+                               "than %d levels of objects and arrays at byte %zu)", path, ST_MAX_DEPTH, 8 + i);
+        } else if (c == '}' || c == ']') {
+            depth--; /* unbalanced brackets are the JSON parser's to report */
+        }
+    }
+    return SG_OK;
+}
+
 /* Parse and check the header; fills everything in out but the tensor data. */
 static sg_status parse_header(const char *path, const char *text, size_t len, uint64_t data_size,
                               sg_st_file *out, st_range **ranges_out)
@@ -280,7 +311,9 @@ static sg_status parse_header(const char *path, const char *text, size_t len, ui
     if (!g_utf8_validate(text, (gssize)len, NULL))
         return sg_fail(SG_ERR_FORMAT, "%s: the header is not valid UTF-8 text", path);
 
-    sg_status s = SG_OK;
+    sg_status s = check_nesting(path, text, len);
+    if (s != SG_OK)
+        return s;
     st_range *ranges = NULL;
     dup_watch watch = {g_hash_table_new(NULL, NULL), NULL, NULL};
     JsonParser *parser = json_parser_new();
@@ -390,19 +423,15 @@ sg_status sg_st_read(const char *path, sg_st_file *out)
     if (!path)
         return sg_fail(SG_ERR_ARGUMENT, "sg_st_read: path is NULL");
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sg_fail(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    sg_status s = SG_OK;
+    int fd;
+    sg_status s = sg_open_regular(path, "checkpoint", &fd);
+    if (s != SG_OK)
+        return s;
     char *header = NULL;
     st_range *ranges = NULL;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         s = read_error(path, "cannot read its size");
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        s = sg_fail(SG_ERR_IO, "%s: not a regular file", path);
         goto done;
     }
     uint64_t size = (uint64_t)st.st_size;

@@ -2,6 +2,7 @@
  *   s(x) = lambda * mean_{c,h,w} (x - x_hat)^2 + (1 - lambda) * mean_k (f(x) - f(x_hat))_k^2
  *   (lambda: the model's score weight, 0.9 by default)
  *   heat map: per pixel, mean over channels of (x - x_hat)^2. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,36 @@ sg_status sg_scorer_features(sg_scorer *sc, int count, float *f_x, float *f_x_ha
     size_t n = (size_t)count * SG_DISC_NZ;
     sg_status s = sg_tensor_download_range(sc->f_real->value, 0, n, f_x);
     return s == SG_OK ? sg_tensor_download_range(sc->f_fake->value, 0, n, f_x_hat) : s;
+}
+
+sg_status sg_scorer_probe(sg_scorer *sc)
+{
+    int C = sc->m->config.channels, S = sc->m->config.size;
+    float *probe = malloc((size_t)C * S * S * sizeof(float));
+    if (!probe)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    /* a black-and-white checkerboard, alternating between channels: every
+     * input value at full scale, so a huge weight anywhere shows */
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++)
+                probe[((size_t)c * S + y) * S + x] = (x + y + c) % 2 ? 1.0f : -1.0f;
+    float score = 0;
+    sg_status s = sg_scorer_run(sc, probe, 1, &score, NULL, NULL);
+    free(probe);
+    if (s == SG_OK && !isfinite(score))
+        s = sg_fail(SG_ERR_NUMERIC, "the model scores a probe image as %g, not a finite number: its weights "
+                    "overflow the arithmetic, so no score it gives could be trusted", (double)score);
+    return s;
+}
+
+sg_status sg_model_probe(sg_model *m)
+{
+    sg_scorer *sc;
+    sg_status s = sg_scorer_create(m, 1, &sc);
+    if (s != SG_OK)
+        return s;
+    s = sg_scorer_probe(sc);
+    sg_scorer_destroy(sc);
+    return s;
 }

@@ -5,7 +5,9 @@
  *   ... ! skipganomaly ! anomalyexport location=run.jsonl summary=true ! ...
  *
  * Lines: {"frame": n, "pts": ns|null, "score": x|null, "threshold": t|null,
- *         "anomalous": bool|null, "truth": 0|1, "defect": "..."}
+ *         "anomalous": bool|null, "score_valid": false, "truth": 0|1, "defect": "..."}
+ * where "score_valid": false appears only on a frame whose score was not a
+ * finite number ("score" is then null and "anomalous" true). 
  * where truth/defect appear only on frames that carry them. Frames without a
  * score are written with nulls unless skip-unscored=true. The element message
  * "anomalyexport-summary" (frames, scored, flagged, labelled, positives and,
@@ -25,6 +27,7 @@
 #include <json-glib/json-glib.h>
 
 #include <sgad/anomalymeta.h>
+#include "resultjson.h"
 #include "sgad/metrics.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_export_debug);
@@ -98,6 +101,22 @@ static gboolean close_file(GstAnomalyExport *self)
     return ok;
 }
 
+static gboolean write_text(GstAnomalyExport *self, const gchar *text, gsize len, gboolean force_flush)
+{
+    GST_OBJECT_LOCK(self);
+    guint interval = self->flush_interval;
+    GST_OBJECT_UNLOCK(self);
+    gboolean ok = fwrite(text, 1, len, self->file) == len && fputc('\n', self->file) != EOF;
+    if (ok && (force_flush || (interval && ++self->unflushed >= interval))) {
+        ok = fflush(self->file) == 0;
+        self->unflushed = 0;
+    }
+    if (!ok)
+        GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Error while writing to file \"%s\".", self->location),
+                          GST_ERROR_SYSTEM);
+    return ok;
+}
+
 static gboolean write_line(GstAnomalyExport *self, JsonBuilder *builder, gboolean force_flush)
 {
     JsonNode *root = json_builder_get_root(builder);
@@ -107,19 +126,8 @@ static gboolean write_line(GstAnomalyExport *self, JsonBuilder *builder, gboolea
     gchar *text = json_generator_to_data(gen, &len);
     g_object_unref(gen);
     json_node_unref(root);
-
-    GST_OBJECT_LOCK(self);
-    guint interval = self->flush_interval;
-    GST_OBJECT_UNLOCK(self);
-    gboolean ok = fwrite(text, 1, len, self->file) == len && fputc('\n', self->file) != EOF;
+    gboolean ok = write_text(self, text, len, force_flush);
     g_free(text);
-    if (ok && (force_flush || (interval && ++self->unflushed >= interval))) {
-        ok = fflush(self->file) == 0;
-        self->unflushed = 0;
-    }
-    if (!ok)
-        GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Error while writing to file \"%s\".", self->location),
-                          GST_ERROR_SYSTEM);
     return ok;
 }
 
@@ -154,7 +162,7 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
     if (truth >= 0) {
         self->labelled++;
         self->positives += truth ? 1 : 0;
-        if (scored && !isnan(r.score)) {
+        if (scored && !r.score_invalid) {
             gfloat score = (gfloat)r.score;
             guint8 t = truth ? 1 : 0;
             g_array_append_val(self->pair_scores, score);
@@ -164,41 +172,11 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
     if (!scored && skip_unscored)
         return GST_FLOW_OK;
 
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "frame");
-    json_builder_add_int_value(b, (gint64)frame);
-    json_builder_set_member_name(b, "pts");
-    if (GST_BUFFER_PTS_IS_VALID(buf))
-        json_builder_add_int_value(b, (gint64)GST_BUFFER_PTS(buf));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "score");
-    if (scored)
-        add_double_or_null(b, r.score);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "threshold");
-    if (scored)
-        add_double_or_null(b, r.threshold);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "anomalous");
-    if (scored)
-        json_builder_add_boolean_value(b, r.anomalous);
-    else
-        json_builder_add_null_value(b);
-    if (truth >= 0) {
-        json_builder_set_member_name(b, "truth");
-        json_builder_add_int_value(b, truth ? 1 : 0);
-        if (defect && *defect) {
-            json_builder_set_member_name(b, "defect");
-            json_builder_add_string_value(b, defect);
-        }
-    }
-    json_builder_end_object(b);
-    gboolean ok = write_line(self, b, FALSE);
-    g_object_unref(b);
+    /* the schema anomalypublish sends too (resultjson.h) */
+    gsize len = 0;
+    gchar *text = sgad_result_json_frame(frame, GST_BUFFER_PTS(buf), scored ? &r : NULL, truth, defect, &len);
+    gboolean ok = write_text(self, text, len, FALSE);
+    g_free(text);
     return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 

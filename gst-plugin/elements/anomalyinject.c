@@ -102,7 +102,9 @@ static GstFlowReturn gst_anomaly_inject_transform_frame_ip(GstVideoFilter *filte
         rw = width;
         rh = height;
     }
-    gint cx0 = MAX(rx, 0), cy0 = MAX(ry, 0), cx1 = MIN(rx + rw, width), cy1 = MIN(ry + rh, height);
+    /* in 64 bits: x + width must not wrap around (sgad_rect_parse clips too) */
+    gint cx0 = MAX(rx, 0), cy0 = MAX(ry, 0);
+    gint cx1 = (gint)MIN((gint64)rx + rw, width), cy1 = (gint)MIN((gint64)ry + rh, height);
     if (cx0 >= cx1 || cy0 >= cy1) {
         GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("The roi %d,%d,%d,%d lies outside the %dx%d frame.", rx, ry, rw, rh,
                                                      width, height),

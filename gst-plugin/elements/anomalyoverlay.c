@@ -20,6 +20,7 @@
 #include <pango/pangocairo.h>
 
 #include <sgad/anomalymeta.h>
+#include "sgad/colormap.h"
 
 GST_DEBUG_CATEGORY_STATIC(anomaly_overlay_debug);
 #define GST_CAT_DEFAULT anomaly_overlay_debug
@@ -90,29 +91,6 @@ static GType gst_anomaly_overlay_colormap_get_type(void)
         g_once_init_leave(&type, t);
     }
     return type;
-}
-
-/* --- colour maps: t in [0,1] to 8-bit RGB ------------------------------------ */
-
-static void colormap_rgb(Colormap map, gdouble t, guint8 rgb[3])
-{
-    t = CLAMP(t, 0.0, 1.0);
-    if (map == COLORMAP_JET) {
-        /* piecewise linear, as MATLAB's jet */
-        rgb[0] = (guint8)lrint(255.0 * CLAMP(1.5 - fabs(4.0 * t - 3.0), 0.0, 1.0));
-        rgb[1] = (guint8)lrint(255.0 * CLAMP(1.5 - fabs(4.0 * t - 2.0), 0.0, 1.0));
-        rgb[2] = (guint8)lrint(255.0 * CLAMP(1.5 - fabs(4.0 * t - 1.0), 0.0, 1.0));
-        return;
-    }
-    /* matplotlib's inferno sampled at 0, 0.1, ..., 1, interpolated linearly */
-    static const guint8 inferno[11][3] = {{0, 0, 4},      {22, 11, 57},   {66, 10, 104},  {106, 23, 110},
-                                          {147, 38, 103}, {188, 55, 84},  {221, 81, 58},  {243, 120, 25},
-                                          {252, 165, 10}, {246, 215, 70}, {252, 255, 164}};
-    gdouble x = t * 10.0;
-    gint i = MIN((gint)x, 9);
-    gdouble f = x - i;
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (guint8)lrint(inferno[i][c] * (1.0 - f) + inferno[i + 1][c] * f);
 }
 
 /* --- pixel layout: the frame's 32-bit RGB order <-> cairo's ------------------- */
@@ -208,7 +186,7 @@ static void draw_heatmap(cairo_t *cr, const SgadAnomalyResult *r, const Rect *ro
             gfloat v = r->heatmap[(gsize)y * hw + x];
             gdouble t = isfinite(v) ? CLAMP(v / top, 0.0, 1.0) : 1.0;
             guint8 rgb[3];
-            colormap_rgb(s->colormap, t, rgb);
+            sg_colormap_rgb(s->colormap == COLORMAP_JET ? SG_COLORMAP_JET : SG_COLORMAP_INFERNO, t, rgb);
             /* as opaque as the error is high: where the reconstruction is good the frame shows as it is
              * (cairo's ARGB32 is premultiplied) */
             guint32 a = (guint32)lround(255.0 * t);

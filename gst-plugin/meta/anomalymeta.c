@@ -1,5 +1,6 @@
 #include <sgad/anomalymeta.h>
 
+#include <math.h>
 #include <string.h>
 
 static gboolean transform(GstBuffer *dst, GstCustomMeta *meta, GstBuffer *src, GQuark type, gpointer data,
@@ -58,8 +59,10 @@ void sgad_buffer_set_anomaly_result(GstBuffer *buffer, const SgadAnomalyResult *
         g_value_set_double(&v, r->tile_scores[i]);
         gst_value_array_append_and_take_value(&tiles, &v);
     }
+    /* a score that is not a number never reads as normal, whoever produced it */
+    const gboolean invalid = r->score_invalid || !isfinite(r->score);
     gst_structure_set(s, "score", G_TYPE_DOUBLE, r->score, "threshold", G_TYPE_DOUBLE, r->threshold, "anomalous",
-                      G_TYPE_BOOLEAN, r->anomalous, "tiles-x", G_TYPE_UINT, r->tiles_x, "tiles-y", G_TYPE_UINT,
+                      G_TYPE_BOOLEAN, r->anomalous || invalid, "score-valid", G_TYPE_BOOLEAN, !invalid, "tiles-x", G_TYPE_UINT, r->tiles_x, "tiles-y", G_TYPE_UINT,
                       r->tiles_y, "roi-x", G_TYPE_INT, r->roi_x, "roi-y", G_TYPE_INT, r->roi_y, "roi-width", G_TYPE_INT,
                       r->roi_width, "roi-height", G_TYPE_INT, r->roi_height, "frame", G_TYPE_UINT64, r->frame, NULL);
     gst_structure_take_value(s, "tile-scores", &tiles);
@@ -88,6 +91,10 @@ gboolean sgad_buffer_get_anomaly_result(GstBuffer *buffer, SgadAnomalyResult *ou
         return FALSE;
     gst_structure_get_double(s, "threshold", &out->threshold);
     gst_structure_get_boolean(s, "anomalous", &out->anomalous);
+    gboolean valid = TRUE;
+    gst_structure_get_boolean(s, "score-valid", &valid);
+    out->score_invalid = !valid || !isfinite(out->score);
+    out->anomalous = out->anomalous || out->score_invalid;
     gst_structure_get_uint(s, "tiles-x", &out->tiles_x);
     gst_structure_get_uint(s, "tiles-y", &out->tiles_y);
     gst_structure_get_int(s, "roi-x", &out->roi_x);
@@ -134,4 +141,21 @@ gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
     if (defect)
         *defect = gst_structure_get_string(gst_custom_meta_get_structure(meta), "defect");
     return truth;
+}
+
+void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, GstClockTime result_age)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "result-frame", G_TYPE_UINT64, result_frame, "result-age", G_TYPE_UINT64, result_age,
+                          "result-pending", G_TYPE_BOOLEAN, FALSE, NULL);
+}
+
+void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "frame", G_TYPE_UINT64, frame, "result-pending", G_TYPE_BOOLEAN, TRUE, NULL);
 }

@@ -37,6 +37,14 @@ enum {
     PROP_SAVE_INTERVAL,
     PROP_SEED,
     PROP_SCORE_LAMBDA,
+    PROP_SCORING,
+    PROP_STATS_INTERVAL,
+    PROP_FRAMES_SCORED,
+    PROP_FRAMES_SKIPPED,
+    PROP_FRAMES_DROPPED,
+    PROP_BATCH_STREAMS,
+    PROP_BATCH_TIMEOUT,
+    PROP_MASK,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -52,6 +60,8 @@ enum {
 #define DEFAULT_CHANNELS 3
 #define DEFAULT_SAVE_INTERVAL 1
 #define DEFAULT_SEED 1
+#define DEFAULT_STATS_INTERVAL 1000 /* ms */
+#define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
 
 #define CAPS_STR GST_VIDEO_CAPS_MAKE(SGAD_PREPROCESS_FORMATS)
 
@@ -108,6 +118,22 @@ static GType gst_skip_ganomaly_upsample_get_type(void)
     return type;
 }
 
+#define GST_TYPE_SKIP_GANOMALY_SCORING (gst_skip_ganomaly_scoring_get_type())
+static GType gst_skip_ganomaly_scoring_get_type(void)
+{
+    static GType type;
+    static const GEnumValue values[] = {
+        {GST_SKIP_GANOMALY_SCORING_AUTO, "async for a live upstream, sync otherwise", "auto"},
+        {GST_SKIP_GANOMALY_SCORING_SYNC, "Score each frame before passing it on", "sync"},
+        {GST_SKIP_GANOMALY_SCORING_ASYNC,
+         "Pass frames on at once with the newest result; a scorer thread takes the newest frame", "async"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstSkipGanomalyScoring", values));
+    return type;
+}
+
 /* ---- engine helpers ------------------------------------------------------- */
 
 /* The threshold in force: the property, or the model's calibration (NAN if none). */
@@ -136,8 +162,9 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
         sg_model_destroy(m);
         return FALSE;
     }
-    if (sg_scorer_create(m, batch, &s) != SG_OK) {
-        *why = g_strdup(sg_error_message());
+    if (sg_scorer_create(m, batch, &s) != SG_OK || sg_scorer_probe(s) != SG_OK) {
+        *why = g_strdup_printf("%s: %s", path, sg_error_message());
+        sg_scorer_destroy(s);
         sg_model_destroy(m);
         return FALSE;
     }
@@ -152,6 +179,7 @@ static void free_results(GstSkipGanomaly *self)
     g_clear_pointer(&self->tile_heat, g_free);
     g_clear_pointer(&self->last_tiles, g_free);
     g_clear_pointer(&self->last_heat, g_free);
+    g_clear_pointer(&self->mask_inside, g_free);
     if (self->plan_valid)
         sgad_plan_clear(&self->plan);
     self->plan_valid = FALSE;
@@ -175,15 +203,31 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     config.upsample = self->upsample;
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
+    const gboolean batch_streams = self->batch_streams;
+    gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
 
     gboolean ok = FALSE;
     sg_device *dev = NULL;
     self->frame = 0;
     self->have_result = self->anomalous = self->trained = FALSE;
+    self->last_invalid = self->warned_invalid = FALSE;
     self->training = mode == GST_SKIP_GANOMALY_MODE_TRAIN;
     g_atomic_int_set(&self->cancel_training, 0);
+    self->train_ok = FALSE;
+    GST_OBJECT_LOCK(self);
+    self->scoring_decided = self->use_async = FALSE;
+    self->frames_scored = self->frames_dropped = 0;
+    self->latency = 0;
+    GST_OBJECT_UNLOCK(self);
+    self->next_stats_pts = GST_CLOCK_TIME_NONE;
 
+    gchar *mask_why = NULL;
+    if (!sgad_mask_parse(mask_text, &self->mask, &mask_why)) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid mask: %s.", mask_why), (NULL));
+        g_free(mask_why);
+        goto done;
+    }
     if (!path || !*path) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model file given."),
                           ("set the model property to %s", mode == GST_SKIP_GANOMALY_MODE_SCORE
@@ -229,11 +273,21 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
             sgad_device_pool_release(dev);
             goto done;
         }
+        SgadBatcher *batcher = NULL;
+        if (batch_streams && !(batcher = sgad_batcher_acquire(dev, path, &why))) {
+            GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Cannot use model \"%s\": %s", path, why), (NULL));
+            g_free(why);
+            sg_scorer_destroy(scorer);
+            sg_model_destroy(model);
+            sgad_device_pool_release(dev);
+            goto done;
+        }
         g_mutex_lock(&self->engine_lock);
         self->dev = dev;
         self->model = model;
         self->scorer = scorer;
         self->scorer_batch = tiles * tiles;
+        self->batcher = batcher;
         g_mutex_unlock(&self->engine_lock);
         gst_base_transform_set_passthrough(trans, FALSE);
     } else {
@@ -248,26 +302,41 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
 done:
     g_free(path);
     g_free(device);
+    g_free(mask_text);
+    if (!ok)
+        sgad_mask_clear(&self->mask);
     return ok;
 }
 
 static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
 {
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    /* change_state asked a running training to stop; the scorer thread ends after its frame */
+    if (self->train_thread)
+        g_thread_join(g_steal_pointer(&self->train_thread));
+    GST_OBJECT_LOCK(self);
+    SgadAsyncScorer *async = g_steal_pointer(&self->async);
+    GST_OBJECT_UNLOCK(self);
+    sgad_async_scorer_free(async);
+    sgad_async_result_clear(&self->async_result);
     g_mutex_lock(&self->engine_lock);
     sg_scorer *scorer = self->scorer;
     sg_model *model = self->model;
     sg_device *dev = self->dev;
+    SgadBatcher *batcher = self->batcher;
     self->scorer = NULL;
     self->model = NULL;
     self->dev = NULL;
+    self->batcher = NULL;
     self->scorer_batch = 0;
     g_mutex_unlock(&self->engine_lock);
+    sgad_batcher_release(batcher);
     sg_scorer_destroy(scorer);
     sg_model_destroy(model);
     sgad_device_pool_release(dev);
     free_results(self);
     sgad_reservoir_clear(&self->reservoir);
+    sgad_mask_clear(&self->mask);
     return TRUE;
 }
 
@@ -314,14 +383,60 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
         return FALSE;
     }
     self->plan_valid = TRUE;
+    /* each tile of a non-square region is squashed to the model's square: say so once, on the bus */
+    const gdouble aspect = (gdouble)self->plan.region.width * GST_VIDEO_INFO_PAR_N(info) /
+                           ((gdouble)self->plan.region.height * MAX(GST_VIDEO_INFO_PAR_D(info), 1));
+    if (!self->aspect_said && fabs(aspect - 1.0) > 0.01) {
+        self->aspect_said = TRUE;
+        gchar *text = g_strdup_printf("The scored region, %dx%d pixels (display aspect %.3g:1), is squashed to "
+                                      "%dx%d squares for the model: shapes look %s to it than they are.",
+                                      self->plan.region.width, self->plan.region.height, aspect, size, size,
+                                      aspect > 1 ? "narrower" : "wider");
+        /* the text in the debug string too: gst-launch-1.0 prints only that of an info message */
+        GST_ELEMENT_INFO(self, STREAM, FORMAT, ("%s", text), ("%s", text));
+        g_free(text);
+    }
     self->plan_roi = *roi;
     self->plan_tiles = tiles;
     self->plan_channels = channels;
     self->plan_size = size;
     const gsize n = sgad_plan_floats(&self->plan);
     self->input = g_renew(gfloat, self->input, n);
+    g_clear_pointer(&self->mask_inside, g_free);
+    if (self->mask.kind != SGAD_MASK_NONE)
+        self->mask_inside = sgad_mask_sample(&self->mask, &self->plan.region, GST_VIDEO_INFO_WIDTH(info),
+                                             GST_VIDEO_INFO_HEIGHT(info), tiles, size);
     self->tile_heat = g_renew(gfloat, self->tile_heat, (gsize)tiles * tiles * size * size);
     return TRUE;
+}
+
+/* The frame as the model's input, mid-grey outside the mask. */
+static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
+{
+    sgad_preprocess(&self->plan, frame, self->input);
+    if (self->mask_inside)
+        sgad_mask_apply_images(self->mask_inside, self->input, self->plan_tiles, self->plan_channels,
+                               self->plan_size);
+}
+
+/* One frame's images through the model, under the engine lock: in the shared
+ * batch with the other streams (batch-streams, while the model is still the
+ * batcher's file), else with this instance's scorer. */
+static sg_status run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
+                           gchar **why)
+{
+    if (self->batcher && n <= SGAD_BATCHER_MAX_IMAGES) {
+        GST_OBJECT_LOCK(self);
+        const gboolean same = g_strcmp0(self->model_path, sgad_batcher_path(self->batcher)) == 0;
+        const gint64 timeout = (gint64)self->batch_timeout * G_TIME_SPAN_MILLISECOND;
+        GST_OBJECT_UNLOCK(self);
+        if (same)
+            return sgad_batcher_score(self->batcher, input, n, timeout, scores, heat, why);
+    }
+    sg_status s = sg_scorer_run(self->scorer, input, n, scores, heat, NULL);
+    if (s != SG_OK)
+        *why = g_strdup(sg_error_message());
+    return s;
 }
 
 /* ---- training ------------------------------------------------------------- */
@@ -415,16 +530,35 @@ done:
     return ok;
 }
 
+/* train-on=full: the training runs here while the frames flow on */
+static gpointer training_thread(gpointer data)
+{
+    GstSkipGanomaly *self = data;
+    self->train_ok = run_training(self);
+    return NULL;
+}
+
+static void live_eos(GstSkipGanomaly *self);
+
 static gboolean gst_skip_ganomaly_sink_event(GstBaseTransform *trans, GstEvent *event)
 {
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
-    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->training && !self->trained) {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->training) {
         /* EOS goes downstream only once the checkpoint is on disk */
-        if (!run_training(self)) {
+        gboolean ok = TRUE;
+        if (self->train_thread) {
+            g_thread_join(g_steal_pointer(&self->train_thread));
+            ok = self->train_ok;
+        } else if (!self->trained) {
+            ok = run_training(self);
+        }
+        if (!ok) {
             gst_event_unref(event);
             return FALSE;
         }
     }
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && !self->training)
+        live_eos(self);
     return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
@@ -434,7 +568,7 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
         return GST_FLOW_OK;
     if (!ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
         return GST_FLOW_ERROR;
-    sgad_preprocess(&self->plan, frame, self->input);
+    preprocess(self, frame);
     const gsize image = (gsize)self->reservoir.channels * self->reservoir.size * self->reservoir.size;
     for (gint t = 0; t < tiles * tiles; t++) {
         if (!sgad_reservoir_add(&self->reservoir, self->input + t * image)) {
@@ -446,12 +580,31 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
     GST_OBJECT_LOCK(self);
     gboolean on_full = self->train_on == GST_SKIP_GANOMALY_TRAIN_ON_FULL;
     GST_OBJECT_UNLOCK(self);
-    if (on_full && sgad_reservoir_full(&self->reservoir) && !run_training(self))
-        return GST_FLOW_ERROR;
+    if (on_full && sgad_reservoir_full(&self->reservoir)) {
+        /* later frames are ignored; they pass on while the worker trains */
+        self->trained = TRUE;
+        self->train_thread = g_thread_new("sgad-train", training_thread, self);
+    }
     return GST_FLOW_OK;
 }
 
 /* ---- scoring -------------------------------------------------------------- */
+
+/* Keep a frame's score. One that is not a finite number never reads as normal:
+ * it stays NaN, flagged invalid (and so anomalous), with one warning per run. */
+static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid)
+{
+    self->last_score = invalid ? NAN : score;
+    self->last_invalid = invalid;
+    if (invalid && !self->warned_invalid) {
+        self->warned_invalid = TRUE;
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("The model gives scores that are not numbers (NaN or infinite); such frames are "
+                             "flagged anomalous with score-valid=FALSE."),
+                            ("frame %" G_GUINT64_FORMAT "; the checkpoint's weights overflow the arithmetic on "
+                             "this input: retrain or use another model", self->frame - 1));
+    }
+}
 
 static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
                                  gdouble threshold_prop)
@@ -480,13 +633,15 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         self->scorer = bigger;
         self->scorer_batch = n;
     }
-    sgad_preprocess(&self->plan, frame, self->input);
+    preprocess(self, frame);
     gfloat scores[n];
-    sg_status s = sg_scorer_run(self->scorer, self->input, n, scores, self->tile_heat, NULL);
+    gchar *why = NULL;
+    sg_status s = run_model(self, self->input, n, scores, self->tile_heat, &why);
     gdouble threshold = effective_threshold(threshold_prop, self->model);
     g_mutex_unlock(&self->engine_lock);
     if (s != SG_OK) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", sg_error_message()), (NULL));
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
+        g_free(why);
         return GST_FLOW_ERROR;
     }
 
@@ -499,15 +654,19 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         self->last_heat_side = side;
     }
     gdouble score = -G_MAXDOUBLE;
+    gboolean invalid = FALSE;
     for (gint t = 0; t < n; t++) {
         self->last_tiles[t] = scores[t];
         score = MAX(score, (gdouble)scores[t]);
+        invalid |= !isfinite(scores[t]); /* MAX would drop a NaN */
         const gint tx = t % tiles, ty = t / tiles;
         for (gint y = 0; y < S; y++)
             memcpy(self->last_heat + (gsize)(ty * S + y) * side + (gsize)tx * S,
                    self->tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
     }
-    self->last_score = score;
+    if (self->mask_inside)
+        sgad_mask_apply_heat(self->mask_inside, self->last_heat, tiles, S);
+    note_score(self, score, invalid);
     /* an uncalibrated model with threshold -1 keeps the threshold it had */
     if (!isnan(threshold))
         self->last_threshold = threshold;
@@ -516,20 +675,21 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
     return GST_FLOW_OK;
 }
 
-static void post_frame_messages(GstSkipGanomaly *self, GstBuffer *buf, guint64 frame_no, gboolean was_anomalous,
-                                gboolean post_scores)
+/* ts, duration and frame_no: of the frame the result was computed on */
+static void post_frame_messages(GstSkipGanomaly *self, GstClockTime ts, GstClockTime duration, guint64 frame_no,
+                                gboolean was_anomalous, gboolean post_scores)
 {
     const gboolean anomalous = self->anomalous;
-    GstClockTime ts = GST_BUFFER_TIMESTAMP(buf);
     if (post_scores) {
         GstSegment *seg = &GST_BASE_TRANSFORM(self)->segment;
         GstClockTime stream_time = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, ts);
         GstClockTime running_time = gst_segment_to_running_time(seg, GST_FORMAT_TIME, ts);
         GstStructure *st = gst_structure_new(
             "skipganomaly", "timestamp", G_TYPE_UINT64, ts, "stream-time", G_TYPE_UINT64, stream_time,
-            "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64, GST_BUFFER_DURATION(buf),
+            "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64, duration,
             "score", G_TYPE_DOUBLE, self->last_score, "threshold", G_TYPE_DOUBLE, self->last_threshold,
-            "anomalous", G_TYPE_BOOLEAN, anomalous, "frame", G_TYPE_UINT64, frame_no, NULL);
+            "anomalous", G_TYPE_BOOLEAN, anomalous, "score-valid", G_TYPE_BOOLEAN, !self->last_invalid, "frame",
+            G_TYPE_UINT64, frame_no, NULL);
         gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
     }
     if (anomalous != was_anomalous) {
@@ -538,6 +698,305 @@ static void post_frame_messages(GstSkipGanomaly *self, GstBuffer *buf, guint64 f
                                              self->last_score, NULL);
         gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
     }
+}
+
+/* ---- live scoring ---------------------------------------------------------
+ * sync: each frame is scored before it goes on (the element's latency is the
+ * longest scoring so far, reported in the LATENCY query). async: frames go on
+ * at once with the newest result a scorer thread (async_scorer.c) has; the
+ * scorer takes the newest frame and skips (counts) the ones it had no time
+ * for. auto picks async when upstream is live. */
+
+static gboolean upstream_is_live(GstSkipGanomaly *self)
+{
+    GstQuery *q = gst_query_new_latency();
+    gboolean live = FALSE;
+    if (gst_pad_peer_query(GST_BASE_TRANSFORM_SINK_PAD(self), q))
+        gst_query_parse_latency(q, &live, NULL, NULL);
+    gst_query_unref(q);
+    return live;
+}
+
+/* Once per run, from the first LATENCY query or the first frame. */
+static void decide_scoring(GstSkipGanomaly *self, gboolean live)
+{
+    GST_OBJECT_LOCK(self);
+    if (!self->scoring_decided) {
+        self->use_async = self->scoring == GST_SKIP_GANOMALY_SCORING_ASYNC ||
+                          (self->scoring == GST_SKIP_GANOMALY_SCORING_AUTO && live);
+        self->scoring_decided = TRUE;
+        GST_INFO_OBJECT(self, "%s upstream: scoring %s", live ? "live" : "non-live",
+                        self->use_async ? "asynchronously" : "synchronously");
+    }
+    GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean use_async(GstSkipGanomaly *self)
+{
+    GST_OBJECT_LOCK(self);
+    gboolean decided = self->scoring_decided;
+    GST_OBJECT_UNLOCK(self);
+    if (!decided)
+        decide_scoring(self, upstream_is_live(self));
+    GST_OBJECT_LOCK(self);
+    gboolean async = self->use_async;
+    GST_OBJECT_UNLOCK(self);
+    return async;
+}
+
+static GstClockTime result_age(GstClockTime pts, GstClockTime result_pts)
+{
+    if (!GST_CLOCK_TIME_IS_VALID(pts) || !GST_CLOCK_TIME_IS_VALID(result_pts) || pts < result_pts)
+        return 0;
+    return pts - result_pts;
+}
+
+/* sync mode: count the score and grow the reported latency when a scoring took
+ * longer (with a quarter of headroom, so it is not re-announced every frame) */
+static void note_sync_score(GstSkipGanomaly *self, GstClockTime took)
+{
+    GST_OBJECT_LOCK(self);
+    self->frames_scored++;
+    gboolean grew = took > self->latency;
+    if (grew)
+        self->latency = took + took / 4;
+    GST_OBJECT_UNLOCK(self);
+    if (grew) {
+        GST_DEBUG_OBJECT(self, "scoring took %" GST_TIME_FORMAT ": announcing a new latency", GST_TIME_ARGS(took));
+        gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+    }
+}
+
+static void post_stats(GstSkipGanomaly *self)
+{
+    guint64 scored, skipped = 0;
+    GST_OBJECT_LOCK(self);
+    const gboolean async = self->use_async;
+    scored = self->frames_scored;
+    const guint64 dropped = self->frames_dropped;
+    const GstClockTime latency = async ? 0 : self->latency;
+    if (self->async)
+        sgad_async_scorer_counts(self->async, NULL, &scored, &skipped);
+    GST_OBJECT_UNLOCK(self);
+    GstStructure *st = gst_structure_new("skipganomaly-stats", "frames", G_TYPE_UINT64, self->frame, "scored",
+                                         G_TYPE_UINT64, scored, "skipped", G_TYPE_UINT64, skipped, "dropped",
+                                         G_TYPE_UINT64, dropped, "scoring", G_TYPE_STRING, async ? "async" : "sync",
+                                         "latency", G_TYPE_UINT64, latency, NULL);
+    /* the shared batch's, all streams together; self->batcher changes only in
+     * start and stop, never while this streaming thread runs (and the engine
+     * lock may be held by the scorer thread for a whole scoring) */
+    if (self->batcher) {
+        guint64 batches, images;
+        sgad_batcher_counts(self->batcher, &batches, &images);
+        gst_structure_set(st, "batches", G_TYPE_UINT64, batches, "batched-images", G_TYPE_UINT64, images, NULL);
+    }
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+}
+
+/* every stats-interval of stream time */
+static void maybe_post_stats(GstSkipGanomaly *self, GstClockTime pts)
+{
+    GST_OBJECT_LOCK(self);
+    const GstClockTime interval = (GstClockTime)self->stats_interval * GST_MSECOND;
+    GST_OBJECT_UNLOCK(self);
+    if (!interval || !GST_CLOCK_TIME_IS_VALID(pts))
+        return;
+    if (!GST_CLOCK_TIME_IS_VALID(self->next_stats_pts)) {
+        self->next_stats_pts = pts + interval;
+        return;
+    }
+    if (pts >= self->next_stats_pts) {
+        post_stats(self);
+        self->next_stats_pts = pts + interval;
+    }
+}
+
+/* At EOS: let the scorer finish what it has, then the last stats. */
+static void live_eos(GstSkipGanomaly *self)
+{
+    GST_OBJECT_LOCK(self);
+    SgadAsyncScorer *async = self->async;
+    GST_OBJECT_UNLOCK(self);
+    if (async)
+        sgad_async_scorer_drain(async);
+    post_stats(self);
+}
+
+/* The scorer thread's call: the model on a prepared frame, under the engine lock. */
+static SgadAsyncOutcome async_score(const SgadAsyncJob *job, gfloat *scores, gfloat *tile_heat, gdouble *threshold,
+                                    gpointer user)
+{
+    GstSkipGanomaly *self = user;
+    GST_OBJECT_LOCK(self);
+    const gdouble threshold_prop = self->threshold;
+    GST_OBJECT_UNLOCK(self);
+    const gint n = job->tiles * job->tiles;
+    g_mutex_lock(&self->engine_lock);
+    if (!self->scorer) {
+        g_mutex_unlock(&self->engine_lock);
+        return SGAD_ASYNC_UNUSABLE; /* stopping */
+    }
+    const sg_model_config *cfg = sg_model_get_config(self->model);
+    if (cfg->channels != job->channels || cfg->size != job->size) {
+        g_mutex_unlock(&self->engine_lock);
+        return SGAD_ASYNC_UNUSABLE; /* prepared for the model before a switch */
+    }
+    if (n > self->scorer_batch) {
+        sg_scorer *bigger = NULL;
+        if (sg_scorer_create(self->model, n, &bigger) != SG_OK) {
+            g_mutex_unlock(&self->engine_lock);
+            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot score %d tiles: %s", n, sg_error_message()), (NULL));
+            return SGAD_ASYNC_FAILED;
+        }
+        sg_scorer_destroy(self->scorer);
+        self->scorer = bigger;
+        self->scorer_batch = n;
+    }
+    gchar *why = NULL;
+    sg_status s = run_model(self, job->input, n, scores, tile_heat, &why);
+    *threshold = effective_threshold(threshold_prop, self->model);
+    g_mutex_unlock(&self->engine_lock);
+    if (s != SG_OK) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
+        g_free(why);
+        return SGAD_ASYNC_FAILED;
+    }
+    return SGAD_ASYNC_SCORED;
+}
+
+/* Preprocess the frame (on this thread: it is quick) and hand it to the scorer. */
+static GstFlowReturn submit_async(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
+                                  guint64 frame_no)
+{
+    gint C, S;
+    /* the scorer thread holds the engine lock while it scores: never wait for
+     * it, keep the model geometry of the last frame (a switched model's frames
+     * that no longer fit are skipped by the scorer and the next frame adapts) */
+    if (self->plan_valid && !g_mutex_trylock(&self->engine_lock)) {
+        C = self->plan_channels;
+        S = self->plan_size;
+    } else {
+        if (!self->plan_valid)
+            g_mutex_lock(&self->engine_lock);
+        if (!self->scorer) {
+            g_mutex_unlock(&self->engine_lock);
+            GST_ELEMENT_ERROR(self, CORE, FAILED, ("No model loaded."), (NULL));
+            return GST_FLOW_ERROR;
+        }
+        const sg_model_config *cfg = sg_model_get_config(self->model);
+        C = cfg->channels;
+        S = cfg->size;
+        g_mutex_unlock(&self->engine_lock);
+    }
+    if (!ensure_plan(self, &frame->info, roi, tiles, C, S))
+        return GST_FLOW_ERROR;
+    preprocess(self, frame);
+    const SgadAsyncJob job = {.frame = frame_no, .pts = GST_BUFFER_PTS(frame->buffer), .tiles = tiles,
+                              .channels = C, .size = S, .region = self->plan.region, .input = self->input};
+    /* FALSE: scoring failed on the scorer thread, which posted the error */
+    return sgad_async_scorer_submit(self->async, &job) ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
+                                 guint interval, gboolean post)
+{
+    const guint64 frame_no = self->frame++;
+    const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
+    if (!self->async) {
+        SgadAsyncScorer *async = sgad_async_scorer_new(async_score, self);
+        GST_OBJECT_LOCK(self);
+        self->async = async;
+        GST_OBJECT_UNLOCK(self);
+    }
+    /* the newest result first, so a frame never carries a result from its future */
+    SgadAsyncResult *r = &self->async_result;
+    if (sgad_async_scorer_take(self->async, r)) {
+        const gboolean was_anomalous = self->anomalous;
+        if (self->mask_inside && r->tiles == self->plan_tiles && r->size == self->plan_size)
+            sgad_mask_apply_heat(self->mask_inside, r->heat, r->tiles, r->size);
+        note_score(self, r->score, !isfinite(r->score));
+        if (!isnan(r->threshold))
+            self->last_threshold = r->threshold;
+        self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
+        self->result_frame = r->frame;
+        self->result_pts = r->pts;
+        self->have_result = TRUE;
+        post_frame_messages(self, r->pts, GST_BUFFER_DURATION(frame->buffer), r->frame, was_anomalous, post);
+    }
+    if (frame_no % interval == 0) {
+        GstFlowReturn ret = submit_async(self, frame, roi, tiles, frame_no);
+        if (ret != GST_FLOW_OK)
+            return ret;
+    }
+    if (self->have_result) {
+        const guint side = (guint)(r->tiles * r->size);
+        SgadAnomalyResult res = {
+            .score = self->last_score,
+            .threshold = self->last_threshold,
+            .anomalous = self->anomalous,
+            .score_invalid = self->last_invalid,
+            .tiles_x = (guint)r->tiles,
+            .tiles_y = (guint)r->tiles,
+            .tile_scores = r->tile_scores,
+            .heatmap_width = side,
+            .heatmap_height = side,
+            .heatmap = r->heat,
+            .roi_x = r->region.x,
+            .roi_y = r->region.y,
+            .roi_width = r->region.width,
+            .roi_height = r->region.height,
+            .frame = frame_no,
+        };
+        sgad_buffer_set_anomaly_result(frame->buffer, &res);
+        sgad_buffer_set_anomaly_source(frame->buffer, r->frame, result_age(pts, r->pts));
+    } else {
+        sgad_buffer_set_anomaly_pending(frame->buffer, frame_no);
+    }
+    maybe_post_stats(self, pts);
+    return GST_FLOW_OK;
+}
+
+/* The LATENCY query: upstream's, plus the scoring time in sync mode (async adds none). */
+static gboolean gst_skip_ganomaly_query(GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    gboolean ret = GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+    if (!ret || direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || self->training)
+        return ret;
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
+    GST_OBJECT_LOCK(self);
+    const gboolean scoring = self->mode == GST_SKIP_GANOMALY_MODE_SCORE;
+    GST_OBJECT_UNLOCK(self);
+    if (!scoring)
+        return ret;
+    decide_scoring(self, live);
+    GST_OBJECT_LOCK(self);
+    const GstClockTime ours = self->use_async ? 0 : self->latency;
+    GST_OBJECT_UNLOCK(self);
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID(max))
+        max += ours;
+    GST_DEBUG_OBJECT(self, "latency: upstream %s live, ours %" GST_TIME_FORMAT, live ? "is" : "not",
+                     GST_TIME_ARGS(ours));
+    gst_query_set_latency(query, live, min, max);
+    return ret;
+}
+
+/* Count the frames the base class drops for QoS (it posts a QoS message for
+ * each; the count is also a property and in the stats message). */
+static GstFlowReturn gst_skip_ganomaly_submit_input_buffer(GstBaseTransform *trans, gboolean is_discont,
+                                                           GstBuffer *input)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    GstFlowReturn ret = GST_BASE_TRANSFORM_CLASS(parent_class)->submit_input_buffer(trans, is_discont, input);
+    if (ret == GST_BASE_TRANSFORM_FLOW_DROPPED) {
+        GST_OBJECT_LOCK(self);
+        self->frames_dropped++;
+        GST_OBJECT_UNLOCK(self);
+    }
+    return ret;
 }
 
 static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter, GstVideoFrame *frame)
@@ -553,20 +1012,29 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
 
     if (self->training)
         return collect_frame(self, frame, &roi, tiles);
+    if (use_async(self))
+        return score_async(self, frame, &roi, tiles, interval, post);
 
     const guint64 frame_no = self->frame++;
+    const GstClockTime pts = GST_BUFFER_PTS(frame->buffer);
     const gboolean score_now = !self->have_result || frame_no % interval == 0 || self->last_grid != (guint)tiles;
     const gboolean was_anomalous = self->anomalous;
     if (score_now) {
+        const gint64 started = g_get_monotonic_time();
         GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
         if (ret != GST_FLOW_OK)
             return ret;
-        self->anomalous = self->last_score > self->last_threshold;
+        note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND);
+        /* a score that is not a number never reads as normal */
+        self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
+        self->result_frame = frame_no;
+        self->result_pts = pts;
     }
     SgadAnomalyResult r = {
         .score = self->last_score,
         .threshold = self->last_threshold,
         .anomalous = self->anomalous,
+        .score_invalid = self->last_invalid,
         .tiles_x = self->last_grid,
         .tiles_y = self->last_grid,
         .tile_scores = self->last_tiles,
@@ -580,8 +1048,10 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
         .frame = frame_no,
     };
     sgad_buffer_set_anomaly_result(frame->buffer, &r);
+    sgad_buffer_set_anomaly_source(frame->buffer, self->result_frame, result_age(pts, self->result_pts));
     if (score_now)
-        post_frame_messages(self, frame->buffer, frame_no, was_anomalous, post);
+        post_frame_messages(self, pts, GST_BUFFER_DURATION(frame->buffer), frame_no, was_anomalous, post);
+    maybe_post_stats(self, pts);
     return GST_FLOW_OK;
 }
 
@@ -661,9 +1131,16 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_MODE:
         self->mode = g_value_get_enum(value);
         break;
-    case PROP_THRESHOLD:
-        self->threshold = g_value_get_double(value);
+    case PROP_THRESHOLD: {
+        /* only -1 means "the calibration": -0.5 is a mistake, not a request for it */
+        gdouble t = g_value_get_double(value);
+        if (t < 0.0 && t != -1.0)
+            g_warning("skipganomaly: threshold %g is negative; scores are >= 0: use -1 for the checkpoint's "
+                      "calibrated threshold; ignored", t);
+        else
+            self->threshold = t;
         break;
+    }
     case PROP_ROI: {
         SgadRect r;
         const gchar *text = g_value_get_string(value);
@@ -722,6 +1199,22 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         break;
     case PROP_SEED:
         self->seed = g_value_get_uint64(value);
+        break;
+    case PROP_SCORING:
+        self->scoring = g_value_get_enum(value);
+        break;
+    case PROP_STATS_INTERVAL:
+        self->stats_interval = g_value_get_uint(value);
+        break;
+    case PROP_BATCH_STREAMS:
+        self->batch_streams = g_value_get_boolean(value);
+        break;
+    case PROP_BATCH_TIMEOUT:
+        self->batch_timeout = g_value_get_uint(value);
+        break;
+    case PROP_MASK:
+        g_free(self->mask_text);
+        self->mask_text = g_value_dup_string(value);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -799,6 +1292,32 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_SEED:
         g_value_set_uint64(value, self->seed);
         break;
+    case PROP_SCORING:
+        g_value_set_enum(value, self->scoring);
+        break;
+    case PROP_STATS_INTERVAL:
+        g_value_set_uint(value, self->stats_interval);
+        break;
+    case PROP_BATCH_STREAMS:
+        g_value_set_boolean(value, self->batch_streams);
+        break;
+    case PROP_BATCH_TIMEOUT:
+        g_value_set_uint(value, self->batch_timeout);
+        break;
+    case PROP_MASK:
+        g_value_set_string(value, self->mask_text);
+        break;
+    case PROP_FRAMES_SCORED:
+    case PROP_FRAMES_SKIPPED: {
+        guint64 scored = self->frames_scored, skipped = 0;
+        if (self->async)
+            sgad_async_scorer_counts(self->async, NULL, &scored, &skipped);
+        g_value_set_uint64(value, prop_id == PROP_FRAMES_SCORED ? scored : skipped);
+        break;
+    }
+    case PROP_FRAMES_DROPPED:
+        g_value_set_uint64(value, self->frames_dropped);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -811,6 +1330,7 @@ static void gst_skip_ganomaly_finalize(GObject *object)
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(object);
     g_free(self->model_path);
     g_free(self->device);
+    g_free(self->mask_text);
     g_mutex_clear(&self->engine_lock);
     G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -834,6 +1354,9 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->upsample = SG_UPSAMPLE_TRANSPOSED;
     self->save_interval = DEFAULT_SAVE_INTERVAL;
     self->seed = DEFAULT_SEED;
+    self->scoring = GST_SKIP_GANOMALY_SCORING_AUTO;
+    self->stats_interval = DEFAULT_STATS_INTERVAL;
+    self->batch_timeout = DEFAULT_BATCH_TIMEOUT;
 }
 
 #define PLAYING_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
@@ -870,7 +1393,8 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_THRESHOLD,
         g_param_spec_double("threshold", "Threshold",
                             "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
-                            "(a checkpoint without calibration then needs an explicit threshold)",
+                            "(a checkpoint without calibration then needs an explicit threshold); other "
+                            "negative values are refused",
                             -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_ROI,
@@ -902,7 +1426,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_POST_MESSAGES,
         g_param_spec_boolean("post-messages", "Post messages",
                              "Post a \"skipganomaly\" element message for every scored frame (timestamp, "
-                             "stream-time, running-time, duration, score, threshold, anomalous, frame). "
+                             "stream-time, running-time, duration, score, threshold, anomalous, score-valid, frame). "
                              "\"anomaly-start\" and \"anomaly-end\" messages are posted regardless",
                              FALSE, PLAYING_FLAGS));
     g_object_class_install_property(
@@ -971,6 +1495,60 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "mode=train: seed of the initial weights, the hold-out split, the batch order and the "
                             "frame sampling",
                             0, G_MAXUINT64, DEFAULT_SEED, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_SCORING,
+        g_param_spec_enum("scoring", "Scoring",
+                          "sync: each frame is scored before it is passed on (the scoring time is reported as "
+                          "latency); async: frames are passed on at once carrying the newest result (result-frame "
+                          "and result-age in the meta say which frame it was computed on and how long ago, "
+                          "result-pending that there is none yet), a scorer thread takes the newest frame and skips "
+                          "(counts) those it has no time for; auto: async when upstream is live (LATENCY query), "
+                          "sync otherwise",
+                          GST_TYPE_SKIP_GANOMALY_SCORING, GST_SKIP_GANOMALY_SCORING_AUTO, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_STATS_INTERVAL,
+        g_param_spec_uint("stats-interval", "Stats interval",
+                          "Post a \"skipganomaly-stats\" element message (frames, scored, skipped, dropped, "
+                          "scoring, latency) every this many milliseconds of stream time, and at EOS; 0: at EOS only",
+                          0, G_MAXUINT, DEFAULT_STATS_INTERVAL, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_FRAMES_SCORED,
+        g_param_spec_uint64("frames-scored", "Frames scored", "Frames the model scored since the element started",
+                            0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(
+        gobject_class, PROP_FRAMES_SKIPPED,
+        g_param_spec_uint64("frames-skipped", "Frames skipped",
+                            "scoring=async: frames handed to the scorer that it skipped for a newer one (they went "
+                            "on carrying an earlier result)",
+                            0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(
+        gobject_class, PROP_FRAMES_DROPPED,
+        g_param_spec_uint64("frames-dropped", "Frames dropped",
+                            "Frames dropped before scoring because downstream reported them late (QoS; each "
+                            "drop also posts a QoS message)",
+                            0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(
+        gobject_class, PROP_BATCH_STREAMS,
+        g_param_spec_boolean("batch-streams", "Batch streams",
+                             "Score together with the other instances in this process (other streams, other "
+                             "cameras) that have batch-streams on and use the same model file on the same device: "
+                             "their frames go through the model in one dispatch. A frame waits up to "
+                             "batch-timeout for the others' (less when every stream has handed one in)",
+                             FALSE, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_BATCH_TIMEOUT,
+        g_param_spec_uint("batch-timeout", "Batch timeout",
+                          "batch-streams: milliseconds the first frame of a batch waits for the other streams' "
+                          "frames (as nvstreammux's batched-push-timeout)",
+                          0, 10000, DEFAULT_BATCH_TIMEOUT, PLAYING_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_MASK,
+        g_param_spec_string("mask", "Mask",
+                            "Field of view: \"circle:CX,CY,R\" or \"ellipse:CX,CY,RX,RY\" in frame pixels, or a "
+                            "PNG file (white or opaque = inside, stretched over the frame). The model sees mid-grey "
+                            "outside it, in training and scoring alike, so nothing outside is learnt or raises a "
+                            "score; the heat map is zero there. \"\" (default): the whole frame",
+                            NULL, READY_FLAGS));
 
     gst_element_class_set_static_metadata(
         element_class, "Skip-GANomaly++ anomaly detector", "Filter/Analyzer/Video",
@@ -984,10 +1562,13 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     trans_class->start = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_start);
     trans_class->stop = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_stop);
     trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_sink_event);
+    trans_class->query = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_query);
+    trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_submit_input_buffer);
     filter_class->set_info = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_set_info);
     filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_transform_frame_ip);
 
     gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_MODE, 0);
     gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_TRAIN_ON, 0);
     gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_UPSAMPLE, 0);
+    gst_type_mark_as_plugin_api(GST_TYPE_SKIP_GANOMALY_SCORING, 0);
 }

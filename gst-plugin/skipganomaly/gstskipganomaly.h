@@ -8,6 +8,9 @@
 #include <gst/video/video.h>
 #include <sgad/fit.h>
 
+#include "async_scorer.h"
+#include "batcher.h"
+#include "mask.h"
 #include "preprocess.h"
 #include "training.h"
 
@@ -25,6 +28,12 @@ typedef enum {
     GST_SKIP_GANOMALY_TRAIN_ON_EOS,
     GST_SKIP_GANOMALY_TRAIN_ON_FULL,
 } GstSkipGanomalyTrainOn;
+
+typedef enum {
+    GST_SKIP_GANOMALY_SCORING_AUTO,
+    GST_SKIP_GANOMALY_SCORING_SYNC,
+    GST_SKIP_GANOMALY_SCORING_ASYNC,
+} GstSkipGanomalyScoring;
 
 struct _GstSkipGanomaly {
     GstVideoFilter parent;
@@ -45,6 +54,11 @@ struct _GstSkipGanomaly {
     guint input_size, channels;
     sg_upsample upsample;
     guint64 seed;
+    GstSkipGanomalyScoring scoring;
+    gboolean batch_streams; /* score in one dispatch with the other instances of this model file */
+    guint batch_timeout;    /* ms a batch waits for the other streams' frames */
+    gchar *mask_text;       /* the mask property */
+    guint stats_interval; /* ms of stream time between stats messages, 0: at EOS only */
 
     /* engine state, under engine_lock: the model and scorer may be swapped
      * from the application thread while the streaming thread scores */
@@ -53,22 +67,41 @@ struct _GstSkipGanomaly {
     sg_model *model;
     sg_scorer *scorer;
     gint scorer_batch;
+    SgadBatcher *batcher; /* batch-streams: the shared batch of this model file, or NULL */
 
     /* streaming thread only */
     SgadPlan plan;
     gboolean plan_valid;
     SgadRect plan_roi;
     gint plan_tiles, plan_channels, plan_size;
+    gboolean aspect_said; /* the squashing of a non-square region was posted (once) */
     gfloat *input, *tile_heat;
+    SgadMask mask;        /* parsed at start */
+    guint8 *mask_inside;  /* the mask sampled on the plan's grid, NULL without a mask */
     guint64 frame;
     gboolean have_result, anomalous;
     gdouble last_score, last_threshold;
+    gboolean last_invalid;   /* the last score is not a finite number: anomalous, said in meta and messages */
+    gboolean warned_invalid; /* the warning about it was posted (once per start) */
     gfloat *last_tiles, *last_heat;
     guint last_grid, last_heat_side;
     SgadRect last_region;
     SgadReservoir reservoir;
     gboolean training, trained; /* train mode this run; its training has run */
     gint cancel_training; /* atomic: set when leaving PAUSED, ends a running sg_fit */
+    GThread *train_thread;  /* train-on=full: the training, off the streaming thread */
+    gboolean train_ok;      /* its outcome, read after joining it */
+
+    /* live scoring: decided on the first frame or the first LATENCY
+     * query; the counters and latency under the object lock */
+    gboolean scoring_decided, use_async;
+    SgadAsyncScorer *async;
+    SgadAsyncResult async_result;
+    guint64 result_frame;           /* the frame the current result was computed on */
+    GstClockTime result_pts;        /* and its timestamp */
+    guint64 frames_scored, frames_dropped; /* sync scores; frames QoS dropped before us */
+    GstClockTime latency;           /* sync mode: the longest scoring so far */
+    GstClockTime next_stats_pts;
 };
 
 GST_ELEMENT_REGISTER_DECLARE(skipganomaly);

@@ -90,7 +90,8 @@ gboolean sgad_plan_init(SgadPlan *plan, const GstVideoInfo *info, const SgadRect
     gint fw = GST_VIDEO_INFO_WIDTH(info), fh = GST_VIDEO_INFO_HEIGHT(info);
     SgadRect r = {0, 0, fw, fh};
     if (roi && roi->width > 0 && roi->height > 0) {
-        gint x1 = MIN(roi->x + roi->width, fw), y1 = MIN(roi->y + roi->height, fh);
+        /* in 64 bits: x + width must not wrap around (sgad_rect_parse clips too) */
+        gint x1 = (gint)MIN((gint64)roi->x + roi->width, fw), y1 = (gint)MIN((gint64)roi->y + roi->height, fh);
         r.x = MAX(roi->x, 0);
         r.y = MAX(roi->y, 0);
         r.width = x1 - r.x;

@@ -198,6 +198,44 @@ GST_START_TEST(test_skip_unscored_and_no_auc)
 }
 GST_END_TEST;
 
+/* A score that is not a number (issue 13): the meta reads it as anomalous with
+ * score-valid FALSE whatever the producer said, and the line says so, not
+ * "score": null with "anomalous": false. */
+GST_START_TEST(test_nan_score_written_honestly)
+{
+    GstBuffer *b = gst_buffer_new();
+    SgadAnomalyResult in = {.score = NAN, .threshold = 0.5, .anomalous = FALSE}, out;
+    sgad_buffer_set_anomaly_result(b, &in);
+    fail_unless(sgad_buffer_get_anomaly_result(b, &out));
+    fail_unless(out.score_invalid && out.anomalous);
+    SgadAnomalyResult fine = {.score = 0.25, .threshold = 0.5};
+    sgad_buffer_set_anomaly_result(b, &fine);
+    fail_unless(sgad_buffer_get_anomaly_result(b, &out));
+    fail_unless(!out.score_invalid && !out.anomalous);
+    gst_buffer_unref(b);
+
+    Fixture f = setup(NULL);
+    push_frame(&f, 0, TRUE, NAN, 0, NULL);
+    push_frame(&f, 1, TRUE, INFINITY, -1, NULL);
+    push_frame(&f, 2, TRUE, 0.25, 0, NULL);
+    fail_unless(gst_harness_push_event(f.h, gst_event_new_eos()));
+    gchar **lines = read_lines(f.path);
+    fail_unless(g_strv_length(lines) >= 3);
+    for (int i = 0; i < 3; i++) {
+        JsonObject *o = parse_line(lines[i]);
+        gboolean invalid = i < 2;
+        fail_unless(member_is_null(o, "score") == invalid, "%s", lines[i]);
+        fail_unless(json_object_get_boolean_member(o, "anomalous") == invalid, "%s", lines[i]);
+        fail_unless(json_object_has_member(o, "score_valid") == invalid, "%s", lines[i]);
+        if (invalid)
+            fail_if(json_object_get_boolean_member(o, "score_valid"), "%s", lines[i]);
+        json_object_unref(o);
+    }
+    g_strfreev(lines);
+    teardown(&f);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unwritable_location)
 {
     GstElement *e = gst_element_factory_make("anomalyexport", NULL);
@@ -228,6 +266,7 @@ static Suite *anomalyexport_suite(void)
     tcase_add_test(tc, test_lines_and_summary);
     tcase_add_test(tc, test_skip_unscored_and_no_auc);
     tcase_add_test(tc, test_unwritable_location);
+    tcase_add_test(tc, test_nan_score_written_honestly);
     return s;
 }
 

@@ -177,6 +177,35 @@ GST_START_TEST(test_roi_outside_frame_is_an_error)
 }
 GST_END_TEST;
 
+/* an roi whose x + width overflows an int (issue 13): one reaching past the
+ * frame is clipped to it and painted there, one starting past it is an error */
+GST_START_TEST(test_roi_overflowing_int)
+{
+    GstVideoInfo info = frames_info("GRAY8", W, H);
+    GstBuffer *ref = grey(&info);
+    GPtrArray *out = run(&info, 6, "fraction", 1.0, "size", 0.5, "roi", "16,0,2147483647,20", NULL);
+    fail_unless_equals_int(out->len, 6);
+    guint inside_changed = 0;
+    for (guint i = 0; i < out->len; i++)
+        for (gint y = 0; y < H; y++)
+            for (gint x = 0; x < W; x++) {
+                gboolean in = x >= 16 && y < 20;
+                guint8 v = frames_component(&info, g_ptr_array_index(out, i), 0, x, y);
+                guint8 r = frames_component(&info, ref, 0, x, y);
+                fail_unless(in || v == r, "frame %u: (%d,%d) outside the roi changed", i, x, y);
+                inside_changed += v != r;
+            }
+    fail_unless(inside_changed > 0, "nothing painted inside the roi");
+    g_ptr_array_unref(out);
+
+    GstHarness *h = inject(&info);
+    g_object_set(h->element, "roi", "2147483600,0,100,50", NULL);
+    fail_unless_equals_int(gst_harness_push(h, gst_buffer_ref(ref)), GST_FLOW_ERROR);
+    gst_harness_teardown(h);
+    gst_buffer_unref(ref);
+}
+GST_END_TEST;
+
 static Suite *anomalyinject_suite(void)
 {
     Suite *s = suite_create("anomalyinject");
@@ -188,6 +217,7 @@ static Suite *anomalyinject_suite(void)
     tcase_add_test(tc, test_every_format_painted);
     tcase_add_test(tc, test_roi_respected);
     tcase_add_test(tc, test_roi_outside_frame_is_an_error);
+    tcase_add_test(tc, test_roi_overflowing_int);
     return s;
 }
 

@@ -1,6 +1,9 @@
 /* Helpers shared by the skipganomaly tests. */
 #include "common.h"
 
+#include <string.h>
+#include <sgad/safetensors.h>
+
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,36 @@ gchar *make_model(const gchar *name, gint channels, guint64 seed, gdouble thresh
     gchar *path = g_build_filename(test_dir(), name, NULL);
     fail_unless(sg_model_save(m, path) == SG_OK, "%s", sg_error_message());
     sg_model_destroy(m);
+    return path;
+}
+
+gchar *mutate_model(const gchar *src, const gchar *name, const gchar *tensor, gsize first, gsize count,
+                    gfloat value, const gchar *meta_key, const gchar *meta_value)
+{
+    sg_st_file f;
+    fail_unless(sg_st_read(src, &f) == SG_OK, "%s", sg_error_message());
+    if (tensor) {
+        const sg_st_tensor *t = sg_st_find(&f, tensor);
+        fail_unless(t && t->dtype == SG_ST_F32 && (first + count) * sizeof(gfloat) <= t->nbytes, "%s", tensor);
+        for (gsize i = first; i < first + count; i++)
+            ((gfloat *)t->data)[i] = value;
+    }
+    const gchar **keys = g_new0(const gchar *, f.meta_count + 1), **values = g_new0(const gchar *, f.meta_count + 1);
+    gsize n = 0;
+    gboolean replaced = FALSE;
+    for (gsize i = 0; i < f.meta_count; i++, n++) {
+        keys[n] = f.meta_keys[i];
+        values[n] = f.meta_values[i];
+        if (meta_key && strcmp(keys[n], meta_key) == 0)
+            values[n] = meta_value, replaced = TRUE;
+    }
+    if (meta_key && !replaced)
+        keys[n] = meta_key, values[n++] = meta_value;
+    gchar *path = g_build_filename(test_dir(), name, NULL);
+    fail_unless(sg_st_write(path, f.tensors, f.count, keys, values, n) == SG_OK, "%s", sg_error_message());
+    g_free(keys);
+    g_free(values);
+    sg_st_free(&f);
     return path;
 }
 

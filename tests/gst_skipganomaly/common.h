@@ -23,6 +23,12 @@ void test_dir_remove(void);
  * store it as a valid calibration; save to dir/name; returns the path (g_free). */
 gchar *make_model(const gchar *name, gint channels, guint64 seed, gdouble threshold);
 
+/* Copy the checkpoint at src to dir/name with changes: when tensor is set, its
+ * elements [first, first + count) become value; when meta_key is set, that
+ * metadata entry becomes meta_value (added if missing). Returns the path. */
+gchar *mutate_model(const gchar *src, const gchar *name, const gchar *tensor, gsize first, gsize count,
+                    gfloat value, const gchar *meta_key, const gchar *meta_value);
+
 /* Score images (C x 32 x 32 each) with the checkpoint at path, directly with the engine. */
 void engine_score(const gchar *path, const gfloat *images, gint count, gfloat *scores, gfloat *heatmaps);
 

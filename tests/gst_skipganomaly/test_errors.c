@@ -90,7 +90,7 @@ GST_END_TEST;
 GST_START_TEST(test_unsupported_caps)
 {
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
-    gchar *line = g_strdup_printf("skipganomaly name=sg model=\"%s\"", path);
+    gchar *line = g_strdup_printf("skipganomaly scoring=sync name=sg model=\"%s\"", path);
     GstHarness *h = gst_harness_new_parse(line);
     gst_harness_set_src_caps_str(h, "video/x-raw,format=UYVY,width=32,height=32,framerate=30/1");
     GstBuffer *b = gst_buffer_new_allocate(NULL, 32 * 32 * 2, NULL);
@@ -112,7 +112,7 @@ GST_END_TEST;
 GST_START_TEST(test_roi_outside_frame)
 {
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
-    gchar *line = g_strdup_printf("skipganomaly model=\"%s\" roi=100,100,10,10", path);
+    gchar *line = g_strdup_printf("skipganomaly scoring=sync model=\"%s\" roi=100,100,10,10", path);
     GstHarness *h = gst_harness_new_parse(line);
     GstBus *bus = gst_bus_new();
     gst_element_set_bus(h->element, bus);
@@ -130,6 +130,55 @@ GST_START_TEST(test_roi_outside_frame)
     gst_harness_teardown(h);
     g_free(line);
     g_free(path);
+}
+GST_END_TEST;
+
+/* an roi whose x + width overflows an int (issue 13) crashed reading outside
+ * the frame: it must be refused as outside the frame, in both modes */
+GST_START_TEST(test_roi_overflow)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
+    const gchar *modes[] = {"score", "train"};
+    for (guint m_i = 0; m_i < G_N_ELEMENTS(modes); m_i++) {
+        gchar *out = g_build_filename(test_dir(), "trained.safetensors", NULL);
+        gchar *line = g_strdup_printf("skipganomaly mode=%s model=\"%s\" roi=2147483600,0,100,50", modes[m_i],
+                                      m_i == 0 ? path : out);
+        GstHarness *h = gst_harness_new_parse(line);
+        GstBus *bus = gst_bus_new();
+        gst_element_set_bus(h->element, bus);
+        gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=160,height=120,framerate=30/1");
+        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 160, 120, 1)), GST_FLOW_ERROR);
+        GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+        fail_unless(m != NULL);
+        GError *err = NULL;
+        gst_message_parse_error(m, &err, NULL);
+        fail_unless(strstr(err->message, "outside the 160x120 frame") != NULL, "%s", err->message);
+        g_error_free(err);
+        gst_message_unref(m);
+        gst_element_set_bus(h->element, NULL);
+        gst_object_unref(bus);
+        gst_harness_teardown(h);
+        g_free(line);
+        g_free(out);
+    }
+    g_free(path);
+}
+GST_END_TEST;
+
+/* threshold=-0.5 silently meant "use the calibration" (issue 13): only -1 does;
+ * another negative value is refused with a warning and the setting kept */
+GST_START_TEST(test_negative_threshold)
+{
+    GstElement *e = element();
+    g_object_set(e, "threshold", 0.25, NULL);
+    ASSERT_WARNING(g_object_set(e, "threshold", -0.5, NULL));
+    gdouble t = 0;
+    g_object_get(e, "threshold", &t, NULL);
+    fail_unless_equals_float(t, 0.25);
+    g_object_set(e, "threshold", -1.0, NULL);
+    g_object_get(e, "threshold", &t, NULL);
+    fail_unless_equals_float(t, -1.0);
+    gst_object_unref(e);
 }
 GST_END_TEST;
 
@@ -167,6 +216,8 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_uncalibrated_model);
     ADD_TEST(tc, test_unsupported_caps);
     ADD_TEST(tc, test_roi_outside_frame);
+    ADD_TEST(tc, test_roi_overflow);
+    ADD_TEST(tc, test_negative_threshold);
     ADD_TEST(tc, test_train_folder_missing);
     ADD_TEST(tc, test_bad_device);
     return s;

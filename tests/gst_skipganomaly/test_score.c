@@ -7,9 +7,11 @@
 #include "common.h"
 #include "skipganomaly/device_pool.h"
 
+/* GstHarness answers the LATENCY query as a live source, which would pick
+ * asynchronous scoring (test_live.c): these tests check each frame's own result */
 static GstHarness *new_harness(const gchar *path, const gchar *extra)
 {
-    gchar *line = g_strdup_printf("skipganomaly name=sg model=\"%s\" %s", path, extra ? extra : "");
+    gchar *line = g_strdup_printf("skipganomaly name=sg scoring=sync model=\"%s\" %s", path, extra ? extra : "");
     GstHarness *h = gst_harness_new_parse(line);
     g_free(line);
     return h;
@@ -249,7 +251,11 @@ GST_START_TEST(test_messages)
     /* in posting order */
     const gchar *expect[] = {"skipganomaly", "skipganomaly", "anomaly-start", "skipganomaly", "anomaly-end"};
     for (guint i = 0; i < G_N_ELEMENTS(expect); i++) {
-        GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+        GstMessage *m;
+        /* the periodic skipganomaly-stats (test_live.c) come in between */
+        while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) &&
+               gst_structure_has_name(gst_message_get_structure(m), "skipganomaly-stats"))
+            gst_message_unref(m);
         fail_unless(m != NULL, "message %u missing", i);
         const GstStructure *st = gst_message_get_structure(m);
         fail_unless_equals_string(gst_structure_get_name(st), expect[i]);
@@ -360,6 +366,147 @@ GST_START_TEST(test_hot_reload)
     g_free(pa);
     g_free(pb);
     g_free(bad);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* Start the element with `bad`: it must refuse with a message naming the file and `why`. */
+static void expect_refused_at_start(const gchar *bad, const gchar *why)
+{
+    GstElement *e = gst_element_factory_make("skipganomaly", NULL);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(e, bus);
+    g_object_set(e, "model", bad, NULL);
+    fail_unless_equals_int(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    fail_unless(m != NULL, "%s: no error", bad);
+    GError *err = NULL;
+    gchar *debug = NULL;
+    gst_message_parse_error(m, &err, &debug);
+    gchar *all = g_strdup_printf("%s %s", err->message, debug ? debug : "");
+    fail_unless(strstr(all, bad) && strstr(all, why), "\"%s\" not in \"%s\"", why, all);
+    g_free(all);
+    g_free(debug);
+    g_error_free(err);
+    gst_message_unref(m);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_element_set_bus(e, NULL);
+    gst_object_unref(bus);
+    gst_object_unref(e);
+}
+
+/* Hostile checkpoints (issue 13): a header nested 80,000 deep (crashed the
+ * process), finite but huge weights (every score NaN, read as normal), a
+ * negative threshold (every frame flagged). Each is refused at start, and on
+ * a hot reload while playing the old model keeps scoring. */
+GST_START_TEST(test_hostile_models)
+{
+    gchar *good = make_model("good.safetensors", 3, 11, 0.5);
+    gchar *nested = g_build_filename(test_dir(), "nested.safetensors", NULL);
+    {
+        gsize deep = 80000, len = 8 + 2 * deep;
+        guint8 *bytes = g_malloc(len);
+        guint64 n = 2 * deep;
+        for (gint i = 0; i < 8; i++)
+            bytes[i] = (guint8)(n >> (8 * i));
+        memset(bytes + 8, '[', deep);
+        memset(bytes + 8 + deep, ']', deep);
+        fail_unless(g_file_set_contents(nested, (const gchar *)bytes, (gssize)len, NULL));
+        g_free(bytes);
+    }
+    struct {
+        gchar *path;
+        const gchar *why;
+    } bad[] = {
+        {nested, "nests deeper than a safetensors header can"},
+        {mutate_model(good, "huge-g.safetensors", "G.c1.conv1.weight", 0, 1, 3e38f, NULL, NULL), "not a finite number"},
+        {mutate_model(good, "huge-d.safetensors", "D.conv3.weight", 0, 1, 2.3e25f, NULL, NULL), "not a finite number"},
+        {mutate_model(good, "negative-threshold.safetensors", NULL, 0, 0, 0, "threshold", "-1"), "is negative"},
+    };
+
+    GstBuffer *probe = make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, 5);
+    gfloat image[3 * 32 * 32], expected;
+    image_of(probe, GST_VIDEO_FORMAT_RGB, 0, 0, 32, 32, image);
+    gst_buffer_unref(probe);
+    engine_score(good, image, 1, &expected, NULL);
+
+    GstHarness *h = new_harness(good, NULL);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    gst_buffer_unref(push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, 0));
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        expect_refused_at_start(bad[i].path, bad[i].why);
+
+        g_object_set(element_of(h), "model", bad[i].path, NULL);
+        GstMessage *w = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+        fail_unless(w != NULL, "%s: no warning", bad[i].path);
+        GError *err = NULL;
+        gchar *debug = NULL;
+        gst_message_parse_warning(w, &err, &debug);
+        fail_unless(strstr(err->message, bad[i].path) && debug && strstr(debug, bad[i].why), "%s (%s)",
+                    err->message, debug);
+        g_error_free(err);
+        g_free(debug);
+        gst_message_unref(w);
+        fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) == NULL);
+        GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, (i + 1) * GST_SECOND);
+        SgadAnomalyResult r = get_result(out);
+        fail_unless(fabs(r.score - expected) <= 1e-5 && r.threshold == 0.5, "%s: the old model stays (%g, %g)",
+                    bad[i].path, r.score, r.threshold);
+        gst_buffer_unref(out);
+        g_free(bad[i].path);
+    }
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(good);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* A model finite on the probe image but whose arithmetic overflows on a white
+ * frame (every first-layer weight 1e7: the probe scores 1e14, a white frame overflows to inf): that frame's score is NaN, and it
+ * must read as anomalous with score-valid FALSE in the meta and the message,
+ * with one warning, never as normal (issue 13). */
+GST_START_TEST(test_nan_score_is_not_normal)
+{
+    gchar *good = make_model("good.safetensors", 3, 11, 0.5);
+    gchar *huge = mutate_model(good, "huge.safetensors", "G.c1.conv1.weight", 0, 16 * 27, 1e7f, NULL, NULL);
+    GstHarness *h = new_harness(huge, "post-messages=true");
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    for (guint i = 0; i < 2; i++) {
+        GstBuffer *white = gst_buffer_new_allocate(NULL, 32 * 32 * 3, NULL);
+        gst_buffer_memset(white, 0, 255, 32 * 32 * 3);
+        GST_BUFFER_PTS(white) = i * GST_SECOND;
+        fail_unless_equals_int(gst_harness_push(h, white), GST_FLOW_OK);
+        GstBuffer *out = gst_harness_pull(h);
+        SgadAnomalyResult r = get_result(out);
+        fail_unless(r.score_invalid && r.anomalous && !isfinite(r.score), "frame %u: score %g anomalous %d", i,
+                    r.score, r.anomalous);
+        gst_buffer_unref(out);
+        /* one warning, posted before the first frame's messages (popping skips what comes before) */
+        if (i == 0) {
+            GstMessage *w = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+            fail_unless(w != NULL, "no warning about the score");
+            gst_message_unref(w);
+        }
+        GstMessage *m = pop_element_message(bus, "skipganomaly");
+        fail_unless(m != NULL);
+        const GstStructure *st = gst_message_get_structure(m);
+        gboolean valid = TRUE, anomalous = FALSE;
+        fail_unless(gst_structure_get_boolean(st, "score-valid", &valid) && !valid);
+        fail_unless(gst_structure_get_boolean(st, "anomalous", &anomalous) && anomalous);
+        gst_message_unref(m);
+    }
+    fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING) == NULL, "warned more than once");
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(good);
+    g_free(huge);
     test_device_check();
 }
 GST_END_TEST;
@@ -488,6 +635,8 @@ static Suite *skipganomaly_score_suite(void)
     ADD_TEST(tc, test_messages);
     ADD_TEST(tc, test_resolution_change);
     ADD_TEST(tc, test_hot_reload);
+    ADD_TEST(tc, test_hostile_models);
+    ADD_TEST(tc, test_nan_score_is_not_normal);
     ADD_TEST(tc, test_concurrent_instances);
     ADD_TEST(tc, test_device_pool_same_gpu);
     ADD_TEST(tc, test_hot_reload_tiles_grow);

@@ -218,6 +218,31 @@ GST_START_TEST(test_rect_parse)
     fail_if(sgad_rect_parse("-1,2,3,4", &r));
     fail_if(sgad_rect_parse("1,2,3,4,5", &r));
     fail_if(sgad_rect_parse("a,b,c,d", &r));
+
+    /* x + width past G_MAXINT (issue 13): clipped, so no element's x + width
+     * overflows; the region still starts where it said */
+    fail_unless(sgad_rect_parse("2147483600,0,100,50", &r));
+    fail_unless(r.x == 2147483600 && (gint64)r.x + r.width <= G_MAXINT && r.width > 0);
+    fail_unless(sgad_rect_parse("100,0,2147483647,50", &r));
+    fail_unless(r.x == 100 && r.width == G_MAXINT - 100);
+    fail_unless(sgad_rect_parse("0,100,50,2147483647", &r) && r.height == G_MAXINT - 100);
+    fail_if(sgad_rect_parse("2147483647,0,1,1", &r));
+
+    /* and the plan made of them: outside a 160x120 frame, or clipped to it */
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_RGB, 160, 120);
+    SgadPlan plan;
+    gchar *why = NULL;
+    fail_unless(sgad_rect_parse("2147483600,0,100,50", &r));
+    fail_if(sgad_plan_init(&plan, &info, &r, 1, 3, 32, &why));
+    fail_unless(why && strstr(why, "outside the 160x120 frame"), "%s", why);
+    g_free(why);
+    why = NULL;
+    fail_unless(sgad_rect_parse("100,0,2147483647,50", &r));
+    fail_unless(sgad_plan_init(&plan, &info, &r, 1, 3, 32, &why), "%s", why);
+    fail_unless(plan.region.x == 100 && plan.region.width == 60 && plan.region.height == 50, "%d,%d %dx%d",
+                plan.region.x, plan.region.y, plan.region.width, plan.region.height);
+    sgad_plan_clear(&plan);
 }
 GST_END_TEST;
 

@@ -145,6 +145,15 @@ void sg_scorer_destroy(sg_scorer *s);
 sg_status sg_scorer_run(sg_scorer *s, const float *images, int count, float *scores, float *heatmaps,
                         float *reconstructions);
 
+/* A score that is not a finite number (NaN or infinite: weights that are finite
+ * but so large that the arithmetic overflows) never reads as normal: callers
+ * treat it as anomalous and say the score is invalid. sg_scorer_probe scores
+ * one probe image (a full-scale checkerboard) and fails with SG_ERR_NUMERIC when its score is not
+ * finite; loaders run it so that such a model is refused before it scores.
+ * sg_model_probe does the same with a scorer of its own. */
+sg_status sg_scorer_probe(sg_scorer *s);
+sg_status sg_model_probe(sg_model *m);
+
 /* The discriminator features f(x) and f(x_hat) of the last run's first `count`
  * images (count * 100 floats each): the latent part of the score. */
 sg_status sg_scorer_features(sg_scorer *s, int count, float *f_x, float *f_x_hat);

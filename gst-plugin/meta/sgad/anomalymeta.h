@@ -14,13 +14,20 @@
  *
  * Fields (docs/elements.md):
  *   score, threshold (gdouble); anomalous (gboolean);
+ *   score-valid (gboolean): FALSE when the score is not a finite number (NaN or
+ *     infinite: a model whose arithmetic overflowed); such a frame is always
+ *     anomalous=TRUE, never normal. Absent means TRUE.
  *   tiles-x, tiles-y (guint) and tile-scores (GstValueArray of gdouble, row-major;
  *     also as tile-scores-f32, GBytes of float32, for C readers);
  *   heatmap (GBytes of native float32, row-major), heatmap-width, heatmap-height (guint):
  *     per-pixel squared reconstruction error over the scored region;
  *   roi-x, roi-y, roi-width, roi-height (gint): the scored region in frame pixels;
  *   frame (guint64): the element's frame counter;
- *   truth (gint, set by anomalyinject: 0 normal, 1 defect painted) and defect (string).
+ *   truth (gint, set by anomalyinject: 0 normal, 1 defect painted) and defect (string);
+ *   result-frame (guint64): the frame the result was computed on (<= frame: a live stream
+ *     scored asynchronously, or interval > 1, carries an earlier frame's result),
+ *     result-age (guint64 ns): this frame's timestamp minus that frame's (0 when the same),
+ *     result-pending (gboolean): TRUE when no result is ready yet (then no score fields).
  * A buffer may carry a result, a truth, or both (one meta). */
 #ifndef SGAD_ANOMALY_META_H
 #define SGAD_ANOMALY_META_H
@@ -40,6 +47,7 @@ G_BEGIN_DECLS
 typedef struct {
     gdouble score, threshold;
     gboolean anomalous;
+    gboolean score_invalid; /* the score is not a finite number: anomalous is then TRUE (set and read so) */
     guint tiles_x, tiles_y;
     const gfloat *tile_scores; /* tiles_x * tiles_y */
     guint heatmap_width, heatmap_height;
@@ -61,6 +69,11 @@ SGAD_META_API gboolean sgad_buffer_get_anomaly_result(GstBuffer *buffer, SgadAno
 SGAD_META_API void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const gchar *defect);
 /* -1 when unknown; *defect (optional) points into the meta. */
 SGAD_META_API gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect);
+
+/* Which frame the result was computed on and how old it is (ns of stream time). */
+SGAD_META_API void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, GstClockTime result_age);
+/* No result yet for this frame (asynchronous scoring has not delivered one). */
+SGAD_META_API void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame);
 
 G_END_DECLS
 
