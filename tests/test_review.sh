@@ -41,7 +41,7 @@ gst-launch-1.0 -q "${args[@]}" >make.log 2>&1 && ok "recorded line.avi (Motion-J
     { fail "cannot record line.avi"; cat make.log; exit 1; }
 printf '%s\n' "${painted[@]}" >painted.txt
 
-"$sgad" review line.avi --model "$model" --out report --batch 16 --top 4 >out.txt 2>err.txt
+"$sgad" review line.avi --model "$model" --out report --batch 16 --top 4 --clips >out.txt 2>err.txt
 rc=$?
 cat out.txt err.txt
 [ $rc = 0 ] && ok "review ran" || fail "review exit $rc"
@@ -90,6 +90,15 @@ check([s["image"] for s in ranked] == [f"peak-{i + 1}.png" for i in range(len(ra
       "peak images numbered by peak score, at most --top 4")
 sys.exit(1 if bad else 0)
 EOF
+
+# --clips: the top segment cut out with a second either side, decodable, of the right length
+frames=$(gst-launch-1.0 -v filesrc location=report/clip-1.avi ! avidemux ! jpegdec ! fakesink silent=false 2>&1 |
+    grep -c "chain")
+want=$(python3 -c "
+import json; s = next(s for s in json.load(open('report/segments.json'))['segments'] if s['clip'] == 'clip-1.avi')
+print(round((min(s['end_s'] + 1, 10.8) - max(s['start_s'] - 1, 0)) * 25))")
+[ "$frames" -ge $((want - 1)) ] && [ "$frames" -le $((want + 1)) ] && ok "clip-1.avi: $frames frames ($want expected)" ||
+    fail "clip-1.avi: $frames frames, $want expected"
 
 # The page in a real browser: a screenshot of the right size, not blank, showing the timeline's colours.
 if command -v chromium >/dev/null; then

@@ -32,6 +32,8 @@ static const char USAGE[] =
     "  --batch N          frames per scoring batch (default 16; 1 scores frame by frame)\n"
     "  --top N            peak frames drawn for the N highest segments (default 6, 0 for none)\n"
     "  --merge-gap S      segments closer than S seconds are one (default 0.5)\n"
+    "  --clips            also cut the top segments out (a second either side) as clip-N.avi\n"
+    "                     (Motion-JPEG in AVI)\n"
     "  --device D         Vulkan device index or name\n";
 
 static double now_s(void)
@@ -207,16 +209,17 @@ static bool still_fill(review_still *still, GstVideoConverter *convert, const Gs
 
 int cmd_review(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_OUT, O_THRESHOLD, O_BATCH, O_TOP, O_MERGE_GAP, O_DEVICE, O_HELP };
+    enum { O_MODEL = 256, O_OUT, O_THRESHOLD, O_BATCH, O_TOP, O_MERGE_GAP, O_CLIPS, O_DEVICE, O_HELP };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL},   {"out", required_argument, 0, O_OUT},
         {"threshold", required_argument, 0, O_THRESHOLD}, {"batch", required_argument, 0, O_BATCH},
         {"top", required_argument, 0, O_TOP},       {"merge-gap", required_argument, 0, O_MERGE_GAP},
-        {"device", required_argument, 0, O_DEVICE}, {"help", no_argument, 0, O_HELP},
+        {"clips", no_argument, 0, O_CLIPS},         {"device", required_argument, 0, O_DEVICE},
+        {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
     const char *model_path = NULL, *out = NULL, *device = NULL;
     double threshold = 0, merge_gap = 0.5;
-    bool have_threshold = false;
+    bool have_threshold = false, clips = false;
     long batch = 16, top = 6;
     int opt;
     optind = 1;
@@ -241,6 +244,7 @@ int cmd_review(int argc, char **argv)
             if (!cli_parse_float(optarg, 0, 3600, &merge_gap))
                 return cli_usage_error("review", "--merge-gap must be 0..3600 seconds");
             break;
+        case O_CLIPS: clips = true; break;
         case O_DEVICE: device = optarg; break;
         case O_HELP:
         case 'h': fputs(USAGE, stdout); return 0;
@@ -419,6 +423,7 @@ int cmd_review(int argc, char **argv)
         .seconds = seconds,
         .frames_per_second = seconds > 0 ? scored.count / seconds : 0,
         .batch = (int)batch,
+        .clips = clips,
     };
     if (!review_report_write(out, &report))
         goto done;

@@ -4,6 +4,7 @@
  *   review_source.c   decoding: uridecodebin ! videoconvert ! appsink, frames pulled one by one
  *   review_segments.c anomalous frames -> segments (merged across short gaps), the top N kept with their peak frame
  *   review_report.c   the report, written into a temporary folder renamed into place at the end
+ *   review_clips.c    the top segments cut out of the recording (--clips)
  *   cmd_review.c      the command: options, the scoring loop, progress */
 #ifndef SGAD_REVIEW_H
 #define SGAD_REVIEW_H
@@ -98,6 +99,7 @@ typedef struct review_report {
     const review_segments *segments;
     double seconds, frames_per_second; /* the scoring run */
     int batch;
+    bool clips;               /* cut the top segments out as clip-N.avi */
 } review_report;
 
 /* Write the report into a fresh temporary folder beside `dir`, then rename it to `dir` (which must not
@@ -107,6 +109,14 @@ bool review_report_write(const char *dir, const review_report *r);
 /* Fail early, before a long scoring run, when `dir` cannot become the report (exists with files, or its
  * parent folder is not writable). */
 bool review_report_check_destination(const char *dir);
+
+/* ---- review_clips.c ----------------------------------------------------- */
+
+/* Seconds of the recording kept before and after a segment in its clip. */
+#define REVIEW_CLIP_MARGIN_S 1.0
+/* Cut [start_ns, stop_ns) of the video out into `path` (Motion-JPEG in AVI); false with *why set. */
+bool review_write_clip(const char *video, int64_t start_ns, int64_t stop_ns, const char *path, char *why,
+                       size_t why_size);
 
 /* "m:ss.mmm" (or "h:mm:ss.mmm") of a time in nanoseconds */
 void review_format_time(char *buf, size_t size, int64_t ns);

@@ -3,7 +3,8 @@
  * segments.csv and segments.json, every frame's score in scores.csv, and the
  * peak frame of the top segments with its heat map (peak-N.png, drawn as the
  * anomalyoverlay element draws it: the same colour map, opacity rising with
- * the error). No script, no network: the page shows from the folder alone.
+ * the error), and with --clips those segments cut out as clip-N.avi. No script,
+ * no network: the page shows from the folder alone.
  *
  * Everything is written into a temporary folder beside DIR and renamed to DIR
  * at the end; a failure (a full disk, say) removes the temporary folder, so a
@@ -259,6 +260,30 @@ static void still_ranks(const review_segments *g, int *rank_of_still)
 static void peak_name(char *buf, size_t size, int rank)
 {
     snprintf(buf, size, "peak-%d.png", rank);
+}
+
+static void clip_name(char *buf, size_t size, int rank)
+{
+    snprintf(buf, size, "clip-%d.avi", rank);
+}
+
+/* clip-N.avi: the segment and a margin either side, cut from the recording */
+static bool write_clip(writer *w, const review_report *r, const review_segment *seg, int rank)
+{
+    char name[64], path[4200], why[512];
+    clip_name(name, sizeof name, rank);
+    path_in(w, name, path, sizeof path);
+    int64_t margin = (int64_t)(REVIEW_CLIP_MARGIN_S * 1e9);
+    int64_t start = seg->start_ns > margin ? seg->start_ns - margin : 0, stop = seg->end_ns + margin;
+    if (!review_write_clip(r->video, start, stop, path, why, sizeof why)) {
+        w->failed = true;
+        return cli_false(SG_OK, "cannot write %s of the report %s: %s", name, w->dir, why);
+    }
+    int fd = open(path, O_RDONLY);
+    int err = fd < 0 || fsync(fd) != 0 ? errno : 0;
+    if (fd >= 0)
+        close(fd);
+    return err ? write_failed(w, name, err) : true;
 }
 
 /* ---- timeline.png --------------------------------------------------------------------- */
@@ -578,6 +603,14 @@ static bool write_segments_json(writer *w, const review_report *r, const int *ra
         } else {
             fputs("null", f);
         }
+        fputs(", \"clip\": ", f);
+        if (s->still >= 0 && r->clips) {
+            char clip[64];
+            clip_name(clip, sizeof clip, rank_of_still[s->still]);
+            json_string(f, clip);
+        } else {
+            fputs("null", f);
+        }
         fputc('}', f);
     }
     fputs(g->count ? "\n  ]\n}\n" : "]\n}\n", f);
@@ -658,8 +691,13 @@ static bool write_html(writer *w, const review_report *r, const int *rank_of_sti
                 fprintf(f, "%.4g", s->peak_score);
             else
                 fputs("not a number", f);
-            fprintf(f, "; segment %zu: %s to %s</figcaption></figure>\n",
-                    (size_t)(s - g->list) + 1, t0, t1);
+            fprintf(f, "; segment %zu: %s to %s", (size_t)(s - g->list) + 1, t0, t1);
+            if (r->clips) {
+                char clip[64];
+                clip_name(clip, sizeof clip, rank);
+                fprintf(f, " (<a href=\"%s\">clip</a>)", clip);
+            }
+            fputs("</figcaption></figure>\n", f);
         }
     if (shown)
         fputs("</div>\n", f);
@@ -718,8 +756,11 @@ bool review_report_write(const char *dir_given, const review_report *r)
         still_ranks(g, rank_of_still);
         ok = write_timeline(&w, r);
         for (int i = 0; ok && i < g->keep; i++)
-            if (g->still_owner[i] >= 0)
+            if (g->still_owner[i] >= 0) {
                 ok = write_peak(&w, r, &g->list[g->still_owner[i]], &g->stills[i], rank_of_still[i]);
+                if (ok && r->clips)
+                    ok = write_clip(&w, r, &g->list[g->still_owner[i]], rank_of_still[i]);
+            }
         ok = ok && write_segments_csv(&w, r, rank_of_still) && write_segments_json(&w, r, rank_of_still) &&
              write_scores_csv(&w, r) && write_html(&w, r, rank_of_still);
     } else {

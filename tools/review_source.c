@@ -5,6 +5,7 @@
  * (decodebin ! videoconvert ! skipganomaly): the same scores to the last digits.
  * The appsink's queue lets the decoder's threads run ahead while the caller
  * scores a batch: decoding overlaps with the device's work. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
