@@ -3,6 +3,7 @@
  * checkpoint every epoch, calibrate the threshold on held-out normal images.
  * Ctrl-C stops after the current step and saves; a second Ctrl-C kills. */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@ static const char USAGE[] =
     "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
     "  --lambda L             the score's weight of the pixel term, 0..1 (default the spec's 0.9; 1:\n"
     "                         reconstruction error alone), stored in the checkpoint\n"
+    "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's, default), max or\n"
+    "                         topk=F, then ,smooth=R (box radius) and ,std (per-pixel standardisation by\n"
+    "                         training images' statistics); e.g. topk=0.01,smooth=1,std; stored in the checkpoint\n"
     "  --device D             Vulkan device index or name (see 'sgad devices')\n"
     "  --out PATH             checkpoint (default model.safetensors; with --resume, the resumed file)\n"
     "  --resume PATH          continue training from this checkpoint\n";
@@ -70,7 +74,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 
 enum {
     O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
-    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_DEVICE, O_OUT,
+    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
 
@@ -85,6 +89,7 @@ static const struct option OPTIONS[] = {
     {"w-con", required_argument, 0, O_WCON}, {"w-lat", required_argument, 0, O_WLAT},
     {"detach-latent", no_argument, 0, O_DETACH}, {"holdout", required_argument, 0, O_HOLDOUT},
     {"quantile", required_argument, 0, O_QUANTILE}, {"lambda", required_argument, 0, O_LAMBDA},
+    {"frame-score", required_argument, 0, O_FRAME_SCORE},
     {"device", required_argument, 0, O_DEVICE},
     {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
     {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
@@ -97,6 +102,8 @@ typedef struct train_args {
     uint64_t seed;
     sg_fit_options fit;
     double lambda; /* < 0: not given */
+    bool frame_score_given;
+    sg_frame_score_config frame_score;
     const char *device, *out, *resume;
 } train_args;
 
@@ -202,6 +209,13 @@ static int parse(int argc, char **argv, train_args *a)
             if (!cli_parse_float(optarg, 0, 1, &a->lambda))
                 return cli_usage_error("train", "--lambda must be from 0 to 1");
             break;
+        case O_FRAME_SCORE: {
+            const char *bad = sg_frame_score_config_parse(optarg, &a->frame_score);
+            if (bad)
+                return cli_usage_error("train", "--frame-score '%s': %s", optarg, bad);
+            a->frame_score_given = true;
+            break;
+        }
         case O_DEVICE: a->device = optarg; break;
         case O_OUT: a->out = optarg; break;
         case O_RESUME: a->resume = optarg; break;
@@ -336,6 +350,11 @@ int cmd_train(int argc, char **argv)
         cli_close_device(dev);
         return cli_fail(s, "--lambda");
     }
+    if (a.frame_score_given && (s = sg_model_set_frame_score(m, &a.frame_score)) != SG_OK) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return cli_fail(s, "--frame-score");
+    }
     if (a.fit.epochs <= sg_model_training_state(m)->epoch) {
         fprintf(stderr, "%s has already run %u epochs; pass --epochs above that to continue\n", a.resume,
                 sg_model_training_state(m)->epoch);
@@ -381,10 +400,20 @@ int cmd_train(int argc, char **argv)
         const sg_calibration *cal = sg_model_calibration(m);
         printf("trained %u epochs (%llu steps) in %.1f s; saved %s\n", r.epochs_run, (unsigned long long)r.steps_run,
                r.seconds, a.out);
-        if (cal->valid)
-            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; lambda %g)\n",
+        if (cal->valid) {
+            char fs[64];
+            sg_frame_score_config_describe(sg_model_frame_score(m), fs, sizeof fs);
+            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; lambda %g; "
+                   "frame score %s)\n",
                    cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std,
-                   (double)sg_model_score_lambda(m));
+                   (double)sg_model_score_lambda(m), fs);
+            /* fewer than 1/(1-q) scores: the quantile is their maximum or beyond it */
+            if ((double)cal->samples * (1.0 - (double)cal->quantile) < 1.0)
+                fprintf(stderr, "sgad: warning: a %.4g quantile of %u held-out scores is little more than their "
+                        "largest: the false-alarm rate on new normal images can be well above %.2g%%; hold out at "
+                        "least %.0f images (--holdout, or more training images)\n", cal->quantile, cal->samples,
+                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile)));
+        }
         else
             printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");
     }

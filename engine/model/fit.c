@@ -105,6 +105,23 @@ static void gather(const sg_dataset *d, const size_t *idx, size_t n, float *out)
         memcpy(out + i * image, d->pixels + idx[i] * image, image * sizeof(float));
 }
 
+/* A standardised frame score takes its per-pixel statistics from up to 256
+ * training images (never the held-out ones its threshold comes from). */
+static sg_status fit_score_statistics(sg_model *m, const sg_dataset *normal, const size_t *train, size_t train_n)
+{
+    if (!sg_model_frame_score(m)->standardise)
+        return SG_OK;
+    size_t image = (size_t)normal->channels * normal->size * normal->size, n = train_n < 256 ? train_n : 256;
+    float *buf = malloc(n * image * sizeof *buf);
+    if (!buf)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (size_t i = 0; i < n; i++) /* spread over the training images */
+        memcpy(buf + i * image, normal->pixels + train[i * train_n / n] * image, image * sizeof(float));
+    sg_status s = sg_model_fit_pixel_stats(m, buf, n);
+    free(buf);
+    return s;
+}
+
 sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result)
 {
     sg_fit_options def = sg_fit_options_default();
@@ -189,6 +206,8 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     }
     if (s == SG_OK && !r.interrupted && bn_batches > 0)
         s = sg_trainer_bn_stats_store(t);
+    if (s == SG_OK && !r.interrupted)
+        s = fit_score_statistics(m, normal, split, train_n);
     if (s == SG_OK && !r.interrupted && held > 0) {
         gather(normal, split + train_n, held, buf);
         s = sg_calibrate(m, buf, held, o->quantile);

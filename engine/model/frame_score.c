@@ -44,14 +44,59 @@ bool sg_pool_parse(const char *name, sg_pool *out)
     return false;
 }
 
+bool sg_frame_score_config_is_spec(const sg_frame_score_config *c)
+{
+    return c->pool == SG_POOL_MEAN && c->smooth == 0 && !c->standardise;
+}
+
 void sg_frame_score_config_describe(const sg_frame_score_config *c, char *out, size_t size)
 {
-    int n = c->pool == SG_POOL_TOPK ? snprintf(out, size, "top%g%%", (double)c->topk * 100)
+    int n = c->pool == SG_POOL_TOPK ? snprintf(out, size, "topk=%g", (double)c->topk)
                                     : snprintf(out, size, "%s", sg_pool_name(c->pool));
     if (n >= 0 && (size_t)n < size && c->smooth)
-        n += snprintf(out + n, size - (size_t)n, " smooth%d", c->smooth);
+        n += snprintf(out + n, size - (size_t)n, ",smooth=%d", c->smooth);
     if (n >= 0 && (size_t)n < size && c->standardise)
-        snprintf(out + n, size - (size_t)n, " std");
+        snprintf(out + n, size - (size_t)n, ",std");
+}
+
+const char *sg_frame_score_config_parse(const char *text, sg_frame_score_config *out)
+{
+    static const char *const USAGE =
+        "a frame score is mean, max or topk=F, then optionally ,smooth=R and ,std (e.g. topk=0.01,smooth=1,std)";
+    char buf[128];
+    if (!text || strlen(text) >= sizeof buf)
+        return USAGE;
+    strcpy(buf, text);
+    sg_frame_score_config c = sg_frame_score_config_spec();
+    bool first = true;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), first = false) {
+        char *end;
+        if (first && !strcmp(tok, "mean"))
+            c.pool = SG_POOL_MEAN;
+        else if (first && !strcmp(tok, "max"))
+            c.pool = SG_POOL_MAX;
+        else if (first && !strncmp(tok, "topk=", 5)) {
+            c.pool = SG_POOL_TOPK;
+            c.topk = strtof(tok + 5, &end);
+            if (end == tok + 5 || *end)
+                return USAGE;
+        } else if (!first && !strncmp(tok, "smooth=", 7)) {
+            long r = strtol(tok + 7, &end, 10);
+            if (end == tok + 7 || *end || r < 0 || r > 16)
+                return "a frame score's smooth=R takes a radius of 0..16 pixels";
+            c.smooth = (int)r;
+        } else if (!first && !strcmp(tok, "std"))
+            c.standardise = true;
+        else
+            return USAGE;
+    }
+    if (first)
+        return USAGE;
+    const char *bad = sg_frame_score_config_check(&c);
+    if (bad)
+        return bad;
+    *out = c;
+    return NULL;
 }
 
 /* Box filter of radius r, clipped at the border (each output averages the

@@ -46,8 +46,14 @@ const char *sg_frame_score_config_check(const sg_frame_score_config *c);
 /* "mean", "max", "topk"; and back (false if unknown). */
 const char *sg_pool_name(sg_pool p);
 bool sg_pool_parse(const char *name, sg_pool *out);
-/* A short description such as "topk0.01 smooth1 std" for tables. */
+/* Whether it is the spec's score (the mean of the raw map). */
+bool sg_frame_score_config_is_spec(const sg_frame_score_config *c);
+/* The setting as text, as checkpoints store it and options take it: the pooling
+ * ("mean", "max" or "topk=F"), then ",smooth=R" and ",std" when set; e.g.
+ * "topk=0.01,smooth=1,std". Parsing returns NULL, or a sentence saying what is
+ * wrong (*out untouched). */
 void sg_frame_score_config_describe(const sg_frame_score_config *c, char *out, size_t size);
+const char *sg_frame_score_config_parse(const char *text, sg_frame_score_config *out);
 
 /* Per-pixel mean and standard deviation (size*size each) of the smoothed maps
  * of `count` normal frames (at least 2). The standard deviation is floored at
