@@ -362,6 +362,22 @@ static bool training_progress(const sg_fit_progress *p, void *user)
 
 /* Train on the collected frames and write the checkpoint; FALSE (with an
  * element error posted) when it could not. */
+/* Fewer held-out frames than 1/(1-q): the threshold is about their largest
+ * score, and new normal frames cross it more often than the quantile says. */
+static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
+{
+    const sg_fit_options o = sg_fit_options_default();
+    guint held = (guint)floor(o.holdout * (double)frames);
+    if ((double)held * (1.0 - o.quantile) < 1.0)
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("Only %u of the %u training frames are held out to calibrate the threshold: a %g "
+                             "quantile of fewer than %.0f scores is little more than their largest, so new normal "
+                             "frames will be flagged more often than the quantile promises.", held, frames,
+                             (double)o.quantile, ceil(1.0 / (1.0 - o.quantile))),
+                            ("train on at least %.0f frames (train-frames) for a meaningful threshold",
+                             ceil(1.0 / (1.0 - o.quantile) / o.holdout)));
+}
+
 static gboolean run_training(GstSkipGanomaly *self)
 {
     SgadTrainParams params = {0};
@@ -393,6 +409,7 @@ static gboolean run_training(GstSkipGanomaly *self)
                                   self->reservoir.count, self->reservoir.seen, params.epochs, params.batch, path);
     post_progress(self, GST_PROGRESS_TYPE_START, text);
     g_free(text);
+    warn_few_held_out(self, self->reservoir.count);
 
     sg_fit_result result;
     sg_status s = sgad_train(self->dev, &self->reservoir, &params, training_progress, self, &result);
