@@ -45,6 +45,8 @@ static const char USAGE[] =
     "  --calib-first N      first of the clean unseen frames for thresholds and statistics (default 100000)\n"
     "  --calib-frames N     how many, every 7th frame (default 600: half statistics, half thresholds)\n"
     "  --quantile Q         threshold quantile (default 0.995)\n"
+    "  --pixel-stats FROM   per-pixel statistics of the standardised scores from 'unseen' clean frames\n"
+    "                       (default) or the 'training' range (the baselines' normal frames), as sg_fit does\n"
     "  --csv PATH           write every run's figures (method, kinds, seed, auc, auprc, flagged, stopped)\n"
     "  --device D           Vulkan device index or name\n";
 
@@ -53,6 +55,7 @@ typedef struct line_args {
     line_source src;
     long first, frames, normals, calib_first, calib_frames;
     double fraction, size, quantile;
+    bool stats_from_training;
     int seeds[16], nseeds;
     char *kind_names[8];
     unsigned kinds[8];
@@ -64,7 +67,7 @@ static char kinds_buf[256];
 static int parse(int argc, char **argv, line_args *a)
 {
     enum { O_LINE = 256, O_MODEL, O_LSEED, O_FIRST, O_FRAMES, O_SEEDS, O_KINDS, O_FRACTION, O_SIZE, O_FSIZE,
-           O_NORMALS, O_CFIRST, O_CFRAMES, O_QUANTILE, O_CSV, O_DEVICE, O_HELP };
+           O_NORMALS, O_CFIRST, O_CFRAMES, O_QUANTILE, O_STATS, O_CSV, O_DEVICE, O_HELP };
     static const struct option options[] = {
         {"line", no_argument, 0, O_LINE}, {"model", required_argument, 0, O_MODEL},
         {"line-seed", required_argument, 0, O_LSEED}, {"first-frame", required_argument, 0, O_FIRST},
@@ -73,7 +76,7 @@ static int parse(int argc, char **argv, line_args *a)
         {"size", required_argument, 0, O_SIZE}, {"frame-size", required_argument, 0, O_FSIZE},
         {"normal-frames", required_argument, 0, O_NORMALS}, {"calib-first", required_argument, 0, O_CFIRST},
         {"calib-frames", required_argument, 0, O_CFRAMES}, {"quantile", required_argument, 0, O_QUANTILE},
-        {"csv", required_argument, 0, O_CSV}, {"device", required_argument, 0, O_DEVICE},
+        {"pixel-stats", required_argument, 0, O_STATS}, {"csv", required_argument, 0, O_CSV}, {"device", required_argument, 0, O_DEVICE},
         {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->src = line_source_default();
@@ -134,6 +137,11 @@ static int parse(int argc, char **argv, line_args *a)
         case O_QUANTILE:
             if (!cli_parse_float(optarg, 0.5, 1, &a->quantile))
                 return cli_usage_error("eval", "--quantile must be 0.5..1");
+            break;
+        case O_STATS:
+            if (strcmp(optarg, "unseen") && strcmp(optarg, "training"))
+                return cli_usage_error("eval", "--pixel-stats must be unseen or training, not '%s'", optarg);
+            a->stats_from_training = !strcmp(optarg, "training");
             break;
         case O_CSV: a->csv = optarg; break;
         case O_DEVICE: a->device = optarg; break;
@@ -290,15 +298,30 @@ static bool prepare(suite *s)
         sg_status st = sg_score_images(s->m, s->calib, nc, 64, scratch, s->calib_heat, NULL);
         if (st != SG_OK)
             ok = cli_false(st, "cannot score the clean frames");
+        /* statistics from the training range instead: its maps */
+        float *stats_heat = s->calib_heat;
+        size_t stats_n = s->half;
+        if (ok && a->stats_from_training) {
+            stats_n = (size_t)a->normals;
+            float *ns = malloc(stats_n * sizeof(float));
+            stats_heat = malloc(stats_n * s->plane * sizeof(float));
+            if (!ns || !stats_heat)
+                ok = cli_false(SG_OK, "out of memory");
+            else if ((st = sg_score_images(s->m, s->normals, stats_n, 64, ns, stats_heat, NULL)) != SG_OK)
+                ok = cli_false(st, "cannot score the training-range frames");
+            free(ns);
+        }
         for (size_t v = 0; ok && v < NVARIANTS; v++) {
             s->pix_mean[v] = malloc(s->plane * sizeof(float));
             s->pix_std[v] = malloc(s->plane * sizeof(float));
             if (!s->pix_mean[v] || !s->pix_std[v])
                 ok = cli_false(SG_OK, "out of memory");
-            else if ((st = sg_pixel_stats_fit(s->calib_heat, s->half, s->S, VARIANTS[v].smooth, s->pix_mean[v],
+            else if ((st = sg_pixel_stats_fit(stats_heat, stats_n, s->S, VARIANTS[v].smooth, s->pix_mean[v],
                                               s->pix_std[v])) != SG_OK)
                 ok = cli_false(st, "cannot measure the per-pixel statistics");
         }
+        if (stats_heat != s->calib_heat)
+            free(stats_heat);
     }
     /* thresholds: each method's quantile on the second half */
     size_t nt = nc - s->half;
@@ -383,9 +406,12 @@ static void print_tables(const suite *s)
         }
     }
     printf("\nthresholds: each method's %g quantile on %zu clean frames (every %dth from frame %ld); per-pixel "
-           "statistics from %zu clean frames before them\n",
-           a->quantile, (size_t)a->calib_frames - s->half, CALIB_STRIDE,
-           a->calib_first + (long)s->half * CALIB_STRIDE, s->half);
+           "statistics from ",
+           a->quantile, (size_t)a->calib_frames - s->half, CALIB_STRIDE, a->calib_first + (long)s->half * CALIB_STRIDE);
+    if (a->stats_from_training)
+        printf("the %ld normal frames of the training range 0..%ld\n", a->normals, a->first - 1);
+    else
+        printf("%zu clean frames before them\n", s->half);
     fflush(stdout);
 }
 
