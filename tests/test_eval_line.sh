@@ -4,9 +4,12 @@
 # the frame is plain to a mean-frame distance: ROC AUC >= 0.8 on every run);
 # then the bundled model on a few frames, where the checkpoint's own score and
 # the mean of its heat maps are the same score computed two ways, so their
-# figures must agree.
+# figures must agree; and the same frames through the real pipeline
+# (inspectionsrc ! anomalyinject ! skipganomaly ! anomalyexport) give the
+# same ROC AUC (all four kinds: an AUC short of 1 that any other frame or
+# defect would move), so the suite's frames are the elements' frames.
 #
-#   test_eval_line.sh PATH/TO/sgad SOURCE_ROOT
+#   test_eval_line.sh PATH/TO/sgad SOURCE_ROOT PLUGIN_DIR
 set -eu
 
 SGAD=$1
@@ -49,4 +52,24 @@ mean=$(grep '^"model: heat mean",' "$TMP/m.csv" | cut -d, -f6-9)
 [ -n "$own" ] && [ "$own" = "$mean" ] && ok "checkpoint score = heat-map mean ($own)" ||
     fail "checkpoint score '$own' differs from the heat-map mean '$mean'"
 grep -q '^"model: heat topk=0.01,smooth=1,std"' "$TMP/m.csv" && ok "standardised top-k row" || fail "no top-k row"
+
+echo "# the same frames through the pipeline"
+export GST_PLUGIN_PATH=$3 GST_REGISTRY="$TMP/registry.bin"
+expect_rc 0 "$SGAD" eval --line --model "$MODEL" --frames 40 --seeds 1 --kinds all --fraction 0.3 \
+    --normal-frames 10 --calib-frames 20 --csv "$TMP/p.csv"
+suite_auc=$(grep '^"model: checkpoint score' "$TMP/p.csv" | cut -d, -f6)
+expect_rc 0 gst-launch-1.0 -q inspectionsrc seed=11 first-frame=1800 num-buffers=40 \
+    ! anomalyinject seed=1 fraction=0.3 defects=scratch+spot+missing+color-shift size=0.25 \
+    ! skipganomaly model="$MODEL" ! anomalyexport location="$TMP/p.jsonl" ! fakesink
+pipe_auc=$(python3 - "$TMP/p.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"frame"')]
+pos = [r["score"] for r in rows if r["truth"] == 1]
+neg = [r["score"] for r in rows if r["truth"] == 0]
+pairs = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+print("%.6f" % (pairs / (len(pos) * len(neg))))
+PY
+)
+[ -n "$suite_auc" ] && [ "$suite_auc" = "$pipe_auc" ] && ok "the pipeline's ROC AUC equals the suite's ($pipe_auc)" ||
+    fail "pipeline ROC AUC '$pipe_auc', the suite's '$suite_auc'"
 exit $FAILED
