@@ -403,16 +403,16 @@ int cmd_train(int argc, char **argv)
         if (cal->valid) {
             char fs[64];
             sg_frame_score_config_describe(sg_model_frame_score(m), fs, sizeof fs);
-            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; lambda %g; "
-                   "frame score %s)\n",
-                   cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std,
-                   (double)sg_model_score_lambda(m), fs);
+            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; frame score "
+                   "%s; lambda %g)\n",
+                   cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std, fs,
+                   (double)sg_model_score_lambda(m));
             /* fewer than 1/(1-q) scores: the quantile is their maximum or beyond it */
             if ((double)cal->samples * (1.0 - (double)cal->quantile) < 1.0)
                 fprintf(stderr, "sgad: warning: a %.4g quantile of %u held-out scores is little more than their "
                         "largest: the false-alarm rate on new normal images can be well above %.2g%%; hold out at "
                         "least %.0f images (--holdout, or more training images)\n", cal->quantile, cal->samples,
-                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile)));
+                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile) - 1e-6));
         }
         else
             printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");
