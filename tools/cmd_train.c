@@ -408,7 +408,7 @@ int cmd_train(int argc, char **argv)
                    cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std, fs,
                    (double)sg_model_score_lambda(m));
             /* fewer than 1/(1-q) scores: the quantile is their maximum or beyond it */
-            if ((double)cal->samples * (1.0 - (double)cal->quantile) < 1.0)
+            if ((double)cal->samples * (1.0 - (double)cal->quantile) < 1.0 - 1e-6)
                 fprintf(stderr, "sgad: warning: a %.4g quantile of %u held-out scores is little more than their "
                         "largest: the false-alarm rate on new normal images can be well above %.2g%%; hold out at "
                         "least %.0f images (--holdout, or more training images)\n", cal->quantile, cal->samples,

@@ -368,7 +368,7 @@ static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
 {
     const sg_fit_options o = sg_fit_options_default();
     guint held = (guint)floor(o.holdout * (double)frames);
-    if ((double)held * (1.0 - o.quantile) < 1.0)
+    if ((double)held * (1.0 - o.quantile) < 1.0 - 1e-6)
         GST_ELEMENT_WARNING(self, STREAM, FAILED,
                             ("Only %u of the %u training frames are held out to calibrate the threshold: a %g "
                              "quantile of fewer than %.0f scores is little more than their largest, so new normal "
