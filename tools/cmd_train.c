@@ -39,6 +39,10 @@ static const char USAGE[] =
     "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
     "  --lambda L             the score's weight of the pixel term, 0..1 (default the spec's 0.9; 1:\n"
     "                         reconstruction error alone), stored in the checkpoint\n"
+    "  --augment-shift N      move each training image by up to N pixels each way (borders repeated)\n"
+    "  --augment-flip F       mirror half of the training images: h, v or hv (only where the scene allows)\n"
+    "  --augment-brightness B scale each training image's intensity by a gain in [1-B, 1+B]\n"
+    "                         (augmentation is off by default, as in the spec; held-out images are never augmented)\n"
     "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's, default), max or\n"
     "                         topk=F, then ,smooth=R (box radius) and ,std (per-pixel standardisation by\n"
     "                         training images' statistics); e.g. topk=0.01,smooth=1,std; stored in the checkpoint\n"
@@ -74,7 +78,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 
 enum {
     O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
-    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_DEVICE, O_OUT,
+    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_AUG_SHIFT, O_AUG_FLIP, O_AUG_BRIGHT, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
 
@@ -90,6 +94,8 @@ static const struct option OPTIONS[] = {
     {"detach-latent", no_argument, 0, O_DETACH}, {"holdout", required_argument, 0, O_HOLDOUT},
     {"quantile", required_argument, 0, O_QUANTILE}, {"lambda", required_argument, 0, O_LAMBDA},
     {"frame-score", required_argument, 0, O_FRAME_SCORE},
+    {"augment-shift", required_argument, 0, O_AUG_SHIFT}, {"augment-flip", required_argument, 0, O_AUG_FLIP},
+    {"augment-brightness", required_argument, 0, O_AUG_BRIGHT},
     {"device", required_argument, 0, O_DEVICE},
     {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
     {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
@@ -208,6 +214,22 @@ static int parse(int argc, char **argv, train_args *a)
         case O_LAMBDA:
             if (!cli_parse_float(optarg, 0, 1, &a->lambda))
                 return cli_usage_error("train", "--lambda must be from 0 to 1");
+            break;
+        case O_AUG_SHIFT:
+            if (!cli_parse_int(optarg, 0, 64, &v))
+                return cli_usage_error("train", "--augment-shift must be 0..64 pixels");
+            a->fit.augment.shift = (int)v;
+            break;
+        case O_AUG_FLIP:
+            if (strcmp(optarg, "h") && strcmp(optarg, "v") && strcmp(optarg, "hv"))
+                return cli_usage_error("train", "--augment-flip must be h, v or hv, not '%s'", optarg);
+            a->fit.augment.hflip = strchr(optarg, 'h') != NULL;
+            a->fit.augment.vflip = strchr(optarg, 'v') != NULL;
+            break;
+        case O_AUG_BRIGHT:
+            if (!cli_parse_float(optarg, 0, 0.99, &x))
+                return cli_usage_error("train", "--augment-brightness must be 0..0.99");
+            a->fit.augment.brightness = (float)x;
             break;
         case O_FRAME_SCORE: {
             const char *bad = sg_frame_score_config_parse(optarg, &a->frame_score);

@@ -122,6 +122,14 @@ static sg_status fit_score_statistics(sg_model *m, const sg_dataset *normal, con
     return s;
 }
 
+/* The training batch augmented as the options ask, seeded by the run's seed and step. */
+static void augment_batch(const sg_fit_options *o, const sg_model_config *c, float *buf, size_t batch,
+                          const sg_training_state *st)
+{
+    if (sg_augment_enabled(&o->augment))
+        sg_augment_images(&o->augment, buf, batch, c->channels, c->size, st->seed, st->step);
+}
+
 sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result)
 {
     sg_fit_options def = sg_fit_options_default();
@@ -131,6 +139,9 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     if (normal->channels != c->channels || normal->size != c->size)
         return sg_fail(SG_ERR_SHAPE, "training images are %dx%dx%d but the model takes %dx%dx%d", normal->channels,
                        normal->size, normal->size, c->channels, c->size, c->size);
+    const char *bad_augment = sg_augment_check(&o->augment);
+    if (bad_augment)
+        return sg_fail(SG_ERR_ARGUMENT, "%s", bad_augment);
     if (!(o->holdout >= 0 && o->holdout < 1))
         return sg_fail(SG_ERR_ARGUMENT, "hold-out fraction must be in [0, 1), got %g", o->holdout);
     size_t n = normal->count, held = (size_t)floor(o->holdout * (double)n);
@@ -168,6 +179,7 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         uint32_t first = st->epoch_step;
         for (uint32_t b = first; s == SG_OK && b < steps_per_epoch; b++) {
             gather(normal, order + (size_t)b * batch, batch, buf);
+            augment_batch(o, c, buf, batch, st);
             sg_train_losses losses;
             s = sg_trainer_step(t, buf, &losses);
             if (s != SG_OK)
