@@ -434,7 +434,7 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "sgad: warning: a %.4g quantile of %u held-out scores is little more than their "
                         "largest: the false-alarm rate on new normal images can be well above %.2g%%; hold out at "
                         "least %.0f images (--holdout, or more training images)\n", cal->quantile, cal->samples,
-                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile) - 1e-3));
+                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile) - 1e-2));
         }
         else
             printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");

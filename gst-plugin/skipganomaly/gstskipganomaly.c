@@ -373,9 +373,9 @@ static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
                             ("Only %u of the %u training frames are held out to calibrate the threshold: a %g "
                              "quantile of fewer than %.0f scores is little more than their largest, so new normal "
                              "frames will be flagged more often than the quantile promises.", held, frames,
-                             (double)o.quantile, ceil(1.0 / (1.0 - o.quantile) - 1e-3)),
+                             (double)o.quantile, ceil(1.0 / (1.0 - o.quantile) - 1e-2)),
                             ("train on at least %.0f frames (train-frames) for a meaningful threshold",
-                             ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-3)));
+                             ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-2)));
 }
 
 static gboolean run_training(GstSkipGanomaly *self)
