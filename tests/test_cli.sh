@@ -213,6 +213,7 @@ has "$TMP/last" "^threshold .*frame score max,std; lambda 1)" "train: --frame-sc
 has "$TMP/last" "warning: a 0.995 quantile of 1 held-out scores" "train: too few held-out scores are warned about"
 expect_rc 0 "$SGAD" score --model "$TMP/fs.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --augment-flip x --out "$TMP/bad.safetensors"
+expect_rc 2 "$SGAD" train $DATA --steps 4 --epochs 2 --out "$TMP/bad.safetensors"
 expect_rc 2 "$SGAD" train $DATA --augment-brightness 1 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"

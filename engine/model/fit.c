@@ -105,6 +105,15 @@ static void gather(const sg_dataset *d, const size_t *idx, size_t n, float *out)
         memcpy(out + i * image, d->pixels + idx[i] * image, image * sizeof(float));
 }
 
+uint32_t sg_fit_steps_per_epoch(size_t count, const sg_fit_options *o)
+{
+    size_t held = (size_t)floor(o->holdout * (double)count);
+    if (o->holdout > 0 && held == 0 && count > 1)
+        held = 1;
+    size_t batch = o->train.batch > 0 ? (size_t)o->train.batch : 0;
+    return batch && count > held ? (uint32_t)((count - held) / batch) : 0;
+}
+
 /* A standardised frame score takes its per-pixel statistics from up to 256
  * training images (never the held-out ones its threshold comes from). */
 static sg_status fit_score_statistics(sg_model *m, const sg_dataset *normal, const size_t *train, size_t train_n)

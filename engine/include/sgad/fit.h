@@ -69,6 +69,11 @@ typedef struct sg_fit_options {
 
 sg_fit_options sg_fit_options_default(void);
 
+/* Optimiser steps in one epoch over `count` images with these options (the
+ * hold-out split and the batch size as sg_fit makes them); 0 if they do not
+ * fill one batch. */
+uint32_t sg_fit_steps_per_epoch(size_t count, const sg_fit_options *options);
+
 typedef struct sg_fit_result {
     bool interrupted;
     uint32_t epochs_run;
