@@ -49,6 +49,7 @@ enum {
     PROP_BATCH_STREAMS,
     PROP_BATCH_TIMEOUT,
     PROP_MASK,
+    PROP_FRAME_SCORE,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -487,6 +488,22 @@ static bool training_progress(const sg_fit_progress *p, void *user)
 
 /* Train on the collected frames and write the checkpoint; FALSE (with an
  * element error posted) when it could not. */
+/* Fewer held-out frames than 1/(1-q): the threshold is about their largest
+ * score, and new normal frames cross it more often than the quantile says. */
+static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
+{
+    const sg_fit_options o = sg_fit_options_default();
+    guint held = (guint)floor(o.holdout * (double)frames);
+    if ((double)held * (1.0 - o.quantile) < 1.0 - 1e-6)
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("Only %u of the %u training frames are held out to calibrate the threshold: a %g "
+                             "quantile of fewer than %.0f scores is little more than their largest, so new normal "
+                             "frames will be flagged more often than the quantile promises.", held, frames,
+                             (double)o.quantile, ceil(1.0 / (1.0 - o.quantile) - 1e-2)),
+                            ("train on at least %.0f frames (train-frames) for a meaningful threshold",
+                             ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-2)));
+}
+
 static gboolean run_training(GstSkipGanomaly *self)
 {
     SgadTrainParams params = {0};
@@ -502,6 +519,7 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.save_interval = self->save_interval;
     params.learning_rate = (gfloat)self->learning_rate;
     params.score_lambda = (gfloat)self->score_lambda;
+    params.frame_score = self->frame_score;
     params.seed = self->seed;
     GST_OBJECT_UNLOCK(self);
     params.checkpoint = path;
@@ -517,6 +535,7 @@ static gboolean run_training(GstSkipGanomaly *self)
                                   self->reservoir.count, self->reservoir.seen, params.epochs, params.batch, path);
     post_progress(self, GST_PROGRESS_TYPE_START, text);
     g_free(text);
+    warn_few_held_out(self, self->reservoir.count);
 
     sg_fit_result result;
     sg_status s = sgad_train(self->dev, &self->reservoir, &params, training_progress, self, &result);
@@ -1216,6 +1235,16 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_BATCH_SIZE:
         self->batch_size = g_value_get_uint(value);
         break;
+    case PROP_FRAME_SCORE: {
+        sg_frame_score_config c;
+        const gchar *text = g_value_get_string(value);
+        const char *bad = sg_frame_score_config_parse(text ? text : "mean", &c);
+        if (bad)
+            g_warning("skipganomaly: frame-score \"%s\": %s", text, bad);
+        else
+            self->frame_score = c;
+        break;
+    }
     case PROP_SCORE_LAMBDA:
         self->score_lambda = g_value_get_double(value);
         break;
@@ -1308,6 +1337,12 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_BATCH_SIZE:
         g_value_set_uint(value, self->batch_size);
         break;
+    case PROP_FRAME_SCORE: {
+        char text[64];
+        sg_frame_score_config_describe(&self->frame_score, text, sizeof text);
+        g_value_set_string(value, text);
+        break;
+    }
     case PROP_SCORE_LAMBDA:
         g_value_set_double(value, self->score_lambda);
         break;
@@ -1388,6 +1423,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->batch_size = DEFAULT_BATCH_SIZE;
     self->learning_rate = DEFAULT_LEARNING_RATE;
     self->score_lambda = DEFAULT_SCORE_LAMBDA;
+    self->frame_score = sg_frame_score_config_spec();
     self->width = DEFAULT_WIDTH;
     self->input_size = DEFAULT_INPUT_SIZE;
     self->channels = DEFAULT_CHANNELS;
@@ -1499,6 +1535,14 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "discriminator-feature distance (the spec's 0.9; 1 scores the reconstruction alone, "
                             "often better on video); saved in the checkpoint, which scoring then uses",
                             0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_FRAME_SCORE,
+        g_param_spec_string("frame-score", "Frame score",
+                            "mode=train: how the per-pixel error map becomes the score's pixel term: mean (the "
+                            "spec's), max or topk=F, then ,smooth=R (box radius in pixels) and ,std (each pixel "
+                            "standardised by the training frames' statistics), e.g. topk=0.01,smooth=1,std; saved "
+                            "in the checkpoint, which scoring then uses",
+                            "mean", READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
                                                         "mode=train: Adam learning rate of both networks, up to "

@@ -50,6 +50,7 @@ struct _GstSkipGanomaly {
     GstSkipGanomalyTrainOn train_on;
     guint epochs, batch_size, save_interval;
     gdouble learning_rate, score_lambda;
+    sg_frame_score_config frame_score;
     gdouble width;
     guint input_size, channels;
     sg_upsample upsample;
