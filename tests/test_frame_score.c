@@ -88,7 +88,7 @@ static void test_standardise(void)
     t_ok(sg_metrics_compute(stdz, truth, T, &b), "metrics");
     t_check(a.auc < 0.8, "unstandardised max follows the hard pixel: AUC %.3f", a.auc);
     t_check(b.auc == 1, "standardised max separates the defects: AUC %.3f", b.auc);
-    float zero[PLANE] = {0};
+    float zero[2 * PLANE] = {0}; /* two constant maps */
     t_ok(sg_pixel_stats_fit(zero, 2, S, 0, mean, std), "statistics of constant maps");
     t_check(std[0] > 0 && isfinite(sg_frame_score(&cz, zero, S, mean, std, work)), "a constant pixel gives no 0/0");
     t_check(sg_pixel_stats_fit(zero, 1, S, 0, mean, std) == SG_ERR_ARGUMENT, "one map is refused");
