@@ -22,11 +22,10 @@
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
-/* must match CO_T / CI_T / KT / PX in the shaders */
-#define FWD_CO_TILE 16
-#define FWD_PIXELS 8
-#define BWD_DATA_CI_TILE 16
-#define BWD_DATA_PIXELS 8
+/* tile sizes and flags shared with conv_fwd and conv_bwd_data */
+#include "../../shaders/conv/conv_tiles.h"
+
+/* must match KT / CO_T in conv_bwd_weight */
 #define BWD_WEIGHT_K_TILE 8
 #define BWD_WEIGHT_CO_TILE 8
 #define CONV_LANES 64u
@@ -99,7 +98,7 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
     return sg_seq_dispatch(seq, &d);
 }
 
-enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
+enum { FLAG_ACCUMULATE = CONV_FLAG_ACCUMULATE, FLAG_BIAS = CONV_FLAG_BIAS };
 
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
@@ -125,14 +124,21 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
     if (s != SG_OK)
         return s;
+    /* 3x3 stride-1 convolutions whose rows hold whole runs take the patch path:
+     * one invocation per FWD_PATCH_ROWS x FWD_PIXELS outputs */
+    bool patch = c->KH == 3 && c->KW == 3 && c->stride == 1 && c->dil == 1 && c->Wo % FWD_PIXELS == 0 &&
+                 (c->H * c->W) % 2 == 0;
+    if (patch)
+        flags |= CONV_FLAG_PATCH;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    uint64_t invocations = patch ? (uint64_t)c->N * sg_div_up((uint64_t)c->Ho, FWD_PATCH_ROWS) * (c->Wo / FWD_PIXELS)
+                                 : sg_div_up(pixels, FWD_PIXELS);
     uint32_t lanes;
-    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
+    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, invocations, 1, &lanes);
     sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up(pixels, (uint64_t)lanes * FWD_PIXELS),
-                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
+                     .groups = {sg_div_up(invocations, lanes), sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
     return sg_seq_dispatch(seq, &d);
 }
 
