@@ -77,9 +77,10 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
 }
 
 /* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
- * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
+ * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]; flip
+ * reverses the taps. */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
-                             int tile, sg_tensor **packed)
+                             int tile, bool flip, sg_tensor **packed)
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
@@ -89,9 +90,9 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         return s;
     struct {
         uint64_t w, out;
-        uint32_t A, a_pad, B, KK, sa, sb;
+        uint32_t A, a_pad, B, KK, sa, sb, flip;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
-            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk};
+            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk, flip};
     sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
                      .reads = {w}, .writes = {*packed}};
     sg_elementwise_groups(a_pad * B * kk, d.groups);
@@ -116,14 +117,10 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
     return pc;
 }
 
-/* y (+)= conv(x, w) + b */
-static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
-                            const sg_tensor *b, sg_tensor *y, uint32_t flags)
+/* y (+)= conv(x, w) + b with w packed by record_pack(by_output) */
+static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
+                              const sg_tensor *b, sg_tensor *y, uint32_t flags)
 {
-    sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
-    if (s != SG_OK)
-        return s;
     /* 3x3 stride-1 convolutions whose rows hold whole runs take the patch path:
      * one invocation per FWD_PATCH_ROWS x FWD_PIXELS outputs */
     bool patch = c->KH == 3 && c->KW == 3 && c->stride == 1 && c->dil == 1 && c->Wo % FWD_PIXELS == 0 &&
@@ -142,12 +139,40 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     return sg_seq_dispatch(seq, &d);
 }
 
+/* y (+)= conv(x, w) + b */
+static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
+                            const sg_tensor *b, sg_tensor *y, uint32_t flags)
+{
+    sg_tensor *packed;
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, false, &packed);
+    return s != SG_OK ? s : dispatch_fwd(seq, c, x, packed, b, y, flags);
+}
+
+/* The input gradient of a 3x3 stride-1 convolution is a forward convolution of dy
+ * with the kernel flipped and the channels exchanged, padded by 2 - pad: such
+ * ones run on conv_fwd, whose patch path is faster than conv_bwd_data (if the
+ * flipped problem takes the patch path; else nothing is gained). */
+static bool bwd_data_as_fwd(const conv_problem *c, conv_problem *flipped)
+{
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->pad > 2 || c->W % FWD_PIXELS != 0 ||
+        (c->Ho * c->Wo) % 2 != 0)
+        return false;
+    conv_problem f = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 3, 3, 1, 2 - c->pad, 1};
+    *flipped = f;
+    return true;
+}
+
 /* dx (+)= conv^T(dy, w) + b */
 static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_tensor *dy,
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
 {
     sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, &packed);
+    conv_problem flipped;
+    if (bwd_data_as_fwd(c, &flipped)) {
+        sg_status s = record_pack(seq, c, w, false, FWD_CO_TILE, true, &packed);
+        return s != SG_OK ? s : dispatch_fwd(seq, &flipped, dy, packed, b, dx, flags);
+    }
+    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, false, &packed);
     if (s != SG_OK)
         return s;
     conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags);
