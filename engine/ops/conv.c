@@ -117,14 +117,24 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
     return pc;
 }
 
+/* 3x3 stride-1 convolutions whose rows hold whole runs take conv_fwd's patch path
+ * (one invocation per FWD_PATCH_ROWS x FWD_PIXELS outputs), when there are enough
+ * patches to fill two 64-lane workgroups: below that (batch 1 at small maps) a
+ * patch per invocation leaves most lanes idle, and the run path is faster. */
+static bool fwd_patch(const conv_problem *c)
+{
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->Wo % FWD_PIXELS != 0 ||
+        (c->H * c->W) % 2 != 0)
+        return false;
+    uint64_t patches = (uint64_t)c->N * sg_div_up((uint64_t)c->Ho, FWD_PATCH_ROWS) * (c->Wo / FWD_PIXELS);
+    return patches >= 2 * CONV_LANES;
+}
+
 /* y (+)= conv(x, w) + b with w packed by record_pack(by_output) */
 static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
                               const sg_tensor *b, sg_tensor *y, uint32_t flags)
 {
-    /* 3x3 stride-1 convolutions whose rows hold whole runs take the patch path:
-     * one invocation per FWD_PATCH_ROWS x FWD_PIXELS outputs */
-    bool patch = c->KH == 3 && c->KW == 3 && c->stride == 1 && c->dil == 1 && c->Wo % FWD_PIXELS == 0 &&
-                 (c->H * c->W) % 2 == 0;
+    bool patch = fwd_patch(c);
     if (patch)
         flags |= CONV_FLAG_PATCH;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
@@ -150,16 +160,15 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
 
 /* The input gradient of a 3x3 stride-1 convolution is a forward convolution of dy
  * with the kernel flipped and the channels exchanged, padded by 2 - pad: such
- * ones run on conv_fwd, whose patch path is faster than conv_bwd_data (if the
- * flipped problem takes the patch path; else nothing is gained). */
+ * ones run on conv_fwd, whose patch path is faster than conv_bwd_data, when the
+ * flipped problem takes that path (else nothing is gained). */
 static bool bwd_data_as_fwd(const conv_problem *c, conv_problem *flipped)
 {
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->pad > 2 || c->W % FWD_PIXELS != 0 ||
-        (c->Ho * c->Wo) % 2 != 0)
+    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->pad > 2)
         return false;
     conv_problem f = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 3, 3, 1, 2 - c->pad, 1};
     *flipped = f;
-    return true;
+    return fwd_patch(&f);
 }
 
 /* dx (+)= conv^T(dy, w) + b */
