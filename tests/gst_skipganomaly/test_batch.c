@@ -283,6 +283,28 @@ GST_START_TEST(test_batch_latency)
 }
 GST_END_TEST;
 
+/* A live source (GstHarness answers LATENCY as one) gets asynchronous
+ * scoring, which score-batch leaves alone: each frame goes on at once. */
+GST_START_TEST(test_batch_not_live)
+{
+    gchar *path = make_model("batch.safetensors", 3, 25, 0.5);
+    gchar *line = g_strdup_printf("skipganomaly model=\"%s\" score-batch=4", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    g_free(line);
+    gchar *caps = caps_string(GST_VIDEO_FORMAT_RGB, W, H);
+    gst_harness_set_src_caps_str(h, caps);
+    g_free(caps);
+    for (guint i = 0; i < 3; i++) {
+        GstBuffer *in = make_frame(GST_VIDEO_FORMAT_RGB, W, H, i + 1);
+        GST_BUFFER_PTS(in) = i * GST_SECOND / 30;
+        fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+        fail_unless_equals_int(gst_harness_buffers_received(h), i + 1);
+    }
+    gst_harness_teardown(h);
+    g_free(path);
+}
+GST_END_TEST;
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("skipganomaly-batch");
@@ -292,6 +314,7 @@ static Suite *batch_suite(void)
     ADD_TEST(tc, test_batch_flush);
     ADD_TEST(tc, test_batch_caps_change);
     ADD_TEST(tc, test_batch_latency);
+    ADD_TEST(tc, test_batch_not_live);
     suite_add_tcase(s, tc);
     return s;
 }
