@@ -67,7 +67,11 @@ score, anomalous = s.get_double("score")[1], s.get_boolean("anomalous")[1]
 - `anomaly-start` / `anomaly-end` (element messages, always): when the anomalous flag changes;
   `timestamp`, `frame`, `score`.
 - `GST_MESSAGE_PROGRESS` during training (code `training`): START, CONTINUE per step with the epoch,
-  step and losses in its text, COMPLETE (or ERROR). `gst-launch-1.0 -v` prints them.
+  step and losses in its text, COMPLETE (or ERROR). `gst-launch-1.0 -v` prints them. A retraining
+  while scoring posts the same with code `retraining`.
+- `skipganomaly-retrained` (element message): a retrained model is in use from the next frame on;
+  `model` (its file), `frames` (images it was trained on), `seen` (images offered), `epochs`,
+  `retrains` (how many this run).
 - `skipganomaly-stats` (element message every `stats-interval` ms of stream time and at EOS): `frames`,
   `scored`, `skipped` (asynchronous scoring had no time for them; they went on with an earlier result),
   `dropped` (QoS dropped them before scoring; each also posts a QoS message), `scoring` (`sync` or
@@ -123,6 +127,26 @@ gst-launch-1.0 filesrc location=shift.avi ! decodebin ! videoconvert ! queue \
 
 docs/benchmarks.md has frames/s at batch 1 and batched (`scripts/bench-element-batch.sh`).
 
+## Retraining while scoring
+
+When the line changes product, a scoring skipganomaly can learn the new normal without stopping: emit
+its `retrain` action signal (`g_signal_emit_by_name(sg, "retrain", &accepted)`, in Python
+`sg.emit("retrain")`). From the next frame on it keeps the next `train-frames` images (as train mode
+does, tiles and mask included) while the current model goes on scoring every frame; then a worker
+thread trains a new model on them with the training properties (`epochs`, `batch-size`,
+`learning-rate`, `width`, `input-size`, `channels`, `upsample`, `score-lambda`, `seed`,
+`save-interval`), calibrates it and writes it to `MODEL.retrained` (unfinished states to
+`MODEL.retrained.partial`). Once that file loads and scores the probe image, it is moved over the
+model file (atomically) and swapped in as a hot reload is: the next frame is scored with it. A
+retraining that fails (diverges, or the new model cannot be used) posts a warning and the old model
+goes on scoring; one stopped with the pipeline leaves the model file as it was. EOS waits for a
+retraining under way (on the images kept so far), so the new model is written when EOS goes on.
+The signal returns FALSE when no model is loaded (not started, or mode=train) or a retraining is
+already under way. Bus: PROGRESS messages with code `retraining` (START when collecting begins,
+CONTINUE per step, COMPLETE or ERROR) and the element message `skipganomaly-retrained` when the new
+model is in use. With `batch-streams=true` a retrained instance leaves the shared batch, whose model
+is the file's previous content.
+
 ## Many cameras on one device
 
 Instances in one process that score with the same model file on the same device and have
@@ -157,7 +181,8 @@ factory/line1/anomaly {"event":"anomaly-start","frame":42,"pts":1400000000,"scor
 ```
 
 One message per frame, `{"frame", "pts", "score", "threshold", "anomalous"}` (plus `result-age` in ns
-when the result is an earlier frame's, as with asynchronous scoring, and `truth`, `defect` when
+and `result-frame`, that frame's number counted as `frame` is, when the result is an earlier frame's,
+as with asynchronous scoring or `interval` > 1, and `truth`, `defect` when
 anomalyinject set them; nulls on a frame without a result), and `{"event": "anomaly-start" |
 "anomaly-end", "frame", "pts", "score"}` when the verdict flips: anomalyexport's lines. The video never
 waits for the broker: messages wait in a queue of `queue-size` while it is away (the oldest are dropped

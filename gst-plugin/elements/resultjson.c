@@ -45,6 +45,21 @@ static guint64 result_age(GstBuffer *buf)
     return age;
 }
 
+/* how many frames before this one the result was computed on (the meta's
+ * frame - result-frame), 0 when it is this frame's */
+static guint64 frames_behind(GstBuffer *buf)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buf, SGAD_ANOMALY_META_NAME);
+    guint64 frame = 0, source = 0;
+    if (!meta)
+        return 0;
+    const GstStructure *s = gst_custom_meta_get_structure(meta);
+    if (!gst_structure_get_uint64(s, "frame", &frame) || !gst_structure_get_uint64(s, "result-frame", &source) ||
+        source > frame)
+        return 0;
+    return frame - source;
+}
+
 gchar *sgad_result_json_frame(GstBuffer *buf, guint64 frame, const SgadAnomalyResult *r, gint truth,
                               const gchar *defect, gsize *length)
 {
@@ -78,6 +93,12 @@ gchar *sgad_result_json_frame(GstBuffer *buf, guint64 frame, const SgadAnomalyRe
     if (age > 0) {
         json_builder_set_member_name(b, "result-age");
         json_builder_add_int_value(b, (gint64)age);
+    }
+    const guint64 behind = r ? frames_behind(buf) : 0;
+    if (behind > 0 && behind <= frame) {
+        /* in this line's own numbering, like "frame" */
+        json_builder_set_member_name(b, "result-frame");
+        json_builder_add_int_value(b, (gint64)(frame - behind));
     }
     if (truth >= 0) {
         json_builder_set_member_name(b, "truth");

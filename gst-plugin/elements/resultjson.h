@@ -3,11 +3,12 @@
  *
  *   frame lines: {"frame": n, "pts": ns|null, "score": x|null, "threshold": t|null,
  *                 "anomalous": bool|null, "score_valid": false, "result-age": ns,
- *                 "truth": 0|1, "defect": "..."}
+ *                 "result-frame": m, "truth": 0|1, "defect": "..."}
  *     (truth/defect only on frames that carry them; null score, threshold and
  *     anomalous on frames without a result; score_valid only on a score that is
- *     not a number; result-age only when the result was
- *     computed on an earlier frame: asynchronous scoring, interval > 1)
+ *     not a number; result-age (ns) and result-frame (that frame's number,
+ *     counted like "frame") only when the result was computed on an earlier
+ *     frame: asynchronous scoring, interval > 1)
  *   event lines: {"event": "anomaly-start"|"anomaly-end", "frame": n, "pts": ns|null, "score": x|null}
  *
  * n is the writing element's frame count. Numbers that are not finite are null. */

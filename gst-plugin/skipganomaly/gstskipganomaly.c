@@ -184,6 +184,15 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
 static void drop_batch(GstSkipGanomaly *self);
 static void batch_before_event(GstSkipGanomaly *self, GstEvent *event);
 
+static void clear_retrain_plan(GstSkipGanomaly *self)
+{
+    if (self->retrain_plan_valid)
+        sgad_plan_clear(&self->retrain_plan);
+    self->retrain_plan_valid = FALSE;
+    g_clear_pointer(&self->retrain_input, g_free);
+    g_clear_pointer(&self->retrain_mask, g_free);
+}
+
 static void free_results(GstSkipGanomaly *self)
 {
     g_clear_pointer(&self->input, g_free);
@@ -229,6 +238,10 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     self->training = mode == GST_SKIP_GANOMALY_MODE_TRAIN;
     g_atomic_int_set(&self->cancel_training, 0);
     self->train_ok = FALSE;
+    g_atomic_int_set(&self->retrain_busy, 0);
+    self->retrain_collecting = FALSE;
+    self->retrains = 0;
+    self->left_batch = FALSE;
     GST_OBJECT_LOCK(self);
     self->scoring_decided = self->use_async = FALSE;
     self->frames_scored = self->frames_dropped = 0;
@@ -372,8 +385,11 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     sgad_device_pool_release(dev);
     drop_batch(self);
     free_results(self);
+    clear_retrain_plan(self);
     sgad_reservoir_clear(&self->reservoir);
     sgad_mask_clear(&self->mask);
+    g_atomic_int_set(&self->retrain_busy, 0);
+    self->retrain_collecting = FALSE;
     return TRUE;
 }
 
@@ -400,6 +416,7 @@ static gboolean gst_skip_ganomaly_set_info(GstVideoFilter *filter, GstCaps *inca
     if (self->plan_valid)
         sgad_plan_clear(&self->plan);
     self->plan_valid = FALSE;
+    clear_retrain_plan(self);
     return TRUE;
 }
 
@@ -466,7 +483,7 @@ static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
 static sg_status run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
                            gchar **why)
 {
-    if (self->batcher && n <= SGAD_BATCHER_MAX_IMAGES) {
+    if (self->batcher && !self->left_batch && n <= SGAD_BATCHER_MAX_IMAGES) {
         GST_OBJECT_LOCK(self);
         const gboolean same = g_strcmp0(self->model_path, sgad_batcher_path(self->batcher)) == 0;
         const gint64 timeout = (gint64)self->batch_timeout * G_TIME_SPAN_MILLISECOND;
@@ -484,9 +501,10 @@ static sg_status run_model(GstSkipGanomaly *self, const gfloat *input, gint n, g
 
 static void post_progress(GstSkipGanomaly *self, GstProgressType type, const gchar *text)
 {
-    GST_INFO_OBJECT(self, "training: %s", text);
-    gst_element_post_message(GST_ELEMENT(self),
-                             gst_message_new_progress(GST_OBJECT(self), type, "training", (gchar *)text));
+    /* score mode trains only to retrain */
+    const gchar *code = self->training ? "training" : "retraining";
+    GST_INFO_OBJECT(self, "%s: %s", code, text);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_progress(GST_OBJECT(self), type, code, (gchar *)text));
 }
 
 static bool training_progress(const sg_fit_progress *p, void *user)
@@ -500,8 +518,24 @@ static bool training_progress(const sg_fit_progress *p, void *user)
     return !g_atomic_int_get(&self->cancel_training);
 }
 
-/* Train on the collected frames and write the checkpoint; FALSE (with an
- * element error posted) when it could not. */
+/* Where a retraining writes its model before it replaces the model file. */
+static gchar *retrained_path(const gchar *model_path)
+{
+    return g_strconcat(model_path, ".retrained", NULL);
+}
+
+/* A failed training is an element error; a failed retraining a warning, as
+ * the current model keeps scoring. */
+#define TRAINING_FAILED(text, debug)                                                                                 \
+    G_STMT_START                                                                                                       \
+    {                                                                                                                  \
+        if (self->training)                                                                                            \
+            GST_ELEMENT_ERROR(self, STREAM, FAILED, text, debug);                                                      \
+        else                                                                                                           \
+            GST_ELEMENT_WARNING(self, STREAM, FAILED, text, debug);                                                    \
+    }                                                                                                                  \
+    G_STMT_END
+
 /* Fewer held-out frames than 1/(1-q): the threshold is about their largest
  * score, and new normal frames cross it more often than the quantile says. */
 static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
@@ -518,11 +552,15 @@ static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
                              ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-2)));
 }
 
+/* Train on the collected frames and write the checkpoint; FALSE (with an
+ * element error, or a warning when retraining, posted) when it could not. */
 static gboolean run_training(GstSkipGanomaly *self)
 {
     SgadTrainParams params = {0};
     GST_OBJECT_LOCK(self);
-    gchar *path = g_strdup(self->model_path);
+    /* a retraining writes beside the model, which it replaces only once the
+     * new one has loaded (swap_in_retrained) */
+    gchar *path = self->training ? g_strdup(self->model_path) : retrained_path(self->model_path);
     params.config = sg_model_config_default();
     params.config.channels = (int)self->channels;
     params.config.size = (int)self->input_size;
@@ -541,13 +579,14 @@ static gboolean run_training(GstSkipGanomaly *self)
 
     gboolean ok = FALSE;
     if (self->reservoir.count == 0) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("No frames to train on: the stream ended before the first frame."),
+        TRAINING_FAILED(("No frames to train on: the stream ended before the first frame."),
                           (NULL));
         goto done;
     }
     gchar *text = g_strdup_printf("training on %u of %" G_GUINT64_FORMAT " frames, %u epochs, batch %u -> %s",
                                   self->reservoir.count, self->reservoir.seen, params.epochs, params.batch, path);
-    post_progress(self, GST_PROGRESS_TYPE_START, text);
+    /* a retraining's START was posted when it began collecting */
+    post_progress(self, self->training ? GST_PROGRESS_TYPE_START : GST_PROGRESS_TYPE_CONTINUE, text);
     g_free(text);
     warn_few_held_out(self, self->reservoir.count);
 
@@ -560,20 +599,20 @@ static gboolean run_training(GstSkipGanomaly *self)
          * before saving anything of the epoch that diverged */
         const guint saved = result.epochs_run / params.save_interval * params.save_interval;
         if (s == SG_ERR_NUMERIC && saved > 0)
-            GST_ELEMENT_ERROR(self, STREAM, FAILED,
+            TRAINING_FAILED(
                               ("Training diverged in epoch %u (a loss became NaN or infinite): lower the "
                                "learning-rate (now %g). \"%s.partial\" keeps the checkpoint of epoch %u, not "
                                "calibrated; \"%s\" was not replaced.",
                                result.epochs_run + 1, params.learning_rate, path, saved, path),
                               ("%s", msg));
         else if (s == SG_ERR_NUMERIC)
-            GST_ELEMENT_ERROR(self, STREAM, FAILED,
+            TRAINING_FAILED(
                               ("Training diverged in epoch %u (a loss became NaN or infinite), before its first "
                                "checkpoint: lower the learning-rate (now %g). \"%s\" was not written.",
                                result.epochs_run + 1, params.learning_rate, path),
                               ("%s", msg));
         else
-            GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Training failed: %s", msg), ("checkpoint %s", path));
+            TRAINING_FAILED(("Training failed: %s", msg), ("checkpoint %s", path));
         g_free(msg);
         goto done;
     }
@@ -583,7 +622,7 @@ static gboolean run_training(GstSkipGanomaly *self)
                                "state so far is in \"%s.partial\"", result.epochs_run, result.steps_run, path, path);
         post_progress(self, GST_PROGRESS_TYPE_CANCELED, text);
         g_free(text);
-        GST_ELEMENT_ERROR(self, STREAM, FAILED,
+        TRAINING_FAILED(
                           ("Training was stopped before it finished (after %u epochs, %" G_GUINT64_FORMAT " steps): "
                            "\"%s\" was not replaced; the unfinished, uncalibrated state is in \"%s.partial\".",
                            result.epochs_run, result.steps_run, path, path),
@@ -603,12 +642,208 @@ done:
     return ok;
 }
 
-/* train-on=full: the training runs here while the frames flow on */
+static void swap_loaded(GstSkipGanomaly *self, sg_device *dev, gint batch, sg_model *model, sg_scorer *scorer,
+                        gboolean retrained);
+
+/* After a retraining wrote MODEL.retrained: load it beside the current model
+ * (a model that cannot score leaves everything as it was), move it over the
+ * model file (atomically) and swap it in as a hot reload does; say so on the bus. */
+static void swap_in_retrained(GstSkipGanomaly *self, guint frames, guint64 seen)
+{
+    g_mutex_lock(&self->engine_lock);
+    sg_device *dev = self->scorer ? self->dev : NULL;
+    const gint batch = self->scorer_batch;
+    if (dev)
+        sgad_device_pool_ref(dev);
+    g_mutex_unlock(&self->engine_lock);
+    if (!dev)
+        return; /* stopping */
+    GST_OBJECT_LOCK(self);
+    gchar *path = g_strdup(self->model_path);
+    const gdouble threshold = self->threshold;
+    const guint epochs = self->epochs;
+    GST_OBJECT_UNLOCK(self);
+    gchar *trained = retrained_path(path), *why = NULL;
+    sg_model *model = NULL;
+    sg_scorer *scorer = NULL;
+    if (!load_scorer(dev, trained, batch, threshold, &model, &scorer, &why)) {
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("The retrained model cannot be used: still scoring with \"%s\", which was not "
+                             "replaced; the retrained model is in \"%s\".", path, trained),
+                            ("%s", why));
+        sgad_device_pool_release(dev);
+        goto done;
+    }
+    if (g_rename(trained, path) != 0) {
+        GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+                            ("Cannot replace \"%s\" with the retrained model \"%s\": %s; still scoring with the "
+                             "old model.", path, trained, g_strerror(errno)),
+                            (NULL));
+        sg_scorer_destroy(scorer);
+        sg_model_destroy(model);
+        sgad_device_pool_release(dev);
+        goto done;
+    }
+    swap_loaded(self, dev, batch, model, scorer, TRUE);
+    self->retrains++;
+    GST_INFO_OBJECT(self, "now scoring with the model retrained on %u images", frames);
+    GstStructure *st = gst_structure_new("skipganomaly-retrained", "model", G_TYPE_STRING, path, "frames",
+                                         G_TYPE_UINT, frames, "seen", G_TYPE_UINT64, seen, "epochs", G_TYPE_UINT,
+                                         epochs, "retrains", G_TYPE_UINT, self->retrains, NULL);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+done:
+    g_free(why);
+    g_free(trained);
+    g_free(path);
+}
+
+/* train-on=full and retraining: the training runs here while the frames flow on */
 static gpointer training_thread(gpointer data)
 {
     GstSkipGanomaly *self = data;
+    const guint frames = self->reservoir.count;
+    const guint64 seen = self->reservoir.seen;
     self->train_ok = run_training(self);
+    if (!self->training) {
+        if (self->train_ok)
+            swap_in_retrained(self, frames, seen);
+        g_atomic_int_set(&self->retrain_busy, 0);
+    }
     return NULL;
+}
+
+/* ---- retraining while scoring ---------------------------------------------
+ * The `retrain` signal marks a request (retrain_busy 0 -> 1); the streaming
+ * thread takes it on its next frame (1 -> 2), collects the next train-frames
+ * images into the reservoir while the current model goes on scoring, then
+ * hands them to training_thread, which trains with train mode's settings,
+ * writes the model file (sg_fit: atomically, unfinished states only in
+ * MODEL.partial) and swaps it in; it ends the retraining (-> 0). */
+
+static gboolean gst_skip_ganomaly_retrain(GstSkipGanomaly *self)
+{
+    GST_OBJECT_LOCK(self);
+    const gboolean scoring = self->mode == GST_SKIP_GANOMALY_MODE_SCORE;
+    GST_OBJECT_UNLOCK(self);
+    g_mutex_lock(&self->engine_lock);
+    const gboolean loaded = self->scorer != NULL;
+    g_mutex_unlock(&self->engine_lock);
+    if (!scoring || !loaded) {
+        GST_WARNING_OBJECT(self, "retrain: only while scoring with a model (mode=score, PAUSED or PLAYING)");
+        return FALSE;
+    }
+    if (!g_atomic_int_compare_and_exchange(&self->retrain_busy, 0, 1)) {
+        GST_INFO_OBJECT(self, "retrain: a retraining is already under way");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The streaming thread takes a request: a fresh reservoir with train mode's geometry. */
+static void begin_retrain(GstSkipGanomaly *self)
+{
+    if (self->train_thread) /* the previous retraining, finished */
+        g_thread_join(g_steal_pointer(&self->train_thread));
+    GST_OBJECT_LOCK(self);
+    sg_model_config config = sg_model_config_default();
+    config.channels = (int)self->channels;
+    config.size = (int)self->input_size;
+    config.width = (float)self->width;
+    config.upsample = self->upsample;
+    const guint train_frames = self->train_frames;
+    const guint32 seed = (guint32)self->seed;
+    GST_OBJECT_UNLOCK(self);
+    const char *bad = sg_model_config_check(&config);
+    if (bad) {
+        GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("Cannot retrain, invalid training settings: %s.", bad),
+                            ("channels %d, input-size %d, width %g", config.channels, config.size,
+                             (double)config.width));
+        g_atomic_int_set(&self->retrain_busy, 0);
+        return;
+    }
+    sgad_reservoir_clear(&self->reservoir);
+    sgad_reservoir_init(&self->reservoir, train_frames, config.channels, config.size, seed);
+    self->retrain_collecting = TRUE;
+    gchar *text = g_strdup_printf("collecting the next %u images to retrain on; scoring goes on with the current "
+                                  "model", train_frames);
+    post_progress(self, GST_PROGRESS_TYPE_START, text);
+    g_free(text);
+}
+
+/* Offer a frame's preprocessed tiles (tiles x tiles images) to the reservoir. */
+static gboolean offer_images(GstSkipGanomaly *self, const gfloat *input, gint tiles)
+{
+    const gsize image = (gsize)self->reservoir.channels * self->reservoir.size * self->reservoir.size;
+    for (gint t = 0; t < tiles * tiles; t++) {
+        if (!sgad_reservoir_add(&self->reservoir, input + t * image)) {
+            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Out of memory keeping training frames."),
+                              ("reduce train-frames (now %u)", self->reservoir.capacity));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The retraining's own sampling plan: its geometry may differ from the scoring model's. */
+static gboolean ensure_retrain_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles)
+{
+    if (self->retrain_plan_valid && memcmp(&self->retrain_roi, roi, sizeof *roi) == 0 && self->retrain_tiles == tiles)
+        return TRUE;
+    clear_retrain_plan(self);
+    const gint C = self->reservoir.channels, S = self->reservoir.size;
+    gchar *why = NULL;
+    if (!sgad_plan_init(&self->retrain_plan, info, roi, tiles, C, S, &why)) {
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot retrain on these frames: %s.", why), (NULL));
+        g_free(why);
+        return FALSE;
+    }
+    self->retrain_plan_valid = TRUE;
+    self->retrain_roi = *roi;
+    self->retrain_tiles = tiles;
+    self->retrain_input = g_new(gfloat, sgad_plan_floats(&self->retrain_plan));
+    if (self->mask.kind != SGAD_MASK_NONE)
+        self->retrain_mask = sgad_mask_sample(&self->mask, &self->retrain_plan.region, GST_VIDEO_INFO_WIDTH(info),
+                                              GST_VIDEO_INFO_HEIGHT(info), tiles, S);
+    return TRUE;
+}
+
+static void start_retraining_thread(GstSkipGanomaly *self)
+{
+    self->retrain_collecting = FALSE;
+    self->train_thread = g_thread_new("sgad-retrain", training_thread, self);
+}
+
+/* Score mode, every frame before it is scored: take a request, collect. */
+static GstFlowReturn retrain_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles)
+{
+    if (g_atomic_int_compare_and_exchange(&self->retrain_busy, 1, 2))
+        begin_retrain(self);
+    if (!self->retrain_collecting)
+        return GST_FLOW_OK;
+    if (!ensure_retrain_plan(self, &frame->info, roi, tiles))
+        return GST_FLOW_ERROR;
+    sgad_preprocess(&self->retrain_plan, frame, self->retrain_input);
+    if (self->retrain_mask)
+        sgad_mask_apply_images(self->retrain_mask, self->retrain_input, tiles, self->reservoir.channels,
+                               self->reservoir.size);
+    if (!offer_images(self, self->retrain_input, tiles))
+        return GST_FLOW_ERROR;
+    if (sgad_reservoir_full(&self->reservoir))
+        start_retraining_thread(self);
+    return GST_FLOW_OK;
+}
+
+/* EOS in score mode: a retraining under way finishes first (on what was
+ * collected so far), so the new model is in use when EOS goes on. */
+static void retrain_eos(GstSkipGanomaly *self)
+{
+    if (self->retrain_collecting && self->reservoir.count > 0)
+        start_retraining_thread(self);
+    self->retrain_collecting = FALSE;
+    if (self->train_thread)
+        g_thread_join(g_steal_pointer(&self->train_thread));
+    /* a request no frame took, or a collection without frames */
+    g_atomic_int_set(&self->retrain_busy, 0);
 }
 
 static void live_eos(GstSkipGanomaly *self);
@@ -631,8 +866,10 @@ static gboolean gst_skip_ganomaly_sink_event(GstBaseTransform *trans, GstEvent *
             return FALSE;
         }
     }
-    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && !self->training)
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && !self->training) {
+        retrain_eos(self);
         live_eos(self);
+    }
     return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
@@ -643,14 +880,8 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
     if (!ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
         return GST_FLOW_ERROR;
     preprocess(self, frame);
-    const gsize image = (gsize)self->reservoir.channels * self->reservoir.size * self->reservoir.size;
-    for (gint t = 0; t < tiles * tiles; t++) {
-        if (!sgad_reservoir_add(&self->reservoir, self->input + t * image)) {
-            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Out of memory keeping training frames."),
-                              ("reduce train-frames (now %u)", self->reservoir.capacity));
-            return GST_FLOW_ERROR;
-        }
-    }
+    if (!offer_images(self, self->input, tiles))
+        return GST_FLOW_ERROR;
     GST_OBJECT_LOCK(self);
     gboolean on_full = self->train_on == GST_SKIP_GANOMALY_TRAIN_ON_FULL;
     GST_OBJECT_UNLOCK(self);
@@ -1301,6 +1532,9 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
 
     if (self->training)
         return collect_frame(self, frame, &roi, tiles);
+    GstFlowReturn collected = retrain_frame(self, frame, &roi, tiles);
+    if (collected != GST_FLOW_OK)
+        return collected;
     if (use_async(self))
         return score_async(self, frame, &roi, tiles, interval, post);
 
@@ -1325,10 +1559,35 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
 
 /* ---- hot reload ----------------------------------------------------------- */
 
+/* Put a model loaded on dev (holding a reference of it) in place of the
+ * current one under the engine lock; the old one is freed. */
+static void swap_loaded(GstSkipGanomaly *self, sg_device *dev, gint batch, sg_model *model, sg_scorer *scorer,
+                        gboolean retrained)
+{
+    g_mutex_lock(&self->engine_lock);
+    if (self->scorer && self->dev == dev) {
+        sg_scorer *s = self->scorer;
+        sg_model *m = self->model;
+        self->scorer = scorer;
+        self->model = model;
+        /* the stream may have grown the old scorer (more tiles) meanwhile: record the
+         * new one's batch, so that score_frame grows it again rather than overrun it */
+        self->scorer_batch = batch;
+        /* a retrained model is no longer what the shared batch (batch-streams) holds */
+        self->left_batch |= retrained;
+        scorer = s;
+        model = m;
+    }
+    g_mutex_unlock(&self->engine_lock);
+    sg_scorer_destroy(scorer);
+    sg_model_destroy(model);
+    sgad_device_pool_release(dev);
+}
+
 /* Setting `model` while a model is loaded: load and record the new one beside
  * the old, swap them under the engine lock, so the stream never stops. A file
  * that cannot be used leaves the old model in place (and the property value). */
-static void reload_model(GstSkipGanomaly *self, const gchar *path)
+static gboolean reload_model(GstSkipGanomaly *self, const gchar *path)
 {
     g_mutex_lock(&self->engine_lock);
     sg_device *dev = self->scorer ? self->dev : NULL;
@@ -1341,7 +1600,7 @@ static void reload_model(GstSkipGanomaly *self, const gchar *path)
         g_free(self->model_path);
         self->model_path = g_strdup(path);
         GST_OBJECT_UNLOCK(self);
-        return;
+        return TRUE;
     }
 
     GST_OBJECT_LOCK(self);
@@ -1359,30 +1618,16 @@ static void reload_model(GstSkipGanomaly *self, const gchar *path)
         g_free(why);
         g_free(old_path);
         sgad_device_pool_release(dev);
-        return;
+        return FALSE;
     }
-    g_mutex_lock(&self->engine_lock);
-    if (self->scorer && self->dev == dev) {
-        sg_scorer *s = self->scorer;
-        sg_model *m = self->model;
-        self->scorer = scorer;
-        self->model = model;
-        /* the stream may have grown the old scorer (more tiles) meanwhile: record the
-         * new one's batch, so that score_frame grows it again rather than overrun it */
-        self->scorer_batch = batch;
-        scorer = s;
-        model = m;
-    }
-    g_mutex_unlock(&self->engine_lock);
-    sg_scorer_destroy(scorer);
-    sg_model_destroy(model);
-    sgad_device_pool_release(dev);
+    swap_loaded(self, dev, batch, model, scorer, FALSE);
     GST_OBJECT_LOCK(self);
     g_free(self->model_path);
     self->model_path = g_strdup(path);
     GST_OBJECT_UNLOCK(self);
     GST_INFO_OBJECT(self, "now scoring with %s (was %s)", path, old_path);
     g_free(old_path);
+    return TRUE;
 }
 
 /* ---- properties ----------------------------------------------------------- */
@@ -1669,13 +1914,26 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     gobject_class->get_property = gst_skip_ganomaly_get_property;
     gobject_class->finalize = gst_skip_ganomaly_finalize;
 
+    /**
+     * GstSkipGanomaly::retrain:
+     *
+     * Action signal, mode=score: collect the next train-frames images while the
+     * current model goes on scoring them, train a new model on them in a worker
+     * thread with the training properties (epochs, batch-size, learning-rate,
+     * width, input-size, ...), write it to the model file and score with it from
+     * then on. Returns FALSE when no model is loaded or a retraining is under way.
+     */
+    g_signal_new_class_handler("retrain", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+                               G_CALLBACK(gst_skip_ganomaly_retrain), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
+
     g_object_class_install_property(
         gobject_class, PROP_MODEL,
         g_param_spec_string("model", "Model",
                             "Checkpoint file (safetensors). mode=score: the model to score with, loaded when the "
                             "element starts; setting it while playing switches models without stopping the stream "
-                            "(a file that cannot be used posts a warning and the old model stays). mode=train: "
-                            "where the trained checkpoint is written (atomically, replacing any file there)",
+                            "(a file that cannot be used posts a warning and the old model stays); the retrain "
+                            "signal replaces it with the retrained model. mode=train: where the trained checkpoint "
+                            "is written (atomically, replacing any file there)",
                             NULL, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_MODE,
@@ -1726,7 +1984,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_TRAIN_FRAMES,
         g_param_spec_uint("train-frames", "Training frames",
-                          "mode=train: most images kept for training (each tile counts as one); a longer stream "
+                          "mode=train and retrain: most images kept for training (each tile counts as one); a longer stream "
                           "is reservoir-sampled uniformly. Memory: train-frames x channels x input-size^2 x 4 "
                           "bytes (1000 x 3 x 32 x 32 x 4 = 12 MB)",
                           1, G_MAXINT32, DEFAULT_TRAIN_FRAMES, READY_FLAGS));
@@ -1738,18 +1996,18 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                           GST_TYPE_SKIP_GANOMALY_TRAIN_ON, GST_SKIP_GANOMALY_TRAIN_ON_EOS, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_EPOCHS,
-        g_param_spec_uint("epochs", "Epochs", "mode=train: passes over the kept images", 1, 1000000, DEFAULT_EPOCHS,
+        g_param_spec_uint("epochs", "Epochs", "mode=train and retrain: passes over the kept images", 1, 1000000, DEFAULT_EPOCHS,
                           READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_BATCH_SIZE,
         g_param_spec_uint("batch-size", "Batch size",
-                          "mode=train: images per optimiser step (10% of the images are held out for "
+                          "mode=train and retrain: images per optimiser step (10% of the images are held out for "
                           "calibration; an incomplete last batch is dropped)",
                           1, 4096, DEFAULT_BATCH_SIZE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SCORE_LAMBDA,
         g_param_spec_double("score-lambda", "Score lambda",
-                            "mode=train: the anomaly score's weight of the pixel reconstruction error against the "
+                            "mode=train and retrain: the anomaly score's weight of the pixel reconstruction error against the "
                             "discriminator-feature distance (the spec's 0.9; 1 scores the reconstruction alone, "
                             "often better on video); saved in the checkpoint, which scoring then uses",
                             0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
@@ -1763,38 +2021,38 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "mean", READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
-                                                        "mode=train: Adam learning rate of both networks, up to "
+                                                        "mode=train and retrain: Adam learning rate of both networks, up to "
                                                         "1e6 as sgad train --lr (a rate too high makes training "
                                                         "diverge, which stops it with an error)",
                                                         1e-9, 1e6, DEFAULT_LEARNING_RATE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_WIDTH,
         g_param_spec_double("width", "Width",
-                            "mode=train: width multiplier of the generator (widths 16..256 times it), a multiple of "
+                            "mode=train and retrain: width multiplier of the generator (widths 16..256 times it), a multiple of "
                             "1/16 (0.0625): 0.25 is a quick small model",
                             0.25, 16.0, DEFAULT_WIDTH, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_INPUT_SIZE,
         g_param_spec_uint("input-size", "Input size",
-                          "mode=train: side of the model's square input, a power of two from 32 to 512", 32, 512,
+                          "mode=train and retrain: side of the model's square input, a power of two from 32 to 512", 32, 512,
                           DEFAULT_INPUT_SIZE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_UPSAMPLE,
-        g_param_spec_enum("upsample", "Upsampling", "mode=train: the generator's decoder upsampling",
+        g_param_spec_enum("upsample", "Upsampling", "mode=train and retrain: the generator's decoder upsampling",
                           GST_TYPE_SKIP_GANOMALY_UPSAMPLE, SG_UPSAMPLE_TRANSPOSED, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_CHANNELS,
-        g_param_spec_uint("channels", "Channels", "mode=train: 3 (RGB) or 1 (luma) model input", 1, 3,
+        g_param_spec_uint("channels", "Channels", "mode=train and retrain: 3 (RGB) or 1 (luma) model input", 1, 3,
                           DEFAULT_CHANNELS, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SAVE_INTERVAL,
         g_param_spec_uint("save-interval", "Save interval",
-                          "mode=train: write the checkpoint every N epochs (and at the end)", 1, 1000000,
+                          "mode=train and retrain: write the checkpoint every N epochs (and at the end)", 1, 1000000,
                           DEFAULT_SAVE_INTERVAL, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SEED,
         g_param_spec_uint64("seed", "Seed",
-                            "mode=train: seed of the initial weights, the hold-out split, the batch order and the "
+                            "mode=train and retrain: seed of the initial weights, the hold-out split, the batch order and the "
                             "frame sampling",
                             0, G_MAXUINT64, DEFAULT_SEED, READY_FLAGS));
     g_object_class_install_property(

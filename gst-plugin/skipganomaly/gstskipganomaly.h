@@ -93,6 +93,21 @@ struct _GstSkipGanomaly {
     GThread *train_thread;  /* train-on=full: the training, off the streaming thread */
     gboolean train_ok;      /* its outcome, read after joining it */
 
+    /* retraining in score mode (the `retrain` action signal): the streaming
+     * thread collects the next train-frames frames into `reservoir` through
+     * its own plan (the geometry of the training properties), then
+     * train_thread trains on them and swaps the result in as a hot reload */
+    gint retrain_busy;           /* atomic: requested, collecting or training, until the worker ends */
+    gboolean retrain_collecting; /* streaming thread: frames go into the reservoir */
+    guint retrains;              /* models swapped in by retraining this run */
+    gboolean left_batch;         /* under engine_lock: the model is retrained, no longer the shared batch's file */
+    SgadPlan retrain_plan;
+    gboolean retrain_plan_valid;
+    SgadRect retrain_roi;
+    gint retrain_tiles;
+    gfloat *retrain_input;
+    guint8 *retrain_mask; /* the mask on the retrain plan's grid, or NULL */
+
     /* live scoring: decided on the first frame or the first LATENCY
      * query; the counters and latency under the object lock */
     gboolean scoring_decided, use_async;

@@ -2,7 +2,8 @@
  * default, so every frame goes on at once (timestamps intact, none dropped)
  * while a scorer thread takes the newest frame; each meta names the frame its
  * result came from (never a later one) and its age, or says none is ready;
- * scored + skipped = frames. Sync scoring reports its scoring time in the
+ * scored + skipped = frames; the JSON lines name that frame and age too.
+ * Sync scoring reports its scoring time in the
  * LATENCY query. Training with train-on=full runs beside the stream: frames
  * keep flowing while it trains and EOS still waits for the checkpoint.
  *
@@ -192,10 +193,21 @@ static void check_async_run(const gchar *model)
         gst_structure_get_uint64(s, "result-age", &age);
         gchar *want = g_strdup_printf("\"result-age\":%" G_GUINT64_FORMAT, age);
         fail_unless(lines[i] != NULL);
+        /* and on which frame: the export counts frames as skipganomaly does here */
+        guint64 source = i;
+        gst_structure_get_uint64(s, "result-frame", &source);
+        gchar *want_frame = g_strdup_printf("\"result-frame\":%" G_GUINT64_FORMAT, source);
         if (age > 0)
             fail_unless(strstr(lines[i], want) != NULL, "line %u: %s (want %s)", i, lines[i], want);
         else
             fail_unless(strstr(lines[i], "result-age") == NULL, "line %u: %s", i, lines[i]);
+        const gchar *at = strstr(lines[i], want_frame);
+        if (source < i)
+            fail_unless(at && !g_ascii_isdigit(at[strlen(want_frame)]), "line %u: %s (want %s)", i, lines[i],
+                        want_frame);
+        else
+            fail_unless(strstr(lines[i], "result-frame") == NULL, "line %u: %s", i, lines[i]);
+        g_free(want_frame);
         g_free(want);
     }
     g_strfreev(lines);
