@@ -107,6 +107,26 @@ Training (`mode=train`) with `train-on=full` runs in a thread of its own: frames
 trains (they are not collected any more), PROGRESS messages report it, and EOS goes on only once the
 checkpoint is written.
 
+## Files: batched scoring
+
+A file (any non-live source, scored synchronously) goes through the model fastest in batches:
+`score-batch=N` holds frames back until N are there and scores them in one dispatch, then passes them on
+in order, each with its own meta, `skipganomaly` message and score (the same as at `score-batch=1`, to
+float rounding). EOS, a caps change or a new segment scores the partial batch first, so the last frames
+of a file are never lost and frames keep their caps; a flush (a flushing seek) drops the frames held
+back, as it drops any data in flight. The wait for a batch, `score-batch` - 1 frame times, is added to
+the LATENCY query. `score-batch` is not used with asynchronous scoring (live sources), `interval` > 1 or
+`batch-streams`. It is for scoring as fast as possible, into a sink with `sync=false` (a file, `fakesink`,
+`appsink`): a display that plays the file at its own rate would get each batch late and drop frames for
+QoS. Put a `queue` before the element so that decoding runs in its own thread while the device scores:
+
+```
+gst-launch-1.0 filesrc location=shift.avi ! decodebin ! videoconvert ! queue \
+  ! skipganomaly model=M score-batch=16 ! anomalyexport location=shift.jsonl ! fakesink sync=false
+```
+
+docs/benchmarks.md has frames/s at batch 1 and batched (`scripts/bench-element-batch.sh`).
+
 ## Retraining while scoring
 
 When the line changes product, a scoring skipganomaly can learn the new normal without stopping: emit

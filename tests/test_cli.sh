@@ -231,6 +231,19 @@ expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --
 has "$TMP/last" "width 0.25" "train: width 0.25 accepted and reported"
 has "$TMP/last" "^threshold .*lambda 1)" "train: --lambda 1 calibrates the reconstruction-only score"
 expect_rc 2 "$SGAD" train $DATA --lambda 2 --out "$TMP/bad.safetensors"
+expect_rc 2 "$SGAD" train $DATA --frame-score median --out "$TMP/bad.safetensors"
+expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --width 0.25 \
+    --lambda 1 --frame-score max,std --out "$TMP/fs.safetensors"
+has "$TMP/last" "^threshold .*frame score max,std; lambda 1)" "train: --frame-score max,std is calibrated with"
+has "$TMP/last" "warning: a 0.995 quantile of 1 held-out scores" "train: too few held-out scores are warned about"
+expect_rc 0 "$SGAD" score --model "$TMP/fs.safetensors" "$TMP/data/test/bad/bad0.png"
+expect_rc 2 "$SGAD" train $DATA --augment-flip x --out "$TMP/bad.safetensors"
+expect_rc 2 "$SGAD" train $DATA --steps 4 --epochs 2 --out "$TMP/bad.safetensors"
+expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --width 0.25 --steps 3 \
+    --augment-shift 2 --augment-brightness 0.1 --out "$TMP/steps.safetensors"
+has "$TMP/last" "^3 steps: 2 epochs of 2 steps (4 steps)" "train: --steps in whole epochs, said"
+has "$TMP/last" "^trained 2 epochs (4 steps)" "train: --steps trains that long (with augmentation)"
+expect_rc 2 "$SGAD" train $DATA --augment-brightness 1 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"
 

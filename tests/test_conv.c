@@ -50,6 +50,19 @@ static const conv_case CASES[] = {
     {"64-lane workgroups, transposed 4x4 stride 2", 4, 3, 16, 16, 4, 4, 2, 1, 1, true, true},
     {"64-lane workgroups, stride 2 with padding", 2, 4, 48, 44, 6, 3, 2, 1, 1, true, false},
     {"rows of 8 pixels, dilation 2", 2, 4, 5, 8, 6, 3, 1, 2, 2, false, false},
+    /* conv_fwd's 3x3 stride-1 patches of 4 rows x 8 columns (taken from 128 patches on):
+     * heights not a multiple of 4, patches spanning images, channel counts not a
+     * multiple of 4 or of the tile */
+    {"patches: 6 rows of 8, 17 channels out", 64, 5, 6, 8, 17, 3, 1, 1, 1, true, false},
+    {"patches: 64-lane workgroups, 9 rows of 24", 15, 3, 9, 24, 6, 3, 1, 1, 1, true, false},
+    {"patches: 1 row of 16, no padding", 64, 7, 3, 18, 5, 3, 1, 0, 1, false, false},
+    {"patches: padding 2 (wider output)", 64, 2, 5, 6, 3, 3, 1, 2, 1, true, false},
+    {"patches: transposed 3x3 input gradient", 128, 6, 4, 8, 5, 3, 1, 1, 1, false, true},
+    /* 3x3 stride-1 input gradients (and transposed forwards) run as conv_fwd on dy
+     * with the kernel flipped and padding 2 - pad, when that problem takes the patch path */
+    {"input gradient as flipped forward, no padding", 32, 5, 7, 16, 3, 3, 1, 0, 1, false, false},
+    {"input gradient as flipped forward, padding 2", 64, 6, 5, 8, 7, 3, 1, 2, 1, true, false},
+    {"transposed forward as flipped forward, bias", 64, 7, 5, 8, 18, 3, 1, 1, 1, true, true},
 };
 
 typedef struct fd_ctx {

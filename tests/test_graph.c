@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/model/graph.h"
+#include "../engine/nn/graph.h"
 #include "harness.h"
 
 typedef struct net {

@@ -304,12 +304,19 @@ static void test_fit_resume(const sg_dataset *d)
     t_ok(sg_fit(b, d, &o, &rb), "fit b");
     t_check(rb.interrupted && rb.steps_run == 3, "interrupted after 3 steps (%llu)", (unsigned long long)rb.steps_run);
     sg_model_destroy(b);
-    t_ok(sg_model_load(t_dev, path_in("b.safetensors"), &b2), "reload b");
+    /* an unfinished training is saved beside the checkpoint path, never over it */
+    char partial[4096];
+    t_ok(sg_fit_partial_path(path_in("b.safetensors"), partial, sizeof partial), "partial path");
+    t_check(rb.partial_saved && access(path_in("b.safetensors"), F_OK) != 0,
+            "the interrupted state went to %s, not to the checkpoint path", partial);
+    t_ok(sg_model_load(t_dev, partial, &b2), "reload b");
     t_check(sg_model_training_state(b2)->epoch == 1 && sg_model_training_state(b2)->epoch_step == 1,
             "the checkpoint knows where it stopped (epoch 1, step 1)");
     o.progress = NULL;
     t_ok(sg_fit(b2, d, &o, &rb), "resume b");
     t_check(rb.steps_run == 1, "resumption ran the one missing step (%llu)", (unsigned long long)rb.steps_run);
+    t_check(access(path_in("b.safetensors"), F_OK) == 0 && access(partial, F_OK) != 0,
+            "the finished training wrote the checkpoint path and removed the partial state");
     float sa[10], sb[10];
     scores_of(a, d, sa);
     scores_of(b2, d, sb);

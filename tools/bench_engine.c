@@ -5,13 +5,25 @@
  * (for 32x32 and 256x256 inputs, batch 1 and 64), forward and backward (input
  * plus weight gradient), each as a fraction of that peak. With --torch, the
  * same layers are timed in PyTorch on the CPU in the same run (tools/bench_torch_conv.py).
+ * The input gradient alone ("dx") is timed too, since its kernel differs from the
+ * weight gradient's.
  *
- *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--layer INDEX] */
+ * --cpu-time: on a machine shared with other work, wall time measures the other
+ * work as much as ours. With this option every rate (the peak's included) is
+ * FLOP / (process CPU seconds / online cores): the rate the run would have had
+ * with the cores to itself, as long as it keeps them all busy. A CPU driver such
+ * as lavapipe waits for work without spinning, so its idle threads cost no CPU time.
+ * The peak shader times itself by the wall clock, so its rate is rescaled by the
+ * share of the cores the process had meanwhile (approximate: under heavy load
+ * it reads high); --peak GFLOPS takes a peak measured on a quiet machine instead.
+ *
+ *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sgad/bench.h"
 #include "sgad/sgad.h"
@@ -42,6 +54,26 @@ static const layer LAYERS[] = {
 };
 #define NLAYERS (sizeof LAYERS / sizeof LAYERS[0])
 
+static int use_cpu_time; /* --cpu-time */
+
+static double clock_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The benchmark's clock: wall seconds (sg_now), or with --cpu-time the process's CPU seconds over the online cores. */
+static double bench_now(void)
+{
+    if (!use_cpu_time)
+        return sg_now();
+    static double cores;
+    if (cores == 0)
+        cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID) / (cores > 0 ? cores : 1);
+}
+
 static void die(sg_status s, const char *what)
 {
     fprintf(stderr, "sgad-bench-engine: %s: %s\n", what, sg_error_message());
@@ -56,10 +88,10 @@ static double time_seq(sg_seq *seq, double budget)
         die(s, "run");
     double best = 1e30, spent = 0;
     for (int i = 0; i < 20 && (i < 2 || spent < budget); i++) {
-        double t0 = sg_now();
+        double t0 = bench_now();
         if ((s = sg_seq_run(seq)) != SG_OK)
             die(s, "run");
-        double t = sg_now() - t0;
+        double t = bench_now() - t0;
         spent += t;
         if (t < best)
             best = t;
@@ -83,7 +115,7 @@ static sg_tensor *tensor(sg_device *dev, sg_shape shape)
 }
 
 typedef struct result {
-    double flop, fwd_s, bwd_s;
+    double flop, fwd_s, dx_s, bwd_s;
 } result;
 
 static result bench_layer(sg_device *dev, const layer *l, int size, int batch, double budget)
@@ -96,16 +128,20 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
     sg_shape ws = l->transposed ? sg_shape4(l->ci, l->co, l->k, l->k) : sg_shape4(l->co, l->ci, l->k, l->k);
     sg_tensor *x = tensor(dev, xs), *w = tensor(dev, ws), *b = tensor(dev, sg_shape4(1, l->co, 1, 1));
     sg_tensor *y = tensor(dev, ys), *dx = tensor(dev, xs), *dw = tensor(dev, ws);
-    sg_seq *fwd, *bwd;
+    sg_seq *fwd, *dxs, *bwd;
     sg_status s;
-    if ((s = sg_seq_create(dev, &fwd)) || (s = sg_seq_create(dev, &bwd)))
+    if ((s = sg_seq_create(dev, &fwd)) || (s = sg_seq_create(dev, &dxs)) || (s = sg_seq_create(dev, &bwd)))
         die(s, "sequence");
     if (l->transposed) {
         s = sg_conv_transpose2d_forward(fwd, &p, x, w, b, y);
         if (s == SG_OK)
+            s = sg_conv_transpose2d_backward(dxs, &p, x, w, y, dx, NULL, NULL);
+        if (s == SG_OK)
             s = sg_conv_transpose2d_backward(bwd, &p, x, w, y, dx, dw, NULL);
     } else {
         s = sg_conv2d_forward(fwd, &p, x, w, b, y);
+        if (s == SG_OK)
+            s = sg_conv2d_backward(dxs, &p, x, w, y, dx, NULL, NULL);
         if (s == SG_OK)
             s = sg_conv2d_backward(bwd, &p, x, w, y, dx, dw, NULL);
     }
@@ -116,8 +152,10 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
     result r;
     r.flop = 2.0 * batch * l->ci * l->co * (double)l->k * l->k * small * small;
     r.fwd_s = time_seq(fwd, budget);
+    r.dx_s = time_seq(dxs, budget);
     r.bwd_s = time_seq(bwd, budget);
     sg_seq_destroy(fwd);
+    sg_seq_destroy(dxs);
     sg_seq_destroy(bwd);
     sg_tensor *all[] = {x, w, b, y, dx, dw};
     for (int i = 0; i < 6; i++)
@@ -162,7 +200,7 @@ int main(int argc, char **argv)
 {
     int sizes[8] = {32, 256}, nsizes = 2, batches[8] = {1, 64}, nbatches = 2;
     int torch = 0, only = -1;
-    double budget = 1.0;
+    double budget = 1.0, given_peak = 0;
     const char *script = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
@@ -175,10 +213,14 @@ int main(int argc, char **argv)
             script = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             budget = 0.2;
+        else if (!strcmp(argv[i], "--cpu-time"))
+            use_cpu_time = 1;
+        else if (!strcmp(argv[i], "--peak") && i + 1 < argc)
+            given_peak = atof(argv[++i]);
         else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
             only = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--layer INDEX]\n",
+            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX]\n",
                     argv[0]);
             return 2;
         }
@@ -191,11 +233,21 @@ int main(int argc, char **argv)
     if (s != SG_OK)
         die(s, "device");
     const sg_device_info *info = sg_device_get_info(dev);
-    double peak;
-    if ((s = sg_measure_peak_gflops(dev, &peak)) != SG_OK)
+    double peak = given_peak;
+    if (peak > 0)
+        ;
+    else if (use_cpu_time && (s = sg_measure_peak_gflops(dev, &peak)) != SG_OK) /* compiles its shader */
         die(s, "peak");
+    double wall0 = clock_seconds(CLOCK_MONOTONIC), cpu0 = bench_now();
+    if (peak <= 0 && (s = sg_measure_peak_gflops(dev, &peak)) != SG_OK)
+        die(s, "peak");
+    /* the peak measurement times itself by the wall clock: rescale it by the
+     * share of the cores this process had meanwhile */
+    if (use_cpu_time && given_peak <= 0)
+        peak *= (clock_seconds(CLOCK_MONOTONIC) - wall0) / (bench_now() - cpu0);
     printf("device: %s (%s)\n", info->name, sg_device_kind_name(info->kind));
-    printf("measured peak fp32 FMA rate: %.1f GFLOPS\n\n", peak);
+    printf("%s peak fp32 FMA rate: %.1f GFLOPS%s\n\n", given_peak > 0 ? "given" : "measured", peak,
+           use_cpu_time ? " (rates from CPU time: as if the cores were ours alone)" : "");
 
     for (int si = 0; si < nsizes; si++)
         for (int bi = 0; bi < nbatches; bi++) {
@@ -206,16 +258,17 @@ int main(int argc, char **argv)
                 printf("(PyTorch timing unavailable: can %s import torch, with %s?)\n", torch_twin_python(),
                        torch_twin_device(info));
             printf("input %dx%d, batch %d\n", size, size, batch);
-            printf("%-28s %11s | %9s %6s | %9s %6s%s\n", "layer", "GFLOP/pass", "fwd GF/s", "%peak",
-                   "bwd GF/s", "%peak", have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");
-            double tot_flop = 0, tot_f = 0, tot_b = 0, tot_tf = 0, tot_tb = 0;
+            printf("%-28s %11s | %9s %6s | %8s %6s | %9s %6s%s\n", "layer", "GFLOP/pass", "fwd GF/s", "%peak",
+                   "dx GF/s", "%peak", "bwd GF/s", "%peak",
+                   have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");
+            double tot_flop = 0, tot_f = 0, tot_dx = 0, tot_b = 0, tot_tf = 0, tot_tb = 0;
             for (size_t i = 0; i < NLAYERS; i++) {
                 if (size / LAYERS[i].scale < 4 || (only >= 0 && (size_t)only != i))
                     continue;
                 result r = bench_layer(dev, &LAYERS[i], size, batch, budget);
-                double gf = r.flop / r.fwd_s * 1e-9, gb = 2 * r.flop / r.bwd_s * 1e-9;
-                printf("%-28s %11.3f | %9.1f %5.1f%% | %9.1f %5.1f%%", LAYERS[i].name, r.flop * 1e-9, gf,
-                       100 * gf / peak, gb, 100 * gb / peak);
+                double gf = r.flop / r.fwd_s * 1e-9, gd = r.flop / r.dx_s * 1e-9, gb = 2 * r.flop / r.bwd_s * 1e-9;
+                printf("%-28s %11.3f | %9.1f %5.1f%% | %8.1f %5.1f%% | %9.1f %5.1f%%", LAYERS[i].name,
+                       r.flop * 1e-9, gf, 100 * gf / peak, gd, 100 * gd / peak, gb, 100 * gb / peak);
                 if (have_torch)
                     printf(" | %9.1f %6.1f | %7.2fx %5.2fx", r.flop / tf[i] * 1e-9, 2 * r.flop / tb[i] * 1e-9,
                            tf[i] / r.fwd_s, tb[i] / r.bwd_s);
@@ -223,15 +276,16 @@ int main(int argc, char **argv)
                 fflush(stdout);
                 tot_flop += r.flop;
                 tot_f += r.fwd_s;
+                tot_dx += r.dx_s;
                 tot_b += r.bwd_s;
                 if (have_torch) {
                     tot_tf += tf[i];
                     tot_tb += tb[i];
                 }
             }
-            double gf = tot_flop / tot_f * 1e-9, gb = 2 * tot_flop / tot_b * 1e-9;
-            printf("%-28s %11.3f | %9.1f %5.1f%% | %9.1f %5.1f%%", "all layers", tot_flop * 1e-9, gf,
-                   100 * gf / peak, gb, 100 * gb / peak);
+            double gf = tot_flop / tot_f * 1e-9, gd = tot_flop / tot_dx * 1e-9, gb = 2 * tot_flop / tot_b * 1e-9;
+            printf("%-28s %11.3f | %9.1f %5.1f%% | %8.1f %5.1f%% | %9.1f %5.1f%%", "all layers", tot_flop * 1e-9,
+                   gf, 100 * gf / peak, gd, 100 * gd / peak, gb, 100 * gb / peak);
             if (have_torch)
                 printf(" | %9.1f %6.1f | %7.2fx %5.2fx", tot_flop / tot_tf * 1e-9, 2 * tot_flop / tot_tb * 1e-9,
                        tot_tf / tot_f, tot_tb / tot_b);

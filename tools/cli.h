@@ -17,6 +17,7 @@ enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_eval_line(int argc, char **argv); /* eval_line.c: sgad eval --line */
 int cmd_score(int argc, char **argv);
 int cmd_review(int argc, char **argv); /* cmd_review.c and review_*.c: see review.h */
 int cmd_bench(int argc, char **argv);

@@ -20,6 +20,7 @@
 static const char USAGE[] =
     "usage: sgad eval --model PATH --abnormal-class C [options]\n"
     "       sgad eval --all-classes --models 'PATTERN-{class}.safetensors' [options]\n"
+    "       sgad eval --line [--model PATH] [options]   (the generated line: sgad eval --line --help)\n"
     "Score the leave-one-class-out test split and print ROC AUC, AUPRC and the best F1.\n"
     "\n"
     "  --model PATH           checkpoint to evaluate\n"
@@ -506,6 +507,9 @@ static int eval_all(const eval_args *a, sg_device *dev, char **names, int classe
 
 int cmd_eval(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--line"))
+            return cmd_eval_line(argc, argv);
     eval_args a;
     int rc = parse(argc, argv, &a);
     if (rc)

@@ -3,6 +3,7 @@
  * checkpoint every epoch, calibrate the threshold on held-out normal images.
  * Ctrl-C stops after the current step and saves; a second Ctrl-C kills. */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ static const char USAGE[] =
     "  --seed N               initialisation and shuffling seed (default 0)\n"
     "training:\n"
     "  --epochs N             total epochs (default 15)\n"
+    "  --steps N              train for about N optimiser steps instead: the epochs they need, rounded up\n"
+    "                         (a 270-image clip at batch 64 is 3 steps an epoch)\n"
     "  --batch-size N         images per step (default 64)\n"
     "  --lr X                 Adam learning rate (default 0.0002)\n"
     "  --w-adv X, --w-con X, --w-lat X   loss weights (default 1, 50, 1)\n"
@@ -39,6 +42,13 @@ static const char USAGE[] =
     "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
     "  --lambda L             the score's weight of the pixel term, 0..1 (default the spec's 0.9; 1:\n"
     "                         reconstruction error alone), stored in the checkpoint\n"
+    "  --augment-shift N      move each training image by up to N pixels each way (borders repeated)\n"
+    "  --augment-flip F       mirror half of the training images: h, v or hv (only where the scene allows)\n"
+    "  --augment-brightness B scale each training image's intensity by a gain in [1-B, 1+B]\n"
+    "                         (augmentation is off by default, as in the spec; held-out images are never augmented)\n"
+    "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's, default), max or\n"
+    "                         topk=F, then ,smooth=R (box radius) and ,std (per-pixel standardisation by\n"
+    "                         training images' statistics); e.g. topk=0.01,smooth=1,std; stored in the checkpoint\n"
     "  --device D             Vulkan device index or name (see 'sgad devices')\n"
     "  --out PATH             checkpoint (default model.safetensors; with --resume, the resumed file)\n"
     "  --resume PATH          continue training from this checkpoint\n";
@@ -72,7 +82,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 
 enum {
     O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
-    O_EPOCHS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_DEVICE, O_OUT,
+    O_EPOCHS, O_STEPS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_AUG_SHIFT, O_AUG_FLIP, O_AUG_BRIGHT, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
 
@@ -82,11 +92,14 @@ static const struct option OPTIONS[] = {
     {"channels", required_argument, 0, O_CHANNELS}, {"arch", required_argument, 0, O_ARCH},
     {"size", required_argument, 0, O_SIZE}, {"width", required_argument, 0, O_WIDTH},
     {"upsample", required_argument, 0, O_UPSAMPLE}, {"seed", required_argument, 0, O_SEED},
-    {"epochs", required_argument, 0, O_EPOCHS}, {"batch-size", required_argument, 0, O_BATCH},
+    {"epochs", required_argument, 0, O_EPOCHS}, {"steps", required_argument, 0, O_STEPS}, {"batch-size", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR}, {"w-adv", required_argument, 0, O_WADV},
     {"w-con", required_argument, 0, O_WCON}, {"w-lat", required_argument, 0, O_WLAT},
     {"detach-latent", no_argument, 0, O_DETACH}, {"holdout", required_argument, 0, O_HOLDOUT},
     {"quantile", required_argument, 0, O_QUANTILE}, {"lambda", required_argument, 0, O_LAMBDA},
+    {"frame-score", required_argument, 0, O_FRAME_SCORE},
+    {"augment-shift", required_argument, 0, O_AUG_SHIFT}, {"augment-flip", required_argument, 0, O_AUG_FLIP},
+    {"augment-brightness", required_argument, 0, O_AUG_BRIGHT},
     {"device", required_argument, 0, O_DEVICE},
     {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
     {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
@@ -99,6 +112,10 @@ typedef struct train_args {
     uint64_t seed;
     sg_fit_options fit;
     double lambda; /* < 0: not given */
+    long steps;    /* 0: --epochs counts */
+    bool epochs_given;
+    bool frame_score_given;
+    sg_frame_score_config frame_score;
     const char *device, *out, *resume;
 } train_args;
 
@@ -172,6 +189,11 @@ static int parse(int argc, char **argv, train_args *a)
             if (!cli_parse_int(optarg, 1, 1000000, &v))
                 return cli_usage_error("train", "--epochs needs a positive count");
             a->fit.epochs = (uint32_t)v;
+            a->epochs_given = true;
+            break;
+        case O_STEPS:
+            if (!cli_parse_int(optarg, 1, 1L << 40, &a->steps))
+                return cli_usage_error("train", "--steps needs a positive count");
             break;
         case O_BATCH:
             if (!cli_parse_int(optarg, 1, 4096, &v))
@@ -204,6 +226,29 @@ static int parse(int argc, char **argv, train_args *a)
             if (!cli_parse_float(optarg, 0, 1, &a->lambda))
                 return cli_usage_error("train", "--lambda must be from 0 to 1");
             break;
+        case O_AUG_SHIFT:
+            if (!cli_parse_int(optarg, 0, 64, &v))
+                return cli_usage_error("train", "--augment-shift must be 0..64 pixels");
+            a->fit.augment.shift = (int)v;
+            break;
+        case O_AUG_FLIP:
+            if (strcmp(optarg, "h") && strcmp(optarg, "v") && strcmp(optarg, "hv"))
+                return cli_usage_error("train", "--augment-flip must be h, v or hv, not '%s'", optarg);
+            a->fit.augment.hflip = strchr(optarg, 'h') != NULL;
+            a->fit.augment.vflip = strchr(optarg, 'v') != NULL;
+            break;
+        case O_AUG_BRIGHT:
+            if (!cli_parse_float(optarg, 0, 0.99, &x))
+                return cli_usage_error("train", "--augment-brightness must be 0..0.99");
+            a->fit.augment.brightness = (float)x;
+            break;
+        case O_FRAME_SCORE: {
+            const char *bad = sg_frame_score_config_parse(optarg, &a->frame_score);
+            if (bad)
+                return cli_usage_error("train", "--frame-score '%s': %s", optarg, bad);
+            a->frame_score_given = true;
+            break;
+        }
         case O_DEVICE: a->device = optarg; break;
         case O_OUT: a->out = optarg; break;
         case O_RESUME: a->resume = optarg; break;
@@ -214,6 +259,8 @@ static int parse(int argc, char **argv, train_args *a)
     }
     if (optind < argc)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (a->steps && a->epochs_given)
+        return cli_usage_error("train", "--steps and --epochs both set the length: give one");
     if (a->data.kind != CLI_FASHION_MNIST && !a->data.dir)
         return cli_usage_error("train", "--data DIR is needed for --dataset %s", cli_dataset_kind_name(a->data.kind));
     if (a->resume && a->model_given)
@@ -341,7 +388,12 @@ int cmd_train(int argc, char **argv)
         cli_close_device(dev);
         return cli_fail(s, "--lambda");
     }
-    if (a.fit.epochs <= sg_model_training_state(m)->epoch) {
+    if (a.frame_score_given && (s = sg_model_set_frame_score(m, &a.frame_score)) != SG_OK) {
+        sg_model_destroy(m);
+        cli_close_device(dev);
+        return cli_fail(s, "--frame-score");
+    }
+    if (!a.steps && a.fit.epochs <= sg_model_training_state(m)->epoch) {
         fprintf(stderr, "%s has already run %u epochs; pass --epochs above that to continue\n", a.resume,
                 sg_model_training_state(m)->epoch);
         sg_model_destroy(m);
@@ -353,6 +405,25 @@ int cmd_train(int argc, char **argv)
         sg_model_destroy(m);
         cli_close_device(dev);
         return EXIT_ERROR;
+    }
+    if (a.steps) { /* whole epochs keep the seeded order and resumption as they are */
+        uint32_t per_epoch = sg_fit_steps_per_epoch(train.count, &a.fit);
+        uint64_t done = sg_model_training_state(m)->step;
+        if (per_epoch > 0) {
+            uint64_t epochs = ((uint64_t)a.steps + per_epoch - 1) / per_epoch;
+            a.fit.epochs = (uint32_t)(epochs < 1000000 ? epochs : 1000000);
+            printf("%ld steps: %u epochs of %u steps (%llu steps)\n", a.steps, a.fit.epochs, per_epoch,
+                   (unsigned long long)a.fit.epochs * per_epoch);
+            fflush(stdout);
+        }
+        if (per_epoch > 0 && a.fit.epochs <= sg_model_training_state(m)->epoch) {
+            fprintf(stderr, "%s has already run %llu steps; pass --steps above that to continue\n", a.resume,
+                    (unsigned long long)done);
+            sg_dataset_free(&train);
+            sg_model_destroy(m);
+            cli_close_device(dev);
+            return EXIT_USAGE;
+        }
     }
     print_model(m, train.count, &a.fit);
     if (interrupted) {
@@ -388,10 +459,20 @@ int cmd_train(int argc, char **argv)
         const sg_calibration *cal = sg_model_calibration(m);
         printf("trained %u epochs (%llu steps) in %.1f s; saved %s\n", r.epochs_run, (unsigned long long)r.steps_run,
                r.seconds, a.out);
-        if (cal->valid)
-            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; lambda %g)\n",
-                   cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std,
+        if (cal->valid) {
+            char fs[64];
+            sg_frame_score_config_describe(sg_model_frame_score(m), fs, sizeof fs);
+            printf("threshold %.6g (quantile %.4g of %u held-out normal scores; mean %.6g, std %.6g; frame score "
+                   "%s; lambda %g)\n",
+                   cal->threshold, cal->quantile, cal->samples, cal->normal_mean, cal->normal_std, fs,
                    (double)sg_model_score_lambda(m));
+            /* fewer than 1/(1-q) scores: the quantile is their maximum or beyond it */
+            if ((double)cal->samples * (1.0 - (double)cal->quantile) < 1.0 - 1e-6)
+                fprintf(stderr, "sgad: warning: a %.4g quantile of %u held-out scores is little more than their "
+                        "largest: the false-alarm rate on new normal images can be well above %.2g%%; hold out at "
+                        "least %.0f images (--holdout, or more training images)\n", cal->quantile, cal->samples,
+                        100.0 * (1.0 - cal->quantile), ceil(1.0 / (1.0 - cal->quantile) - 1e-2));
+        }
         else
             printf("no images were held out: the checkpoint has no threshold (score needs --threshold)\n");
     }

@@ -5,6 +5,8 @@
  *   D.<name>                   discriminator parameters and BN running statistics
  *   adam.G.exp_avg.<name>      Adam's first moment of each trainable parameter (and .exp_avg_sq)
  *   adam.D.exp_avg.<name>      ... for the sg_discriminator
+ *   score.pixel_mean, score.pixel_std   [S, S] normal error statistics of a
+ *                              standardised frame score (only with one)
  * where <name> is the PyTorch state_dict name of tests/reference/skipganomaly_pp.py.
  * __metadata__ (strings): format, architecture, input geometry and normalisation,
  * training state (step, epoch, seed, re-initialisations) and calibration. */
@@ -131,6 +133,15 @@ static sg_status add_set(tensor_list *l, const char *net, const sg_param_set *se
     return s;
 }
 
+/* The per-pixel statistics as two [S, S] tensors. */
+static sg_status add_pixel_stats(tensor_list *l, sg_model *m)
+{
+    sg_param p = {.ndim = 2, .dims = {m->config.size, m->config.size},
+                  .count = (size_t)m->config.size * m->config.size};
+    sg_status s = add_tensor(l, "score.pixel_mean", &p, m->pixel_mean);
+    return s == SG_OK ? add_tensor(l, "score.pixel_std", &p, m->pixel_std) : s;
+}
+
 #define META_MAX 32
 
 typedef struct meta_list {
@@ -164,8 +175,12 @@ static sg_status save(sg_model *m, const char *path, bool with_moments)
         s = add_set(&l, "G", &m->gen, &hg, with_moments);
     if (s == SG_OK)
         s = add_set(&l, "D", &m->disc, &hd, with_moments);
+    if (s == SG_OK && m->pixel_mean && m->pixel_std)
+        s = add_pixel_stats(&l, m);
     if (s == SG_OK) {
         meta_list meta = {0};
+        char frame_score[64];
+        sg_frame_score_config_describe(&m->frame_score, frame_score, sizeof frame_score);
         const sg_model_config *c = &m->config;
         const sg_calibration *cal = &m->calibration;
         meta_add(&meta, "format", "%s", FORMAT_NAME);
@@ -182,6 +197,7 @@ static sg_status save(sg_model *m, const char *path, bool with_moments)
         meta_add(&meta, "seed", "%" PRIu64, m->state.seed);
         meta_add(&meta, "d_reinits", "%u", m->state.d_reinits);
         meta_add(&meta, "score_lambda", "%.9g", m->score_lambda);
+        meta_add(&meta, "frame_score", "%s", frame_score);
         meta_add(&meta, "calibrated", "%s", cal->valid ? "true" : "false");
         if (cal->valid) {
             meta_add(&meta, "threshold", "%.9g", cal->threshold);
@@ -306,6 +322,13 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
             return sg_fail(SG_ERR_FORMAT, "%s: metadata 'score_lambda' = %g is not in [0, 1]", path, (double)lambda);
         m->score_lambda = lambda;
     }
+    /* files from before the frame score was a setting scored with the spec's mean */
+    const char *fs = sg_st_meta(f, "frame_score");
+    if (fs) {
+        const char *bad = sg_frame_score_config_parse(fs, &m->frame_score);
+        if (bad)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'frame_score' = '%s': %s", path, fs, bad);
+    }
     const char *cal = sg_st_meta(f, "calibrated");
     if (cal && strcmp(cal, "true") == 0) {
         sg_calibration *c = &m->calibration;
@@ -316,16 +339,18 @@ static sg_status parse_state(const sg_st_file *f, const char *path, sg_model *m)
             (s = meta_float(f, path, "normal_score_std", &c->normal_std)) ||
             (s = meta_int(f, path, "calibration_samples", true, 0, INT32_MAX, &n)))
             return s;
-        /* scores are sums of mean squares, never negative: a negative
-         * threshold would flag every frame, a quantile outside (0, 1] or a
-         * negative spread is not a calibration this program writes */
-        if (c->threshold < 0)
+        /* scores are sums of mean squares, never negative (unless standardised
+         * per pixel): a negative threshold would flag every frame, a quantile
+         * outside (0, 1] or a negative spread is not a calibration this
+         * program writes */
+        bool signed_scores = m->frame_score.standardise;
+        if (c->threshold < 0 && !signed_scores)
             return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold' = %g is negative (scores are >= 0, so every "
                            "image would be flagged)", path, (double)c->threshold);
         if (!(c->quantile > 0 && c->quantile <= 1))
             return sg_fail(SG_ERR_FORMAT, "%s: metadata 'threshold_quantile' = %g is not in (0, 1]", path,
                            (double)c->quantile);
-        if (c->normal_mean < 0 || c->normal_std < 0)
+        if ((c->normal_mean < 0 && !signed_scores) || c->normal_std < 0)
             return sg_fail(SG_ERR_FORMAT, "%s: metadata 'normal_score_mean' = %g and 'normal_score_std' = %g "
                            "must not be negative", path, (double)c->normal_mean, (double)c->normal_std);
         c->samples = (uint32_t)n;
@@ -424,6 +449,40 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
     return s;
 }
 
+/* score.pixel_mean and score.pixel_std: needed by a standardised frame score,
+ * refused without one (a file this program does not write). */
+static sg_status load_pixel_stats(const sg_st_file *f, const char *path, sg_model *m, bool *taken)
+{
+    int S = m->config.size;
+    sg_param p = {.ndim = 2, .dims = {S, S}, .count = (size_t)S * S};
+    float *mean = malloc(p.count * sizeof *mean), *std = malloc(p.count * sizeof *std);
+    bool found_mean = false, found_std = false;
+    sg_status s = mean && std ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (s == SG_OK)
+        s = take_tensor(f, path, "score.pixel_mean", &p, mean, taken, &found_mean);
+    if (s == SG_OK)
+        s = take_tensor(f, path, "score.pixel_std", &p, std, taken, &found_std);
+    if (s == SG_OK && found_mean != found_std)
+        s = sg_fail(SG_ERR_FORMAT, "%s: tensor 'score.pixel_%s' is missing (the per-pixel statistics come as a pair)",
+                    path, found_mean ? "std" : "mean");
+    if (s == SG_OK && found_mean && !m->frame_score.standardise)
+        s = sg_fail(SG_ERR_FORMAT, "%s: per-pixel statistics are present but metadata 'frame_score' does not "
+                    "standardise", path);
+    if (s == SG_OK && !found_mean && m->frame_score.standardise)
+        s = sg_fail(SG_ERR_FORMAT, "%s: metadata 'frame_score' standardises each pixel but the tensors "
+                    "'score.pixel_mean' and 'score.pixel_std' are missing", path);
+    for (size_t i = 0; s == SG_OK && found_std && i < p.count; i++)
+        if (!(std[i] > 0))
+            s = sg_fail(SG_ERR_FORMAT, "%s: tensor 'score.pixel_std' holds %g at element %zu (must be > 0)", path,
+                        (double)std[i], i);
+    if (s == SG_OK && found_mean) {
+        m->pixel_mean = mean, m->pixel_std = std;
+        mean = std = NULL;
+    }
+    free(mean), free(std);
+    return s;
+}
+
 sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
 {
     sg_st_file f;
@@ -450,6 +509,8 @@ sg_status sg_model_load(sg_device *dev, const char *path, sg_model **out)
         s = sg_fail(SG_ERR_FORMAT, "%s: Adam moments are present for one network but not the other", path);
     if (s == SG_OK)
         m->state.has_optimizer_state = g_moments;
+    if (s == SG_OK)
+        s = load_pixel_stats(&f, path, m, taken);
     /* anything else is a sign of a different model: refuse rather than ignore
      * (BN's num_batches_tracked from a PyTorch export is the one exception) */
     const char *tail = "num_batches_tracked";

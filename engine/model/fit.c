@@ -106,6 +106,40 @@ static void gather(const sg_dataset *d, const size_t *idx, size_t n, float *out)
         memcpy(out + i * image, d->pixels + idx[i] * image, image * sizeof(float));
 }
 
+uint32_t sg_fit_steps_per_epoch(size_t count, const sg_fit_options *o)
+{
+    size_t held = (size_t)floor(o->holdout * (double)count);
+    if (o->holdout > 0 && held == 0 && count > 1)
+        held = 1;
+    size_t batch = o->train.batch > 0 ? (size_t)o->train.batch : 0;
+    return batch && count > held ? (uint32_t)((count - held) / batch) : 0;
+}
+
+/* A standardised frame score takes its per-pixel statistics from up to 256
+ * training images (never the held-out ones its threshold comes from). */
+static sg_status fit_score_statistics(sg_model *m, const sg_dataset *normal, const size_t *train, size_t train_n)
+{
+    if (!sg_model_frame_score(m)->standardise)
+        return SG_OK;
+    size_t image = (size_t)normal->channels * normal->size * normal->size, n = train_n < 256 ? train_n : 256;
+    float *buf = malloc(n * image * sizeof *buf);
+    if (!buf)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (size_t i = 0; i < n; i++) /* spread over the training images */
+        memcpy(buf + i * image, normal->pixels + train[i * train_n / n] * image, image * sizeof(float));
+    sg_status s = sg_model_fit_pixel_stats(m, buf, n);
+    free(buf);
+    return s;
+}
+
+/* The training batch augmented as the options ask, seeded by the run's seed and step. */
+static void augment_batch(const sg_fit_options *o, const sg_model_config *c, float *buf, size_t batch,
+                          const sg_training_state *st)
+{
+    if (sg_augment_enabled(&o->augment))
+        sg_augment_images(&o->augment, buf, batch, c->channels, c->size, st->seed, st->step);
+}
+
 sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result)
 {
     sg_fit_options def = sg_fit_options_default();
@@ -115,6 +149,9 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     if (normal->channels != c->channels || normal->size != c->size)
         return sg_fail(SG_ERR_SHAPE, "training images are %dx%dx%d but the model takes %dx%dx%d", normal->channels,
                        normal->size, normal->size, c->channels, c->size, c->size);
+    const char *bad_augment = sg_augment_check(&o->augment);
+    if (bad_augment)
+        return sg_fail(SG_ERR_ARGUMENT, "%s", bad_augment);
     if (!(o->holdout >= 0 && o->holdout < 1))
         return sg_fail(SG_ERR_ARGUMENT, "hold-out fraction must be in [0, 1), got %g", o->holdout);
     size_t n = normal->count, held = (size_t)floor(o->holdout * (double)n);
@@ -157,6 +194,7 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         uint32_t first = st->epoch_step;
         for (uint32_t b = first; s == SG_OK && b < steps_per_epoch; b++) {
             gather(normal, order + (size_t)b * batch, batch, buf);
+            augment_batch(o, c, buf, batch, st);
             sg_train_losses losses;
             s = sg_trainer_step(t, buf, &losses);
             if (s != SG_OK)
@@ -195,6 +233,8 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     }
     if (s == SG_OK && !r.interrupted && bn_batches > 0)
         s = sg_trainer_bn_stats_store(t);
+    if (s == SG_OK && !r.interrupted)
+        s = fit_score_statistics(m, normal, split, train_n);
     if (s == SG_OK && !r.interrupted && held > 0) {
         gather(normal, split + train_n, held, buf);
         s = sg_calibrate(m, buf, held, o->quantile);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "modules.h"
+#include "../nn/modules.h"
 #include "networks.h"
 
 typedef struct se_m {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "modules.h"
+#include "../nn/modules.h"
 #include "networks.h"
 
 #define MAX_LEVELS 10

@@ -156,6 +156,8 @@ void sg_model_destroy(sg_model *m)
     sg_pp_generator_destroy(m->pp);
     sg_unet_generator_destroy(m->unet);
     sg_discriminator_destroy(m->disc_net);
+    free(m->pixel_mean);
+    free(m->pixel_std);
     free(m);
 }
 

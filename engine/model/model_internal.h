@@ -3,6 +3,7 @@
 #define SGAD_MODEL_INTERNAL_H
 
 #include "networks.h"
+#include "sgad/frame_score.h"
 #include "sgad/model.h"
 
 struct sg_model {
@@ -14,8 +15,14 @@ struct sg_model {
     sg_discriminator *disc_net;
     sg_calibration calibration;
     float score_lambda; /* weight of the pixel term in the score */
+    sg_frame_score_config frame_score; /* how the error map becomes the pixel term (zeroed: the spec's mean) */
+    float *pixel_mean, *pixel_std;     /* S x S normal statistics of a standardised frame score, or NULL */
     sg_training_state state;
 };
+
+/* The pixel term of `count` images from their heat maps (S x S each), by the
+ * model's frame score; SG_ERR_ARGUMENT when it standardises without statistics. */
+sg_status sg_model_pixel_terms(const sg_model *m, const float *heat, int count, float *out);
 
 /* Record G(x) into a graph. */
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x);

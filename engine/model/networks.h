@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdbool.h>
 
-#include "graph.h"
+#include "../nn/graph.h"
 
 /* What the generators need of a model's configuration (model.c fills it in):
  * the networks know nothing of the model built from them. */

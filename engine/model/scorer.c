@@ -1,7 +1,9 @@
 /* Anomaly scores in eval mode (BN running statistics), spec "Anomaly score":
  *   s(x) = lambda * mean_{c,h,w} (x - x_hat)^2 + (1 - lambda) * mean_k (f(x) - f(x_hat))_k^2
  *   (lambda: the model's score weight, 0.9 by default)
- *   heat map: per pixel, mean over channels of (x - x_hat)^2. */
+ *   heat map: per pixel, mean over channels of (x - x_hat)^2.
+ * The pixel term is the mean of the heat map unless the model's frame score is
+ * another (sgad/frame_score.h): then it comes from the heat map on the host. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@ struct sg_scorer {
     sg_tensor *x, *rec, *lat, *heat;
     sg_node *x_hat, *f_real, *f_fake;
     float *staging; /* batch images, zero-padded when fewer are given */
+    float *heat_host; /* batch heat maps, for a frame score other than the mean */
 };
 
 void sg_scorer_destroy(sg_scorer *s)
@@ -33,6 +36,7 @@ void sg_scorer_destroy(sg_scorer *s)
     sg_tensor_destroy(s->lat);
     sg_tensor_destroy(s->heat);
     free(s->staging);
+    free(s->heat_host);
     free(s);
 }
 
@@ -71,7 +75,8 @@ sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
     sc->batch = batch;
     int C = m->config.channels, S = m->config.size;
     sc->staging = calloc((size_t)batch * C * S * S, sizeof(float));
-    sg_status s = sc->staging ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sc->heat_host = malloc((size_t)batch * S * S * sizeof(float));
+    sg_status s = sc->staging && sc->heat_host ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == SG_OK)
         s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
     if (s == SG_OK)
@@ -109,8 +114,12 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
         s = sg_tensor_download_range(sc->rec, 0, (size_t)count, rec);
     if (s == SG_OK)
         s = sg_tensor_download_range(sc->lat, 0, (size_t)count, lat);
-    if (s == SG_OK && heatmaps)
-        s = sg_tensor_download_range(sc->heat, 0, (size_t)count * S * S, heatmaps);
+    bool pooled = !sg_frame_score_config_is_spec(&sc->m->frame_score);
+    float *heat = heatmaps ? heatmaps : pooled ? sc->heat_host : NULL;
+    if (s == SG_OK && heat)
+        s = sg_tensor_download_range(sc->heat, 0, (size_t)count * S * S, heat);
+    if (s == SG_OK && pooled)
+        s = sg_model_pixel_terms(sc->m, heat, count, rec);
     if (s == SG_OK && reconstructions)
         s = sg_tensor_download_range(sc->x_hat->value, 0, (size_t)count * image, reconstructions);
     if (s != SG_OK)

@@ -49,6 +49,8 @@ enum {
     PROP_BATCH_STREAMS,
     PROP_BATCH_TIMEOUT,
     PROP_MASK,
+    PROP_FRAME_SCORE,
+    PROP_SCORE_BATCH,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -66,6 +68,8 @@ enum {
 #define DEFAULT_SEED 1
 #define DEFAULT_STATS_INTERVAL 1000 /* ms */
 #define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
+#define DEFAULT_SCORE_BATCH 1
+#define MAX_SCORE_BATCH 64
 
 #define CAPS_STR GST_VIDEO_CAPS_MAKE(SGAD_PREPROCESS_FORMATS)
 
@@ -177,6 +181,9 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
     return TRUE;
 }
 
+static void drop_batch(GstSkipGanomaly *self);
+static void batch_before_event(GstSkipGanomaly *self, GstEvent *event);
+
 static void clear_retrain_plan(GstSkipGanomaly *self)
 {
     if (self->retrain_plan_valid)
@@ -193,6 +200,9 @@ static void free_results(GstSkipGanomaly *self)
     g_clear_pointer(&self->last_tiles, g_free);
     g_clear_pointer(&self->last_heat, g_free);
     g_clear_pointer(&self->mask_inside, g_free);
+    g_clear_pointer(&self->batch_input, g_free);
+    g_clear_pointer(&self->batch_heat, g_free);
+    g_clear_pointer(&self->batch_scores, g_free);
     if (self->plan_valid)
         sgad_plan_clear(&self->plan);
     self->plan_valid = FALSE;
@@ -373,6 +383,7 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     sg_scorer_destroy(scorer);
     sg_model_destroy(model);
     sgad_device_pool_release(dev);
+    drop_batch(self);
     free_results(self);
     clear_retrain_plan(self);
     sgad_reservoir_clear(&self->reservoir);
@@ -454,12 +465,16 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
 }
 
 /* The frame as the model's input, mid-grey outside the mask. */
+static void preprocess_into(GstSkipGanomaly *self, const GstVideoFrame *frame, gfloat *input)
+{
+    sgad_preprocess(&self->plan, frame, input);
+    if (self->mask_inside)
+        sgad_mask_apply_images(self->mask_inside, input, self->plan_tiles, self->plan_channels, self->plan_size);
+}
+
 static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
 {
-    sgad_preprocess(&self->plan, frame, self->input);
-    if (self->mask_inside)
-        sgad_mask_apply_images(self->mask_inside, self->input, self->plan_tiles, self->plan_channels,
-                               self->plan_size);
+    preprocess_into(self, frame, self->input);
 }
 
 /* One frame's images through the model, under the engine lock: in the shared
@@ -521,6 +536,22 @@ static gchar *retrained_path(const gchar *model_path)
     }                                                                                                                  \
     G_STMT_END
 
+/* Fewer held-out frames than 1/(1-q): the threshold is about their largest
+ * score, and new normal frames cross it more often than the quantile says. */
+static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
+{
+    const sg_fit_options o = sg_fit_options_default();
+    guint held = (guint)floor(o.holdout * (double)frames);
+    if ((double)held * (1.0 - o.quantile) < 1.0 - 1e-6)
+        GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                            ("Only %u of the %u training frames are held out to calibrate the threshold: a %g "
+                             "quantile of fewer than %.0f scores is little more than their largest, so new normal "
+                             "frames will be flagged more often than the quantile promises.", held, frames,
+                             (double)o.quantile, ceil(1.0 / (1.0 - o.quantile) - 1e-2)),
+                            ("train on at least %.0f frames (train-frames) for a meaningful threshold",
+                             ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-2)));
+}
+
 /* Train on the collected frames and write the checkpoint; FALSE (with an
  * element error, or a warning when retraining, posted) when it could not. */
 static gboolean run_training(GstSkipGanomaly *self)
@@ -540,6 +571,7 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.save_interval = self->save_interval;
     params.learning_rate = (gfloat)self->learning_rate;
     params.score_lambda = (gfloat)self->score_lambda;
+    params.frame_score = self->frame_score;
     params.seed = self->seed;
     GST_OBJECT_UNLOCK(self);
     params.checkpoint = path;
@@ -556,6 +588,7 @@ static gboolean run_training(GstSkipGanomaly *self)
     /* a retraining's START was posted when it began collecting */
     post_progress(self, self->training ? GST_PROGRESS_TYPE_START : GST_PROGRESS_TYPE_CONTINUE, text);
     g_free(text);
+    warn_few_held_out(self, self->reservoir.count);
 
     sg_fit_result result;
     sg_status s = sgad_train(self->dev, &self->reservoir, &params, training_progress, self, &result);
@@ -818,6 +851,7 @@ static void live_eos(GstSkipGanomaly *self);
 static gboolean gst_skip_ganomaly_sink_event(GstBaseTransform *trans, GstEvent *event)
 {
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    batch_before_event(self, event);
     if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->training) {
         /* EOS goes downstream only once the checkpoint is on disk */
         gboolean ok = TRUE;
@@ -877,6 +911,26 @@ static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid)
     }
 }
 
+/* Under the engine lock: a scorer recorded for at least n images. */
+static gboolean ensure_scorer_batch(GstSkipGanomaly *self, gint n)
+{
+    if (n <= self->scorer_batch)
+        return TRUE;
+    sg_scorer *bigger = NULL;
+    if (sg_scorer_create(self->model, n, &bigger) != SG_OK) {
+        GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot score %d images at once: %s", n, sg_error_message()),
+                          (NULL));
+        return FALSE;
+    }
+    sg_scorer_destroy(self->scorer);
+    self->scorer = bigger;
+    self->scorer_batch = n;
+    return TRUE;
+}
+
+static void take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
+                        gdouble threshold);
+
 static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
                                  gdouble threshold_prop)
 {
@@ -892,17 +946,9 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         g_mutex_unlock(&self->engine_lock);
         return GST_FLOW_ERROR;
     }
-    if (n > self->scorer_batch) {
-        /* more tiles than the scorer was recorded for */
-        sg_scorer *bigger = NULL;
-        if (sg_scorer_create(self->model, n, &bigger) != SG_OK) {
-            g_mutex_unlock(&self->engine_lock);
-            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot score %d tiles: %s", n, sg_error_message()), (NULL));
-            return GST_FLOW_ERROR;
-        }
-        sg_scorer_destroy(self->scorer);
-        self->scorer = bigger;
-        self->scorer_batch = n;
+    if (!ensure_scorer_batch(self, n)) {
+        g_mutex_unlock(&self->engine_lock);
+        return GST_FLOW_ERROR;
     }
     preprocess(self, frame);
     gfloat scores[n];
@@ -916,7 +962,16 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         return GST_FLOW_ERROR;
     }
 
-    /* the frame's score is its worst tile; the heat map is the tiles stitched */
+    take_result(self, scores, self->tile_heat, tiles, S, threshold);
+    return GST_FLOW_OK;
+}
+
+/* One frame's tile scores and heat maps as the current result: the frame's
+ * score is its worst tile; the heat map is the tiles stitched. */
+static void take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
+                        gdouble threshold)
+{
+    const gint n = tiles * tiles;
     const guint side = (guint)(tiles * S);
     if (self->last_grid != (guint)tiles || self->last_heat_side != side || !self->last_tiles) {
         self->last_tiles = g_renew(gfloat, self->last_tiles, n);
@@ -933,7 +988,7 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         const gint tx = t % tiles, ty = t / tiles;
         for (gint y = 0; y < S; y++)
             memcpy(self->last_heat + (gsize)(ty * S + y) * side + (gsize)tx * S,
-                   self->tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
+                   tile_heat + ((gsize)t * S + y) * S, (gsize)S * sizeof(gfloat));
     }
     if (self->mask_inside)
         sgad_mask_apply_heat(self->mask_inside, self->last_heat, tiles, S);
@@ -943,7 +998,6 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         self->last_threshold = threshold;
     self->last_region = self->plan.region;
     self->have_result = TRUE;
-    return GST_FLOW_OK;
 }
 
 /* ts, duration and frame_no: of the frame the result was computed on */
@@ -1024,10 +1078,10 @@ static GstClockTime result_age(GstClockTime pts, GstClockTime result_pts)
 
 /* sync mode: count the score and grow the reported latency when a scoring took
  * longer (with a quarter of headroom, so it is not re-announced every frame) */
-static void note_sync_score(GstSkipGanomaly *self, GstClockTime took)
+static void note_sync_score(GstSkipGanomaly *self, GstClockTime took, guint frames)
 {
     GST_OBJECT_LOCK(self);
-    self->frames_scored++;
+    self->frames_scored += frames;
     gboolean grew = took > self->latency;
     if (grew)
         self->latency = took + took / 4;
@@ -1112,16 +1166,9 @@ static SgadAsyncOutcome async_score(const SgadAsyncJob *job, gfloat *scores, gfl
         g_mutex_unlock(&self->engine_lock);
         return SGAD_ASYNC_UNUSABLE; /* prepared for the model before a switch */
     }
-    if (n > self->scorer_batch) {
-        sg_scorer *bigger = NULL;
-        if (sg_scorer_create(self->model, n, &bigger) != SG_OK) {
-            g_mutex_unlock(&self->engine_lock);
-            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot score %d tiles: %s", n, sg_error_message()), (NULL));
-            return SGAD_ASYNC_FAILED;
-        }
-        sg_scorer_destroy(self->scorer);
-        self->scorer = bigger;
-        self->scorer_batch = n;
+    if (!ensure_scorer_batch(self, n)) {
+        g_mutex_unlock(&self->engine_lock);
+        return SGAD_ASYNC_FAILED;
     }
     gchar *why = NULL;
     sg_status s = run_model(self, job->input, n, scores, tile_heat, &why);
@@ -1227,6 +1274,207 @@ static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, co
     return GST_FLOW_OK;
 }
 
+/* The current result as the buffer's meta (and, when it was scored on this
+ * frame, the frame's bus messages). The buffer must be writable. */
+static void attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
+                          gboolean was_anomalous, gboolean post)
+{
+    const GstClockTime pts = GST_BUFFER_PTS(buffer);
+    SgadAnomalyResult r = {
+        .score = self->last_score,
+        .threshold = self->last_threshold,
+        .anomalous = self->anomalous,
+        .score_invalid = self->last_invalid,
+        .tiles_x = self->last_grid,
+        .tiles_y = self->last_grid,
+        .tile_scores = self->last_tiles,
+        .heatmap_width = self->last_heat_side,
+        .heatmap_height = self->last_heat_side,
+        .heatmap = self->last_heat,
+        .roi_x = self->last_region.x,
+        .roi_y = self->last_region.y,
+        .roi_width = self->last_region.width,
+        .roi_height = self->last_region.height,
+        .frame = frame_no,
+    };
+    sgad_buffer_set_anomaly_result(buffer, &r);
+    sgad_buffer_set_anomaly_source(buffer, self->result_frame, result_age(pts, self->result_pts));
+    if (score_now)
+        post_frame_messages(self, pts, GST_BUFFER_DURATION(buffer), frame_no, was_anomalous, post);
+    maybe_post_stats(self, pts);
+}
+
+/* ---- batched sync scoring (score-batch) -----------------------------------
+ * For files and other non-live sources: generate_output holds the frames back
+ * (in order) until score-batch of them are there, scores them in one dispatch,
+ * gives each its own result, meta and messages, and hands them on one by one
+ * (the base class calls generate_output until it returns no buffer). A serialized
+ * event (EOS, a caps change, a new segment) first scores and pushes the partial
+ * batch; a flush drops it, as does stopping. */
+
+/* The batch size in use now: 1 (each frame on its own) outside sync scoring of
+ * every frame by this instance alone. */
+static guint current_batch(GstSkipGanomaly *self)
+{
+    GST_OBJECT_LOCK(self);
+    const guint batch = self->score_batch;
+    const gboolean every_frame = self->interval == 1;
+    const gboolean shared = self->batch_streams;
+    GST_OBJECT_UNLOCK(self);
+    if (batch <= 1 || self->training || !every_frame || shared)
+        return 1;
+    return use_async(self) ? 1 : batch;
+}
+
+static void drop_batch(GstSkipGanomaly *self)
+{
+    g_queue_clear_full(&self->batch_pending, (GDestroyNotify)gst_buffer_unref);
+    g_queue_clear_full(&self->batch_ready, (GDestroyNotify)gst_buffer_unref);
+}
+
+/* Score the pending frames in one dispatch; they move, with their meta, to
+ * the ready queue. Their pixels are read now (the buffers are kept), so a
+ * model swapped in meanwhile sees them at its own input size. */
+static GstFlowReturn score_pending(GstSkipGanomaly *self)
+{
+    const guint count = g_queue_get_length(&self->batch_pending);
+    if (count == 0)
+        return GST_FLOW_OK;
+    GST_OBJECT_LOCK(self);
+    const gboolean post = self->post_messages;
+    const gdouble threshold_prop = self->threshold;
+    GST_OBJECT_UNLOCK(self);
+    const gint tiles = self->batch_tiles;
+    const gint64 started = g_get_monotonic_time();
+
+    g_mutex_lock(&self->engine_lock);
+    if (!self->scorer) {
+        g_mutex_unlock(&self->engine_lock);
+        GST_ELEMENT_ERROR(self, CORE, FAILED, ("No model loaded."), (NULL));
+        return GST_FLOW_ERROR;
+    }
+    const sg_model_config *cfg = sg_model_get_config(self->model);
+    const gint C = cfg->channels, S = cfg->size, n = tiles * tiles, total = (gint)count * n;
+    GstVideoInfo *info = &GST_VIDEO_FILTER(self)->in_info;
+    if (!ensure_plan(self, info, &self->batch_roi, tiles, C, S) || !ensure_scorer_batch(self, total)) {
+        g_mutex_unlock(&self->engine_lock);
+        return GST_FLOW_ERROR;
+    }
+    const gsize floats = sgad_plan_floats(&self->plan);
+    self->batch_input = g_renew(gfloat, self->batch_input, floats * count);
+    self->batch_heat = g_renew(gfloat, self->batch_heat, (gsize)total * S * S);
+    self->batch_scores = g_renew(gfloat, self->batch_scores, (gsize)total);
+    guint i = 0;
+    for (GList *l = self->batch_pending.head; l; l = l->next, i++) {
+        GstVideoFrame frame;
+        if (!gst_video_frame_map(&frame, info, l->data, GST_MAP_READ)) {
+            g_mutex_unlock(&self->engine_lock);
+            GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot read a held-back frame."),
+                              ("frame %" G_GUINT64_FORMAT, self->batch_first + i));
+            return GST_FLOW_ERROR;
+        }
+        preprocess_into(self, &frame, self->batch_input + floats * i);
+        gst_video_frame_unmap(&frame);
+    }
+    gchar *why = NULL;
+    sg_status s = run_model(self, self->batch_input, total, self->batch_scores, self->batch_heat, &why);
+    const gdouble threshold = effective_threshold(threshold_prop, self->model);
+    g_mutex_unlock(&self->engine_lock);
+    if (s != SG_OK) {
+        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
+        g_free(why);
+        return GST_FLOW_ERROR;
+    }
+    note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, count);
+
+    for (i = 0; i < count; i++) {
+        GstBuffer *buffer = g_queue_pop_head(&self->batch_pending);
+        const guint64 frame_no = self->batch_first + i;
+        const gboolean was_anomalous = self->anomalous;
+        take_result(self, self->batch_scores + (gsize)i * n, self->batch_heat + (gsize)i * n * S * S, tiles, S,
+                    threshold);
+        self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
+        self->result_frame = frame_no;
+        self->result_pts = GST_BUFFER_PTS(buffer);
+        attach_result(self, buffer, frame_no, TRUE, was_anomalous, post);
+        g_queue_push_tail(&self->batch_ready, buffer);
+    }
+    return GST_FLOW_OK;
+}
+
+/* Before a serialized event: the frames held back go on first. */
+static void push_batch(GstSkipGanomaly *self)
+{
+    if (g_queue_is_empty(&self->batch_pending) && g_queue_is_empty(&self->batch_ready))
+        return;
+    GstFlowReturn ret = score_pending(self);
+    GstBuffer *buffer;
+    while (ret == GST_FLOW_OK && (buffer = g_queue_pop_head(&self->batch_ready)))
+        ret = gst_pad_push(GST_BASE_TRANSFORM_SRC_PAD(self), buffer);
+    if (ret != GST_FLOW_OK)
+        GST_DEBUG_OBJECT(self, "held-back frames not all pushed: %s", gst_flow_get_name(ret));
+    drop_batch(self);
+}
+
+static void batch_before_event(GstSkipGanomaly *self, GstEvent *event)
+{
+    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
+        drop_batch(self);
+    else if (GST_EVENT_IS_SERIALIZED(event))
+        push_batch(self);
+}
+
+static GstFlowReturn gst_skip_ganomaly_generate_output(GstBaseTransform *trans, GstBuffer **outbuf)
+{
+    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
+    const guint batch = trans->queued_buf ? current_batch(self) : 1;
+    if (trans->queued_buf && (batch > 1 || !g_queue_is_empty(&self->batch_pending))) {
+        GST_OBJECT_LOCK(self);
+        const SgadRect roi = self->roi;
+        const gint tiles = (gint)self->tiles;
+        GST_OBJECT_UNLOCK(self);
+        /* a batch is one geometry: a new ROI or grid (or batching off) ends it */
+        if (!g_queue_is_empty(&self->batch_pending) &&
+            (batch <= 1 || tiles != self->batch_tiles || memcmp(&roi, &self->batch_roi, sizeof roi) != 0)) {
+            GstFlowReturn ret = score_pending(self);
+            if (ret != GST_FLOW_OK)
+                return ret;
+        }
+        if (batch > 1) {
+            GstBuffer *input = gst_buffer_make_writable(g_steal_pointer(&trans->queued_buf));
+            if (g_queue_is_empty(&self->batch_pending)) {
+                self->batch_first = self->frame;
+                self->batch_roi = roi;
+                self->batch_tiles = tiles;
+            }
+            self->frame++;
+            g_queue_push_tail(&self->batch_pending, input);
+            if (g_queue_get_length(&self->batch_pending) >= batch) {
+                GstFlowReturn ret = score_pending(self);
+                if (ret != GST_FLOW_OK)
+                    return ret;
+            }
+        }
+    }
+    if (!g_queue_is_empty(&self->batch_ready)) {
+        *outbuf = g_queue_pop_head(&self->batch_ready);
+        return GST_FLOW_OK;
+    }
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->generate_output(trans, outbuf);
+}
+
+/* The latency batching adds: the first frame of a batch waits for the other
+ * score-batch - 1 (their scoring is in self->latency). */
+static GstClockTime batch_latency(GstSkipGanomaly *self)
+{
+    const guint batch = current_batch(self);
+    const GstVideoInfo *info = &GST_VIDEO_FILTER(self)->in_info;
+    if (batch <= 1 || GST_VIDEO_INFO_FPS_N(info) <= 0)
+        return 0;
+    return gst_util_uint64_scale_int((guint64)(batch - 1) * GST_SECOND, GST_VIDEO_INFO_FPS_D(info),
+                                     GST_VIDEO_INFO_FPS_N(info));
+}
+
 /* The LATENCY query: upstream's, plus the scoring time in sync mode (async adds none). */
 static gboolean gst_skip_ganomaly_query(GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
 {
@@ -1244,8 +1492,9 @@ static gboolean gst_skip_ganomaly_query(GstBaseTransform *trans, GstPadDirection
         return ret;
     decide_scoring(self, live);
     GST_OBJECT_LOCK(self);
-    const GstClockTime ours = self->use_async ? 0 : self->latency;
+    GstClockTime ours = self->use_async ? 0 : self->latency;
     GST_OBJECT_UNLOCK(self);
+    ours += batch_latency(self);
     min += ours;
     if (GST_CLOCK_TIME_IS_VALID(max))
         max += ours;
@@ -1298,34 +1547,13 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
         GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
         if (ret != GST_FLOW_OK)
             return ret;
-        note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND);
+        note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, 1);
         /* a score that is not a number never reads as normal */
         self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
         self->result_frame = frame_no;
         self->result_pts = pts;
     }
-    SgadAnomalyResult r = {
-        .score = self->last_score,
-        .threshold = self->last_threshold,
-        .anomalous = self->anomalous,
-        .score_invalid = self->last_invalid,
-        .tiles_x = self->last_grid,
-        .tiles_y = self->last_grid,
-        .tile_scores = self->last_tiles,
-        .heatmap_width = self->last_heat_side,
-        .heatmap_height = self->last_heat_side,
-        .heatmap = self->last_heat,
-        .roi_x = self->last_region.x,
-        .roi_y = self->last_region.y,
-        .roi_width = self->last_region.width,
-        .roi_height = self->last_region.height,
-        .frame = frame_no,
-    };
-    sgad_buffer_set_anomaly_result(frame->buffer, &r);
-    sgad_buffer_set_anomaly_source(frame->buffer, self->result_frame, result_age(pts, self->result_pts));
-    if (score_now)
-        post_frame_messages(self, pts, GST_BUFFER_DURATION(frame->buffer), frame_no, was_anomalous, post);
-    maybe_post_stats(self, pts);
+    attach_result(self, frame->buffer, frame_no, score_now, was_anomalous, post);
     return GST_FLOW_OK;
 }
 
@@ -1461,6 +1689,16 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_BATCH_SIZE:
         self->batch_size = g_value_get_uint(value);
         break;
+    case PROP_FRAME_SCORE: {
+        sg_frame_score_config c;
+        const gchar *text = g_value_get_string(value);
+        const char *bad = sg_frame_score_config_parse(text ? text : "mean", &c);
+        if (bad)
+            g_warning("skipganomaly: frame-score \"%s\": %s", text, bad);
+        else
+            self->frame_score = c;
+        break;
+    }
     case PROP_SCORE_LAMBDA:
         self->score_lambda = g_value_get_double(value);
         break;
@@ -1493,6 +1731,9 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         break;
     case PROP_BATCH_STREAMS:
         self->batch_streams = g_value_get_boolean(value);
+        break;
+    case PROP_SCORE_BATCH:
+        self->score_batch = g_value_get_uint(value);
         break;
     case PROP_BATCH_TIMEOUT:
         self->batch_timeout = g_value_get_uint(value);
@@ -1553,6 +1794,12 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_BATCH_SIZE:
         g_value_set_uint(value, self->batch_size);
         break;
+    case PROP_FRAME_SCORE: {
+        char text[64];
+        sg_frame_score_config_describe(&self->frame_score, text, sizeof text);
+        g_value_set_string(value, text);
+        break;
+    }
     case PROP_SCORE_LAMBDA:
         g_value_set_double(value, self->score_lambda);
         break;
@@ -1585,6 +1832,9 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
         break;
     case PROP_BATCH_STREAMS:
         g_value_set_boolean(value, self->batch_streams);
+        break;
+    case PROP_SCORE_BATCH:
+        g_value_set_uint(value, self->score_batch);
         break;
     case PROP_BATCH_TIMEOUT:
         g_value_set_uint(value, self->batch_timeout);
@@ -1633,6 +1883,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->batch_size = DEFAULT_BATCH_SIZE;
     self->learning_rate = DEFAULT_LEARNING_RATE;
     self->score_lambda = DEFAULT_SCORE_LAMBDA;
+    self->frame_score = sg_frame_score_config_spec();
     self->width = DEFAULT_WIDTH;
     self->input_size = DEFAULT_INPUT_SIZE;
     self->channels = DEFAULT_CHANNELS;
@@ -1642,6 +1893,9 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->scoring = GST_SKIP_GANOMALY_SCORING_AUTO;
     self->stats_interval = DEFAULT_STATS_INTERVAL;
     self->batch_timeout = DEFAULT_BATCH_TIMEOUT;
+    self->score_batch = DEFAULT_SCORE_BATCH;
+    g_queue_init(&self->batch_pending);
+    g_queue_init(&self->batch_ready);
 }
 
 #define PLAYING_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
@@ -1757,6 +2011,14 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "discriminator-feature distance (the spec's 0.9; 1 scores the reconstruction alone, "
                             "often better on video); saved in the checkpoint, which scoring then uses",
                             0.0, 1.0, DEFAULT_SCORE_LAMBDA, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_FRAME_SCORE,
+        g_param_spec_string("frame-score", "Frame score",
+                            "mode=train: how the per-pixel error map becomes the score's pixel term: mean (the "
+                            "spec's), max or topk=F, then ,smooth=R (box radius in pixels) and ,std (each pixel "
+                            "standardised by the training frames' statistics), e.g. topk=0.01,smooth=1,std; saved "
+                            "in the checkpoint, which scoring then uses",
+                            "mean", READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
                                                         "mode=train and retrain: Adam learning rate of both networks, up to "
@@ -1848,6 +2110,16 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
                             "score; the heat map is zero there. \"\" (default): the whole frame",
                             NULL, READY_FLAGS));
 
+    g_object_class_install_property(
+        gobject_class, PROP_SCORE_BATCH,
+        g_param_spec_uint("score-batch", "Score batch",
+                          "Sync scoring (files, non-live sources): frames scored in one dispatch. Frames are held "
+                          "back until their batch is scored (EOS, a caps change or a new segment scores a partial "
+                          "one; a flush drops it), adding score-batch - 1 frame times to the latency query; "
+                          "each frame keeps its own score, meta and messages. 1: each frame on its own. Not used "
+                          "with async scoring, interval > 1 or batch-streams",
+                          1, MAX_SCORE_BATCH, DEFAULT_SCORE_BATCH, PLAYING_FLAGS));
+
     gst_element_class_set_static_metadata(
         element_class, "Skip-GANomaly++ anomaly detector", "Filter/Analyzer/Video",
         "Scores every frame (or its ROI, or a grid of tiles) for anomalies with a Skip-GANomaly++ model on a "
@@ -1862,6 +2134,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_sink_event);
     trans_class->query = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_query);
     trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_submit_input_buffer);
+    trans_class->generate_output = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_generate_output);
     filter_class->set_info = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_set_info);
     filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_skip_ganomaly_transform_frame_ip);
 

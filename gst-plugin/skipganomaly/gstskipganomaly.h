@@ -50,6 +50,7 @@ struct _GstSkipGanomaly {
     GstSkipGanomalyTrainOn train_on;
     guint epochs, batch_size, save_interval;
     gdouble learning_rate, score_lambda;
+    sg_frame_score_config frame_score;
     gdouble width;
     guint input_size, channels;
     sg_upsample upsample;
@@ -117,6 +118,16 @@ struct _GstSkipGanomaly {
     guint64 frames_scored, frames_dropped; /* sync scores; frames QoS dropped before us */
     GstClockTime latency;           /* sync mode: the longest scoring so far */
     GstClockTime next_stats_pts;
+
+    /* batched sync scoring (score-batch > 1, files): frames held back until
+     * their batch is scored; streaming thread only */
+    guint score_batch;      /* property, under the object lock */
+    GQueue batch_pending;   /* GstBuffer *: waiting for their batch, in order */
+    GQueue batch_ready;     /* GstBuffer *: scored, with meta, to be pushed in order */
+    guint64 batch_first;    /* frame number of the first pending frame */
+    SgadRect batch_roi;     /* the pending frames' ROI and grid */
+    gint batch_tiles;
+    gfloat *batch_input, *batch_heat, *batch_scores;
 };
 
 GST_ELEMENT_REGISTER_DECLARE(skipganomaly);

@@ -56,6 +56,8 @@ sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainPara
     sg_status s = sg_model_create(dev, &params->config, params->seed, &m);
     if (s == SG_OK)
         s = sg_model_set_score_lambda(m, params->score_lambda);
+    if (s == SG_OK)
+        s = sg_model_set_frame_score(m, &params->frame_score);
     if (s != SG_OK) {
         sg_model_destroy(m);
         return s;

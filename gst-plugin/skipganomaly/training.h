@@ -34,6 +34,7 @@ typedef struct {
     guint epochs, batch, save_interval;
     gfloat learning_rate;
     gfloat score_lambda; /* stored in the checkpoint, calibrated with */
+    sg_frame_score_config frame_score; /* the same */
     guint64 seed;
     const gchar *checkpoint;
 } SgadTrainParams;

@@ -1,5 +1,7 @@
 /* skipganomaly in real gst-launch-1.0 pipelines (a child process, as users run
  * it), and repeated state cycles in this process. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -35,6 +37,57 @@ GST_START_TEST(test_launch_score)
     fail_unless(strstr(m1, "score=(double)") && strstr(m1, "anomalous=(boolean)") && strstr(m1, "frame=(guint64)0"));
     g_free(out);
     g_free(p);
+    g_free(path);
+}
+GST_END_TEST;
+
+/* The scores of the "skipganomaly" messages in gst-launch -m's output, in order. */
+static GArray *message_scores(const gchar *out)
+{
+    GArray *scores = g_array_new(FALSE, FALSE, sizeof(gdouble));
+    for (const gchar *m = strstr(out, "skipganomaly, timestamp="); m; m = strstr(m + 1, "skipganomaly, timestamp=")) {
+        const gchar *sc = strstr(m, "score=(double)");
+        fail_unless(sc != NULL, "a message without a score:\n%s", out);
+        gdouble v = g_ascii_strtod(sc + strlen("score=(double)"), NULL);
+        g_array_append_val(scores, v);
+    }
+    return scores;
+}
+
+/* A real file (Motion-JPEG in AVI, 7 frames: not a multiple of 4) through
+ * score-batch=4 and 1: every frame scored, the same scores, the last 3 by EOS. */
+GST_START_TEST(test_launch_score_batch)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 1, 0.5), *out = NULL;
+    gchar *avi = g_build_filename(test_dir(), "clip.avi", NULL);
+    gchar *p = g_strdup_printf("videotestsrc num-buffers=7 pattern=ball ! video/x-raw,width=64,height=48 ! "
+                               "jpegenc ! avimux ! filesink location=%s",
+                               avi);
+    gint status = launch(p, &out);
+    fail_unless(g_spawn_check_wait_status(status, NULL), "could not write the AVI:\n%s", out);
+    g_free(out);
+    g_free(p);
+    GArray *scores[2];
+    const guint batches[2] = {1, 4};
+    for (gint i = 0; i < 2; i++) {
+        p = g_strdup_printf("filesrc location=%s ! avidemux ! jpegdec ! videoconvert ! queue ! skipganomaly "
+                            "model=%s post-messages=true score-batch=%u ! fakesink sync=false",
+                            avi, path, batches[i]);
+        status = launch(p, &out);
+        fail_unless(g_spawn_check_wait_status(status, NULL), "gst-launch failed:\n%s", out);
+        scores[i] = message_scores(out);
+        fail_unless_equals_int(scores[i]->len, 7);
+        fail_unless(strstr(out, "frame=(guint64)6") != NULL, "no message for the last frame:\n%s", out);
+        g_free(out);
+        g_free(p);
+    }
+    for (guint f = 0; f < 7; f++) {
+        gdouble a = g_array_index(scores[0], gdouble, f), b = g_array_index(scores[1], gdouble, f);
+        fail_unless(isfinite(a) && fabs(a - b) <= 1e-5 * fabs(a) + 1e-6, "frame %u: %.9g vs %.9g batched", f, a, b);
+    }
+    g_array_unref(scores[0]);
+    g_array_unref(scores[1]);
+    g_free(avi);
     g_free(path);
 }
 GST_END_TEST;
@@ -95,6 +148,7 @@ static Suite *skipganomaly_pipelines_suite(void)
     tcase_add_checked_fixture(tc, NULL, test_dir_remove);
     suite_add_tcase(s, tc);
     ADD_TEST(tc, test_launch_score);
+    ADD_TEST(tc, test_launch_score_batch);
     ADD_TEST(tc, test_launch_unsupported_caps);
     ADD_TEST(tc, test_launch_missing_model);
     ADD_TEST(tc, test_state_cycles);

@@ -517,6 +517,50 @@ typedef struct {
     gdouble score;
 } Camera;
 
+typedef struct {
+    GstElement *element;
+    const gchar *path;
+} Reload;
+
+static gpointer reload_thread(gpointer data)
+{
+    Reload *r = data;
+    g_object_set(r->element, "model", r->path, NULL);
+    return NULL;
+}
+
+/* A reload builds the new scorer outside the engine lock, for the batch the
+ * stream used when it began; when the stream grows the old scorer meanwhile
+ * (more tiles), the swapped-in scorer must be grown again, not overrun (the
+ * stream used to stop with "Scoring failed"). The stream's frame waits 20 ms so
+ * that it lands while the reload builds. */
+GST_START_TEST(test_hot_reload_tiles_grow)
+{
+    gchar *pa = make_model("a.safetensors", 3, 11, 0.5), *pb = make_model("b.safetensors", 3, 12, 0.5);
+    GstHarness *h = new_harness(pa, "tiles=1");
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    gst_buffer_unref(push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, 0));
+    GstElement *e = element_of(h);
+    for (guint tiles = 2; tiles <= 4; tiles++) {
+        Reload r = {e, tiles % 2 ? pa : pb};
+        GThread *t = g_thread_new("reload", reload_thread, &r);
+        g_usleep(20000);
+        g_object_set(e, "tiles", tiles, NULL);
+        gst_buffer_unref(push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 5, tiles * GST_SECOND));
+        g_thread_join(t);
+        GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 6, tiles * GST_SECOND + GST_SECOND / 2);
+        SgadAnomalyResult res = get_result(out);
+        fail_unless(res.tiles_x == tiles && isfinite(res.score), "tiles %u after the reload: %u, score %g", tiles,
+                    res.tiles_x, res.score);
+        gst_buffer_unref(out);
+    }
+    gst_harness_teardown(h);
+    g_free(pa);
+    g_free(pb);
+    test_device_check();
+}
+GST_END_TEST;
+
 static gpointer camera_thread(gpointer data)
 {
     Camera *c = data;
@@ -595,6 +639,7 @@ static Suite *skipganomaly_score_suite(void)
     ADD_TEST(tc, test_nan_score_is_not_normal);
     ADD_TEST(tc, test_concurrent_instances);
     ADD_TEST(tc, test_device_pool_same_gpu);
+    ADD_TEST(tc, test_hot_reload_tiles_grow);
     return s;
 }
 

@@ -41,6 +41,22 @@ typedef struct sg_fit_progress {
 
 typedef bool (*sg_fit_callback)(const sg_fit_progress *p, void *user);
 
+/* Augmentation of training batches that keeps normal images normal; all off
+ * by default (the spec trains on the images as they are). */
+typedef struct sg_augment {
+    int shift;        /* content moved by up to this many pixels each way, borders repeated */
+    bool hflip, vflip; /* mirror half of the images (only where the scene allows it) */
+    float brightness; /* intensity gain drawn from [1 - b, 1 + b], clipped to the range */
+} sg_augment;
+
+/* NULL if valid, else a sentence saying what is wrong. */
+const char *sg_augment_check(const sg_augment *a);
+bool sg_augment_enabled(const sg_augment *a);
+/* Augment `count` images (C x S x S each, in [-1, 1]) in place; the choices
+ * for image i depend on (seed, step, i) only. */
+void sg_augment_images(const sg_augment *a, float *images, size_t count, int channels, int size, uint64_t seed,
+                       uint64_t step);
+
 typedef struct sg_fit_options {
     uint32_t epochs;        /* total epochs (a resumed model runs epochs - its epoch) */
     sg_train_config train;
@@ -52,9 +68,15 @@ typedef struct sg_fit_options {
                              * statistics, default 30; 0 keeps the running averages */
     sg_fit_callback progress;
     void *user;
+    sg_augment augment;     /* of the training batches (never the held-out images); off by default */
 } sg_fit_options;
 
 sg_fit_options sg_fit_options_default(void);
+
+/* Optimiser steps in one epoch over `count` images with these options (the
+ * hold-out split and the batch size as sg_fit makes them); 0 if they do not
+ * fill one batch. */
+uint32_t sg_fit_steps_per_epoch(size_t count, const sg_fit_options *options);
 
 typedef struct sg_fit_result {
     bool interrupted;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "device.h"
+#include "frame_score.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -137,6 +138,16 @@ typedef struct sg_scorer sg_scorer;
 float sg_model_score_lambda(const sg_model *m);
 /* lambda in [0, 1]; a calibration made with another lambda no longer applies and is cleared. */
 sg_status sg_model_set_score_lambda(sg_model *m, float lambda);
+/* How the per-pixel error map becomes the score's pixel term (sgad/frame_score.h): the spec's mean
+ * unless set; saved in the checkpoint. Setting another clears the calibration and the per-pixel
+ * statistics (a standardised score needs sg_model_fit_pixel_stats before it can score). */
+const sg_frame_score_config *sg_model_frame_score(const sg_model *m);
+sg_status sg_model_set_frame_score(sg_model *m, const sg_frame_score_config *c);
+/* Per-pixel statistics of the error maps of `count` (>= 2) normal images, for a standardised frame
+ * score; take them from other images than the calibration's. Clears the calibration. */
+sg_status sg_model_fit_pixel_stats(sg_model *m, const float *images, size_t count);
+/* Whether the model can score: false for a standardised frame score without statistics. */
+bool sg_model_has_pixel_stats(const sg_model *m);
 /* Eval mode (BN running statistics), up to `batch` images per run. */
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out);
 void sg_scorer_destroy(sg_scorer *s);

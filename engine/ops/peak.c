@@ -1,7 +1,7 @@
 /* Peak FMA measurement (see sgad/bench.h). */
 #include <time.h>
 
-#include "../ops/op_util.h"
+#include "op_util.h"
 #include "peak_fma.spv.h"
 #include "sgad/bench.h"
 #include "sgad/util.h"

@@ -1,0 +1,75 @@
+#!/bin/sh
+# sgad eval --line: the generated line as an evaluation suite. Usage errors;
+# the baselines alone on a short stretch (a black rectangle over a sixteenth of
+# the frame is plain to a mean-frame distance: ROC AUC >= 0.8 on every run);
+# then the bundled model on a few frames, where the checkpoint's own score and
+# the mean of its heat maps are the same score computed two ways, so their
+# figures must agree; and the same frames through the real pipeline
+# (inspectionsrc ! anomalyinject ! skipganomaly ! anomalyexport) give the
+# same ROC AUC (all four kinds: an AUC short of 1 that any other frame or
+# defect would move), so the suite's frames are the elements' frames.
+#
+#   test_eval_line.sh PATH/TO/sgad SOURCE_ROOT PLUGIN_DIR
+set -eu
+
+SGAD=$1
+MODEL=$2/models/line-inspection.safetensors
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-eval-line-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+FAILED=0
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; FAILED=1; }
+expect_rc() {
+    want=$1
+    shift
+    rc=0
+    "$@" >"$TMP/last" 2>&1 || rc=$?
+    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
+    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
+}
+
+echo "# usage errors"
+expect_rc 2 "$SGAD" eval --line --kinds dent
+expect_rc 2 "$SGAD" eval --line --calib-first 1850
+expect_rc 2 "$SGAD" eval --line --frames 5
+expect_rc 0 "$SGAD" eval --line --help
+grep -q "nearest normal frame" "$TMP/last" && ok "help names the baselines" || fail "help"
+
+echo "# baselines alone"
+expect_rc 0 "$SGAD" eval --line --frames 60 --seeds 1,2 --kinds missing,scratch --normal-frames 60 \
+    --calib-frames 100 --csv "$TMP/b.csv"
+rows=$(($(wc -l <"$TMP/b.csv") - 1))
+[ "$rows" = 12 ] && ok "CSV: 3 baselines x 2 kinds x 2 seeds" || fail "CSV has $rows rows, want 12"
+bad=$(awk -F, '$1 == "\"baseline: mean frame\"" && $2 == "missing" && $6 < 0.8' "$TMP/b.csv" | wc -l)
+[ "$bad" = 0 ] && ok "mean frame finds missing regions (AUC >= 0.8 on each seed)" || fail "mean frame AUC < 0.8"
+grep -q "^defects: scratch" "$TMP/last" && ok "a table per kind" || fail "no table for scratch"
+
+echo "# the bundled model beside them"
+expect_rc 0 "$SGAD" eval --line --model "$MODEL" --frames 30 --seeds 1 --kinds missing --normal-frames 20 \
+    --calib-frames 40 --csv "$TMP/m.csv"
+own=$(grep '^"model: checkpoint score' "$TMP/m.csv" | cut -d, -f6-9)
+mean=$(grep '^"model: heat mean",' "$TMP/m.csv" | cut -d, -f6-9)
+[ -n "$own" ] && [ "$own" = "$mean" ] && ok "checkpoint score = heat-map mean ($own)" ||
+    fail "checkpoint score '$own' differs from the heat-map mean '$mean'"
+grep -q '^"model: heat topk=0.01,smooth=1,std"' "$TMP/m.csv" && ok "standardised top-k row" || fail "no top-k row"
+
+echo "# the same frames through the pipeline"
+export GST_PLUGIN_PATH=$3 GST_REGISTRY="$TMP/registry.bin"
+expect_rc 0 "$SGAD" eval --line --model "$MODEL" --frames 40 --seeds 1 --kinds all --fraction 0.3 \
+    --normal-frames 10 --calib-frames 20 --csv "$TMP/p.csv"
+suite_auc=$(grep '^"model: checkpoint score' "$TMP/p.csv" | cut -d, -f6)
+expect_rc 0 gst-launch-1.0 -q inspectionsrc seed=11 first-frame=1800 num-buffers=40 \
+    ! anomalyinject seed=1 fraction=0.3 defects=scratch+spot+missing+color-shift size=0.25 \
+    ! skipganomaly model="$MODEL" ! anomalyexport location="$TMP/p.jsonl" ! fakesink
+pipe_auc=$(python3 - "$TMP/p.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"frame"')]
+pos = [r["score"] for r in rows if r["truth"] == 1]
+neg = [r["score"] for r in rows if r["truth"] == 0]
+pairs = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+print("%.6f" % (pairs / (len(pos) * len(neg))))
+PY
+)
+[ -n "$suite_auc" ] && [ "$suite_auc" = "$pipe_auc" ] && ok "the pipeline's ROC AUC equals the suite's ($pipe_auc)" ||
+    fail "pipeline ROC AUC '$pipe_auc', the suite's '$suite_auc'"
+exit $FAILED

@@ -1,0 +1,160 @@
+/* The model's frame score on the device: the spec's mean equals the heat map's
+ * mean; other settings pool the same maps; a standardised score needs
+ * statistics, survives a checkpoint round trip, and comes out of sg_fit
+ * calibrated. Then the calibration's promise: a threshold at the q quantile
+ * of held-out normal scores flags about 1-q of unseen normal images. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sgad/fit.h"
+#include "sgad/frame_score.h"
+
+#define S 32
+#define PLANE (S * S)
+#define IMAGE (3 * PLANE)
+
+static sg_model *tiny_model(uint64_t seed)
+{
+    sg_model_config c = sg_model_config_default();
+    c.width = 0.25f;
+    sg_model *m;
+    t_ok(sg_model_create(t_dev, &c, seed, &m), "sg_model_create");
+    t_ok(sg_model_set_score_lambda(m, 1), "lambda 1: the pixel term alone");
+    return m;
+}
+
+/* Normal images: a soft bright disc at a random place on a noisy grey field. */
+static float *normal_images(size_t n, uint64_t seed)
+{
+    float *x = t_random_array(n * IMAGE, -0.1f, 0.1f, seed), *pos = t_random_array(2 * n, 8, 24, seed + 1);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < S; y++)
+                for (int xx = 0; xx < S; xx++) {
+                    float dx = xx - pos[2 * i], dy = y - pos[2 * i + 1];
+                    x[i * IMAGE + (size_t)c * PLANE + y * S + xx] += 0.8f * expf(-(dx * dx + dy * dy) / 20.0f);
+                }
+    free(pos);
+    return x;
+}
+
+static void test_pooling_on_device(void)
+{
+    enum { N = 12 };
+    sg_model *m = tiny_model(1);
+    float *x = normal_images(N, 10), scores[N], heat[N * PLANE], work[PLANE];
+    t_ok(sg_score_images(m, x, N, 8, scores, heat, NULL), "score");
+    bool same = true;
+    for (int i = 0; i < N; i++) {
+        double mean = 0;
+        for (int p = 0; p < PLANE; p++)
+            mean += heat[i * PLANE + p];
+        mean /= PLANE;
+        same = same && fabs(scores[i] - mean) <= 1e-4 * mean + 1e-7;
+    }
+    t_check(same, "the spec's score (lambda 1) is the mean of the heat map");
+    sg_frame_score_config top;
+    t_check(sg_frame_score_config_parse("topk=0.02,smooth=1", &top) == NULL, "parse topk=0.02,smooth=1");
+    t_ok(sg_model_set_frame_score(m, &top), "set the frame score");
+    t_ok(sg_score_images(m, x, N, 8, scores, NULL, NULL), "score with top-k");
+    same = true;
+    for (int i = 0; i < N; i++)
+        same = same && scores[i] == sg_frame_score(&top, heat + i * PLANE, S, NULL, NULL, work);
+    t_check(same, "top-k scores are the pooled heat maps");
+    sg_frame_score_config z = top;
+    z.standardise = true;
+    t_ok(sg_model_set_frame_score(m, &z), "set a standardised frame score");
+    t_check(sg_score_images(m, x, N, 8, scores, NULL, NULL) == SG_ERR_ARGUMENT && !sg_model_has_pixel_stats(m),
+            "standardised without statistics: refused, not a made-up score");
+    t_ok(sg_model_fit_pixel_stats(m, x, 6), "fit per-pixel statistics");
+    t_ok(sg_calibrate(m, x + 6 * IMAGE, 6, 0.9f), "calibrate on the other images");
+    t_ok(sg_score_images(m, x, N, 8, scores, NULL, NULL), "score standardised");
+
+    char *dir = t_tmpdir("sgad-model-score"), path[512];
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    t_ok(sg_model_save_for_scoring(m, path), "save");
+    sg_model *back;
+    t_ok(sg_model_load(t_dev, path, &back), "load");
+    float again[N];
+    t_ok(sg_score_images(back, x, N, 8, again, NULL, NULL), "score the loaded model");
+    const sg_frame_score_config *fs = sg_model_frame_score(back);
+    t_check(fs->pool == SG_POOL_TOPK && fs->smooth == 1 && fs->standardise && fabsf(fs->topk - 0.02f) < 1e-7f,
+            "the frame score is saved in the checkpoint");
+    t_check(!memcmp(scores, again, sizeof scores), "the loaded model scores the same, bit for bit");
+    t_check(sg_model_calibration(back)->valid &&
+                sg_model_calibration(back)->threshold == sg_model_calibration(m)->threshold,
+            "with the same threshold");
+    /* setting the spec's score back: the mean again, and no statistics saved */
+    sg_frame_score_config spec = sg_frame_score_config_spec();
+    t_ok(sg_model_set_frame_score(back, &spec), "back to the spec's score");
+    t_check(!sg_model_calibration(back)->valid, "changing the frame score clears the threshold");
+    t_ok(sg_model_save_for_scoring(back, path), "save the spec's setting");
+    sg_model_destroy(back);
+    t_ok(sg_model_load(t_dev, path, &back), "load it");
+    t_check(sg_frame_score_config_is_spec(sg_model_frame_score(back)), "the spec's mean comes back");
+    sg_model_destroy(back);
+    remove(path);
+    remove(dir);
+    free(dir);
+    sg_model_destroy(m);
+    free(x);
+}
+
+/* sg_fit with a standardised score: statistics from training images, then
+ * the threshold from the held-out ones. */
+static void test_fit_standardised(void)
+{
+    enum { N = 40 };
+    sg_model *m = tiny_model(2);
+    sg_frame_score_config c;
+    t_check(sg_frame_score_config_parse("max,smooth=1,std", &c) == NULL, "parse max,smooth=1,std");
+    t_ok(sg_model_set_frame_score(m, &c), "set");
+    sg_dataset d;
+    t_ok(sg_dataset_init(&d, 3, S), "dataset");
+    float *x = normal_images(N, 20);
+    for (int i = 0; i < N; i++)
+        t_ok(sg_dataset_append(&d, x + (size_t)i * IMAGE, 0), "append");
+    sg_fit_options o = sg_fit_options_default();
+    o.epochs = 1, o.train.batch = 8, o.holdout = 0.25f, o.bn_batches = 2;
+    t_ok(sg_fit(m, &d, &o, NULL), "fit");
+    t_check(sg_model_has_pixel_stats(m) && sg_model_calibration(m)->valid &&
+                sg_model_calibration(m)->samples == 10 && isfinite(sg_model_calibration(m)->threshold),
+            "fit measures the statistics and calibrates on the 10 held-out images");
+    sg_dataset_free(&d);
+    free(x);
+    sg_model_destroy(m);
+}
+
+/* A threshold at the q quantile of n held-out normal scores flags unseen
+ * normal images at a rate near 1-q: the quantile's own sampling error
+ * (sqrt(q(1-q)/n)) plus the test sample's (sqrt(q(1-q)/t)), bounded at 4 sigma. */
+static void test_false_alarm_rate(void)
+{
+    enum { HELD = 200, UNSEEN = 400 };
+    const float q = 0.9f;
+    sg_model *m = tiny_model(3);
+    float *held = normal_images(HELD, 30), *unseen = normal_images(UNSEEN, 40), scores[UNSEEN];
+    t_ok(sg_calibrate(m, held, HELD, q), "calibrate");
+    t_ok(sg_score_images(m, unseen, UNSEEN, 64, scores, NULL, NULL), "score unseen normal images");
+    float thr = sg_model_calibration(m)->threshold;
+    int flagged = 0;
+    for (int i = 0; i < UNSEEN; i++)
+        flagged += scores[i] > thr;
+    double rate = (double)flagged / UNSEEN, sigma = sqrt(q * (1 - q) / HELD + q * (1 - q) / UNSEEN);
+    t_check(fabs(rate - (1 - q)) <= 4 * sigma, "false alarms on unseen normal images: %.3f, the quantile promises "
+            "%.3f +- %.3f (4 sigma)", rate, 1 - q, 4 * sigma);
+    free(held), free(unseen);
+    sg_model_destroy(m);
+}
+
+int main(void)
+{
+    t_begin("model_score");
+    test_pooling_on_device();
+    test_fit_standardised();
+    test_false_alarm_rate();
+    return t_end();
+}

@@ -1,0 +1,111 @@
+/* The generated line's frames without a pipeline (line_frames.h). */
+#include "line_frames.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "cli.h"
+#include "elements/defects.h"
+#include "elements/inspectionscene.h"
+#include "preprocess.h"
+
+line_source line_source_default(void)
+{
+    /* inspectionsrc's defaults (and the demo's seed) */
+    line_source s = {11, 320, 240, 4.0, 0.5, SGAD_SCENE_CAP};
+    return s;
+}
+
+/* anomalyinject's choice of kind among the enabled ones */
+static SgadDefectKind pick_kind(unsigned flags, GRand *rand)
+{
+    unsigned n = 0;
+    SgadDefectKind kinds[4];
+    for (unsigned bit = SGAD_DEFECT_SCRATCH; bit <= SGAD_DEFECT_COLOR_SHIFT; bit <<= 1)
+        if (flags & bit)
+            kinds[n++] = (SgadDefectKind)bit;
+    return kinds[g_rand_int_range(rand, 0, (gint32)n)];
+}
+
+/* anomalyinject's decision for stream frame n: paints, returns whether defective */
+static bool inject(const line_defects *d, uint64_t n, GstVideoFrame *frame)
+{
+    guint32 key[3] = {d->seed, (guint32)n, (guint32)(n >> 32)};
+    GRand *rand = g_rand_new_with_seed_array(key, G_N_ELEMENTS(key));
+    bool defective = g_rand_double(rand) < d->fraction && d->kinds != 0;
+    if (defective) {
+        SgadDefect defect;
+        gint w = GST_VIDEO_FRAME_WIDTH(frame), h = GST_VIDEO_FRAME_HEIGHT(frame);
+        sgad_defect_generate(&defect, pick_kind(d->kinds, rand), rand, d->size, 0, 0, w, h);
+        sgad_defect_paint(&defect, frame);
+    }
+    g_rand_free(rand);
+    return defective;
+}
+
+bool line_frames(const line_source *src, uint64_t first, size_t count, const line_defects *defects, int channels,
+                 int size, float *out, uint8_t *truth)
+{
+    gst_init(NULL, NULL);
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_BGRx, (guint)src->width, (guint)src->height);
+    GstBuffer *buffer = gst_buffer_new_allocate(NULL, GST_VIDEO_INFO_SIZE(&info), NULL);
+    SgadScene *scene = sgad_scene_new(src->line_seed, src->width, src->height);
+    SgadPlan plan;
+    gchar *why = NULL;
+    bool ok = buffer && scene;
+    if (!ok)
+        return cli_false(SG_OK, "out of memory for a %dx%d frame", src->width, src->height);
+    if (!sgad_plan_init(&plan, &info, NULL, 1, channels, size, &why)) {
+        cli_false(SG_OK, "cannot prepare %dx%d frames: %s", src->width, src->height, why);
+        g_free(why); /* the plan's messages are g_strdup'ed */
+        gst_buffer_unref(buffer);
+        sgad_scene_free(scene);
+        return false;
+    }
+    guint offsets[4];
+    for (guint c = 0; c < 3; c++)
+        offsets[c] = GST_VIDEO_FORMAT_INFO_POFFSET(info.finfo, c);
+    offsets[3] = 6 - offsets[0] - offsets[1] - offsets[2];
+    size_t image = (size_t)channels * size * size;
+    for (size_t i = 0; ok && i < count; i++) {
+        GstVideoFrame frame;
+        if (!gst_video_frame_map(&frame, &info, buffer, GST_MAP_READWRITE)) {
+            ok = cli_false(SG_OK, "cannot map a %dx%d frame", src->width, src->height);
+            break;
+        }
+        sgad_scene_render(scene, first + i, src->speed, (SgadSceneObject)src->object, src->variation,
+                          GST_VIDEO_FRAME_PLANE_DATA(&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), offsets);
+        bool defective = defects ? inject(defects, i, &frame) : false;
+        if (truth)
+            truth[i] = defective;
+        sgad_preprocess(&plan, &frame, out + i * image);
+        gst_video_frame_unmap(&frame);
+    }
+    sgad_plan_clear(&plan);
+    sgad_scene_free(scene);
+    gst_buffer_unref(buffer);
+    return ok;
+}
+
+bool line_parse_kinds(const char *s, unsigned *kinds)
+{
+    static const struct { const char *name; unsigned flag; } names[] = {
+        {"scratch", SGAD_DEFECT_SCRATCH}, {"spot", SGAD_DEFECT_SPOT}, {"missing", SGAD_DEFECT_MISSING},
+        {"color-shift", SGAD_DEFECT_COLOR_SHIFT}, {"all", SGAD_DEFECT_ALL}};
+    *kinds = 0;
+    char buf[256];
+    if (!s || strlen(s) >= sizeof buf)
+        return false;
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+        unsigned found = 0;
+        for (size_t k = 0; k < G_N_ELEMENTS(names); k++)
+            if (!strcmp(tok, names[k].name))
+                found = names[k].flag;
+        if (!found)
+            return false;
+        *kinds |= found;
+    }
+    return *kinds != 0;
+}
