@@ -19,7 +19,7 @@ while (($#)); do
     esac
     shift
 done
-work=$(mktemp -d /tmp/sgad-bench-batch-XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-bench-batch-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 model="$root/models/line-inspection.safetensors"
 

@@ -21,7 +21,7 @@ while (($#)); do
     esac
     shift
 done
-work=$(mktemp -d /tmp/sgad-bench-review-XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-bench-review-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 for n in $frames $frames64; do

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 export GST_PLUGIN_PATH="${SGAD_BUILD:-build}/gst-plugin"
 export FRAMES="${FRAMES:-100000}" RELOAD_EVERY="${RELOAD_EVERY:-1000}" SAMPLE_EVERY="${SAMPLE_EVERY:-500}"
 export OUT="${OUT:-soak.csv}"
-tmp=$(mktemp -d /tmp/sgad-soak-XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-soak-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp models/line-inspection.safetensors "$tmp/a.safetensors"
 cp models/line-inspection.safetensors "$tmp/b.safetensors"

@@ -12,7 +12,7 @@ set -u
 src="$1" build="$2"
 sgad="$build/tools/sgad"
 model="$src/models/line-inspection.safetensors"
-TMP=$(mktemp -d /tmp/sgad-review-XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-review-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
 FAILED=0
