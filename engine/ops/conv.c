@@ -22,10 +22,11 @@
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
-/* tile sizes and flags shared with conv_fwd and conv_bwd_data */
-#include "../../shaders/conv/conv_tiles.h"
-
-/* must match KT / CO_T in conv_bwd_weight */
+/* must match CO_T / CI_T / KT / PX in the shaders */
+#define FWD_CO_TILE 16
+#define FWD_PIXELS 8
+#define BWD_DATA_CI_TILE 16
+#define BWD_DATA_PIXELS 8
 #define BWD_WEIGHT_K_TILE 8
 #define BWD_WEIGHT_CO_TILE 8
 #define CONV_LANES 64u
@@ -77,10 +78,9 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
 }
 
 /* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
- * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]; flip
- * reverses the taps. */
+ * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
-                             int tile, bool flip, sg_tensor **packed)
+                             int tile, sg_tensor **packed)
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
@@ -90,16 +90,16 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         return s;
     struct {
         uint64_t w, out;
-        uint32_t A, a_pad, B, KK, sa, sb, flip;
+        uint32_t A, a_pad, B, KK, sa, sb;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
-            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk, flip};
+            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk};
     sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
                      .reads = {w}, .writes = {*packed}};
     sg_elementwise_groups(a_pad * B * kk, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
-enum { FLAG_ACCUMULATE = CONV_FLAG_ACCUMULATE, FLAG_BIAS = CONV_FLAG_BIAS };
+enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
 
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
@@ -117,58 +117,23 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
     return pc;
 }
 
-/* 3x3 stride-1 convolutions whose rows hold whole runs take conv_fwd's patch path
- * (one invocation per FWD_PATCH_ROWS x FWD_PIXELS outputs), when there are enough
- * patches to fill two 64-lane workgroups: below that (batch 1 at small maps) a
- * patch per invocation leaves most lanes idle, and the run path is faster. */
-static bool fwd_patch(const conv_problem *c)
-{
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->Wo % FWD_PIXELS != 0 ||
-        (c->H * c->W) % 2 != 0)
-        return false;
-    uint64_t patches = (uint64_t)c->N * sg_div_up((uint64_t)c->Ho, FWD_PATCH_ROWS) * (c->Wo / FWD_PIXELS);
-    return patches >= 2 * CONV_LANES;
-}
-
-/* y (+)= conv(x, w) + b with w packed by record_pack(by_output) */
-static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
-                              const sg_tensor *b, sg_tensor *y, uint32_t flags)
-{
-    bool patch = fwd_patch(c);
-    if (patch)
-        flags |= CONV_FLAG_PATCH;
-    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
-    uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
-    uint64_t invocations = patch ? (uint64_t)c->N * sg_div_up((uint64_t)c->Ho, FWD_PATCH_ROWS) * (c->Wo / FWD_PIXELS)
-                                 : sg_div_up(pixels, FWD_PIXELS);
-    uint32_t lanes;
-    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, invocations, 1, &lanes);
-    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up(invocations, lanes), sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
-    return sg_seq_dispatch(seq, &d);
-}
-
 /* y (+)= conv(x, w) + b */
 static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
                             const sg_tensor *b, sg_tensor *y, uint32_t flags)
 {
     sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, false, &packed);
-    return s != SG_OK ? s : dispatch_fwd(seq, c, x, packed, b, y, flags);
-}
-
-/* The input gradient of a 3x3 stride-1 convolution is a forward convolution of dy
- * with the kernel flipped and the channels exchanged, padded by 2 - pad: such
- * ones run on conv_fwd, whose patch path is faster than conv_bwd_data, when the
- * flipped problem takes that path (else nothing is gained). */
-static bool bwd_data_as_fwd(const conv_problem *c, conv_problem *flipped)
-{
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->pad > 2)
-        return false;
-    conv_problem f = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 3, 3, 1, 2 - c->pad, 1};
-    *flipped = f;
-    return fwd_patch(&f);
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
+    if (s != SG_OK)
+        return s;
+    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
+    uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    uint32_t lanes;
+    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
+    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, packed, b}, .writes = {y},
+                     .groups = {sg_div_up(pixels, (uint64_t)lanes * FWD_PIXELS),
+                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
+    return sg_seq_dispatch(seq, &d);
 }
 
 /* dx (+)= conv^T(dy, w) + b */
@@ -176,12 +141,7 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
 {
     sg_tensor *packed;
-    conv_problem flipped;
-    if (bwd_data_as_fwd(c, &flipped)) {
-        sg_status s = record_pack(seq, c, w, false, FWD_CO_TILE, true, &packed);
-        return s != SG_OK ? s : dispatch_fwd(seq, &flipped, dy, packed, b, dx, flags);
-    }
-    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, false, &packed);
+    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, &packed);
     if (s != SG_OK)
         return s;
     conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags);

@@ -23,10 +23,9 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
-#include "conv_tiles.h"
 
-#define CI_T BWD_DATA_CI_TILE  // PAIR(0..7) below lists the CI_T / 2 weight pairs
-#define PX BWD_DATA_PIXELS
+#define CI_T 16  // PAIR(0..7) below lists the CI_T / 2 weight pairs
+#define PX 8
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
     uint64_t v[];
@@ -167,7 +166,7 @@ void main()
 
     float bias[CI_T];
     for (int c = 0; c < CI_T; c++)
-        bias[c] = (p.flags & CONV_FLAG_BIAS) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
+        bias[c] = (p.flags & 2u) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
     uint xplane = uint(p.H * p.W);
     for (int j = 0; j < PX; j++) {
         if (pix[j] >= total)
@@ -180,7 +179,7 @@ void main()
                 break;
             float v = acc[j][c] + bias[c];
             uint xi = uint(n * p.Ci + ci) * xplane + xpix;
-            if ((p.flags & CONV_FLAG_ACCUMULATE) != 0u)
+            if ((p.flags & 1u) != 0u)
                 v += p.dx.v[xi];
             p.dx.v[xi] = v;
         }
