@@ -22,13 +22,14 @@
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
-/* must match CO_T / CI_T / KT / PX in the shaders */
-#define FWD_CO_TILE 16
-#define FWD_PIXELS 8
-#define BWD_DATA_CI_TILE 16
-#define BWD_DATA_PIXELS 8
-#define BWD_WEIGHT_K_TILE 8
-#define BWD_WEIGHT_CO_TILE 8
+/* the shaders' tile sizes, from the header they include too */
+#include "../../shaders/conv/conv_tiles.h"
+#define FWD_CO_TILE CONV_FWD_CO_TILE
+#define FWD_PIXELS CONV_FWD_PIXELS
+#define BWD_DATA_CI_TILE CONV_BWD_DATA_CI_TILE
+#define BWD_DATA_PIXELS CONV_BWD_DATA_PIXELS
+#define BWD_WEIGHT_K_TILE CONV_BWD_WEIGHT_K_TILE
+#define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);

@@ -24,8 +24,9 @@
 #extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 
-#define CI_T 16  // PAIR(0..7) below lists the CI_T / 2 weight pairs
-#define PX 8
+#include "conv/conv_tiles.h"
+#define CI_T CONV_BWD_DATA_CI_TILE  // PAIR(0..7) below lists the CI_T / 2 weight pairs
+#define PX CONV_BWD_DATA_PIXELS
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
     uint64_t v[];

@@ -21,8 +21,9 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
-#define KT 8
-#define CO_T 8
+#include "conv/conv_tiles.h"
+#define KT CONV_BWD_WEIGHT_K_TILE
+#define CO_T CONV_BWD_WEIGHT_CO_TILE
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
     uint64_t v[];

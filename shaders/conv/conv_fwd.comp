@@ -31,8 +31,9 @@
 #extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 
-#define CO_T 16  // PAIR(0..7) below lists the CO_T / 2 weight pairs
-#define PX 8
+#include "conv/conv_tiles.h"
+#define CO_T CONV_FWD_CO_TILE  // PAIR(0..7) below lists the CO_T / 2 weight pairs
+#define PX CONV_FWD_PIXELS
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
     uint64_t v[];
