@@ -1,5 +1,6 @@
 /* sgad-soak: frames of the generated line through
  *   inspectionsrc ! anomalyinject ! skipganomaly ! anomalyoverlay ! anomalyexport ! fakesink
+ * (a queue between each two, as an application spreads them over threads)
  * with a hot reload of the model every --reload-every frames (alternating between
  * two files), sampling the process's resident memory and, on an NVIDIA GPU, the
  * device memory it holds (nvidia-smi) every --sample-every frames. Writes the
@@ -7,6 +8,8 @@
  *
  * A C program rather than a Python one so that it runs wherever the plugin runs
  * (a GPU machine without python3-gi, say). tests/soak.sh runs the full soak. */
+#include <glib-unix.h>
+#include <signal.h>
 #include <gst/gst.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +72,23 @@ static gboolean reload_model(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-/* In the streaming thread: count frames and sample memory; reloads run in the
- * main loop, as an application's timer would change the model mid-stream. */
+#define DEVICE_PENDING (-2.0)
+
+/* In the main loop: nvidia-smi takes a while, so the device memory of the samples
+ * taken meanwhile is read here rather than in the streaming thread. */
+static gboolean read_device_memory(gpointer data) {
+  Soak *soak = data;
+  double mib = device_mib();
+  g_mutex_lock(&soak->lock);
+  for (guint i = 0; i < soak->samples->len; i++)
+    if (g_array_index(soak->samples, Sample, i).device_mib == DEVICE_PENDING)
+      g_array_index(soak->samples, Sample, i).device_mib = mib;
+  g_mutex_unlock(&soak->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* In the streaming thread: count frames and sample resident memory; reloads run
+ * in the main loop, as an application's timer would change the model mid-stream. */
 static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   (void)pad;
   (void)info;
@@ -78,13 +96,24 @@ static GstPadProbeReturn on_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer 
   g_mutex_lock(&soak->lock);
   long n = ++soak->count;
   if (n % soak->sample_every == 0) {
-    Sample s = {(g_get_monotonic_time() - soak->start_us) / 1e6, resident_mib(), device_mib(), n};
+    Sample s = {(g_get_monotonic_time() - soak->start_us) / 1e6, resident_mib(), DEVICE_PENDING, n};
     g_array_append_val(soak->samples, s);
   }
   g_mutex_unlock(&soak->lock);
+  if (n % soak->sample_every == 0)
+    g_idle_add(read_device_memory, soak);
   if (soak->reload_every > 0 && n % soak->reload_every == 0)
     g_idle_add(reload_model, soak);
   return GST_PAD_PROBE_OK;
+}
+
+/* SIGINT or SIGTERM (a time limit, say): end the stream and keep the samples taken. */
+static gboolean on_stop_signal(gpointer data) {
+  Soak *soak = data;
+  if (!soak->error)
+    soak->error = g_strdup("stopped by a signal");
+  g_main_loop_quit(soak->loop);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data) {
@@ -150,9 +179,9 @@ int main(int argc, char **argv) {
                .samples = g_array_new(FALSE, FALSE, sizeof(Sample))};
   g_mutex_init(&soak.lock);
   gchar *desc = g_strdup_printf(
-      "inspectionsrc seed=11 num-buffers=%" G_GINT64_FORMAT " ! video/x-raw,width=%d,height=%d "
-      "! anomalyinject fraction=0.2 ! skipganomaly name=sg model=\"%s\" score-batch=%" G_GINT64_FORMAT
-      " ! anomalyoverlay ! anomalyexport location=\"%s\" ! fakesink sync=false",
+      "inspectionsrc seed=11 num-buffers=%" G_GINT64_FORMAT " ! video/x-raw,width=%d,height=%d ! queue "
+      "! anomalyinject fraction=0.2 ! queue ! skipganomaly name=sg model=\"%s\" score-batch=%" G_GINT64_FORMAT
+      " ! queue ! anomalyoverlay ! queue ! anomalyexport location=\"%s\" ! fakesink sync=false",
       frames, width, height, model_a, score_batch, jsonl ? jsonl : "/dev/null");
   soak.pipeline = gst_parse_launch(desc, &err);
   g_free(desc);
@@ -168,6 +197,8 @@ int main(int argc, char **argv) {
   soak.loop = g_main_loop_new(NULL, FALSE);
   GstBus *bus = gst_element_get_bus(soak.pipeline);
   gst_bus_add_watch(bus, on_message, &soak);
+  g_unix_signal_add(SIGINT, on_stop_signal, &soak);
+  g_unix_signal_add(SIGTERM, on_stop_signal, &soak);
   soak.start_us = g_get_monotonic_time();
   if (gst_element_set_state(soak.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE && !soak.error)
     soak.error = g_strdup("the pipeline did not start");
@@ -198,10 +229,8 @@ int main(int argc, char **argv) {
     g_printerr("sgad-soak: cannot write %s\n", csv);
     return 1;
   }
-  if (soak.error) {
+  if (soak.error)
     g_printerr("sgad-soak: error after %ld frames: %s\n", soak.count, soak.error);
-    return 1;
-  }
   if (soak.samples->len == 0) {
     g_printerr("sgad-soak: no sample taken (%ld frames)\n", soak.count);
     return 1;
@@ -216,5 +245,5 @@ int main(int argc, char **argv) {
   if (first_warm->device_mib >= 0 && last->device_mib >= 0)
     printf("; device memory %.0f -> %.0f MiB", first_warm->device_mib, last->device_mib);
   printf("; samples in %s\n", csv);
-  return soak.count == frames ? 0 : 1;
+  return soak.count == frames && !soak.error ? 0 : 1;
 }
