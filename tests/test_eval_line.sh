@@ -1,7 +1,8 @@
 #!/bin/sh
 # sgad eval --line: the generated line as an evaluation suite. Usage errors;
 # the baselines alone on a short stretch (a black rectangle over a sixteenth of
-# the frame is plain to a mean-frame distance: ROC AUC >= 0.8 on every run);
+# the frame is plain to a mean-frame distance: ROC AUC >= 0.8 on every run, and
+# at pixel level against the painted pixels);
 # then the bundled model on a few frames, where the checkpoint's own score and
 # the mean of its heat maps are the same score computed two ways, so their
 # figures must agree; and the same frames through the real pipeline
@@ -43,6 +44,11 @@ rows=$(($(wc -l <"$TMP/b.csv") - 1))
 bad=$(awk -F, '$1 == "\"baseline: mean frame\"" && $2 == "missing" && $6 < 0.8' "$TMP/b.csv" | wc -l)
 [ "$bad" = 0 ] && ok "mean frame finds missing regions (AUC >= 0.8 on each seed)" || fail "mean frame AUC < 0.8"
 grep -q "^defects: scratch" "$TMP/last" && ok "a table per kind" || fail "no table for scratch"
+# pixel level: where anomalyinject painted, against the mean frame's per-pixel distance; a black
+# rectangle is plain there, so a misplaced or empty mask shows (pixel AUC near 0.5, AUPRO near 0)
+px=$(sed -n '/^pixel level/,$p' "$TMP/last" | awk '/baseline: mean frame/ { print $4, $5 }')
+echo "$px" | awk '{ exit !($1 >= 0.9 && $2 >= 0.7) }' && ok "pixel AUC, AUPRO of the mean frame on missing: $px" ||
+    fail "mean frame on missing regions: pixel AUC, AUPRO '$px' (want >= 0.9, >= 0.7)"
 
 echo "# the bundled model beside them"
 expect_rc 0 "$SGAD" eval --line --model "$MODEL" --frames 30 --seeds 1 --kinds missing --normal-frames 20 \

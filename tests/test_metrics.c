@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "sgad/metrics.h"
+#include "sgad/pixel_metrics.h"
 
 static bool near(double a, double b)
 {
@@ -203,12 +204,151 @@ static void test_threshold_counts(void)
     t_check(p == 0 && r == 0 && f1 == 0, "a threshold equal to the top score flags nothing (strict >)");
 }
 
+static sg_pixel_metrics pixel(const float *maps, const uint8_t *masks, size_t count, int w, int h, double limit)
+{
+    sg_pixel_metrics m = {0};
+    sg_status st = sg_pixel_metrics_compute(maps, masks, count, w, h, limit, &m);
+    t_check(st == SG_OK, "sg_pixel_metrics_compute on %zu %dx%d maps succeeds %s", count, w, h,
+            st == SG_OK ? "" : sg_error_message());
+    return m;
+}
+
+/* Pixel ROC AUC and the per-region overlap: hand-computed cases. */
+static void test_pixel_hand_cases(void)
+{
+    /* 4x4, two defects: one pixel at (0,0); three at (2,2), (3,2), (3,3) (one region: 8-connected) */
+    uint8_t mask[16] = {0};
+    mask[0] = 1, mask[2 * 4 + 2] = 1, mask[2 * 4 + 3] = 1, mask[3 * 4 + 3] = 1;
+    float map[16];
+    for (int p = 0; p < 16; p++)
+        map[p] = mask[p] ? 2.0f + p : 1.0f - p * 0.01f;
+    sg_pixel_metrics m = pixel(map, mask, 1, 4, 4, 0.3);
+    t_check(m.regions == 2 && m.positives == 4 && m.negatives == 12, "regions %zu (2), pixels %zu/%zu (4/12)",
+            m.regions, m.positives, m.negatives);
+    t_check(near(m.auc, 1) && near(m.aupro, 1), "defects above every normal pixel: AUC %.3f, AUPRO %.3f (1, 1)",
+            m.auc, m.aupro);
+    for (int p = 0; p < 16; p++)
+        map[p] = -map[p];
+    m = pixel(map, mask, 1, 4, 4, 0.3);
+    t_check(near(m.auc, 0) && near(m.aupro, 0), "defects below every normal pixel: AUC %.3f, AUPRO %.3f (0, 0)",
+            m.auc, m.aupro);
+
+    /* a small region found first, a large one last: PRO is the mean over regions, so 0.5
+     * from the first threshold on, while the pixel AUC counts pixels (1 of 4 above) */
+    for (int p = 0; p < 16; p++)
+        map[p] = mask[p] ? (p == 0 ? 5.0f : -5.0f) : 0.1f * p;
+    m = pixel(map, mask, 1, 4, 4, 0.3);
+    t_check(near(m.auc, 0.25) && near(m.aupro, 0.5), "small region first: AUC %.4f (0.25), AUPRO %.4f (0.5)",
+            m.auc, m.aupro);
+
+    /* the last trapezoid is cut at the limit: 10 normal pixels 10..1, the defect at 7.5,
+     * limit 0.35: PRO is 0 up to FPR 0.3, then 1, so the area is 0.05 of 0.35 */
+    float line[11];
+    uint8_t one[11] = {0};
+    for (int p = 0; p < 10; p++)
+        line[p] = 10.0f - p;
+    line[10] = 7.5f, one[10] = 1;
+    m = pixel(line, one, 1, 11, 1, 0.35);
+    t_check(fabs(m.aupro - 0.05 / 0.35) < 1e-9, "cut at FPR 0.35: AUPRO %.6f (%.6f)", m.aupro, 0.05 / 0.35);
+
+    /* regions never join across maps, and diagonal neighbours join */
+    uint8_t two[8] = {1, 0, 0, 1, 1, 0, 0, 1}; /* two 2x2 maps, a diagonal pair in each */
+    float flat[8] = {1, 0, 0, 1, 1, 0, 0, 1};
+    m = pixel(flat, two, 2, 2, 2, 0.3);
+    t_check(m.regions == 2, "one diagonal region in each of two maps: %zu regions (2)", m.regions);
+}
+
+/* Random maps full of ties with rectangular defects kept apart (so the regions are
+ * known) against the definition: PRO and FPR at every distinct threshold. */
+static void test_pixel_random(void)
+{
+    enum { W = 12, H = 9, N = 3 };
+    int bad = 0;
+    for (int trial = 0; trial < 30; trial++) {
+        float maps[N * W * H];
+        uint8_t masks[N * W * H] = {0};
+        int rid[N * W * H], rsize[16] = {0}, nreg = 0;
+        t_random(maps, N * W * H, 0, 4, 100 + trial);
+        for (int i = 0; i < N * W * H; i++) {
+            maps[i] = floorf(maps[i] * 4) / 4; /* ties */
+            rid[i] = -1;
+        }
+        for (int i = 0; i < N; i++) /* two rectangles per map: columns 1-4 and 7-10, rows from the trial */
+            for (int r = 0; r < 2; r++) {
+                int x0 = 1 + 6 * r, y0 = (trial + r) % 4, w = 1 + (trial + i) % 4, h = 1 + (trial * 3 + r) % 4;
+                for (int y = y0; y < y0 + h; y++)
+                    for (int x = x0; x < x0 + w; x++) {
+                        int p = i * W * H + y * W + x;
+                        masks[p] = 1, rid[p] = nreg, rsize[nreg]++;
+                        maps[p] += 1.0f; /* defects score higher on the whole */
+                    }
+                nreg++;
+            }
+        double limit = 0.05 + 0.01 * trial, area = 0, f0 = 0, p0 = 0;
+        size_t neg = 0;
+        for (int i = 0; i < N * W * H; i++)
+            neg += !masks[i];
+        /* distinct thresholds, from the top */
+        float t = INFINITY;
+        for (;;) {
+            float next = -INFINITY;
+            for (int i = 0; i < N * W * H; i++)
+                if (maps[i] < t && maps[i] > next)
+                    next = maps[i];
+            if (next == -INFINITY)
+                break;
+            t = next;
+            size_t fp = 0, hit[16] = {0};
+            for (int i = 0; i < N * W * H; i++)
+                if (maps[i] >= t) {
+                    if (rid[i] < 0)
+                        fp++;
+                    else
+                        hit[rid[i]]++;
+                }
+            double pro = 0, fpr = (double)fp / neg;
+            for (int r = 0; r < nreg; r++)
+                pro += (double)hit[r] / rsize[r] / nreg;
+            if (fpr >= limit) {
+                double cut = fpr > f0 ? p0 + (pro - p0) * (limit - f0) / (fpr - f0) : pro;
+                area += (limit - f0) * (p0 + cut) / 2;
+                break;
+            }
+            area += (fpr - f0) * (p0 + pro) / 2;
+            f0 = fpr, p0 = pro;
+        }
+        sg_pixel_metrics m = {0};
+        if (sg_pixel_metrics_compute(maps, masks, N, W, H, limit, &m) != SG_OK || m.regions != (size_t)nreg ||
+            fabs(m.aupro - area / limit) > 1e-9)
+            bad++;
+    }
+    t_check(bad == 0, "AUPRO equals the definition in 30 random tied cases (%d wrong)", bad);
+}
+
+static void test_pixel_errors(void)
+{
+    float map[4] = {1, 2, NAN, 4};
+    uint8_t mask[4] = {0, 1, 0, 0}, none[4] = {0};
+    sg_pixel_metrics m;
+    t_check(sg_pixel_metrics_compute(map, mask, 1, 2, 2, 0.3, &m) == SG_ERR_NUMERIC, "a NaN pixel refused: %s",
+            sg_error_message());
+    map[2] = 3;
+    t_check(sg_pixel_metrics_compute(map, none, 1, 2, 2, 0.3, &m) == SG_ERR_ARGUMENT, "no defect pixel refused: %s",
+            sg_error_message());
+    t_check(sg_pixel_metrics_compute(map, mask, 1, 2, 2, 0, &m) == SG_ERR_ARGUMENT, "FPR limit 0 refused");
+    t_check(sg_pixel_metrics_compute(map, mask, (size_t)1 << 40, 1 << 12, 1 << 12, 0.3, &m) == SG_ERR_ARGUMENT,
+            "an overflowing pixel count refused: %s", sg_error_message());
+}
+
 int main(void)
 {
     test_hand_cases();
     test_errors();
     test_random();
     test_threshold_counts();
+    test_pixel_hand_cases();
+    test_pixel_random();
+    test_pixel_errors();
     printf("metrics: %d checks, %d failed\n", t_checks, t_failures);
     return t_failures ? 1 : 0;
 }

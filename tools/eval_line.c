@@ -19,6 +19,7 @@
 #include "line_frames.h"
 #include "sgad/baselines.h"
 #include "sgad/frame_score.h"
+#include "sgad/pixel_metrics.h"
 
 #define CALIB_STRIDE 7 /* line frames between two clean calibration frames */
 
@@ -184,6 +185,23 @@ static const sg_frame_score_config VARIANTS[] = {
 #define NVARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
 #define MAX_METHODS (NVARIANTS + 4)
 
+/* Pixel level: the maps the model's frame scores pool (each smoothing with and
+ * without standardisation), and the baselines' per-pixel differences. */
+static const sg_frame_score_config PIXEL_MAPS[] = {
+    {SG_POOL_MEAN, 0, 0, false}, {SG_POOL_MEAN, 0, 0, true}, {SG_POOL_MEAN, 1, 0, false},
+    {SG_POOL_MEAN, 1, 0, true},  {SG_POOL_MEAN, 2, 0, true},
+};
+#define NPIXEL_MAPS (sizeof PIXEL_MAPS / sizeof PIXEL_MAPS[0])
+#define MAX_PIXEL_METHODS (NPIXEL_MAPS + 3)
+#define PRO_FPR_LIMIT 0.3 /* anomalib's */
+
+typedef struct pixel_method {
+    char name[64];
+    int stats;     /* model maps: the VARIANTS entry whose per-pixel statistics they use */
+    double auc[8], aupro[8];
+    int runs[8];   /* runs with a defect pixel to rank */
+} pixel_method;
+
 typedef struct method {
     char name[64];
     float threshold;
@@ -204,6 +222,9 @@ typedef struct suite {
     size_t half;
     method methods[MAX_METHODS];
     int nmethods;
+    pixel_method pixel[MAX_PIXEL_METHODS];
+    int npixel;
+    float *mean_frame; /* of the normals */
     FILE *csv;
 } suite;
 
@@ -262,6 +283,82 @@ static void name_methods(suite *s)
     for (int i = 0; i < k; i++)
         for (int r = 0; r < 8; r++)
             s->methods[i].auc_min[r] = INFINITY, s->methods[i].auc_max[r] = -INFINITY;
+    k = 0;
+    if (s->m)
+        for (size_t v = 0; v < NPIXEL_MAPS; v++) {
+            const sg_frame_score_config *c = &PIXEL_MAPS[v];
+            snprintf(s->pixel[k].name, sizeof s->pixel[0].name, "model: error map%s%.0d%s",
+                     c->smooth ? ", smooth=" : "", c->smooth, c->standardise ? ", std" : "");
+            for (size_t u = 0; u < NVARIANTS; u++)
+                if (VARIANTS[u].smooth == c->smooth && VARIANTS[u].standardise == c->standardise)
+                    s->pixel[k].stats = (int)u;
+            k++;
+        }
+    snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: mean frame");
+    snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: nearest normal frame");
+    snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: frame difference");
+    s->npixel = k;
+}
+
+/* out[p]: the squared difference of a and b at pixel p, averaged over channels. */
+static void sqdiff_map(const float *a, const float *b, int channels, size_t plane, float *out)
+{
+    for (size_t p = 0; p < plane; p++) {
+        double d2 = 0;
+        for (int c = 0; c < channels; c++) {
+            double d = (double)a[c * plane + p] - b[c * plane + p];
+            d2 += d * d;
+        }
+        out[p] = (float)(d2 / channels);
+    }
+}
+
+/* Every pixel method's maps of the run's n frames, ranked against the painted
+ * masks (a run whose defects cover no model pixel enough is left out). */
+static bool score_pixels(suite *s, int r, const float *frames, const float *heat, const float *before,
+                         const uint8_t *masks, size_t n)
+{
+    float *maps = malloc(n * s->plane * sizeof *maps), *work = malloc(s->plane * sizeof *work);
+    bool ok = maps && work;
+    if (!ok)
+        cli_fail(SG_OK, "out of memory for %zu maps", n);
+    size_t defect_pixels = 0;
+    for (size_t i = 0; ok && i < n * s->plane; i++)
+        defect_pixels += masks[i] != 0;
+    for (int k = 0; ok && defect_pixels > 0 && k < s->npixel; k++) {
+        int model_maps = s->m ? (int)NPIXEL_MAPS : 0;
+        for (size_t i = 0; i < n; i++) {
+            const float *f = frames + i * s->dim;
+            float *out = maps + i * s->plane;
+            if (k < model_maps) {
+                int v = s->pixel[k].stats;
+                sg_frame_score_map(&PIXEL_MAPS[k], heat + i * s->plane, s->S, s->pix_mean[v], s->pix_std[v], work,
+                                   out);
+            } else if (k == model_maps) {
+                sqdiff_map(f, s->mean_frame, s->C, s->plane, out);
+            } else if (k == model_maps + 1) {
+                size_t best = 0;
+                float best_d = INFINITY;
+                for (size_t j = 0; j < (size_t)s->a->normals; j++) {
+                    float d = sg_image_msd(f, s->normals + j * s->dim, s->dim);
+                    if (d < best_d)
+                        best_d = d, best = j;
+                }
+                sqdiff_map(f, s->normals + best * s->dim, s->C, s->plane, out);
+            } else {
+                sqdiff_map(f, i ? f - s->dim : before, s->C, s->plane, out);
+            }
+        }
+        sg_pixel_metrics pm;
+        sg_status st = sg_pixel_metrics_compute(maps, masks, n, s->S, s->S, PRO_FPR_LIMIT, &pm);
+        if (st != SG_OK) {
+            ok = cli_false(st, "%s: no pixel metrics", s->pixel[k].name);
+            break;
+        }
+        s->pixel[k].auc[r] += pm.auc, s->pixel[k].aupro[r] += pm.aupro, s->pixel[k].runs[r]++;
+    }
+    free(maps), free(work);
+    return ok;
 }
 
 /* Frames, heat maps, statistics and thresholds from clean frames. */
@@ -279,15 +376,21 @@ static bool prepare(suite *s)
     /* the baselines' normals: evenly over the training range 0..first-1 */
     for (long i = 0; i < a->normals; i++) {
         uint64_t n = (uint64_t)((double)i * (double)a->first / (double)a->normals);
-        if (!line_frames(&a->src, n, 1, NULL, s->C, s->S, s->normals + (size_t)i * s->dim, NULL))
+        if (!line_frames(&a->src, n, 1, NULL, s->C, s->S, s->normals + (size_t)i * s->dim, NULL, NULL))
             return false;
     }
+    s->mean_frame = calloc(s->dim, sizeof(float));
+    if (!s->mean_frame)
+        return cli_false(SG_OK, "out of memory");
+    for (long i = 0; i < a->normals; i++)
+        for (size_t d = 0; d < s->dim; d++)
+            s->mean_frame[d] += s->normals[(size_t)i * s->dim + d] / (float)a->normals;
     /* spread out: consecutive frames show the same objects, and a quantile of
      * them says little about the next minute of the line */
     for (size_t i = 0; i < nc; i++) {
         uint64_t n = (uint64_t)a->calib_first + i * CALIB_STRIDE;
-        if (!line_frames(&a->src, n, 1, NULL, s->C, s->S, s->calib + i * s->dim, NULL) ||
-            !line_frames(&a->src, n - 1, 1, NULL, s->C, s->S, s->calib_prev + i * s->dim, NULL))
+        if (!line_frames(&a->src, n, 1, NULL, s->C, s->S, s->calib + i * s->dim, NULL, NULL) ||
+            !line_frames(&a->src, n - 1, 1, NULL, s->C, s->S, s->calib_prev + i * s->dim, NULL, NULL))
             return false;
     }
     float *scratch = malloc(nc * MAX_METHODS * sizeof(float));
@@ -350,18 +453,19 @@ static bool run(suite *s, int r, int seed, uint64_t first)
     float *frames = malloc(n * s->dim * sizeof(float)), *before = malloc(s->dim * sizeof(float));
     float *heat = s->m ? malloc(n * s->plane * sizeof(float)) : NULL;
     float *scores = malloc(n * MAX_METHODS * sizeof(float)), *model_scores = malloc(n * sizeof(float));
-    uint8_t *truth = malloc(n);
-    bool ok = frames && before && scores && model_scores && truth && (!s->m || heat);
+    uint8_t *truth = malloc(n), *masks = malloc(n * s->plane);
+    bool ok = frames && before && scores && model_scores && truth && masks && (!s->m || heat);
     if (!ok)
         cli_fail(SG_OK, "out of memory for %zu frames", n);
-    ok = ok && line_frames(&a->src, first, n, &d, s->C, s->S, frames, truth) &&
-         line_frames(&a->src, first - 1, 1, NULL, s->C, s->S, before, NULL);
+    ok = ok && line_frames(&a->src, first, n, &d, s->C, s->S, frames, truth, masks) &&
+         line_frames(&a->src, first - 1, 1, NULL, s->C, s->S, before, NULL, NULL);
     if (ok && s->m) {
         sg_status st = sg_score_images(s->m, frames, n, 64, model_scores, heat, NULL);
         if (st != SG_OK)
             ok = cli_false(st, "cannot score the test frames");
     }
-    ok = ok && score_methods(s, frames, model_scores, heat, before, NULL, n, scores);
+    ok = ok && score_methods(s, frames, model_scores, heat, before, NULL, n, scores) &&
+         score_pixels(s, r, frames, heat, before, masks, n);
     for (int k = 0; ok && k < s->nmethods; k++) {
         const float *sc = scores + (size_t)k * n;
         method *m = &s->methods[k];
@@ -387,7 +491,7 @@ static bool run(suite *s, int r, int seed, uint64_t first)
             fprintf(s->csv, "\"%s\",%s,%d,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.9g\n", m->name, a->kind_names[r], seed,
                     mt.positives, mt.negatives, mt.auc, mt.auprc, fl, stp, m->threshold);
     }
-    free(frames), free(before), free(heat), free(scores), free(model_scores), free(truth);
+    free(frames), free(before), free(heat), free(scores), free(model_scores), free(truth), free(masks);
     return ok;
 }
 
@@ -404,6 +508,26 @@ static void print_tables(const suite *s)
             printf("  %-44s %7.3f %6.3f-%-6.3f %7.3f %8.1f%% %7.2f%%\n", m->name, m->auc[r] / n, m->auc_min[r],
                    m->auc_max[r], m->auprc[r] / n, 100 * m->flagged[r] / n, 100 * m->stopped[r] / n);
         }
+    }
+    printf("\npixel level (the model's %dx%d maps against the painted pixels: a model pixel is a defect where "
+           "the painting changed %.0f%% of the frame pixels it averages), AUPRO up to FPR %.1f:\n",
+           s->S, s->S, 100 * LINE_MASK_COVERAGE, PRO_FPR_LIMIT);
+    printf("  %-44s", "method");
+    for (int r = 0; r < a->nkinds; r++)
+        printf(" %21s", a->kind_names[r]);
+    printf("\n  %-44s", "");
+    for (int r = 0; r < a->nkinds; r++)
+        printf(" %10s %10s", "pixel AUC", "AUPRO");
+    printf("\n");
+    for (int k = 0; k < s->npixel; k++) {
+        const pixel_method *m = &s->pixel[k];
+        printf("  %-44s", m->name);
+        for (int r = 0; r < a->nkinds; r++)
+            if (m->runs[r])
+                printf(" %10.3f %10.3f", m->auc[r] / m->runs[r], m->aupro[r] / m->runs[r]);
+            else
+                printf(" %10s %10s", "-", "-");
+        printf("\n");
     }
     printf("\nthresholds: each method's %g quantile on %zu clean frames (every %dth from frame %ld); per-pixel "
            "statistics from ",
@@ -452,7 +576,7 @@ int cmd_eval_line(int argc, char **argv)
         ok = cli_false(SG_OK, "cannot write %s", a.csv);
     for (size_t v = 0; v < NVARIANTS; v++)
         free(s.pix_mean[v]), free(s.pix_std[v]);
-    free(s.normals), free(s.calib), free(s.calib_heat), free(s.calib_prev);
+    free(s.normals), free(s.calib), free(s.calib_heat), free(s.calib_prev), free(s.mean_frame);
     if (s.m)
         sg_model_destroy(s.m);
     if (dev)

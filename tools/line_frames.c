@@ -43,8 +43,33 @@ static bool inject(const line_defects *d, uint64_t n, GstVideoFrame *frame)
     return defective;
 }
 
+/* The model-resolution mask of the pixels that differ between the clean and the
+ * painted frame (each frame pixel counts in the model pixel its centre falls in,
+ * as the preprocessing's area averaging takes it). */
+static void painted_mask(const guint8 *clean, const GstVideoFrame *frame, int size, uint32_t *changed,
+                         uint32_t *total, uint8_t *mask)
+{
+    int w = GST_VIDEO_FRAME_WIDTH(frame), h = GST_VIDEO_FRAME_HEIGHT(frame);
+    int stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+    const guint8 *painted = GST_VIDEO_FRAME_PLANE_DATA(frame, 0);
+    size_t plane = (size_t)size * size;
+    memset(changed, 0, plane * sizeof *changed);
+    memset(total, 0, plane * sizeof *total);
+    for (int y = 0; y < h; y++) {
+        size_t cy = (size_t)(((2 * (int64_t)y + 1) * size) / (2 * (int64_t)h));
+        for (int x = 0; x < w; x++) {
+            size_t cell = cy * size + (size_t)(((2 * (int64_t)x + 1) * size) / (2 * (int64_t)w));
+            const guint8 *a = clean + (size_t)y * stride + 4 * (size_t)x, *b = painted + (size_t)y * stride + 4 * (size_t)x;
+            total[cell]++;
+            changed[cell] += a[0] != b[0] || a[1] != b[1] || a[2] != b[2];
+        }
+    }
+    for (size_t p = 0; p < plane; p++)
+        mask[p] = total[p] && changed[p] >= LINE_MASK_COVERAGE * total[p];
+}
+
 bool line_frames(const line_source *src, uint64_t first, size_t count, const line_defects *defects, int channels,
-                 int size, float *out, uint8_t *truth)
+                 int size, float *out, uint8_t *truth, uint8_t *masks)
 {
     gst_init(NULL, NULL);
     GstVideoInfo info;
@@ -67,7 +92,10 @@ bool line_frames(const line_source *src, uint64_t first, size_t count, const lin
     for (guint c = 0; c < 3; c++)
         offsets[c] = GST_VIDEO_FORMAT_INFO_POFFSET(info.finfo, c);
     offsets[3] = 6 - offsets[0] - offsets[1] - offsets[2];
-    size_t image = (size_t)channels * size * size;
+    size_t image = (size_t)channels * size * size, plane = (size_t)size * size;
+    guint8 *clean = masks ? g_malloc(GST_VIDEO_INFO_SIZE(&info)) : NULL;
+    uint32_t *changed = masks ? g_malloc(plane * sizeof *changed) : NULL;
+    uint32_t *total = masks ? g_malloc(plane * sizeof *total) : NULL;
     for (size_t i = 0; ok && i < count; i++) {
         GstVideoFrame frame;
         if (!gst_video_frame_map(&frame, &info, buffer, GST_MAP_READWRITE)) {
@@ -76,12 +104,20 @@ bool line_frames(const line_source *src, uint64_t first, size_t count, const lin
         }
         sgad_scene_render(scene, first + i, src->speed, (SgadSceneObject)src->object, src->variation,
                           GST_VIDEO_FRAME_PLANE_DATA(&frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), offsets);
+        if (masks)
+            memcpy(clean, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+                   (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0) * (size_t)src->height);
         bool defective = defects ? inject(defects, i, &frame) : false;
         if (truth)
             truth[i] = defective;
+        if (masks && defective)
+            painted_mask(clean, &frame, size, changed, total, masks + i * plane);
+        else if (masks)
+            memset(masks + i * plane, 0, plane);
         sgad_preprocess(&plan, &frame, out + i * image);
         gst_video_frame_unmap(&frame);
     }
+    g_free(clean), g_free(changed), g_free(total);
     sgad_plan_clear(&plan);
     sgad_scene_free(scene);
     gst_buffer_unref(buffer);

@@ -32,9 +32,16 @@ line_source line_source_default(void);
 /* Frames first .. first+count-1 of the line, defects painted when `defects` is
  * not NULL (anomalyinject's frame counter starting at 0 at `first`), each
  * prepared to channels x size x size floats in out; truth[i] (may be NULL) is 1
- * for a frame with a defect. False with a message printed on failure. */
+ * for a frame with a defect; masks (may be NULL) gets each frame's size x size
+ * pixel truth: 1 where the painting changed at least LINE_MASK_COVERAGE of the
+ * frame pixels that the model's pixel averages. False with a message printed on
+ * failure. */
 bool line_frames(const line_source *src, uint64_t first, size_t count, const line_defects *defects, int channels,
-                 int size, float *out, uint8_t *truth);
+                 int size, float *out, uint8_t *truth, uint8_t *masks);
+
+/* A quarter: a thin scratch across a model pixel shifts its colour by about that
+ * share of the scratch's contrast, which the model can see; less is noise. */
+#define LINE_MASK_COVERAGE 0.25
 
 /* "scratch+spot" and the like into SgadDefectKind flags; false if unknown. */
 bool line_parse_kinds(const char *s, unsigned *kinds);

@@ -172,6 +172,16 @@ static int desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+void sg_frame_score_map(const sg_frame_score_config *c, const float *heat, int size, const float *mean,
+                        const float *std, float *work, float *out)
+{
+    size_t plane = (size_t)size * size;
+    prepare(heat, size, c->smooth, work, out);
+    if (c->standardise)
+        for (size_t p = 0; p < plane; p++)
+            out[p] = (out[p] - mean[p]) / std[p];
+}
+
 float sg_frame_score(const sg_frame_score_config *c, const float *heat, int size, const float *mean,
                      const float *std, float *work)
 {
@@ -182,10 +192,7 @@ float sg_frame_score(const sg_frame_score_config *c, const float *heat, int size
     float *map = malloc(plane * sizeof *map);
     if (!map)
         return NAN;
-    prepare(heat, size, c->smooth, work, map);
-    if (c->standardise)
-        for (size_t p = 0; p < plane; p++)
-            map[p] = (map[p] - mean[p]) / std[p];
+    sg_frame_score_map(c, heat, size, mean, std, work, map);
     double score = 0;
     if (c->pool == SG_POOL_MEAN) {
         for (size_t p = 0; p < plane; p++)

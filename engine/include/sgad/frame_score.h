@@ -67,6 +67,11 @@ sg_status sg_pixel_stats_fit(const float *heat, size_t count, int size, int smoo
 float sg_frame_score(const sg_frame_score_config *c, const float *heat, int size, const float *mean,
                      const float *std, float *work);
 
+/* The map the score pools (smoothed, standardised when the setting says so) into
+ * out (size*size floats); the pixel-level metrics rank its pixels. */
+void sg_frame_score_map(const sg_frame_score_config *c, const float *heat, int size, const float *mean,
+                        const float *std, float *work, float *out);
+
 /* The q quantile of n scores (linear interpolation between order statistics,
  * numpy's default), as calibration takes it; NaN if n is 0 or a score is NaN. */
 float sg_quantile(const float *scores, size_t n, double q);
