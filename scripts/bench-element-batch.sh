@@ -30,9 +30,10 @@ for res in 320x240 1280x720; do
         ! "video/x-raw,width=${res%x*},height=${res#*x},framerate=25/1" ! videoconvert ! jpegenc quality=85 \
         ! avimux ! filesink location="$work/line-$res.avi"
     for b in $batches; do
-        /usr/bin/time -f "%e %U %S" -o "$work/time" gst-launch-1.0 -q filesrc location="$work/line-$res.avi" \
+        TIMEFORMAT="%R %U %S"
+        { time gst-launch-1.0 -q filesrc location="$work/line-$res.avi" \
             ! avidemux ! jpegdec ! videoconvert ! queue max-size-buffers=64 max-size-time=0 max-size-bytes=0 \
-            ! skipganomaly model="$model" score-batch="$b" ! fakesink sync=false >/dev/null
+            ! skipganomaly model="$model" score-batch="$b" ! fakesink sync=false >/dev/null 2>&1; } 2>"$work/time"
         read -r wall user sys <"$work/time"
         awk -v r="$res" -v b="$b" -v n="$frames" -v w="$wall" -v u="$user" -v s="$sys" \
             'BEGIN { printf "| %s, %d frames | 32 | %d | %.2f | %.0f |\n", r, n, b, n / w, 1000 * (u + s) / n }'

@@ -23,7 +23,7 @@ export LD_LIBRARY_PATH="$pkg/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 [[ -d /usr/local/nvidia/lib64 ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:/usr/local/nvidia/lib64"
 export GST_PLUGIN_SYSTEM_PATH_1_0="$pkg/gst" GST_PLUGIN_PATH="$pkg/build/gst-plugin"
 export GST_PLUGIN_SCANNER_1_0="$pkg/bin/gst-plugin-scanner" GST_REGISTRY_1_0="${TMPDIR:-/tmp}/sgad-device-registry.bin"
-export VK_LAYER_PATH="$pkg/layer" BUILD_DIR=.devpkg/build
+export VK_LAYER_PATH="$pkg/layer" BUILD_DIR=.devpkg/build FONTCONFIG_FILE="$pkg/fonts/fonts.conf"
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
            /etc/vulkan/icd.d/nvidia_icd.json; do
     if [[ -f $icd ]]; then export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd; break; fi

@@ -21,7 +21,7 @@ for t in core conv batchnorm activation eltwise shape linear loss adam graph mod
 done
 cp "$build"/gst-plugin/libgstsgad.so "$dir/build/gst-plugin/"
 cp -L "$build"/gst-plugin/meta/libsgadmeta-1.0.so.0 "$dir/lib/"
-cp /usr/bin/gst-launch-1.0 /usr/bin/gst-inspect-1.0 /usr/bin/time "$dir/bin/"
+cp /usr/bin/gst-launch-1.0 /usr/bin/gst-inspect-1.0 "$dir/bin/"
 cp "$multiarch"/gstreamer1.0/gstreamer-1.0/gst-plugin-scanner "$dir/bin/"
 for p in coreelements videoconvertscale avi jpeg png multifile app playback typefindfunctions; do
     cp "$multiarch/gstreamer-1.0/libgst$p.so" "$dir/gst/"
@@ -29,6 +29,15 @@ done
 cp "$multiarch"/libVkLayer_khronos_validation.so "$dir/layer/"
 sed 's#"library_path": *"[^"]*"#"library_path": "./libVkLayer_khronos_validation.so"#' \
     /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json >"$dir/layer/VkLayer_khronos_validation.json"
+
+# one font, so that the overlay's and the report's text has a face to render with
+mkdir -p "$dir/fonts"
+cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "$dir/fonts/"
+cat >"$dir/fonts/fonts.conf" <<'EOF'
+<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig><dir prefix="relative">.</dir><cachedir>/tmp/sgad-fontconfig</cachedir></fontconfig>
+EOF
 
 # every library these load, but the C and C++ runtimes (the machine's newer ones serve)
 for f in "$dir"/bin/* "$dir"/build/*/* "$dir"/gst/*.so "$dir"/layer/*.so; do
