@@ -56,7 +56,7 @@ part() { # part NAME LIMIT COMMAND...: run with a limit, log to $out/log.txt, sa
 for p in $parts; do
     case $p in
     env)
-        part env 60 bash -c 'nvidia-smi --query-gpu=name,driver_version,memory.used,clocks.sm --format=csv; uname -m; '"$sgad"' devices' \
+        VK_LOADER_DEBUG=error,driver part env 60 bash -c 'nvidia-smi --query-gpu=name,driver_version,memory.used,clocks.sm --format=csv; uname -m; '"$sgad"' devices' \
             || { echo "the packed programs do not run here: see log.txt"; tail -20 "$out/log.txt"; exit 1; }
         ;;
     test_*) # an engine test program: ops against their C references, validation layer on

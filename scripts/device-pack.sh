@@ -30,6 +30,11 @@ cp "$multiarch"/libVkLayer_khronos_validation.so "$dir/layer/"
 sed 's#"library_path": *"[^"]*"#"library_path": "./libVkLayer_khronos_validation.so"#' \
     /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json >"$dir/layer/VkLayer_khronos_validation.json"
 
+# the GL vendor-neutral dispatch libraries that NVIDIA's Vulkan driver (libGLX_nvidia) loads
+for l in libGLdispatch.so.0 libGLX.so.0 libEGL.so.1 libOpenGL.so.0; do
+    [[ -e $multiarch/$l ]] && cp -L "$multiarch/$l" "$dir/lib/"
+done
+
 # one font, so that the overlay's and the report's text has a face to render with
 mkdir -p "$dir/fonts"
 cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf "$dir/fonts/"

@@ -20,7 +20,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-soak-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp models/line-inspection.safetensors "$tmp/a.safetensors"
 cp models/line-inspection.safetensors "$tmp/b.safetensors"
+# in the background, so that a SIGTERM or Ctrl-C (a time limit, say) reaches the driver, which then
+# writes the samples it took
 "$build/tests/sgad-soak" --frames "${FRAMES:-100000}" --reload-every "${RELOAD_EVERY:-1000}" \
     --sample-every "${SAMPLE_EVERY:-500}" --score-batch "${SCORE_BATCH:-1}" \
     --model-a "$tmp/a.safetensors" --model-b "$tmp/b.safetensors" \
-    --csv "${OUT:-soak.csv}" --jsonl "$tmp/scores.jsonl"
+    --csv "${OUT:-soak.csv}" --jsonl "$tmp/scores.jsonl" &
+driver=$!
+trap 'kill -TERM $driver 2>/dev/null' TERM INT
+rc=0
+wait $driver || rc=$?
+if ((rc > 128)); then # the trap ran: wait for the driver to finish writing
+    rc=0
+    wait $driver || rc=$?
+fi
+exit $rc
