@@ -40,8 +40,10 @@ args+=(inspectionsrc seed=11 first-frame=$f num-buffers=30 ! $caps ! c.)
 gst-launch-1.0 -q "${args[@]}" >make.log 2>&1 && ok "recorded line.avi (Motion-JPEG in AVI)" ||
     { fail "cannot record line.avi"; cat make.log; exit 1; }
 printf '%s\n' "${painted[@]}" >painted.txt
+# the painted frames as a truth file: a CSV of ranges (a header, a comment)
+{ echo "defect frames"; for p in "${painted[@]}"; do echo "${p% *}-${p#* }  # spots"; done; } >truth.csv
 
-"$sgad" review line.avi --model "$model" --out report --batch 16 --top 4 --clips >out.txt 2>err.txt
+"$sgad" review line.avi --model "$model" --out report --batch 16 --top 4 --clips --truth truth.csv >out.txt 2>err.txt
 rc=$?
 cat out.txt err.txt
 [ $rc = 0 ] && ok "review ran" || fail "review exit $rc"
@@ -88,6 +90,34 @@ for s in segments:
 ranked = sorted((s for s in segments if s["image"]), key=lambda s: -s["peak_score"])
 check([s["image"] for s in ranked] == [f"peak-{i + 1}.png" for i in range(len(ranked))] and 1 <= len(ranked) <= 4,
       "peak images numbered by peak score, at most --top 4")
+sys.exit(1 if bad else 0)
+EOF
+
+# --truth: the figures against the painted frames, computed here from scores.csv
+python3 - report/scores.csv painted.txt out.txt report/index.html <<'EOF' || FAILED=1
+import csv, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+painted = [tuple(map(int, l.split())) for l in open(sys.argv[2])]
+truth = [any(a <= int(r["frame"]) <= b for a, b in painted) for r in rows]
+score = [float(r["score"]) for r in rows]
+pos = [s for s, t in zip(score, truth) if t]
+neg = [s for s, t in zip(score, truth) if not t]
+auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+flagged = sum(int(r["anomalous"]) for r, t in zip(rows, truth) if t)
+stopped = sum(int(r["anomalous"]) for r, t in zip(rows, truth) if not t)
+out = open(sys.argv[3]).read()
+bad = 0
+def check(cond, what):
+    global bad
+    print(("ok - " if cond else "FAIL - ") + what)
+    bad += not cond
+check("truth (truth.csv): 60 frames with a defect, 210 without" in out, "truth: 60 defect frames, 210 without")
+m = re.search(r"frame ROC AUC ([0-9.]+)", out)
+check(m is not None and abs(float(m.group(1)) - auc) < 0.0005, f"frame ROC AUC {m and m.group(1)} = {auc:.3f}")
+check(f"{flagged} of 60 defects flagged" in out and f"{stopped} of 210 good frames stopped" in out,
+      f"flagged {flagged}, stopped {stopped} at the threshold")
+html = open(sys.argv[4]).read()
+check("Against the truth file" in html and f"Frame ROC AUC {auc:.3f}" in html, "the report's truth section")
 sys.exit(1 if bad else 0)
 EOF
 
@@ -159,6 +189,34 @@ check(blue >= 100, f"the score line's blue shows ({blue} sampled pixels)")
 check(shade >= 200, f"the segments' shading shows ({shade} sampled pixels)")
 sys.exit(1 if bad else 0)
 EOF
+
+# --truth: the figures against the painted frames, computed here from scores.csv
+python3 - report/scores.csv painted.txt out.txt report/index.html <<'EOF' || FAILED=1
+import csv, re, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+painted = [tuple(map(int, l.split())) for l in open(sys.argv[2])]
+truth = [any(a <= int(r["frame"]) <= b for a, b in painted) for r in rows]
+score = [float(r["score"]) for r in rows]
+pos = [s for s, t in zip(score, truth) if t]
+neg = [s for s, t in zip(score, truth) if not t]
+auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+flagged = sum(int(r["anomalous"]) for r, t in zip(rows, truth) if t)
+stopped = sum(int(r["anomalous"]) for r, t in zip(rows, truth) if not t)
+out = open(sys.argv[3]).read()
+bad = 0
+def check(cond, what):
+    global bad
+    print(("ok - " if cond else "FAIL - ") + what)
+    bad += not cond
+check("truth (truth.csv): 60 frames with a defect, 210 without" in out, "truth: 60 defect frames, 210 without")
+m = re.search(r"frame ROC AUC ([0-9.]+)", out)
+check(m is not None and abs(float(m.group(1)) - auc) < 0.0005, f"frame ROC AUC {m and m.group(1)} = {auc:.3f}")
+check(f"{flagged} of 60 defects flagged" in out and f"{stopped} of 210 good frames stopped" in out,
+      f"flagged {flagged}, stopped {stopped} at the threshold")
+html = open(sys.argv[4]).read()
+check("Against the truth file" in html and f"Frame ROC AUC {auc:.3f}" in html, "the report's truth section")
+sys.exit(1 if bad else 0)
+EOF
 else
     fail "chromium is not installed (scripts/install-deps.sh installs it)"
 fi
@@ -168,10 +226,18 @@ if gst-launch-1.0 -q inspectionsrc seed=11 first-frame=1800 num-buffers=12 \
     ! video/x-raw,width=720,height=528,framerate=25/1 ! videoconvert ! video/x-raw,format=I420 ! x264enc \
     ! h264parse ! mp4mux \
     ! filesink location=line.mp4 >make.log 2>&1; then
-    "$sgad" review line.mp4 --model "$model" --out report-mp4 --batch 8 >out.txt 2>err.txt
+    # a truth file as anomalyexport writes it (JSON lines), frames 5-7 with a defect, frame 11 not named
+    for i in 0 1 2 3 4 5 6 7 8 9 10; do
+        t=0; [ $i -ge 5 ] && [ $i -le 7 ] && t=1
+        echo "{\"frame\":$i,\"pts\":$((i * 40000000)),\"score\":0.5,\"anomalous\":false,\"truth\":$t}"
+    done >truth.jsonl
+    echo '{"event":"eos","frame":11}' >>truth.jsonl
+    "$sgad" review line.mp4 --model "$model" --out report-mp4 --batch 8 --truth truth.jsonl >out.txt 2>err.txt
     rc=$?
     [ $rc = 0 ] && grep -q "^12 frames scored" out.txt && ok "MP4/H.264: 12 frames scored" ||
         { fail "MP4/H.264 review: exit $rc"; cat out.txt err.txt; }
+    grep -q "truth (truth.jsonl): 3 frames with a defect, 8 without, 1 not labelled" out.txt &&
+        ok "JSON-lines truth: 3 defects, 8 good, 1 unlabelled" || { fail "JSON-lines truth"; cat out.txt; }
     grep -q "720x528 frames (display aspect 1.36:1) are squashed" err.txt && ok "MP4: squashing said" ||
         fail "MP4: squashing not said"
     grep -q '"frame_width": 720' report-mp4/segments.json && ok "MP4: report written" || fail "MP4: no report"
@@ -229,6 +295,15 @@ bad_input "a video cut before its first frame" cut.avi "cut.avi holds no video f
 gst-launch-1.0 -q inspectionsrc num-buffers=3 ! $caps ! videoconvert ! video/x-raw,format=GRAY8 ! jpegenc \
     ! avimux ! filesink location=gray.avi >make.log 2>&1
 bad_input "a grayscale video for a colour model" gray.avi "is grayscale (GRAY8) but .* takes colour frames"
+# a truth file that cannot be read fails at once, naming the file and line
+printf 'frame\n3,x\n' >bad-truth.csv
+"$sgad" review line.avi --model "$model" --out report-bad --truth bad-truth.csv >out.txt 2>err.txt
+[ $? = 1 ] && grep -q "bad-truth.csv:2: 'x' is not a frame number" err.txt && [ ! -e report-bad ] &&
+    ok "a truth file with a word for a frame: $(cat err.txt)" || { fail "bad truth file"; cat err.txt; }
+echo "5-99999999999" >huge-truth.csv
+"$sgad" review line.avi --model "$model" --out report-bad --truth huge-truth.csv >out.txt 2>err.txt
+[ $? = 1 ] && grep -q "huge-truth.csv:1: frame 5-99999999999 is out of range" err.txt &&
+    ok "a truth range past 10 million frames refused" || { fail "huge truth range"; cat err.txt; }
 mkdir -p taken && touch taken/keep
 "$sgad" review line.avi --model "$model" --out taken >out.txt 2>err.txt
 [ $? = 1 ] && grep -q "taken exists and is not empty" err.txt && [ "$(ls taken)" = keep ] &&

@@ -34,6 +34,9 @@ static const char USAGE[] =
     "  --merge-gap S      segments closer than S seconds are one (default 0.5)\n"
     "  --clips            also cut the top segments out (a second either side) as clip-N.avi\n"
     "                     (Motion-JPEG in AVI)\n"
+    "  --truth FILE       the frames that hold a defect: anomalyexport's JSON lines (\"truth\"), or a CSV\n"
+    "                     of frame numbers and ranges a-b counted from 0 (every other frame normal);\n"
+    "                     the report then gives frame ROC AUC, AUPRC, defects flagged, good frames stopped\n"
     "  --device D         Vulkan device index or name\n";
 
 static double now_s(void)
@@ -209,15 +212,16 @@ static bool still_fill(review_still *still, GstVideoConverter *convert, const Gs
 
 int cmd_review(int argc, char **argv)
 {
-    enum { O_MODEL = 256, O_OUT, O_THRESHOLD, O_BATCH, O_TOP, O_MERGE_GAP, O_CLIPS, O_DEVICE, O_HELP };
+    enum { O_MODEL = 256, O_OUT, O_THRESHOLD, O_BATCH, O_TOP, O_MERGE_GAP, O_CLIPS, O_TRUTH, O_DEVICE, O_HELP };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL},   {"out", required_argument, 0, O_OUT},
         {"threshold", required_argument, 0, O_THRESHOLD}, {"batch", required_argument, 0, O_BATCH},
         {"top", required_argument, 0, O_TOP},       {"merge-gap", required_argument, 0, O_MERGE_GAP},
         {"clips", no_argument, 0, O_CLIPS},         {"device", required_argument, 0, O_DEVICE},
+        {"truth", required_argument, 0, O_TRUTH},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
-    const char *model_path = NULL, *out = NULL, *device = NULL;
+    const char *model_path = NULL, *out = NULL, *device = NULL, *truth_path = NULL;
     double threshold = 0, merge_gap = 0.5;
     bool have_threshold = false, clips = false;
     long batch = 16, top = 6;
@@ -245,6 +249,7 @@ int cmd_review(int argc, char **argv)
                 return cli_usage_error("review", "--merge-gap must be 0..3600 seconds");
             break;
         case O_CLIPS: clips = true; break;
+        case O_TRUTH: truth_path = optarg; break;
         case O_DEVICE: device = optarg; break;
         case O_HELP:
         case 'h': fputs(USAGE, stdout); return 0;
@@ -261,6 +266,9 @@ int cmd_review(int argc, char **argv)
         return cli_usage_error("review", "one video at a time ('%s' is extra)", argv[optind + 1]);
     const char *video = argv[optind];
     if (!review_report_check_destination(out))
+        return EXIT_ERROR;
+    review_truth truth = {0}; /* read before the scoring run, so that a bad file fails at once */
+    if (truth_path && !review_truth_load(truth_path, &truth))
         return EXIT_ERROR;
 
     gst_init(NULL, NULL);
@@ -425,6 +433,13 @@ int cmd_review(int argc, char **argv)
         .batch = (int)batch,
         .clips = clips,
     };
+    review_truth_metrics truth_metrics;
+    if (truth_path) {
+        if (!review_truth_measure(&truth, scored.scores, (int64_t)scored.count, segments.threshold, &truth_metrics))
+            goto done;
+        report.truth_path = truth_path;
+        report.truth = &truth_metrics;
+    }
     if (!review_report_write(out, &report))
         goto done;
     size_t flagged = 0;
@@ -433,6 +448,8 @@ int cmd_review(int argc, char **argv)
     printf("%zu frames scored in %.1f s (%.3g frames/s, batch %ld); %zu above the threshold %.6g; %zu segments\n"
            "report: %s/index.html\n",
            scored.count, seconds, report.frames_per_second, batch, flagged, segments.threshold, segments.count, out);
+    if (report.truth)
+        review_truth_print(stdout, truth_path, report.truth);
     rc = 0;
 done:
     if (slots) {
@@ -449,6 +466,7 @@ done:
     free(scored.scores);
     free(scored.times);
     review_segments_clear(&segments);
+    review_truth_clear(&truth);
     if (plan_valid)
         sgad_plan_clear(&plan);
     if (convert)

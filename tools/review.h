@@ -5,6 +5,7 @@
  *   review_segments.c anomalous frames -> segments (merged across short gaps), the top N kept with their peak frame
  *   review_report.c   the report, written into a temporary folder renamed into place at the end
  *   review_clips.c    the top segments cut out of the recording (--clips)
+ *   review_truth.c    a truth file's defect frames, and how the scores rank them (--truth)
  *   cmd_review.c      the command: options, the scoring loop, progress */
 #ifndef SGAD_REVIEW_H
 #define SGAD_REVIEW_H
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <gst/video/video.h>
 
@@ -84,6 +86,36 @@ bool review_segments_finish(review_segments *g);
 bool review_is_anomalous(float score, float threshold);
 void review_segments_clear(review_segments *g);
 
+/* ---- review_truth.c ----------------------------------------------------- */
+
+/* Which frames hold a defect (--truth): anomalyexport's JSON lines ({"frame": N, ..., "truth": 0|1}: the
+ * frames named are labelled, the others unknown) or a CSV of the frames with a defect (numbers and ranges
+ * a-b; every other frame normal). Frames count from 0, the recording's first frame. */
+typedef struct review_truth {
+    int8_t *label;   /* -1 unknown, 0 normal, 1 defect; frames of them */
+    int64_t frames;  /* allocated */
+    int64_t listed;  /* one past the last frame the file names */
+    bool json;
+} review_truth;
+
+/* False with a message naming the file and line on a malformed file or a frame number out of range. */
+bool review_truth_load(const char *path, review_truth *t);
+void review_truth_clear(review_truth *t);
+
+typedef struct review_truth_metrics {
+    size_t defects, normal;   /* labelled frames scored */
+    size_t unlabelled;        /* scored frames the file says nothing of (JSON lines) */
+    size_t beyond;            /* labelled frames past the recording's end */
+    size_t flagged, stopped;  /* at the threshold: defects flagged, normal frames stopped */
+    bool ranked;              /* auc, auprc computed (both kinds present) */
+    double auc, auprc;        /* a score that is not a number ranks above every other */
+} review_truth_metrics;
+
+bool review_truth_measure(const review_truth *t, const float *scores, int64_t frames, float threshold,
+                          review_truth_metrics *m);
+/* The figures as a few lines of text (the command's output). */
+void review_truth_print(FILE *f, const char *path, const review_truth_metrics *m);
+
 /* ---- review_report.c ---------------------------------------------------- */
 
 typedef struct review_report {
@@ -100,6 +132,8 @@ typedef struct review_report {
     double seconds, frames_per_second; /* the scoring run */
     int batch;
     bool clips;               /* cut the top segments out as clip-N.avi */
+    const char *truth_path;   /* --truth, NULL without */
+    const review_truth_metrics *truth;
 } review_report;
 
 /* Write the report into a fresh temporary folder beside `dir`, then rename it to `dir` (which must not

@@ -666,6 +666,23 @@ static bool write_html(writer *w, const review_report *r, const int *rank_of_sti
                 display_aspect(&r->stream) > 1 ? "narrower" : "wider");
     if (r->model_channels == 1 && !r->stream.gray)
         fputs("<p class=\"note\">The model takes one channel: the colour frames were reduced to luma.</p>\n", f);
+    if (r->truth) {
+        const review_truth_metrics *m = r->truth;
+        fputs("<h2>Against the truth file</h2>\n<p class=\"facts\"><code>", f);
+        html_text(f, r->truth_path);
+        fprintf(f, "</code>: %zu frames with a defect, %zu without", m->defects, m->normal);
+        if (m->unlabelled)
+            fprintf(f, ", %zu not labelled (left out)", m->unlabelled);
+        if (m->beyond)
+            fprintf(f, ", %zu labelled past the recording's end (left out)", m->beyond);
+        fputs(".<br>", f);
+        if (m->ranked)
+            fprintf(f, "<b>Frame ROC AUC %.3f</b>, AUPRC %.3f. ", m->auc, m->auprc);
+        else
+            fputs("No ROC AUC: it needs frames with and without a defect. ", f);
+        fprintf(f, "At the threshold: <b>%zu of %zu defects flagged</b>, %zu of %zu good frames stopped.</p>\n",
+                m->flagged, m->defects, m->stopped, m->normal);
+    }
     fputs("<h2>Score over time</h2>\n<img class=\"timeline\" src=\"timeline.png\" width=\"" 
           "1200\" height=\"330\" alt=\"anomaly score of every frame over the recording's time, the threshold "
           "dashed, anomalous segments shaded red\">\n", f);
