@@ -1,8 +1,10 @@
 /* skipganomaly score-batch: frames of a non-live stream held back and scored
  * several at once. Each frame must come out in order, with its own timestamp,
  * meta and message, and the score it gets at score-batch=1 (1e-5); EOS scores
- * the partial last batch, a flush drops it, a caps change scores it with the
- * old caps first, and the LATENCY query adds score-batch - 1 frame times. */
+ * the partial last batch, a flush drops what is held, a caps change scores it
+ * with the old caps first. A batch is scored while the next one is taken, so
+ * its frames go on when the next batch is full: the LATENCY query adds
+ * 2 x score-batch - 1 frame times. */
 #include <math.h>
 #include <string.h>
 
@@ -135,9 +137,10 @@ static void run_plain(const gchar *path, guint batch, GArray *outs, gchar **orde
     set_caps(&r, GST_VIDEO_FORMAT_RGB, W, H);
     for (guint i = 0; i < 10; i++) {
         push(&r, GST_VIDEO_FORMAT_RGB, W, H, i + 1, i * GST_SECOND / 30);
-        if (batch == 4 && i < 3)
-            fail_unless_equals_int(gst_harness_buffers_received(r.h), 0); /* held back for the batch */
-        if (batch == 4 && i == 3)
+        /* held back for the batch, then while the device scores it: out once the next batch is full */
+        if (batch == 4 && i < 7)
+            fail_unless_equals_int(gst_harness_buffers_received(r.h), 0);
+        if (batch == 4 && i == 7)
             fail_unless_equals_int(gst_harness_buffers_received(r.h), 4);
     }
     fail_unless(gst_harness_push_event(r.h, gst_event_new_eos()));
@@ -178,9 +181,9 @@ GST_START_TEST(test_batch_matches_single)
 }
 GST_END_TEST;
 
-/* 6 frames (4 scored, 2 held back), a flush (as a flushing seek sends), then
- * 5 frames from a new segment: the 2 held back are dropped, never pushed after
- * the flush; the 5 come out with their batch-1 scores. */
+/* 6 frames (4 handed to the device, 2 held back), a flush (as a flushing seek
+ * sends), then 5 frames from a new segment: the 6 held back are dropped, never
+ * pushed after the flush; the 5 come out with their batch-1 scores. */
 static void run_flush(const gchar *path, guint batch, GArray *outs, gchar **order)
 {
     Run r;
@@ -212,9 +215,9 @@ GST_START_TEST(test_batch_flush)
     run_flush(path, 4, batched, &order4);
     fail_unless_equals_int(single->len, 11);
     fail_unless_equals_string(order1, "CBBBBBBFBBBBBE");
-    fail_unless_equals_string(order4, "CBBBBFBBBBBE");
-    /* batched: frames 0-3, then the 5 after the flush */
-    g_array_remove_range(single, 4, 2);
+    fail_unless_equals_string(order4, "CFBBBBBE");
+    /* batched: only the 5 after the flush */
+    g_array_remove_range(single, 0, 6);
     check_same_scores(single, batched);
     g_free(order1);
     g_free(order4);
@@ -265,7 +268,8 @@ GST_START_TEST(test_batch_caps_change)
 GST_END_TEST;
 
 /* Before any frame was scored the element's own latency is the wait for the
- * rest of a batch: 3 frame times at 30 frames/s for score-batch=4, none for 1. */
+ * rest of a batch and the whole next one: 7 frame times at 30 frames/s for
+ * score-batch=4, none for 1. */
 GST_START_TEST(test_batch_latency)
 {
     gchar *path = make_model("batch.safetensors", 3, 24, 0.5);
@@ -278,7 +282,7 @@ GST_START_TEST(test_batch_latency)
         latency[i] = gst_harness_query_latency(r.h);
         run_finish(&r);
     }
-    fail_unless_equals_uint64(latency[1] - latency[0], gst_util_uint64_scale_int(3, GST_SECOND, 30));
+    fail_unless_equals_uint64(latency[1] - latency[0], gst_util_uint64_scale_int(7, GST_SECOND, 30));
     g_free(path);
 }
 GST_END_TEST;
