@@ -309,6 +309,102 @@ GST_START_TEST(test_batch_not_live)
 }
 GST_END_TEST;
 
+/* ---- many batches through a real pipeline, with a slow consumer ---------- */
+
+typedef struct {
+    GMutex lock;
+    GArray *outs; /* Out, as the sink gets them */
+} Sink;
+
+static void on_handoff(GstElement *sink, GstBuffer *b, GstPad *pad, gpointer data)
+{
+    (void)sink;
+    (void)pad;
+    Sink *k = data;
+    SgadAnomalyResult res;
+    Out o = {GST_BUFFER_PTS(b), NAN, G_MAXUINT64, 0, NAN};
+    if (sgad_buffer_get_anomaly_result(b, &res)) {
+        o.score = res.score;
+        o.frame = res.frame;
+        o.roi_width = res.roi_width;
+    }
+    g_mutex_lock(&k->lock);
+    g_array_append_val(k->outs, o);
+    g_mutex_unlock(&k->lock);
+}
+
+/* 23 frames of a moving ball (decoded in their own thread: a queue before the
+ * element) through skipganomaly at score-batch `batch`, then a consumer that
+ * takes 15 ms a frame behind a 2-frame queue, so the element's pushes block
+ * while its scoring thread works: whatever the timing, every frame must come
+ * out once, in order, with its own timestamp and its batch-1 score. */
+static GArray *run_slow_consumer(const gchar *path, guint batch)
+{
+    gchar *line = g_strdup_printf(
+        "videotestsrc pattern=ball num-buffers=23 ! video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1 "
+        "! queue ! skipganomaly model=\"%s\" score-batch=%u ! queue max-size-buffers=2 max-size-time=0 "
+        "max-size-bytes=0 ! identity sleep-time=15000 ! fakesink name=out sync=false signal-handoffs=true",
+        W, H, path, batch);
+    GError *err = NULL;
+    GstElement *pipe = gst_parse_launch(line, &err);
+    fail_unless(pipe != NULL, "%s: %s", line, err ? err->message : "?");
+    g_free(line);
+    Sink k = {.outs = g_array_new(FALSE, FALSE, sizeof(Out))};
+    g_mutex_init(&k.lock);
+    GstElement *out = gst_bin_get_by_name(GST_BIN(pipe), "out");
+    g_signal_connect(out, "handoff", G_CALLBACK(on_handoff), &k);
+    gst_object_unref(out);
+    GstBus *bus = gst_element_get_bus(pipe);
+    fail_unless(gst_element_set_state(pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 200 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(m != NULL, "no EOS at score-batch %u", batch);
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+        GError *e = NULL;
+        gst_message_parse_error(m, &e, NULL);
+        fail("score-batch %u: %s", batch, e->message);
+    }
+    gst_message_unref(m);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipe);
+    g_mutex_clear(&k.lock);
+    return k.outs;
+}
+
+GST_START_TEST(test_batch_many_slow_consumer)
+{
+    gchar *path = make_model("batch.safetensors", 3, 26, 0.5);
+    GArray *single = run_slow_consumer(path, 1);
+    fail_unless_equals_int(single->len, 23);
+    /* 5 batches of 4 and 3 frames at EOS */
+    const guint batches[] = {4};
+    for (guint b = 0; b < G_N_ELEMENTS(batches); b++) {
+        GArray *batched = run_slow_consumer(path, batches[b]);
+        for (guint i = 0; i < batched->len; i++) {
+            const Out *o = &g_array_index(batched, Out, i);
+            fail_unless_equals_uint64(o->frame, i);
+            fail_unless_equals_uint64(o->pts, gst_util_uint64_scale_int(i, GST_SECOND, 30));
+            o = &g_array_index(single, Out, i);
+            fail_unless_equals_uint64(o->frame, i);
+        }
+        for (guint i = 0; i < single->len; i++)
+            g_array_index(single, Out, i).message_score = g_array_index(single, Out, i).score;
+        for (guint i = 0; i < batched->len; i++)
+            g_array_index(batched, Out, i).message_score = g_array_index(batched, Out, i).score;
+        check_same_scores(single, batched);
+        g_array_unref(batched);
+    }
+    /* the ball moves: frames score differently, so matching scores mean matching frames */
+    guint differ = 0;
+    for (guint i = 1; i < single->len; i++)
+        differ += g_array_index(single, Out, i).score != g_array_index(single, Out, i - 1).score;
+    fail_unless(differ >= 18, "only %u of 22 neighbouring frames score differently", differ);
+    g_array_unref(single);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("skipganomaly-batch");
@@ -319,6 +415,7 @@ static Suite *batch_suite(void)
     ADD_TEST(tc, test_batch_caps_change);
     ADD_TEST(tc, test_batch_latency);
     ADD_TEST(tc, test_batch_not_live);
+    ADD_TEST(tc, test_batch_many_slow_consumer);
     suite_add_tcase(s, tc);
     return s;
 }
