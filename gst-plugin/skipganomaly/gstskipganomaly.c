@@ -1941,11 +1941,12 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_SCORE_BATCH,
         g_param_spec_uint("score-batch", "Score batch",
-                          "Sync scoring (files, non-live sources): frames scored in one dispatch. Frames are held "
-                          "back until their batch is scored (EOS, a caps change or a new segment scores a partial "
-                          "one; a flush drops it), adding score-batch - 1 frame times to the latency query; "
-                          "each frame keeps its own score, meta and messages. 1: each frame on its own. Not used "
-                          "with async scoring, interval > 1 or batch-streams",
+                          "Sync scoring (files, non-live sources): frames scored in one dispatch, on a thread of "
+                          "its own while the next batch is taken and preprocessed. Frames are held back until the "
+                          "batch after theirs is full (EOS, a caps change or a new segment scores what is held; a "
+                          "flush drops it), adding 2 x score-batch - 1 frame times to the latency query; each "
+                          "frame keeps its own score, meta and messages. 1: each frame on its own. Not used with "
+                          "async scoring, interval > 1 or batch-streams",
                           1, MAX_SCORE_BATCH, DEFAULT_SCORE_BATCH, PLAYING_FLAGS));
 
     gst_element_class_set_static_metadata(
