@@ -84,6 +84,7 @@ typedef struct {
     guint64 frame;
     guint roi_width;
     gdouble message_score; /* the score of its skipganomaly message */
+    guint heat_side;       /* the heat map's width: the model's input size (one tile) */
 } Out;
 
 /* Pull every output frame so far, each with its meta and (in order) its message. */
@@ -93,7 +94,7 @@ static void pull(Run *r, GArray *outs)
     while ((b = gst_harness_try_pull(r->h))) {
         SgadAnomalyResult res;
         fail_unless(sgad_buffer_get_anomaly_result(b, &res), "no GstAnomalyMeta on output %u", outs->len);
-        Out o = {GST_BUFFER_PTS(b), res.score, res.frame, res.roi_width, NAN};
+        Out o = {GST_BUFFER_PTS(b), res.score, res.frame, res.roi_width, NAN, res.heatmap_width};
         GstMessage *m = pop_element_message(r->bus, "skipganomaly");
         fail_unless(m != NULL, "no skipganomaly message for output %u", outs->len);
         const GstStructure *st = gst_message_get_structure(m);
@@ -405,6 +406,93 @@ GST_START_TEST(test_batch_many_slow_consumer)
 }
 GST_END_TEST;
 
+/* ---- a hot reload to another input size while batches are held --------- */
+
+/* A random 64x64 model (width 0.25: quick) calibrated at 0.5. */
+static gchar *make_model_64(const gchar *name, guint64 seed)
+{
+    sg_model_config c = sg_model_config_default();
+    c.size = 64;
+    c.width = 0.25f;
+    sg_model *m = NULL;
+    fail_unless(sg_model_create(test_device(), &c, seed, &m) == SG_OK, "%s", sg_error_message());
+    sg_calibration *cal = sg_model_calibration(m);
+    cal->valid = true;
+    cal->threshold = 0.5f;
+    cal->quantile = 0.995f;
+    cal->samples = 1;
+    gchar *path = g_build_filename(test_dir(), name, NULL);
+    fail_unless(sg_model_save(m, path) == SG_OK, "%s", sg_error_message());
+    sg_model_destroy(m);
+    return path;
+}
+
+static void set_model(Run *r, const gchar *path)
+{
+    GstElement *sg = gst_bin_get_by_name(GST_BIN(r->h->element), "sg");
+    g_object_set(sg, "model", path, NULL);
+    gst_object_unref(sg);
+}
+
+/* score-batch 4: frames 0-3 (a batch handed to the scoring thread, which may
+ * or may not have run it yet), then the model is switched to a 64x64 one, then
+ * frames 4-11 and EOS. Frames 4-11 must have the new model's scores; frames
+ * 0-3 the old model's, or, when their batch had not run before the switch, the
+ * new one's (preprocessed again at 64x64): either way each frame's score is
+ * the one the model its heat map comes from gives at score-batch 1. */
+GST_START_TEST(test_batch_hot_reload_size)
+{
+    gchar *small = make_model("batch.safetensors", 3, 27, 0.5), *big = make_model_64("batch64.safetensors", 28);
+    /* references at score-batch 1: old model on 0-3, new on 0-3 and 4-11 */
+    Run r;
+    GArray *ref = g_array_new(FALSE, FALSE, sizeof(Out));
+    run_start(&r, small, 1);
+    set_caps(&r, GST_VIDEO_FORMAT_RGB, W, H);
+    for (guint i = 0; i < 4; i++)
+        push(&r, GST_VIDEO_FORMAT_RGB, W, H, i + 1, i * GST_SECOND / 30);
+    set_model(&r, big);
+    for (guint i = 0; i < 12; i++)
+        push(&r, GST_VIDEO_FORMAT_RGB, W, H, i + 1, i * GST_SECOND / 30);
+    fail_unless(gst_harness_push_event(r.h, gst_event_new_eos()));
+    pull(&r, ref);
+    run_finish(&r);
+    fail_unless_equals_int(ref->len, 16);
+    for (guint i = 0; i < 16; i++)
+        fail_unless_equals_int(g_array_index(ref, Out, i).heat_side, i < 4 ? 32 : 64);
+
+    GArray *batched = g_array_new(FALSE, FALSE, sizeof(Out));
+    run_start(&r, small, 4);
+    set_caps(&r, GST_VIDEO_FORMAT_RGB, W, H);
+    for (guint i = 0; i < 4; i++)
+        push(&r, GST_VIDEO_FORMAT_RGB, W, H, i + 1, i * GST_SECOND / 30);
+    set_model(&r, big);
+    for (guint i = 4; i < 12; i++)
+        push(&r, GST_VIDEO_FORMAT_RGB, W, H, i + 1, i * GST_SECOND / 30);
+    fail_unless(gst_harness_push_event(r.h, gst_event_new_eos()));
+    pull(&r, batched);
+    run_finish(&r);
+    fail_unless_equals_int(batched->len, 12);
+    for (guint i = 0; i < 12; i++) {
+        const Out *b = &g_array_index(batched, Out, i);
+        fail_unless_equals_uint64(b->frame, i);
+        fail_unless_equals_uint64(b->pts, i * GST_SECOND / 30);
+        fail_unless(b->heat_side == 64 || (i < 4 && b->heat_side == 32), "frame %u: a %u-pixel heat map", i,
+                    b->heat_side);
+        /* the reference of this frame with the model its map says it was scored with */
+        const Out *want = &g_array_index(ref, Out, b->heat_side == 32 ? i : 4 + i);
+        fail_unless(fabs(want->score - b->score) <= 1e-5 * fabs(want->score) + 1e-7,
+                    "frame %u (%u-pixel map): %.9g batched, %.9g at score-batch 1", i, b->heat_side, b->score,
+                    want->score);
+        fail_unless_equals_float(b->message_score, b->score);
+    }
+    g_array_unref(ref);
+    g_array_unref(batched);
+    g_free(small);
+    g_free(big);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("skipganomaly-batch");
@@ -416,6 +504,7 @@ static Suite *batch_suite(void)
     ADD_TEST(tc, test_batch_latency);
     ADD_TEST(tc, test_batch_not_live);
     ADD_TEST(tc, test_batch_many_slow_consumer);
+    ADD_TEST(tc, test_batch_hot_reload_size);
     suite_add_tcase(s, tc);
     return s;
 }
