@@ -72,7 +72,7 @@ for p in $parts; do
             OUT="$out/soak.csv" SGAD_BUILD=.devpkg/build bash tests/soak.sh
         ;;
     bench) # the element on recordings, score-batch 1 against batched
-        part bench-element-batch 60 bash scripts/bench-element-batch.sh --frames "${BENCH_FRAMES:-400}" --batches "1 16 64"
+        part bench-element-batch 60 bash scripts/bench-element-batch.sh ${REVIEW_SIZE64---size64} --frames "${BENCH_FRAMES:-400}" --batches "1 16 64"
         ;;
     review)
         part bench-review 70 bash scripts/bench-review.sh ${REVIEW_SIZE64---size64} --frames "${BENCH_FRAMES:-400}"

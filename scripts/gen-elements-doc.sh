@@ -112,13 +112,16 @@ checkpoint is written.
 A file (any non-live source, scored synchronously) goes through the model fastest in batches:
 `score-batch=N` holds frames back until N are there and scores them in one dispatch, then passes them on
 in order, each with its own meta, `skipganomaly` message and score (the same as at `score-batch=1`, to
-float rounding). EOS, a caps change or a new segment scores the partial batch first, so the last frames
-of a file are never lost and frames keep their caps; a flush (a flushing seek) drops the frames held
-back, as it drops any data in flight. The wait for a batch, `score-batch` - 1 frame times, is added to
-the LATENCY query. `score-batch` is not used with asynchronous scoring (live sources), `interval` > 1 or
-`batch-streams`. It is for scoring as fast as possible, into a sink with `sync=false` (a file, `fakesink`,
-`appsink`): a display that plays the file at its own rate would get each batch late and drop frames for
-QoS. Put a `queue` before the element so that decoding runs in its own thread while the device scores:
+float rounding). The dispatch runs on a scoring thread of its own, so the device scores one batch while
+the streaming thread takes and preprocesses the next into a second buffer; a batch's frames go on once
+the next batch has been handed to the device. EOS, a caps change or a new segment scores everything
+held first, so the last frames of a file are never lost and frames keep their caps; a flush (a flushing
+seek) drops the frames held back, as it drops any data in flight. The wait, up to 2 x `score-batch` - 1
+frame times, is added to the LATENCY query. `score-batch` is not used with asynchronous scoring (live
+sources), `interval` > 1 or `batch-streams`. It is for scoring as fast as possible, into a sink with
+`sync=false` (a file, `fakesink`, `appsink`): a display that plays the file at its own rate would get
+each batch late and drop frames for QoS. Put a `queue` before the element so that decoding runs in its
+own thread too:
 
 ```
 gst-launch-1.0 filesrc location=shift.avi ! decodebin ! videoconvert ! queue \

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "sgad/fit.h"
 #include "sgad/frame_score.h"
+#include "sgad/score_worker.h"
 
 #define S 32
 #define PLANE (S * S)
@@ -150,9 +151,54 @@ static void test_false_alarm_rate(void)
     sg_model_destroy(m);
 }
 
+/* The scoring thread (sgad/score_worker.h): two batches in turn through one
+ * worker give exactly sg_scorer_run's scores and heat maps; a wait with
+ * nothing started is fine; a failure on the worker's thread comes back with
+ * its message on the caller's. */
+static void test_score_worker(void)
+{
+    sg_model *m = tiny_model(31);
+    sg_scorer *sc;
+    t_ok(sg_scorer_create(m, 4, &sc), "sg_scorer_create");
+    float *a = normal_images(4, 40), *b = normal_images(3, 50);
+    float want_a[4], want_b[3], *heat_want_a = t_alloc(4 * PLANE), *heat_want_b = t_alloc(3 * PLANE);
+    t_ok(sg_scorer_run(sc, a, 4, want_a, heat_want_a, NULL), "run a");
+    t_ok(sg_scorer_run(sc, b, 3, want_b, heat_want_b, NULL), "run b");
+    sg_score_worker *w;
+    t_ok(sg_score_worker_create(NULL, sc, &w), "sg_score_worker_create");
+    t_check(!sg_score_worker_busy(w) && sg_score_worker_wait(w) == SG_OK, "nothing started: nothing to wait for");
+    float got_a[4], got_b[3], *heat_a = t_alloc(4 * PLANE), *heat_b = t_alloc(3 * PLANE);
+    t_ok(sg_score_worker_start(w, a, 4, got_a, heat_a), "start a");
+    t_check(sg_score_worker_busy(w), "busy until waited for");
+    t_ok(sg_score_worker_wait(w), "wait a");
+    t_ok(sg_score_worker_start(w, b, 3, got_b, heat_b), "start b");
+    t_ok(sg_score_worker_wait(w), "wait b");
+    t_close("worker scores a", got_a, want_a, 4, 0, 0);
+    t_close("worker scores b", got_b, want_b, 3, 0, 0);
+    t_close("worker heat maps a", heat_a, heat_want_a, 4 * PLANE, 0, 0);
+    t_close("worker heat maps b", heat_b, heat_want_b, 3 * PLANE, 0, 0);
+    /* 5 images for a scorer of 4: refused on the worker's thread */
+    float *five = normal_images(5, 60), got5[5];
+    t_ok(sg_score_worker_start(w, five, 5, got5, NULL), "start 5");
+    sg_status s = sg_score_worker_wait(w);
+    t_check(s == SG_ERR_ARGUMENT && strstr(sg_error_message(), "at most 4"),
+            "the worker's failure and its message reach the caller: %d %s", s, sg_error_message());
+    sg_score_worker_destroy(w);
+    free(five);
+    free(a);
+    free(b);
+    free(heat_a);
+    free(heat_b);
+    free(heat_want_a);
+    free(heat_want_b);
+    sg_scorer_destroy(sc);
+    sg_model_destroy(m);
+}
+
 int main(void)
 {
     t_begin("model_score");
+    test_score_worker();
     test_pooling_on_device();
     test_fit_standardised();
     test_false_alarm_rate();

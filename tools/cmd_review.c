@@ -16,6 +16,8 @@
 
 #include <gst/gst.h>
 
+#include <sgad/score_worker.h>
+
 #include "cli.h"
 #include "preprocess.h"
 #include "review.h"
@@ -210,6 +212,74 @@ static bool still_fill(review_still *still, GstVideoConverter *convert, const Gs
     return ok ? true : cli_false(SG_OK, "cannot convert a peak frame");
 }
 
+/* One batch of decoded frames: filled by the main thread while the scoring
+ * thread scores the other one (sgad/score_worker.h). */
+typedef struct batch_buf {
+    float *input, *heat, *scores;
+    GstBuffer **slots; /* the frames, copied (the peak stills are drawn from them) */
+    int64_t *pts, *dur;
+    int n;
+} batch_buf;
+
+static bool batch_alloc(batch_buf *b, long batch, size_t image, size_t plane)
+{
+    b->input = malloc((size_t)batch * image * sizeof *b->input);
+    b->heat = malloc((size_t)batch * plane * sizeof *b->heat);
+    b->scores = malloc((size_t)batch * sizeof *b->scores);
+    b->slots = calloc((size_t)batch, sizeof *b->slots);
+    b->pts = malloc((size_t)batch * sizeof *b->pts);
+    b->dur = malloc((size_t)batch * sizeof *b->dur);
+    return b->input && b->heat && b->scores && b->slots && b->pts && b->dur;
+}
+
+static void batch_free(batch_buf *b, long batch)
+{
+    if (b->slots)
+        for (long i = 0; i < batch; i++)
+            if (b->slots[i])
+                gst_buffer_unref(b->slots[i]);
+    free(b->slots);
+    free(b->input);
+    free(b->heat);
+    free(b->scores);
+    free(b->pts);
+    free(b->dur);
+}
+
+/* What taking a scored batch's results needs. */
+typedef struct taker {
+    sg_score_worker *worker;
+    const char *video;
+    review_segments *segments;
+    run *scored;
+    int top, size;
+    GstVideoConverter *convert;
+    const GstVideoInfo *frame_info;
+    progress *prog;
+} taker;
+
+/* Wait for the batch on the scoring thread and add its frames to the run. */
+static bool batch_take(taker *t, const batch_buf *b)
+{
+    sg_status s = sg_score_worker_wait(t->worker);
+    if (s != SG_OK)
+        return cli_false(s, "scoring frames %zu..%zu of %s failed", t->scored->count,
+                         t->scored->count + b->n - 1, t->video);
+    const size_t plane = (size_t)t->size * t->size;
+    for (int k = 0; k < b->n; k++) {
+        bool peak;
+        if (!review_segments_add(t->segments, (int64_t)t->scored->count, b->pts[k], b->dur[k], b->scores[k], &peak) ||
+            !run_append(t->scored, b->scores[k], b->pts[k]))
+            return false;
+        if (peak && t->top > 0 &&
+            !still_fill(review_segments_peak_still(t->segments), t->convert, t->frame_info, b->slots[k],
+                        b->heat + (size_t)k * plane, t->size))
+            return false;
+    }
+    progress_update(t->prog, (int64_t)t->scored->count, b->pts[b->n - 1] + b->dur[b->n - 1]);
+    return true;
+}
+
 int cmd_review(int argc, char **argv)
 {
     enum { O_MODEL = 256, O_OUT, O_THRESHOLD, O_BATCH, O_TOP, O_MERGE_GAP, O_CLIPS, O_TRUTH, O_DEVICE, O_HELP };
@@ -279,10 +349,9 @@ int cmd_review(int argc, char **argv)
     review_source *source = NULL;
     SgadPlan plan;
     bool plan_valid = false;
-    float *input = NULL, *heat = NULL, *scores = NULL;
-    GstBuffer **slots = NULL;
+    batch_buf bufs[2] = {{0}};
+    sg_score_worker *worker = NULL;
     GstVideoConverter *convert = NULL;
-    int64_t *slot_pts = NULL, *slot_dur = NULL;
     run scored = {0};
     review_segments segments;
     review_segments_init(&segments, 0, merge_gap, (int)top);
@@ -334,11 +403,13 @@ int cmd_review(int argc, char **argv)
         cli_fail(s, "cannot prepare scoring batches of %ld", batch);
         goto done;
     }
+    s = sg_score_worker_create(NULL, scorer, &worker);
+    if (s != SG_OK) {
+        cli_fail(s, "cannot start scoring");
+        goto done;
+    }
     const size_t image = (size_t)C * S * S, plane = (size_t)S * S;
-    input = malloc((size_t)batch * image * sizeof *input);
-    heat = malloc((size_t)batch * plane * sizeof *heat);
-    scores = malloc((size_t)batch * sizeof *scores);
-    slots = calloc((size_t)batch, sizeof *slots);
+    bool allocated = batch_alloc(&bufs[0], batch, image, plane) && batch_alloc(&bufs[1], batch, image, plane);
     const GstVideoInfo *frame_info = review_source_video_info(source);
     GstVideoInfo still_info;
     gst_video_info_set_format(&still_info, STILL_FORMAT, (guint)info.width, (guint)info.height);
@@ -347,14 +418,12 @@ int cmd_review(int argc, char **argv)
     still_info.par_n = frame_info->par_n;
     still_info.par_d = frame_info->par_d;
     convert = gst_video_converter_new((GstVideoInfo *)frame_info, &still_info, NULL);
-    slot_pts = malloc((size_t)batch * sizeof *slot_pts);
-    slot_dur = malloc((size_t)batch * sizeof *slot_dur);
     if (!convert) {
         cli_fail(SG_OK, "cannot convert %s frames of %s for the report's pictures", GST_VIDEO_INFO_NAME(frame_info),
                  video);
         goto done;
     }
-    if (!input || !heat || !scores || !slots || !slot_pts || !slot_dur) {
+    if (!allocated) {
         cli_fail(SG_OK, "out of memory for batches of %ld frames", batch);
         goto done;
     }
@@ -365,10 +434,15 @@ int cmd_review(int argc, char **argv)
                      .last_decile = 0};
     double start = now_s();
     int64_t next_pts = 0;
+    taker take = {.worker = worker, .video = video, .segments = &segments, .scored = &scored, .top = (int)top,
+                  .size = S, .convert = convert, .frame_info = frame_info, .prog = &prog};
+    /* double buffering: decode and preprocess one batch while the device scores the other */
+    int filling = 0;
     bool ended = false;
     while (!ended) {
-        int n = 0;
-        while (n < batch) {
+        batch_buf *b = &bufs[filling];
+        b->n = 0;
+        while (b->n < batch) {
             GstVideoFrame frame;
             int64_t pts, dur;
             int got = review_source_next(source, &frame, &pts, &dur);
@@ -378,35 +452,29 @@ int cmd_review(int argc, char **argv)
                 ended = true;
                 break;
             }
-            sgad_preprocess(&plan, &frame, input + (size_t)n * image);
-            bool ok = slot_fill(&slots[n], frame_info, &frame);
+            sgad_preprocess(&plan, &frame, b->input + (size_t)b->n * image);
+            bool ok = slot_fill(&b->slots[b->n], frame_info, &frame);
             review_frame_release(&frame);
             if (!ok)
                 goto done;
-            slot_pts[n] = pts >= 0 ? pts : next_pts;
-            slot_dur[n] = dur > 0 ? dur : frame_ns;
-            next_pts = slot_pts[n] + slot_dur[n];
-            n++;
+            b->pts[b->n] = pts >= 0 ? pts : next_pts;
+            b->dur[b->n] = dur > 0 ? dur : frame_ns;
+            next_pts = b->pts[b->n] + b->dur[b->n];
+            b->n++;
         }
-        if (n == 0)
+        if (sg_score_worker_busy(worker) && !batch_take(&take, &bufs[1 - filling]))
+            goto done;
+        if (b->n == 0)
             break;
-        s = sg_scorer_run(scorer, input, n, scores, heat, NULL);
+        s = sg_score_worker_start(worker, b->input, b->n, b->scores, b->heat);
         if (s != SG_OK) {
-            cli_fail(s, "scoring frames %zu..%zu of %s failed", scored.count, scored.count + n - 1, video);
+            cli_fail(s, "cannot score frames of %s", video);
             goto done;
         }
-        for (int k = 0; k < n; k++) {
-            bool peak;
-            if (!review_segments_add(&segments, (int64_t)scored.count, slot_pts[k], slot_dur[k], scores[k], &peak) ||
-                !run_append(&scored, scores[k], slot_pts[k]))
-                goto done;
-            if (peak && top > 0 &&
-                !still_fill(review_segments_peak_still(&segments), convert, frame_info, slots[k],
-                            heat + (size_t)k * plane, S))
-                goto done;
-        }
-        progress_update(&prog, (int64_t)scored.count, next_pts);
+        filling = 1 - filling;
     }
+    if (sg_score_worker_busy(worker) && !batch_take(&take, &bufs[1 - filling]))
+        goto done;
     progress_finish(&prog);
     double seconds = now_s() - start;
     if (scored.count == 0) {
@@ -452,17 +520,9 @@ int cmd_review(int argc, char **argv)
         review_truth_print(stdout, truth_path, report.truth);
     rc = 0;
 done:
-    if (slots) {
-        for (long i = 0; i < batch; i++)
-            if (slots[i])
-                gst_buffer_unref(slots[i]);
-        free(slots);
-    }
-    free(slot_pts);
-    free(slot_dur);
-    free(input);
-    free(heat);
-    free(scores);
+    sg_score_worker_destroy(worker); /* first: it may be reading a batch */
+    batch_free(&bufs[0], batch);
+    batch_free(&bufs[1], batch);
     free(scored.scores);
     free(scored.times);
     review_segments_clear(&segments);

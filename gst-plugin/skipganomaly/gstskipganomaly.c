@@ -16,7 +16,7 @@
 #include <sgad/anomalymeta.h>
 #include "device_pool.h"
 
-GST_DEBUG_CATEGORY_STATIC(skip_ganomaly_debug);
+GST_DEBUG_CATEGORY(skip_ganomaly_debug); /* file_batch.c logs in it too */
 #define GST_CAT_DEFAULT skip_ganomaly_debug
 
 enum {
@@ -145,7 +145,7 @@ static GType gst_skip_ganomaly_scoring_get_type(void)
 /* ---- engine helpers ------------------------------------------------------- */
 
 /* The threshold in force: the property, or the model's calibration (NAN if none). */
-static gdouble effective_threshold(gdouble prop, sg_model *m)
+gdouble skipganomaly_effective_threshold(gdouble prop, sg_model *m)
 {
     if (prop >= 0.0)
         return prop;
@@ -163,7 +163,7 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
         *why = g_strdup(sg_error_message());
         return FALSE;
     }
-    if (isnan(effective_threshold(threshold, m))) {
+    if (isnan(skipganomaly_effective_threshold(threshold, m))) {
         *why = g_strdup_printf("%s has no calibration (it was never calibrated on normal images): set the "
                                "threshold property",
                                path);
@@ -181,8 +181,6 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
     return TRUE;
 }
 
-static void drop_batch(GstSkipGanomaly *self);
-static void batch_before_event(GstSkipGanomaly *self, GstEvent *event);
 
 static void clear_retrain_plan(GstSkipGanomaly *self)
 {
@@ -200,9 +198,6 @@ static void free_results(GstSkipGanomaly *self)
     g_clear_pointer(&self->last_tiles, g_free);
     g_clear_pointer(&self->last_heat, g_free);
     g_clear_pointer(&self->mask_inside, g_free);
-    g_clear_pointer(&self->batch_input, g_free);
-    g_clear_pointer(&self->batch_heat, g_free);
-    g_clear_pointer(&self->batch_scores, g_free);
     if (self->plan_valid)
         sgad_plan_clear(&self->plan);
     self->plan_valid = FALSE;
@@ -368,6 +363,7 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     GST_OBJECT_UNLOCK(self);
     sgad_async_scorer_free(async);
     sgad_async_result_clear(&self->async_result);
+    sgad_file_batch_clear(self); /* its scoring thread uses the scorer */
     g_mutex_lock(&self->engine_lock);
     sg_scorer *scorer = self->scorer;
     sg_model *model = self->model;
@@ -383,7 +379,6 @@ static gboolean gst_skip_ganomaly_stop(GstBaseTransform *trans)
     sg_scorer_destroy(scorer);
     sg_model_destroy(model);
     sgad_device_pool_release(dev);
-    drop_batch(self);
     free_results(self);
     clear_retrain_plan(self);
     sgad_reservoir_clear(&self->reservoir);
@@ -421,7 +416,7 @@ static gboolean gst_skip_ganomaly_set_info(GstVideoFilter *filter, GstCaps *inca
 }
 
 /* (Re)build the plan when the caps, ROI, tiles or model geometry changed. */
-static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles,
+gboolean skipganomaly_ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles,
                             gint channels, gint size)
 {
     if (self->plan_valid && memcmp(&self->plan_roi, roi, sizeof *roi) == 0 && self->plan_tiles == tiles &&
@@ -465,7 +460,7 @@ static gboolean ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, con
 }
 
 /* The frame as the model's input, mid-grey outside the mask. */
-static void preprocess_into(GstSkipGanomaly *self, const GstVideoFrame *frame, gfloat *input)
+void skipganomaly_preprocess_into(GstSkipGanomaly *self, const GstVideoFrame *frame, gfloat *input)
 {
     sgad_preprocess(&self->plan, frame, input);
     if (self->mask_inside)
@@ -474,13 +469,13 @@ static void preprocess_into(GstSkipGanomaly *self, const GstVideoFrame *frame, g
 
 static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
 {
-    preprocess_into(self, frame, self->input);
+    skipganomaly_preprocess_into(self, frame, self->input);
 }
 
 /* One frame's images through the model, under the engine lock: in the shared
  * batch with the other streams (batch-streams, while the model is still the
  * batcher's file), else with this instance's scorer. */
-static sg_status run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
+sg_status skipganomaly_run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
                            gchar **why)
 {
     if (self->batcher && !self->left_batch && n <= SGAD_BATCHER_MAX_IMAGES) {
@@ -851,7 +846,7 @@ static void live_eos(GstSkipGanomaly *self);
 static gboolean gst_skip_ganomaly_sink_event(GstBaseTransform *trans, GstEvent *event)
 {
     GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
-    batch_before_event(self, event);
+    sgad_file_batch_before_event(self, event);
     if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->training) {
         /* EOS goes downstream only once the checkpoint is on disk */
         gboolean ok = TRUE;
@@ -877,7 +872,7 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
 {
     if (self->trained)
         return GST_FLOW_OK;
-    if (!ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
+    if (!skipganomaly_ensure_plan(self, &frame->info, roi, tiles, self->reservoir.channels, self->reservoir.size))
         return GST_FLOW_ERROR;
     preprocess(self, frame);
     if (!offer_images(self, self->input, tiles))
@@ -912,7 +907,7 @@ static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid)
 }
 
 /* Under the engine lock: a scorer recorded for at least n images. */
-static gboolean ensure_scorer_batch(GstSkipGanomaly *self, gint n)
+gboolean skipganomaly_ensure_scorer_batch(GstSkipGanomaly *self, gint n)
 {
     if (n <= self->scorer_batch)
         return TRUE;
@@ -928,8 +923,6 @@ static gboolean ensure_scorer_batch(GstSkipGanomaly *self, gint n)
     return TRUE;
 }
 
-static void take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
-                        gdouble threshold);
 
 static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
                                  gdouble threshold_prop)
@@ -942,19 +935,19 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
     }
     const sg_model_config *cfg = sg_model_get_config(self->model);
     const gint C = cfg->channels, S = cfg->size, n = tiles * tiles;
-    if (!ensure_plan(self, &frame->info, roi, tiles, C, S)) {
+    if (!skipganomaly_ensure_plan(self, &frame->info, roi, tiles, C, S)) {
         g_mutex_unlock(&self->engine_lock);
         return GST_FLOW_ERROR;
     }
-    if (!ensure_scorer_batch(self, n)) {
+    if (!skipganomaly_ensure_scorer_batch(self, n)) {
         g_mutex_unlock(&self->engine_lock);
         return GST_FLOW_ERROR;
     }
     preprocess(self, frame);
     gfloat scores[n];
     gchar *why = NULL;
-    sg_status s = run_model(self, self->input, n, scores, self->tile_heat, &why);
-    gdouble threshold = effective_threshold(threshold_prop, self->model);
+    sg_status s = skipganomaly_run_model(self, self->input, n, scores, self->tile_heat, &why);
+    gdouble threshold = skipganomaly_effective_threshold(threshold_prop, self->model);
     g_mutex_unlock(&self->engine_lock);
     if (s != SG_OK) {
         GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
@@ -962,13 +955,13 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         return GST_FLOW_ERROR;
     }
 
-    take_result(self, scores, self->tile_heat, tiles, S, threshold);
+    skipganomaly_take_result(self, scores, self->tile_heat, tiles, S, threshold);
     return GST_FLOW_OK;
 }
 
 /* One frame's tile scores and heat maps as the current result: the frame's
  * score is its worst tile; the heat map is the tiles stitched. */
-static void take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
+void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
                         gdouble threshold)
 {
     const gint n = tiles * tiles;
@@ -1056,7 +1049,7 @@ static void decide_scoring(GstSkipGanomaly *self, gboolean live)
     GST_OBJECT_UNLOCK(self);
 }
 
-static gboolean use_async(GstSkipGanomaly *self)
+gboolean skipganomaly_use_async(GstSkipGanomaly *self)
 {
     GST_OBJECT_LOCK(self);
     gboolean decided = self->scoring_decided;
@@ -1078,7 +1071,7 @@ static GstClockTime result_age(GstClockTime pts, GstClockTime result_pts)
 
 /* sync mode: count the score and grow the reported latency when a scoring took
  * longer (with a quarter of headroom, so it is not re-announced every frame) */
-static void note_sync_score(GstSkipGanomaly *self, GstClockTime took, guint frames)
+void skipganomaly_note_sync_score(GstSkipGanomaly *self, GstClockTime took, guint frames)
 {
     GST_OBJECT_LOCK(self);
     self->frames_scored += frames;
@@ -1166,13 +1159,13 @@ static SgadAsyncOutcome async_score(const SgadAsyncJob *job, gfloat *scores, gfl
         g_mutex_unlock(&self->engine_lock);
         return SGAD_ASYNC_UNUSABLE; /* prepared for the model before a switch */
     }
-    if (!ensure_scorer_batch(self, n)) {
+    if (!skipganomaly_ensure_scorer_batch(self, n)) {
         g_mutex_unlock(&self->engine_lock);
         return SGAD_ASYNC_FAILED;
     }
     gchar *why = NULL;
-    sg_status s = run_model(self, job->input, n, scores, tile_heat, &why);
-    *threshold = effective_threshold(threshold_prop, self->model);
+    sg_status s = skipganomaly_run_model(self, job->input, n, scores, tile_heat, &why);
+    *threshold = skipganomaly_effective_threshold(threshold_prop, self->model);
     g_mutex_unlock(&self->engine_lock);
     if (s != SG_OK) {
         GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
@@ -1206,7 +1199,7 @@ static GstFlowReturn submit_async(GstSkipGanomaly *self, GstVideoFrame *frame, c
         S = cfg->size;
         g_mutex_unlock(&self->engine_lock);
     }
-    if (!ensure_plan(self, &frame->info, roi, tiles, C, S))
+    if (!skipganomaly_ensure_plan(self, &frame->info, roi, tiles, C, S))
         return GST_FLOW_ERROR;
     preprocess(self, frame);
     const SgadAsyncJob job = {.frame = frame_no, .pts = GST_BUFFER_PTS(frame->buffer), .tiles = tiles,
@@ -1276,7 +1269,7 @@ static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, co
 
 /* The current result as the buffer's meta (and, when it was scored on this
  * frame, the frame's bus messages). The buffer must be writable. */
-static void attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
+void skipganomaly_attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
                           gboolean was_anomalous, gboolean post)
 {
     const GstClockTime pts = GST_BUFFER_PTS(buffer);
@@ -1304,175 +1297,11 @@ static void attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 fram
     maybe_post_stats(self, pts);
 }
 
-/* ---- batched sync scoring (score-batch) -----------------------------------
- * For files and other non-live sources: generate_output holds the frames back
- * (in order) until score-batch of them are there, scores them in one dispatch,
- * gives each its own result, meta and messages, and hands them on one by one
- * (the base class calls generate_output until it returns no buffer). A serialized
- * event (EOS, a caps change, a new segment) first scores and pushes the partial
- * batch; a flush drops it, as does stopping. */
-
-/* The batch size in use now: 1 (each frame on its own) outside sync scoring of
- * every frame by this instance alone. */
-static guint current_batch(GstSkipGanomaly *self)
-{
-    GST_OBJECT_LOCK(self);
-    const guint batch = self->score_batch;
-    const gboolean every_frame = self->interval == 1;
-    const gboolean shared = self->batch_streams;
-    GST_OBJECT_UNLOCK(self);
-    if (batch <= 1 || self->training || !every_frame || shared)
-        return 1;
-    return use_async(self) ? 1 : batch;
-}
-
-static void drop_batch(GstSkipGanomaly *self)
-{
-    g_queue_clear_full(&self->batch_pending, (GDestroyNotify)gst_buffer_unref);
-    g_queue_clear_full(&self->batch_ready, (GDestroyNotify)gst_buffer_unref);
-}
-
-/* Score the pending frames in one dispatch; they move, with their meta, to
- * the ready queue. Their pixels are read now (the buffers are kept), so a
- * model swapped in meanwhile sees them at its own input size. */
-static GstFlowReturn score_pending(GstSkipGanomaly *self)
-{
-    const guint count = g_queue_get_length(&self->batch_pending);
-    if (count == 0)
-        return GST_FLOW_OK;
-    GST_OBJECT_LOCK(self);
-    const gboolean post = self->post_messages;
-    const gdouble threshold_prop = self->threshold;
-    GST_OBJECT_UNLOCK(self);
-    const gint tiles = self->batch_tiles;
-    const gint64 started = g_get_monotonic_time();
-
-    g_mutex_lock(&self->engine_lock);
-    if (!self->scorer) {
-        g_mutex_unlock(&self->engine_lock);
-        GST_ELEMENT_ERROR(self, CORE, FAILED, ("No model loaded."), (NULL));
-        return GST_FLOW_ERROR;
-    }
-    const sg_model_config *cfg = sg_model_get_config(self->model);
-    const gint C = cfg->channels, S = cfg->size, n = tiles * tiles, total = (gint)count * n;
-    GstVideoInfo *info = &GST_VIDEO_FILTER(self)->in_info;
-    if (!ensure_plan(self, info, &self->batch_roi, tiles, C, S) || !ensure_scorer_batch(self, total)) {
-        g_mutex_unlock(&self->engine_lock);
-        return GST_FLOW_ERROR;
-    }
-    const gsize floats = sgad_plan_floats(&self->plan);
-    self->batch_input = g_renew(gfloat, self->batch_input, floats * count);
-    self->batch_heat = g_renew(gfloat, self->batch_heat, (gsize)total * S * S);
-    self->batch_scores = g_renew(gfloat, self->batch_scores, (gsize)total);
-    guint i = 0;
-    for (GList *l = self->batch_pending.head; l; l = l->next, i++) {
-        GstVideoFrame frame;
-        if (!gst_video_frame_map(&frame, info, l->data, GST_MAP_READ)) {
-            g_mutex_unlock(&self->engine_lock);
-            GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot read a held-back frame."),
-                              ("frame %" G_GUINT64_FORMAT, self->batch_first + i));
-            return GST_FLOW_ERROR;
-        }
-        preprocess_into(self, &frame, self->batch_input + floats * i);
-        gst_video_frame_unmap(&frame);
-    }
-    gchar *why = NULL;
-    sg_status s = run_model(self, self->batch_input, total, self->batch_scores, self->batch_heat, &why);
-    const gdouble threshold = effective_threshold(threshold_prop, self->model);
-    g_mutex_unlock(&self->engine_lock);
-    if (s != SG_OK) {
-        GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Scoring failed: %s", why), (NULL));
-        g_free(why);
-        return GST_FLOW_ERROR;
-    }
-    note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, count);
-
-    for (i = 0; i < count; i++) {
-        GstBuffer *buffer = g_queue_pop_head(&self->batch_pending);
-        const guint64 frame_no = self->batch_first + i;
-        const gboolean was_anomalous = self->anomalous;
-        take_result(self, self->batch_scores + (gsize)i * n, self->batch_heat + (gsize)i * n * S * S, tiles, S,
-                    threshold);
-        self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
-        self->result_frame = frame_no;
-        self->result_pts = GST_BUFFER_PTS(buffer);
-        attach_result(self, buffer, frame_no, TRUE, was_anomalous, post);
-        g_queue_push_tail(&self->batch_ready, buffer);
-    }
-    return GST_FLOW_OK;
-}
-
-/* Before a serialized event: the frames held back go on first. */
-static void push_batch(GstSkipGanomaly *self)
-{
-    if (g_queue_is_empty(&self->batch_pending) && g_queue_is_empty(&self->batch_ready))
-        return;
-    GstFlowReturn ret = score_pending(self);
-    GstBuffer *buffer;
-    while (ret == GST_FLOW_OK && (buffer = g_queue_pop_head(&self->batch_ready)))
-        ret = gst_pad_push(GST_BASE_TRANSFORM_SRC_PAD(self), buffer);
-    if (ret != GST_FLOW_OK)
-        GST_DEBUG_OBJECT(self, "held-back frames not all pushed: %s", gst_flow_get_name(ret));
-    drop_batch(self);
-}
-
-static void batch_before_event(GstSkipGanomaly *self, GstEvent *event)
-{
-    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP)
-        drop_batch(self);
-    else if (GST_EVENT_IS_SERIALIZED(event))
-        push_batch(self);
-}
-
+/* batched scoring of files (score-batch): file_batch.c */
 static GstFlowReturn gst_skip_ganomaly_generate_output(GstBaseTransform *trans, GstBuffer **outbuf)
 {
-    GstSkipGanomaly *self = GST_SKIP_GANOMALY(trans);
-    const guint batch = trans->queued_buf ? current_batch(self) : 1;
-    if (trans->queued_buf && (batch > 1 || !g_queue_is_empty(&self->batch_pending))) {
-        GST_OBJECT_LOCK(self);
-        const SgadRect roi = self->roi;
-        const gint tiles = (gint)self->tiles;
-        GST_OBJECT_UNLOCK(self);
-        /* a batch is one geometry: a new ROI or grid (or batching off) ends it */
-        if (!g_queue_is_empty(&self->batch_pending) &&
-            (batch <= 1 || tiles != self->batch_tiles || memcmp(&roi, &self->batch_roi, sizeof roi) != 0)) {
-            GstFlowReturn ret = score_pending(self);
-            if (ret != GST_FLOW_OK)
-                return ret;
-        }
-        if (batch > 1) {
-            GstBuffer *input = gst_buffer_make_writable(g_steal_pointer(&trans->queued_buf));
-            if (g_queue_is_empty(&self->batch_pending)) {
-                self->batch_first = self->frame;
-                self->batch_roi = roi;
-                self->batch_tiles = tiles;
-            }
-            self->frame++;
-            g_queue_push_tail(&self->batch_pending, input);
-            if (g_queue_get_length(&self->batch_pending) >= batch) {
-                GstFlowReturn ret = score_pending(self);
-                if (ret != GST_FLOW_OK)
-                    return ret;
-            }
-        }
-    }
-    if (!g_queue_is_empty(&self->batch_ready)) {
-        *outbuf = g_queue_pop_head(&self->batch_ready);
-        return GST_FLOW_OK;
-    }
-    return GST_BASE_TRANSFORM_CLASS(parent_class)->generate_output(trans, outbuf);
-}
-
-/* The latency batching adds: the first frame of a batch waits for the other
- * score-batch - 1 (their scoring is in self->latency). */
-static GstClockTime batch_latency(GstSkipGanomaly *self)
-{
-    const guint batch = current_batch(self);
-    const GstVideoInfo *info = &GST_VIDEO_FILTER(self)->in_info;
-    if (batch <= 1 || GST_VIDEO_INFO_FPS_N(info) <= 0)
-        return 0;
-    return gst_util_uint64_scale_int((guint64)(batch - 1) * GST_SECOND, GST_VIDEO_INFO_FPS_D(info),
-                                     GST_VIDEO_INFO_FPS_N(info));
+    return sgad_file_batch_generate_output(GST_SKIP_GANOMALY(trans), trans, GST_BASE_TRANSFORM_CLASS(parent_class),
+                                           outbuf);
 }
 
 /* The LATENCY query: upstream's, plus the scoring time in sync mode (async adds none). */
@@ -1494,7 +1323,7 @@ static gboolean gst_skip_ganomaly_query(GstBaseTransform *trans, GstPadDirection
     GST_OBJECT_LOCK(self);
     GstClockTime ours = self->use_async ? 0 : self->latency;
     GST_OBJECT_UNLOCK(self);
-    ours += batch_latency(self);
+    ours += sgad_file_batch_latency(self);
     min += ours;
     if (GST_CLOCK_TIME_IS_VALID(max))
         max += ours;
@@ -1535,7 +1364,7 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
     GstFlowReturn collected = retrain_frame(self, frame, &roi, tiles);
     if (collected != GST_FLOW_OK)
         return collected;
-    if (use_async(self))
+    if (skipganomaly_use_async(self))
         return score_async(self, frame, &roi, tiles, interval, post);
 
     const guint64 frame_no = self->frame++;
@@ -1547,13 +1376,13 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
         GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
         if (ret != GST_FLOW_OK)
             return ret;
-        note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, 1);
+        skipganomaly_note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, 1);
         /* a score that is not a number never reads as normal */
         self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
         self->result_frame = frame_no;
         self->result_pts = pts;
     }
-    attach_result(self, frame->buffer, frame_no, score_now, was_anomalous, post);
+    skipganomaly_attach_result(self, frame->buffer, frame_no, score_now, was_anomalous, post);
     return GST_FLOW_OK;
 }
 
@@ -1894,8 +1723,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->stats_interval = DEFAULT_STATS_INTERVAL;
     self->batch_timeout = DEFAULT_BATCH_TIMEOUT;
     self->score_batch = DEFAULT_SCORE_BATCH;
-    g_queue_init(&self->batch_pending);
-    g_queue_init(&self->batch_ready);
+    sgad_file_batch_init(&self->file_batch);
 }
 
 #define PLAYING_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
@@ -2113,11 +1941,12 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_SCORE_BATCH,
         g_param_spec_uint("score-batch", "Score batch",
-                          "Sync scoring (files, non-live sources): frames scored in one dispatch. Frames are held "
-                          "back until their batch is scored (EOS, a caps change or a new segment scores a partial "
-                          "one; a flush drops it), adding score-batch - 1 frame times to the latency query; "
-                          "each frame keeps its own score, meta and messages. 1: each frame on its own. Not used "
-                          "with async scoring, interval > 1 or batch-streams",
+                          "Sync scoring (files, non-live sources): frames scored in one dispatch, on a thread of "
+                          "its own while the next batch is taken and preprocessed. Frames are held back until the "
+                          "batch after theirs is full (EOS, a caps change or a new segment scores what is held; a "
+                          "flush drops it), adding 2 x score-batch - 1 frame times to the latency query; each "
+                          "frame keeps its own score, meta and messages. 1: each frame on its own. Not used with "
+                          "async scoring, interval > 1 or batch-streams",
                           1, MAX_SCORE_BATCH, DEFAULT_SCORE_BATCH, PLAYING_FLAGS));
 
     gst_element_class_set_static_metadata(

@@ -10,6 +10,7 @@
 
 #include "async_scorer.h"
 #include "batcher.h"
+#include "file_batch.h"
 #include "mask.h"
 #include "preprocess.h"
 #include "training.h"
@@ -119,18 +120,36 @@ struct _GstSkipGanomaly {
     GstClockTime latency;           /* sync mode: the longest scoring so far */
     GstClockTime next_stats_pts;
 
-    /* batched sync scoring (score-batch > 1, files): frames held back until
-     * their batch is scored; streaming thread only */
-    guint score_batch;      /* property, under the object lock */
-    GQueue batch_pending;   /* GstBuffer *: waiting for their batch, in order */
-    GQueue batch_ready;     /* GstBuffer *: scored, with meta, to be pushed in order */
-    guint64 batch_first;    /* frame number of the first pending frame */
-    SgadRect batch_roi;     /* the pending frames' ROI and grid */
-    gint batch_tiles;
-    gfloat *batch_input, *batch_heat, *batch_scores;
+    /* batched sync scoring (score-batch > 1, files): file_batch.c */
+    guint score_batch; /* property, under the object lock */
+    SgadFileBatch file_batch; /* streaming thread (and its scoring thread) */
 };
 
 GST_ELEMENT_REGISTER_DECLARE(skipganomaly);
+
+/* The element's scoring steps (gstskipganomaly.c), shared with file_batch.c. */
+/* The threshold in force: the property, or the model's calibration (NAN if none). */
+gdouble skipganomaly_effective_threshold(gdouble prop, sg_model *m);
+/* (Re)build the sampling plan when the caps, ROI, tiles or model geometry changed. */
+gboolean skipganomaly_ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles,
+                                  gint channels, gint size);
+/* The frame as the model's input (the plan's), mid-grey outside the mask. */
+void skipganomaly_preprocess_into(GstSkipGanomaly *self, const GstVideoFrame *frame, gfloat *input);
+/* Under the engine lock: a scorer recorded for at least n images. */
+gboolean skipganomaly_ensure_scorer_batch(GstSkipGanomaly *self, gint n);
+/* Under the engine lock: n images through the model; on failure *why says why (g_free it). */
+sg_status skipganomaly_run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
+                                 gchar **why);
+/* One frame's tile scores and heat maps (on the current plan) as the current result. */
+void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles,
+                              gint S, gdouble threshold);
+/* The current result as the buffer's meta, and with score_now its bus messages. */
+void skipganomaly_attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
+                                gboolean was_anomalous, gboolean post);
+/* Sync scoring: count `frames` scored in `took`, growing the reported latency. */
+void skipganomaly_note_sync_score(GstSkipGanomaly *self, GstClockTime took, guint frames);
+/* Whether frames are scored on the asynchronous (live) path. */
+gboolean skipganomaly_use_async(GstSkipGanomaly *self);
 
 G_END_DECLS
 
