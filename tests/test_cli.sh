@@ -207,7 +207,7 @@ grep -q "AUC" "$TMP/last" && fail "eval scored before failing on --out-dir" || o
 expect_rc 1 "$SGAD" train $DATA --epochs 1 --out "$TMP"
 has "$TMP/last" "it is a folder" "train: --out naming a folder is refused before training"
 expect_rc 1 "$SGAD" train $DATA --epochs 1 --out /proc/sgad-model.safetensors
-has "$TMP/last" "cannot write into folder /proc" "train: an unwritable folder is refused before training"
+has "$TMP/last" "cannot create a file in folder /proc" "train: an unwritable folder is refused before training"
 grep -q "^data:" "$TMP/last" && fail "train started before failing on --out" || ok "train: refused before training"
 
 echo "# export: a copy for scoring, without Adam's moments"

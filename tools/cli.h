@@ -28,11 +28,6 @@ int cmd_export(int argc, char **argv);
 /* Print "sgad: <message>" on stderr (the engine's last message after ": " when
  * status is not SG_OK) and return EXIT_ERROR. */
 int cli_fail(sg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Before any long work: `dir` exists (created when `create` and only its last
- * component is missing) and a file can be created in it; false after a message. */
-bool cli_check_writable_dir(const char *dir, bool create);
-/* The same for the folder a file is to be written to (and the path is not a folder). */
-bool cli_check_writable_file(const char *path);
 /* The same for helpers that return bool: prints, returns false. */
 bool cli_false(sg_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "sgad <cmd>: <message>" and the hint to run --help; returns EXIT_USAGE. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sgad/file.h"
 #include "sgad/util.h"
 
 static const char USAGE[] =
@@ -515,8 +516,8 @@ int cmd_eval(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     /* an output folder that cannot be written fails now, not after all the scoring */
-    if (a.out_dir && !cli_check_writable_dir(a.out_dir, true))
-        return EXIT_ERROR;
+    if (a.out_dir && sg_check_writable_dir(a.out_dir, true) != SG_OK)
+        return cli_fail(SG_OK, "%s", sg_error_message());
     char **names;
     int classes = cli_class_names(&a.data, &names);
     if (classes == 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sgad/file.h"
 
 static const char USAGE[] =
     "usage: sgad train [options]\n"
@@ -362,8 +363,8 @@ int cmd_train(int argc, char **argv)
     if (!resolve_abnormal(&a, &abnormal))
         return EXIT_ERROR;
     /* a checkpoint that cannot be written fails now, not after the training */
-    if (!cli_check_writable_file(a.out))
-        return EXIT_ERROR;
+    if (sg_check_writable_file(a.out) != SG_OK)
+        return cli_fail(SG_OK, "%s", sg_error_message());
     /* Ctrl-C from here on stops training cleanly (also before it starts) */
     struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND}, old;
     sigemptyset(&sa.sa_mask);

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include <sgad/anomalymeta.h>
+#include <sgad/file.h>
 #include "device_pool.h"
 
 GST_DEBUG_CATEGORY(skip_ganomaly_debug); /* file_batch.c logs in it too */
@@ -265,36 +266,13 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
                                (double)config.width));
             goto done;
         }
-        gchar *dir = g_path_get_dirname(path);
-        gboolean dir_ok = g_file_test(dir, G_FILE_TEST_IS_DIR);
-        if (!dir_ok)
-            GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
-                              ("Cannot write the model to \"%s\": folder \"%s\" does not exist.", path, dir), (NULL));
-        /* a model path that is a folder or on a read-only file system fails
-         * now, not at the first save after the training */
-        gchar *why = NULL;
-        if (dir_ok && g_file_test(path, G_FILE_TEST_IS_DIR))
-            why = g_strdup("it is a folder");
-        else if (dir_ok) {
-            gchar *probe = g_build_filename(dir, ".sgad-write-check-XXXXXX", NULL);
-            gint fd = g_mkstemp(probe);
-            if (fd < 0)
-                why = g_strdup_printf("cannot create a file in folder \"%s\": %s", dir, g_strerror(errno));
-            else {
-                close(fd);
-                g_unlink(probe);
-            }
-            g_free(probe);
-        }
-        if (why) {
-            GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the model to \"%s\": %s.", path, why),
+        /* a model path that is a folder, in a missing folder or on a read-only
+         * file system fails now, not at the first save after the training */
+        if (sg_check_writable_file(path) != SG_OK) {
+            GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the model: %s.", sg_error_message()),
                               (NULL));
-            dir_ok = FALSE;
-            g_free(why);
-        }
-        g_free(dir);
-        if (!dir_ok)
             goto done;
+        }
     }
     if (sgad_device_pool_acquire(device, &dev) != SG_OK) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No usable Vulkan device: %s", sg_error_message()),
