@@ -53,7 +53,8 @@ enum {
     PROP_SCORE_BATCH,
 };
 
-#define DEFAULT_THRESHOLD -1.0
+#define THRESHOLD_CALIBRATED -1.0 /* the threshold property's "use the checkpoint's calibration" */
+#define DEFAULT_THRESHOLD THRESHOLD_CALIBRATED
 #define DEFAULT_TILES 1
 #define DEFAULT_INTERVAL 1
 #define DEFAULT_TRAIN_FRAMES 1000
@@ -144,10 +145,12 @@ static GType gst_skip_ganomaly_scoring_get_type(void)
 
 /* ---- engine helpers ------------------------------------------------------- */
 
-/* The threshold in force: the property, or the model's calibration (NAN if none). */
+/* The threshold in force: the property, or the model's calibration (NAN if
+ * none) when it is -1, exactly: a standardised frame score's threshold may be
+ * any other negative number. */
 static gdouble effective_threshold(gdouble prop, sg_model *m)
 {
-    if (prop >= 0.0)
+    if (prop != THRESHOLD_CALIBRATED)
         return prop;
     const sg_calibration *cal = sg_model_calibration(m);
     return cal->valid ? cal->threshold : NAN;
@@ -1645,11 +1648,12 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         self->mode = g_value_get_enum(value);
         break;
     case PROP_THRESHOLD: {
-        /* only -1 means "the calibration": -0.5 is a mistake, not a request for it */
+        /* a standardised score (frame-score ...,std) is negative below the normal
+         * frames' mean, so any finite number is a threshold; -1 exactly means
+         * "the calibration". The range already refuses infinities; NaN too. */
         gdouble t = g_value_get_double(value);
-        if (t < 0.0 && t != -1.0)
-            g_warning("skipganomaly: threshold %g is negative; scores are >= 0: use -1 for the checkpoint's "
-                      "calibrated threshold; ignored", t);
+        if (!isfinite(t))
+            g_warning("skipganomaly: threshold %g is not a finite number; ignored", t);
         else
             self->threshold = t;
         break;
@@ -1944,10 +1948,11 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_THRESHOLD,
         g_param_spec_double("threshold", "Threshold",
-                            "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
-                            "(a checkpoint without calibration then needs an explicit threshold); other "
-                            "negative values are refused",
-                            -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
+                            "Scores above it are anomalous; -1 (exactly) uses the threshold calibrated into the "
+                            "checkpoint (a checkpoint without calibration then needs an explicit threshold); any "
+                            "other finite value is the threshold, negative ones included (a standardised frame "
+                            "score, frame-score=...,std, can be below 0); NaN and infinities are refused",
+                            -G_MAXDOUBLE, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_ROI,
         g_param_spec_string("roi", "Region of interest",
