@@ -51,6 +51,9 @@ enum {
     PROP_MASK,
     PROP_FRAME_SCORE,
     PROP_SCORE_BATCH,
+    PROP_WARMUP_STEPS,
+    PROP_EVAL_INTERVAL,
+    PROP_PATIENCE,
 };
 
 #define THRESHOLD_CALIBRATED -1.0 /* the threshold property's "use the checkpoint's calibration" */
@@ -66,6 +69,9 @@ enum {
 #define DEFAULT_INPUT_SIZE 32
 #define DEFAULT_CHANNELS 3
 #define DEFAULT_SAVE_INTERVAL 1
+#define DEFAULT_WARMUP_STEPS 0  /* the spec's training step from the start */
+#define DEFAULT_EVAL_INTERVAL 10 /* steps, as sgad train */
+#define DEFAULT_PATIENCE 0       /* train every epoch */
 #define DEFAULT_SEED 1
 #define DEFAULT_STATS_INTERVAL 1000 /* ms */
 #define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
@@ -229,6 +235,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     config.upsample = self->upsample;
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
+    const guint patience = self->patience, eval_interval = self->eval_interval;
     const gboolean batch_streams = self->batch_streams;
     gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
@@ -266,6 +273,12 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
         goto done;
     }
     if (mode == GST_SKIP_GANOMALY_MODE_TRAIN) {
+        if (patience && !eval_interval) {
+            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                              ("Invalid training settings: patience %u counts held-out measurements, and "
+                               "eval-interval=0 makes none.", patience), (NULL));
+            goto done;
+        }
         const char *bad = sg_model_config_check(&config);
         if (bad) {
             GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", bad),
@@ -510,11 +523,34 @@ static void post_progress(GstSkipGanomaly *self, GstProgressType type, const gch
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_progress(GST_OBJECT(self), type, code, (gchar *)text));
 }
 
+/* "1:05" or "1:02:05" */
+static void format_duration(gchar *buf, gsize size, gdouble seconds)
+{
+    const glong t = seconds > 0 ? (glong)(seconds + 0.5) : 0;
+    if (t >= 3600)
+        g_snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        g_snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* Every step: where it is, how fast, how long still, and whether the
+ * reconstruction is learnt (training and held-out loss), as sgad train shows it. */
 static bool training_progress(const sg_fit_progress *p, void *user)
 {
     GstSkipGanomaly *self = user;
-    gchar *text = g_strdup_printf("epoch %u/%u step %u/%u G %.4g D %.4g", p->epoch + 1, p->epochs,
-                                  p->step_in_epoch, p->steps_per_epoch, p->losses.g_total,
+    gchar left[32], heldout[96] = "held-out -", warmup[32] = "";
+    format_duration(left, sizeof left, p->seconds_left);
+    if (!isnan(p->heldout_con) && !isnan(p->best_heldout_con))
+        g_snprintf(heldout, sizeof heldout, "held-out %.4f (best %.4f at step %" G_GUINT64_FORMAT ")",
+                   p->heldout_con, p->best_heldout_con, p->best_step);
+    else if (!isnan(p->heldout_con))
+        g_snprintf(heldout, sizeof heldout, "held-out %.4f", p->heldout_con);
+    if (p->losses.warmup < 1)
+        g_snprintf(warmup, sizeof warmup, ", warm-up %.2f", p->losses.warmup);
+    gchar *text = g_strdup_printf("epoch %u/%u step %u/%u: step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+                                  ", %.3g steps/s, %s left, con %.4f %s%s, G %.4g D %.4g",
+                                  p->epoch + 1, p->epochs, p->step_in_epoch, p->steps_per_epoch, p->step, p->steps,
+                                  p->steps_per_second, left, p->losses.g_con, heldout, warmup, p->losses.g_total,
                                   p->losses.d_total);
     post_progress(self, GST_PROGRESS_TYPE_CONTINUE, text);
     g_free(text);
@@ -572,6 +608,9 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.epochs = self->epochs;
     params.batch = self->batch_size;
     params.save_interval = self->save_interval;
+    params.warmup_steps = self->warmup_steps;
+    params.eval_interval = self->eval_interval;
+    params.patience = self->patience;
     params.learning_rate = (gfloat)self->learning_rate;
     params.score_lambda = (gfloat)self->score_lambda;
     params.frame_score = self->frame_score;
@@ -632,9 +671,18 @@ static gboolean run_training(GstSkipGanomaly *self)
                           ("stop the pipeline with EOS (gst-launch-1.0 -e) to finish the training"));
         goto done;
     }
-    text = g_strdup_printf("trained after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g: wrote %s",
+    gchar kept[192] = "";
+    if (result.stopped_early)
+        g_snprintf(kept, sizeof kept, "; stopped early, kept step %" G_GUINT64_FORMAT " (held-out con %.4f, the last "
+                   "%.4f)", result.best_step, result.best_heldout_con, result.heldout_con);
+    else if (params.patience && result.best_heldout_con < result.heldout_con)
+        g_snprintf(kept, sizeof kept, "; kept step %" G_GUINT64_FORMAT ", the best measured (held-out con %.4f, "
+                   "the last %.4f)", result.best_step, result.best_heldout_con, result.heldout_con);
+    else if (!isnan(result.heldout_con))
+        g_snprintf(kept, sizeof kept, "; held-out con %.4f", result.heldout_con);
+    text = g_strdup_printf("trained after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g%s: wrote %s",
                            result.epochs_run, result.steps_run, result.seconds, result.last.g_total,
-                           result.last.d_total, path);
+                           result.last.d_total, kept, path);
     post_progress(self, GST_PROGRESS_TYPE_COMPLETE, text);
     g_free(text);
     ok = TRUE;
@@ -1724,6 +1772,15 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_SAVE_INTERVAL:
         self->save_interval = g_value_get_uint(value);
         break;
+    case PROP_WARMUP_STEPS:
+        self->warmup_steps = g_value_get_uint(value);
+        break;
+    case PROP_EVAL_INTERVAL:
+        self->eval_interval = g_value_get_uint(value);
+        break;
+    case PROP_PATIENCE:
+        self->patience = g_value_get_uint(value);
+        break;
     case PROP_SEED:
         self->seed = g_value_get_uint64(value);
         break;
@@ -1825,6 +1882,15 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_SAVE_INTERVAL:
         g_value_set_uint(value, self->save_interval);
         break;
+    case PROP_WARMUP_STEPS:
+        g_value_set_uint(value, self->warmup_steps);
+        break;
+    case PROP_EVAL_INTERVAL:
+        g_value_set_uint(value, self->eval_interval);
+        break;
+    case PROP_PATIENCE:
+        g_value_set_uint(value, self->patience);
+        break;
     case PROP_SEED:
         g_value_set_uint64(value, self->seed);
         break;
@@ -1893,6 +1959,9 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->channels = DEFAULT_CHANNELS;
     self->upsample = SG_UPSAMPLE_TRANSPOSED;
     self->save_interval = DEFAULT_SAVE_INTERVAL;
+    self->warmup_steps = DEFAULT_WARMUP_STEPS;
+    self->eval_interval = DEFAULT_EVAL_INTERVAL;
+    self->patience = DEFAULT_PATIENCE;
     self->seed = DEFAULT_SEED;
     self->scoring = GST_SKIP_GANOMALY_SCORING_AUTO;
     self->stats_interval = DEFAULT_STATS_INTERVAL;
@@ -2054,6 +2123,26 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         g_param_spec_uint("save-interval", "Save interval",
                           "mode=train and retrain: write the checkpoint every N epochs (and at the end)", 1, 1000000,
                           DEFAULT_SAVE_INTERVAL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_WARMUP_STEPS,
+        g_param_spec_uint("warmup-steps", "Warm-up steps",
+                          "mode=train and retrain: train the generator on the reconstruction first: the adversarial "
+                          "and latent loss weights ramp from 0 to their values over the first N optimiser steps "
+                          "(0: none, the spec's training)",
+                          0, G_MAXUINT32, DEFAULT_WARMUP_STEPS, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_EVAL_INTERVAL,
+        g_param_spec_uint("eval-interval", "Evaluation interval",
+                          "mode=train and retrain: measure the reconstruction loss of (up to 128) held-out frames "
+                          "every N optimiser steps and after the last, shown in the progress messages (0: never)",
+                          0, G_MAXUINT32, DEFAULT_EVAL_INTERVAL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_PATIENCE,
+        g_param_spec_uint("patience", "Patience",
+                          "mode=train and retrain: stop once this many held-out measurements after the warm-up "
+                          "brought no lower reconstruction loss, and save the model of the best one (0: train "
+                          "every epoch and save the last); needs eval-interval above 0",
+                          0, G_MAXUINT32, DEFAULT_PATIENCE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SEED,
         g_param_spec_uint64("seed", "Seed",
