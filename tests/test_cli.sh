@@ -243,6 +243,18 @@ expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --
     --augment-shift 2 --augment-brightness 0.1 --out "$TMP/steps.safetensors"
 has "$TMP/last" "^3 steps: 2 epochs of 2 steps (4 steps)" "train: --steps in whole epochs, said"
 has "$TMP/last" "^trained 2 epochs (4 steps)" "train: --steps trains that long (with augmentation)"
+echo "# the schedule: a warm-up, the held-out reconstruction loss, the speed and time left, an early stop"
+expect_rc 2 "$SGAD" train $DATA --patience 2 --eval-interval 0 --out "$TMP/bad.safetensors"
+has "$TMP/last" "needs --eval-interval above 0" "train: --patience without measurements refused"
+expect_rc 2 "$SGAD" train $DATA --warmup-steps -1 --out "$TMP/bad.safetensors"
+expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 8 --holdout 0.25 --width 0.25 \
+    --epochs 4 --warmup-steps 2 --eval-interval 1 --patience 1 --lr 0.02 --out "$TMP/sched.safetensors"
+has "$TMP/last" "^schedule: warm-up 2 steps, held-out reconstruction loss every 1 steps, patience 1" \
+    "train: the schedule is stated"
+has "$TMP/last" "epoch 1/4: 3 steps, .*; step 3/12, [0-9.e+-]* steps/s, [0-9:]* left, con [0-9.]* held-out [0-9.]* (best [0-9.]* at step 3)" \
+    "train: the progress shows the step, speed, time left and the held-out reconstruction loss"
+has "$TMP/last" "^stopped early: 1 held-out measurements without a lower reconstruction loss; kept the model of step 3 " \
+    "train: --patience stops and keeps the best model (lr 0.02 on 6 images)"
 expect_rc 2 "$SGAD" train $DATA --augment-brightness 1 --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" score --model "$TMP/w.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --width 0.3 --out "$TMP/bad.safetensors"

@@ -47,6 +47,12 @@ static const char USAGE[] =
     "  --augment-flip F       mirror half of the training images: h, v or hv (only where the scene allows)\n"
     "  --augment-brightness B scale each training image's intensity by a gain in [1-B, 1+B]\n"
     "                         (augmentation is off by default, as in the spec; held-out images are never augmented)\n"
+    "  --warmup-steps N       train G on the reconstruction first: the adversarial and latent weights\n"
+    "                         ramp from 0 to their values over the first N optimiser steps (default 0)\n"
+    "  --eval-interval N      measure the reconstruction loss of (up to 128) held-out images every N\n"
+    "                         steps and after the last, shown in the progress (default 10; 0: never)\n"
+    "  --patience P           stop once P measurements after the warm-up brought no lower held-out loss,\n"
+    "                         and keep the model of the best one (default 0: train every epoch, keep the last)\n"
     "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's, default), max or\n"
     "                         topk=F, then ,smooth=R (box radius) and ,std (per-pixel standardisation by\n"
     "                         training images' statistics); e.g. topk=0.01,smooth=1,std; stored in the checkpoint\n"
@@ -83,7 +89,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 
 enum {
     O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
-    O_EPOCHS, O_STEPS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_AUG_SHIFT, O_AUG_FLIP, O_AUG_BRIGHT, O_DEVICE, O_OUT,
+    O_EPOCHS, O_STEPS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_AUG_SHIFT, O_AUG_FLIP, O_AUG_BRIGHT, O_WARMUP, O_EVAL_INTERVAL, O_PATIENCE, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
 
@@ -101,6 +107,8 @@ static const struct option OPTIONS[] = {
     {"frame-score", required_argument, 0, O_FRAME_SCORE},
     {"augment-shift", required_argument, 0, O_AUG_SHIFT}, {"augment-flip", required_argument, 0, O_AUG_FLIP},
     {"augment-brightness", required_argument, 0, O_AUG_BRIGHT},
+    {"warmup-steps", required_argument, 0, O_WARMUP}, {"eval-interval", required_argument, 0, O_EVAL_INTERVAL},
+    {"patience", required_argument, 0, O_PATIENCE},
     {"device", required_argument, 0, O_DEVICE},
     {"out", required_argument, 0, O_OUT}, {"resume", required_argument, 0, O_RESUME},
     {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
@@ -243,6 +251,21 @@ static int parse(int argc, char **argv, train_args *a)
                 return cli_usage_error("train", "--augment-brightness must be 0..0.99");
             a->fit.augment.brightness = (float)x;
             break;
+        case O_WARMUP:
+            if (!cli_parse_int(optarg, 0, UINT32_MAX, &v))
+                return cli_usage_error("train", "--warmup-steps needs a count of steps (0: none)");
+            a->fit.warmup_steps = (uint32_t)v;
+            break;
+        case O_EVAL_INTERVAL:
+            if (!cli_parse_int(optarg, 0, UINT32_MAX, &v))
+                return cli_usage_error("train", "--eval-interval needs a count of steps (0: never)");
+            a->fit.eval_interval = (uint32_t)v;
+            break;
+        case O_PATIENCE:
+            if (!cli_parse_int(optarg, 0, UINT32_MAX, &v))
+                return cli_usage_error("train", "--patience needs a count of measurements (0: no early stop)");
+            a->fit.patience = (uint32_t)v;
+            break;
         case O_FRAME_SCORE: {
             const char *bad = sg_frame_score_config_parse(optarg, &a->frame_score);
             if (bad)
@@ -260,6 +283,8 @@ static int parse(int argc, char **argv, train_args *a)
     }
     if (optind < argc)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if (a->fit.patience && !a->fit.eval_interval)
+        return cli_usage_error("train", "--patience counts held-out measurements: it needs --eval-interval above 0");
     if (a->steps && a->epochs_given)
         return cli_usage_error("train", "--steps and --epochs both set the length: give one");
     if (a->data.kind != CLI_FASHION_MNIST && !a->data.dir)
@@ -350,6 +375,10 @@ static void print_model(sg_model *m, size_t images, const sg_fit_options *fit)
     if (st->epoch || st->epoch_step)
         fprintf(stderr, "; resuming after epoch %u, step %u of the next", st->epoch, st->epoch_step);
     fputc('\n', stderr);
+    if (fit->warmup_steps || fit->patience)
+        fprintf(stderr, "schedule: warm-up %u steps, held-out reconstruction loss every %u steps, patience %u%s\n",
+                fit->warmup_steps, fit->eval_interval, fit->patience,
+                fit->patience ? " (the best model measured is kept)" : "");
 }
 
 int cmd_train(int argc, char **argv)
@@ -460,6 +489,15 @@ int cmd_train(int argc, char **argv)
         const sg_calibration *cal = sg_model_calibration(m);
         printf("trained %u epochs (%llu steps) in %.1f s; saved %s\n", r.epochs_run, (unsigned long long)r.steps_run,
                r.seconds, a.out);
+        if (r.stopped_early)
+            printf("stopped early: %u held-out measurements without a lower reconstruction loss; kept the model of "
+                   "step %llu (held-out con %.6g; the last measured %.6g)\n", a.fit.patience,
+                   (unsigned long long)r.best_step, r.best_heldout_con, r.heldout_con);
+        else if (a.fit.patience && !isnan(r.best_heldout_con) && r.best_heldout_con < r.heldout_con)
+            printf("kept the model of step %llu, the best measured (held-out con %.6g; the last step's %.6g)\n",
+                   (unsigned long long)r.best_step, r.best_heldout_con, r.heldout_con);
+        else if (!isnan(r.heldout_con))
+            printf("held-out reconstruction loss %.6g at the end\n", r.heldout_con);
         if (cal->valid) {
             char fs[64];
             sg_frame_score_config_describe(sg_model_frame_score(m), fs, sizeof fs);

@@ -21,6 +21,7 @@ sg_fit_options sg_fit_options_default(void)
     o.quantile = 0.995f;
     o.save_interval = 1;
     o.bn_batches = 30;
+    o.eval_interval = 10;
     return o;
 }
 
@@ -140,6 +141,67 @@ static void augment_batch(const sg_fit_options *o, const sg_model_config *c, flo
         sg_augment_images(&o->augment, buf, batch, c->channels, c->size, st->seed, st->step);
 }
 
+/* The held-out reconstruction loss measured during training, and the best
+ * model an early stop goes back to. */
+typedef struct heldout_watch {
+    sg_recon_eval *eval; /* NULL: nothing measured */
+    float *images;       /* up to HELDOUT_EVAL_IMAGES held-out images */
+    size_t count;
+    double last, best;   /* NaN until measured */
+    uint64_t best_step;
+    uint32_t since_best;
+    sg_model_snapshot *best_model; /* with a patience */
+} heldout_watch;
+
+enum { HELDOUT_EVAL_IMAGES = 128 }; /* a mean over this many is steady; more would slow the training */
+
+static sg_status heldout_watch_init(heldout_watch *w, sg_model *m, const sg_dataset *normal, const size_t *held_idx,
+                                    size_t held, const sg_fit_options *o)
+{
+    memset(w, 0, sizeof *w);
+    w->last = w->best = NAN;
+    w->count = held < HELDOUT_EVAL_IMAGES ? held : HELDOUT_EVAL_IMAGES;
+    if (o->patience > 0 && (o->eval_interval == 0 || w->count < 2))
+        return sg_fail(SG_ERR_ARGUMENT, "early stopping (patience %u) needs the held-out reconstruction loss: "
+                       "an evaluation interval above 0 and at least 2 held-out images (%zu held out)",
+                       o->patience, held);
+    if (o->eval_interval == 0 || w->count < 2)
+        return SG_OK;
+    size_t image = (size_t)normal->channels * normal->size * normal->size;
+    w->images = malloc(w->count * image * sizeof(float));
+    if (!w->images)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    gather(normal, held_idx, w->count, w->images);
+    int batch = o->train.batch < (int)w->count ? o->train.batch : (int)w->count;
+    return sg_recon_eval_create(m, batch, &w->eval);
+}
+
+static void heldout_watch_free(heldout_watch *w)
+{
+    sg_recon_eval_destroy(w->eval);
+    sg_model_snapshot_destroy(w->best_model);
+    free(w->images);
+}
+
+/* Measure after this step; a lower loss after the warm-up becomes the best
+ * (and, with a patience, its model is kept). */
+static sg_status heldout_watch_measure(heldout_watch *w, sg_model *m, const sg_fit_options *o, uint64_t step)
+{
+    sg_status s = sg_recon_eval_run(w->eval, w->images, w->count, &w->last);
+    if (s != SG_OK || step <= o->warmup_steps)
+        return s; /* the warm-up's models are not candidates: the adversary has not trained them */
+    if (isnan(w->best) || w->last < w->best) {
+        w->best = w->last;
+        w->best_step = step;
+        w->since_best = 0;
+        if (o->patience > 0)
+            s = sg_model_snapshot_take(m, &w->best_model);
+    } else {
+        w->since_best++;
+    }
+    return s;
+}
+
 sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *options, sg_fit_result *result)
 {
     sg_fit_options def = sg_fit_options_default();
@@ -179,6 +241,13 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         split[i] = i;
     if (s == SG_OK)
         shuffle(split, n, st->seed ^ 0x5eed5011177ull);
+    heldout_watch watch = {.last = NAN, .best = NAN};
+    if (s == SG_OK)
+        s = heldout_watch_init(&watch, m, normal, split + train_n, held, o);
+    /* the model's step at the planned end: what the time left counts down to */
+    uint64_t steps_planned = st->step;
+    if (o->epochs > st->epoch)
+        steps_planned += (uint64_t)(o->epochs - st->epoch) * steps_per_epoch - st->epoch_step;
 
     /* intermediate and interrupted states go beside the target: only a finished
      * training replaces what the checkpoint path held (a usable model, maybe) */
@@ -195,24 +264,42 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         for (uint32_t b = first; s == SG_OK && b < steps_per_epoch; b++) {
             gather(normal, order + (size_t)b * batch, batch, buf);
             augment_batch(o, c, buf, batch, st);
+            /* the warm-up's factor of the adversarial and latent weights for this step */
+            float ramp = st->step < o->warmup_steps ? (float)((double)st->step / o->warmup_steps) : 1.0f;
             sg_train_losses losses;
-            s = sg_trainer_step(t, buf, &losses);
+            if ((s = sg_trainer_set_warmup(t, ramp)) == SG_OK)
+                s = sg_trainer_step(t, buf, &losses);
             if (s != SG_OK)
                 break; /* a NaN leaves the last saved checkpoint as it is */
             st->epoch_step = b + 1;
             r.steps_run++;
             r.last = losses;
+            bool measure = watch.eval && (st->step % o->eval_interval == 0 || st->step == steps_planned);
+            if (measure && (s = heldout_watch_measure(&watch, m, o, st->step)) != SG_OK)
+                break;
             if (o->progress) {
-                double dt = sg_now() - epoch_t0;
+                double now = sg_now(), dt = now - epoch_t0, run_dt = now - t0;
                 sg_fit_progress p = {epoch, o->epochs, b + 1, steps_per_epoch, st->step, losses,
                                      dt > 0 ? (double)(b + 1 - first) * batch / dt : 0};
+                p.steps = steps_planned;
+                p.steps_per_second = run_dt > 0 ? (double)r.steps_run / run_dt : 0;
+                p.seconds_left = p.steps_per_second > 0 ? (double)(steps_planned - st->step) / p.steps_per_second : 0;
+                p.heldout_measured = measure;
+                p.heldout_con = watch.last;
+                p.best_heldout_con = watch.best;
+                p.best_step = watch.best_step;
+                p.evals_without_gain = watch.since_best;
                 if (!o->progress(&p, o->user)) {
                     r.interrupted = true;
                     break;
                 }
             }
+            if (o->patience > 0 && watch.since_best >= o->patience) {
+                r.stopped_early = true;
+                break;
+            }
         }
-        if (s != SG_OK || r.interrupted)
+        if (s != SG_OK || r.interrupted || r.stopped_early)
             break;
         st->epoch = epoch + 1;
         st->epoch_step = 0;
@@ -221,6 +308,12 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
         if (!last && o->checkpoint && st->epoch % save_every == 0 && (s = sg_model_save(m, partial)) == SG_OK)
             r.partial_saved = true;
     }
+    /* with a patience, the model kept is the best measured, never a worse one */
+    if (s == SG_OK && !r.interrupted && watch.best_model && watch.best_step != st->step)
+        s = sg_model_snapshot_restore(m, watch.best_model);
+    r.heldout_con = watch.last;
+    r.best_heldout_con = watch.best;
+    r.best_step = watch.best_step;
     /* The BN running statistics average the last ~10 steps (momentum 0.1) of
      * weights that moved, and keep 0.9^steps of their initial 0 and 1, which
      * outweighs the tiny variances of layers fed by weights ~N(0, 0.02) for
@@ -251,6 +344,7 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
     }
     r.seconds = sg_now() - t0;
     sg_trainer_destroy(t);
+    heldout_watch_free(&watch);
     free(split);
     free(order);
     free(buf);

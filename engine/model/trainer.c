@@ -3,6 +3,9 @@
  *   x_hat = G(x); p_real, f_real = D(x); p_fake, f_fake = D(x_hat)   (train mode)
  *   err_g = w_adv*BCE(p_fake,1) + w_con*L1(x_hat,x) + w_lat*MSE(f_fake,f_real)
  *   backward through D(x_hat) into x_hat, then through G; Adam on G
+ *   (what reaches x_hat through D, the adversarial and latent terms' gradient,
+ *   is scaled by the warm-up factor held in a tensor: 1, the spec's step, unless
+ *   sg_trainer_set_warmup set another)
  *   err_d = BCE(p_real,1) + BCE(p_fake,0) from the same forward (x_hat a constant);
  *   backward through D only; Adam on D
  * This is tests/reference/skipganomaly_pp.py's train_step; the D re-initialisation
@@ -23,6 +26,8 @@ struct sg_trainer {
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *step, *loss[LOSS_COUNT];
+    sg_tensor *warmup; /* (batch, C, 1, 1), all the factor of w_adv and w_lat in force */
+    float warmup_factor;
     /* the step's forward alone (BN statistics), recorded on first use, and the
      * host sums of the statistics it measured */
     sg_seq *stats_seq;
@@ -59,6 +64,7 @@ void sg_trainer_destroy(sg_trainer *t)
     sg_graph_destroy(t->d_fake);
     sg_tensor_destroy(t->x);
     sg_tensor_destroy(t->step);
+    sg_tensor_destroy(t->warmup);
     for (int i = 0; i < LOSS_COUNT; i++)
         sg_tensor_destroy(t->loss[i]);
     free(t);
@@ -97,7 +103,9 @@ static sg_status record(sg_trainer *t)
         (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
         (s = sg_mse_loss(seq, f_fake->value, f_real->value, c->w_lat, t->loss[LOSS_LAT],
                          c->detach_latent ? NULL : f_fake->grad, NULL)) ||
-        (s = sg_graph_backward(t->d_fake, seq)) || (s = sg_axpy(seq, 1.0f, fake_in->grad, x_hat->grad)) ||
+        (s = sg_graph_backward(t->d_fake, seq)) ||
+        /* x_hat->grad += warm-up factor * fake_in->grad (exactly the spec's sum at 1) */
+        (s = sg_mul_backward(seq, x_hat->value, t->warmup, fake_in->grad, x_hat->grad, NULL)) ||
         (s = sg_graph_backward(t->gen, seq)) ||
         (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
         return s;
@@ -133,9 +141,14 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
         s = sg_tensor_create(m->dev, sg_shape4(1, 1, 1, 1), &t->step);
     for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
         s = sg_tensor_create(m->dev, sg_shape4(1, 1, 1, 1), &t->loss[i]);
+    if (s == SG_OK)
+        s = sg_tensor_create(m->dev, sg_shape4(c->batch, mc->channels, 1, 1), &t->warmup);
     float step = (float)m->state.step;
     if (s == SG_OK)
         s = sg_tensor_upload(t->step, &step);
+    t->warmup_factor = NAN; /* uploaded below */
+    if (s == SG_OK)
+        s = sg_trainer_set_warmup(t, 1.0f);
     if (s == SG_OK)
         s = sg_seq_create(m->dev, &t->seq);
     if (s == SG_OK)
@@ -146,6 +159,25 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
     }
     *out = t;
     return SG_OK;
+}
+
+sg_status sg_trainer_set_warmup(sg_trainer *t, float factor)
+{
+    if (!(factor >= 0 && factor <= 1))
+        return sg_fail(SG_ERR_ARGUMENT, "the warm-up factor must be in [0, 1], got %g", factor);
+    if (factor == t->warmup_factor)
+        return SG_OK;
+    size_t n = sg_tensor_count(t->warmup);
+    float *v = malloc(n * sizeof *v);
+    if (!v)
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (size_t i = 0; i < n; i++)
+        v[i] = factor;
+    sg_status s = sg_tensor_upload(t->warmup, v);
+    free(v);
+    if (s == SG_OK)
+        t->warmup_factor = factor;
+    return s;
 }
 
 sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *out)
@@ -166,7 +198,8 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
     l.g_adv = v[LOSS_ADV];
     l.g_con = v[LOSS_CON];
     l.g_lat = v[LOSS_LAT];
-    l.g_total = c->w_adv * l.g_adv + c->w_con * l.g_con + c->w_lat * l.g_lat;
+    l.warmup = t->warmup_factor;
+    l.g_total = t->warmup_factor * (c->w_adv * l.g_adv + c->w_lat * l.g_lat) + c->w_con * l.g_con;
     l.d_real = v[LOSS_D_REAL];
     l.d_fake = v[LOSS_D_FAKE];
     l.d_total = l.d_real + l.d_fake;

@@ -52,9 +52,13 @@ enum {
     PROP_MASK,
     PROP_FRAME_SCORE,
     PROP_SCORE_BATCH,
+    PROP_WARMUP_STEPS,
+    PROP_EVAL_INTERVAL,
+    PROP_PATIENCE,
 };
 
-#define DEFAULT_THRESHOLD -1.0
+#define THRESHOLD_CALIBRATED -1.0 /* the threshold property's "use the checkpoint's calibration" */
+#define DEFAULT_THRESHOLD THRESHOLD_CALIBRATED
 #define DEFAULT_TILES 1
 #define DEFAULT_INTERVAL 1
 #define DEFAULT_TRAIN_FRAMES 1000
@@ -66,6 +70,9 @@ enum {
 #define DEFAULT_INPUT_SIZE 32
 #define DEFAULT_CHANNELS 3
 #define DEFAULT_SAVE_INTERVAL 1
+#define DEFAULT_WARMUP_STEPS 0  /* the spec's training step from the start */
+#define DEFAULT_EVAL_INTERVAL 10 /* steps, as sgad train */
+#define DEFAULT_PATIENCE 0       /* train every epoch */
 #define DEFAULT_SEED 1
 #define DEFAULT_STATS_INTERVAL 1000 /* ms */
 #define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
@@ -145,10 +152,12 @@ static GType gst_skip_ganomaly_scoring_get_type(void)
 
 /* ---- engine helpers ------------------------------------------------------- */
 
-/* The threshold in force: the property, or the model's calibration (NAN if none). */
+/* The threshold in force: the property, or the model's calibration (NAN if
+ * none) when it is -1, exactly: a standardised frame score's threshold may be
+ * any other negative number. */
 gdouble skipganomaly_effective_threshold(gdouble prop, sg_model *m)
 {
-    if (prop >= 0.0)
+    if (prop != THRESHOLD_CALIBRATED)
         return prop;
     const sg_calibration *cal = sg_model_calibration(m);
     return cal->valid ? cal->threshold : NAN;
@@ -222,6 +231,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     config.upsample = self->upsample;
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
+    const guint patience = self->patience, eval_interval = self->eval_interval;
     const gboolean batch_streams = self->batch_streams;
     gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
@@ -259,6 +269,12 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
         goto done;
     }
     if (mode == GST_SKIP_GANOMALY_MODE_TRAIN) {
+        if (patience && !eval_interval) {
+            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                              ("Invalid training settings: patience %u counts held-out measurements, and "
+                               "eval-interval=0 makes none.", patience), (NULL));
+            goto done;
+        }
         const char *bad = sg_model_config_check(&config);
         if (bad) {
             GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", bad),
@@ -480,11 +496,34 @@ static void post_progress(GstSkipGanomaly *self, GstProgressType type, const gch
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_progress(GST_OBJECT(self), type, code, (gchar *)text));
 }
 
+/* "1:05" or "1:02:05" */
+static void format_duration(gchar *buf, gsize size, gdouble seconds)
+{
+    const glong t = seconds > 0 ? (glong)(seconds + 0.5) : 0;
+    if (t >= 3600)
+        g_snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        g_snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* Every step: where it is, how fast, how long still, and whether the
+ * reconstruction is learnt (training and held-out loss), as sgad train shows it. */
 static bool training_progress(const sg_fit_progress *p, void *user)
 {
     GstSkipGanomaly *self = user;
-    gchar *text = g_strdup_printf("epoch %u/%u step %u/%u G %.4g D %.4g", p->epoch + 1, p->epochs,
-                                  p->step_in_epoch, p->steps_per_epoch, p->losses.g_total,
+    gchar left[32], heldout[96] = "held-out -", warmup[32] = "";
+    format_duration(left, sizeof left, p->seconds_left);
+    if (!isnan(p->heldout_con) && !isnan(p->best_heldout_con))
+        g_snprintf(heldout, sizeof heldout, "held-out %.4f (best %.4f at step %" G_GUINT64_FORMAT ")",
+                   p->heldout_con, p->best_heldout_con, p->best_step);
+    else if (!isnan(p->heldout_con))
+        g_snprintf(heldout, sizeof heldout, "held-out %.4f", p->heldout_con);
+    if (p->losses.warmup < 1)
+        g_snprintf(warmup, sizeof warmup, ", warm-up %.2f", p->losses.warmup);
+    gchar *text = g_strdup_printf("epoch %u/%u step %u/%u: step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+                                  ", %.3g steps/s, %s left, con %.4f %s%s, G %.4g D %.4g",
+                                  p->epoch + 1, p->epochs, p->step_in_epoch, p->steps_per_epoch, p->step, p->steps,
+                                  p->steps_per_second, left, p->losses.g_con, heldout, warmup, p->losses.g_total,
                                   p->losses.d_total);
     post_progress(self, GST_PROGRESS_TYPE_CONTINUE, text);
     g_free(text);
@@ -542,6 +581,9 @@ static gboolean run_training(GstSkipGanomaly *self)
     params.epochs = self->epochs;
     params.batch = self->batch_size;
     params.save_interval = self->save_interval;
+    params.warmup_steps = self->warmup_steps;
+    params.eval_interval = self->eval_interval;
+    params.patience = self->patience;
     params.learning_rate = (gfloat)self->learning_rate;
     params.score_lambda = (gfloat)self->score_lambda;
     params.frame_score = self->frame_score;
@@ -602,9 +644,18 @@ static gboolean run_training(GstSkipGanomaly *self)
                           ("stop the pipeline with EOS (gst-launch-1.0 -e) to finish the training"));
         goto done;
     }
-    text = g_strdup_printf("trained after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g: wrote %s",
+    gchar kept[192] = "";
+    if (result.stopped_early)
+        g_snprintf(kept, sizeof kept, "; stopped early, kept step %" G_GUINT64_FORMAT " (held-out con %.4f, the last "
+                   "%.4f)", result.best_step, result.best_heldout_con, result.heldout_con);
+    else if (params.patience && result.best_heldout_con < result.heldout_con)
+        g_snprintf(kept, sizeof kept, "; kept step %" G_GUINT64_FORMAT ", the best measured (held-out con %.4f, "
+                   "the last %.4f)", result.best_step, result.best_heldout_con, result.heldout_con);
+    else if (!isnan(result.heldout_con))
+        g_snprintf(kept, sizeof kept, "; held-out con %.4f", result.heldout_con);
+    text = g_strdup_printf("trained after %u epochs (%" G_GUINT64_FORMAT " steps, %.1f s), G %.4g D %.4g%s: wrote %s",
                            result.epochs_run, result.steps_run, result.seconds, result.last.g_total,
-                           result.last.d_total, path);
+                           result.last.d_total, kept, path);
     post_progress(self, GST_PROGRESS_TYPE_COMPLETE, text);
     g_free(text);
     ok = TRUE;
@@ -1452,11 +1503,12 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         self->mode = g_value_get_enum(value);
         break;
     case PROP_THRESHOLD: {
-        /* only -1 means "the calibration": -0.5 is a mistake, not a request for it */
+        /* a standardised score (frame-score ...,std) is negative below the normal
+         * frames' mean, so any finite number is a threshold; -1 exactly means
+         * "the calibration". The range already refuses infinities; NaN too. */
         gdouble t = g_value_get_double(value);
-        if (t < 0.0 && t != -1.0)
-            g_warning("skipganomaly: threshold %g is negative; scores are >= 0: use -1 for the checkpoint's "
-                      "calibrated threshold; ignored", t);
+        if (!isfinite(t))
+            g_warning("skipganomaly: threshold %g is not a finite number; ignored", t);
         else
             self->threshold = t;
         break;
@@ -1526,6 +1578,15 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
         break;
     case PROP_SAVE_INTERVAL:
         self->save_interval = g_value_get_uint(value);
+        break;
+    case PROP_WARMUP_STEPS:
+        self->warmup_steps = g_value_get_uint(value);
+        break;
+    case PROP_EVAL_INTERVAL:
+        self->eval_interval = g_value_get_uint(value);
+        break;
+    case PROP_PATIENCE:
+        self->patience = g_value_get_uint(value);
         break;
     case PROP_SEED:
         self->seed = g_value_get_uint64(value);
@@ -1628,6 +1689,15 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_SAVE_INTERVAL:
         g_value_set_uint(value, self->save_interval);
         break;
+    case PROP_WARMUP_STEPS:
+        g_value_set_uint(value, self->warmup_steps);
+        break;
+    case PROP_EVAL_INTERVAL:
+        g_value_set_uint(value, self->eval_interval);
+        break;
+    case PROP_PATIENCE:
+        g_value_set_uint(value, self->patience);
+        break;
     case PROP_SEED:
         g_value_set_uint64(value, self->seed);
         break;
@@ -1696,6 +1766,9 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->channels = DEFAULT_CHANNELS;
     self->upsample = SG_UPSAMPLE_TRANSPOSED;
     self->save_interval = DEFAULT_SAVE_INTERVAL;
+    self->warmup_steps = DEFAULT_WARMUP_STEPS;
+    self->eval_interval = DEFAULT_EVAL_INTERVAL;
+    self->patience = DEFAULT_PATIENCE;
     self->seed = DEFAULT_SEED;
     self->scoring = GST_SKIP_GANOMALY_SCORING_AUTO;
     self->stats_interval = DEFAULT_STATS_INTERVAL;
@@ -1750,10 +1823,11 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_THRESHOLD,
         g_param_spec_double("threshold", "Threshold",
-                            "Scores above it are anomalous; -1 uses the threshold calibrated into the checkpoint "
-                            "(a checkpoint without calibration then needs an explicit threshold); other "
-                            "negative values are refused",
-                            -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
+                            "Scores above it are anomalous; -1 (exactly) uses the threshold calibrated into the "
+                            "checkpoint (a checkpoint without calibration then needs an explicit threshold); any "
+                            "other finite value is the threshold, negative ones included (a standardised frame "
+                            "score, frame-score=...,std, can be below 0); NaN and infinities are refused",
+                            -G_MAXDOUBLE, G_MAXDOUBLE, DEFAULT_THRESHOLD, PLAYING_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_ROI,
         g_param_spec_string("roi", "Region of interest",
@@ -1855,6 +1929,26 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         g_param_spec_uint("save-interval", "Save interval",
                           "mode=train and retrain: write the checkpoint every N epochs (and at the end)", 1, 1000000,
                           DEFAULT_SAVE_INTERVAL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_WARMUP_STEPS,
+        g_param_spec_uint("warmup-steps", "Warm-up steps",
+                          "mode=train and retrain: train the generator on the reconstruction first: the adversarial "
+                          "and latent loss weights ramp from 0 to their values over the first N optimiser steps "
+                          "(0: none, the spec's training)",
+                          0, G_MAXUINT32, DEFAULT_WARMUP_STEPS, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_EVAL_INTERVAL,
+        g_param_spec_uint("eval-interval", "Evaluation interval",
+                          "mode=train and retrain: measure the reconstruction loss of (up to 128) held-out frames "
+                          "every N optimiser steps and after the last, shown in the progress messages (0: never)",
+                          0, G_MAXUINT32, DEFAULT_EVAL_INTERVAL, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_PATIENCE,
+        g_param_spec_uint("patience", "Patience",
+                          "mode=train and retrain: stop once this many held-out measurements after the warm-up "
+                          "brought no lower reconstruction loss, and save the model of the best one (0: train "
+                          "every epoch and save the last); needs eval-interval above 0",
+                          0, G_MAXUINT32, DEFAULT_PATIENCE, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_SEED,
         g_param_spec_uint64("seed", "Seed",

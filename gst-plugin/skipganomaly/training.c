@@ -71,6 +71,9 @@ sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainPara
     o.train.lr = params->learning_rate;
     o.checkpoint = params->checkpoint;
     o.save_interval = params->save_interval;
+    o.warmup_steps = params->warmup_steps;
+    o.eval_interval = params->eval_interval;
+    o.patience = params->patience;
     o.progress = progress;
     o.user = user;
     memset(result, 0, sizeof *result);

@@ -32,6 +32,7 @@ static inline gboolean sgad_reservoir_full(const SgadReservoir *r)
 typedef struct {
     sg_model_config config;
     guint epochs, batch, save_interval;
+    guint warmup_steps, eval_interval, patience;
     gfloat learning_rate;
     gfloat score_lambda; /* stored in the checkpoint, calibrated with */
     sg_frame_score_config frame_score; /* the same */

@@ -1,4 +1,5 @@
 /* skipganomaly's error paths: each must fail with a message a user can act on. */
+#include <math.h>
 #include <string.h>
 
 #include "common.h"
@@ -165,16 +166,32 @@ GST_START_TEST(test_roi_overflow)
 }
 GST_END_TEST;
 
-/* threshold=-0.5 silently meant "use the calibration" (issue 13): only -1 does;
- * another negative value is refused with a warning and the setting kept */
+/* threshold=-0.5 silently meant "use the calibration" (issue 13): only -1,
+ * exactly, does. A standardised frame score's threshold can be negative
+ * (issue 12), so any other finite value is a threshold; NaN and infinities
+ * are refused with a warning and the setting kept. */
 GST_START_TEST(test_negative_threshold)
 {
     GstElement *e = element();
-    g_object_set(e, "threshold", 0.25, NULL);
-    ASSERT_WARNING(g_object_set(e, "threshold", -0.5, NULL));
     gdouble t = 0;
+    const gdouble taken[] = {0.25, -0.5, -1e-12, -3.75, -1.0 - 1e-9, -1e300};
+    for (guint i = 0; i < G_N_ELEMENTS(taken); i++) {
+        g_object_set(e, "threshold", taken[i], NULL);
+        g_object_get(e, "threshold", &t, NULL);
+        fail_unless(t == taken[i], "threshold %g read back as %g", taken[i], t);
+    }
+    g_object_set(e, "threshold", 0.25, NULL);
+    const gdouble refused[] = {NAN, INFINITY, -INFINITY};
+    for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
+        ASSERT_WARNING(g_object_set(e, "threshold", refused[i], NULL));
+        g_object_get(e, "threshold", &t, NULL);
+        fail_unless_equals_float(t, 0.25);
+    }
+    /* from a string, as gst-launch sets it */
+    ASSERT_WARNING(gst_util_set_object_arg(G_OBJECT(e), "threshold", "nan"));
+    gst_util_set_object_arg(G_OBJECT(e), "threshold", "-2.5");
     g_object_get(e, "threshold", &t, NULL);
-    fail_unless_equals_float(t, 0.25);
+    fail_unless_equals_float(t, -2.5);
     g_object_set(e, "threshold", -1.0, NULL);
     g_object_get(e, "threshold", &t, NULL);
     fail_unless_equals_float(t, -1.0);
@@ -197,6 +214,18 @@ GST_START_TEST(test_train_path_unwritable)
     gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
     const gchar *readonly[] = {"/proc/sgad-model.safetensors", "cannot create a file in folder /proc", NULL};
     expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, readonly);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_train_patience_without_measurements)
+{
+    gchar *path = g_build_filename(test_dir(), "m.safetensors", NULL);
+    GstElement *e = element();
+    g_object_set(e, "model", path, "patience", 2, "eval-interval", 0, NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *expect[] = {"patience 2", "eval-interval=0", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, expect);
+    g_free(path);
 }
 GST_END_TEST;
 
@@ -237,6 +266,7 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_roi_overflow);
     ADD_TEST(tc, test_negative_threshold);
     ADD_TEST(tc, test_train_folder_missing);
+    ADD_TEST(tc, test_train_patience_without_measurements);
     ADD_TEST(tc, test_train_path_unwritable);
     ADD_TEST(tc, test_bad_device);
     return s;

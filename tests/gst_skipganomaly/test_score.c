@@ -1,6 +1,7 @@
 /* skipganomaly in score mode, through GstHarness: every accepted format, the
  * meta against the engine's own score, ROI and tiles geometry, interval reuse,
  * messages, resolution changes, hot reload and concurrent instances. */
+#include <math.h>
 #include <string.h>
 
 #include <sgad/anomalymeta.h>
@@ -290,6 +291,33 @@ GST_START_TEST(test_messages)
     gst_element_set_bus(h->element, NULL);
     gst_object_unref(bus);
     gst_harness_teardown(h);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
+/* A negative threshold is a threshold (a standardised score's can be, issue
+ * 12): -0.5 flags a frame whose score is >= 0, and the frame's result carries
+ * -0.5; -1 exactly uses the checkpoint's calibration (here 1e9: not flagged). */
+GST_START_TEST(test_negative_threshold_scores)
+{
+    gchar *path = make_model("rgb.safetensors", 3, 3, 1e9);
+    const gdouble thresholds[] = {-0.5, -1.0, -1.0 - 1e-6};
+    const gdouble in_force[] = {-0.5, 1e9, -1.0 - 1e-6};
+    for (guint i = 0; i < G_N_ELEMENTS(thresholds); i++) {
+        gchar *extra = g_strdup_printf("threshold=%.17g", thresholds[i]);
+        GstHarness *h = new_harness(path, extra);
+        g_free(extra);
+        set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+        GstBuffer *out = push_frame(h, GST_VIDEO_FORMAT_RGB, 32, 32, 21, 0);
+        SgadAnomalyResult r = get_result(out);
+        fail_unless(r.score >= 0 && r.score < 1e9, "score %g", r.score);
+        fail_unless(fabs(r.threshold - in_force[i]) <= 1e-9 * fabs(in_force[i]), "threshold %g: in force %g",
+                    thresholds[i], r.threshold);
+        fail_unless_equals_int(r.anomalous, in_force[i] < 0);
+        gst_buffer_unref(out);
+        gst_harness_teardown(h);
+    }
     g_free(path);
     test_device_check();
 }
@@ -633,6 +661,7 @@ static Suite *skipganomaly_score_suite(void)
     ADD_TEST(tc, test_roi_tiles);
     ADD_TEST(tc, test_interval);
     ADD_TEST(tc, test_messages);
+    ADD_TEST(tc, test_negative_threshold_scores);
     ADD_TEST(tc, test_resolution_change);
     ADD_TEST(tc, test_hot_reload);
     ADD_TEST(tc, test_hostile_models);

@@ -2,6 +2,8 @@
  * the reservoir keeps at most train-frames, progress is reported, and EOS
  * leaves the element only after a calibrated checkpoint is on disk; a training
  * that diverges stops with an error and leaves the last checkpoint loadable. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sgad/anomalymeta.h>
@@ -77,7 +79,10 @@ static void run_training(const gchar *train_on, guint expect_seen)
             g_free(want);
             starts++;
         } else if (type == GST_PROGRESS_TYPE_CONTINUE) {
-            fail_unless(g_str_has_prefix(text, "epoch 1/1 step 1/1 G "), "continue: %s", text);
+            /* one held-out frame: no held-out loss (batch statistics need 2) */
+            fail_unless(g_str_has_prefix(text, "epoch 1/1 step 1/1: step 1/1, ") &&
+                            strstr(text, " steps/s, 0:00 left, con ") && strstr(text, " held-out -, G "),
+                        "continue: %s", text);
             steps++;
         } else if (type == GST_PROGRESS_TYPE_COMPLETE) {
             fail_unless(strstr(text, path) != NULL, "complete: %s", text);
@@ -318,6 +323,86 @@ GST_START_TEST(test_train_interrupted)
 }
 GST_END_TEST;
 
+/* The schedule's properties reach the training, and the PROGRESS messages say
+ * what tells a user it works (issue 12): every step its number of the planned
+ * ones, the speed and the time left, the reconstruction loss on training and
+ * held-out frames (every eval-interval steps), the warm-up's ramp; with a
+ * patience, the model saved is the step with the lowest held-out loss. */
+GST_START_TEST(test_train_schedule)
+{
+    gchar *path = g_build_filename(test_dir(), "schedule.safetensors", NULL);
+    /* 20 frames: 2 held out, 18 to train, 4 steps of 4 an epoch, 8 steps */
+    gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=2 batch-size=4 "
+                                  "train-frames=20 input-size=32 width=0.25 learning-rate=0.002 warmup-steps=2 "
+                                  "eval-interval=2 patience=3", path);
+    GstHarness *h = gst_harness_new_parse(line);
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=48,height=40,framerate=30/1");
+    for (guint i = 0; i < 20; i++) {
+        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 48, 40, i)), GST_FLOW_OK);
+        gst_buffer_unref(gst_harness_pull(h));
+    }
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    GstMessage *m;
+    guint64 last_step = 0, best_step = 0;
+    gdouble best = INFINITY;
+    gchar *complete = NULL;
+    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
+        fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
+        GstProgressType type;
+        gchar *code, *text;
+        gst_message_parse_progress(m, &type, &code, &text);
+        if (type == GST_PROGRESS_TYPE_CONTINUE) {
+            guint e, es, k, ks;
+            guint64 step, steps;
+            gdouble speed, con, held = NAN;
+            gchar left[32];
+            gint n = sscanf(text, "epoch %u/%u step %u/%u: step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+                            ", %lf steps/s, %31[0-9:] left, con %lf held-out %lf", &e, &es, &k, &ks, &step, &steps,
+                            &speed, left, &con, &held);
+            fail_unless(n >= 9 && es == 2 && ks == 4 && step == last_step + 1 && steps == 8 && speed > 0 &&
+                            con > 0 && con < 2,
+                        "continue: %s", text);
+            /* measured after every 2nd step; the warm-up ramps over steps 0 and 1 */
+            fail_unless((n == 10) == (step >= 2), "held-out loss from step 2 on: %s", text);
+            fail_unless((step == 1) == (strstr(text, "warm-up 0.00") != NULL) &&
+                            (step == 2) == (strstr(text, "warm-up 0.50") != NULL),
+                        "the warm-up's ramp: %s", text);
+            if (step % 2 == 0 && step > 2 && held < best) { /* a measurement after the warm-up */
+                best = held;
+                best_step = step;
+            }
+            last_step = step;
+        } else if (type == GST_PROGRESS_TYPE_COMPLETE) {
+            complete = g_strdup(text);
+        }
+        g_free(code);
+        g_free(text);
+        gst_message_unref(m);
+    }
+    fail_unless(complete != NULL, "no COMPLETE message");
+    fail_unless(last_step == 8 || strstr(complete, "stopped early"), "%" G_GUINT64_FORMAT " steps: %s",
+                last_step, complete);
+    gchar *want = g_strdup_printf("%.4f", best);
+    fail_unless(strstr(complete, want) != NULL, "the best held-out loss %s is in: %s", want, complete);
+    g_free(want);
+    sg_model *model = NULL;
+    fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
+    fail_unless(sg_model_training_state(model)->step == best_step && sg_model_calibration(model)->valid,
+                "saved step %" G_GUINT64_FORMAT ", the best measured was step %" G_GUINT64_FORMAT " (%s)",
+                sg_model_training_state(model)->step, best_step, complete);
+    sg_model_destroy(model);
+    g_free(complete);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(line);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 static Suite *skipganomaly_train_suite(void)
 {
     Suite *s = suite_create("skipganomaly-train");
@@ -330,6 +415,7 @@ static Suite *skipganomaly_train_suite(void)
     ADD_TEST(tc, test_train_diverges);
     ADD_TEST(tc, test_train_diverges_before_checkpoint);
     ADD_TEST(tc, test_train_interrupted);
+    ADD_TEST(tc, test_train_schedule);
     return s;
 }
 

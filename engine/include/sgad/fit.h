@@ -17,6 +17,15 @@
  * - resuming a loaded checkpoint continues from its step, skipping the batches of
  *   the current epoch already done: the result equals an uninterrupted run on the
  *   same device;
+ * - a warm-up (warmup_steps) ramps the adversarial and latent weights from 0 to
+ *   their values over its first optimiser steps (counted from the model's step
+ *   0, so a resumed run ramps as the uninterrupted one), training G on the
+ *   reconstruction first;
+ * - every eval_interval steps (and after the last) the reconstruction loss of
+ *   up to 128 held-out images is measured (sg_recon_eval) and shown in the
+ *   progress; with a patience, training stops once that many evaluations after
+ *   the warm-up brought no lower loss, and the model of the best evaluation
+ *   (weights, statistics, Adam's state, step) is the one calibrated and saved;
  * - the progress callback sees every step and may return false to stop early
  *   (SIGINT): the state is then saved to the .partial file and sg_fit returns
  *   SG_OK with result.interrupted and result.partial_saved set; a finished
@@ -37,6 +46,14 @@ typedef struct sg_fit_progress {
     uint64_t step;                    /* total optimiser steps */
     sg_train_losses losses;           /* of this step */
     double images_per_second;         /* over this epoch so far */
+    uint64_t steps;                   /* the model's step at the planned end (an early stop comes sooner) */
+    double steps_per_second;          /* over this run so far, held-out measurements included */
+    double seconds_left;              /* to the planned end at that speed (0 until measured) */
+    bool heldout_measured;            /* heldout_con was measured after this step */
+    double heldout_con;               /* the latest held-out reconstruction loss; NaN before the first */
+    double best_heldout_con;          /* the lowest after the warm-up (NaN if none yet), at best_step */
+    uint64_t best_step;
+    uint32_t evals_without_gain;      /* measurements since the best (early stop at the patience) */
 } sg_fit_progress;
 
 typedef bool (*sg_fit_callback)(const sg_fit_progress *p, void *user);
@@ -69,6 +86,11 @@ typedef struct sg_fit_options {
     sg_fit_callback progress;
     void *user;
     sg_augment augment;     /* of the training batches (never the held-out images); off by default */
+    uint32_t warmup_steps;  /* adversarial and latent weights ramped from 0 over these steps; 0 (the
+                             * spec's default): none */
+    uint32_t eval_interval; /* steps between held-out reconstruction losses, default 10; 0: none */
+    uint32_t patience;      /* stop after this many held-out measurements without a lower loss and
+                             * keep the best model; 0 (default): train every epoch, keep the last */
 } sg_fit_options;
 
 sg_fit_options sg_fit_options_default(void);
@@ -85,6 +107,10 @@ typedef struct sg_fit_result {
     uint64_t steps_run;
     double seconds;
     sg_train_losses last;
+    bool stopped_early;      /* the patience ran out */
+    double heldout_con;      /* the last held-out reconstruction loss measured (NaN if none) */
+    double best_heldout_con; /* the best after the warm-up (NaN if none) and its step; with a patience */
+    uint64_t best_step;      /* the model returned is that one's */
 } sg_fit_result;
 
 /* Train `m` on `normal` (all images are treated as normal). */

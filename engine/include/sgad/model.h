@@ -105,6 +105,8 @@ typedef struct sg_train_losses {
     float g_total, g_adv, g_con, g_lat; /* weighted total and the three unweighted terms */
     float d_total, d_real, d_fake;
     bool d_reinitialised; /* the discriminator loss fell below 1e-5 and D was re-drawn */
+    float warmup;         /* the factor of w_adv and w_lat in force (in g_total and G's gradient): 1
+                           * but during a warm-up (sg_trainer_set_warmup) */
 } sg_train_losses;
 
 typedef struct sg_trainer sg_trainer;
@@ -117,6 +119,11 @@ void sg_trainer_destroy(sg_trainer *t);
  * returns SG_ERR_NUMERIC: the model's weights are then unusable; reload the last
  * checkpoint. */
 sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *losses);
+/* Scale the adversarial and latent terms of G's loss (w_adv and w_lat, in its
+ * gradient and in g_total) by factor in [0, 1] from the next step on: 0 trains G
+ * on the reconstruction term alone; 1 (the default) is the spec's step. D's own
+ * step is not affected. */
+sg_status sg_trainer_set_warmup(sg_trainer *t, float factor);
 /* Re-estimating the BN running statistics for the current weights (what the
  * running averages of a long training on these images would converge to, with
  * no trace of earlier weights): add batches (exactly config.batch images each;
@@ -125,6 +132,24 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *l
  * statistics are not usable. */
 sg_status sg_trainer_bn_stats_add(sg_trainer *t, const float *images);
 sg_status sg_trainer_bn_stats_store(sg_trainer *t);
+
+/* The reconstruction loss mean |G(x) - x| of held-out images, measured as the
+ * training step measures its con term (G in training mode, batch statistics of
+ * `batch` images; a last short batch is filled up from the first images but
+ * only its own images count), leaving the model as it was. */
+typedef struct sg_recon_eval sg_recon_eval;
+sg_status sg_recon_eval_create(sg_model *m, int batch, sg_recon_eval **out);
+sg_status sg_recon_eval_run(sg_recon_eval *e, const float *images, size_t count, double *loss);
+void sg_recon_eval_destroy(sg_recon_eval *e);
+
+/* A host copy of the weights, BN statistics, Adam's moments and training state
+ * (early stopping keeps the best model with it). take reuses *snap when set.
+ * Restore only after the last step of a trainer: its own step count does not
+ * follow. */
+typedef struct sg_model_snapshot sg_model_snapshot;
+sg_status sg_model_snapshot_take(sg_model *m, sg_model_snapshot **snap);
+sg_status sg_model_snapshot_restore(sg_model *m, const sg_model_snapshot *snap);
+void sg_model_snapshot_destroy(sg_model_snapshot *snap);
 
 /* ---- scoring ----------------------------------------------------------- */
 
