@@ -114,6 +114,9 @@ def check(cond, what):
 check("truth (truth.csv): 60 frames with a defect, 210 without" in out, "truth: 60 defect frames, 210 without")
 m = re.search(r"frame ROC AUC ([0-9.]+)", out)
 check(m is not None and abs(float(m.group(1)) - auc) < 0.0005, f"frame ROC AUC {m and m.group(1)} = {auc:.3f}")
+# the frame difference beside it: the painted stretches start and end with a jump, their middles do not
+d = re.search(r"frame difference, no model: ROC AUC ([0-9.]+)", out)
+check(d is not None and 0.5 < float(d.group(1)) < 1, f"frame difference's ROC AUC beside it ({d and d.group(1)})")
 check(f"{flagged} of 60 defects flagged" in out and f"{stopped} of 210 good frames stopped" in out,
       f"flagged {flagged}, stopped {stopped} at the threshold")
 html = open(sys.argv[4]).read()
@@ -211,6 +214,9 @@ def check(cond, what):
 check("truth (truth.csv): 60 frames with a defect, 210 without" in out, "truth: 60 defect frames, 210 without")
 m = re.search(r"frame ROC AUC ([0-9.]+)", out)
 check(m is not None and abs(float(m.group(1)) - auc) < 0.0005, f"frame ROC AUC {m and m.group(1)} = {auc:.3f}")
+# the frame difference beside it: the painted stretches start and end with a jump, their middles do not
+d = re.search(r"frame difference, no model: ROC AUC ([0-9.]+)", out)
+check(d is not None and 0.5 < float(d.group(1)) < 1, f"frame difference's ROC AUC beside it ({d and d.group(1)})")
 check(f"{flagged} of 60 defects flagged" in out and f"{stopped} of 210 good frames stopped" in out,
       f"flagged {flagged}, stopped {stopped} at the threshold")
 html = open(sys.argv[4]).read()

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "preprocess.h"
 #include "review.h"
+#include "sgad/baselines.h"
 
 static const char USAGE[] =
     "usage: sgad review VIDEO --model PATH --out DIR [options]\n"
@@ -212,6 +213,30 @@ static bool still_fill(review_still *still, GstVideoConverter *convert, const Gs
     return ok ? true : cli_false(SG_OK, "cannot convert a peak frame");
 }
 
+/* The baseline a truth file is measured with beside the model: each prepared
+ * frame's mean squared difference to the one before it (the first frame's is 0). */
+typedef struct frame_difference {
+    float *scores, *prev;
+    size_t count, cap;
+} frame_difference;
+
+static bool baseline_append(frame_difference *d, const float *prepared, size_t image)
+{
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 1024;
+        float *grown = realloc(d->scores, cap * sizeof *grown);
+        if (!grown)
+            return cli_false(SG_OK, "out of memory keeping the frame differences");
+        d->scores = grown, d->cap = cap;
+    }
+    if (!d->prev && !(d->prev = malloc(image * sizeof *d->prev)))
+        return cli_false(SG_OK, "out of memory keeping the frame differences");
+    d->scores[d->count] = d->count ? sg_image_msd(prepared, d->prev, image) : 0.0f;
+    d->count++;
+    memcpy(d->prev, prepared, image * sizeof *prepared);
+    return true;
+}
+
 /* One batch of decoded frames: filled by the main thread while the scoring
  * thread scores the other one (sgad/score_worker.h). */
 typedef struct batch_buf {
@@ -338,6 +363,7 @@ int cmd_review(int argc, char **argv)
     if (!review_report_check_destination(out))
         return EXIT_ERROR;
     review_truth truth = {0}; /* read before the scoring run, so that a bad file fails at once */
+    frame_difference frame_diff = {0};
     if (truth_path && !review_truth_load(truth_path, &truth))
         return EXIT_ERROR;
 
@@ -452,7 +478,10 @@ int cmd_review(int argc, char **argv)
                 ended = true;
                 break;
             }
-            sgad_preprocess(&plan, &frame, b->input + (size_t)b->n * image);
+            float *prepared = b->input + (size_t)b->n * image;
+            sgad_preprocess(&plan, &frame, prepared);
+            if (truth_path && !baseline_append(&frame_diff, prepared, image))
+                goto done;
             bool ok = slot_fill(&b->slots[b->n], frame_info, &frame);
             review_frame_release(&frame);
             if (!ok)
@@ -503,7 +532,8 @@ int cmd_review(int argc, char **argv)
     };
     review_truth_metrics truth_metrics;
     if (truth_path) {
-        if (!review_truth_measure(&truth, scored.scores, (int64_t)scored.count, segments.threshold, &truth_metrics))
+        if (!review_truth_measure(&truth, scored.scores, frame_diff.scores, (int64_t)scored.count, segments.threshold,
+                                  &truth_metrics))
             goto done;
         report.truth_path = truth_path;
         report.truth = &truth_metrics;
@@ -527,6 +557,8 @@ done:
     free(scored.times);
     review_segments_clear(&segments);
     review_truth_clear(&truth);
+    free(frame_diff.scores);
+    free(frame_diff.prev);
     if (plan_valid)
         sgad_plan_clear(&plan);
     if (convert)

@@ -109,10 +109,12 @@ typedef struct review_truth_metrics {
     size_t flagged, stopped;  /* at the threshold: defects flagged, normal frames stopped */
     bool ranked;              /* auc, auprc computed (both kinds present) */
     double auc, auprc;        /* a score that is not a number ranks above every other */
+    double baseline_auc;      /* the frame difference's ROC AUC on the same frames (when ranked) */
 } review_truth_metrics;
 
-bool review_truth_measure(const review_truth *t, const float *scores, int64_t frames, float threshold,
-                          review_truth_metrics *m);
+/* baseline: the frame difference's score of every frame (the same count as scores). */
+bool review_truth_measure(const review_truth *t, const float *scores, const float *baseline, int64_t frames,
+                          float threshold, review_truth_metrics *m);
 /* The figures as a few lines of text (the command's output). */
 void review_truth_print(FILE *f, const char *path, const review_truth_metrics *m);
 

@@ -677,7 +677,8 @@ static bool write_html(writer *w, const review_report *r, const int *rank_of_sti
             fprintf(f, ", %zu labelled past the recording's end (left out)", m->beyond);
         fputs(".<br>", f);
         if (m->ranked)
-            fprintf(f, "<b>Frame ROC AUC %.3f</b>, AUPRC %.3f. ", m->auc, m->auprc);
+            fprintf(f, "<b>Frame ROC AUC %.3f</b>, AUPRC %.3f (the frame difference, which needs no model: ROC AUC "
+                       "%.3f). ", m->auc, m->auprc, m->baseline_auc);
         else
             fputs("No ROC AUC: it needs frames with and without a defect. ", f);
         fprintf(f, "At the threshold: <b>%zu of %zu defects flagged</b>, %zu of %zu good frames stopped.</p>\n",

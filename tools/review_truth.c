@@ -147,14 +147,15 @@ static int label_of(const review_truth *t, int64_t i)
     return label;
 }
 
-bool review_truth_measure(const review_truth *t, const float *scores, int64_t frames, float threshold,
-                          review_truth_metrics *m)
+bool review_truth_measure(const review_truth *t, const float *scores, const float *baseline, int64_t frames,
+                          float threshold, review_truth_metrics *m)
 {
     memset(m, 0, sizeof *m);
     float *ranked = malloc((size_t)(frames > 0 ? frames : 1) * sizeof *ranked);
+    float *base = malloc((size_t)(frames > 0 ? frames : 1) * sizeof *base);
     uint8_t *truth = malloc((size_t)(frames > 0 ? frames : 1));
-    if (!ranked || !truth) {
-        free(ranked), free(truth);
+    if (!ranked || !base || !truth) {
+        free(ranked), free(base), free(truth);
         return cli_false(SG_OK, "out of memory for the truth's metrics");
     }
     size_t n = 0;
@@ -166,6 +167,7 @@ bool review_truth_measure(const review_truth *t, const float *scores, int64_t fr
         }
         /* a score that is not a number ranks above every other: it never reads as normal */
         ranked[n] = isnan(scores[i]) ? INFINITY : scores[i];
+        base[n] = baseline[i];
         truth[n++] = (uint8_t)label;
         bool flagged = review_is_anomalous(scores[i], threshold);
         if (label) {
@@ -185,8 +187,10 @@ bool review_truth_measure(const review_truth *t, const float *scores, int64_t fr
             m->auc = mt.auc;
             m->auprc = mt.auprc;
         }
+        if (sg_metrics_compute(base, truth, n, &mt) == SG_OK)
+            m->baseline_auc = mt.auc;
     }
-    free(ranked), free(truth);
+    free(ranked), free(base), free(truth);
     return true;
 }
 
@@ -199,7 +203,8 @@ void review_truth_print(FILE *f, const char *path, const review_truth_metrics *m
         fprintf(f, ", %zu labelled past the recording's end (left out)", m->beyond);
     fprintf(f, "\n");
     if (m->ranked)
-        fprintf(f, "  frame ROC AUC %.3f, AUPRC %.3f\n", m->auc, m->auprc);
+        fprintf(f, "  frame ROC AUC %.3f, AUPRC %.3f (frame difference, no model: ROC AUC %.3f)\n", m->auc, m->auprc,
+                m->baseline_auc);
     else
         fprintf(f, "  no ROC AUC: it needs frames with and without a defect\n");
     if (m->defects)
