@@ -191,7 +191,6 @@ static gboolean load_scorer(sg_device *dev, const gchar *path, gint batch, gdoub
     return TRUE;
 }
 
-
 static void clear_retrain_plan(GstSkipGanomaly *self)
 {
     if (self->retrain_plan_valid)
@@ -411,7 +410,7 @@ static gboolean gst_skip_ganomaly_set_info(GstVideoFilter *filter, GstCaps *inca
 
 /* (Re)build the plan when the caps, ROI, tiles or model geometry changed. */
 gboolean skipganomaly_ensure_plan(GstSkipGanomaly *self, const GstVideoInfo *info, const SgadRect *roi, gint tiles,
-                            gint channels, gint size)
+                                  gint channels, gint size)
 {
     if (self->plan_valid && memcmp(&self->plan_roi, roi, sizeof *roi) == 0 && self->plan_tiles == tiles &&
         self->plan_channels == channels && self->plan_size == size)
@@ -470,7 +469,7 @@ static void preprocess(GstSkipGanomaly *self, const GstVideoFrame *frame)
  * batch with the other streams (batch-streams, while the model is still the
  * batcher's file), else with this instance's scorer. */
 sg_status skipganomaly_run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
-                           gchar **why)
+                                 gchar **why)
 {
     if (self->batcher && !self->left_batch && n <= SGAD_BATCHER_MAX_IMAGES) {
         GST_OBJECT_LOCK(self);
@@ -952,7 +951,6 @@ gboolean skipganomaly_ensure_scorer_batch(GstSkipGanomaly *self, gint n)
     return TRUE;
 }
 
-
 static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
                                  gdouble threshold_prop)
 {
@@ -990,8 +988,8 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
 
 /* One frame's tile scores and heat maps as the current result: the frame's
  * score is its worst tile; the heat map is the tiles stitched. */
-void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles, gint S,
-                        gdouble threshold)
+void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles,
+                              gint S, gdouble threshold)
 {
     const gint n = tiles * tiles;
     const guint side = (guint)(tiles * S);
@@ -1299,7 +1297,7 @@ static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, co
 /* The current result as the buffer's meta (and, when it was scored on this
  * frame, the frame's bus messages). The buffer must be writable. */
 void skipganomaly_attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
-                          gboolean was_anomalous, gboolean post)
+                                gboolean was_anomalous, gboolean post)
 {
     const GstClockTime pts = GST_BUFFER_PTS(buffer);
     SgadAnomalyResult r = {

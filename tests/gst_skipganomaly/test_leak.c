@@ -1,6 +1,8 @@
 /* Leak check of the element's start/stop path: a scoring pipeline goes
  * NULL -> PLAYING -> NULL 100 times, each time loading the model, acquiring
- * the pooled device, scoring one 32x32 frame and releasing it all. Then
+ * the pooled device, scoring one 32x32 frame and releasing it all (every other
+ * cycle at score-batch 2: the frame is held, then scored at EOS on the batch's
+ * scoring thread, which stop ends). Then
  * LeakSanitizer (this program is linked with -fsanitize=leak, see meson.build)
  * must find no unreachable host memory, and after every cycle the device must
  * hold no tensor memory.
@@ -90,7 +92,7 @@ GST_START_TEST(test_leak_cycles)
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
     /* the smallest frame the model takes: the cycle's cost is start/stop, not scoring */
     gchar *line = g_strdup_printf("videotestsrc num-buffers=1 ! video/x-raw,format=RGB,width=32,height=32 ! "
-                                  "skipganomaly model=\"%s\" post-messages=true ! fakesink",
+                                  "skipganomaly name=sg model=\"%s\" post-messages=true ! fakesink",
                                   path);
     GError *err = NULL;
     GstElement *pipeline = gst_parse_launch(line, &err);
@@ -108,13 +110,16 @@ GST_START_TEST(test_leak_cycles)
     gchar *reports = g_dir_make_tmp("sgad-lsan-XXXXXX", NULL);
     fail_unless(reports != NULL);
     guint64 baseline = 0;
+    GstElement *sg = gst_bin_get_by_name(GST_BIN(pipeline), "sg");
     for (gint i = 1; i < CYCLES; i++) {
+        g_object_set(sg, "score-batch", 1 + i % 2, NULL);
         fail_unless_equals_int(play_once(pipeline, i), 1);
         fail_unless(sg_device_bytes_in_use(dev) == 0, "cycle %d left %" G_GUINT64_FORMAT " bytes of device memory", i,
                     sg_device_bytes_in_use(dev));
         if (i == BASELINE_CYCLES)
             baseline = leaked_bytes(reports, "baseline");
     }
+    gst_object_unref(sg);
     sgad_device_pool_release(dev);
     gst_object_unref(pipeline);
     g_free(line);
