@@ -61,7 +61,6 @@ static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narro
     return small ? narrow : wide;
 }
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
-
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 
