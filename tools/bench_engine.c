@@ -17,7 +17,15 @@
  * share of the cores the process had meanwhile (approximate: under heavy load
  * it reads high); --peak GFLOPS takes a peak measured on a quiet machine instead.
  *
- *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] */
+ * --compile: instead of speeds, the time the driver takes to compile each
+ * convolution kernel on its first use, measured as (recording + first run) minus
+ * a second run of a tiny convolution that is the first to use that kernel. On
+ * lavapipe most of it is LLVM compiling the shader at the first dispatch, so it
+ * is what every process (an element's start, a test) pays once per kernel.
+ * Run it with MESA_SHADER_CACHE_DISABLE=true for the compile itself.
+ *
+ *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX]
+ *   sgad-bench-engine --compile */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +171,76 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
     return r;
 }
 
+/* One convolution that is the first in its run to use a kernel (see compile_times). */
+typedef struct compile_case {
+    const char *kernels; /* what it compiles */
+    int transposed, backward, weight_grad;
+    int n, ci, h, co, k, stride, pad;
+} compile_case;
+
+/* Ordered so that each case meets one new convolution kernel (the first also
+ * meets conv_pack, the weight-gradient one conv_reduce, both small). Outputs
+ * under 1024 pixels take the 8-lane variants. */
+static const compile_case COMPILE_CASES[] = {
+    {"conv_pack + conv_fwd/8", 0, 0, 0, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_fwd (64 lanes)", 0, 0, 0, 1, 3, 40, 5, 3, 1, 1},
+    {"conv_bwd_data/8", 0, 1, 0, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_bwd_data (64 lanes)", 0, 1, 0, 1, 3, 40, 5, 3, 1, 1},
+    {"conv_bwd_weight + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_fwd3x3 (3x3 stride-1 patches)", 0, 0, 0, 4, 3, 32, 8, 3, 1, 1},
+};
+#define NCOMPILE (sizeof COMPILE_CASES / sizeof COMPILE_CASES[0])
+
+static void compile_times(sg_device *dev)
+{
+    /* the driver's own first-use costs (threads, the fill kernel) before any case */
+    sg_tensor *warm = tensor(dev, sg_shape4(1, 1, 1, 16));
+    sg_seq *seq;
+    sg_status s = sg_seq_create(dev, &seq);
+    if (s == SG_OK && (s = sg_fill(seq, warm, 0)) == SG_OK)
+        s = sg_seq_run(seq);
+    if (s != SG_OK)
+        die(s, "warm-up");
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(warm);
+    printf("%-40s %10s %10s %10s %12s\n", "first use of", "record s", "1st run s", "compile s", "compile CPU s");
+    for (size_t i = 0; i < NCOMPILE; i++) {
+        const compile_case *c = &COMPILE_CASES[i];
+        sg_conv2d p = {c->k, c->k, c->stride, c->pad, 1};
+        int oh = c->transposed ? sg_conv_transpose2d_out_size(c->h, c->k, c->stride, c->pad, 1)
+                               : sg_conv2d_out_size(c->h, c->k, c->stride, c->pad, 1);
+        sg_shape xs = sg_shape4(c->n, c->ci, c->h, c->h), ys = sg_shape4(c->n, c->co, oh, oh);
+        sg_shape ws = c->transposed ? sg_shape4(c->ci, c->co, c->k, c->k) : sg_shape4(c->co, c->ci, c->k, c->k);
+        sg_tensor *x = tensor(dev, xs), *w = tensor(dev, ws), *y = tensor(dev, ys), *dw = tensor(dev, ws);
+        if ((s = sg_seq_create(dev, &seq)) != SG_OK)
+            die(s, "sequence");
+        double c0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID), t0 = sg_now();
+        if (!c->backward)
+            s = c->transposed ? sg_conv_transpose2d_forward(seq, &p, x, w, NULL, y)
+                              : sg_conv2d_forward(seq, &p, x, w, NULL, y);
+        else if (c->transposed)
+            s = sg_conv_transpose2d_backward(seq, &p, x, w, y, c->weight_grad ? NULL : x, c->weight_grad ? dw : NULL, NULL);
+        else
+            s = sg_conv2d_backward(seq, &p, x, w, y, c->weight_grad ? NULL : x, c->weight_grad ? dw : NULL, NULL);
+        if (s != SG_OK)
+            die(s, c->kernels);
+        double t1 = sg_now();
+        if ((s = sg_seq_run(seq)) != SG_OK)
+            die(s, c->kernels);
+        double t2 = sg_now(), c2 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        if ((s = sg_seq_run(seq)) != SG_OK)
+            die(s, c->kernels);
+        double t3 = sg_now(), c3 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        printf("%-40s %10.3f %10.3f %10.3f %12.3f\n", c->kernels, t1 - t0, t2 - t1, (t2 - t0) - (t3 - t2),
+               (c2 - c0) - (c3 - c2));
+        fflush(stdout);
+        sg_seq_destroy(seq);
+        sg_tensor *all[] = {x, w, y, dw};
+        for (int j = 0; j < 4; j++)
+            sg_tensor_destroy(all[j]);
+    }
+}
+
 /* Runs the PyTorch twin of this benchmark; fills torch_fwd/bwd (seconds) per row. */
 static int run_torch(const char *script, const char *device, int size, int batch, double *fwd, double *bwd)
 {
@@ -199,7 +277,7 @@ static void parse_list(const char *s, int *out, int *n)
 int main(int argc, char **argv)
 {
     int sizes[8] = {32, 256}, nsizes = 2, batches[8] = {1, 64}, nbatches = 2;
-    int torch = 0, only = -1;
+    int torch = 0, only = -1, compile = 0;
     double budget = 1.0, given_peak = 0;
     const char *script = NULL;
     for (int i = 1; i < argc; i++) {
@@ -219,8 +297,10 @@ int main(int argc, char **argv)
             given_peak = atof(argv[++i]);
         else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
             only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--compile"))
+            compile = 1;
         else {
-            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX]\n",
+            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] | --compile\n",
                     argv[0]);
             return 2;
         }
@@ -233,6 +313,12 @@ int main(int argc, char **argv)
     if (s != SG_OK)
         die(s, "device");
     const sg_device_info *info = sg_device_get_info(dev);
+    if (compile) {
+        printf("device: %s (%s)\n", info->name, sg_device_kind_name(info->kind));
+        compile_times(dev);
+        sg_device_destroy(dev);
+        return 0;
+    }
     double peak = given_peak;
     if (peak > 0)
         ;
