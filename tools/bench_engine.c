@@ -187,7 +187,6 @@ static const compile_case COMPILE_CASES[] = {
     {"conv_bwd_data/8", 0, 1, 0, 1, 3, 8, 5, 3, 1, 1},
     {"conv_bwd_data (64 lanes)", 0, 1, 0, 1, 3, 40, 5, 3, 1, 1},
     {"conv_bwd_weight + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
-    {"conv_fwd3x3 (3x3 stride-1 patches)", 0, 0, 0, 4, 3, 32, 8, 3, 1, 1},
 };
 #define NCOMPILE (sizeof COMPILE_CASES / sizeof COMPILE_CASES[0])
 

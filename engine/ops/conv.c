@@ -10,10 +10,6 @@
  * and dy swapped. Its weight (Ci, Co, kh, kw) is exactly the weight of that
  * equivalent convolution.
  *
- * conv_fwd3x3 does the 3x3 stride-1 forwards (and input gradients, as forwards
- * with the kernel flipped) faster, in patches of rows x columns x channels; it is
- * a shader of its own so that only the models that need it compile it.
- *
  * The kernels are shaped for lavapipe, where a buffer load costs tens of FMAs
  * (each shader says why): large per-invocation register tiles, weights shared
  * across the subgroup, 64-bit loads where alignment allows. */
@@ -23,7 +19,6 @@
 #include "conv_bwd_data.spv.h"
 #include "conv_bwd_weight.spv.h"
 #include "conv_fwd.spv.h"
-#include "conv_fwd3x3.spv.h"
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
@@ -33,9 +28,6 @@
 #define FWD_PIXELS CONV_FWD_PIXELS
 #define BWD_DATA_CI_TILE CONV_BWD_DATA_CI_TILE
 #define BWD_DATA_PIXELS CONV_BWD_DATA_PIXELS
-#define FWD3X3_ROWS CONV_FWD3X3_ROWS
-#define FWD3X3_COLS CONV_FWD3X3_COLS
-#define FWD3X3_CO_TILE CONV_FWD3X3_CO_TILE
 #define BWD_WEIGHT_K_TILE CONV_BWD_WEIGHT_K_TILE
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
@@ -87,10 +79,9 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
 }
 
 /* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
- * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]; flip
- * reverses the taps. */
+ * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
-                             int tile, bool flip, sg_tensor **packed)
+                             int tile, sg_tensor **packed)
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
@@ -100,33 +91,13 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         return s;
     struct {
         uint64_t w, out;
-        uint32_t A, a_pad, B, KK, sa, sb, flip;
+        uint32_t A, a_pad, B, KK, sa, sb;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
-            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk, flip};
+            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk};
     sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
                      .reads = {w}, .writes = {*packed}};
     sg_elementwise_groups(a_pad * B * kk, d.groups);
     return sg_seq_dispatch(seq, &d);
-}
-
-/* 3x3 stride-1 convolutions with enough outputs run on conv_fwd3x3: patches of
- * FWD3X3_ROWS x FWD3X3_COLS outputs and FWD3X3_CO_TILE channels per invocation. */
-SG_KERNEL(conv_fwd3x3, CONV_LANES);
-
-static uint64_t patch_count(const conv_problem *c)
-{
-    return (uint64_t)c->N * sg_div_up((uint64_t)c->Ho, FWD3X3_ROWS) * sg_div_up((uint64_t)c->Wo, FWD3X3_COLS);
-}
-
-/* Whether conv_fwd3x3 serves the forward convolution c of input x. Below two
- * workgroups of patches conv_fwd's narrow workgroups spread the work over the
- * cores better (the withdrawn patch kernel made batch-1 inference slower). */
-static bool use_fwd3x3(const conv_problem *c, const sg_tensor *x)
-{
-    uint32_t sub = sg_device_get_info(sg_tensor_device(x))->subgroup_size;
-    return c->KH == 3 && c->KW == 3 && c->stride == 1 && c->dil == 1 && sub >= FWD3X3_CO_TILE / 2 &&
-           CONV_LANES % sub == 0 && ((uint64_t)c->N * c->Ci * c->H * c->W) % 2 == 0 &&
-           patch_count(c) >= 2 * CONV_LANES;
 }
 
 enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
@@ -147,28 +118,12 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
     return pc;
 }
 
-/* y (+)= conv(x, w) + b on conv_fwd3x3, with w packed [Ci*9][co_pad] (record_pack) */
-static sg_status dispatch_fwd3x3(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
-                                 const sg_tensor *b, sg_tensor *y, uint32_t flags)
-{
-    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD3X3_CO_TILE), flags);
-    sg_dispatch d = {.kernel = &kernel_conv_fwd3x3, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up(patch_count(c), CONV_LANES),
-                                sg_div_up((uint64_t)c->Co, FWD3X3_CO_TILE), 1}};
-    return sg_seq_dispatch(seq, &d);
-}
-
 /* y (+)= conv(x, w) + b */
 static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
                             const sg_tensor *b, sg_tensor *y, uint32_t flags)
 {
     sg_tensor *packed;
-    if (use_fwd3x3(c, x)) {
-        sg_status s = record_pack(seq, c, w, true, FWD3X3_CO_TILE, false, &packed);
-        return s != SG_OK ? s : dispatch_fwd3x3(seq, c, x, packed, b, y, flags);
-    }
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, false, &packed);
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
     if (s != SG_OK)
         return s;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
@@ -182,29 +137,12 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     return sg_seq_dispatch(seq, &d);
 }
 
-/* The input gradient of a 3x3 stride-1 convolution is a forward convolution of
- * dy with the kernel flipped and the channels exchanged, padded by 2 - pad: it
- * runs on conv_fwd3x3 when that forward problem would. */
-static bool bwd_data_as_fwd3x3(const conv_problem *c, const sg_tensor *dy, conv_problem *flipped)
-{
-    if (c->KH != 3 || c->KW != 3 || c->stride != 1 || c->dil != 1 || c->pad > 2)
-        return false;
-    conv_problem f = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 3, 3, 1, 2 - c->pad, 1};
-    *flipped = f;
-    return use_fwd3x3(&f, dy);
-}
-
 /* dx (+)= conv^T(dy, w) + b */
 static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_tensor *dy,
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
 {
     sg_tensor *packed;
-    conv_problem flipped;
-    if (bwd_data_as_fwd3x3(c, dy, &flipped)) {
-        sg_status s = record_pack(seq, c, w, false, FWD3X3_CO_TILE, true, &packed);
-        return s != SG_OK ? s : dispatch_fwd3x3(seq, &flipped, dy, packed, b, dx, flags);
-    }
-    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, false, &packed);
+    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, &packed);
     if (s != SG_OK)
         return s;
     conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags);

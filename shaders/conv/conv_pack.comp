@@ -3,15 +3,13 @@
 // contiguous for each tap: out[(b*KK + kk)*a_pad + a] = w[a*sa + b*sb + kk],
 // zero for a >= A (a_pad is a whole number of the kernel's channel tiles). The
 // conv kernels then read 2 channels with one aligned 64-bit load, never past a row.
-// flip reverses the taps (kk -> KK-1-kk): a stride-1 input gradient is then a
-// forward convolution of dy with the flipped kernel.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(push_constant) uniform Params {
     Floats w;
     Floats out_w;
-    uint A, a_pad, B, KK, sa, sb, flip;
+    uint A, a_pad, B, KK, sa, sb;
 } p;
 
 void main()
@@ -22,6 +20,5 @@ void main()
     uint a = i % p.a_pad;
     uint bk = i / p.a_pad; // b*KK + kk
     uint b = bk / p.KK, kk = bk % p.KK;
-    uint src = p.flip != 0u ? p.KK - 1u - kk : kk;
-    p.out_w.v[i] = a < p.A ? p.w.v[a * p.sa + b * p.sb + src] : 0.0;
+    p.out_w.v[i] = a < p.A ? p.w.v[a * p.sa + b * p.sb + kk] : 0.0;
 }

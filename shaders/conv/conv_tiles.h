@@ -8,9 +8,6 @@
 #define CONV_FWD_PIXELS 8          /* output pixels per invocation (conv_fwd) */
 #define CONV_BWD_DATA_CI_TILE 16   /* input channels per invocation (conv_bwd_data) */
 #define CONV_BWD_DATA_PIXELS 8     /* input pixels per invocation (conv_bwd_data) */
-#define CONV_FWD3X3_ROWS 2         /* output rows per invocation (conv_fwd3x3) */
-#define CONV_FWD3X3_COLS 8         /* output columns per invocation (conv_fwd3x3) */
-#define CONV_FWD3X3_CO_TILE 8      /* output channels per invocation (conv_fwd3x3) */
 #define CONV_BWD_WEIGHT_K_TILE 8   /* kernel taps per invocation (conv_bwd_weight) */
 #define CONV_BWD_WEIGHT_CO_TILE 8  /* output channels per invocation (conv_bwd_weight) */
 
