@@ -13,7 +13,7 @@ root=$PWD pkg=$PWD/.devpkg
 out=${OUT:-$root/device-out}
 mkdir -p "$out"
 engine_tests="core conv batchnorm activation eltwise shape linear loss adam graph model_score"
-parts=${1:-env soak test_conv bench review conv model test_core test_graph test_model_score tests}
+parts=${1:-env test_conv soak bench review conv model test_core test_graph test_model_score tests}
 soak_frames=${SOAK_FRAMES:-100000} soak_limit=${SOAK_LIMIT:-250}
 deadline=$((SECONDS + ${TOTAL_LIMIT:-540})) # the whole run; each part gets at most what is left
 

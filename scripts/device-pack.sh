@@ -15,6 +15,8 @@ mkdir -p "$dir/bin" "$dir/lib" "$dir/gst" "$dir/layer" "$dir/build/tools" "$dir/
 multiarch=/usr/lib/x86_64-linux-gnu
 
 cp "$build"/tools/sgad "$build"/tools/sgad-bench-engine "$build"/tools/*.py "$dir/build/tools/"
+mkdir -p "$dir/build/tests/reference" # the PyTorch twins import the reference model from ../tests/reference
+cp tests/reference/*.py "$dir/build/tests/reference/"
 cp "$build"/tests/sgad-soak "$dir/build/tests/"
 for t in core conv batchnorm activation eltwise shape linear loss adam graph model_score; do
     cp "$build/tests/test_$t" "$dir/build/tests/"
