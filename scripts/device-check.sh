@@ -12,7 +12,6 @@ cd "$(dirname "$0")/.."
 root=$PWD pkg=$PWD/.devpkg
 out=${OUT:-$root/device-out}
 mkdir -p "$out"
-engine_tests="core conv batchnorm activation eltwise shape linear loss adam graph model_score"
 parts=${1:-env test_conv soak bench review conv model test_core test_graph test_model_score tests}
 soak_frames=${SOAK_FRAMES:-100000} soak_limit=${SOAK_LIMIT:-250}
 deadline=$((SECONDS + ${TOTAL_LIMIT:-540})) # the whole run; each part gets at most what is left
@@ -63,8 +62,9 @@ for p in $parts; do
         SGAD_VALIDATION=1 part "$p" 60 "$pkg/build/tests/$p"
         ;;
     tests) # the engine test programs not run yet
-        for t in $engine_tests; do
-            grep -q "^=== test_$t: exit" "$out/log.txt" || SGAD_VALIDATION=1 part "test_$t" 60 "$pkg/build/tests/test_$t"
+        for exe in "$pkg"/build/tests/test_*; do # the ones device-pack.sh packed
+            t=${exe##*/}
+            grep -q "^=== $t: exit" "$out/log.txt" || SGAD_VALIDATION=1 part "$t" 60 "$exe"
         done
         ;;
     soak)
