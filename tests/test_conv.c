@@ -4,7 +4,13 @@
  * Tolerances: GPU vs reference 2e-4 absolute + 2e-4 relative (fp32 sums of up to
  * a few thousand products in a different order); finite differences with
  * eps 1e-2 (convolution is linear, so only rounding limits them) within
- * 2e-3 absolute + 2e-3 relative. */
+ * 2e-3 absolute + 2e-3 relative.
+ *
+ * The fused eval forward (sg_conv2d_forward_fused: batch norm folded into the
+ * packed weights, ReLU / LeakyReLU at the store) against reference conv, then
+ * reference batch norm, then reference activation, on every shape: the folded
+ * sums round differently (w*s summed, not sum(w)*s), |s| <= 2.2 here, so
+ * 5e-4 absolute + 5e-4 relative. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +95,136 @@ static void fd_forward(void *ctx, float *y)
     ref_forward(f, f->x, f->w, f->b, y);
 }
 
+/* Batch norm parameters of `channels` channels, |gamma / sqrt(var + eps)| <= 2.2 */
+static void random_bn(int channels, uint64_t seed, float *gamma, float *beta, float *mean, float *var)
+{
+    t_random(gamma, channels, -1.5f, 1.5f, seed);
+    t_random(beta, channels, -1, 1, seed + 1);
+    t_random(mean, channels, -1, 1, seed + 2);
+    t_random(var, channels, 0.5f, 2.0f, seed + 3);
+}
+
+/* The epilogue of case i: BN + ReLU, BN + LeakyReLU 0.2, BN alone, LeakyReLU 0.1 alone. */
+static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_t ny, float *y)
+{
+    static const sg_batchnorm BN = {1e-5f, 0.1f};
+    ref_forward(f, f->x, f->w, f->b, y);
+    float *t = t_alloc(ny);
+    if (mode <= 2) {
+        sg_ref_batchnorm_forward_eval(&BN, sg_shape4(f->xs.n, f->c->co, 1, (int)(ny / ((size_t)f->xs.n * f->c->co))), y,
+                                      bn[0], bn[1], bn[2], bn[3], t);
+        memcpy(y, t, ny * sizeof *y);
+    }
+    if (mode != 2) {
+        sg_ref_activation_forward(mode == 0 ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f,
+                                  ny, y, t);
+        memcpy(y, t, ny * sizeof *y);
+    }
+    free(t);
+}
+
+static void record_fused(sg_seq *seq, const conv_case *c, const sg_conv2d *p, int mode, sg_tensor *tx, sg_tensor *tw,
+                         sg_tensor *tb, sg_tensor *const tbn[4], sg_tensor *ty)
+{
+    sg_conv_epilogue e = {.eps = 1e-5f, .activate = mode != 2, .slope = mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f};
+    if (mode <= 2)
+        e.gamma = tbn[0], e.beta = tbn[1], e.mean = tbn[2], e.var = tbn[3];
+    sg_status s = c->transposed ? sg_conv_transpose2d_forward_fused(seq, p, tx, tw, c->bias ? tb : NULL, &e, ty)
+                                : sg_conv2d_forward_fused(seq, p, tx, tw, c->bias ? tb : NULL, &e, ty);
+    t_ok(s, "recording the fused forward");
+}
+
+static void run_fused(const conv_case *c, int mode, const fd_ctx *f, size_t ny, sg_tensor *tx, sg_tensor *tw,
+                      sg_tensor *tb, sg_shape ys)
+{
+    float *bn[4];
+    for (int i = 0; i < 4; i++)
+        bn[i] = t_alloc(c->co);
+    random_bn(c->co, 40 + (uint64_t)mode, bn[0], bn[1], bn[2], bn[3]);
+    sg_tensor *tbn[4];
+    for (int i = 0; i < 4; i++)
+        tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
+    float *want = t_alloc(ny);
+    fused_reference(f, mode, (const float **)bn, ny, want);
+    sg_tensor *ty = t_tensor_fill(ys, 123.0f);
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
+    record_fused(seq, c, &f->p, mode, tx, tw, tb, tbn, ty);
+    t_ok(sg_seq_run(seq), "sg_seq_run");
+    sg_seq_destroy(seq);
+    float *got = t_download(ty);
+    static const char *MODES[] = {"bn + relu", "bn + leaky relu", "bn", "leaky relu"};
+    char what[200];
+    snprintf(what, sizeof what, "%s fused forward (%s)", c->name, MODES[mode]);
+    t_close(what, got, want, ny, 5e-4, 5e-4);
+    sg_tensor_destroy(ty);
+    for (int i = 0; i < 4; i++) {
+        sg_tensor_destroy(tbn[i]);
+        free(bn[i]);
+    }
+    free(want), free(got);
+}
+
+/* The folding happens at every run: a recorded fused forward replayed after
+ * its weights and batch norm statistics changed gives the new result. */
+static void test_fused_follows_parameters(void)
+{
+    const conv_case *cases[] = {&CASES[2], &CASES[14]}; /* a conv and a transposed conv, both with bias */
+    for (int k = 0; k < 2; k++) {
+        const conv_case *c = cases[k];
+        sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
+        sg_shape xs = sg_shape4(c->n, c->ci, c->h, c->w);
+        sg_shape ws = c->transposed ? sg_shape4(c->ci, c->co, c->k, c->k) : sg_shape4(c->co, c->ci, c->k, c->k);
+        int oh = c->transposed ? sg_conv_transpose2d_out_size(c->h, c->k, c->stride, c->pad, c->dil)
+                               : sg_conv2d_out_size(c->h, c->k, c->stride, c->pad, c->dil);
+        int ow = c->transposed ? sg_conv_transpose2d_out_size(c->w, c->k, c->stride, c->pad, c->dil)
+                               : sg_conv2d_out_size(c->w, c->k, c->stride, c->pad, c->dil);
+        sg_shape ys = sg_shape4(c->n, c->co, oh, ow);
+        size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
+        float *x = t_random_array(nx, -1, 1, 50), *w = t_random_array(nw, -0.5f, 0.5f, 51);
+        float *b = t_random_array(c->co, -1, 1, 52), *bn[4];
+        for (int i = 0; i < 4; i++)
+            bn[i] = t_alloc(c->co);
+        random_bn(c->co, 53, bn[0], bn[1], bn[2], bn[3]);
+        sg_tensor *tx = t_tensor(xs, x), *tw = t_tensor(ws, w), *tb = t_tensor(sg_shape4(1, c->co, 1, 1), b);
+        sg_tensor *tbn[4], *ty = t_tensor_fill(ys, 0.0f);
+        for (int i = 0; i < 4; i++)
+            tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
+        sg_seq *seq;
+        t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
+        record_fused(seq, c, &p, 0, tx, tw, tb, tbn, ty);
+        t_ok(sg_seq_finish(seq), "finish");
+        fd_ctx f = {c, p, xs, x, w, b};
+        float *want = t_alloc(ny);
+        for (int run = 0; run < 2; run++) {
+            if (run == 1) { /* new weights, bias and statistics, the same recording */
+                t_random(w, nw, -0.5f, 0.5f, 60);
+                t_random(b, c->co, -1, 1, 61);
+                random_bn(c->co, 62, bn[0], bn[1], bn[2], bn[3]);
+                t_ok(sg_tensor_upload(tw, w), "upload w");
+                t_ok(sg_tensor_upload(tb, b), "upload b");
+                for (int i = 0; i < 4; i++)
+                    t_ok(sg_tensor_upload(tbn[i], bn[i]), "upload bn");
+            }
+            t_ok(sg_seq_run(seq), "sg_seq_run");
+            fused_reference(&f, 0, (const float **)bn, ny, want);
+            float *got = t_download(ty);
+            char what[200];
+            snprintf(what, sizeof what, "%s fused forward, run %d of one recording (%s parameters)", c->name,
+                     run + 1, run ? "changed" : "first");
+            t_close(what, got, want, ny, 5e-4, 5e-4);
+            free(got);
+        }
+        sg_seq_destroy(seq);
+        sg_tensor *ts[] = {tx, tw, tb, ty, tbn[0], tbn[1], tbn[2], tbn[3]};
+        for (size_t i = 0; i < 8; i++)
+            sg_tensor_destroy(ts[i]);
+        float *hs[] = {x, w, b, want, bn[0], bn[1], bn[2], bn[3]};
+        for (size_t i = 0; i < 8; i++)
+            free(hs[i]);
+    }
+}
+
 static void run_case(const conv_case *c)
 {
     sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
@@ -120,6 +256,7 @@ static void run_case(const conv_case *c)
     char what[160];
     snprintf(what, sizeof what, "%s forward", c->name);
     t_close(what, got_y, want_y, ny, 2e-4, 2e-4);
+    run_fused(c, (int)(c - CASES) % 4, &f, ny, tx, tw, tb, ys);
 
     /* backward: gradients start non-zero to check that they are added to */
     float *dx = t_alloc(nx), *dw = t_alloc(nw), *db = t_alloc(c->co);
@@ -215,6 +352,7 @@ int main(void)
     t_begin("conv");
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
         run_case(&CASES[i]);
+    test_fused_follows_parameters();
     test_errors();
     return t_end();
 }

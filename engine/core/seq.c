@@ -13,6 +13,7 @@
 
 #include "array.h"
 #include "internal.h"
+#include "profile.h"
 
 typedef struct sg_range {
     const sg_block *block;
@@ -26,6 +27,7 @@ struct sg_seq {
     VkCommandBuffer cmd;
     VkFence fence;
     VkQueryPool timestamps;
+    sg_profile *profile; /* SGAD_PROFILE only */
     bool recording, submitted;
     sg_status status;
     char message[1024];
@@ -113,6 +115,7 @@ sg_status sg_seq_create(sg_device *dev, sg_seq **out)
         vkCmdResetQueryPool(seq->cmd, seq->timestamps, 0, 2);
         vkCmdWriteTimestamp(seq->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, seq->timestamps, 0);
     }
+    seq->profile = sg_profile_create(dev, seq->cmd);
     barrier(seq, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
@@ -132,6 +135,7 @@ void sg_seq_destroy(sg_seq *seq)
         sg_tensor_destroy(seq->scratch[i]);
     free(seq->scratch);
     free(seq->pending);
+    sg_profile_destroy(seq->profile, dev);
     if (seq->timestamps)
         vkDestroyQueryPool(dev->device, seq->timestamps, NULL);
     if (seq->fence)
@@ -245,6 +249,7 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     vkCmdDispatch(seq->cmd, d->groups[0] ? d->groups[0] : 1, d->groups[1] ? d->groups[1] : 1,
                   d->groups[2] ? d->groups[2] : 1);
     seq->dispatches++;
+    sg_profile_dispatched(seq->profile, seq->cmd, d->kernel->name);
     return SG_OK;
 }
 
@@ -313,6 +318,7 @@ sg_status sg_seq_wait(sg_seq *seq)
                                   VK_QUERY_RESULT_64_BIT) == VK_SUCCESS)
             seq->last_gpu_seconds = (double)(ts[1] - ts[0]) * seq->dev->timestamp_period * 1e-9;
     }
+    sg_profile_collect(seq->profile, seq->dev);
     return SG_OK;
 }
 

@@ -51,9 +51,9 @@ void sg_discriminator_destroy(sg_discriminator *D)
 
 sg_node *sg_discriminator_forward(const sg_discriminator *D, sg_graph *g, sg_node *x, sg_node **features)
 {
-    sg_node *h = sg_graph_activation(g, sg_conv_module_apply(g, &D->conv[1], x), SG_ACT_LEAKY_RELU, 0.2f);
+    sg_node *h = sg_conv_bn_module_apply(g, &D->conv[1], NULL, true, 0.2f, x);
     for (int k = 2; k <= D->levels; k++)
-        h = sg_graph_activation(g, sg_bn_module_apply(g, &D->bn[k], sg_conv_module_apply(g, &D->conv[k], h)), SG_ACT_LEAKY_RELU, 0.2f);
+        h = sg_conv_bn_module_apply(g, &D->conv[k], &D->bn[k], true, 0.2f, h);
     sg_node *f = sg_conv_module_apply(g, &D->feature, h);
     if (features)
         *features = f;

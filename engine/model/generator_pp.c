@@ -158,11 +158,11 @@ static sg_node *res_apply(sg_graph *g, const res_m *m, sg_node *x)
 {
     sg_node *main;
     if (m->stem)
-        main = sg_conv_module_apply(g, &m->conv2, relu(g, sg_bn_module_apply(g, &m->bn1, sg_conv_module_apply(g, &m->conv1, x))));
+        main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn1, true, 0.0f, x));
     else
-        main = sg_conv_module_apply(g, &m->conv2,
-                          relu(g, sg_bn_module_apply(g, &m->bn2, sg_conv_module_apply(g, &m->conv1, relu(g, sg_bn_module_apply(g, &m->bn1, x))))));
-    sg_node *shortcut = sg_bn_module_apply(g, &m->skip_bn, sg_conv_module_apply(g, &m->skip_conv, x));
+        main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn2, true, 0.0f,
+                                                                          relu(g, sg_bn_module_apply(g, &m->bn1, x))));
+    sg_node *shortcut = sg_conv_bn_module_apply(g, &m->skip_conv, &m->skip_bn, false, 0.0f, x);
     return se_apply(g, &m->se, sg_graph_add(g, main, shortcut));
 }
 
@@ -170,7 +170,7 @@ static sg_node *aspp_apply(sg_graph *g, const aspp_m *m, sg_node *x)
 {
     sg_node *sum = NULL;
     for (int i = 0; i < 4; i++) {
-        sg_node *b = sg_bn_module_apply(g, &m->bn[i], sg_conv_module_apply(g, &m->conv[i], x));
+        sg_node *b = sg_conv_bn_module_apply(g, &m->conv[i], &m->bn[i], false, 0.0f, x);
         sum = sum ? sg_graph_add(g, sum, b) : b;
     }
     return sg_conv_module_apply(g, &m->out_conv, sum);

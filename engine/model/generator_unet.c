@@ -73,16 +73,14 @@ sg_node *sg_unet_generator_forward(const sg_unet_generator *G, sg_graph *g, sg_n
     e[0] = x;
     for (int i = 1; i <= G->levels; i++) {
         sg_node *h = i > 1 ? sg_graph_activation(g, e[i - 1], SG_ACT_LEAKY_RELU, 0.2f) : e[i - 1];
-        h = sg_conv_module_apply(g, &G->down[i], h);
-        e[i] = i > 1 && i < G->levels ? sg_bn_module_apply(g, &G->down_bn[i], h) : h;
+        e[i] = sg_conv_bn_module_apply(g, &G->down[i], i > 1 && i < G->levels ? &G->down_bn[i] : NULL, false, 0.0f, h);
     }
     sg_node *h = e[G->levels], *u = NULL;
     for (int i = G->levels; i >= 1; i--) {
-        u = sg_conv_module_apply(g, &G->up[i], sg_graph_activation(g, h, SG_ACT_RELU, 0.0f));
-        if (i > 1) {
-            u = sg_bn_module_apply(g, &G->up_bn[i], u);
+        u = sg_conv_bn_module_apply(g, &G->up[i], i > 1 ? &G->up_bn[i] : NULL, false, 0.0f,
+                                    sg_graph_activation(g, h, SG_ACT_RELU, 0.0f));
+        if (i > 1)
             h = sg_graph_concat(g, e[i - 1], u);
-        }
     }
     return sg_graph_activation(g, u, SG_ACT_TANH, 0.0f);
 }

@@ -24,6 +24,11 @@ struct sg_model {
  * model's frame score; SG_ERR_ARGUMENT when it standardises without statistics. */
 sg_status sg_model_pixel_terms(const sg_model *m, const float *heat, int count, float *out);
 
+/* sg_scorer_create with batch norm and the activations after it folded into
+ * the convolutions (fold, the default) or recorded op by op as in training
+ * graphs (the reference the folded scorer is tested against). */
+sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer **out);
+
 /* Record G(x) into a graph. */
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x);
 

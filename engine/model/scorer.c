@@ -15,6 +15,7 @@
 struct sg_scorer {
     sg_model *m;
     int batch;
+    bool fold; /* batch norm and activations folded into the convolutions */
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *rec, *lat, *heat;
@@ -48,6 +49,9 @@ static sg_status record(sg_scorer *sc)
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
         return s;
+    sg_graph_set_folding(sc->gen, sc->fold);
+    sg_graph_set_folding(sc->d_real, sc->fold);
+    sg_graph_set_folding(sc->d_fake, sc->fold);
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
@@ -66,6 +70,13 @@ static sg_status record(sg_scorer *sc)
 
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
 {
+    /* SGAD_NO_FOLD=1: the unfused graph, to measure what folding gains */
+    const char *no_fold = getenv("SGAD_NO_FOLD");
+    return sg_scorer_create_folding(m, batch, !(no_fold && *no_fold && strcmp(no_fold, "0") != 0), out);
+}
+
+sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer **out)
+{
     if (batch < 1)
         return sg_fail(SG_ERR_ARGUMENT, "scoring batch must be at least 1, got %d", batch);
     sg_scorer *sc = calloc(1, sizeof *sc);
@@ -73,6 +84,7 @@ sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sc->m = m;
     sc->batch = batch;
+    sc->fold = fold;
     int C = m->config.channels, S = m->config.size;
     sc->staging = calloc((size_t)batch * C * S * S, sizeof(float));
     sc->heat_host = malloc((size_t)batch * S * S * sizeof(float));

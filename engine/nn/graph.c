@@ -26,6 +26,7 @@ struct sg_graph {
     sg_device *dev;
     sg_seq *seq;
     bool training;
+    bool fold; /* eval only: sg_graph_conv_bn as one fused pass */
     sg_status status;
     sg_node **nodes;
     size_t node_count, node_cap;
@@ -45,6 +46,7 @@ sg_status sg_graph_create(sg_device *dev, sg_seq *seq, bool training, sg_graph *
     g->dev = dev;
     g->seq = seq;
     g->training = training;
+    g->fold = !training;
     *out = g;
     return SG_OK;
 }
@@ -76,6 +78,11 @@ sg_status sg_graph_status(const sg_graph *g)
 bool sg_graph_training(const sg_graph *g)
 {
     return g->training;
+}
+
+void sg_graph_set_folding(sg_graph *g, bool fold)
+{
+    g->fold = fold && !g->training;
 }
 
 size_t sg_graph_bytes(const sg_graph *g)
@@ -172,6 +179,8 @@ static bool ready(sg_graph *g, const void *a, const void *b)
     return true;
 }
 
+static const sg_batchnorm BN = {1e-5f, 0.1f};
+
 sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
@@ -206,8 +215,6 @@ sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg
     return y;
 }
 
-static const sg_batchnorm BN = {1e-5f, 0.1f};
-
 sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
 {
     if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
@@ -239,6 +246,42 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
     if (!y || failed(g, sg_activation_forward(g->seq, act, slope, x->value, y->value)))
         return NULL;
     push(g, &(tape_entry){.kind = OP_ACT, .in = {x}, .out = y, .act = act, .slope = slope});
+    return y;
+}
+
+sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
+                          sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
+                          float slope)
+{
+    if (!g->fold) {
+        sg_node *y = transposed ? sg_graph_conv_transpose(g, x, p, w, b) : sg_graph_conv(g, x, p, w, b);
+        if (gamma)
+            y = sg_graph_batchnorm(g, y, gamma, beta, mean, var);
+        return activate ? sg_graph_activation(g, y, slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope) : y;
+    }
+    if (!ready(g, x, w) || (gamma && (!ready(g, gamma, beta) || !ready(g, mean, var))))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_shape ys;
+    if (transposed)
+        ys = sg_shape4(xs.n, w->shape.c,
+                       sg_conv_transpose2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
+                       sg_conv_transpose2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation));
+    else
+        ys = sg_shape4(xs.n, w->shape.n, sg_conv2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
+                       sg_conv2d_out_size(xs.w, p->kernel_w, p->stride, p->padding, p->dilation));
+    if (ys.h <= 0 || ys.w <= 0) {
+        failed(g, sg_fail(SG_ERR_SHAPE, "conv %s: input %dx%d too small", w->name, xs.h, xs.w));
+        return NULL;
+    }
+    sg_node *y = new_node(g, ys);
+    sg_conv_epilogue e = {.eps = BN.eps, .activate = activate, .slope = slope};
+    if (gamma)
+        e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
+    const sg_tensor *bias = b ? b->value : NULL;
+    if (!y || failed(g, transposed ? sg_conv_transpose2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y->value)
+                                   : sg_conv2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y->value)))
+        return NULL;
     return y;
 }
 

@@ -31,6 +31,10 @@ sg_status sg_graph_create(sg_device *dev, sg_seq *seq, bool training, sg_graph *
 void sg_graph_destroy(sg_graph *g);
 sg_status sg_graph_status(const sg_graph *g);
 bool sg_graph_training(const sg_graph *g);
+/* Eval graphs fold batch norm (and the activation after it) into the
+ * convolution before it (sg_graph_conv_bn); off, they record each op alone as
+ * training graphs do. On by default; set before recording. */
+void sg_graph_set_folding(sg_graph *g, bool fold);
 
 /* An input node over an existing tensor (not owned). With needs_grad, the node
  * gets a gradient tensor that backward fills (e.g. D's input x_hat). */
@@ -42,6 +46,14 @@ sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg
 sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean,
                      sg_param *var);
 sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
+/* conv (transposed: conv_transpose) -> batch norm (none when gamma, beta,
+ * mean and var are NULL) -> with activate, ReLU (slope 0) or LeakyReLU
+ * (slope). The maps between them are not nodes, so
+ * nothing else can read them: in an eval graph that folds, one fused pass
+ * (sg_conv2d_forward_fused); otherwise the two or three ops. */
+sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
+                          sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
+                          float slope);
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b);
 /* b has a's shape or is per-channel (N,C,1,1) */
 sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b);

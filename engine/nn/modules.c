@@ -62,6 +62,15 @@ sg_node *sg_bn_module_apply(sg_graph *g, const sg_bn_module *m, sg_node *x)
     return sg_graph_batchnorm(g, x, m->w, m->b, m->mean, m->var);
 }
 
+sg_node *sg_conv_bn_module_apply(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, bool activate,
+                                 float slope, sg_node *x)
+{
+    return bn ? sg_graph_conv_bn(g, x, &conv->p, conv->transposed, conv->w, conv->b, bn->w, bn->b, bn->mean,
+                                 bn->var, activate, slope)
+              : sg_graph_conv_bn(g, x, &conv->p, conv->transposed, conv->w, conv->b, NULL, NULL, NULL, NULL,
+                                 activate, slope);
+}
+
 sg_node *sg_linear_module_apply(sg_graph *g, const sg_linear_module *m, sg_node *x)
 {
     return sg_graph_linear(g, x, m->w, m->b);

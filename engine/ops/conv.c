@@ -79,54 +79,76 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
 }
 
 /* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
- * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad]. */
+ * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad].
+ * With a batch norm in e, fold it into the packed weights (channel: the packed
+ * side, the output of the forward being recorded) and write the folded bias,
+ * from b (or 0), into *folded_bias. */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
-                             int tile, sg_tensor **packed)
+                             int tile, const sg_conv_epilogue *e, const sg_tensor *b, sg_tensor **packed,
+                             sg_tensor **folded_bias)
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
     uint32_t a_pad = (uint32_t)round_up((int)A, tile); /* whole tiles: no bounds test on weight loads */
     sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
+    bool fold = e && e->gamma;
+    if (s == SG_OK && fold)
+        s = sg_seq_scratch(seq, sg_shape4(1, (int)A, 1, 1), folded_bias);
     if (s != SG_OK)
         return s;
     struct {
         uint64_t w, out;
         uint32_t A, a_pad, B, KK, sa, sb;
+        uint64_t gamma, beta, mean, var, bias_in, bias_out;
+        float eps;
+        uint32_t flags;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
-            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk};
+            by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk,
+            fold ? sg_tensor_address(e->gamma) : 0, fold ? sg_tensor_address(e->beta) : 0,
+            fold ? sg_tensor_address(e->mean) : 0, fold ? sg_tensor_address(e->var) : 0,
+            fold && b ? sg_tensor_address(b) : 0, fold ? sg_tensor_address(*folded_bias) : 0,
+            fold ? e->eps : 0.0f, (fold ? 1u : 0u) | (fold && b ? 2u : 0u)};
     sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
-                     .reads = {w}, .writes = {*packed}};
+                     .reads = {w, fold ? e->gamma : NULL, fold ? e->beta : NULL, fold ? e->mean : NULL,
+                               fold ? e->var : NULL, fold ? b : NULL},
+                     .writes = {*packed, fold ? *folded_bias : NULL}};
     sg_elementwise_groups(a_pad * B * kk, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
-enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2 };
+enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4 };
 
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
     uint64_t in, w, b, out;
     int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;
     uint32_t flags;
+    float slope; /* FLAG_ACTIVATE's */
 } conv_push;
 
 static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_tensor *packed,
-                          const sg_tensor *b, const sg_tensor *out, int c_pad, uint32_t flags)
+                          const sg_tensor *b, const sg_tensor *out, int c_pad, uint32_t flags,
+                          const sg_conv_epilogue *e)
 {
+    bool act = e && e->activate;
     conv_push pc = {sg_tensor_address(in), sg_tensor_address(packed), b ? sg_tensor_address(b) : 0,
                     sg_tensor_address(out), c->N, c->Ci, c->H, c->W, c->Co, c->Ho, c->Wo, c->KH, c->KW,
-                    c->stride, c->pad, c->dil, c_pad, flags | (b ? FLAG_BIAS : 0)};
+                    c->stride, c->pad, c->dil, c_pad, flags | (b ? FLAG_BIAS : 0) | (act ? FLAG_ACTIVATE : 0),
+                    act ? e->slope : 0.0f};
     return pc;
 }
 
-/* y (+)= conv(x, w) + b */
+/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
 static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
-                            const sg_tensor *b, sg_tensor *y, uint32_t flags)
+                            const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
 {
-    sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, &packed);
+    sg_tensor *packed, *folded_bias = NULL;
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, e, b, &packed, &folded_bias);
     if (s != SG_OK)
         return s;
-    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags);
+    if (folded_bias)
+        b = folded_bias;
+    conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
     uint32_t lanes;
     const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
@@ -137,15 +159,18 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     return sg_seq_dispatch(seq, &d);
 }
 
-/* dx (+)= conv^T(dy, w) + b */
+/* dx (+)= conv^T(dy, w) + b, then the epilogue e (NULL: none) */
 static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_tensor *dy,
-                                 const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags)
+                                 const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags,
+                                 const sg_conv_epilogue *e)
 {
-    sg_tensor *packed;
-    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, &packed);
+    sg_tensor *packed, *folded_bias = NULL;
+    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, e, b, &packed, &folded_bias);
     if (s != SG_OK)
         return s;
-    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags);
+    if (folded_bias)
+        b = folded_bias;
+    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags, e);
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
@@ -260,7 +285,7 @@ sg_status sg_conv2d_forward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
     sg_status s = make_problem(seq, "conv2d_forward", p, x, w, b, y, false, &c);
     if (s == SG_OK && !y)
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward: y is NULL");
-    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0);
+    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0, NULL);
 }
 
 sg_status sg_conv2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
@@ -275,7 +300,7 @@ sg_status sg_conv2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x
     if (s == SG_OK && dw)
         s = sg_require_same_shape(seq, "conv2d_backward (dw and w)", dw, w);
     if (s == SG_OK && dx)
-        s = record_bwd_data(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE);
+        s = record_bwd_data(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE, NULL);
     if (s == SG_OK && dw)
         s = record_bwd_weight(seq, &c, x, dy, dw);
     if (s == SG_OK && db)
@@ -291,7 +316,7 @@ sg_status sg_conv_transpose2d_forward(sg_seq *seq, const sg_conv2d *p, const sg_
     if (s == SG_OK && !y)
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward: y is NULL");
     /* the adjoint conv maps y's shape to x's: its input gradient is our output */
-    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0);
+    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0, NULL);
 }
 
 sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
@@ -307,10 +332,53 @@ sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg
     if (s == SG_OK && dw)
         s = sg_require_same_shape(seq, "conv_transpose2d_backward (dw and w)", dw, w);
     if (s == SG_OK && dx)
-        s = record_fwd(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE);
+        s = record_fwd(seq, &c, dy, w, NULL, dx, FLAG_ACCUMULATE, NULL);
     if (s == SG_OK && dw)
         s = record_bwd_weight(seq, &c, dy, x, dw);
     if (s == SG_OK && db)
         s = record_bias_grad(seq, dy, db);
     return s;
+}
+
+/* The epilogue's batch norm tensors: all four or none, one per output channel. */
+static sg_status check_epilogue(sg_seq *seq, const char *op, const sg_conv_epilogue *e, int channels)
+{
+    if (!e)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: the epilogue is NULL", op);
+    const sg_tensor *t[4] = {e->gamma, e->beta, e->mean, e->var};
+    static const char *names[4] = {"batch norm weight", "batch norm bias", "running mean", "running variance"};
+    bool any = e->gamma || e->beta || e->mean || e->var;
+    sg_status s = SG_OK;
+    for (int i = 0; i < 4 && any && s == SG_OK; i++)
+        s = t[i] ? sg_require_count(seq, op, names[i], t[i], (size_t)channels)
+                 : sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: %s is NULL (give all four batch norm tensors or none)",
+                               op, names[i]);
+    if (s == SG_OK && any && !(e->eps > 0.0f))
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: batch norm eps must be > 0, got %g", op, (double)e->eps);
+    return s;
+}
+
+sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
+                                  const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv2d_forward_fused", p, x, w, b, y, false, &c);
+    if (s == SG_OK && !y)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward_fused: y is NULL");
+    if (s == SG_OK)
+        s = check_epilogue(seq, "conv2d_forward_fused", e, c.Co);
+    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0, e);
+}
+
+sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
+                                            const sg_tensor *w, const sg_tensor *b, const sg_conv_epilogue *e,
+                                            sg_tensor *y)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, "conv_transpose2d_forward_fused", p, x, w, b, y, true, &c);
+    if (s == SG_OK && !y)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward_fused: y is NULL");
+    if (s == SG_OK)
+        s = check_epilogue(seq, "conv_transpose2d_forward_fused", e, c.Ci);
+    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0, e);
 }

@@ -38,7 +38,8 @@ layout(push_constant) uniform Params {
     Floats b;     // bias over dx's channels, used when flags & 2
     Floats dx;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
-    uint flags;   // 1: add into dx, 2: add bias
+    uint flags;   // 1: add into dx, 2: add bias, 4: then dx = dx >= 0 ? dx : slope * dx
+    float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
 } p;
 
 float acc[PX][CI_T];
@@ -182,6 +183,8 @@ void main()
             uint xi = uint(n * p.Ci + ci) * xplane + xpix;
             if ((p.flags & 1u) != 0u)
                 v += p.dx.v[xi];
+            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
+                v = v >= 0.0 ? v : p.slope * v;
             p.dx.v[xi] = v;
         }
     }

@@ -45,7 +45,8 @@ layout(push_constant) uniform Params {
     Floats b;     // bias, used when flags & 2
     Floats y;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
-    uint flags;   // 1: add into y, 2: add bias
+    uint flags;   // 1: add into y, 2: add bias, 4: then y = y >= 0 ? y : slope * y
+    float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
 } p;
 
 float acc[PX][CO_T];
@@ -172,6 +173,8 @@ void main()
             uint yi = uint(n * p.Co + co) * uint(plane) + uint(r);
             if ((p.flags & 1u) != 0u)
                 v += p.y.v[yi];
+            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
+                v = v >= 0.0 ? v : p.slope * v;
             p.y.v[yi] = v;
         }
     }

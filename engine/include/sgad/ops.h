@@ -14,6 +14,7 @@
 #ifndef SGAD_OPS_H
 #define SGAD_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "seq.h"
@@ -48,6 +49,24 @@ sg_status sg_conv_transpose2d_forward(sg_seq *seq, const sg_conv2d *p, const sg_
 sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
                                        const sg_tensor *w, const sg_tensor *dy, sg_tensor *dx,
                                        sg_tensor *dw, sg_tensor *db);
+
+/* Eval-mode inference: a convolution (or transposed one) followed by batch
+ * norm with running statistics and optionally ReLU / LeakyReLU, in one pass:
+ *   y = act((conv(x, w) + b - mean) * gamma / sqrt(var + eps) + beta)
+ * The batch norm is folded into the weights and bias as the packed weights are
+ * made, which happens at every run, so the folding always uses the current
+ * parameters. gamma, beta, mean, var: one per output channel; b may be NULL. */
+typedef struct sg_conv_epilogue {
+    const sg_tensor *gamma, *beta, *mean, *var; /* batch norm; all NULL for none */
+    float eps;
+    bool activate; /* then y = y >= 0 ? y : slope * y (ReLU: slope 0) */
+    float slope;
+} sg_conv_epilogue;
+sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
+                                  const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y);
+sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
+                                            const sg_tensor *w, const sg_tensor *b, const sg_conv_epilogue *e,
+                                            sg_tensor *y);
 
 /* ---- batch normalisation ---------------------------------------------- */
 
