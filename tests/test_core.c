@@ -222,6 +222,42 @@ static void test_fill_copy_large(void)
     sg_tensor_destroy(b);
 }
 
+/* sg_tensor_generation counts writes: uploads, and each submit of a sequence
+ * that writes the tensor (not recording, not reading); views share their
+ * parent's count. The scorer's packed weights rely on it (test_scorer_fold). */
+static void test_generations(void)
+{
+    sg_tensor *parent, *view, *other;
+    t_ok(sg_tensor_create(t_dev, sg_shape4(1, 1, 1, 16), &parent), "parent");
+    t_ok(sg_tensor_view(parent, 8, sg_shape4(1, 1, 1, 8), &view), "view");
+    t_ok(sg_tensor_create(t_dev, sg_shape4(1, 1, 1, 8), &other), "other");
+    float data[16] = {0};
+    uint64_t g0 = sg_tensor_generation(parent), o0 = sg_tensor_generation(other);
+    t_check(sg_tensor_generation(view) == g0, "a view has its parent's generation");
+    t_ok(sg_tensor_upload(parent, data), "upload");
+    t_check(sg_tensor_generation(parent) == g0 + 1 && sg_tensor_generation(view) == g0 + 1,
+            "an upload to the parent counts for the view too");
+    t_ok(sg_tensor_upload(view, data), "upload view");
+    t_check(sg_tensor_generation(parent) == g0 + 2, "an upload to a view counts for its parent");
+    t_ok(sg_tensor_download(parent, data), "download");
+    t_check(sg_tensor_generation(parent) == g0 + 2, "a download is not a write");
+
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    t_ok(sg_copy(seq, other, view), "record a copy into the view");
+    t_check(sg_tensor_generation(parent) == g0 + 2, "recording is not a write");
+    t_ok(sg_seq_run(seq), "run");
+    t_ok(sg_seq_run(seq), "run again");
+    t_check(sg_tensor_generation(parent) == g0 + 4, "each run of a sequence writing the view counts once for "
+            "the parent (generation %llu, want %llu)", (unsigned long long)sg_tensor_generation(parent),
+            (unsigned long long)(g0 + 4));
+    t_check(sg_tensor_generation(other) == o0, "a tensor the sequence only reads keeps its generation");
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(view);
+    sg_tensor_destroy(parent);
+    sg_tensor_destroy(other);
+}
+
 int main(void)
 {
     t_begin("core");
@@ -235,5 +271,6 @@ int main(void)
     test_workgroup_limit();
     test_views_and_replay();
     test_fill_copy_large();
+    test_generations();
     return t_end();
 }

@@ -70,7 +70,15 @@ struct sg_tensor {
     VkDeviceSize bytes;
     sg_shape shape;
     int is_view;
+    struct sg_tensor *root; /* itself, or the tensor a view was made from (a view's root's) */
+    uint64_t generation;    /* root only: writes so far (sg_tensor_generation), atomic */
 };
+
+/* A write to t's memory (an upload, or a submitted sequence writing it). */
+static inline void sg_tensor_touch(const sg_tensor *t)
+{
+    __atomic_add_fetch(&t->root->generation, 1, __ATOMIC_SEQ_CST);
+}
 
 /* memory.c */
 sg_status sg_memory_alloc(sg_device *dev, VkDeviceSize bytes, sg_block **block,

@@ -39,6 +39,9 @@ struct sg_seq {
     sg_tensor **scratch;
     size_t scratch_count, scratch_cap;
 
+    const sg_tensor **written; /* roots of the tensors the ops write: touched at each submit */
+    size_t written_count, written_cap;
+
     uint32_t dispatches, barriers;
     double last_gpu_seconds;
 };
@@ -134,6 +137,7 @@ void sg_seq_destroy(sg_seq *seq)
     for (size_t i = 0; i < seq->scratch_count; i++)
         sg_tensor_destroy(seq->scratch[i]);
     free(seq->scratch);
+    free(seq->written);
     free(seq->pending);
     sg_profile_destroy(seq->profile, dev);
     if (seq->timestamps)
@@ -182,6 +186,17 @@ static bool needs_barrier(const sg_seq *seq, const sg_range *r)
         if ((r->write || seq->pending[i].write) && overlaps(r, &seq->pending[i]))
             return true;
     return false;
+}
+
+static sg_status remember_written(sg_seq *seq, const sg_tensor *t)
+{
+    for (size_t i = 0; i < seq->written_count; i++)
+        if (seq->written[i] == t->root)
+            return SG_OK;
+    if (!sg_array_reserve((void **)&seq->written, &seq->written_cap, seq->written_count, sizeof *seq->written, 32))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    seq->written[seq->written_count++] = t->root;
+    return SG_OK;
 }
 
 static sg_status remember(sg_seq *seq, sg_range r)
@@ -235,7 +250,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     for (int i = 0; i < 8; i++) {
         if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
             return s;
-        if (d->writes[i] && (s = remember(seq, range_of(d->writes[i], true))) != SG_OK)
+        if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
+                             (s = remember_written(seq, d->writes[i])) != SG_OK))
             return s;
     }
     if (pipeline != seq->bound) {
@@ -299,6 +315,8 @@ sg_status sg_seq_submit(sg_seq *seq)
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkQueueSubmit");
     seq->submitted = true;
+    for (size_t i = 0; i < seq->written_count; i++)
+        sg_tensor_touch(seq->written[i]);
     return SG_OK;
 }
 

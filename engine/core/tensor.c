@@ -22,6 +22,7 @@ sg_status sg_tensor_create(sg_device *dev, sg_shape shape, sg_tensor **out)
     t->dev = dev;
     t->shape = shape;
     t->bytes = count * sizeof(float);
+    t->root = t;
     sg_status s = sg_memory_alloc(dev, t->bytes, &t->block, &t->offset);
     if (s != SG_OK) {
         free(t);
@@ -52,6 +53,7 @@ sg_status sg_tensor_view(sg_tensor *parent, size_t offset, sg_shape shape, sg_te
     t->bytes = count * sizeof(float);
     t->shape = shape;
     t->is_view = 1;
+    t->root = parent->root;
     *out = t;
     return SG_OK;
 }
@@ -297,7 +299,16 @@ static sg_status transfer(sg_tensor *t, size_t offset, size_t count, void *host,
 sg_status sg_tensor_upload_range(sg_tensor *t, size_t offset, size_t count, const float *src)
 {
     sg_status s = check_range(t, offset, count, src);
-    return s != SG_OK ? s : transfer(t, offset, count, (void *)src, true);
+    if (s == SG_OK)
+        s = transfer(t, offset, count, (void *)src, true);
+    if (s == SG_OK)
+        sg_tensor_touch(t);
+    return s;
+}
+
+uint64_t sg_tensor_generation(const sg_tensor *t)
+{
+    return __atomic_load_n(&t->root->generation, __ATOMIC_SEQ_CST);
 }
 
 sg_status sg_tensor_download_range(const sg_tensor *t, size_t offset, size_t count, float *dst)

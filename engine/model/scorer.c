@@ -3,7 +3,15 @@
  *   (lambda: the model's score weight, 0.9 by default)
  *   heat map: per pixel, mean over channels of (x - x_hat)^2.
  * The pixel term is the mean of the heat map unless the model's frame score is
- * another (sgad/frame_score.h): then it comes from the heat map on the host. */
+ * another (sgad/frame_score.h): then it comes from the heat map on the host.
+ *
+ * Folded (the default): batch norm with running statistics and the ReLU /
+ * LeakyReLU after it are folded into the convolutions (sg_graph_conv_bn), and
+ * the convolutions' weights are packed (and folded) by a second sequence,
+ * `pack`, run only when the model's parameters changed since it last ran: the
+ * generations of the tensors holding them (sg_tensor_generation) count every
+ * upload and every submitted write, by a trainer, a checkpoint load or a
+ * snapshot restore alike, so the packed copy is never stale. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +25,10 @@ struct sg_scorer {
     int batch;
     bool fold; /* batch norm and activations folded into the convolutions */
     sg_seq *seq;
+    sg_seq *pack; /* with fold: the weights packed and folded, run when they changed */
+    const sg_tensor *params[4]; /* the tensors holding the model's parameters (NULL: none) */
+    uint64_t packed_generation[4]; /* their generations when pack last ran */
+    bool packed;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *rec, *lat, *heat;
     sg_node *x_hat, *f_real, *f_fake;
@@ -29,6 +41,7 @@ void sg_scorer_destroy(sg_scorer *s)
     if (!s)
         return;
     sg_seq_destroy(s->seq);
+    sg_seq_destroy(s->pack);
     sg_graph_destroy(s->gen);
     sg_graph_destroy(s->d_real);
     sg_graph_destroy(s->d_fake);
@@ -49,9 +62,9 @@ static sg_status record(sg_scorer *sc)
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
         (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
         return s;
-    sg_graph_set_folding(sc->gen, sc->fold);
-    sg_graph_set_folding(sc->d_real, sc->fold);
-    sg_graph_set_folding(sc->d_fake, sc->fold);
+    sg_graph_set_folding(sc->gen, sc->fold, sc->pack);
+    sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
+    sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
@@ -65,7 +78,28 @@ static sg_status record(sg_scorer *sc)
         (s = sg_mse_per_sample(sc->seq, f_real->value, f_fake->value, sc->lat)) ||
         (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
         return s;
-    return sg_seq_finish(sc->seq);
+    return sc->pack && (s = sg_seq_finish(sc->pack)) != SG_OK ? s : sg_seq_finish(sc->seq);
+}
+
+/* Run the packing sequence if any parameter tensor was written since it last ran. */
+static sg_status refresh_packed(sg_scorer *sc)
+{
+    if (!sc->pack)
+        return SG_OK;
+    uint64_t now[4] = {0};
+    bool same = sc->packed;
+    for (int i = 0; i < 4; i++) {
+        now[i] = sc->params[i] ? sg_tensor_generation(sc->params[i]) : 0;
+        same = same && now[i] == sc->packed_generation[i];
+    }
+    if (same)
+        return SG_OK;
+    sg_status s = sg_seq_run(sc->pack);
+    if (s != SG_OK)
+        return s;
+    memcpy(sc->packed_generation, now, sizeof now);
+    sc->packed = true;
+    return SG_OK;
 }
 
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
@@ -99,6 +133,10 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
         s = sg_tensor_create(m->dev, sg_shape4(batch, 1, S, S), &sc->heat);
     if (s == SG_OK)
         s = sg_seq_create(m->dev, &sc->seq);
+    if (s == SG_OK && fold)
+        s = sg_seq_create(m->dev, &sc->pack);
+    const sg_tensor *params[4] = {m->gen.values, m->gen.buffers, m->disc.values, m->disc.buffers};
+    memcpy(sc->params, params, sizeof params);
     if (s == SG_OK)
         s = record(sc);
     if (s != SG_OK) {
@@ -118,7 +156,9 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
     /* eval mode treats images independently: pad a short batch with zeros */
     memcpy(sc->staging, images, (size_t)count * image * sizeof(float));
     memset(sc->staging + (size_t)count * image, 0, (size_t)(sc->batch - count) * image * sizeof(float));
-    sg_status s = sg_tensor_upload(sc->x, sc->staging);
+    sg_status s = refresh_packed(sc);
+    if (s == SG_OK)
+        s = sg_tensor_upload(sc->x, sc->staging);
     if (s == SG_OK)
         s = sg_seq_run(sc->seq);
     float rec[sc->batch], lat[sc->batch];

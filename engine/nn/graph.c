@@ -27,6 +27,7 @@ struct sg_graph {
     sg_seq *seq;
     bool training;
     bool fold; /* eval only: sg_graph_conv_bn as one fused pass */
+    sg_seq *pack; /* with fold: where the convolutions' weights are packed, or NULL */
     sg_status status;
     sg_node **nodes;
     size_t node_count, node_cap;
@@ -80,9 +81,10 @@ bool sg_graph_training(const sg_graph *g)
     return g->training;
 }
 
-void sg_graph_set_folding(sg_graph *g, bool fold)
+void sg_graph_set_folding(sg_graph *g, bool fold, sg_seq *pack)
 {
     g->fold = fold && !g->training;
+    g->pack = g->fold ? pack : NULL;
 }
 
 size_t sg_graph_bytes(const sg_graph *g)
@@ -183,6 +185,8 @@ static const sg_batchnorm BN = {1e-5f, 0.1f};
 
 sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
+    if (g->pack) /* the fused path, with no epilogue: its packing goes into g->pack */
+        return sg_graph_conv_bn(g, x, p, false, w, b, NULL, NULL, NULL, NULL, false, 0.0f);
     if (!ready(g, x, w))
         return NULL;
     sg_shape xs = sg_tensor_shape(x->value);
@@ -202,6 +206,8 @@ sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w,
 
 sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b)
 {
+    if (g->pack)
+        return sg_graph_conv_bn(g, x, p, true, w, b, NULL, NULL, NULL, NULL, false, 0.0f);
     if (!ready(g, x, w))
         return NULL;
     sg_shape xs = sg_tensor_shape(x->value);
@@ -275,7 +281,7 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
         return NULL;
     }
     sg_node *y = new_node(g, ys);
-    sg_conv_epilogue e = {.eps = BN.eps, .activate = activate, .slope = slope};
+    sg_conv_epilogue e = {.eps = BN.eps, .activate = activate, .slope = slope, .pack = g->pack};
     if (gamma)
         e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
     const sg_tensor *bias = b ? b->value : NULL;

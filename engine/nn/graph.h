@@ -33,8 +33,11 @@ sg_status sg_graph_status(const sg_graph *g);
 bool sg_graph_training(const sg_graph *g);
 /* Eval graphs fold batch norm (and the activation after it) into the
  * convolution before it (sg_graph_conv_bn); off, they record each op alone as
- * training graphs do. On by default; set before recording. */
-void sg_graph_set_folding(sg_graph *g, bool fold);
+ * training graphs do. On by default; set before recording. With fold and a
+ * `pack` sequence, every convolution's weight packing (and folding) is
+ * recorded into `pack` instead of the graph's sequence: the caller runs it
+ * before the graph's sequence whenever the parameters changed. */
+void sg_graph_set_folding(sg_graph *g, bool fold, sg_seq *pack);
 
 /* An input node over an existing tensor (not owned). With needs_grad, the node
  * gets a gradient tensor that backward fills (e.g. D's input x_hat). */

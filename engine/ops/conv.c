@@ -82,7 +82,8 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
  * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad].
  * With a batch norm in e, fold it into the packed weights (channel: the packed
  * side, the output of the forward being recorded) and write the folded bias,
- * from b (or 0), into *folded_bias. */
+ * from b (or 0), into *folded_bias. With e->pack, all of it goes into that
+ * sequence instead (the packed tensors are its scratch). */
 static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor *w, bool by_output,
                              int tile, const sg_conv_epilogue *e, const sg_tensor *b, sg_tensor **packed,
                              sg_tensor **folded_bias)
@@ -90,6 +91,8 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
     uint32_t a_pad = (uint32_t)round_up((int)A, tile); /* whole tiles: no bounds test on weight loads */
+    if (e && e->pack)
+        seq = e->pack;
     sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     bool fold = e && e->gamma;
     if (s == SG_OK && fold)

@@ -54,13 +54,17 @@ sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg
  * norm with running statistics and optionally ReLU / LeakyReLU, in one pass:
  *   y = act((conv(x, w) + b - mean) * gamma / sqrt(var + eps) + beta)
  * The batch norm is folded into the weights and bias as the packed weights are
- * made, which happens at every run, so the folding always uses the current
- * parameters. gamma, beta, mean, var: one per output channel; b may be NULL. */
+ * made. That happens at every run of seq, from the current parameters, unless
+ * `pack` names another sequence: the packing and folding are then recorded
+ * there, and its owner runs it before seq whenever w, b or the batch norm
+ * tensors changed (sg_tensor_generation tells), saving a pass over the weights
+ * per run. gamma, beta, mean, var: one per output channel; b may be NULL. */
 typedef struct sg_conv_epilogue {
     const sg_tensor *gamma, *beta, *mean, *var; /* batch norm; all NULL for none */
     float eps;
     bool activate; /* then y = y >= 0 ? y : slope * y (ReLU: slope 0) */
     float slope;
+    sg_seq *pack;  /* NULL: pack in seq, at every run */
 } sg_conv_epilogue;
 sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
                                   const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y);

@@ -46,6 +46,12 @@ sg_shape sg_tensor_shape(const sg_tensor *t);
 size_t sg_tensor_count(const sg_tensor *t);
 sg_device *sg_tensor_device(const sg_tensor *t);
 
+/* How many times the tensor's memory was written so far: by an upload or by a
+ * submitted sequence with an op writing it. A view shares the count of the
+ * tensor it was made from (a write to any part of it counts for all). Anything
+ * computed from a tensor is current while this count stays the same. */
+uint64_t sg_tensor_generation(const sg_tensor *t);
+
 /* Blocking host<->device copies of the whole tensor (count floats). */
 sg_status sg_tensor_upload(sg_tensor *t, const float *src);
 sg_status sg_tensor_download(const sg_tensor *t, float *dst);
