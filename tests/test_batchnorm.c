@@ -82,7 +82,8 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     double m = (double)s.n * s.h * s.w;
     sg_shape cs = channel_shape(s.c, variant);
 
-    sg_tensor *x = t_tensor(s, h.x), *y = t_tensor(s, NULL), *ye = t_tensor(s, NULL);
+    sg_tensor *x = t_tensor(s, h.x), *y = t_tensor(s, NULL), *ye = t_tensor(s, NULL), *ya = t_tensor(s, NULL);
+    float slope = variant % 2 ? 0.2f : 0.0f; /* eval + LeakyReLU 0.2, or + ReLU */
     sg_tensor *gamma = t_tensor(cs, h.gamma), *beta = t_tensor(cs, h.beta);
     sg_tensor *rmean = t_tensor(cs, h.rmean), *rvar = t_tensor(cs, h.rvar);
     sg_tensor *smean = t_tensor(cs, NULL), *sinv = t_tensor(cs, NULL);
@@ -93,6 +94,7 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     t_ok(sg_seq_create(t_dev, &seq), "seq");
     t_ok(sg_batchnorm_forward_train(seq, &bn, x, gamma, beta, rmean, rvar, smean, sinv, y), "train");
     t_ok(sg_batchnorm_forward_eval(seq, &bn, x, gamma, beta, rmean, rvar, ye), "eval");
+    t_ok(sg_batchnorm_act_forward_eval(seq, &bn, x, gamma, beta, rmean, rvar, slope, ya), "eval + activation");
     t_ok(sg_batchnorm_backward(seq, x, gamma, smean, sinv, dy, dx, dgamma, dbeta), "backward");
     t_ok(sg_seq_run(seq), "run");
     sg_seq_destroy(seq);
@@ -100,6 +102,8 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     float *ry = t_alloc(h.n), *rye = t_alloc(h.n), *rsm = t_alloc(c), *rsi = t_alloc(c);
     sg_ref_batchnorm_forward_train(&bn, s, h.x, h.gamma, h.beta, h.rmean, h.rvar, rsm, rsi, ry);
     sg_ref_batchnorm_forward_eval(&bn, s, h.x, h.gamma, h.beta, h.rmean, h.rvar, rye);
+    float *rya = t_alloc(h.n);
+    sg_ref_activation_forward(slope > 0 ? SG_ACT_LEAKY_RELU : SG_ACT_RELU, slope, h.n, rye, rya);
     sg_ref_batchnorm_backward(s, h.x, h.gamma, rsm, rsi, h.dy, h.dx, h.dgamma, h.dbeta);
 
     char what[160];
@@ -115,6 +119,7 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     expect(WHAT("running_mean"), rmean, h.rmean, mean_tol, 1e-5);
     expect(WHAT("running_var"), rvar, h.rvar, 1e-6, 1e-4);
     expect(WHAT("eval y"), ye, rye, y_tol, 1e-4);
+    expect(WHAT(slope > 0 ? "eval + leaky relu y" : "eval + relu y"), ya, rya, y_tol, 1e-4);
     /* sums of M products of size ~1: float error grows like sqrt(M), plus the
      * mean's error in each xhat */
     double sum_tol = sqrt(m) * (2e-6 + 2 * mean_tol / spread);
@@ -125,9 +130,10 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
 
     free(ry);
     free(rye);
+    free(rya);
     free(rsm);
     free(rsi);
-    sg_tensor *all[] = {x, y, ye, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta};
+    sg_tensor *all[] = {x, y, ye, ya, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sg_tensor_destroy(all[i]);
     host_free(&h);

@@ -161,7 +161,7 @@ static sg_node *res_apply(sg_graph *g, const res_m *m, sg_node *x)
         main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn1, true, 0.0f, x));
     else
         main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn2, true, 0.0f,
-                                                                          relu(g, sg_bn_module_apply(g, &m->bn1, x))));
+                                                                          sg_bn_act_module_apply(g, &m->bn1, 0.0f, x)));
     sg_node *shortcut = sg_conv_bn_module_apply(g, &m->skip_conv, &m->skip_bn, false, 0.0f, x);
     return se_apply(g, &m->se, sg_graph_add(g, main, shortcut));
 }
@@ -178,9 +178,9 @@ static sg_node *aspp_apply(sg_graph *g, const aspp_m *m, sg_node *x)
 
 static sg_node *attention_apply(sg_graph *g, const attention_m *m, sg_node *gate, sg_node *x)
 {
-    sg_node *gp = sg_graph_maxpool2x2(g, sg_conv_module_apply(g, &m->g_conv, relu(g, sg_bn_module_apply(g, &m->g_bn, gate))));
-    sg_node *xp = sg_conv_module_apply(g, &m->x_conv, relu(g, sg_bn_module_apply(g, &m->x_bn, x)));
-    sg_node *a = sg_conv_module_apply(g, &m->out_conv, relu(g, sg_bn_module_apply(g, &m->out_bn, sg_graph_add(g, gp, xp))));
+    sg_node *gp = sg_graph_maxpool2x2(g, sg_conv_module_apply(g, &m->g_conv, sg_bn_act_module_apply(g, &m->g_bn, 0.0f, gate)));
+    sg_node *xp = sg_conv_module_apply(g, &m->x_conv, sg_bn_act_module_apply(g, &m->x_bn, 0.0f, x));
+    sg_node *a = sg_conv_module_apply(g, &m->out_conv, sg_bn_act_module_apply(g, &m->out_bn, 0.0f, sg_graph_add(g, gp, xp)));
     return sg_graph_mul(g, a, x);
 }
 

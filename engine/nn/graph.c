@@ -255,6 +255,21 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
     return y;
 }
 
+sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
+                                sg_param *var, float slope)
+{
+    if (!g->fold)
+        return sg_graph_activation(g, sg_graph_batchnorm(g, x, gamma, beta, mean, var),
+                                   slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope);
+    if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
+        return NULL;
+    sg_node *y = new_node(g, sg_tensor_shape(x->value));
+    if (!y || failed(g, sg_batchnorm_act_forward_eval(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
+                                                      var->value, slope, y->value)))
+        return NULL;
+    return y;
+}
+
 sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
                           sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
                           float slope)

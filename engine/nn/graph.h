@@ -49,6 +49,10 @@ sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg
 sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean,
                      sg_param *var);
 sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
+/* batch norm -> ReLU (slope 0) or LeakyReLU: one pass in an eval graph that
+ * folds (sg_batchnorm_act_forward_eval), else the two ops. */
+sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
+                                sg_param *var, float slope);
 /* conv (transposed: conv_transpose) -> batch norm (none when gamma, beta,
  * mean and var are NULL) -> with activate, ReLU (slope 0) or LeakyReLU
  * (slope). The maps between them are not nodes, so

@@ -62,6 +62,11 @@ sg_node *sg_bn_module_apply(sg_graph *g, const sg_bn_module *m, sg_node *x)
     return sg_graph_batchnorm(g, x, m->w, m->b, m->mean, m->var);
 }
 
+sg_node *sg_bn_act_module_apply(sg_graph *g, const sg_bn_module *bn, float slope, sg_node *x)
+{
+    return sg_graph_batchnorm_act(g, x, bn->w, bn->b, bn->mean, bn->var, slope);
+}
+
 sg_node *sg_conv_bn_module_apply(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, bool activate,
                                  float slope, sg_node *x)
 {

@@ -31,6 +31,8 @@ bool sg_linear_module_declare(sg_param_set *set, sg_linear_module *m, const char
 
 sg_node *sg_conv_module_apply(sg_graph *g, const sg_conv_module *m, sg_node *x);
 sg_node *sg_bn_module_apply(sg_graph *g, const sg_bn_module *m, sg_node *x);
+/* bn -> ReLU (slope 0) or LeakyReLU: sg_graph_batchnorm_act, one pass in eval graphs. */
+sg_node *sg_bn_act_module_apply(sg_graph *g, const sg_bn_module *bn, float slope, sg_node *x);
 /* conv -> bn (bn NULL: none) (-> ReLU with slope 0, LeakyReLU otherwise, when activate):
  * sg_graph_conv_bn, folded into one pass in eval graphs. */
 sg_node *sg_conv_bn_module_apply(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, bool activate,

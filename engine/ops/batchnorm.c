@@ -92,10 +92,12 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_batchnorm *p
     return SG_OK;
 }
 
-/* y = (x - mean) * invstd * gamma + beta; with from_var, `scale` is a variance. */
+/* y = (x - mean) * invstd * gamma + beta; with from_var, `scale` is a variance;
+ * with activate, then y = y >= 0 ? y : slope * y. */
 static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tensor *mean,
                                   const sg_tensor *scale, bool from_var, float eps,
-                                  const sg_tensor *gamma, const sg_tensor *beta, sg_tensor *y)
+                                  const sg_tensor *gamma, const sg_tensor *beta, bool activate, float slope,
+                                  sg_tensor *y)
 {
     bn_blocks k = blocks_of(sg_tensor_shape(x));
     struct {
@@ -103,9 +105,11 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         bn_blocks k;
         uint32_t from_var;
         float eps;
+        uint32_t activate;
+        float slope;
     } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
             sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
-            k,                    from_var,               eps};
+            k,                    from_var,               eps, activate, activate ? slope : 0.0f};
     sg_dispatch d = {.kernel = &kernel_bn_normalize, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, mean, scale, gamma, beta}, .writes = {y}};
     block_groups(&k, d.groups);
@@ -172,7 +176,7 @@ sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const s
     sg_groups_1d(k.c, d2.groups);
     if ((s = sg_seq_dispatch(seq, &d2)))
         return s;
-    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, y);
+    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, false, 0.0f, y);
 }
 
 sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
@@ -191,7 +195,28 @@ sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg
         (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
         (s = require_channel(seq, op, "running_var", running_var, c)))
         return s;
-    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, y);
+    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, false, 0.0f, y);
+}
+
+sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                        const sg_tensor *gamma, const sg_tensor *beta,
+                                        const sg_tensor *running_mean, const sg_tensor *running_var, float slope,
+                                        sg_tensor *y)
+{
+    const char *op = "batchnorm_act_forward_eval";
+    sg_status s;
+    if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
+        return s;
+    int c = sg_tensor_shape(x).c;
+    if ((s = require_channel(seq, op, "gamma", gamma, c)) ||
+        (s = require_channel(seq, op, "beta", beta, c)) ||
+        (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
+        (s = require_channel(seq, op, "running_var", running_var, c)))
+        return s;
+    if (!(slope >= 0.0f && slope < 1.0f))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, true, slope, y);
 }
 
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,

@@ -2,6 +2,8 @@
 // Batch-norm output: y = (x - mean) * invstd * gamma + beta, one workgroup per
 // block of one channel (the blocks of bn_stats). In eval mode (from_var = 1)
 // `invstd` holds the running variance and invstd = 1/sqrt(var + eps).
+// activate != 0 (eval mode, sg_batchnorm_act_forward_eval): then
+// y = y >= 0 ? y : slope * y (ReLU: slope 0) in the same pass.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -21,6 +23,8 @@ layout(push_constant) uniform Params {
     uint step_hw;
     uint from_var;
     float eps;
+    uint activate;
+    float slope;
 } p;
 
 void main()
@@ -36,7 +40,10 @@ void main()
     uint n = first / p.HW, hw = first % p.HW;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
-        p.y.v[i] = (p.x.v[i] - mean) * scale + shift;
+        float v = (p.x.v[i] - mean) * scale + shift;
+        if (p.activate != 0u)
+            v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
+        p.y.v[i] = v;
         n += p.step_n;
         hw += p.step_hw;
         if (hw >= p.HW) {

@@ -174,7 +174,7 @@ void main()
             if ((p.flags & 1u) != 0u)
                 v += p.y.v[yi];
             if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
-                v = v >= 0.0 ? v : p.slope * v;
+                v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
             p.y.v[yi] = v;
         }
     }

@@ -90,6 +90,12 @@ sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg
                                     const sg_tensor *gamma, const sg_tensor *beta,
                                     const sg_tensor *running_mean, const sg_tensor *running_var,
                                     sg_tensor *y);
+/* Eval mode followed by ReLU (slope 0) or LeakyReLU (slope in (0, 1)) in one
+ * pass: y = act((x - mean) * gamma / sqrt(var + eps) + beta). */
+sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                        const sg_tensor *gamma, const sg_tensor *beta,
+                                        const sg_tensor *running_mean, const sg_tensor *running_var, float slope,
+                                        sg_tensor *y);
 /* Backward of the training-mode forward. */
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
                                 const sg_tensor *save_mean, const sg_tensor *save_invstd,
