@@ -342,6 +342,19 @@ static void test_errors(void)
     t_ok(sg_seq_create(t_dev, &seq), "seq");
     expect_refused(SG_ERR_ARGUMENT, "NULL input", sg_conv2d_forward(seq, &p, NULL, w, NULL, y));
     sg_seq_destroy(seq);
+    /* the fused forward's batch norm: all four tensors, one per output channel */
+    sg_tensor *c8 = t_tensor_fill(sg_shape4(1, 8, 1, 1), 1);
+    sg_conv_epilogue partial = {.gamma = c8, .beta = c8, .mean = c8, .eps = 1e-5f};
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    expect_refused(SG_ERR_ARGUMENT, "fused forward without the running variance",
+                   sg_conv2d_forward_fused(seq, &p, x, w, NULL, &partial, y));
+    sg_seq_destroy(seq);
+    sg_conv_epilogue short_var = {.gamma = c8, .beta = c8, .mean = c8, .var = b5, .eps = 1e-5f};
+    t_ok(sg_seq_create(t_dev, &seq), "seq");
+    expect_refused(SG_ERR_SHAPE, "fused forward with a running variance of 5 for 8 channels",
+                   sg_conv2d_forward_fused(seq, &p, x, w, NULL, &short_var, y));
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(c8);
     sg_tensor *ts[] = {x, w, y, wbad, b5};
     for (size_t i = 0; i < 5; i++)
         sg_tensor_destroy(ts[i]);
