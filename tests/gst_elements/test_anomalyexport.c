@@ -302,7 +302,8 @@ static void paint_mask(GRand *rand, const Geometry *g, guint8 *mask)
 {
     memset(mask, 0, FW * FH);
     for (gint n = g_rand_int_range(rand, 1, 4); n > 0; n--) {
-        gint w = g_rand_int_range(rand, 1, MIN(10, g->roi_width)), h = g_rand_int_range(rand, 1, MIN(10, g->roi_height));
+        gint w = g_rand_int_range(rand, 1, MIN(10, g->roi_width));
+        gint h = g_rand_int_range(rand, 1, MIN(10, g->roi_height));
         gint x0 = g->roi_x + g_rand_int_range(rand, 0, g->roi_width - w + 1);
         gint y0 = g->roi_y + g_rand_int_range(rand, 0, g->roi_height - h + 1);
         for (gint y = y0; y < y0 + h; y++)
