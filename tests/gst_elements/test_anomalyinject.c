@@ -277,7 +277,8 @@ GST_START_TEST(test_truth_mask_is_the_painted_pixels)
 GST_END_TEST;
 
 /* normal frames carry no mask (all zero, light buffers); truth-mask=false
- * leaves it off defective frames too; a new truth removes an old mask */
+ * leaves it off defective frames too; a new truth removes an old mask; a
+ * malformed one reads as none */
 GST_START_TEST(test_truth_mask_only_where_painted)
 {
     GstVideoInfo info = frames_info("I420", 32, 24);
@@ -311,6 +312,12 @@ GST_START_TEST(test_truth_mask_only_where_painted)
     fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) != NULL && mw == 3 && mh == 2);
     sgad_buffer_set_anomaly_truth(b, FALSE, NULL);
     fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) == NULL);
+    /* a mask whose bytes are not width x height (another producer's) reads as none */
+    sgad_buffer_set_anomaly_truth(b, TRUE, "spot");
+    GstStructure *st = gst_custom_meta_get_structure(gst_buffer_get_custom_meta(b, SGAD_ANOMALY_META_NAME));
+    gst_structure_set(st, "truth-mask", G_TYPE_BYTES, bytes, "truth-mask-width", G_TYPE_UINT, 4,
+                      "truth-mask-height", G_TYPE_UINT, 2, NULL);
+    fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) == NULL && mw == 0 && mh == 0);
     g_bytes_unref(bytes);
     gst_buffer_unref(b);
 }
