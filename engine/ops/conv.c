@@ -12,16 +12,17 @@
  *
  * The kernels are shaped for lavapipe, where a buffer load costs tens of FMAs
  * (each shader says why): large per-invocation register tiles, weights shared
- * across the subgroup, 64-bit loads where alignment allows. conv_fwd and
- * conv_bwd_data read their input and weights as texels (the *_texel builds,
- * ~16x cheaper per float there) wherever the tensors fit the device's texel
- * views, else through buffer references. */
+ * across the subgroup, 64-bit loads where alignment allows. The three read
+ * their tensors (inputs, packed weights) as texels (the *_texel builds, ~16x
+ * cheaper per float there) wherever the tensors fit the device's texel views,
+ * else through buffer references. */
 #include "op_util.h"
 
 #include "conv_bias_grad.spv.h"
 #include "conv_bwd_data.spv.h"
 #include "conv_bwd_data_texel.spv.h"
 #include "conv_bwd_weight.spv.h"
+#include "conv_bwd_weight_texel.spv.h"
 #include "conv_fwd.spv.h"
 #include "conv_fwd_texel.spv.h"
 #include "conv_pack.spv.h"
@@ -66,6 +67,7 @@ static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narro
     return small ? narrow : wide;
 }
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
+SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 
@@ -224,10 +226,21 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     struct {
         uint64_t x, dy, part;
         int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
+        int32_t x_base, dy_base; /* conv_bwd_weight_texel: floats from the texel views' starts to x, to dy */
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
-            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk};
-    sg_dispatch d = {.kernel = &kernel_conv_bwd_weight, .push = &pc, .push_size = sizeof pc,
+            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk,
+            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy)};
+    /* texels where x and dy fit views of floats, starting on whole vec4 */
+    bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
+    sg_dispatch d = {.kernel = texel ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight,
+                     .push = &pc, .push_size = sizeof pc,
                      .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[1] = (sg_texel_read){x, 4};
+        d.texels[2] = (sg_texel_read){dy, 1};
+        d.texels[3] = (sg_texel_read){dy, 4};
+    }
     if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
         return s;
     struct {
