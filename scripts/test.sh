@@ -10,6 +10,7 @@ if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" --buildtype=debugoptimized || exit 1
 fi
 ninja -C "$build" || exit 1
+rm -f "$build/fuzz-output.txt" "$build/sanitize-output.txt"  # a previous run's
 
 meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" 2>&1 | tee "$build/test-output.txt"
 status=${PIPESTATUS[0]}
@@ -41,6 +42,26 @@ if [ "${SGAD_FUZZ:-1}" != 0 ] && [ "${SGAD_SANITIZE:-1}" != 0 ]; then
   else
     san_failed=1 # it ended before its count
   fi
+fi
+
+# CI shows only the end of this output: name what failed just above the count
+failures=$(cat "$build/test-output.txt" "$build/fuzz-output.txt" "$build/sanitize-output.txt" 2>/dev/null |
+  grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS) |^FAIL - ' | sed 's/^ */  /' | sort -u)
+if [ -n "$failures" ]; then
+  # the last lines each failed meson test printed (full logs: meson-logs/testlog.txt)
+  python3 - "$build/meson-logs/testlog.json" "${BUILD_DIR_ASAN:-build-asan}/meson-logs/testlog.json" <<'PY' || true
+import json, os, sys
+for log in filter(os.path.exists, sys.argv[1:]):
+    for line in open(log):
+        t = json.loads(line)
+        if t["result"] in ("OK", "SKIP", "EXPECTEDFAIL"):
+            continue
+        print("--- %s: %s (%s), last lines:" % (os.path.dirname(os.path.dirname(log)), t["name"], t["result"]))
+        for stream in ("stdout", "stderr"):
+            for l in (t.get(stream) or "").splitlines()[-12:]:
+                print("    " + l)
+PY
+  printf 'failed:\n%s\n' "$failures"
 fi
 
 # meson's summary counts tests; report them in the plain form CI reads

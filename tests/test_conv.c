@@ -74,6 +74,9 @@ static const conv_case CASES[] = {
     {"3x3 patches: 13 columns, 35 in, 19 out", 16, 35, 10, 13, 19, 3, 1, 1, 1, true, false},
 };
 
+/* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
+static const char *reads = "";
+
 typedef struct fd_ctx {
     const conv_case *c;
     sg_conv2d p;
@@ -254,7 +257,7 @@ static void run_case(const conv_case *c)
         T_RUN(sg_conv2d_forward(seq, &p, tx, tw, c->bias ? tb : NULL, ty));
     float *got_y = t_download(ty);
     char what[160];
-    snprintf(what, sizeof what, "%s forward", c->name);
+    snprintf(what, sizeof what, "%s%s forward", reads, c->name);
     t_close(what, got_y, want_y, ny, 2e-4, 2e-4);
     run_fused(c, (int)(c - CASES) % 4, &f, ny, tx, tw, tb, ys);
 
@@ -273,12 +276,12 @@ static void run_case(const conv_case *c)
         sg_ref_conv2d_backward(&p, xs, x, c->co, w, dy, dx, dw, c->bias ? db : NULL);
     }
     float *got_dx = t_download(tdx), *got_dw = t_download(tdw), *got_db = t_download(tdb);
-    snprintf(what, sizeof what, "%s backward dx", c->name);
+    snprintf(what, sizeof what, "%s%s backward dx", reads, c->name);
     t_close(what, got_dx, dx, nx, 2e-4, 2e-4);
-    snprintf(what, sizeof what, "%s backward dw", c->name);
+    snprintf(what, sizeof what, "%s%s backward dw", reads, c->name);
     t_close(what, got_dw, dw, nw, 5e-4, 2e-4);
     if (c->bias) {
-        snprintf(what, sizeof what, "%s backward db", c->name);
+        snprintf(what, sizeof what, "%s%s backward db", reads, c->name);
         t_close(what, got_db, db, c->co, 2e-4, 2e-4);
     }
 
@@ -288,12 +291,12 @@ static void run_case(const conv_case *c)
         sg_ref_conv_transpose2d_backward(&p, xs, x, c->co, w, dy, ax, aw, ab);
     else
         sg_ref_conv2d_backward(&p, xs, x, c->co, w, dy, ax, aw, ab);
-    snprintf(what, sizeof what, "%s reference dx", c->name);
+    snprintf(what, sizeof what, "%s%s reference dx", reads, c->name);
     t_grad_check(what, fd_forward, &f, x, nx, ax, dy, ny, 1e-2f, 2e-3, 2e-3, 24);
-    snprintf(what, sizeof what, "%s reference dw", c->name);
+    snprintf(what, sizeof what, "%s%s reference dw", reads, c->name);
     t_grad_check(what, fd_forward, &f, w, nw, aw, dy, ny, 1e-2f, 2e-3, 2e-3, 24);
     if (c->bias) {
-        snprintf(what, sizeof what, "%s reference db", c->name);
+        snprintf(what, sizeof what, "%s%s reference db", reads, c->name);
         t_grad_check(what, fd_forward, &f, b, c->co, ab, dy, ny, 1e-2f, 2e-3, 2e-3, 8);
     }
 
@@ -367,5 +370,19 @@ int main(void)
         run_case(&CASES[i]);
     test_fused_follows_parameters();
     test_errors();
+    /* again with every tensor read through buffer references (the path of
+     * tensors over a device's texel limit), on a second device */
+    sg_device *texel_dev = t_dev;
+    sg_device_options opt = {.buffer_reads = true, .quiet = true};
+    sg_status s = sg_device_create(&opt, &t_dev);
+    t_ok(s, "device reading through buffer references");
+    if (s == SG_OK) {
+        reads = "[buffer reads] ";
+        for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+            run_case(&CASES[i]);
+        t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
+        sg_device_destroy(t_dev);
+    }
+    t_dev = texel_dev;
     return t_end();
 }

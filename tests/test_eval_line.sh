@@ -8,7 +8,9 @@
 # figures must agree; and the same frames through the real pipeline
 # (inspectionsrc ! anomalyinject ! skipganomaly ! anomalyexport) give the
 # same ROC AUC (all four kinds: an AUC short of 1 that any other frame or
-# defect would move), so the suite's frames are the elements' frames.
+# defect would move), so the suite's frames are the elements' frames, and
+# the same pixel ROC AUC and AUPRO (anomalyexport's, from anomalyinject's
+# truth-mask), so the stream's pixel truth is the suite's.
 #
 #   test_eval_line.sh PATH/TO/sgad SOURCE_ROOT PLUGIN_DIR
 set -eu
@@ -64,9 +66,10 @@ export GST_PLUGIN_PATH=$3 GST_REGISTRY="$TMP/registry.bin"
 expect_rc 0 "$SGAD" eval --line --model "$MODEL" --frames 40 --seeds 1 --kinds all --fraction 0.3 \
     --normal-frames 10 --calib-frames 20 --csv "$TMP/p.csv"
 suite_auc=$(grep '^"model: checkpoint score' "$TMP/p.csv" | cut -d, -f6)
+suite_px=$(sed -n '/^pixel level/,$p' "$TMP/last" | awk '/model: error map  / { print $4, $5 }')
 expect_rc 0 gst-launch-1.0 -q inspectionsrc seed=11 first-frame=1800 num-buffers=40 \
     ! anomalyinject seed=1 fraction=0.3 defects=scratch+spot+missing+color-shift size=0.25 \
-    ! skipganomaly model="$MODEL" ! anomalyexport location="$TMP/p.jsonl" ! fakesink
+    ! skipganomaly model="$MODEL" ! anomalyexport location="$TMP/p.jsonl" summary=true ! fakesink
 pipe_auc=$(python3 - "$TMP/p.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"frame"')]
@@ -78,4 +81,11 @@ PY
 )
 [ -n "$suite_auc" ] && [ "$suite_auc" = "$pipe_auc" ] && ok "the pipeline's ROC AUC equals the suite's ($pipe_auc)" ||
     fail "pipeline ROC AUC '$pipe_auc', the suite's '$suite_auc'"
+# pixel level: anomalyexport ranks the heat maps against anomalyinject's truth-mask as the suite
+# ranks its model's raw error maps against the painted pixels (printed to 3 decimals)
+pipe_px=$(python3 -c 'import json, sys; s = json.loads(open(sys.argv[1]).read().splitlines()[-1])["summary"]
+print("%.3f %.3f" % (s["pixel-auc"], s["pixel-aupro"]))' "$TMP/p.jsonl")
+[ -n "$suite_px" ] && [ "$suite_px" = "$pipe_px" ] &&
+    ok "the pipeline's pixel AUC and AUPRO equal the suite's ($pipe_px)" ||
+    fail "pipeline pixel AUC, AUPRO '$pipe_px', the suite's '$suite_px'"
 exit $FAILED

@@ -20,5 +20,6 @@ check() { # check LIBRARY EXPECTED-SYMBOLS...
 check "$1" gst_plugin_sgad_get_desc gst_plugin_sgad_register
 check "$2" sgad_anomaly_meta_register sgad_buffer_set_anomaly_result sgad_buffer_get_anomaly_result \
     sgad_buffer_set_anomaly_truth sgad_buffer_get_anomaly_truth sgad_buffer_set_anomaly_source \
-    sgad_buffer_set_anomaly_pending
+    sgad_buffer_set_anomaly_pending sgad_buffer_get_anomaly_source sgad_buffer_set_anomaly_truth_mask \
+    sgad_buffer_get_anomaly_truth_mask
 exit $FAILED

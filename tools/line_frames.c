@@ -37,7 +37,7 @@ static bool inject(const line_defects *d, uint64_t n, GstVideoFrame *frame)
         SgadDefect defect;
         gint w = GST_VIDEO_FRAME_WIDTH(frame), h = GST_VIDEO_FRAME_HEIGHT(frame);
         sgad_defect_generate(&defect, pick_kind(d->kinds, rand), rand, d->size, 0, 0, w, h);
-        sgad_defect_paint(&defect, frame);
+        sgad_defect_paint(&defect, frame, NULL);
     }
     g_rand_free(rand);
     return defective;

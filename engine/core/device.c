@@ -185,6 +185,10 @@ static void fill_info(sg_device *dev, VkPhysicalDevice pd, uint32_t index)
         dev->max_groups[i] = p2.properties.limits.maxComputeWorkGroupCount[i];
     dev->max_allocation = m3.maxMemoryAllocationSize;
     dev->info.max_allocation = m3.maxMemoryAllocationSize;
+    /* both powers of two: the larger is a multiple of the smaller */
+    VkDeviceSize texel_align = p2.properties.limits.minTexelBufferOffsetAlignment;
+    dev->texel_align = texel_align > 16 ? texel_align : 16;
+    dev->max_texels = p2.properties.limits.maxTexelBufferElements;
     snprintf(dev->info.name, sizeof dev->info.name, "%s", p2.properties.deviceName);
     dev->info.kind = kind_of(p2.properties.deviceType);
     dev->info.api_version = p2.properties.apiVersion;
@@ -324,6 +328,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
     dev->force_staging = options->staged;
+    dev->buffer_reads = options->buffer_reads;
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");

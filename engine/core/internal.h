@@ -39,8 +39,11 @@ struct sg_device {
     float timestamp_period;    /* ns per tick; 0 when unsupported */
     uint32_t max_groups[3];    /* maxComputeWorkGroupCount */
     VkDeviceSize max_allocation; /* maxMemoryAllocationSize: the largest VkDeviceMemory */
+    VkDeviceSize texel_align;  /* texel views start at multiples of this (>= 16: whole vec4) */
+    uint32_t max_texels;       /* maxTexelBufferElements */
     uint32_t validation_messages;
     bool force_staging;        /* options.staged */
+    bool buffer_reads;         /* options.buffer_reads: no texel reads */
 
     pthread_mutex_t queue_lock;  /* vkQueueSubmit, staging transfers */
     pthread_mutex_t memory_lock; /* blocks and free lists */
@@ -49,6 +52,7 @@ struct sg_device {
     sg_block *blocks;
     uint64_t bytes_in_use;
 
+    VkDescriptorSetLayout texel_set_layout; /* set 0: SG_MAX_TEXELS uniform texel buffers */
     VkPipelineLayout pipeline_layout;
     VkPipelineCache pipeline_cache;
     sg_pipeline_entry *pipelines;

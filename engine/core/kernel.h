@@ -25,6 +25,26 @@ typedef struct sg_kernel {
 /* Device address of element `offset` of a tensor (for push constants). */
 uint64_t sg_tensor_address(const sg_tensor *t);
 
+/* Tensors read as uniform texel buffers. On lavapipe (Mesa 22.3) a float read
+ * through a buffer reference costs about 64 FMAs, a float of a vec4 texelFetch
+ * about 4 (docs/benchmarks.md, tools/bench_loads.c), so the hottest kernels read
+ * their inputs as texels. Binding i of descriptor set 0 is texels[i]: a view of
+ * the tensor as R32_SFLOAT (components 1) or R32G32B32A32_SFLOAT (4), starting
+ * at the aligned offset at or below the tensor's first element; the kernel adds
+ * sg_tensor_texel_base() (in floats) to its indices. Texel reads count as reads
+ * for the barriers. */
+#define SG_MAX_TEXELS 4
+typedef struct sg_texel_read {
+    const sg_tensor *tensor;
+    uint32_t components; /* 1 or 4 */
+} sg_texel_read;
+
+/* Whether t fits in a texel view of `components` floats per texel on its device
+ * (maxTexelBufferElements); a kernel that reads texels needs a fallback when not. */
+bool sg_tensor_texel_ok(const sg_tensor *t, uint32_t components);
+/* Floats between the start of t's texel views and t's first element. */
+uint32_t sg_tensor_texel_base(const sg_tensor *t);
+
 typedef struct sg_dispatch {
     const sg_kernel *kernel;
     const void *push;      /* push-constant block, at most 128 bytes */
@@ -32,6 +52,7 @@ typedef struct sg_dispatch {
     uint32_t groups[3];    /* workgroup counts; 0 is treated as 1 */
     const sg_tensor *reads[8];
     const sg_tensor *writes[8]; /* read-modify-write tensors go here */
+    sg_texel_read texels[SG_MAX_TEXELS]; /* bindings 0.. of set 0; unused ones have tensor NULL */
 } sg_dispatch;
 
 /* Record one dispatch (with a barrier first when it depends on earlier work). */

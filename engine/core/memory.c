@@ -25,7 +25,8 @@ sg_status sg_find_memory_type(sg_device *dev, uint32_t type_bits, VkMemoryProper
 }
 
 #define SG_TENSOR_USAGE (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | \
-                         VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                         VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT | \
+                         VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT)
 #define SG_STAGING_USAGE (VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
 
 /* Which memory types a buffer of this usage may live in: Vulkan gives the same

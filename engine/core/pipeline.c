@@ -1,6 +1,8 @@
 /* Compute pipelines, created on first use of a kernel and kept for the
- * device's lifetime. One pipeline layout serves all of them: no descriptor sets,
- * only a 128-byte push-constant block (tensors are passed as device addresses). */
+ * device's lifetime. One pipeline layout serves all of them: a 128-byte
+ * push-constant block (tensors are passed as device addresses) and one
+ * descriptor set of SG_MAX_TEXELS uniform texel buffers, for the kernels that
+ * read tensors as texels (kernel.h); the others never bind it. */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -12,12 +14,28 @@ sg_status sg_pipeline_layout_create(sg_device *dev)
         .offset = 0,
         .size = SG_PUSH_CONSTANT_BYTES,
     };
+    VkDescriptorSetLayoutBinding bindings[SG_MAX_TEXELS];
+    for (uint32_t i = 0; i < SG_MAX_TEXELS; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){.binding = i,
+                                                     .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                                     .descriptorCount = 1,
+                                                     .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo si = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = SG_MAX_TEXELS,
+        .pBindings = bindings,
+    };
+    VkResult r = vkCreateDescriptorSetLayout(dev->device, &si, NULL, &dev->texel_set_layout);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreateDescriptorSetLayout");
     VkPipelineLayoutCreateInfo li = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &dev->texel_set_layout,
         .pushConstantRangeCount = 1,
         .pPushConstantRanges = &range,
     };
-    VkResult r = vkCreatePipelineLayout(dev->device, &li, NULL, &dev->pipeline_layout);
+    r = vkCreatePipelineLayout(dev->device, &li, NULL, &dev->pipeline_layout);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkCreatePipelineLayout");
     VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
@@ -101,4 +119,6 @@ void sg_pipelines_destroy(sg_device *dev)
         vkDestroyPipelineCache(dev->device, dev->pipeline_cache, NULL);
     if (dev->pipeline_layout)
         vkDestroyPipelineLayout(dev->device, dev->pipeline_layout, NULL);
+    if (dev->texel_set_layout)
+        vkDestroyDescriptorSetLayout(dev->device, dev->texel_set_layout, NULL);
 }

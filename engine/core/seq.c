@@ -5,7 +5,11 @@
  * what is pending a read or write (WAR, WAW) gets a compute->compute memory
  * barrier first; independent dispatches run without one. Every recording starts
  * with a barrier that orders it after host writes and earlier submissions, and
- * ends with one that makes its writes visible to the host and later work. */
+ * ends with one that makes its writes visible to the host and later work.
+ *
+ * Texel reads (kernel.h): the sequence owns the buffer views and descriptor
+ * sets its dispatches bind, made while recording and kept until it is destroyed,
+ * since a recording is replayed many times. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,13 @@
 #include "array.h"
 #include "internal.h"
 #include "profile.h"
+
+typedef struct sg_texel_view {
+    const sg_block *block;
+    VkDeviceSize offset, range;
+    VkFormat format;
+    VkBufferView view;
+} sg_texel_view;
 
 typedef struct sg_range {
     const sg_block *block;
@@ -41,6 +52,10 @@ struct sg_seq {
 
     const sg_tensor **written; /* roots of the tensors the ops write: touched at each submit */
     size_t written_count, written_cap;
+    sg_texel_view *views;
+    size_t view_count, view_cap;
+    VkDescriptorPool *pools; /* the last one has room, or is full and gets a successor */
+    size_t pool_count, pool_cap;
 
     uint32_t dispatches, barriers;
     double last_gpu_seconds;
@@ -140,6 +155,12 @@ void sg_seq_destroy(sg_seq *seq)
     free(seq->written);
     free(seq->pending);
     sg_profile_destroy(seq->profile, dev);
+    for (size_t i = 0; i < seq->view_count; i++)
+        vkDestroyBufferView(dev->device, seq->views[i].view, NULL);
+    free(seq->views);
+    for (size_t i = 0; i < seq->pool_count; i++)
+        vkDestroyDescriptorPool(dev->device, seq->pools[i], NULL);
+    free(seq->pools);
     if (seq->timestamps)
         vkDestroyQueryPool(dev->device, seq->timestamps, NULL);
     if (seq->fence)
@@ -207,6 +228,115 @@ static sg_status remember(sg_seq *seq, sg_range r)
     return SG_OK;
 }
 
+/* A view of t as texels of `components` floats, made once per sequence. */
+static sg_status texel_view(sg_seq *seq, const sg_tensor *t, uint32_t components, VkBufferView *out)
+{
+    sg_device *dev = seq->dev;
+    VkDeviceSize begin = t->offset - t->offset % dev->texel_align, texel = components * sizeof(float);
+    /* whole texels: allocations are rounded to 256 bytes, so the last one stays in the buffer */
+    VkDeviceSize range = (t->offset + t->bytes - begin + texel - 1) / texel * texel;
+    VkFormat format = components == 4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
+    for (size_t i = 0; i < seq->view_count; i++) {
+        const sg_texel_view *v = &seq->views[i];
+        if (v->block == t->block && v->offset == begin && v->range == range && v->format == format) {
+            *out = v->view;
+            return SG_OK;
+        }
+    }
+    if (!sg_array_reserve((void **)&seq->views, &seq->view_cap, seq->view_count, sizeof *seq->views, 16))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    VkBufferViewCreateInfo vi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+        .buffer = t->block->buffer,
+        .format = format,
+        .offset = begin,
+        .range = range,
+    };
+    VkResult r = vkCreateBufferView(dev->device, &vi, NULL, out);
+    if (r != VK_SUCCESS)
+        return sg_seq_fail(seq, SG_ERR_VULKAN, "vkCreateBufferView failed (%d)", r);
+    seq->views[seq->view_count++] = (sg_texel_view){t->block, begin, range, format, *out};
+    return SG_OK;
+}
+
+/* A descriptor set of the texel layout, from the sequence's pools. */
+static sg_status texel_set(sg_seq *seq, VkDescriptorSet *out)
+{
+    sg_device *dev = seq->dev;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (seq->pool_count) {
+            VkDescriptorSetAllocateInfo ai = {
+                .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                .descriptorPool = seq->pools[seq->pool_count - 1],
+                .descriptorSetCount = 1,
+                .pSetLayouts = &dev->texel_set_layout,
+            };
+            VkResult r = vkAllocateDescriptorSets(dev->device, &ai, out);
+            if (r == VK_SUCCESS)
+                return SG_OK;
+            if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+                return sg_seq_fail(seq, SG_ERR_VULKAN, "vkAllocateDescriptorSets failed (%d)", r);
+        }
+        /* the last pool is full (or there is none): start another */
+        if (!sg_array_reserve((void **)&seq->pools, &seq->pool_cap, seq->pool_count, sizeof *seq->pools, 4))
+            return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+        const uint32_t sets = 64;
+        VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * SG_MAX_TEXELS};
+        VkDescriptorPoolCreateInfo pi = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+            .maxSets = sets,
+            .poolSizeCount = 1,
+            .pPoolSizes = &size,
+        };
+        VkResult r = vkCreateDescriptorPool(dev->device, &pi, NULL, &seq->pools[seq->pool_count]);
+        if (r != VK_SUCCESS)
+            return sg_seq_fail(seq, SG_ERR_VULKAN, "vkCreateDescriptorPool failed (%d)", r);
+        seq->pool_count++;
+    }
+    return sg_seq_fail(seq, SG_ERR_VULKAN, "a new descriptor pool had no room for one set");
+}
+
+/* Views of the dispatch's texel reads, written to a new set and bound. */
+static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
+{
+    VkBufferView views[SG_MAX_TEXELS];
+    VkWriteDescriptorSet writes[SG_MAX_TEXELS];
+    uint32_t count = 0;
+    sg_status s;
+    for (uint32_t i = 0; i < SG_MAX_TEXELS; i++) {
+        const sg_texel_read *t = &d->texels[i];
+        if (!t->tensor)
+            continue;
+        if (t->components != 1 && t->components != 4)
+            return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: texels of %u floats (1 or 4)", d->kernel->name,
+                               t->components);
+        if (!sg_tensor_texel_ok(t->tensor, t->components))
+            return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: a tensor of %zu elements exceeds the device's %u texels "
+                               "(maxTexelBufferElements)", d->kernel->name, sg_tensor_count(t->tensor),
+                               seq->dev->max_texels);
+        if ((s = texel_view(seq, t->tensor, t->components, &views[i])) != SG_OK)
+            return s;
+        writes[count++] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstBinding = i,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+            .pTexelBufferView = &views[i],
+        };
+    }
+    if (!count)
+        return SG_OK;
+    VkDescriptorSet set;
+    if ((s = texel_set(seq, &set)) != SG_OK)
+        return s;
+    for (uint32_t i = 0; i < count; i++)
+        writes[i].dstSet = set;
+    vkUpdateDescriptorSets(seq->dev->device, count, writes, 0, NULL);
+    vkCmdBindDescriptorSets(seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, seq->dev->pipeline_layout, 0, 1, &set, 0,
+                            NULL);
+    return SG_OK;
+}
+
 sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 {
     if (!seq->recording)
@@ -218,7 +348,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
         return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: %u bytes of push constants (max %u)",
                            d->kernel->name, d->push_size, SG_PUSH_CONSTANT_BYTES);
     for (int i = 0; i < 8; i++)
-        if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev))
+        if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev) ||
+            (i < SG_MAX_TEXELS && d->texels[i].tensor && d->texels[i].tensor->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
     for (int i = 0; i < 3; i++)
         if (d->groups[i] > seq->dev->max_groups[i])
@@ -240,6 +371,10 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
             sg_range r = range_of(d->writes[i], true);
             need = needs_barrier(seq, &r);
         }
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor && !need) {
+            sg_range r = range_of(d->texels[i].tensor, false);
+            need = needs_barrier(seq, &r);
+        }
     }
     if (need) {
         barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
@@ -253,7 +388,12 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
         if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
                              (s = remember_written(seq, d->writes[i])) != SG_OK))
             return s;
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
+            (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
+            return s;
     }
+    if ((s = bind_texels(seq, d)) != SG_OK)
+        return s;
     if (pipeline != seq->bound) {
         vkCmdBindPipeline(seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
         seq->bound = pipeline;

@@ -82,6 +82,17 @@ sg_device *sg_tensor_device(const sg_tensor *t)
     return t->dev;
 }
 
+uint32_t sg_tensor_texel_base(const sg_tensor *t)
+{
+    return (uint32_t)((t->offset % t->dev->texel_align) / sizeof(float));
+}
+
+bool sg_tensor_texel_ok(const sg_tensor *t, uint32_t components)
+{
+    uint64_t floats = (uint64_t)sg_tensor_texel_base(t) + t->bytes / sizeof(float);
+    return !t->dev->buffer_reads && (floats + components - 1) / components <= t->dev->max_texels;
+}
+
 uint64_t sg_tensor_address(const sg_tensor *t)
 {
     return t->block->address + t->offset;

@@ -12,13 +12,19 @@
  *
  * The kernels are shaped for lavapipe, where a buffer load costs tens of FMAs
  * (each shader says why): large per-invocation register tiles, weights shared
- * across the subgroup, 64-bit loads where alignment allows. */
+ * across the subgroup, 64-bit loads where alignment allows. The three read
+ * their tensors (inputs, packed weights) as texels (the *_texel builds, ~16x
+ * cheaper per float there) wherever the tensors fit the device's texel views,
+ * else through buffer references. */
 #include "op_util.h"
 
 #include "conv_bias_grad.spv.h"
 #include "conv_bwd_data.spv.h"
+#include "conv_bwd_data_texel.spv.h"
 #include "conv_bwd_weight.spv.h"
+#include "conv_bwd_weight_texel.spv.h"
 #include "conv_fwd.spv.h"
+#include "conv_fwd_texel.spv.h"
 #include "conv_pack.spv.h"
 #include "conv_reduce.spv.h"
 
@@ -41,6 +47,14 @@ SG_KERNEL(conv_bwd_data, CONV_LANES);
  * broadcasts to plain loads where 8 lanes are not whole subgroups. */
 #define NARROW_LANES 8u
 static const sg_kernel kernel_conv_fwd_narrow = {"conv_fwd/8", conv_fwd_spv, sizeof(conv_fwd_spv), NARROW_LANES};
+static const sg_kernel kernel_conv_fwd_texel = {"conv_fwd_texel", conv_fwd_texel_spv, sizeof(conv_fwd_texel_spv),
+                                                CONV_LANES};
+static const sg_kernel kernel_conv_fwd_texel_narrow = {"conv_fwd_texel/8", conv_fwd_texel_spv,
+                                                       sizeof(conv_fwd_texel_spv), NARROW_LANES};
+static const sg_kernel kernel_conv_bwd_data_texel = {"conv_bwd_data_texel", conv_bwd_data_texel_spv,
+                                                     sizeof(conv_bwd_data_texel_spv), CONV_LANES};
+static const sg_kernel kernel_conv_bwd_data_texel_narrow = {"conv_bwd_data_texel/8", conv_bwd_data_texel_spv,
+                                                            sizeof(conv_bwd_data_texel_spv), NARROW_LANES};
 static const sg_kernel kernel_conv_bwd_data_narrow = {"conv_bwd_data/8", conv_bwd_data_spv,
                                                       sizeof(conv_bwd_data_spv), NARROW_LANES};
 
@@ -53,6 +67,7 @@ static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narro
     return small ? narrow : wide;
 }
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
+SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 
@@ -126,6 +141,7 @@ typedef struct conv_push {
     uint64_t in, w, b, out;
     int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;
     uint32_t flags;
+    int32_t in_base, w_base; /* conv_fwd_texel: floats from the texel views' starts to in, to w */
     float slope; /* FLAG_ACTIVATE's */
 } conv_push;
 
@@ -137,8 +153,25 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
     conv_push pc = {sg_tensor_address(in), sg_tensor_address(packed), b ? sg_tensor_address(b) : 0,
                     sg_tensor_address(out), c->N, c->Ci, c->H, c->W, c->Co, c->Ho, c->Wo, c->KH, c->KW,
                     c->stride, c->pad, c->dil, c_pad, flags | (b ? FLAG_BIAS : 0) | (act ? FLAG_ACTIVATE : 0),
-                    act ? e->slope : 0.0f};
+                    0, 0, act ? e->slope : 0.0f};
     return pc;
+}
+
+/* Whether the *_texel kernels can read `in` and the packed weights: in fits a
+ * view of floats, packed one of vec4 starting on a whole vec4. */
+static bool texels_fit(const sg_tensor *in, const sg_tensor *packed)
+{
+    return sg_tensor_texel_ok(in, 1) && sg_tensor_texel_ok(packed, 4) && sg_tensor_texel_base(packed) % 4 == 0;
+}
+
+/* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed weights as vec4. */
+static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, const sg_tensor *packed)
+{
+    pc->in_base = (int32_t)sg_tensor_texel_base(in);
+    pc->w_base = (int32_t)sg_tensor_texel_base(packed);
+    d->texels[0] = (sg_texel_read){in, 1};
+    d->texels[1] = (sg_texel_read){in, 4};
+    d->texels[2] = (sg_texel_read){packed, 4};
 }
 
 /* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
@@ -153,12 +186,17 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
         b = folded_bias;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    bool texel = texels_fit(x, packed);
     uint32_t lanes;
-    const sg_kernel *k = pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
+    const sg_kernel *k = texel ? pick_width(&kernel_conv_fwd_texel, &kernel_conv_fwd_texel_narrow, pixels,
+                                            FWD_PIXELS, &lanes)
+                               : pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
     sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, packed, b}, .writes = {y},
                      .groups = {sg_div_up(pixels, (uint64_t)lanes * FWD_PIXELS),
                                 sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
+    if (texel)
+        bind_texels(&d, &pc, x, packed);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -177,14 +215,19 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
+    bool texel = texels_fit(dy, packed);
     uint32_t lanes;
-    const sg_kernel *k =
-        pick_width(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels, BWD_DATA_PIXELS, &lanes);
+    const sg_kernel *k = texel ? pick_width(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow,
+                                            phase_pixels, BWD_DATA_PIXELS, &lanes)
+                               : pick_width(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
+                                            BWD_DATA_PIXELS, &lanes);
     sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
                      .groups = {sg_div_up(phase_pixels, (uint64_t)lanes * BWD_DATA_PIXELS),
                                 sg_div_up((uint64_t)c->Ci, BWD_DATA_CI_TILE),
                                 (uint32_t)(c->stride * c->stride)}};
+    if (texel)
+        bind_texels(&d, &pc, dy, packed);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -211,10 +254,21 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     struct {
         uint64_t x, dy, part;
         int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
+        int32_t x_base, dy_base; /* conv_bwd_weight_texel: floats from the texel views' starts to x, to dy */
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
-            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk};
-    sg_dispatch d = {.kernel = &kernel_conv_bwd_weight, .push = &pc, .push_size = sizeof pc,
+            c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk,
+            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy)};
+    /* texels where x and dy fit views of floats, starting on whole vec4 */
+    bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
+    sg_dispatch d = {.kernel = texel ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight,
+                     .push = &pc, .push_size = sizeof pc,
                      .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[1] = (sg_texel_read){x, 4};
+        d.texels[2] = (sg_texel_read){dy, 1};
+        d.texels[3] = (sg_texel_read){dy, 4};
+    }
     if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
         return s;
     struct {

@@ -14,7 +14,18 @@
  * "anomalyexport-summary" (frames, scored, flagged, labelled, positives and,
  * when both classes were scored, auc) is posted before EOS goes downstream, as
  * level posts its messages, so the application reads it before the pipeline's
- * EOS. */
+ * EOS.
+ *
+ * Pixel level: a frame carrying both a heat map computed on itself and a truth
+ * (anomalyinject's truth-mask, or truth 0: all normal) has its heat-map pixels
+ * ranked against the mask carried onto the heat map's grid (pixeltruth.h); the
+ * summary then adds pixel-auc and pixel-aupro from the engine's pixel metrics,
+ * with pixel-labelled-frames, pixel-sampled-frames, pixel-regions and
+ * pixel-skipped-frames (frames with a heat map and a truth that cannot be
+ * matched: the result of an earlier frame, a mask of another frame size, a
+ * region outside the frame, a defect without a mask, another heat-map size, a
+ * heat map that is not finite). At most max-pixel-samples heat-map pixels are
+ * kept, a uniform sample of whole frames beyond that. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -28,6 +39,7 @@
 #include <json-glib/json-glib.h>
 
 #include <sgad/anomalymeta.h>
+#include "pixeltruth.h"
 #include "resultjson.h"
 #include "sgad/metrics.h"
 
@@ -40,6 +52,21 @@ G_DECLARE_FINAL_TYPE(GstAnomalyExport, gst_anomaly_export, GST, ANOMALY_EXPORT, 
 #define DEFAULT_SKIP_UNSCORED FALSE
 #define DEFAULT_SUMMARY FALSE
 #define DEFAULT_FLUSH_INTERVAL 1
+/* 4 Mi heat-map pixels (4096 frames of 32x32 maps): 20 MiB held while
+ * streaming (a float and a label each), about 13 bytes a pixel at EOS */
+#define DEFAULT_MAX_PIXEL_SAMPLES (4u << 20)
+
+/* why a frame with a heat map and a truth was not ranked at pixel level */
+typedef enum {
+    SKIP_EARLIER_RESULT, /* the heat map is an earlier frame's (asynchronous, interval > 1): expected */
+    SKIP_NOT_FINITE,
+    SKIP_NO_MASK,
+    SKIP_MASK_SIZE,
+    SKIP_ROI,
+    SKIP_MAP_SIZE,
+    SKIP_MAP_TOO_LARGE,
+    SKIP_REASONS
+} SkipReason;
 
 struct _GstAnomalyExport {
     GstBaseTransform parent;
@@ -48,6 +75,7 @@ struct _GstAnomalyExport {
     gchar *location;
     gboolean skip_unscored, summary;
     guint flush_interval;
+    guint max_pixel_samples;
 
     /* streaming state */
     FILE *file;
@@ -56,9 +84,16 @@ struct _GstAnomalyExport {
     guint unflushed;
     GArray *pair_scores; /* gfloat: frames with both a score and a truth */
     GArray *pair_truths; /* guint8 */
+
+    /* pixel level */
+    gint frame_width, frame_height; /* from video caps; 0 when the caps do not say */
+    SgadPixelSample pixels;
+    guint64 pixel_labelled, pixel_skipped;
+    guint64 skipped[SKIP_REASONS];
+    GArray *labels; /* guint8, one heat map's labels */
 };
 
-enum { PROP_0, PROP_LOCATION, PROP_SKIP_UNSCORED, PROP_SUMMARY, PROP_FLUSH_INTERVAL };
+enum { PROP_0, PROP_LOCATION, PROP_SKIP_UNSCORED, PROP_SUMMARY, PROP_FLUSH_INTERVAL, PROP_MAX_PIXEL_SAMPLES };
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -141,6 +176,88 @@ static void add_double_or_null(JsonBuilder *b, gdouble v)
         json_builder_add_null_value(b);
 }
 
+/* what a skipped frame means to the user, said once per stream and reason */
+static const gchar *const skip_messages[SKIP_REASONS] = {
+    [SKIP_EARLIER_RESULT] = "the heat map was computed on an earlier frame (asynchronous scoring or interval > 1)",
+    [SKIP_NOT_FINITE] = "the heat map holds values that are not finite numbers",
+    [SKIP_NO_MASK] = "a defective frame carries no truth-mask (anomalyinject truth-mask=false, or another producer)",
+    [SKIP_MASK_SIZE] = "the truth-mask's size differs from the frame's (a scaler between anomalyinject and here?)",
+    [SKIP_ROI] = "the heat map's region (roi-x/y/width/height) is not inside the frame",
+    [SKIP_MAP_SIZE] = "the heat map's size differs from the first labelled frame's",
+    [SKIP_MAP_TOO_LARGE] = "one heat map is more pixels than max-pixel-samples",
+};
+
+static void skip_pixels(GstAnomalyExport *self, SkipReason why, const SgadAnomalyResult *r)
+{
+    self->pixel_skipped++;
+    if (self->skipped[why]++ > 0)
+        return;
+    GST_INFO_OBJECT(self, "frame %" G_GUINT64_FORMAT " left out of the pixel metrics: %s", r->frame,
+                    skip_messages[why]);
+    /* an earlier frame's result is what asynchronous scoring gives: not a fault */
+    if (why != SKIP_EARLIER_RESULT)
+        GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Frames are left out of the pixel metrics: %s.", skip_messages[why]),
+                            ("first at result frame %" G_GUINT64_FORMAT "; heat map %ux%u over %d,%d,%dx%d",
+                             r->frame, r->heatmap_width, r->heatmap_height, r->roi_x, r->roi_y, r->roi_width,
+                             r->roi_height));
+}
+
+/* Ranks this frame's heat-map pixels against its truth: the mask carried onto
+ * the heat map's grid, or all normal for a normal frame. */
+static void add_pixel_truth(GstAnomalyExport *self, GstBuffer *buf, const SgadAnomalyResult *r, gint truth)
+{
+    guint64 source = 0;
+    if (sgad_buffer_get_anomaly_source(buf, &source, NULL) && source != r->frame) {
+        skip_pixels(self, SKIP_EARLIER_RESULT, r);
+        return;
+    }
+    const gsize plane = (gsize)r->heatmap_width * r->heatmap_height;
+    for (gsize p = 0; p < plane; p++)
+        if (!isfinite(r->heatmap[p])) {
+            skip_pixels(self, SKIP_NOT_FINITE, r);
+            return;
+        }
+    guint mask_width = 0, mask_height = 0;
+    const guint8 *mask = truth ? sgad_buffer_get_anomaly_truth_mask(buf, &mask_width, &mask_height) : NULL;
+    if (truth && !mask) {
+        skip_pixels(self, SKIP_NO_MASK, r);
+        return;
+    }
+    /* the frame the region refers to: the caps say, else the mask does */
+    gint width = self->frame_width, height = self->frame_height;
+    if (mask && width > 0 && ((guint)width != mask_width || (guint)height != mask_height)) {
+        skip_pixels(self, SKIP_MASK_SIZE, r);
+        return;
+    }
+    if (mask && width == 0)
+        width = (gint)mask_width, height = (gint)mask_height;
+    gboolean roi_inside = r->roi_width > 0 && r->roi_height > 0 && r->roi_x >= 0 && r->roi_y >= 0 &&
+                          (width == 0 || ((gint64)r->roi_x + r->roi_width <= width &&
+                                          (gint64)r->roi_y + r->roi_height <= height));
+    if (!roi_inside) {
+        skip_pixels(self, SKIP_ROI, r);
+        return;
+    }
+    g_array_set_size(self->labels, (guint)plane);
+    guint8 *labels = (guint8 *)(void *)self->labels->data;
+    if (!mask)
+        memset(labels, 0, plane);
+    else
+        sgad_pixel_truth_labels(mask, mask_width, mask_height, r->roi_x, r->roi_y, r->roi_width, r->roi_height,
+                                r->heatmap_width, r->heatmap_height, labels); /* the region was checked above */
+    switch (sgad_pixel_sample_offer(&self->pixels, r->heatmap, labels, r->heatmap_width, r->heatmap_height)) {
+    case SGAD_PIXEL_SAMPLE_OFFERED:
+        self->pixel_labelled++;
+        break;
+    case SGAD_PIXEL_SAMPLE_SIZE_CHANGED:
+        skip_pixels(self, SKIP_MAP_SIZE, r);
+        break;
+    case SGAD_PIXEL_SAMPLE_TOO_LARGE:
+        skip_pixels(self, SKIP_MAP_TOO_LARGE, r);
+        break;
+    }
+}
+
 static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
 {
     GstAnomalyExport *self = GST_ANOMALY_EXPORT(trans);
@@ -169,6 +286,8 @@ static GstFlowReturn gst_anomaly_export_transform_ip(GstBaseTransform *trans, Gs
             g_array_append_val(self->pair_scores, score);
             g_array_append_val(self->pair_truths, t);
         }
+        if (scored && r.heatmap && self->pixels.max_pixels > 0)
+            add_pixel_truth(self, buf, &r, truth);
     }
     if (!scored && skip_unscored)
         return GST_FLOW_OK;
@@ -191,9 +310,23 @@ static gdouble current_auc(GstAnomalyExport *self)
     return m.auc;
 }
 
+/* The pixel metrics of the kept frames; FALSE (said in the log) when undefined. */
+static gboolean current_pixel_metrics(GstAnomalyExport *self, sg_pixel_metrics *out)
+{
+    if (self->pixel_labelled == 0)
+        return FALSE;
+    if (sgad_pixel_sample_metrics(&self->pixels, out) != SG_OK) {
+        GST_INFO_OBJECT(self, "no pixel metrics over %u frames: %s", self->pixels.kept, sg_error_message());
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void post_summary(GstAnomalyExport *self)
 {
     gdouble auc = current_auc(self);
+    sg_pixel_metrics pm;
+    const gboolean have_pixels = current_pixel_metrics(self, &pm);
     GstStructure *s = gst_structure_new("anomalyexport-summary", "frames", G_TYPE_UINT64, self->frames, "scored",
                                         G_TYPE_UINT64, self->scored, "flagged", G_TYPE_UINT64, self->flagged,
                                         "labelled", G_TYPE_UINT64, self->labelled, "positives", G_TYPE_UINT64,
@@ -201,6 +334,12 @@ static void post_summary(GstAnomalyExport *self)
     /* absent rather than NaN when undefined: no scored frame of one class */
     if (!isnan(auc))
         gst_structure_set(s, "auc", G_TYPE_DOUBLE, auc, NULL);
+    gst_structure_set(s, "pixel-labelled-frames", G_TYPE_UINT64, self->pixel_labelled, "pixel-skipped-frames",
+                      G_TYPE_UINT64, self->pixel_skipped, NULL);
+    if (have_pixels)
+        gst_structure_set(s, "pixel-sampled-frames", G_TYPE_UINT64, (guint64)self->pixels.kept, "pixel-regions",
+                          G_TYPE_UINT64, (guint64)pm.regions, "pixel-auc", G_TYPE_DOUBLE, pm.auc, "pixel-aupro",
+                          G_TYPE_DOUBLE, pm.aupro, NULL);
     GST_INFO_OBJECT(self, "summary %" GST_PTR_FORMAT, s);
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 
@@ -216,14 +355,29 @@ static void post_summary(GstAnomalyExport *self)
     const struct {
         const char *name;
         guint64 value;
-    } counts[] = {{"frames", self->frames},       {"scored", self->scored},      {"flagged", self->flagged},
-                  {"labelled", self->labelled}, {"positives", self->positives}};
+    } counts[] = {{"frames", self->frames},
+                  {"scored", self->scored},
+                  {"flagged", self->flagged},
+                  {"labelled", self->labelled},
+                  {"positives", self->positives},
+                  {"pixel-labelled-frames", self->pixel_labelled},
+                  {"pixel-skipped-frames", self->pixel_skipped}};
     for (gsize i = 0; i < G_N_ELEMENTS(counts); i++) {
         json_builder_set_member_name(b, counts[i].name);
         json_builder_add_int_value(b, (gint64)counts[i].value);
     }
     json_builder_set_member_name(b, "auc");
     add_double_or_null(b, auc);
+    if (have_pixels) {
+        json_builder_set_member_name(b, "pixel-sampled-frames");
+        json_builder_add_int_value(b, (gint64)self->pixels.kept);
+        json_builder_set_member_name(b, "pixel-regions");
+        json_builder_add_int_value(b, (gint64)pm.regions);
+    }
+    json_builder_set_member_name(b, "pixel-auc");
+    add_double_or_null(b, have_pixels ? pm.auc : NAN);
+    json_builder_set_member_name(b, "pixel-aupro");
+    add_double_or_null(b, have_pixels ? pm.aupro : NAN);
     json_builder_end_object(b);
     json_builder_end_object(b);
     write_line(self, b, TRUE);
@@ -250,6 +404,26 @@ static void reset_counts(GstAnomalyExport *self)
     self->unflushed = 0;
     g_array_set_size(self->pair_scores, 0);
     g_array_set_size(self->pair_truths, 0);
+    GST_OBJECT_LOCK(self);
+    guint max_pixels = self->max_pixel_samples;
+    GST_OBJECT_UNLOCK(self);
+    sgad_pixel_sample_reset(&self->pixels, max_pixels);
+    self->pixel_labelled = self->pixel_skipped = 0;
+    memset(self->skipped, 0, sizeof self->skipped);
+}
+
+/* the frame size the heat maps' regions refer to, where the caps say it */
+static gboolean gst_anomaly_export_set_caps(GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
+{
+    GstAnomalyExport *self = GST_ANOMALY_EXPORT(trans);
+    (void)outcaps;
+    const GstStructure *s = gst_caps_get_size(incaps) > 0 ? gst_caps_get_structure(incaps, 0) : NULL;
+    if (!s || !g_str_has_prefix(gst_structure_get_name(s), "video/") ||
+        !gst_structure_get_int(s, "width", &self->frame_width) ||
+        !gst_structure_get_int(s, "height", &self->frame_height) || self->frame_width <= 0 ||
+        self->frame_height <= 0)
+        self->frame_width = self->frame_height = 0;
+    return TRUE;
 }
 
 static gboolean gst_anomaly_export_start(GstBaseTransform *trans)
@@ -300,6 +474,11 @@ static void gst_anomaly_export_set_property(GObject *object, guint prop_id, cons
         self->flush_interval = g_value_get_uint(value);
         GST_OBJECT_UNLOCK(self);
         break;
+    case PROP_MAX_PIXEL_SAMPLES: /* applies from the next start */
+        GST_OBJECT_LOCK(self);
+        self->max_pixel_samples = g_value_get_uint(value);
+        GST_OBJECT_UNLOCK(self);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -323,6 +502,9 @@ static void gst_anomaly_export_get_property(GObject *object, guint prop_id, GVal
     case PROP_FLUSH_INTERVAL:
         g_value_set_uint(value, self->flush_interval);
         break;
+    case PROP_MAX_PIXEL_SAMPLES:
+        g_value_set_uint(value, self->max_pixel_samples);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -338,6 +520,8 @@ static void gst_anomaly_export_finalize(GObject *object)
     g_free(self->location);
     g_array_unref(self->pair_scores);
     g_array_unref(self->pair_truths);
+    g_array_unref(self->labels);
+    sgad_pixel_sample_clear(&self->pixels);
     G_OBJECT_CLASS(gst_anomaly_export_parent_class)->finalize(object);
 }
 
@@ -369,23 +553,35 @@ static void gst_anomaly_export_class_init(GstAnomalyExportClass *klass)
         gobject_class, PROP_SUMMARY,
         g_param_spec_boolean("summary", "Summary line",
                              "At EOS also write a last line {\"summary\": {frames, scored, flagged, labelled, "
-                             "positives, auc}} (the same as the anomalyexport-summary message)",
+                             "positives, auc, pixel-labelled-frames, pixel-skipped-frames, pixel-auc, pixel-aupro, "
+                             "...}} (the same as the anomalyexport-summary message)",
                              DEFAULT_SUMMARY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
     g_object_class_install_property(
         gobject_class, PROP_FLUSH_INTERVAL,
         g_param_spec_uint("flush-interval", "Flush interval",
                           "Flush the file every this many lines, so it can be followed live (0: only at EOS)", 0,
                           G_MAXUINT, DEFAULT_FLUSH_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(
+        gobject_class, PROP_MAX_PIXEL_SAMPLES,
+        g_param_spec_uint("max-pixel-samples", "Most pixel samples",
+                          "The most heat-map pixels kept for the pixel ROC AUC and AUPRO (5 bytes each while "
+                          "streaming); beyond it a uniform random sample of whole frames is ranked "
+                          "(pixel-sampled-frames < pixel-labelled-frames). 0: no pixel metrics",
+                          0, G_MAXINT32, DEFAULT_MAX_PIXEL_SAMPLES,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
     gst_element_class_set_static_metadata(
         element_class, "Anomaly export", "Filter/Analyzer/Video",
-        "Writes each frame's anomaly score and ground truth as JSON lines and posts the ROC AUC at EOS", "sgad");
+        "Writes each frame's anomaly score and ground truth as JSON lines and posts the ROC AUC (and, with "
+        "anomalyinject's truth masks and heat maps, the pixel ROC AUC and AUPRO) at EOS",
+        "sgad");
     gst_element_class_add_static_pad_template(element_class, &sink_template);
     gst_element_class_add_static_pad_template(element_class, &src_template);
 
     trans_class->start = GST_DEBUG_FUNCPTR(gst_anomaly_export_start);
     trans_class->stop = GST_DEBUG_FUNCPTR(gst_anomaly_export_stop);
     trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_anomaly_export_sink_event);
+    trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_anomaly_export_set_caps);
     trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_anomaly_export_transform_ip);
     trans_class->transform_ip_on_passthrough = TRUE;
     trans_class->passthrough_on_same_caps = TRUE;
@@ -398,5 +594,8 @@ static void gst_anomaly_export_init(GstAnomalyExport *self)
     self->flush_interval = DEFAULT_FLUSH_INTERVAL;
     self->pair_scores = g_array_new(FALSE, FALSE, sizeof(gfloat));
     self->pair_truths = g_array_new(FALSE, FALSE, sizeof(guint8));
+    self->max_pixel_samples = DEFAULT_MAX_PIXEL_SAMPLES;
+    sgad_pixel_sample_init(&self->pixels, DEFAULT_MAX_PIXEL_SAMPLES);
+    self->labels = g_array_new(FALSE, FALSE, sizeof(guint8));
     gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
 }

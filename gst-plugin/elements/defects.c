@@ -168,19 +168,31 @@ static void to_format_space(const GstVideoFrame *frame, const gint rgb[3], gbool
     }
 }
 
-guint sgad_defect_paint(const SgadDefect *d, GstVideoFrame *frame)
+/* Marks, in a frame-sized mask, the frame pixels one component sample covers
+ * (a 4:2:0 chroma sample covers a 2x2 block, cut at the frame's edge). */
+static void mark_sample(guint8 *mask, gint width, gint height, gint cx, gint cy, guint ws, guint hs)
+{
+    gint x0 = cx << ws, y0 = cy << hs;
+    gint x1 = MIN(width, (cx + 1) << ws), y1 = MIN(height, (cy + 1) << hs);
+    for (gint y = y0; y < y1; y++)
+        for (gint x = x0; x < x1; x++)
+            mask[(gsize)y * width + x] = 1;
+}
+
+guint sgad_defect_paint(const SgadDefect *d, GstVideoFrame *frame, guint8 *mask)
 {
     const GstVideoFormatInfo *finfo = frame->info.finfo;
     gboolean shift = d->kind == SGAD_DEFECT_COLOR_SHIFT;
     gdouble value[3];
     to_format_space(frame, d->rgb, shift, value);
 
+    const gint width = GST_VIDEO_FRAME_WIDTH(frame), height = GST_VIDEO_FRAME_HEIGHT(frame);
     gint bx0, by0, bx1, by1;
     bounds(d, &bx0, &by0, &bx1, &by1);
     bx0 = MAX(bx0, 0);
     by0 = MAX(by0, 0);
-    bx1 = MIN(bx1, GST_VIDEO_FRAME_WIDTH(frame));
-    by1 = MIN(by1, GST_VIDEO_FRAME_HEIGHT(frame));
+    bx1 = MIN(bx1, width);
+    by1 = MIN(by1, height);
     if (bx0 >= bx1 || by0 >= by1)
         return 0;
 
@@ -201,8 +213,15 @@ guint sgad_defect_paint(const SgadDefect *d, GstVideoFrame *frame)
                     continue;
                 guint8 *p = row + (gsize)cx * pstride;
                 gdouble v = shift ? *p + value[c] : value[c];
-                *p = (guint8)CLAMP(lrint(v), 0, 255);
+                guint8 painted = (guint8)CLAMP(lrint(v), 0, 255);
                 covered += c == 0;
+                /* the mask is what changed, read off the write itself: a dark
+                 * spot on a pixel already that dark leaves it out */
+                if (painted == *p)
+                    continue;
+                *p = painted;
+                if (mask)
+                    mark_sample(mask, width, height, cx, cy, ws, hs);
             }
         }
     }

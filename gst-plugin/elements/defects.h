@@ -41,9 +41,13 @@ void sgad_defect_generate(SgadDefect *d, SgadDefectKind kind, GRand *rand, gdoub
                           gint clip_width, gint clip_height);
 
 /* Paints the defect into a mapped, writable frame; returns the number of luma
- * (or RGB) pixels changed in the shape, so callers can tell a defect that fell
- * on nothing. */
-guint sgad_defect_paint(const SgadDefect *d, GstVideoFrame *frame);
+ * (or RGB) samples inside the shape, so callers can tell a defect that fell on
+ * nothing. mask (may be NULL): frame width x height bytes, row-major, zeroed by
+ * the caller; every frame pixel whose value the painting changed (any
+ * component, a subsampled chroma sample counting for every pixel it covers) is
+ * set to 1, so the mask is exactly where the painted frame differs from the
+ * clean one. */
+guint sgad_defect_paint(const SgadDefect *d, GstVideoFrame *frame, guint8 *mask);
 
 /* The defect kind's name, as recorded in the ground truth ("scratch", "spot",
  * "missing", "color-shift"). */

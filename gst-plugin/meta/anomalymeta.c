@@ -127,9 +127,42 @@ void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean anomalous, const 
 {
     g_return_if_fail(gst_buffer_is_writable(buffer));
     GstStructure *s = writable_structure(buffer);
-    if (s)
+    if (s) {
         gst_structure_set(s, "truth", G_TYPE_INT, anomalous ? 1 : 0, "defect", G_TYPE_STRING, defect ? defect : "",
                           NULL);
+        /* a mask describes the truth it was set with, never a later one */
+        gst_structure_remove_fields(s, "truth-mask", "truth-mask-width", "truth-mask-height", NULL);
+    }
+}
+
+void sgad_buffer_set_anomaly_truth_mask(GstBuffer *buffer, GBytes *mask, guint width, guint height)
+{
+    g_return_if_fail(gst_buffer_is_writable(buffer));
+    g_return_if_fail(mask != NULL && g_bytes_get_size(mask) == (gsize)width * height);
+    GstStructure *s = writable_structure(buffer);
+    if (s)
+        gst_structure_set(s, "truth-mask", G_TYPE_BYTES, mask, "truth-mask-width", G_TYPE_UINT, width,
+                          "truth-mask-height", G_TYPE_UINT, height, NULL);
+}
+
+const guint8 *sgad_buffer_get_anomaly_truth_mask(GstBuffer *buffer, guint *width, guint *height)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
+    *width = *height = 0;
+    if (!meta)
+        return NULL;
+    GstStructure *s = gst_custom_meta_get_structure(meta);
+    const GValue *v = gst_structure_get_value(s, "truth-mask");
+    guint w = 0, h = 0;
+    if (!v || !G_VALUE_HOLDS(v, G_TYPE_BYTES) || !gst_structure_get_uint(s, "truth-mask-width", &w) ||
+        !gst_structure_get_uint(s, "truth-mask-height", &h) || w == 0 || h == 0)
+        return NULL;
+    gsize size = 0;
+    const guint8 *data = g_bytes_get_data(g_value_get_boxed(v), &size);
+    if (size != (gsize)w * h)
+        return NULL;
+    *width = w, *height = h;
+    return data;
 }
 
 gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect)
@@ -150,6 +183,20 @@ void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, Gst
     if (s)
         gst_structure_set(s, "result-frame", G_TYPE_UINT64, result_frame, "result-age", G_TYPE_UINT64, result_age,
                           "result-pending", G_TYPE_BOOLEAN, FALSE, NULL);
+}
+
+gboolean sgad_buffer_get_anomaly_source(GstBuffer *buffer, guint64 *result_frame, GstClockTime *result_age)
+{
+    GstCustomMeta *meta = gst_buffer_get_custom_meta(buffer, SGAD_ANOMALY_META_NAME);
+    guint64 frame = 0, age = 0;
+    if (!meta || !gst_structure_get_uint64(gst_custom_meta_get_structure(meta), "result-frame", &frame))
+        return FALSE;
+    gst_structure_get_uint64(gst_custom_meta_get_structure(meta), "result-age", &age);
+    if (result_frame)
+        *result_frame = frame;
+    if (result_age)
+        *result_age = age;
+    return TRUE;
 }
 
 void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame)

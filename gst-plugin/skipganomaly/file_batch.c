@@ -180,7 +180,7 @@ static GstFlowReturn take_running(GstSkipGanomaly *self)
         const guint64 frame_no = slot->first + i;
         const gboolean was_anomalous = self->anomalous;
         skipganomaly_take_result(self, slot->scores + (gsize)i * n, slot->heat + (gsize)i * n * S * S, slot->tiles,
-                                 S, slot->threshold);
+                                 S, slot->threshold, frame_no);
         /* a score that is not a number never reads as normal */
         self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
         self->result_frame = frame_no;

@@ -920,7 +920,7 @@ static GstFlowReturn collect_frame(GstSkipGanomaly *self, GstVideoFrame *frame, 
 
 /* Keep a frame's score. One that is not a finite number never reads as normal:
  * it stays NaN, flagged invalid (and so anomalous), with one warning per run. */
-static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid)
+static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid, guint64 frame_no)
 {
     self->last_score = invalid ? NAN : score;
     self->last_invalid = invalid;
@@ -930,7 +930,7 @@ static void note_score(GstSkipGanomaly *self, gdouble score, gboolean invalid)
                             ("The model gives scores that are not numbers (NaN or infinite); such frames are "
                              "flagged anomalous with score-valid=FALSE."),
                             ("frame %" G_GUINT64_FORMAT "; the checkpoint's weights overflow the arithmetic on "
-                             "this input: retrain or use another model", self->frame - 1));
+                             "this input: retrain or use another model", frame_no));
     }
 }
 
@@ -951,8 +951,8 @@ gboolean skipganomaly_ensure_scorer_batch(GstSkipGanomaly *self, gint n)
     return TRUE;
 }
 
-static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, const SgadRect *roi, gint tiles,
-                                 gdouble threshold_prop)
+static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, guint64 frame_no, const SgadRect *roi,
+                                 gint tiles, gdouble threshold_prop)
 {
     g_mutex_lock(&self->engine_lock);
     if (!self->scorer) {
@@ -982,14 +982,14 @@ static GstFlowReturn score_frame(GstSkipGanomaly *self, GstVideoFrame *frame, co
         return GST_FLOW_ERROR;
     }
 
-    skipganomaly_take_result(self, scores, self->tile_heat, tiles, S, threshold);
+    skipganomaly_take_result(self, scores, self->tile_heat, tiles, S, threshold, frame_no);
     return GST_FLOW_OK;
 }
 
 /* One frame's tile scores and heat maps as the current result: the frame's
  * score is its worst tile; the heat map is the tiles stitched. */
 void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles,
-                              gint S, gdouble threshold)
+                              gint S, gdouble threshold, guint64 frame_no)
 {
     const gint n = tiles * tiles;
     const guint side = (guint)(tiles * S);
@@ -1012,7 +1012,7 @@ void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const
     }
     if (self->mask_inside)
         sgad_mask_apply_heat(self->mask_inside, self->last_heat, tiles, S);
-    note_score(self, score, invalid);
+    note_score(self, score, invalid, frame_no);
     /* an uncalibrated model with threshold -1 keeps the threshold it had */
     if (!isnan(threshold))
         self->last_threshold = threshold;
@@ -1252,7 +1252,7 @@ static GstFlowReturn score_async(GstSkipGanomaly *self, GstVideoFrame *frame, co
         const gboolean was_anomalous = self->anomalous;
         if (self->mask_inside && r->tiles == self->plan_tiles && r->size == self->plan_size)
             sgad_mask_apply_heat(self->mask_inside, r->heat, r->tiles, r->size);
-        note_score(self, r->score, !isfinite(r->score));
+        note_score(self, r->score, !isfinite(r->score), r->frame);
         if (!isnan(r->threshold))
             self->last_threshold = r->threshold;
         self->anomalous = self->last_invalid || self->last_score > self->last_threshold;
@@ -1400,7 +1400,7 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
     const gboolean was_anomalous = self->anomalous;
     if (score_now) {
         const gint64 started = g_get_monotonic_time();
-        GstFlowReturn ret = score_frame(self, frame, &roi, tiles, threshold_prop);
+        GstFlowReturn ret = score_frame(self, frame, frame_no, &roi, tiles, threshold_prop);
         if (ret != GST_FLOW_OK)
             return ret;
         skipganomaly_note_sync_score(self, (GstClockTime)(g_get_monotonic_time() - started) * GST_USECOND, 1);

@@ -141,9 +141,9 @@ gboolean skipganomaly_ensure_scorer_batch(GstSkipGanomaly *self, gint n);
 /* Under the engine lock: n images through the model; on failure *why says why (g_free it). */
 sg_status skipganomaly_run_model(GstSkipGanomaly *self, const gfloat *input, gint n, gfloat *scores, gfloat *heat,
                                  gchar **why);
-/* One frame's tile scores and heat maps (on the current plan) as the current result. */
+/* Frame frame_no's tile scores and heat maps (on the current plan) as the current result. */
 void skipganomaly_take_result(GstSkipGanomaly *self, const gfloat *scores, const gfloat *tile_heat, gint tiles,
-                              gint S, gdouble threshold);
+                              gint S, gdouble threshold, guint64 frame_no);
 /* The current result as the buffer's meta, and with score_now its bus messages. */
 void skipganomaly_attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint64 frame_no, gboolean score_now,
                                 gboolean was_anomalous, gboolean post);

@@ -17,6 +17,10 @@
 // a select and FMAs. Consecutive pixels of a phase row read consecutive dy, so
 // when a phase's rows hold whole runs of PX pixels the lane reads its PX dy
 // values as PX/2+1 aligned 64-bit words.
+// Built twice, as conv_fwd is: with CONV_TEXEL defined (conv_bwd_data_texel) dy
+// and the packed weights are read as uniform texel buffers, dy as 3 vec4 texels
+// per PX consecutive pixels (rows) or one R32 texel per pixel, the CI_T weights
+// of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order.
 // Grid: x = blocks of lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
 //       CI_T channels, z = phase.
 #extension GL_GOOGLE_include_directive : require
@@ -39,8 +43,15 @@ layout(push_constant) uniform Params {
     Floats dx;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
     uint flags;   // 1: add into dx, 2: add bias, 4: then dx = dx >= 0 ? dx : slope * dx
+    int dy_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to dy, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
 } p;
+
+#ifdef CONV_TEXEL
+layout(set = 0, binding = 0) uniform samplerBuffer dy_floats;  // dy, one float per texel
+layout(set = 0, binding = 1) uniform samplerBuffer dy_quads;   // dy, 4 floats per texel
+layout(set = 0, binding = 2) uniform samplerBuffer w_quads;    // packed weights, 4 per texel
+#endif
 
 float acc[PX][CI_T];
 
@@ -50,6 +61,79 @@ vec2 word_pair(uint i)
     return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
 }
 
+#ifdef CONV_TEXEL
+// acc = sum over the taps of phase (ph, pw) and output channels, reading
+// texels; rows is a constant at each call, so each copy compiles without the test.
+void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
+{
+    int s = p.stride;
+    int yplane = p.Ho * p.Wo;
+    int last_quad = (p.dy_base + p.N * p.Co * yplane - 1) >> 2;
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CI_T; c++)
+            acc[j][c] = 0.0;
+
+    int wstep = p.KH * p.KW * p.ci_pad / 4;  // weight texels per output channel (ci_pad: whole tiles)
+    // lifted tap offsets: see accumulate below
+    int lift_h = s * ((p.KH * p.dil) / s + 1), lift_w = s * ((p.KW * p.dil) / s + 1);
+    for (int kh = 0; kh < p.KH; kh++) {
+        int th = ph + p.pad - kh * p.dil + lift_h;  // > 0
+        if (th % s != 0)
+            continue;
+        int dh = th / s - lift_h / s;  // oh - ih/s for this tap
+        for (int kw = 0; kw < p.KW; kw++) {
+            int tw = pw + p.pad - kw * p.dil + lift_w;
+            if (tw % s != 0)
+                continue;
+            int dw = tw / s - lift_w / s;
+            int off[PX];
+            bool ok[PX];
+            for (int j = 0; j < PX; j++) {
+                int oh = qi[j] + dh, ow = qj[j] + dw;
+                ok[j] = oh >= 0 && oh < p.Ho && ow >= 0 && ow < p.Wo;
+                off[j] = p.dy_base + int(yb[j]) + (ok[j] ? oh * p.Wo + ow : 0);
+            }
+            // rows: the PX pixels read dy[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
+            int g = p.dy_base + int(yb[0]) + (qi[0] + dh) * p.Wo + qj[0] + dw;  // may be negative
+            int wq = (p.w_base + (kh * p.KW + kw) * p.ci_pad + ci0) / 4;
+            for (int co = 0; co < p.Co; co++) {
+                float gv[PX];
+                if (rows) {
+                    // texels outside the tensor are clamped in: they only feed masked pixels
+                    float f[12];
+                    int q = g >> 2, shift = g & 3;
+                    for (int i = 0; i < 3; i++) {
+                        vec4 t = texelFetch(dy_quads, clamp(q + i, 0, last_quad));
+                        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
+                    }
+                    // dy[g + j] = f[shift + j]: shift by 2, then by 1
+                    float h[PX + 1];
+                    for (int i = 0; i <= PX; i++)
+                        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
+                    for (int j = 0; j < PX; j++)
+                        gv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
+                    g += yplane;
+                } else {
+                    for (int j = 0; j < PX; j++) {
+                        gv[j] = mix(0.0, texelFetch(dy_floats, off[j]).x, ok[j]);
+                        off[j] += yplane;
+                    }
+                }
+                for (int t = 0; t < CI_T / 4; t++) {
+                    vec4 w4 = texelFetch(w_quads, wq + t);
+                    for (int j = 0; j < PX; j++) {
+                        acc[j][4 * t] = fma(gv[j], w4.x, acc[j][4 * t]);
+                        acc[j][4 * t + 1] = fma(gv[j], w4.y, acc[j][4 * t + 1]);
+                        acc[j][4 * t + 2] = fma(gv[j], w4.z, acc[j][4 * t + 2]);
+                        acc[j][4 * t + 3] = fma(gv[j], w4.w, acc[j][4 * t + 3]);
+                    }
+                }
+                wq += wstep;
+            }
+        }
+    }
+}
+#else
 // acc = sum over the taps of phase (ph, pw) and output channels; coop and rows
 // are constants at each call, so each copy compiles without the tests.
 void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
@@ -128,6 +212,7 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
         }
     }
 }
+#endif
 
 void main()
 {
@@ -153,6 +238,13 @@ void main()
         yb[j] = uint(n * p.Co) * yplane;
     }
 
+#ifdef CONV_TEXEL
+    // rows: the PX pixels of a lane are PX neighbours of one row of the phase
+    if (Wq % PX == 0)
+        accumulate_texel(true, ph, pw, qi, qj, yb, ci0);
+    else
+        accumulate_texel(false, ph, pw, qi, qj, yb, ci0);
+#else
     // rows: the PX pixels of a lane are PX neighbours of one row of the phase,
     // which read PX consecutive dy floats per tap, fetched as PX/2+1 aligned words
     bool rows = Wq % PX == 0 && (p.Ho * p.Wo) % 2 == 0;
@@ -165,6 +257,7 @@ void main()
         accumulate(false, true, ph, pw, qi, qj, yb, ci0);
     else
         accumulate(false, false, ph, pw, qi, qj, yb, ci0);
+#endif
 
     float bias[CI_T];
     for (int c = 0; c < CI_T; c++)

@@ -16,6 +16,10 @@
 // takes runs of 8 instead and reads both x and dy as words (accumulate_rows).
 // Dead k or co of a partial block read a real element and are never written,
 // so the loop has no branches.
+// Built twice, as conv_fwd is: with CONV_TEXEL defined (conv_bwd_weight_texel)
+// x and dy are read as uniform texel buffers (the x_*/dy_* readers below): a
+// run of 8 x values as 3 vec4 texels, 8 dy values as 2, single values as R32
+// texels; the sums are the same, in the same order.
 // Grid: x = blocks of KT k, y = blocks of CO_T channels, z = chunks of px_per_chunk
 // pixels (a multiple of 8).
 #extension GL_GOOGLE_include_directive : require
@@ -34,7 +38,79 @@ layout(push_constant) uniform Params {
     Floats dy;
     Floats part;  // [chunks][Co][K]
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
+    int x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy (multiples of 4)
 } p;
+
+#ifdef CONV_TEXEL
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;   // x, one float per texel
+layout(set = 0, binding = 1) uniform samplerBuffer x_quads;    // x, 4 floats per texel
+layout(set = 0, binding = 2) uniform samplerBuffer dy_floats;  // dy, one float per texel
+layout(set = 0, binding = 3) uniform samplerBuffer dy_quads;   // dy, 4 floats per texel
+
+float x_at(int i) { return texelFetch(x_floats, p.x_base + i).x; }
+float dy_at(int i) { return texelFetch(dy_floats, p.dy_base + i).x; }
+vec2 dy_pair(int i) { return vec2(dy_at(i), dy_at(i + 1)); }  // i even
+
+// v[j] = x[i + j], j < 8; texels outside the tensor are clamped in (only masked pixels read them)
+void x_run(int i, out float v[8])
+{
+    int g = p.x_base + i, q = g >> 2, shift = g & 3;  // floor, also below 0
+    int last = (p.x_base + p.N * p.Ci * p.H * p.W - 1) >> 2;
+    float f[12];
+    for (int t = 0; t < 3; t++) {
+        vec4 u = texelFetch(x_quads, clamp(q + t, 0, last));
+        f[4 * t] = u.x; f[4 * t + 1] = u.y; f[4 * t + 2] = u.z; f[4 * t + 3] = u.w;
+    }
+    float h[9];  // shift by 2, then by 1
+    for (int j = 0; j <= 8; j++)
+        h[j] = (shift & 2) != 0 ? f[j + 2] : f[j];
+    for (int j = 0; j < 8; j++)
+        v[j] = (shift & 1) != 0 ? h[j + 1] : h[j];
+}
+
+// g[j] = dy[i + j], j < 8, i a multiple of 8
+void dy_run(int i, out float g[8])
+{
+    int q = (p.dy_base + i) >> 2;
+    vec4 a = texelFetch(dy_quads, q), b = texelFetch(dy_quads, q + 1);
+    g[0] = a.x; g[1] = a.y; g[2] = a.z; g[3] = a.w;
+    g[4] = b.x; g[5] = b.y; g[6] = b.z; g[7] = b.w;
+}
+#else
+float x_at(int i) { return p.x.v[i]; }
+float dy_at(int i) { return p.dy.v[i]; }
+vec2 dy_pair(int i)  // i even: one aligned 64-bit word
+{
+    uvec2 u = unpackUint2x32(Words(p.dy).v[i / 2]);
+    return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
+}
+
+// v[j] = x[i + j], j < 8, read as 5 aligned words (shifted by one when i is
+// odd); words outside the tensor are clamped in (only masked pixels read them)
+void x_run(int i, out float v[8])
+{
+    int nwords = p.N * p.Ci * p.H * p.W / 2;  // H*W is even
+    int odd = i & 1, wb = i >> 1;  // floor, also below 0
+    float f[10];
+    for (int t = 0; t < 5; t++) {
+        uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + t, 0, nwords - 1)]);
+        f[2 * t] = uintBitsToFloat(u.x);
+        f[2 * t + 1] = uintBitsToFloat(u.y);
+    }
+    for (int j = 0; j < 8; j++)
+        v[j] = mix(f[j], f[j + 1], odd == 1);
+}
+
+// g[j] = dy[i + j], j < 8, i a multiple of 8: 4 aligned words
+void dy_run(int i, out float g[8])
+{
+    for (int t = 0; t < 4; t++) {
+        uvec2 u = unpackUint2x32(Words(p.dy).v[i / 2 + t]);
+        g[2 * t] = uintBitsToFloat(u.x);
+        g[2 * t + 1] = uintBitsToFloat(u.y);
+    }
+}
+#endif
 
 shared float red[KT * CO_T][gl_WorkGroupSize.x];
 
@@ -48,7 +124,7 @@ void load_x(int n, int oh, int ow, bool live, int xo[KT], int dh[KT], int dw[KT]
     for (int t = 0; t < KT; t++) {
         int ih = ihb + dh[t], iw = iwb + dw[t];
         bool ok = live && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
-        float v = p.x.v[ok ? xn + xo[t] + ih * p.W + iw : 0];
+        float v = x_at(ok ? xn + xo[t] + ih * p.W + iw : 0);
         xv[t] = mix(0.0, v, ok);
     }
 }
@@ -82,12 +158,12 @@ void accumulate(bool words, int first, int end, int xo[KT], int dh[KT], int dw[K
         for (int c = 0; c < CO_T; c++) {
             float ga, gb;
             if (words) {
-                uvec2 u = unpackUint2x32(Words(p.dy).v[(ya + yo[c]) / 2]);
-                ga = uintBitsToFloat(u.x);
-                gb = mix(0.0, uintBitsToFloat(u.y), blive);
+                vec2 u = dy_pair(ya + yo[c]);
+                ga = u.x;
+                gb = mix(0.0, u.y, blive);
             } else {
-                ga = p.dy.v[ya + yo[c]];
-                gb = p.dy.v[blive ? yb + yo[c] : ya + yo[c]];
+                ga = dy_at(ya + yo[c]);
+                gb = dy_at(blive ? yb + yo[c] : ya + yo[c]);
                 gb = mix(0.0, gb, blive);
             }
             for (int t = 0; t < KT; t++)
@@ -104,17 +180,15 @@ void accumulate(bool words, int first, int end, int xo[KT], int dh[KT], int dw[K
 }
 
 // acc = sum over this invocation's runs of 8 pixels (stride 1, Wo a multiple of
-// 8, H*W even): per run and k the 8 x values are 8 consecutive floats, read as
-// 5 aligned words (shifted by one when the run starts at an odd index), and
-// per channel the 8 dy values are 4 aligned words: KT*5 + CO_T*4 loads for
-// 8*KT*CO_T FMAs.
+// 8, H*W even): per run and k the 8 x values are 8 consecutive floats (x_run),
+// and per channel the 8 dy values too (dy_run): KT*5 + CO_T*4 loads (words) or
+// KT*3 + CO_T*2 texels for 8*KT*CO_T FMAs.
 void accumulate_rows(int first, int end, int xo[KT], int dh[KT], int dw[KT], int yo[CO_T])
 {
     for (int t = 0; t < KT; t++)
         for (int c = 0; c < CO_T; c++)
             acc[t][c] = 0.0;
     int lanes = int(gl_WorkGroupSize.x), plane = p.Ho * p.Wo;
-    int nwords = p.N * p.Ci * p.H * p.W / 2;
     int n = first / plane, oh = (first % plane) / p.Wo, ow = first % p.Wo;
     int step = 8 * lanes;
     int sn = step / plane, soh = (step % plane) / p.Wo, sow = step % p.Wo;
@@ -123,26 +197,16 @@ void accumulate_rows(int first, int end, int xo[KT], int dh[KT], int dw[KT], int
         float xv[KT][8];
         for (int t = 0; t < KT; t++) {
             int ih = oh + dh[t], iw = ow + dw[t];
-            int base = xn + xo[t] + ih * p.W + iw, odd = base & 1, wb = base >> 1;  // floor, also below 0
-            // words outside the tensor are clamped in: they only feed masked pixels
-            float f[10];
-            for (int i = 0; i < 5; i++) {
-                uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + i, 0, nwords - 1)]);
-                f[2 * i] = uintBitsToFloat(u.x);
-                f[2 * i + 1] = uintBitsToFloat(u.y);
-            }
+            float f[8];
+            x_run(xn + xo[t] + ih * p.W + iw, f);
             bool rowok = ih >= 0 && ih < p.H;
             for (int j = 0; j < 8; j++)
-                xv[t][j] = mix(0.0, mix(f[j], f[j + 1], odd == 1), rowok && iw + j >= 0 && iw + j < p.W);
+                xv[t][j] = mix(0.0, f[j], rowok && iw + j >= 0 && iw + j < p.W);
         }
         int ya = n * p.Co * plane + oh * p.Wo + ow;  // a multiple of 8
         for (int c = 0; c < CO_T; c++) {
             float g[8];
-            for (int i = 0; i < 4; i++) {
-                uvec2 u = unpackUint2x32(Words(p.dy).v[(ya + yo[c]) / 2 + i]);
-                g[2 * i] = uintBitsToFloat(u.x);
-                g[2 * i + 1] = uintBitsToFloat(u.y);
-            }
+            dy_run(ya + yo[c], g);
             for (int t = 0; t < KT; t++) {
                 float sum = acc[t][c];
                 for (int j = 0; j < 8; j++)

@@ -25,6 +25,13 @@
 //   address and a select, without branches;
 // - for stride 1 with rows of whole runs, the PX inputs of a lane are PX
 //   consecutive floats, read as PX/2+1 aligned 64-bit words (5 loads, not 8).
+// Built twice: as above (conv_fwd), and with CONV_TEXEL defined (conv_fwd_texel),
+// where x and the packed weights are read as uniform texel buffers instead, a
+// float of a vec4 texelFetch costing lavapipe ~4 FMAs against ~64 through a
+// buffer reference (docs/benchmarks.md, tools/bench_loads.c): x as 3 vec4
+// texels per PX consecutive pixels (rows) or one R32 texel per pixel, the
+// CO_T weights of a step as CO_T/4 vec4 texels per lane, without subgroups.
+// Each accumulator sums the same products in the same order in both builds.
 // Grid: x = blocks of lanes*PX pixels over N*Ho*Wo, y = blocks of CO_T channels.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -46,8 +53,15 @@ layout(push_constant) uniform Params {
     Floats y;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
     uint flags;   // 1: add into y, 2: add bias, 4: then y = y >= 0 ? y : slope * y
+    int x_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to x, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
 } p;
+
+#ifdef CONV_TEXEL
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;  // x, one float per texel
+layout(set = 0, binding = 1) uniform samplerBuffer x_quads;   // x, 4 floats per texel
+layout(set = 0, binding = 2) uniform samplerBuffer w_quads;   // packed weights, 4 per texel
+#endif
 
 float acc[PX][CO_T];
 
@@ -57,6 +71,75 @@ vec2 word_pair(uint i)
     return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
 }
 
+#ifdef CONV_TEXEL
+// acc = sum over taps and input channels, reading texels; rows is a constant
+// at each call, so each copy compiles without the test.
+void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
+{
+    int xplane = p.H * p.W;
+    int last_quad = (p.x_base + p.N * p.Ci * xplane - 1) >> 2;
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CO_T; c++)
+            acc[j][c] = 0.0;
+
+    int wstep = p.KH * p.KW * p.co_pad / 4;  // weight texels per input channel (co_pad: whole tiles)
+    for (int kh = 0; kh < p.KH; kh++) {
+        for (int kw = 0; kw < p.KW; kw++) {
+            int off[PX];
+            bool ok[PX];
+            int g = 0;
+            if (rows) {
+                // the PX pixels are x[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
+                int ih = ih0[0] + kh * p.dil, iw = iw0[0] + kw * p.dil;
+                for (int j = 0; j < PX; j++)
+                    ok[j] = ih >= 0 && ih < p.H && iw + j >= 0 && iw + j < p.W;
+                g = p.x_base + int(xb[0]) + ih * p.W + iw;  // may be negative: >> and & floor
+            } else {
+                for (int j = 0; j < PX; j++) {
+                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
+                    ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
+                    off[j] = p.x_base + int(xb[j]) + (ok[j] ? ih * p.W + iw : 0);
+                }
+            }
+            int wq = (p.w_base + (kh * p.KW + kw) * p.co_pad + co0) / 4;
+            for (int ci = 0; ci < p.Ci; ci++) {
+                float xv[PX];
+                if (rows) {
+                    // texels outside the tensor are clamped in: they only feed masked pixels
+                    float f[12];
+                    int q = g >> 2, shift = g & 3;
+                    for (int i = 0; i < 3; i++) {
+                        vec4 t = texelFetch(x_quads, clamp(q + i, 0, last_quad));
+                        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
+                    }
+                    // x[g + j] = f[shift + j]: shift by 2, then by 1
+                    float h[PX + 1];
+                    for (int i = 0; i <= PX; i++)
+                        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
+                    for (int j = 0; j < PX; j++)
+                        xv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
+                    g += xplane;
+                } else {
+                    for (int j = 0; j < PX; j++) {
+                        xv[j] = mix(0.0, texelFetch(x_floats, off[j]).x, ok[j]);
+                        off[j] += xplane;
+                    }
+                }
+                for (int t = 0; t < CO_T / 4; t++) {
+                    vec4 w4 = texelFetch(w_quads, wq + t);
+                    for (int j = 0; j < PX; j++) {
+                        acc[j][4 * t] = fma(xv[j], w4.x, acc[j][4 * t]);
+                        acc[j][4 * t + 1] = fma(xv[j], w4.y, acc[j][4 * t + 1]);
+                        acc[j][4 * t + 2] = fma(xv[j], w4.z, acc[j][4 * t + 2]);
+                        acc[j][4 * t + 3] = fma(xv[j], w4.w, acc[j][4 * t + 3]);
+                    }
+                }
+                wq += wstep;
+            }
+        }
+    }
+}
+#else
 // acc = sum over taps and input channels. coop and rows are constants at each
 // call, so each copy compiles without the tests.
 void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
@@ -125,6 +208,7 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
         }
     }
 }
+#endif
 
 void main()
 {
@@ -144,6 +228,13 @@ void main()
         xb[j] = uint(n * p.Ci) * xplane;
     }
 
+#ifdef CONV_TEXEL
+    // rows: the PX pixels of a lane are PX neighbours of one row
+    if (p.stride == 1 && p.Wo % PX == 0)
+        accumulate_texel(true, ih0, iw0, xb, co0);
+    else
+        accumulate_texel(false, ih0, iw0, xb, co0);
+#else
     // rows: the PX pixels of a lane are PX neighbours of one row and read PX
     // consecutive floats per tap, fetched as PX/2+1 aligned 64-bit words
     bool rows = p.stride == 1 && p.Wo % PX == 0 && (p.H * p.W) % 2 == 0;
@@ -156,6 +247,7 @@ void main()
         accumulate(false, true, ih0, iw0, xb, co0);
     else
         accumulate(false, false, ih0, iw0, xb, co0);
+#endif
 
     float bias[CO_T];
     for (int c = 0; c < CO_T; c++)

@@ -46,6 +46,34 @@ static inline GstBuffer *frames_flat(const GstVideoInfo *info, guint8 c0, guint8
     return buf;
 }
 
+/* every component a different slope over x and y, so a painted value sometimes
+ * equals the one it replaces; alpha 255 */
+static inline GstBuffer *frames_pattern(const GstVideoInfo *info)
+{
+    GstBuffer *buf = gst_buffer_new_allocate(NULL, GST_VIDEO_INFO_SIZE(info), NULL);
+    gst_buffer_memset(buf, 0, 0, gst_buffer_get_size(buf));
+    GstVideoFrame frame;
+    fail_unless(gst_video_frame_map(&frame, (GstVideoInfo *)info, buf, GST_MAP_WRITE));
+    for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame); c++) {
+        guint8 *data = GST_VIDEO_FRAME_COMP_DATA(&frame, c);
+        gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&frame, c), ps = GST_VIDEO_FRAME_COMP_PSTRIDE(&frame, c);
+        for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT(&frame, c); y++)
+            for (gint x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH(&frame, c); x++)
+                data[y * stride + x * ps] = c == 3 ? 255 : (guint8)((5 + 2 * c) * x + (3 + c) * y + 60 * c);
+    }
+    gst_video_frame_unmap(&frame);
+    return buf;
+}
+
+/* component c of the frame pixel (x, y) of a mapped frame */
+static inline guint8 frames_sample(const GstVideoFrame *frame, guint c, gint x, gint y)
+{
+    const GstVideoFormatInfo *finfo = frame->info.finfo;
+    gint sx = x >> GST_VIDEO_FORMAT_INFO_W_SUB(finfo, c), sy = y >> GST_VIDEO_FORMAT_INFO_H_SUB(finfo, c);
+    const guint8 *data = GST_VIDEO_FRAME_COMP_DATA(frame, c);
+    return data[sy * GST_VIDEO_FRAME_COMP_STRIDE(frame, c) + sx * GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c)];
+}
+
 /* component c of the frame pixel (x, y), from its subsampled sample */
 static inline guint8 frames_component(const GstVideoInfo *info, GstBuffer *buf, guint c, gint x, gint y)
 {

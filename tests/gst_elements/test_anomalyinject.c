@@ -1,6 +1,7 @@
 /* anomalyinject: the fraction of defective frames over 200 frames, the truth on
  * every frame, seeded reproducibility (same seed: same bytes; another seed:
- * other bytes), every listed format painted in place, and the roi respected. */
+ * other bytes), every listed format painted in place, the roi respected, and
+ * the truth mask exactly the pixels the painting changed. */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
@@ -206,6 +207,122 @@ GST_START_TEST(test_roi_overflowing_int)
 }
 GST_END_TEST;
 
+static guint kind_flags(const gchar *kinds)
+{
+    GstElement *probe = gst_element_factory_make("anomalyinject", NULL);
+    GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(probe), "defects");
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, spec->value_type);
+    fail_unless(gst_value_deserialize(&v, kinds));
+    guint flags = g_value_get_flags(&v);
+    g_value_unset(&v);
+    gst_object_unref(probe);
+    return flags;
+}
+
+/* Every defective frame's truth-mask is 1 exactly on the frame pixels that
+ * differ from the clean input (any colour component; a chroma sample counts
+ * for every pixel it covers), in every format and for every kind; the input
+ * is a pattern, so some painted values equal the ones they replace. Odd sizes
+ * cut chroma blocks at the edge. */
+GST_START_TEST(test_truth_mask_is_the_painted_pixels)
+{
+    const gchar *kinds[] = {"scratch", "spot", "missing", "color-shift"};
+    const struct {
+        gint width, height;
+    } sizes[] = {{W, H}, {33, 25}};
+    for (gsize z = 0; z < G_N_ELEMENTS(sizes); z++)
+        for (gsize f = 0; f < G_N_ELEMENTS(formats); f++) {
+            const gint w = sizes[z].width, hgt = sizes[z].height;
+            GstVideoInfo info = frames_info(formats[f], w, hgt);
+            GstBuffer *clean = frames_pattern(&info);
+            for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++) {
+                GstHarness *h = inject(&info);
+                g_object_set(h->element, "fraction", 1.0, "size", 0.4, "seed", (guint)(7 + k),
+                             "defects", kind_flags(kinds[k]), NULL);
+                for (guint i = 0; i < 4; i++) {
+                    fail_unless_equals_int(gst_harness_push(h, gst_buffer_copy(clean)), GST_FLOW_OK);
+                    GstBuffer *b = gst_harness_pull(h);
+                    fail_unless_equals_int(sgad_buffer_get_anomaly_truth(b, NULL), 1);
+                    guint mw = 0, mh = 0;
+                    const guint8 *mask = sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh);
+                    fail_unless(mask != NULL, "%s %s: no truth-mask", formats[f], kinds[k]);
+                    fail_unless(mw == (guint)w && mh == (guint)hgt, "%s: mask %ux%u on a %dx%d frame", formats[f],
+                                mw, mh, w, hgt);
+                    guint marked = 0;
+                    GstVideoFrame painted, before;
+                    fail_unless(gst_video_frame_map(&painted, &info, b, GST_MAP_READ));
+                    fail_unless(gst_video_frame_map(&before, &info, clean, GST_MAP_READ));
+                    for (gint y = 0; y < hgt; y++)
+                        for (gint x = 0; x < w; x++) {
+                            gboolean changed = FALSE;
+                            for (guint c = 0; c < MIN(3u, GST_VIDEO_INFO_N_COMPONENTS(&info)); c++)
+                                changed |= frames_sample(&painted, c, x, y) != frames_sample(&before, c, x, y);
+                            fail_unless(!mask[y * w + x] == !changed,
+                                        "%s %dx%d %s frame %u: pixel (%d,%d) %s but the mask says %u", formats[f],
+                                        w, hgt, kinds[k], i, x, y, changed ? "changed" : "did not change",
+                                        mask[y * w + x]);
+                            marked += mask[y * w + x] != 0;
+                        }
+                    gst_video_frame_unmap(&painted);
+                    gst_video_frame_unmap(&before);
+                    fail_unless(marked > 0, "%s %s frame %u: an empty mask", formats[f], kinds[k], i);
+                    gst_buffer_unref(b);
+                }
+                gst_harness_teardown(h);
+            }
+            gst_buffer_unref(clean);
+        }
+}
+GST_END_TEST;
+
+/* normal frames carry no mask (all zero, light buffers); truth-mask=false
+ * leaves it off defective frames too; a new truth removes an old mask; a
+ * malformed one reads as none */
+GST_START_TEST(test_truth_mask_only_where_painted)
+{
+    GstVideoInfo info = frames_info("I420", 32, 24);
+    GPtrArray *out = run(&info, 40, "fraction", 0.5, "seed", 5, NULL);
+    guint defective = 0;
+    for (guint i = 0; i < out->len; i++) {
+        GstBuffer *b = g_ptr_array_index(out, i);
+        guint mw, mh;
+        gboolean has_mask = sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) != NULL;
+        gint truth = sgad_buffer_get_anomaly_truth(b, NULL);
+        fail_unless(has_mask == (truth == 1), "frame %u: truth %d, mask %d", i, truth, has_mask);
+        defective += truth == 1;
+    }
+    fail_unless(defective > 0 && defective < out->len);
+    g_ptr_array_unref(out);
+
+    out = run(&info, 10, "fraction", 1.0, "truth-mask", FALSE, NULL);
+    for (guint i = 0; i < out->len; i++) {
+        guint mw = 1, mh = 1;
+        fail_unless(sgad_buffer_get_anomaly_truth_mask(g_ptr_array_index(out, i), &mw, &mh) == NULL);
+        fail_unless(mw == 0 && mh == 0);
+    }
+    g_ptr_array_unref(out);
+
+    GstBuffer *b = gst_buffer_new();
+    guint8 ones[6] = {1, 1, 1, 1, 1, 1};
+    GBytes *bytes = g_bytes_new(ones, sizeof ones);
+    sgad_buffer_set_anomaly_truth(b, TRUE, "spot");
+    sgad_buffer_set_anomaly_truth_mask(b, bytes, 3, 2);
+    guint mw, mh;
+    fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) != NULL && mw == 3 && mh == 2);
+    sgad_buffer_set_anomaly_truth(b, FALSE, NULL);
+    fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) == NULL);
+    /* a mask whose bytes are not width x height (another producer's) reads as none */
+    sgad_buffer_set_anomaly_truth(b, TRUE, "spot");
+    GstStructure *st = gst_custom_meta_get_structure(gst_buffer_get_custom_meta(b, SGAD_ANOMALY_META_NAME));
+    gst_structure_set(st, "truth-mask", G_TYPE_BYTES, bytes, "truth-mask-width", G_TYPE_UINT, 4,
+                      "truth-mask-height", G_TYPE_UINT, 2, NULL);
+    fail_unless(sgad_buffer_get_anomaly_truth_mask(b, &mw, &mh) == NULL && mw == 0 && mh == 0);
+    g_bytes_unref(bytes);
+    gst_buffer_unref(b);
+}
+GST_END_TEST;
+
 static Suite *anomalyinject_suite(void)
 {
     Suite *s = suite_create("anomalyinject");
@@ -218,6 +335,8 @@ static Suite *anomalyinject_suite(void)
     tcase_add_test(tc, test_roi_respected);
     tcase_add_test(tc, test_roi_outside_frame_is_an_error);
     tcase_add_test(tc, test_roi_overflowing_int);
+    tcase_add_test(tc, test_truth_mask_is_the_painted_pixels);
+    tcase_add_test(tc, test_truth_mask_only_where_painted);
     return s;
 }
 

@@ -41,6 +41,7 @@ typedef struct {
     gboolean started, completed; /* PROGRESS start/complete with code "retraining" */
     gboolean hold_ok;            /* frame HOLD_AT waited for the swap, not the timeout */
     gboolean stop_at_training;   /* the interrupted run: only tell the test thread */
+    gboolean hold_for_result;    /* async scoring: frame 1 waits for frame 0's result */
     gchar *warning;              /* the element's first warning (but the one on few held-out images) */
 } RetrainRun;
 
@@ -52,6 +53,17 @@ static GstPadProbeReturn in_probe(GstPad *pad, GstPadProbeInfo *info, gpointer d
     g_mutex_lock(&run->lock);
     const guint frame = run->in++;
     g_mutex_unlock(&run->lock);
+    if (frame == 1 && run->hold_for_result) {
+        /* async scoring passes frames on at once: without this wait a fast
+         * source sends every frame before FLOW_DURING out before the first
+         * result exists (seen on a loaded machine), and the old model's
+         * scores could not be checked. Frame 1 then carries frame 0's. */
+        const gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
+        guint64 scored = 0, skipped = 0;
+        while (g_object_get(run->sg, "frames-scored", &scored, "frames-skipped", &skipped, NULL),
+               scored + skipped == 0 && g_get_monotonic_time() < until)
+            g_usleep(10000);
+    }
     if (frame == REQUEST_AT) {
         gboolean first = FALSE, second = TRUE;
         g_signal_emit_by_name(run->sg, "retrain", &first);
@@ -141,6 +153,7 @@ static GstElement *start_run(RetrainRun *run, const gchar *model, gint num_buffe
 {
     memset(run, 0, sizeof *run);
     run->stop_at_training = stop_at_training;
+    run->hold_for_result = strstr(extra, "scoring=async") != NULL;
     g_mutex_init(&run->lock);
     g_cond_init(&run->cond);
     run->scores = g_array_new(FALSE, FALSE, sizeof(gdouble));

@@ -539,6 +539,45 @@ GST_START_TEST(test_nan_score_is_not_normal)
 }
 GST_END_TEST;
 
+/* With score-batch the warning names the batch's first frame that was not a
+ * number, not the newest frame the element has taken in. */
+GST_START_TEST(test_nan_score_batch_names_frame)
+{
+    gchar *good = make_model("good-batch.safetensors", 3, 11, 0.5);
+    gchar *huge = mutate_model(good, "huge-batch.safetensors", "G.c1.conv1.weight", 0, 16 * 27, 1e7f, NULL, NULL);
+    GstHarness *h = new_harness(huge, "score-batch=3");
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    for (guint i = 0; i < 3; i++) {
+        GstBuffer *white = gst_buffer_new_allocate(NULL, 32 * 32 * 3, NULL);
+        gst_buffer_memset(white, 0, 255, 32 * 32 * 3);
+        GST_BUFFER_PTS(white) = i * GST_SECOND;
+        fail_unless_equals_int(gst_harness_push(h, white), GST_FLOW_OK);
+    }
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    for (guint i = 0; i < 3; i++) {
+        GstBuffer *out = gst_harness_pull(h);
+        SgadAnomalyResult r = get_result(out);
+        fail_unless(r.score_invalid && r.anomalous, "frame %u: score %g", i, r.score);
+        gst_buffer_unref(out);
+    }
+    GstMessage *w = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+    fail_unless(w != NULL, "no warning about the score");
+    gchar *debug = NULL;
+    gst_message_parse_warning(w, NULL, &debug);
+    fail_unless(debug && strstr(debug, "frame 0;"), "the warning names another frame: %s", debug);
+    g_free(debug);
+    gst_message_unref(w);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(good);
+    g_free(huge);
+    test_device_check();
+}
+GST_END_TEST;
+
 typedef struct {
     GstHarness *h;
     guint seed;
@@ -666,6 +705,7 @@ static Suite *skipganomaly_score_suite(void)
     ADD_TEST(tc, test_hot_reload);
     ADD_TEST(tc, test_hostile_models);
     ADD_TEST(tc, test_nan_score_is_not_normal);
+    ADD_TEST(tc, test_nan_score_batch_names_frame);
     ADD_TEST(tc, test_concurrent_instances);
     ADD_TEST(tc, test_device_pool_same_gpu);
     ADD_TEST(tc, test_hot_reload_tiles_grow);

@@ -32,6 +32,8 @@ typedef struct sg_device_options {
     bool quiet;         /* do not print the chosen device on stderr */
     bool staged;        /* move tensor data through a staging buffer even where device memory is
                          * host-visible: the path of discrete GPUs, for testing it on any device */
+    bool buffer_reads;  /* kernels read every tensor through buffer references, never as texels: the
+                         * path of tensors over the device's texel limit, for testing it on any device */
 } sg_device_options;
 
 typedef enum sg_device_kind {

@@ -24,6 +24,11 @@
  *   roi-x, roi-y, roi-width, roi-height (gint): the scored region in frame pixels;
  *   frame (guint64): the element's frame counter;
  *   truth (gint, set by anomalyinject: 0 normal, 1 defect painted) and defect (string);
+ *   truth-mask (GBytes of guint8, row-major), truth-mask-width, truth-mask-height (guint):
+ *     where the defect was painted, in the pixels of the frame anomalyinject painted:
+ *     1 where the painting changed the pixel, 0 elsewhere. Only on frames with
+ *     truth 1 (a normal frame carries none: all zero); setting the truth again
+ *     removes it;
  *   result-frame (guint64): the frame the result was computed on (<= frame: a live stream
  *     scored asynchronously, or interval > 1, carries an earlier frame's result),
  *     result-age (guint64 ns): this frame's timestamp minus that frame's (0 when the same),
@@ -70,8 +75,20 @@ SGAD_META_API void sgad_buffer_set_anomaly_truth(GstBuffer *buffer, gboolean ano
 /* -1 when unknown; *defect (optional) points into the meta. */
 SGAD_META_API gint sgad_buffer_get_anomaly_truth(GstBuffer *buffer, const gchar **defect);
 
+/* The painted pixels of a defective frame (anomalyinject): mask holds width *
+ * height bytes, row-major, nonzero where the defect changed the frame. The meta
+ * keeps a reference (no copy). Set it after the truth: setting the truth
+ * removes any mask. */
+SGAD_META_API void sgad_buffer_set_anomaly_truth_mask(GstBuffer *buffer, GBytes *mask, guint width, guint height);
+/* The mask, valid as long as the buffer's meta; NULL when the buffer carries
+ * none (then *width and *height are 0) or one whose size is not width * height. */
+SGAD_META_API const guint8 *sgad_buffer_get_anomaly_truth_mask(GstBuffer *buffer, guint *width, guint *height);
+
 /* Which frame the result was computed on and how old it is (ns of stream time). */
 SGAD_META_API void sgad_buffer_set_anomaly_source(GstBuffer *buffer, guint64 result_frame, GstClockTime result_age);
+/* FALSE when the buffer does not say (then the result, if any, is its own). */
+SGAD_META_API gboolean sgad_buffer_get_anomaly_source(GstBuffer *buffer, guint64 *result_frame,
+                                                      GstClockTime *result_age);
 /* No result yet for this frame (asynchronous scoring has not delivered one). */
 SGAD_META_API void sgad_buffer_set_anomaly_pending(GstBuffer *buffer, guint64 frame);
 

@@ -1,0 +1,75 @@
+#version 450
+// The cost of one loaded float on a device (tools/bench_loads.c): every
+// invocation loads 4 floats per step, from addresses that differ between lanes
+// (lane i reads floats 4i..4i+3 of a 64 KiB table, moving on each step) or
+// from one address for all (lane_step 0, as a convolution's weights), and
+// feeds each into 16 FMAs, as a convolution's register tile does. The load
+// path is the specialization constant VARIANT:
+//   0 no load (the 4 values computed from the index: the FMA-only baseline)
+//   1 4 floats through a buffer reference (the engine's tensors today)
+//   2 one vec4 through a buffer reference
+//   3 4 texelFetch from a uniform texel buffer, R32_SFLOAT
+//   4 one vec4 texelFetch, R32G32B32A32_SFLOAT
+//   5 4 floats from a storage buffer descriptor (SSBO)
+//   6 one vec4 from a uniform buffer (UBO), non-uniform index
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const int VARIANT = 0;
+
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer Vec4s { vec4 v[]; };
+
+layout(push_constant) uniform Params {
+    Floats src;     // the table, 4096 vec4
+    Floats dst;     // one float per invocation
+    uint iterations;
+    uint mask;      // floats in the table - 1
+    uint lane_step; // 4: lanes read different floats, 0: all read the same
+} p;
+
+layout(set = 0, binding = 0) uniform samplerBuffer tex1;  // the table as R32_SFLOAT
+layout(set = 0, binding = 1) uniform samplerBuffer tex4;  // the table as R32G32B32A32_SFLOAT
+layout(set = 0, binding = 2, std140) uniform Table { vec4 u[4096]; };
+layout(set = 0, binding = 3, std430) readonly buffer Store { float s[]; };
+
+vec4 load4(uint i)  // floats i..i+3, i a multiple of 4
+{
+    if (VARIANT == 0)
+        return vec4(float(i), float(i + 1u), float(i + 2u), float(i + 3u)) * 1e-6;
+    if (VARIANT == 1)
+        return vec4(p.src.v[i], p.src.v[i + 1u], p.src.v[i + 2u], p.src.v[i + 3u]);
+    if (VARIANT == 2)
+        return Vec4s(p.src).v[i >> 2];
+    if (VARIANT == 3)
+        return vec4(texelFetch(tex1, int(i)).x, texelFetch(tex1, int(i + 1u)).x,
+                    texelFetch(tex1, int(i + 2u)).x, texelFetch(tex1, int(i + 3u)).x);
+    if (VARIANT == 4)
+        return texelFetch(tex4, int(i >> 2));
+    if (VARIANT == 5)
+        return vec4(s[i], s[i + 1u], s[i + 2u], s[i + 3u]);
+    return u[i >> 2];
+}
+
+void main()
+{
+    uint gid = gl_GlobalInvocationID.x;
+    vec4 a0 = vec4(0.0), a1 = vec4(0.0), a2 = vec4(0.0), a3 = vec4(0.0);
+    const vec4 w0 = vec4(0.5, 0.25, 0.125, 1.0), w1 = vec4(-0.5, 2.0, 0.75, -1.0);
+    const vec4 w2 = vec4(1.5, -0.25, 0.375, 3.0), w3 = vec4(-2.0, 0.625, -0.75, 0.1);
+    for (uint it = 0u; it < p.iterations; it++) {
+        vec4 x = load4((gid * p.lane_step + it * 256u) & p.mask);
+        // 4 floats x 16 accumulators = 64 FMA
+        a0 = fma(vec4(x.x), w0, a0); a1 = fma(vec4(x.x), w1, a1);
+        a2 = fma(vec4(x.x), w2, a2); a3 = fma(vec4(x.x), w3, a3);
+        a0 = fma(vec4(x.y), w1, a0); a1 = fma(vec4(x.y), w2, a1);
+        a2 = fma(vec4(x.y), w3, a2); a3 = fma(vec4(x.y), w0, a3);
+        a0 = fma(vec4(x.z), w2, a0); a1 = fma(vec4(x.z), w3, a1);
+        a2 = fma(vec4(x.z), w0, a2); a3 = fma(vec4(x.z), w1, a3);
+        a0 = fma(vec4(x.w), w3, a0); a1 = fma(vec4(x.w), w0, a1);
+        a2 = fma(vec4(x.w), w1, a2); a3 = fma(vec4(x.w), w2, a3);
+    }
+    vec4 r = a0 + a1 + a2 + a3;
+    p.dst.v[gid] = r.x + r.y + r.z + r.w;
+}
