@@ -72,6 +72,18 @@ static const conv_case CASES[] = {
      * kept as coverage: an odd plane, partial 8-column and 8-channel tiles on every side */
     {"3x3 patches: odd plane 5x7, 9 channels out", 64, 2, 5, 7, 9, 3, 1, 1, 1, true, false},
     {"3x3 patches: 13 columns, 35 in, 19 out", 16, 35, 10, 13, 19, 3, 1, 1, 1, true, false},
+    /* conv_bwd_weight's pixel pairs (dy pairs from both halves of a vec4 texel) on rows
+     * that are not whole runs of 8, strides 1 to 3; 8-lane workgroups below 8192 output
+     * pixels, 64-lane ones from there, in several chunks spanning images */
+    {"weight pairs: stride 1, rows of 12, odd height", 3, 5, 7, 12, 9, 3, 1, 1, 1, true, false},
+    {"weight pairs: stride 2, 7 columns in", 2, 6, 9, 7, 10, 3, 2, 1, 1, true, false},
+    {"weight pairs: 1x1 stride 2", 2, 5, 6, 8, 7, 1, 2, 0, 1, false, false},
+    {"weight pairs: 2 chunks spanning images", 40, 2, 8, 12, 3, 3, 1, 1, 1, false, false},
+    {"weight pairs: transposed 4x4 stride 2, 12 columns in", 2, 5, 3, 12, 6, 4, 2, 1, 1, true, true},
+    {"weight pairs: stride 2, 6 columns out", 2, 4, 7, 12, 5, 3, 2, 1, 1, false, false},
+    {"weight pairs: stride 3, 4 columns out", 1, 3, 8, 12, 4, 5, 3, 2, 1, true, false},
+    {"weight gradient in 64-lane workgroups, pairs", 32, 2, 16, 17, 3, 3, 1, 1, 1, false, false},
+    {"weight gradient in 64-lane workgroups, rows of 16", 32, 2, 16, 16, 3, 3, 1, 1, 1, false, false},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */

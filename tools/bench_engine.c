@@ -180,14 +180,16 @@ typedef struct compile_case {
 
 /* Ordered so that each case meets one new convolution kernel (the first also
  * meets conv_pack, the weight-gradient one conv_reduce, both small). Outputs
- * under 1024 pixels take the 8-lane variants; the _texel builds wherever the
- * device's texel views hold the tensors (engine/ops/conv.c). */
+ * under 1024 pixels take the 8-lane variants (weight gradients: under 8192);
+ * the _texel builds wherever the device's texel views hold the tensors
+ * (engine/ops/conv.c). */
 static const compile_case COMPILE_CASES[] = {
     {"conv_pack + conv_fwd[_texel]/8", 0, 0, 0, 1, 3, 8, 5, 3, 1, 1},
     {"conv_fwd[_texel] (64 lanes)", 0, 0, 0, 1, 3, 40, 5, 3, 1, 1},
     {"conv_bwd_data[_texel]/8", 0, 1, 0, 1, 3, 8, 5, 3, 1, 1},
     {"conv_bwd_data[_texel] (64 lanes)", 0, 1, 0, 1, 3, 40, 5, 3, 1, 1},
-    {"conv_bwd_weight[_texel] + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_bwd_weight[_texel]/8 + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_bwd_weight[_texel] (64 lanes)", 0, 1, 1, 1, 3, 96, 5, 3, 1, 1},
 };
 #define NCOMPILE (sizeof COMPILE_CASES / sizeof COMPILE_CASES[0])
 

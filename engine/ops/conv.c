@@ -68,6 +68,15 @@ static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narro
 }
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
 SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
+/* conv_bwd_weight in 8 lanes below 128 pixels per lane of a 64-lane workgroup
+ * (8x8 maps and smaller at batch 64): each lane then sums up to 8x the pixels,
+ * and the workgroup's fixed costs (setup, barrier, the 64-value reduction) are
+ * spread over them; on lavapipe this doubles the weight gradient on 4x4 maps
+ * (docs/benchmarks.md) */
+static const sg_kernel kernel_conv_bwd_weight_narrow = {"conv_bwd_weight/8", conv_bwd_weight_spv,
+                                                        sizeof(conv_bwd_weight_spv), NARROW_LANES};
+static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_texel/8", conv_bwd_weight_texel_spv,
+                                                              sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 
@@ -243,8 +252,9 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
      * pixels (>= 32) that the workgroup's final reduction stays a small part */
     uint64_t want = sg_div_up(256, (uint64_t)kblocks * coblocks);
     uint64_t px_per_chunk = sg_div_up(pixels, want ? want : 1);
-    if (px_per_chunk < 32 * CONV_LANES)
-        px_per_chunk = 32 * CONV_LANES;
+    uint32_t lanes = pixels < 128 * CONV_LANES ? NARROW_LANES : CONV_LANES; /* see the narrow kernels */
+    if (px_per_chunk < 32 * lanes)
+        px_per_chunk = 32 * lanes;
     px_per_chunk = (px_per_chunk + 7) / 8 * 8; /* the shader takes pixels in runs of 2 or 8 */
     uint32_t chunks = sg_div_up(pixels, px_per_chunk);
     sg_tensor *part;
@@ -260,7 +270,10 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
             (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy)};
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
-    sg_dispatch d = {.kernel = texel ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight,
+    bool wide = lanes == CONV_LANES;
+    const sg_kernel *k = texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
+                               : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
+    sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,
                      .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
     if (texel) {

@@ -19,7 +19,7 @@
 // Built twice, as conv_fwd is: with CONV_TEXEL defined (conv_bwd_weight_texel)
 // x and dy are read as uniform texel buffers (the x_*/dy_* readers below): a
 // run of 8 x values as 3 vec4 texels, 8 dy values as 2, single values as R32
-// texels; the sums are the same, in the same order.
+// texels, a dy pair as half a vec4 texel; the sums are the same, in the same order.
 // Grid: x = blocks of KT k, y = blocks of CO_T channels, z = chunks of px_per_chunk
 // pixels (a multiple of 8).
 #extension GL_GOOGLE_include_directive : require
@@ -49,7 +49,11 @@ layout(set = 0, binding = 3) uniform samplerBuffer dy_quads;   // dy, 4 floats p
 
 float x_at(int i) { return texelFetch(x_floats, p.x_base + i).x; }
 float dy_at(int i) { return texelFetch(dy_floats, p.dy_base + i).x; }
-vec2 dy_pair(int i) { return vec2(dy_at(i), dy_at(i + 1)); }  // i even
+vec2 dy_pair(int i)  // i even: one half of a vec4 texel (dy_base is a multiple of 4)
+{
+    vec4 u = texelFetch(dy_quads, (p.dy_base + i) >> 2);
+    return (i & 2) != 0 ? u.zw : u.xy;
+}
 
 // v[j] = x[i + j], j < 8; texels outside the tensor are clamped in (only masked pixels read them)
 void x_run(int i, out float v[8])
