@@ -103,6 +103,22 @@ float *t_random_array(size_t n, float lo, float hi, uint64_t seed)
     return x;
 }
 
+float *t_disc_images(size_t n, int size, float noise, uint64_t seed)
+{
+    const size_t plane = (size_t)size * size, image = 3 * plane;
+    float *x = t_random_array(n * image, -noise, noise, seed), *pos = t_random_array(2 * n, 8, 24, seed + 1);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < size; y++)
+                for (int xx = 0; xx < size; xx++) {
+                    float dx = xx - pos[2 * i], dy = y - pos[2 * i + 1];
+                    x[i * image + (size_t)c * plane + (size_t)y * size + xx] +=
+                        0.8f * expf(-(dx * dx + dy * dy) / 20.0f);
+                }
+    free(pos);
+    return x;
+}
+
 float *t_copy_array(const float *src, size_t n)
 {
     float *x = t_alloc(n);

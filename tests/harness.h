@@ -37,6 +37,9 @@ void t_random(float *x, size_t n, float lo, float hi, uint64_t seed);
 float *t_alloc(size_t n); /* zeroed; exits on failure */
 float *t_random_array(size_t n, float lo, float hi, uint64_t seed); /* t_alloc + t_random */
 float *t_copy_array(const float *src, size_t n);
+/* n images of 3 x size x size: a soft bright disc (peak 0.8) at a random place
+ * (8..24 px) on a field of uniform noise in [-noise, noise) */
+float *t_disc_images(size_t n, int size, float noise, uint64_t seed);
 
 /* A call recorded into a fresh sequence `seq` must fail with `want` and a
  * message naming the op, and the sequence must then refuse to run. */

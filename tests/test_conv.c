@@ -180,6 +180,19 @@ static void run_fused(const conv_case *c, int mode, const fd_ctx *f, size_t ny, 
     free(want), free(got);
 }
 
+/* A case's input, weight and output shapes (a transposed convolution's
+ * weights are [Ci, Co, k, k]) */
+static void case_shapes(const conv_case *c, sg_shape *xs, sg_shape *ws, sg_shape *ys)
+{
+    *xs = sg_shape4(c->n, c->ci, c->h, c->w);
+    *ws = c->transposed ? sg_shape4(c->ci, c->co, c->k, c->k) : sg_shape4(c->co, c->ci, c->k, c->k);
+    int oh = c->transposed ? sg_conv_transpose2d_out_size(c->h, c->k, c->stride, c->pad, c->dil)
+                           : sg_conv2d_out_size(c->h, c->k, c->stride, c->pad, c->dil);
+    int ow = c->transposed ? sg_conv_transpose2d_out_size(c->w, c->k, c->stride, c->pad, c->dil)
+                           : sg_conv2d_out_size(c->w, c->k, c->stride, c->pad, c->dil);
+    *ys = sg_shape4(c->n, c->co, oh, ow);
+}
+
 /* The folding happens at every run: a recorded fused forward replayed after
  * its weights and batch norm statistics changed gives the new result. */
 static void test_fused_follows_parameters(void)
@@ -188,13 +201,8 @@ static void test_fused_follows_parameters(void)
     for (int k = 0; k < 2; k++) {
         const conv_case *c = cases[k];
         sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
-        sg_shape xs = sg_shape4(c->n, c->ci, c->h, c->w);
-        sg_shape ws = c->transposed ? sg_shape4(c->ci, c->co, c->k, c->k) : sg_shape4(c->co, c->ci, c->k, c->k);
-        int oh = c->transposed ? sg_conv_transpose2d_out_size(c->h, c->k, c->stride, c->pad, c->dil)
-                               : sg_conv2d_out_size(c->h, c->k, c->stride, c->pad, c->dil);
-        int ow = c->transposed ? sg_conv_transpose2d_out_size(c->w, c->k, c->stride, c->pad, c->dil)
-                               : sg_conv2d_out_size(c->w, c->k, c->stride, c->pad, c->dil);
-        sg_shape ys = sg_shape4(c->n, c->co, oh, ow);
+        sg_shape xs, ws, ys;
+        case_shapes(c, &xs, &ws, &ys);
         size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
         float *x = t_random_array(nx, -1, 1, 50), *w = t_random_array(nw, -0.5f, 0.5f, 51);
         float *b = t_random_array(c->co, -1, 1, 52), *bn[4];
@@ -243,13 +251,8 @@ static void test_fused_follows_parameters(void)
 static void run_case(const conv_case *c)
 {
     sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
-    sg_shape xs = sg_shape4(c->n, c->ci, c->h, c->w);
-    sg_shape ws = c->transposed ? sg_shape4(c->ci, c->co, c->k, c->k) : sg_shape4(c->co, c->ci, c->k, c->k);
-    int oh = c->transposed ? sg_conv_transpose2d_out_size(c->h, c->k, c->stride, c->pad, c->dil)
-                           : sg_conv2d_out_size(c->h, c->k, c->stride, c->pad, c->dil);
-    int ow = c->transposed ? sg_conv_transpose2d_out_size(c->w, c->k, c->stride, c->pad, c->dil)
-                           : sg_conv2d_out_size(c->w, c->k, c->stride, c->pad, c->dil);
-    sg_shape ys = sg_shape4(c->n, c->co, oh, ow);
+    sg_shape xs, ws, ys;
+    case_shapes(c, &xs, &ws, &ys);
     size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
     float *x = t_alloc(nx), *w = t_alloc(nw), *b = t_alloc(c->co), *dy = t_alloc(ny);
     t_random(x, nx, -1, 1, 1);

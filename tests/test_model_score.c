@@ -30,16 +30,7 @@ static sg_model *tiny_model(uint64_t seed)
 /* Normal images: a soft bright disc at a random place on a noisy grey field. */
 static float *normal_images(size_t n, uint64_t seed)
 {
-    float *x = t_random_array(n * IMAGE, -0.1f, 0.1f, seed), *pos = t_random_array(2 * n, 8, 24, seed + 1);
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < S; y++)
-                for (int xx = 0; xx < S; xx++) {
-                    float dx = xx - pos[2 * i], dy = y - pos[2 * i + 1];
-                    x[i * IMAGE + (size_t)c * PLANE + y * S + xx] += 0.8f * expf(-(dx * dx + dy * dy) / 20.0f);
-                }
-    free(pos);
-    return x;
+    return t_disc_images(n, S, 0.1f, seed);
 }
 
 static void test_pooling_on_device(void)

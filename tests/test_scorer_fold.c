@@ -35,16 +35,7 @@ static const double ATOL = 1e-5, RTOL = 1e-3;
 /* images with structure: a disc on a noisy field, per image a different place */
 static float *images(size_t n, uint64_t seed)
 {
-    float *x = t_random_array(n * IMAGE, -0.3f, 0.3f, seed), *pos = t_random_array(2 * n, 8, 24, seed + 1);
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < S; y++)
-                for (int xx = 0; xx < S; xx++) {
-                    float dx = xx - pos[2 * i], dy = y - pos[2 * i + 1];
-                    x[i * IMAGE + (size_t)c * PLANE + y * S + xx] += 0.8f * expf(-(dx * dx + dy * dy) / 20.0f);
-                }
-    free(pos);
-    return x;
+    return t_disc_images(n, S, 0.3f, seed);
 }
 
 typedef struct scored {

@@ -179,12 +179,11 @@ sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const s
     return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, false, 0.0f, y);
 }
 
-sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
-                                    const sg_tensor *gamma, const sg_tensor *beta,
-                                    const sg_tensor *running_mean, const sg_tensor *running_var,
-                                    sg_tensor *y)
+/* eval mode (running statistics), then with `act` a ReLU/LeakyReLU of `slope` */
+static sg_status record_eval(sg_seq *seq, const char *op, const sg_batchnorm *p, const sg_tensor *x,
+                             const sg_tensor *gamma, const sg_tensor *beta, const sg_tensor *running_mean,
+                             const sg_tensor *running_var, bool act, float slope, sg_tensor *y)
 {
-    const char *op = "batchnorm_forward_eval";
     sg_status s;
     if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
         (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
@@ -195,7 +194,17 @@ sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg
         (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
         (s = require_channel(seq, op, "running_var", running_var, c)))
         return s;
-    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, false, 0.0f, y);
+    if (act && !(slope >= 0.0f && slope < 1.0f))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, act, slope, y);
+}
+
+sg_status sg_batchnorm_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                    const sg_tensor *gamma, const sg_tensor *beta,
+                                    const sg_tensor *running_mean, const sg_tensor *running_var,
+                                    sg_tensor *y)
+{
+    return record_eval(seq, "batchnorm_forward_eval", p, x, gamma, beta, running_mean, running_var, false, 0.0f, y);
 }
 
 sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
@@ -203,20 +212,8 @@ sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, cons
                                         const sg_tensor *running_mean, const sg_tensor *running_var, float slope,
                                         sg_tensor *y)
 {
-    const char *op = "batchnorm_act_forward_eval";
-    sg_status s;
-    if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
-        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
-        return s;
-    int c = sg_tensor_shape(x).c;
-    if ((s = require_channel(seq, op, "gamma", gamma, c)) ||
-        (s = require_channel(seq, op, "beta", beta, c)) ||
-        (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
-        (s = require_channel(seq, op, "running_var", running_var, c)))
-        return s;
-    if (!(slope >= 0.0f && slope < 1.0f))
-        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
-    return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, true, slope, y);
+    return record_eval(seq, "batchnorm_act_forward_eval", p, x, gamma, beta, running_mean, running_var, true, slope,
+                       y);
 }
 
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,

@@ -497,19 +497,47 @@ GST_END_TEST;
  * frame (every first-layer weight 1e7: the probe scores 1e14, a white frame overflows to inf): that frame's score is NaN, and it
  * must read as anomalous with score-valid FALSE in the meta and the message,
  * with one warning, never as normal (issue 13). */
+/* A harness on a model whose first layer overflows on a white frame (files
+ * under `name`), with a bus of its own, RGB 32x32 caps */
+static GstHarness *overflow_harness(const gchar *name, const gchar *props, GstBus **bus)
+{
+    gchar *good_name = g_strdup_printf("good-%s.safetensors", name);
+    gchar *huge_name = g_strdup_printf("%s.safetensors", name);
+    gchar *good = make_model(good_name, 3, 11, 0.5);
+    gchar *huge = mutate_model(good, huge_name, "G.c1.conv1.weight", 0, 16 * 27, 1e7f, NULL, NULL);
+    GstHarness *h = new_harness(huge, props);
+    *bus = gst_bus_new();
+    gst_element_set_bus(h->element, *bus);
+    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    g_free(good_name);
+    g_free(huge_name);
+    g_free(good);
+    g_free(huge);
+    return h;
+}
+
+static void push_white(GstHarness *h, guint i)
+{
+    GstBuffer *white = gst_buffer_new_allocate(NULL, 32 * 32 * 3, NULL);
+    gst_buffer_memset(white, 0, 255, 32 * 32 * 3);
+    GST_BUFFER_PTS(white) = i * GST_SECOND;
+    fail_unless_equals_int(gst_harness_push(h, white), GST_FLOW_OK);
+}
+
+static void overflow_teardown(GstHarness *h, GstBus *bus)
+{
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    test_device_check();
+}
+
 GST_START_TEST(test_nan_score_is_not_normal)
 {
-    gchar *good = make_model("good.safetensors", 3, 11, 0.5);
-    gchar *huge = mutate_model(good, "huge.safetensors", "G.c1.conv1.weight", 0, 16 * 27, 1e7f, NULL, NULL);
-    GstHarness *h = new_harness(huge, "post-messages=true");
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
+    GstBus *bus;
+    GstHarness *h = overflow_harness("huge", "post-messages=true", &bus);
     for (guint i = 0; i < 2; i++) {
-        GstBuffer *white = gst_buffer_new_allocate(NULL, 32 * 32 * 3, NULL);
-        gst_buffer_memset(white, 0, 255, 32 * 32 * 3);
-        GST_BUFFER_PTS(white) = i * GST_SECOND;
-        fail_unless_equals_int(gst_harness_push(h, white), GST_FLOW_OK);
+        push_white(h, i);
         GstBuffer *out = gst_harness_pull(h);
         SgadAnomalyResult r = get_result(out);
         fail_unless(r.score_invalid && r.anomalous && !isfinite(r.score), "frame %u: score %g anomalous %d", i,
@@ -530,12 +558,7 @@ GST_START_TEST(test_nan_score_is_not_normal)
         gst_message_unref(m);
     }
     fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING) == NULL, "warned more than once");
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
-    g_free(good);
-    g_free(huge);
-    test_device_check();
+    overflow_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -543,18 +566,10 @@ GST_END_TEST;
  * number, not the newest frame the element has taken in. */
 GST_START_TEST(test_nan_score_batch_names_frame)
 {
-    gchar *good = make_model("good-batch.safetensors", 3, 11, 0.5);
-    gchar *huge = mutate_model(good, "huge-batch.safetensors", "G.c1.conv1.weight", 0, 16 * 27, 1e7f, NULL, NULL);
-    GstHarness *h = new_harness(huge, "score-batch=3");
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    set_caps(h, GST_VIDEO_FORMAT_RGB, 32, 32);
-    for (guint i = 0; i < 3; i++) {
-        GstBuffer *white = gst_buffer_new_allocate(NULL, 32 * 32 * 3, NULL);
-        gst_buffer_memset(white, 0, 255, 32 * 32 * 3);
-        GST_BUFFER_PTS(white) = i * GST_SECOND;
-        fail_unless_equals_int(gst_harness_push(h, white), GST_FLOW_OK);
-    }
+    GstBus *bus;
+    GstHarness *h = overflow_harness("huge-batch", "score-batch=3", &bus);
+    for (guint i = 0; i < 3; i++)
+        push_white(h, i);
     fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
     for (guint i = 0; i < 3; i++) {
         GstBuffer *out = gst_harness_pull(h);
@@ -569,12 +584,7 @@ GST_START_TEST(test_nan_score_batch_names_frame)
     fail_unless(debug && strstr(debug, "frame 0;"), "the warning names another frame: %s", debug);
     g_free(debug);
     gst_message_unref(w);
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
-    g_free(good);
-    g_free(huge);
-    test_device_check();
+    overflow_teardown(h, bus);
 }
 GST_END_TEST;
 
