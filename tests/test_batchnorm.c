@@ -1,6 +1,8 @@
 /* Batch normalisation: the Vulkan ops against the C reference (train, eval,
  * backward, running statistics, NULL options, replay), the reference backward
- * against finite differences of the reference forward, and shape errors. */
+ * against finite differences of the reference forward, and shape errors. The
+ * device cases run twice: reading x and dy as texels (the *_texel kernels) and,
+ * on a second device with buffer_reads, through buffer references. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,8 @@
 #include "sgad/ref.h"
 
 static const sg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
+/* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
+static const char *reads = "";
 
 /* Host data of one case: x is spread*U(-1,1) + offset + 0.25*c per channel
  * + spread*(n % 4) per image, so that the blocks of a channel (and the
@@ -73,21 +77,39 @@ static void expect(const char *what, const sg_tensor *t, const float *want, doub
     free(got);
 }
 
+/* A tensor of shape s holding data, as a view `at` elements into a larger one
+ * (*parent, to destroy after it) when at > 0. (Views start on whole vec4, so on
+ * a device whose texel alignment is 16 bytes sg_tensor_texel_base stays 0.) */
+static sg_tensor *tensor_at(sg_shape s, const float *data, size_t at, sg_tensor **parent)
+{
+    *parent = NULL;
+    if (at == 0)
+        return t_tensor(s, data);
+    size_t n = sg_shape_count(s);
+    *parent = t_tensor_fill(sg_shape4(1, 1, 1, (int)(n + at)), 0.0f);
+    sg_tensor *v = NULL;
+    t_ok(sg_tensor_view(*parent, at, s, &v), "view");
+    t_ok(sg_tensor_upload(v, data), "upload view");
+    return v;
+}
+
 /* One sequence: train forward, eval forward (with the updated running stats),
- * backward into pre-filled gradients; every output against the reference. */
-static void check_case(sg_shape s, float offset, float spread, uint64_t seed, int variant)
+ * backward into pre-filled gradients; every output against the reference.
+ * x and dy start `at` floats into larger tensors (see tensor_at). */
+static void check_case(sg_shape s, float offset, float spread, uint64_t seed, int variant, size_t at)
 {
     bn_host h = host_make(s, offset, spread, seed);
     size_t c = (size_t)s.c;
     double m = (double)s.n * s.h * s.w;
     sg_shape cs = channel_shape(s.c, variant);
 
-    sg_tensor *x = t_tensor(s, h.x), *y = t_tensor(s, NULL), *ye = t_tensor(s, NULL), *ya = t_tensor(s, NULL);
+    sg_tensor *xp, *dyp;
+    sg_tensor *x = tensor_at(s, h.x, at, &xp), *y = t_tensor(s, NULL), *ye = t_tensor(s, NULL), *ya = t_tensor(s, NULL);
     float slope = variant % 2 ? 0.2f : 0.0f; /* eval + LeakyReLU 0.2, or + ReLU */
     sg_tensor *gamma = t_tensor(cs, h.gamma), *beta = t_tensor(cs, h.beta);
     sg_tensor *rmean = t_tensor(cs, h.rmean), *rvar = t_tensor(cs, h.rvar);
     sg_tensor *smean = t_tensor(cs, NULL), *sinv = t_tensor(cs, NULL);
-    sg_tensor *dy = t_tensor(s, h.dy), *dx = t_tensor(s, h.dx);
+    sg_tensor *dy = tensor_at(s, h.dy, at, &dyp), *dx = t_tensor(s, h.dx);
     sg_tensor *dgamma = t_tensor(cs, h.dgamma), *dbeta = t_tensor(cs, h.dbeta);
 
     sg_seq *seq;
@@ -111,8 +133,8 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     double mean_tol = 1e-6 + 2.4e-7 * fabsf(offset);
     /* xhat carries that error times invstd (<= ~2/spread here) times |gamma| <= 1.5 */
     double y_tol = 1e-5 + 3 * mean_tol / spread;
-#define WHAT(name) (snprintf(what, sizeof what, "(%d,%d,%d,%d) offset %g: %s", s.n, s.c, s.h, s.w, \
-                             (double)offset, name), what)
+#define WHAT(name) (snprintf(what, sizeof what, "%s(%d,%d,%d,%d) offset %g at %zu: %s", reads, s.n, s.c, s.h, \
+                             s.w, (double)offset, at, name), what)
     expect(WHAT("train y"), y, ry, y_tol, 1e-4);
     expect(WHAT("save_mean"), smean, rsm, mean_tol, 1e-6);
     expect(WHAT("save_invstd"), sinv, rsi, 0, 1e-4);
@@ -133,7 +155,7 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     free(rya);
     free(rsm);
     free(rsi);
-    sg_tensor *all[] = {x, y, ye, ya, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta};
+    sg_tensor *all[] = {x, y, ye, ya, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta, xp, dyp};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sg_tensor_destroy(all[i]);
     host_free(&h);
@@ -158,7 +180,11 @@ static void test_grid(void)
         {{3, 1, 400, 900}, 1, 1},  /* 264 blocks: more than one per thread of the merge */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        check_case(cases[i].s, cases[i].offset, cases[i].spread, 100 + i, (int)i);
+        check_case(cases[i].s, cases[i].offset, cases[i].spread, 100 + i, (int)i, 0);
+    /* x and dy as views 4 and 8 floats into their buffers (views start on
+     * whole vec4): the texel views must start at the views, not the buffers */
+    check_case(sg_shape4(2, 3, 33, 65), 1, 1, 120, 1, 4);
+    check_case(sg_shape4(300, 2, 4, 5), 0, 1, 121, 2, 8);
 }
 
 /* Running pointers and gradients may be NULL; the rest must be unaffected. */
@@ -433,5 +459,21 @@ int main(void)
     test_single_value();
     test_finite_differences();
     test_errors();
+    /* again with every tensor read through buffer references (the path of
+     * tensors over a device's texel limit), on a second device */
+    sg_device *texel_dev = t_dev;
+    sg_device_options opt = {.buffer_reads = true, .quiet = true};
+    sg_status s = sg_device_create(&opt, &t_dev);
+    t_ok(s, "device reading through buffer references");
+    if (s == SG_OK) {
+        reads = "[buffer reads] ";
+        test_grid();
+        test_null_options();
+        test_replay();
+        test_single_value();
+        t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
+        sg_device_destroy(t_dev);
+    }
+    t_dev = texel_dev;
     return t_end();
 }

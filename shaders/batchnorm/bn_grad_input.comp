@@ -20,7 +20,20 @@ layout(push_constant) uniform Params {
     uint L;
     uint step_n;
     uint step_hw;
+    uint x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads x and dy as R32 texels (bindings 0, 1): ~6 FMAs a
+// float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
+layout(set = 0, binding = 1) uniform samplerBuffer dy_floats;
+#define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#else
+#define X_AT(i) p.x.v[i]
+#define DY_AT(i) p.dy.v[i]
+#endif
 
 void main()
 {
@@ -37,8 +50,8 @@ void main()
     uint n = first / p.HW, hw = first % p.HW;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
-        float xhat = (p.x.v[i] - mean) * invstd;
-        p.dx.v[i] += k * (p.dy.v[i] - mean_dy - xhat * mean_dyx);
+        float xhat = (X_AT(i) - mean) * invstd;
+        p.dx.v[i] += k * (DY_AT(i) - mean_dy - xhat * mean_dyx);
         n += p.step_n;
         hw += p.step_hw;
         if (hw >= p.HW) {

@@ -25,7 +25,17 @@ layout(push_constant) uniform Params {
     float eps;
     uint activate;
     float slope;
+    uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads x as R32 texels (binding 0): ~6 FMAs a float on
+// lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
+#define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#else
+#define X_AT(i) p.x.v[i]
+#endif
 
 void main()
 {
@@ -40,7 +50,7 @@ void main()
     uint n = first / p.HW, hw = first % p.HW;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
-        float v = (p.x.v[i] - mean) * scale + shift;
+        float v = (X_AT(i) - mean) * scale + shift;
         if (p.activate != 0u)
             v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
         p.y.v[i] = v;

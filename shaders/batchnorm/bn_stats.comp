@@ -18,7 +18,17 @@ layout(push_constant) uniform Params {
     uint L;       // values per block
     uint step_n;  // gl_WorkGroupSize.x / HW
     uint step_hw; // gl_WorkGroupSize.x % HW
+    uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads x as R32 texels (binding 0): ~6 FMAs a float on
+// lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
+#define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#else
+#define X_AT(i) p.x.v[i]
+#endif
 
 shared float s_n[gl_WorkGroupSize.x];
 shared float s_mean[gl_WorkGroupSize.x];
@@ -39,7 +49,7 @@ void main()
     float sum = 0.0, cnt = 0.0;
     uint n = n0, hw = hw0;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        sum += p.x.v[(n * p.C + c) * p.HW + hw];
+        sum += X_AT((n * p.C + c) * p.HW + hw);
         cnt += 1.0;
         n += p.step_n;
         hw += p.step_hw;
@@ -54,7 +64,7 @@ void main()
     n = n0;
     hw = hw0;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        float d = p.x.v[(n * p.C + c) * p.HW + hw] - mean;
+        float d = X_AT((n * p.C + c) * p.HW + hw) - mean;
         m2 += d * d;
         n += p.step_n;
         hw += p.step_hw;
