@@ -172,12 +172,12 @@ static void test_grid(void)
         {{4, 6, 1, 1}, 0, 1},      /* after a linear layer: H*W = 1 */
         {{1, 1, 1, 2}, 0, 1},      /* the smallest trainable batch: M = 2 */
         {{40, 3, 3, 5}, 0, 1},     /* threads of a block span several images */
-        {{300, 2, 4, 5}, 0, 1},    /* 2 blocks per channel, blocks cross images */
-        {{2, 3, 33, 65}, 1, 1},    /* H*W > workgroup, 2 blocks */
-        {{3, 2, 70, 70}, 0, 0.5f}, /* 4 blocks, the last partial */
+        {{300, 2, 4, 5}, 0, 1},    /* 6 blocks per channel (of 1024), blocks cross images */
+        {{2, 3, 33, 65}, 1, 1},    /* H*W > workgroup, 5 blocks */
+        {{3, 2, 70, 70}, 0, 0.5f}, /* 15 blocks, the last partial */
         {{4, 2, 64, 64}, 500, 1},  /* |mean| >> std: E[x^2]-E[x]^2 in float would fail */
-        {{8, 3, 128, 128}, 3, 1},  /* 32 blocks per channel */
-        {{3, 1, 400, 900}, 1, 1},  /* 264 blocks: more than one per thread of the merge */
+        {{8, 3, 128, 128}, 3, 1},  /* 128 blocks per channel */
+        {{3, 1, 400, 900}, 1, 1},  /* 1055 blocks: more than one per thread of the merge */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(cases[i].s, cases[i].offset, cases[i].spread, 100 + i, (int)i, 0);

@@ -27,10 +27,13 @@
 #include "bn_stats_texel.spv.h"
 #include "bn_stats_final.spv.h"
 
-/* Threads per workgroup (a power of two: the shaders reduce with a tree). */
-#define BN_GROUP 256u
+/* Threads per workgroup (a power of two: the shaders reduce with a tree).
+ * 64, not 256: on lavapipe a training step's six batch-norm kernels took half
+ * the time (docs/benchmarks.md, "Texel reads in batch norm"), as the tree's
+ * barriers and the lanes left idle on small maps cost less. */
+#define BN_GROUP 64u
 /* Values per block: 16 per thread keeps per-thread float sums short and still
- * gives 1024 blocks per channel for a 64x256x256 batch. */
+ * gives 4096 blocks per channel for a 64x256x256 batch. */
 #define BN_BLOCK (BN_GROUP * 16u)
 
 SG_KERNEL(bn_stats, BN_GROUP);
