@@ -28,9 +28,9 @@
 #include "bn_stats_final.spv.h"
 
 /* Threads per workgroup (a power of two: the shaders reduce with a tree).
- * 64, not 256: on lavapipe a training step's six batch-norm kernels took half
- * the time (docs/benchmarks.md, "Texel reads in batch norm"), as the tree's
- * barriers and the lanes left idle on small maps cost less. */
+ * 64, not 256: on lavapipe a training step's six batch-norm kernels take half
+ * the time (docs/benchmarks.md, "Texel reads and 64-lane workgroups in batch
+ * norm"): the tree's barriers and the lanes idle on small maps cost less. */
 #define BN_GROUP 64u
 /* Values per block: 16 per thread keeps per-thread float sums short and still
  * gives 4096 blocks per channel for a 64x256x256 batch. */
