@@ -44,6 +44,22 @@ char *t_tmpdir(const char *prefix)
     return path;
 }
 
+const char *t_reads = "";
+
+void t_again_with_buffer_reads(void (*cases)(void))
+{
+    sg_device *texel_dev = t_dev;
+    sg_device_options opt = {.buffer_reads = true, .quiet = true};
+    sg_status s = sg_device_create(&opt, &t_dev);
+    t_ok(s, "device reading through buffer references");
+    t_reads = "[buffer reads] ";
+    cases();
+    t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
+    sg_device_destroy(t_dev);
+    t_reads = "";
+    t_dev = texel_dev;
+}
+
 int t_end(void)
 {
     uint64_t in_use = sg_device_bytes_in_use(t_dev);

@@ -23,6 +23,13 @@ void t_begin(const char *name);
 /* Close the device, count validation messages as failures, return exit code. */
 int t_end(void);
 
+/* Run `cases` again on a second device that reads every tensor through buffer
+ * references (the path of tensors over a device's texel limit): meanwhile
+ * t_dev is that device and t_reads says so ("[buffer reads] ", else ""), for
+ * the checks' names; then every tensor there must have been freed. */
+extern const char *t_reads;
+void t_again_with_buffer_reads(void (*cases)(void));
+
 /* Record a check (prints "ok - what" or "FAIL - what: detail"). */
 bool t_check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stop the test if status is not SG_OK (prints the engine's message). */

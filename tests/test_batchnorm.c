@@ -13,7 +13,6 @@
 
 static const sg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
-static const char *reads = "";
 
 /* Host data of one case: x is spread*U(-1,1) + offset + 0.25*c per channel
  * + spread*(n % 4) per image, so that the blocks of a channel (and the
@@ -133,7 +132,7 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     double mean_tol = 1e-6 + 2.4e-7 * fabsf(offset);
     /* xhat carries that error times invstd (<= ~2/spread here) times |gamma| <= 1.5 */
     double y_tol = 1e-5 + 3 * mean_tol / spread;
-#define WHAT(name) (snprintf(what, sizeof what, "%s(%d,%d,%d,%d) offset %g at %zu: %s", reads, s.n, s.c, s.h, \
+#define WHAT(name) (snprintf(what, sizeof what, "%s(%d,%d,%d,%d) offset %g at %zu: %s", t_reads, s.n, s.c, s.h, \
                              s.w, (double)offset, at, name), what)
     expect(WHAT("train y"), y, ry, y_tol, 1e-4);
     expect(WHAT("save_mean"), smean, rsm, mean_tol, 1e-6);
@@ -450,30 +449,21 @@ static void test_errors(void)
         sg_tensor_destroy(all[i]);
 }
 
-int main(void)
+/* the cases that run on the device, on each read path */
+static void device_cases(void)
 {
-    t_begin("batchnorm");
     test_grid();
     test_null_options();
     test_replay();
     test_single_value();
+}
+
+int main(void)
+{
+    t_begin("batchnorm");
+    device_cases();
     test_finite_differences();
     test_errors();
-    /* again with every tensor read through buffer references (the path of
-     * tensors over a device's texel limit), on a second device */
-    sg_device *texel_dev = t_dev;
-    sg_device_options opt = {.buffer_reads = true, .quiet = true};
-    sg_status s = sg_device_create(&opt, &t_dev);
-    t_ok(s, "device reading through buffer references");
-    if (s == SG_OK) {
-        reads = "[buffer reads] ";
-        test_grid();
-        test_null_options();
-        test_replay();
-        test_single_value();
-        t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
-        sg_device_destroy(t_dev);
-    }
-    t_dev = texel_dev;
+    t_again_with_buffer_reads(device_cases);
     return t_end();
 }

@@ -87,7 +87,6 @@ static const conv_case CASES[] = {
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
-static const char *reads = "";
 
 typedef struct fd_ctx {
     const conv_case *c;
@@ -272,7 +271,7 @@ static void run_case(const conv_case *c)
         T_RUN(sg_conv2d_forward(seq, &p, tx, tw, c->bias ? tb : NULL, ty));
     float *got_y = t_download(ty);
     char what[160];
-    snprintf(what, sizeof what, "%s%s forward", reads, c->name);
+    snprintf(what, sizeof what, "%s%s forward", t_reads, c->name);
     t_close(what, got_y, want_y, ny, 2e-4, 2e-4);
     run_fused(c, (int)(c - CASES) % 4, &f, ny, tx, tw, tb, ys);
 
@@ -291,12 +290,12 @@ static void run_case(const conv_case *c)
         sg_ref_conv2d_backward(&p, xs, x, c->co, w, dy, dx, dw, c->bias ? db : NULL);
     }
     float *got_dx = t_download(tdx), *got_dw = t_download(tdw), *got_db = t_download(tdb);
-    snprintf(what, sizeof what, "%s%s backward dx", reads, c->name);
+    snprintf(what, sizeof what, "%s%s backward dx", t_reads, c->name);
     t_close(what, got_dx, dx, nx, 2e-4, 2e-4);
-    snprintf(what, sizeof what, "%s%s backward dw", reads, c->name);
+    snprintf(what, sizeof what, "%s%s backward dw", t_reads, c->name);
     t_close(what, got_dw, dw, nw, 5e-4, 2e-4);
     if (c->bias) {
-        snprintf(what, sizeof what, "%s%s backward db", reads, c->name);
+        snprintf(what, sizeof what, "%s%s backward db", t_reads, c->name);
         t_close(what, got_db, db, c->co, 2e-4, 2e-4);
     }
 
@@ -306,12 +305,12 @@ static void run_case(const conv_case *c)
         sg_ref_conv_transpose2d_backward(&p, xs, x, c->co, w, dy, ax, aw, ab);
     else
         sg_ref_conv2d_backward(&p, xs, x, c->co, w, dy, ax, aw, ab);
-    snprintf(what, sizeof what, "%s%s reference dx", reads, c->name);
+    snprintf(what, sizeof what, "%s%s reference dx", t_reads, c->name);
     t_grad_check(what, fd_forward, &f, x, nx, ax, dy, ny, 1e-2f, 2e-3, 2e-3, 24);
-    snprintf(what, sizeof what, "%s%s reference dw", reads, c->name);
+    snprintf(what, sizeof what, "%s%s reference dw", t_reads, c->name);
     t_grad_check(what, fd_forward, &f, w, nw, aw, dy, ny, 1e-2f, 2e-3, 2e-3, 24);
     if (c->bias) {
-        snprintf(what, sizeof what, "%s%s reference db", reads, c->name);
+        snprintf(what, sizeof what, "%s%s reference db", t_reads, c->name);
         t_grad_check(what, fd_forward, &f, b, c->co, ab, dy, ny, 1e-2f, 2e-3, 2e-3, 8);
     }
 
@@ -321,6 +320,12 @@ static void run_case(const conv_case *c)
     float *hs[] = {x, w, b, dy, want_y, got_y, dx, dw, db, got_dx, got_dw, got_db, ax, aw, ab};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         free(hs[i]);
+}
+
+static void run_cases(void)
+{
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+        run_case(&CASES[i]);
 }
 
 static void expect_refused(sg_status want, const char *what, sg_status got)
@@ -381,23 +386,9 @@ static void test_errors(void)
 int main(void)
 {
     t_begin("conv");
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        run_case(&CASES[i]);
+    run_cases();
     test_fused_follows_parameters();
     test_errors();
-    /* again with every tensor read through buffer references (the path of
-     * tensors over a device's texel limit), on a second device */
-    sg_device *texel_dev = t_dev;
-    sg_device_options opt = {.buffer_reads = true, .quiet = true};
-    sg_status s = sg_device_create(&opt, &t_dev);
-    t_ok(s, "device reading through buffer references");
-    if (s == SG_OK) {
-        reads = "[buffer reads] ";
-        for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-            run_case(&CASES[i]);
-        t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
-        sg_device_destroy(t_dev);
-    }
-    t_dev = texel_dev;
+    t_again_with_buffer_reads(run_cases);
     return t_end();
 }
