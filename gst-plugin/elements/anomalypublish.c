@@ -71,6 +71,7 @@ struct _GstAnomalyPublish {
     GQueue inflight;  /* Message*, sent, waiting for the broker's acknowledgement */
     gboolean quit, connected, refused, unreachable_reported;
     gboolean tls_failed; /* with refused: the TLS handshake failed, not the login */
+    gboolean client_done; /* the client thread has ended (and posted a refusal's error) */
     gint early_mid; /* a QoS 0 message reported written inside mosquitto_publish, before its mid was known */
     gchar *refused_reason;
     guint64 published, dropped;
@@ -322,6 +323,10 @@ static gpointer client_thread(gpointer data)
         g_free(who);
         g_free(why);
     }
+    g_mutex_lock(&self->lock);
+    self->client_done = TRUE;
+    g_cond_broadcast(&self->cond);
+    g_mutex_unlock(&self->lock);
     g_free(host);
     g_free(topic);
     return NULL;
@@ -362,9 +367,13 @@ static GstFlowReturn gst_anomaly_publish_transform_ip(GstBaseTransform *trans, G
 {
     GstAnomalyPublish *self = GST_ANOMALY_PUBLISH(trans);
     g_mutex_lock(&self->lock);
+    /* a refusal's error comes from the client thread as it ends: wait for it,
+     * so that it is on the bus before the source's "Internal data stream error" */
+    while (self->refused && !self->client_done)
+        g_cond_wait(&self->cond, &self->lock);
     gboolean refused = self->refused;
     g_mutex_unlock(&self->lock);
-    if (refused) /* the client thread posted the error */
+    if (refused)
         return GST_FLOW_ERROR;
 
     const guint64 frame = self->frames++;
@@ -477,6 +486,7 @@ static gboolean gst_anomaly_publish_start(GstBaseTransform *trans)
     self->frames = 0;
     self->anomalous = FALSE;
     self->quit = self->connected = self->refused = self->unreachable_reported = self->tls_failed = FALSE;
+    self->client_done = FALSE;
     self->published = self->dropped = 0;
     self->thread = g_thread_new("sgad-mqtt", client_thread, self);
     ok = TRUE;
