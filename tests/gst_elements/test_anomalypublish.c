@@ -75,10 +75,16 @@ static void make_certificates(void)
 }
 
 /* Write the broker's configuration (with a password file when user is set). */
+static const gchar *config_user, *config_password; /* for a rewrite on another port */
+
 static void write_config(const gchar *user, const gchar *password)
 {
+    config_user = user;
+    config_password = password;
     GString *conf = g_string_new(NULL);
     g_string_append_printf(conf, "listener %u 127.0.0.1\npersistence true\npersistence_location %s/\n", port, dir);
+    /* its log says whether this broker bound the port (another test's may hold it) */
+    g_string_append_printf(conf, "log_dest file %s/broker.log\n", dir);
     /* run as root, mosquitto would become user "mosquitto", who cannot read the test's folder */
     g_string_append_printf(conf, "user %s\n", g_get_user_name());
     if (tls)
@@ -102,19 +108,57 @@ static void write_config(const gchar *user, const gchar *password)
     g_string_free(conf, TRUE);
 }
 
-static void broker_start(void)
+/* Whether the broker's log (emptied before each start) says it runs. */
+static gboolean broker_log_says_running(void)
+{
+    gchar *path = g_build_filename(dir, "broker.log", NULL), *log = NULL;
+    gboolean running = g_file_get_contents(path, &log, NULL, NULL) && strstr(log, " running");
+    g_free(log);
+    g_free(path);
+    return running;
+}
+
+/* Start mosquitto and wait until it listens. free_port() only found a port
+ * free at that moment: when another process (a parallel test's broker) took it
+ * since, our broker exits with "Address already in use", and connecting to the
+ * port would reach the other broker. Before any pipeline knows the port
+ * (may_move), the test moves to another one. */
+static void broker_start_on(gboolean may_move)
 {
     gchar *conf = g_build_filename(dir, "mosquitto.conf", NULL);
+    gchar *log = g_build_filename(dir, "broker.log", NULL);
     gchar *argv[] = {(gchar *)MOSQUITTO, "-c", conf, NULL};
-    GError *err = NULL;
-    fail_unless(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                                    G_SPAWN_STDERR_TO_DEV_NULL,
-                              NULL, NULL, &broker, &err),
-                "cannot start %s: %s", MOSQUITTO, err ? err->message : "?");
-    g_free(conf);
-    for (gint i = 0; i < 1000 && !port_open(); i++)
-        g_usleep(10000);
+    gboolean running = FALSE;
+    for (gint attempt = 0; attempt < 5 && !running; attempt++) {
+        fail_unless(g_file_set_contents(log, "", 0, NULL));
+        GError *err = NULL;
+        fail_unless(g_spawn_async(NULL, argv, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                  NULL, NULL, &broker, &err),
+                    "cannot start %s: %s", MOSQUITTO, err ? err->message : "?");
+        gboolean exited = FALSE;
+        for (gint i = 0; i < 1000 && !running && !exited; i++) {
+            g_usleep(10000);
+            running = broker_log_says_running();
+            exited = !running && waitpid(broker, NULL, WNOHANG) == broker;
+        }
+        if (exited) {
+            g_spawn_close_pid(broker);
+            broker = 0;
+            fail_unless(may_move, "mosquitto could not listen on port %u again", port);
+            port = free_port();
+            write_config(config_user, config_password);
+        }
+    }
+    fail_unless(running, "mosquitto did not start on port %u (log %s)", port, log);
     fail_unless(port_open(), "mosquitto did not listen on port %u", port);
+    g_free(log);
+    g_free(conf);
+}
+
+static void broker_start(void)
+{
+    broker_start_on(TRUE);
 }
 
 /* SIGTERM: mosquitto saves its persistent sessions and their queued messages */
@@ -304,7 +348,7 @@ static GstPadProbeReturn broker_probe(GstPad *pad, GstPadProbeInfo *info, gpoint
     if (n == r->stop_at && r->stop_at)
         broker_stop();
     if (n == r->restart_at && r->restart_at)
-        broker_start();
+        broker_start_on(FALSE); /* the element knows the port */
     return GST_PAD_PROBE_OK;
 }
 
