@@ -283,6 +283,10 @@ mkdir -p taken && touch taken/keep
 "$sgad" review line.avi --model "$model" --out taken >out.txt 2>err.txt
 [ $? = 1 ] && grep -q "taken exists and is not empty" err.txt && [ "$(ls taken)" = keep ] &&
     ok "an existing report folder is refused" || { fail "existing folder"; cat err.txt; }
+# a folder no file can be created in, even by root (permission bits would say yes): refused before scoring
+"$sgad" review line.avi --model "$model" --out /proc/sgad-report >out.txt 2>err.txt
+[ $? = 1 ] && grep -q "cannot write the report /proc/sgad-report" err.txt && ! grep -q "frames/s" err.txt &&
+    ok "an unwritable destination refused before scoring: $(cat err.txt)" || { fail "unwritable destination"; cat err.txt; }
 
 # A full disk while writing the report: an 8 KiB tmpfs, mounted in a user namespace of our own.
 if unshare -rm true 2>/dev/null; then

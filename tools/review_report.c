@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "review.h"
 #include "sgad/colormap.h"
+#include "sgad/file.h"
 
 /* anomalyoverlay's defaults: jet, at most 0.4 opaque */
 #define HEAT_ALPHA 0.4
@@ -85,9 +86,9 @@ bool review_report_check_destination(const char *dir)
     parent_of(dir, parent, sizeof parent);
     if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
         return cli_false(SG_OK, "cannot write the report %s: folder %s does not exist", dir, parent);
-    if (access(parent, W_OK | X_OK) != 0)
-        return cli_false(SG_OK, "cannot write the report %s: folder %s is not writable (%s)", dir, parent,
-                         strerror(errno));
+    /* the engine's check creates a file there: permission bits say nothing to root */
+    if (sg_check_writable_dir(parent, false) != SG_OK)
+        return cli_false(SG_OK, "cannot write the report %s: %s", dir, sg_error_message());
     return true;
 }
 
