@@ -5,7 +5,7 @@ outputs are of order 1), its eval outputs on a fixed batch, and the model after 
 from there. This script loads the same weights into the PyTorch modules, recomputes everything in
 float64, and requires:
   - generator output x_hat, discriminator features f(x) and f(x_hat), scores, heat maps: max abs error
-    1e-4 and 1e-3 of the largest value;
+    1e-4 (relative to the largest value where that is above 1) and 1e-3 of the largest value;
   - the seven losses of the training step: 1e-4 (relative for the large ones);
   - the step's gradients (read back from Adam's first moment, exp_avg = (1-b1) g after a first step)
     of G and of D: max abs error 1e-5 of the largest gradient, against the float64 gradient for some
@@ -94,7 +94,9 @@ def run(binary, arch, upsample, width, steps):
     for name, want in (("x_hat", x_hat), ("f_x", f_x), ("f_x_hat", f_x_hat), ("score", s), ("heatmap", heat)):
         e = max_err(io[name], want)
         scale = want.abs().max().item()
-        check(e <= TOL and e <= 1e-3 * scale, f"{tag}: eval {name} max error {e:.2e} (values up to {scale:.2e})")
+        # float32 keeps 24 bits: an absolute bound cannot hold for outputs of order 50 (a trained D's features)
+        check(e <= TOL * max(1.0, scale) and e <= 1e-3 * scale,
+              f"{tag}: eval {name} max error {e:.2e} (values up to {scale:.2e})")
 
     # PyTorch's float32 gradients, for information
     _, g32_g, g32_d = ref.losses_and_grads(G, D, x)
