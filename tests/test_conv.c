@@ -84,6 +84,12 @@ static const conv_case CASES[] = {
     {"weight pairs: stride 3, 4 columns out", 1, 3, 8, 12, 4, 5, 3, 2, 1, true, false},
     {"weight gradient in 64-lane workgroups, pairs", 32, 2, 16, 17, 3, 3, 1, 1, 1, false, false},
     {"weight gradient in 64-lane workgroups, rows of 16", 32, 2, 16, 16, 3, 3, 1, 1, 1, false, false},
+    /* the weight gradient's stride-2 rows of 8 output pixels (x every other float; odd widths
+     * start runs on odd floats), in 8- and 64-lane workgroups */
+    {"weight rows: stride 2, 31 columns in, 16 out", 2, 3, 30, 31, 5, 3, 2, 1, 1, true, false},
+    {"weight rows: stride 2, no padding, 17 columns in, 8 out", 3, 2, 10, 17, 4, 3, 2, 0, 1, false, false},
+    {"weight rows: stride 2, dilation 2, padding 2", 2, 3, 20, 32, 4, 3, 2, 2, 2, true, false},
+    {"weight rows: 4x4 stride 2, 64-lane workgroups", 32, 2, 32, 32, 3, 4, 2, 1, 1, false, false},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */

@@ -12,7 +12,7 @@
 // pixels two at a time (flattened indices 2i, 2i+1): per pair it loads 2*KT
 // x values and, when Ho*Wo is even, the CO_T dy pairs as aligned 64-bit words
 // (dy[n,co] planes then start at even indices), 2*KT + CO_T loads for
-// 2*KT*CO_T FMAs. With stride 1 and rows made of whole runs of 8 pixels it
+// 2*KT*CO_T FMAs. With stride 1 or 2 and rows made of whole runs of 8 pixels it
 // takes runs of 8 instead and reads both x and dy as words (accumulate_rows).
 // Dead k or co of a partial block read a real element and are never written,
 // so the loop has no branches.
@@ -72,6 +72,23 @@ void x_run(int i, out float v[8])
         v[j] = (shift & 1) != 0 ? h[j + 1] : h[j];
 }
 
+// v[j] = x[i + 2j], j < 8 (a stride-2 row): 5 texels, clamped in as x_run
+void x_run2(int i, out float v[8])
+{
+    int g = p.x_base + i, q = g >> 2, shift = g & 3;
+    int last = (p.x_base + p.N * p.Ci * p.H * p.W - 1) >> 2;
+    float f[20];
+    for (int t = 0; t < 5; t++) {
+        vec4 u = texelFetch(x_quads, clamp(q + t, 0, last));
+        f[4 * t] = u.x; f[4 * t + 1] = u.y; f[4 * t + 2] = u.z; f[4 * t + 3] = u.w;
+    }
+    float h[16];  // shift by 2, then by 1 while taking every other
+    for (int j = 0; j < 16; j++)
+        h[j] = (shift & 2) != 0 ? f[j + 2] : f[j];
+    for (int j = 0; j < 8; j++)
+        v[j] = (shift & 1) != 0 ? h[2 * j + 1] : h[2 * j];
+}
+
 // g[j] = dy[i + j], j < 8, i a multiple of 8
 void dy_run(int i, out float g[8])
 {
@@ -103,6 +120,17 @@ void x_run(int i, out float v[8])
     }
     for (int j = 0; j < 8; j++)
         v[j] = mix(f[j], f[j + 1], odd == 1);
+}
+
+// v[j] = x[i + 2j], j < 8 (a stride-2 row): one half of each of 8 aligned words
+void x_run2(int i, out float v[8])
+{
+    int nwords = p.N * p.Ci * p.H * p.W / 2;
+    int odd = i & 1, wb = i >> 1;  // floor, also below 0
+    for (int j = 0; j < 8; j++) {
+        uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + j, 0, nwords - 1)]);
+        v[j] = uintBitsToFloat(odd == 1 ? u.y : u.x);
+    }
 }
 
 // g[j] = dy[i + j], j < 8, i a multiple of 8: 4 aligned words
@@ -183,11 +211,15 @@ void accumulate(bool words, int first, int end, int xo[KT], int dh[KT], int dw[K
     }
 }
 
-// acc = sum over this invocation's runs of 8 pixels (stride 1, Wo a multiple of
-// 8, H*W even): per run and k the 8 x values are 8 consecutive floats (x_run),
-// and per channel the 8 dy values too (dy_run): KT*5 + CO_T*4 loads (words) or
-// KT*3 + CO_T*2 texels for 8*KT*CO_T FMAs.
-void accumulate_rows(int first, int end, int xo[KT], int dh[KT], int dw[KT], int yo[CO_T])
+// acc = sum over this invocation's runs of 8 pixels (stride 1 or 2, Wo a multiple
+// of 8, H*W even): per run and k the 8 x values are 8 consecutive floats
+// (x_run) or every other of 15 (x_run2), and per channel the 8 dy values are 8
+// consecutive floats (dy_run): with stride 1 KT*5 + CO_T*4 loads (words) or
+// KT*3 + CO_T*2 texels for 8*KT*CO_T FMAs; with stride 2 KT*8 + CO_T*4 words or
+// KT*5 + CO_T*2 texels (four pairs take 8*KT + 4*CO_T loads or texels: the
+// texel path gains, the word path only loses the pairs' index arithmetic).
+// stride2 is a constant at each call, so each copy compiles without the test.
+void accumulate_rows(bool stride2, int first, int end, int xo[KT], int dh[KT], int dw[KT], int yo[CO_T])
 {
     for (int t = 0; t < KT; t++)
         for (int c = 0; c < CO_T; c++)
@@ -199,13 +231,17 @@ void accumulate_rows(int first, int end, int xo[KT], int dh[KT], int dw[KT], int
     for (int a = first; a < end; a += step) {
         int xn = n * p.Ci * p.H * p.W;
         float xv[KT][8];
+        const int s = stride2 ? 2 : 1;
         for (int t = 0; t < KT; t++) {
-            int ih = oh + dh[t], iw = ow + dw[t];
+            int ih = oh * s + dh[t], iw = ow * s + dw[t];
             float f[8];
-            x_run(xn + xo[t] + ih * p.W + iw, f);
+            if (stride2)
+                x_run2(xn + xo[t] + ih * p.W + iw, f);
+            else
+                x_run(xn + xo[t] + ih * p.W + iw, f);
             bool rowok = ih >= 0 && ih < p.H;
             for (int j = 0; j < 8; j++)
-                xv[t][j] = mix(0.0, f[j], rowok && iw + j >= 0 && iw + j < p.W);
+                xv[t][j] = mix(0.0, f[j], rowok && iw + s * j >= 0 && iw + s * j < p.W);
         }
         int ya = n * p.Co * plane + oh * p.Wo + ow;  // a multiple of 8
         for (int c = 0; c < CO_T; c++) {
@@ -249,8 +285,11 @@ void main()
 
     int chunk = int(gl_WorkGroupID.z) * p.px_per_chunk;
     int end = min(chunk + p.px_per_chunk, p.N * plane);
-    if (p.stride == 1 && p.Wo % 8 == 0 && (p.H * p.W) % 2 == 0)
-        accumulate_rows(chunk + 8 * lid, end, xo, dh, dw, yo);
+    bool rows = p.Wo % 8 == 0 && (p.H * p.W) % 2 == 0;
+    if (rows && p.stride == 1)
+        accumulate_rows(false, chunk + 8 * lid, end, xo, dh, dw, yo);
+    else if (rows && p.stride == 2)
+        accumulate_rows(true, chunk + 8 * lid, end, xo, dh, dw, yo);
     else if (plane % 2 == 0)
         accumulate(true, chunk + 2 * lid, end, xo, dh, dw, yo);
     else
