@@ -11,6 +11,28 @@
 
 static gboolean file_at_eos;
 
+/* A harness around a parsed training line, its messages on *bus, fed RGB
+ * frames of width x height at 30 fps. */
+static GstHarness *training_harness(const gchar *line, gint width, gint height, GstBus **bus)
+{
+    GstHarness *h = gst_harness_new_parse(line);
+    *bus = gst_bus_new();
+    gst_element_set_bus(h->element, *bus);
+    gchar *caps = g_strdup_printf("video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", width, height);
+    gst_harness_set_src_caps_str(h, caps);
+    g_free(caps);
+    return h;
+}
+
+/* Frames 0..count-1 in, each passed on. */
+static void push_frames(GstHarness *h, gint width, gint height, guint count)
+{
+    for (guint i = 0; i < count; i++) {
+        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, width, height, i)), GST_FLOW_OK);
+        gst_buffer_unref(gst_harness_pull(h));
+    }
+}
+
 static GstPadProbeReturn eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer path)
 {
     (void)pad;
@@ -27,14 +49,12 @@ static void run_training(const gchar *train_on, guint expect_seen)
     gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=1 batch-size=8 "
                                   "train-frames=12 input-size=32 train-on=%s",
                                   path, train_on);
-    GstHarness *h = gst_harness_new_parse(line);
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
+    GstBus *bus;
+    GstHarness *h = training_harness(line, 48, 40, &bus);
     GstElement *sg = gst_bin_get_by_name(GST_BIN(h->element), "sg");
     GstPad *src = gst_element_get_static_pad(sg, "src");
     file_at_eos = FALSE;
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, eos_probe, path, NULL);
-    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=48,height=40,framerate=30/1");
 
     for (guint i = 0; i < 40; i++) {
         GstBuffer *in = make_frame(GST_VIDEO_FORMAT_RGB, 48, 40, i);
@@ -143,14 +163,9 @@ static gchar *train_until_nan(const gchar *path, guint save_interval)
     gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" epochs=3 batch-size=8 train-frames=9 "
                                   "input-size=32 learning-rate=1e6 save-interval=%u",
                                   path, save_interval);
-    GstHarness *h = gst_harness_new_parse(line);
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=32,height=32,framerate=30/1");
-    for (guint i = 0; i < 9; i++) {
-        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 32, 32, i)), GST_FLOW_OK);
-        gst_buffer_unref(gst_harness_pull(h));
-    }
+    GstBus *bus;
+    GstHarness *h = training_harness(line, 32, 32, &bus);
+    push_frames(h, 32, 32, 9);
     /* EOS runs the training; it fails, so the element does not forward the EOS */
     fail_if(gst_harness_push_event(h, gst_event_new_eos()), "EOS went through a diverged training");
 
@@ -280,10 +295,8 @@ GST_START_TEST(test_train_interrupted)
     fail_unless(g_file_get_contents(path, &before, &before_len, NULL));
     gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" epochs=100000 batch-size=8 train-frames=9 "
                                   "input-size=32 train-on=full save-interval=1", path);
-    GstHarness *h = gst_harness_new_parse(line);
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=32,height=32,framerate=30/1");
+    GstBus *bus;
+    GstHarness *h = training_harness(line, 32, 32, &bus);
     Stopper st = {h->element, g_strconcat(path, ".partial", NULL)};
     GThread *stopper = g_thread_new("stopper", stop_when_saved, &st);
     /* the 9th frame fills the reservoir and trains until the stopper stops it */
@@ -335,14 +348,9 @@ GST_START_TEST(test_train_schedule)
     gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=2 batch-size=4 "
                                   "train-frames=20 input-size=32 width=0.25 learning-rate=0.002 warmup-steps=2 "
                                   "eval-interval=2 patience=3", path);
-    GstHarness *h = gst_harness_new_parse(line);
-    GstBus *bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=48,height=40,framerate=30/1");
-    for (guint i = 0; i < 20; i++) {
-        fail_unless_equals_int(gst_harness_push(h, make_frame(GST_VIDEO_FORMAT_RGB, 48, 40, i)), GST_FLOW_OK);
-        gst_buffer_unref(gst_harness_pull(h));
-    }
+    GstBus *bus;
+    GstHarness *h = training_harness(line, 48, 40, &bus);
+    push_frames(h, 48, 40, 20);
     fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
     GstMessage *m;
     guint64 last_step = 0, best_step = 0;
