@@ -142,6 +142,12 @@ sg_status sg_pixel_stats_fit(const float *heat, size_t count, int size, int smoo
         free(sum), free(sq), free(work), free(map);
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory for per-pixel statistics");
     }
+    for (size_t i = 0; i < count * plane; i++)
+        if (!isfinite(heat[i])) {
+            free(sum), free(sq), free(work), free(map);
+            return sg_fail(SG_ERR_NUMERIC, "per-pixel statistics: normal map %zu of %zu holds a value that is not a "
+                           "finite number (%g); nothing measured", i / plane, count, (double)heat[i]);
+        }
     for (size_t i = 0; i < count; i++) {
         prepare(heat + i * plane, size, smooth, work, map);
         for (size_t p = 0; p < plane; p++) {

@@ -58,7 +58,8 @@ const char *sg_frame_score_config_parse(const char *text, sg_frame_score_config 
 /* Per-pixel mean and standard deviation (size*size each) of the smoothed maps
  * of `count` normal frames (at least 2). The standard deviation is floored at
  * a tenth of its mean over the map, so a pixel that never varies cannot turn a
- * tiny error into a huge z. */
+ * tiny error into a huge z. A map value that is not a finite number refuses
+ * them (SG_ERR_NUMERIC), nothing written. */
 sg_status sg_pixel_stats_fit(const float *heat, size_t count, int size, int smooth, float *mean, float *std);
 
 /* The score of one size x size map. mean/std are needed when c->standardise
