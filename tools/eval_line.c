@@ -275,7 +275,7 @@ static void name_methods(suite *s)
         snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: checkpoint score (lambda %.2g)",
                  (double)sg_model_score_lambda(s->m));
         if (sg_model_calibration(s->m)->valid)
-            snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: the same, checkpoint's threshold");
+            snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: the same at the checkpoint's threshold");
         for (size_t v = 0; v < NVARIANTS; v++) {
             char d[48];
             sg_frame_score_config_describe(&VARIANTS[v], d, sizeof d);
