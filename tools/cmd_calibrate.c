@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "line_frames.h"
+#include "sgad/file.h"
 #include "sgad/frame_score.h"
 
 /* Per-pixel statistics from fewer frames than this are mostly noise (a pixel's
@@ -205,6 +206,9 @@ int cmd_calibrate(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     const char *out = a.out ? a.out : a.model;
+    /* a model that cannot be written fails now, not after the scoring */
+    if (sg_check_writable_file(out) != SG_OK)
+        return cli_fail(SG_OK, "%s", sg_error_message());
     sg_device *dev;
     if (!cli_open_device(a.device, &dev))
         return EXIT_ERROR;
