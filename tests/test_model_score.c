@@ -61,6 +61,22 @@ static void test_pooling_on_device(void)
     t_ok(sg_model_set_frame_score(m, &z), "set a standardised frame score");
     t_check(sg_score_images(m, x, N, 8, scores, NULL, NULL) == SG_ERR_ARGUMENT && !sg_model_has_pixel_stats(m),
             "standardised without statistics: refused, not a made-up score");
+    {   /* a training state (no statistics, no threshold yet: a .partial file) loads and can
+         * resume, and still refuses to score until calibrated */
+        char *pdir = t_tmpdir("sgad-model-score-partial"), ppath[512];
+        snprintf(ppath, sizeof ppath, "%s/p.safetensors", pdir);
+        t_ok(sg_model_save(m, ppath), "save a standardised model before its statistics");
+        sg_model *p;
+        t_ok(sg_model_load(t_dev, ppath, &p), "it loads (training resumes from such a file)");
+        t_check(sg_model_frame_score(p)->standardise && !sg_model_has_pixel_stats(p) &&
+                    !sg_model_calibration(p)->valid,
+                "standardised, no statistics, no threshold");
+        t_check(sg_score_images(p, x, N, 8, scores, NULL, NULL) == SG_ERR_ARGUMENT, "and it refuses to score");
+        sg_model_destroy(p);
+        remove(ppath);
+        remove(pdir);
+        free(pdir);
+    }
     t_ok(sg_model_fit_pixel_stats(m, x, 6), "fit per-pixel statistics");
     t_ok(sg_calibrate(m, x + 6 * IMAGE, 6, 0.9f), "calibrate on the other images");
     t_ok(sg_score_images(m, x, N, 8, scores, NULL, NULL), "score standardised");

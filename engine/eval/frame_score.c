@@ -13,6 +13,12 @@ sg_frame_score_config sg_frame_score_config_spec(void)
     return c;
 }
 
+sg_frame_score_config sg_frame_score_config_default(void)
+{
+    sg_frame_score_config c = {SG_POOL_MAX, 0, 0.01f, true};
+    return c;
+}
+
 const char *sg_frame_score_config_check(const sg_frame_score_config *c)
 {
     if (c->pool != SG_POOL_MEAN && c->pool != SG_POOL_MAX && c->pool != SG_POOL_TOPK)

@@ -39,8 +39,14 @@ typedef struct sg_frame_score_config {
     bool standardise; /* needs per-pixel statistics (sg_pixel_stats_fit) */
 } sg_frame_score_config;
 
-/* The spec's frame score: mean of the map, no smoothing, no standardisation. */
+/* The spec's frame score: mean of the map, no smoothing, no standardisation
+ * (what sg_model_create gives a model). */
 sg_frame_score_config sg_frame_score_config_spec(void);
+/* The frame score `sgad train` and the skipganomaly element give a model they
+ * train unless told otherwise: max,std, which measured best on the generated
+ * line, at lambda 1 and at the spec's 0.9 (docs/training.md, "The frame
+ * score"); the spec's mean is one option away. */
+sg_frame_score_config sg_frame_score_config_default(void);
 /* NULL if valid, else a sentence saying what is wrong. */
 const char *sg_frame_score_config_check(const sg_frame_score_config *c);
 /* "mean", "max", "topk"; and back (false if unknown). */
