@@ -190,7 +190,8 @@ static bool split(const cal_args *a, bool standardise, double q, size_t n, size_
     *stats = !standardise ? 0 : a->stats_frames ? (size_t)a->stats_frames : n / 2;
     if (standardise && *stats < MIN_STATS_FRAMES)
         return cli_false(SG_OK, "the per-pixel statistics need at least %d normal frames, %zu given (of %zu): give "
-                         "more frames%s", MIN_STATS_FRAMES, *stats, n, a->stats_frames ? " or a larger --stats-frames" : "");
+                         "more frames%s", MIN_STATS_FRAMES, *stats, n,
+                         a->stats_frames ? " or a larger --stats-frames" : "");
     if (*stats >= n || n - *stats < need_threshold)
         return cli_false(SG_OK, "a threshold at quantile %g needs at least %zu normal frames (one expected above it), "
                          "%zu left%s: give more frames or a lower --quantile", q, need_threshold,

@@ -1894,7 +1894,7 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_FRAME_SCORE,
         g_param_spec_string("frame-score", "Frame score",
-                            "mode=train: how the per-pixel error map becomes the score's pixel term: mean (the "
+                            "mode=train and retrain: how the per-pixel error map becomes the score's pixel term: mean (the "
                             "spec's), max or topk=F, then ,smooth=R (box radius in pixels) and ,std (each pixel "
                             "standardised by the training frames' statistics), e.g. topk=0.01,smooth=1,std; saved "
                             "in the checkpoint, which scoring then uses; the default, max,std, measured best "
