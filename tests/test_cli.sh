@@ -81,14 +81,14 @@ echo "# devices"
 expect_rc 0 "$SGAD" devices
 has "$TMP/last" "^0: " "devices lists device 0"
 
-echo "# train: leave class 'bad' out, 2 steps of batch 2"
+echo "# train: leave class 'bad' out, 2 steps of batch 2 (the spec's frame score, one option away)"
 expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --seed 3 \
-    --out "$TMP/m.safetensors"
+    --frame-score mean --out "$TMP/m.safetensors"
 cp "$TMP/last" "$TMP/train.out"
 has "$TMP/train.out" "training on the other 1 classes" "train: the abnormal class is left out"
 has "$TMP/train.out" "epoch 1/1: 2 steps" "train: one progress line per epoch when not on a terminal"
 has "$TMP/train.out" "trained 1 epochs (2 steps)" "train: summary"
-has "$TMP/train.out" "^threshold " "train: the threshold is calibrated"
+has "$TMP/train.out" "^threshold .*frame score mean; lambda 0.9)" "train: the threshold is calibrated, the spec's score"
 [ -s "$TMP/m.safetensors" ] && ok "checkpoint written" || fail "no checkpoint"
 THRESHOLD=$(sed -n 's/^threshold \([^ ]*\) .*/\1/p' "$TMP/train.out")
 expect_rc 2 "$SGAD" train $DATA --resume "$TMP/m.safetensors" --size 64
@@ -233,8 +233,8 @@ has "$TMP/last" "^threshold .*lambda 1)" "train: --lambda 1 calibrates the recon
 expect_rc 2 "$SGAD" train $DATA --lambda 2 --out "$TMP/bad.safetensors"
 expect_rc 2 "$SGAD" train $DATA --frame-score median --out "$TMP/bad.safetensors"
 expect_rc 0 "$SGAD" train $DATA --abnormal-class bad --batch-size 2 --limit 6 --epochs 1 --width 0.25 \
-    --lambda 1 --frame-score max,std --out "$TMP/fs.safetensors"
-has "$TMP/last" "^threshold .*frame score max,std; lambda 1)" "train: --frame-score max,std is calibrated with"
+    --lambda 1 --out "$TMP/fs.safetensors"
+has "$TMP/last" "^threshold .*frame score max,std; lambda 1)" "train: the default frame score, max,std, is calibrated with"
 has "$TMP/last" "warning: a 0.995 quantile of 1 held-out scores" "train: too few held-out scores are warned about"
 expect_rc 0 "$SGAD" score --model "$TMP/fs.safetensors" "$TMP/data/test/bad/bad0.png"
 expect_rc 2 "$SGAD" train $DATA --augment-flip x --out "$TMP/bad.safetensors"

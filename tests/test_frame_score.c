@@ -92,6 +92,14 @@ static void test_standardise(void)
     t_ok(sg_pixel_stats_fit(zero, 2, S, 0, mean, std), "statistics of constant maps");
     t_check(std[0] > 0 && isfinite(sg_frame_score(&cz, zero, S, mean, std, work)), "a constant pixel gives no 0/0");
     t_check(sg_pixel_stats_fit(zero, 1, S, 0, mean, std) == SG_ERR_ARGUMENT, "one map is refused");
+    /* a NaN or an infinity in a normal map: refused, nothing written (the
+     * means would be NaN and every standardised score with them) */
+    float before = mean[5];
+    normal[(size_t)(N - 1) * PLANE + 7] = NAN;
+    t_check(sg_pixel_stats_fit(normal, N, S, 0, mean, std) == SG_ERR_NUMERIC && mean[5] == before,
+            "a NaN in a normal map is refused, the statistics untouched");
+    normal[(size_t)(N - 1) * PLANE + 7] = INFINITY;
+    t_check(sg_pixel_stats_fit(normal, N, S, 1, mean, std) == SG_ERR_NUMERIC, "an infinity too");
     free(normal), free(test), free(noise);
 }
 

@@ -61,6 +61,22 @@ static void test_pooling_on_device(void)
     t_ok(sg_model_set_frame_score(m, &z), "set a standardised frame score");
     t_check(sg_score_images(m, x, N, 8, scores, NULL, NULL) == SG_ERR_ARGUMENT && !sg_model_has_pixel_stats(m),
             "standardised without statistics: refused, not a made-up score");
+    {   /* a training state (no statistics, no threshold yet: a .partial file) loads and can
+         * resume, and still refuses to score until calibrated */
+        char *pdir = t_tmpdir("sgad-model-score-partial"), ppath[512];
+        snprintf(ppath, sizeof ppath, "%s/p.safetensors", pdir);
+        t_ok(sg_model_save(m, ppath), "save a standardised model before its statistics");
+        sg_model *p;
+        t_ok(sg_model_load(t_dev, ppath, &p), "it loads (training resumes from such a file)");
+        t_check(sg_model_frame_score(p)->standardise && !sg_model_has_pixel_stats(p) &&
+                    !sg_model_calibration(p)->valid,
+                "standardised, no statistics, no threshold");
+        t_check(sg_score_images(p, x, N, 8, scores, NULL, NULL) == SG_ERR_ARGUMENT, "and it refuses to score");
+        sg_model_destroy(p);
+        remove(ppath);
+        remove(pdir);
+        free(pdir);
+    }
     t_ok(sg_model_fit_pixel_stats(m, x, 6), "fit per-pixel statistics");
     t_ok(sg_calibrate(m, x + 6 * IMAGE, 6, 0.9f), "calibrate on the other images");
     t_ok(sg_score_images(m, x, N, 8, scores, NULL, NULL), "score standardised");
@@ -142,6 +158,37 @@ static void test_false_alarm_rate(void)
     sg_model_destroy(m);
 }
 
+/* Normal images of which one is not a number: neither the per-pixel
+ * statistics nor the threshold may come from them; the model keeps what it
+ * had (a NaN would sort anywhere in the quantile and make any threshold). */
+static void test_nan_never_calibrates(void)
+{
+    enum { N = 24 };
+    sg_model *m = tiny_model(5);
+    sg_frame_score_config z;
+    t_check(sg_frame_score_config_parse("max,std", &z) == NULL, "parse max,std");
+    t_ok(sg_model_set_frame_score(m, &z), "set max,std");
+    float *x = normal_images(N, 70), before[N], after[N];
+    t_ok(sg_model_fit_pixel_stats(m, x, N / 2), "statistics");
+    t_ok(sg_calibrate(m, x + (N / 2) * IMAGE, N / 2, 0.9f), "calibrate");
+    sg_calibration cal = *sg_model_calibration(m);
+    t_ok(sg_score_images(m, x, N, 8, before, NULL, NULL), "score");
+    float *bad = t_alloc((size_t)N * IMAGE);
+    memcpy(bad, x, (size_t)N * IMAGE * sizeof *bad);
+    bad[(size_t)(N - 2) * IMAGE + 100] = NAN;
+    t_check(sg_model_fit_pixel_stats(m, bad, N) == SG_ERR_NUMERIC, "statistics from a NaN image: refused (%s)",
+            sg_error_message());
+    t_check(sg_calibrate(m, bad, N, 0.9f) == SG_ERR_NUMERIC, "a threshold from a NaN score: refused (%s)",
+            sg_error_message());
+    const sg_calibration *now = sg_model_calibration(m);
+    t_check(now->valid && now->threshold == cal.threshold && now->samples == cal.samples,
+            "the calibration is the one before");
+    t_ok(sg_score_images(m, x, N, 8, after, NULL, NULL), "score again");
+    t_check(!memcmp(before, after, sizeof before), "the per-pixel statistics are the ones before");
+    free(bad), free(x);
+    sg_model_destroy(m);
+}
+
 /* The scoring thread (sgad/score_worker.h): two batches in turn through one
  * worker give exactly sg_scorer_run's scores and heat maps; a wait with
  * nothing started is fine; a failure on the worker's thread comes back with
@@ -193,5 +240,6 @@ int main(void)
     test_pooling_on_device();
     test_fit_standardised();
     test_false_alarm_rate();
+    test_nan_never_calibrates();
     return t_end();
 }

@@ -22,6 +22,7 @@ int cmd_score(int argc, char **argv);
 int cmd_review(int argc, char **argv); /* cmd_review.c and review_*.c: see review.h */
 int cmd_bench(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv); /* cmd_calibrate.c: statistics and threshold again, no training */
 
 /* ---- cli_common.c ------------------------------------------------------ */
 

@@ -53,9 +53,10 @@ static const char USAGE[] =
     "                         steps and after the last, shown in the progress (default 10; 0: never)\n"
     "  --patience P           stop once P measurements after the warm-up brought no lower held-out loss,\n"
     "                         and keep the model of the best one (default 0: train every epoch, keep the last)\n"
-    "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's, default), max or\n"
-    "                         topk=F, then ,smooth=R (box radius) and ,std (per-pixel standardisation by\n"
-    "                         training images' statistics); e.g. topk=0.01,smooth=1,std; stored in the checkpoint\n"
+    "  --frame-score SPEC     how the error map becomes the pixel term: mean (the spec's), max or topk=F,\n"
+    "                         then ,smooth=R (box radius) and ,std (per-pixel standardisation by training\n"
+    "                         images' statistics); stored in the checkpoint (default max,std, which measured\n"
+    "                         best, docs/training.md; with --resume the checkpoint's; mean: the spec's)\n"
     "  --device D             Vulkan device index or name (see 'sgad devices')\n"
     "  --out PATH             checkpoint (default model.safetensors; with --resume, the resumed file)\n"
     "  --resume PATH          continue training from this checkpoint\n";
@@ -418,6 +419,9 @@ int cmd_train(int argc, char **argv)
         cli_close_device(dev);
         return cli_fail(s, "--lambda");
     }
+    /* a new model gets the shipped default unless told; a resumed one keeps its own */
+    if (!a.frame_score_given && !a.resume)
+        a.frame_score = sg_frame_score_config_default(), a.frame_score_given = true;
     if (a.frame_score_given && (s = sg_model_set_frame_score(m, &a.frame_score)) != SG_OK) {
         sg_model_destroy(m);
         cli_close_device(dev);

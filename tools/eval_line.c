@@ -29,7 +29,8 @@ static const char USAGE[] =
     "alone and all together, over several seeds; print frame ROC AUC, AUPRC and, at each method's\n"
     "threshold (0.995 quantile of its scores on clean unseen frames), the defects flagged and the good\n"
     "frames stopped, for the model's frame scores and the baselines (mean frame, nearest normal frame,\n"
-    "frame difference) on the same frames.\n"
+    "frame difference) on the same frames; and the checkpoint's score at its own threshold too, with the\n"
+    "share of the clean frames that threshold stops (its false alarms).\n"
     "\n"
     "  --model PATH         checkpoint (without: the baselines alone, at 3x32x32)\n"
     "  --line-seed N        inspectionsrc seed (default 11, the bundled model's line)\n"
@@ -183,7 +184,7 @@ static const sg_frame_score_config VARIANTS[] = {
     {SG_POOL_TOPK, 1, 0.10f, true},  {SG_POOL_TOPK, 2, 0.02f, true},
 };
 #define NVARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
-#define MAX_METHODS (NVARIANTS + 4)
+#define MAX_METHODS (NVARIANTS + 5)
 
 /* Pixel level: the maps the model's frame scores pool (each smoothing with and
  * without standardisation), and the baselines' per-pixel differences. */
@@ -225,6 +226,7 @@ typedef struct suite {
     pixel_method pixel[MAX_PIXEL_METHODS];
     int npixel;
     float *mean_frame; /* of the normals */
+    size_t own_alarms;  /* clean frames above the checkpoint's own threshold */
     FILE *csv;
 } suite;
 
@@ -244,6 +246,8 @@ static bool score_methods(suite *s, const float *frames, const float *model_scor
     if (s->m) {
         memcpy(out, model_scores, count * sizeof *out); /* the checkpoint's own score */
         k++;
+        if (sg_model_calibration(s->m)->valid) /* again, at the checkpoint's own threshold */
+            memcpy(out + (size_t)k++ * count, model_scores, count * sizeof *out);
         for (size_t v = 0; st == SG_OK && v < NVARIANTS; v++, k++)
             for (size_t i = 0; i < count; i++)
                 out[(size_t)k * count + i] = sg_frame_score(&VARIANTS[v], heat + i * s->plane, s->S, s->pix_mean[v],
@@ -270,6 +274,8 @@ static void name_methods(suite *s)
     if (s->m) {
         snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: checkpoint score (lambda %.2g)",
                  (double)sg_model_score_lambda(s->m));
+        if (sg_model_calibration(s->m)->valid)
+            snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: the same at the checkpoint's threshold");
         for (size_t v = 0; v < NVARIANTS; v++) {
             char d[48];
             sg_frame_score_config_describe(&VARIANTS[v], d, sizeof d);
@@ -433,12 +439,17 @@ static bool prepare(suite *s)
         ok = cli_false(SG_OK, "out of memory");
     if (ok && s->m)
         memcpy(model_scores, scratch, nc * sizeof(float));
+    /* the checkpoint's threshold on all the clean frames: its false alarms */
+    for (size_t i = 0; ok && s->m && sg_model_calibration(s->m)->valid && i < nc; i++)
+        s->own_alarms += !(model_scores[i] <= sg_model_calibration(s->m)->threshold);
     if (ok)
         ok = score_methods(s, s->calib + s->half * s->dim, model_scores + s->half,
                            s->m ? s->calib_heat + s->half * s->plane : NULL,
                            NULL, s->calib_prev + s->half * s->dim, nt, scratch);
     for (int k = 0; ok && k < s->nmethods; k++)
         s->methods[k].threshold = sg_quantile(scratch + (size_t)k * nt, nt, a->quantile);
+    if (ok && s->m && sg_model_calibration(s->m)->valid)
+        s->methods[1].threshold = sg_model_calibration(s->m)->threshold;
     free(scratch);
     free(model_scores);
     return ok;
@@ -529,8 +540,20 @@ static void print_tables(const suite *s)
                 printf(" %10s %10s", "-", "-");
         printf("\n");
     }
-    printf("\nthresholds: each method's %g quantile on %zu clean frames (every %dth from frame %ld); per-pixel "
-           "statistics from ",
+    if (s->m) {
+        char fs[64];
+        const sg_calibration *cal = sg_model_calibration(s->m);
+        sg_frame_score_config_describe(sg_model_frame_score(s->m), fs, sizeof fs);
+        printf("\nthe checkpoint's frame score: %s", fs);
+        if (cal->valid)
+            printf(", its threshold %.6g (quantile %g of %u normal frames) stops %.2f%% of the %ld clean frames "
+                   "(%zu, every %dth from frame %ld)", (double)cal->threshold, (double)cal->quantile, cal->samples,
+                   100.0 * (double)s->own_alarms / (double)a->calib_frames, a->calib_frames, s->own_alarms,
+                   CALIB_STRIDE, a->calib_first);
+        printf("\n");
+    }
+    printf("thresholds: each method's %g quantile (the checkpoint's own where it says so) on %zu clean frames "
+           "(every %dth from frame %ld); per-pixel statistics from ",
            a->quantile, (size_t)a->calib_frames - s->half, CALIB_STRIDE, a->calib_first + (long)s->half * CALIB_STRIDE);
     if (a->stats_from_training)
         printf("the %ld normal frames of the training range 0..%ld\n", a->normals, a->first - 1);

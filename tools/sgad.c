@@ -1,7 +1,7 @@
 /* sgad: train, evaluate and run Skip-GANomaly++ anomaly detection from the
  * command line, on the engine's Vulkan device.
  *
- *   sgad train | eval | score | review | bench | export | devices [options]   (sgad COMMAND --help)
+ *   sgad train | eval | score | calibrate | review | bench | export | devices [options]   (sgad COMMAND --help)
  *
  * Exit codes: 0 success, 1 an error (the message says what and why), 2 a bad
  * command line, 130 a training run stopped by Ctrl-C (its checkpoint saved). */
@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  train     train a model on normal images (leave-one-class-out with --abnormal-class)\n"
     "  eval      ROC AUC, AUPRC and F1 of checkpoints on the spec's test split, with plots\n"
     "  score     anomaly scores of image files against a checkpoint's threshold\n"
+    "  calibrate a model's frame score, per-pixel statistics and threshold again on normal frames\n"
     "  review    score a recording (any video GStreamer plays) and write a report: timeline, segments, peaks\n"
     "  bench     training and inference images per second, beside PyTorch when available\n"
     "  export    copy a checkpoint without the optimiser state, for scoring (a third of the size)\n"
@@ -47,7 +48,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } commands[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"score", cmd_score}, {"review", cmd_review},
+    } commands[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"score", cmd_score}, {"calibrate", cmd_calibrate},
+                    {"review", cmd_review},
                     {"bench", cmd_bench}, {"export", cmd_export}, {"devices", cmd_devices}};
     if (argc < 2) {
         fputs(USAGE, stderr);

@@ -13,6 +13,12 @@ sg_frame_score_config sg_frame_score_config_spec(void)
     return c;
 }
 
+sg_frame_score_config sg_frame_score_config_default(void)
+{
+    sg_frame_score_config c = {SG_POOL_MAX, 0, 0.01f, true};
+    return c;
+}
+
 const char *sg_frame_score_config_check(const sg_frame_score_config *c)
 {
     if (c->pool != SG_POOL_MEAN && c->pool != SG_POOL_MAX && c->pool != SG_POOL_TOPK)
@@ -142,6 +148,12 @@ sg_status sg_pixel_stats_fit(const float *heat, size_t count, int size, int smoo
         free(sum), free(sq), free(work), free(map);
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory for per-pixel statistics");
     }
+    for (size_t i = 0; i < count * plane; i++)
+        if (!isfinite(heat[i])) {
+            free(sum), free(sq), free(work), free(map);
+            return sg_fail(SG_ERR_NUMERIC, "per-pixel statistics: normal map %zu of %zu holds a value that is not a "
+                           "finite number (%g); nothing measured", i / plane, count, (double)heat[i]);
+        }
     for (size_t i = 0; i < count; i++) {
         prepare(heat + i * plane, size, smooth, work, map);
         for (size_t p = 0; p < plane; p++) {

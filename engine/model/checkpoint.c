@@ -449,8 +449,8 @@ static sg_status load_set(const sg_st_file *f, const char *path, const char *net
     return s;
 }
 
-/* score.pixel_mean and score.pixel_std: needed by a standardised frame score,
- * refused without one (a file this program does not write). */
+/* score.pixel_mean and score.pixel_std: needed by a calibrated standardised
+ * frame score, refused without one (a file this program does not write). */
 static sg_status load_pixel_stats(const sg_st_file *f, const char *path, sg_model *m, bool *taken)
 {
     int S = m->config.size;
@@ -468,9 +468,13 @@ static sg_status load_pixel_stats(const sg_st_file *f, const char *path, sg_mode
     if (s == SG_OK && found_mean && !m->frame_score.standardise)
         s = sg_fail(SG_ERR_FORMAT, "%s: per-pixel statistics are present but metadata 'frame_score' does not "
                     "standardise", path);
-    if (s == SG_OK && !found_mean && m->frame_score.standardise)
-        s = sg_fail(SG_ERR_FORMAT, "%s: metadata 'frame_score' standardises each pixel but the tensors "
-                    "'score.pixel_mean' and 'score.pixel_std' are missing", path);
+    /* a training state (MODEL.partial, an interrupted run) has no statistics
+     * yet: training measures them at its end, with the threshold; such a model
+     * loads, resumes, and refuses to score until calibrated. A calibrated one
+     * without them is a file this program does not write. */
+    if (s == SG_OK && !found_mean && m->frame_score.standardise && m->calibration.valid)
+        s = sg_fail(SG_ERR_FORMAT, "%s: metadata 'frame_score' standardises each pixel and the model is "
+                    "calibrated, but the tensors 'score.pixel_mean' and 'score.pixel_std' are missing", path);
     for (size_t i = 0; s == SG_OK && found_std && i < p.count; i++)
         if (!(std[i] > 0))
             s = sg_fail(SG_ERR_FORMAT, "%s: tensor 'score.pixel_std' holds %g at element %zu (must be > 0)", path,

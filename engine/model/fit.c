@@ -75,6 +75,12 @@ sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float qua
     if (!scores)
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     sg_status s = sg_score_images(m, images, count, 64, scores, NULL, NULL);
+    /* a score that is not a number would sort anywhere and make any threshold:
+     * refused, the model's calibration left as it was */
+    for (size_t i = 0; s == SG_OK && i < count; i++)
+        if (!isfinite(scores[i]))
+            s = sg_fail(SG_ERR_NUMERIC, "calibration: the score of normal image %zu of %zu is not a finite number "
+                        "(%g); nothing calibrated", i, count, (double)scores[i]);
     if (s == SG_OK) {
         double sum = 0, sq = 0;
         for (size_t i = 0; i < count; i++)

@@ -1549,7 +1549,9 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_FRAME_SCORE: {
         sg_frame_score_config c;
         const gchar *text = g_value_get_string(value);
-        const char *bad = sg_frame_score_config_parse(text ? text : "mean", &c);
+        const char *bad = text ? sg_frame_score_config_parse(text, &c) : NULL;
+        if (!text)
+            c = sg_frame_score_config_default();
         if (bad)
             g_warning("skipganomaly: frame-score \"%s\": %s", text, bad);
         else
@@ -1758,7 +1760,7 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->batch_size = DEFAULT_BATCH_SIZE;
     self->learning_rate = DEFAULT_LEARNING_RATE;
     self->score_lambda = DEFAULT_SCORE_LAMBDA;
-    self->frame_score = sg_frame_score_config_spec();
+    self->frame_score = sg_frame_score_config_default();
     self->width = DEFAULT_WIDTH;
     self->input_size = DEFAULT_INPUT_SIZE;
     self->channels = DEFAULT_CHANNELS;
@@ -1892,11 +1894,12 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
     g_object_class_install_property(
         gobject_class, PROP_FRAME_SCORE,
         g_param_spec_string("frame-score", "Frame score",
-                            "mode=train: how the per-pixel error map becomes the score's pixel term: mean (the "
+                            "mode=train and retrain: how the per-pixel error map becomes the score's pixel term: mean (the "
                             "spec's), max or topk=F, then ,smooth=R (box radius in pixels) and ,std (each pixel "
                             "standardised by the training frames' statistics), e.g. topk=0.01,smooth=1,std; saved "
-                            "in the checkpoint, which scoring then uses",
-                            "mean", READY_FLAGS));
+                            "in the checkpoint, which scoring then uses; the default, max,std, measured best "
+                            "(docs/training.md)",
+                            "max,std", READY_FLAGS));
     g_object_class_install_property(gobject_class, PROP_LEARNING_RATE,
                                     g_param_spec_double("learning-rate", "Learning rate",
                                                         "mode=train and retrain: Adam learning rate of both networks, up to "

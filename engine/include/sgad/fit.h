@@ -119,7 +119,8 @@ sg_status sg_fit(sg_model *m, const sg_dataset *normal, const sg_fit_options *op
 /* CHECKPOINT.partial, where sg_fit keeps unfinished states; SG_ERR_ARGUMENT when it does not fit. */
 sg_status sg_fit_partial_path(const char *checkpoint, char *buf, size_t size);
 
-/* Score `count` images in batches and store the calibration at `quantile`. */
+/* Score `count` images in batches and store the calibration at `quantile`. A score that is not a
+ * finite number refuses it (SG_ERR_NUMERIC) and leaves the model's calibration as it was. */
 sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float quantile);
 
 /* Score many images in batches of up to `batch` (scores[count]; heatmaps and

@@ -39,8 +39,14 @@ typedef struct sg_frame_score_config {
     bool standardise; /* needs per-pixel statistics (sg_pixel_stats_fit) */
 } sg_frame_score_config;
 
-/* The spec's frame score: mean of the map, no smoothing, no standardisation. */
+/* The spec's frame score: mean of the map, no smoothing, no standardisation
+ * (what sg_model_create gives a model). */
 sg_frame_score_config sg_frame_score_config_spec(void);
+/* The frame score `sgad train` and the skipganomaly element give a model they
+ * train unless told otherwise: max,std, which measured best on the generated
+ * line, at lambda 1 and at the spec's 0.9 (docs/training.md, "The frame
+ * score"); the spec's mean is one option away. */
+sg_frame_score_config sg_frame_score_config_default(void);
 /* NULL if valid, else a sentence saying what is wrong. */
 const char *sg_frame_score_config_check(const sg_frame_score_config *c);
 /* "mean", "max", "topk"; and back (false if unknown). */
@@ -58,7 +64,8 @@ const char *sg_frame_score_config_parse(const char *text, sg_frame_score_config 
 /* Per-pixel mean and standard deviation (size*size each) of the smoothed maps
  * of `count` normal frames (at least 2). The standard deviation is floored at
  * a tenth of its mean over the map, so a pixel that never varies cannot turn a
- * tiny error into a huge z. */
+ * tiny error into a huge z. A map value that is not a finite number refuses
+ * them (SG_ERR_NUMERIC), nothing written. */
 sg_status sg_pixel_stats_fit(const float *heat, size_t count, int size, int smooth, float *mean, float *std);
 
 /* The score of one size x size map. mean/std are needed when c->standardise

@@ -169,7 +169,8 @@ sg_status sg_model_set_score_lambda(sg_model *m, float lambda);
 const sg_frame_score_config *sg_model_frame_score(const sg_model *m);
 sg_status sg_model_set_frame_score(sg_model *m, const sg_frame_score_config *c);
 /* Per-pixel statistics of the error maps of `count` (>= 2) normal images, for a standardised frame
- * score; take them from other images than the calibration's. Clears the calibration. */
+ * score; take them from other images than the calibration's. Clears the calibration. A map value
+ * that is not a finite number refuses it (SG_ERR_NUMERIC), the model unchanged. */
 sg_status sg_model_fit_pixel_stats(sg_model *m, const float *images, size_t count);
 /* Whether the model can score: false for a standardised frame score without statistics. */
 bool sg_model_has_pixel_stats(const sg_model *m);
