@@ -84,6 +84,17 @@ static const conv_case CASES[] = {
     {"weight pairs: stride 3, 4 columns out", 1, 3, 8, 12, 4, 5, 3, 2, 1, true, false},
     {"weight gradient in 64-lane workgroups, pairs", 32, 2, 16, 17, 3, 3, 1, 1, 1, false, false},
     {"weight gradient in 64-lane workgroups, rows of 16", 32, 2, 16, 16, 3, 3, 1, 1, 1, false, false},
+    /* 8-lane workgroups with fewer runs of 8 pixels than lanes: the spare lanes take
+     * further channel tiles (run_lanes 1, 2, 4 and 8 on either side of each halving),
+     * with a partial last tile and a lane past the last tile */
+    {"channel lanes: 4x4 map, 40 channels out", 1, 7, 4, 4, 40, 3, 1, 1, 1, true, false},
+    {"channel lanes: 1x1 output, 20 channels out", 1, 9, 4, 4, 20, 4, 1, 0, 1, false, false},
+    {"channel lanes: 3 maps of 3x3 (4 runs), 70 channels out", 3, 4, 3, 3, 70, 3, 1, 1, 1, true, false},
+    {"channel lanes: 5x5 (4 runs), 33 channels out", 1, 3, 5, 5, 33, 3, 1, 1, 1, false, false},
+    {"channel lanes: 6x6 (5 runs), 33 channels out", 1, 3, 6, 6, 33, 3, 1, 1, 1, true, false},
+    {"channel lanes: 2 maps of 2x2 (1 run), 130 channels out", 2, 3, 4, 4, 130, 3, 2, 1, 1, false, false},
+    {"channel lanes: transposed 4x4 stride 2 from 4x4, 35 channels out", 1, 6, 4, 4, 35, 4, 2, 1, 1, true, true},
+    {"channel lanes: transposed from 2x2, 50 channels out", 1, 20, 2, 2, 50, 4, 2, 1, 1, false, true},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
