@@ -56,6 +56,14 @@ layout(set = 0, binding = 2) uniform samplerBuffer w_quads;    // packed weights
 
 float acc[PX][CI_T];
 
+bool any_pixel(bool ok[PX])
+{
+    bool any = false;
+    for (int j = 0; j < PX; j++)
+        any = any || ok[j];
+    return any;
+}
+
 vec2 word_pair(uint i)
 {
     uvec2 u = unpackUint2x32(p.w.v[i]);
@@ -96,6 +104,8 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
             }
             // rows: the PX pixels read dy[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
             int g = p.dy_base + int(yb[0]) + (qi[0] + dh) * p.Wo + qj[0] + dw;  // may be negative
+            if (!any_pixel(ok))
+                continue;  // a tap that reaches no output pixel of this lane: adds only zeros
             int wq = (p.w_base + (kh * p.KW + kw) * p.ci_pad + ci0) / 4;
             for (int co = 0; co < p.Co; co++) {
                 float gv[PX];
@@ -176,6 +186,8 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
                 odd = base & 1;
                 wb = base >> 1;  // floor: base may be negative, where / is undefined in GLSL
             }
+            if (!coop && !any_pixel(ok))
+                continue;  // as in accumulate_texel (with coop the subgroup must stay together)
             uint wi = uint(((kh * p.KW + kw) * p.ci_pad + ci0) / 2);
             for (int co = 0; co < p.Co; co++) {
                 float g[PX];

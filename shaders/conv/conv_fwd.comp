@@ -67,6 +67,14 @@ layout(set = 0, binding = 2) uniform samplerBuffer w_quads;   // packed weights,
 
 float acc[PX][CO_T];
 
+bool any_pixel(bool ok[PX])
+{
+    bool any = false;
+    for (int j = 0; j < PX; j++)
+        any = any || ok[j];
+    return any;
+}
+
 vec2 word_pair(uint i)
 {
     uvec2 u = unpackUint2x32(p.w.v[i]);
@@ -103,6 +111,8 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
                     off[j] = p.x_base + int(xb[j]) + (ok[j] ? ih * p.W + iw : 0);
                 }
             }
+            if (!any_pixel(ok))
+                continue;  // a tap wholly in the padding (dilated taps on small maps): adds only zeros
             int wq = (p.w_base + (kh * p.KW + kw) * p.co_pad + co0) / 4;
             for (int ci = 0; ci < p.Ci; ci++) {
                 float xv[PX];
@@ -173,6 +183,8 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
                     off[j] = xb[j] + (ok[j] ? uint(ih * p.W + iw) : 0u);
                 }
             }
+            if (!coop && !any_pixel(ok))
+                continue;  // as in accumulate_texel (with coop the subgroup must stay together)
             uint wi = uint(((kh * p.KW + kw) * p.co_pad + co0) / 2);
             for (int ci = 0; ci < p.Ci; ci++) {
                 float xv[PX];
