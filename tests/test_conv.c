@@ -129,8 +129,9 @@ static void random_bn(int channels, uint64_t seed, float *gamma, float *beta, fl
     t_random(var, channels, 0.5f, 2.0f, seed + 3);
 }
 
-/* The epilogue of case i: BN + ReLU, BN + LeakyReLU 0.2, BN alone, LeakyReLU 0.1 alone. */
-static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_t ny, float *y)
+/* The epilogue of case i: BN + ReLU, BN + LeakyReLU 0.2, BN alone, LeakyReLU 0.1 alone; with
+ * an addend (every third case), added before the activation (sg_conv_epilogue.accumulate). */
+static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], const float *addend, size_t ny, float *y)
 {
     static const sg_batchnorm BN = {1e-5f, 0.1f};
     ref_forward(f, f->x, f->w, f->b, y);
@@ -140,6 +141,8 @@ static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_
                                       bn[0], bn[1], bn[2], bn[3], t);
         memcpy(y, t, ny * sizeof *y);
     }
+    for (size_t i = 0; addend && i < ny; i++)
+        y[i] += addend[i];
     if (mode != 2) {
         sg_ref_activation_forward(mode == 0 ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f,
                                   ny, y, t);
@@ -148,10 +151,11 @@ static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_
     free(t);
 }
 
-static void record_fused(sg_seq *seq, const conv_case *c, const sg_conv2d *p, int mode, sg_tensor *tx, sg_tensor *tw,
-                         sg_tensor *tb, sg_tensor *const tbn[4], sg_tensor *ty)
+static void record_fused(sg_seq *seq, const conv_case *c, const sg_conv2d *p, int mode, bool accumulate,
+                         sg_tensor *tx, sg_tensor *tw, sg_tensor *tb, sg_tensor *const tbn[4], sg_tensor *ty)
 {
-    sg_conv_epilogue e = {.eps = 1e-5f, .activate = mode != 2, .slope = mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f};
+    sg_conv_epilogue e = {.eps = 1e-5f, .activate = mode != 2, .slope = mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f,
+                          .accumulate = accumulate};
     if (mode <= 2)
         e.gamma = tbn[0], e.beta = tbn[1], e.mean = tbn[2], e.var = tbn[3];
     sg_status s = c->transposed ? sg_conv_transpose2d_forward_fused(seq, p, tx, tw, c->bias ? tb : NULL, &e, ty)
@@ -169,25 +173,27 @@ static void run_fused(const conv_case *c, int mode, const fd_ctx *f, size_t ny, 
     sg_tensor *tbn[4];
     for (int i = 0; i < 4; i++)
         tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
-    float *want = t_alloc(ny);
-    fused_reference(f, mode, (const float **)bn, ny, want);
-    sg_tensor *ty = t_tensor_fill(ys, 123.0f);
+    bool accumulate = (c - CASES) % 3 == 1;
+    float *want = t_alloc(ny), *addend = t_alloc(ny);
+    t_random(addend, ny, -2, 2, 50);
+    fused_reference(f, mode, (const float **)bn, accumulate ? addend : NULL, ny, want);
+    sg_tensor *ty = accumulate ? t_tensor(ys, addend) : t_tensor_fill(ys, 123.0f);
     sg_seq *seq;
     t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
-    record_fused(seq, c, &f->p, mode, tx, tw, tb, tbn, ty);
+    record_fused(seq, c, &f->p, mode, accumulate, tx, tw, tb, tbn, ty);
     t_ok(sg_seq_run(seq), "sg_seq_run");
     sg_seq_destroy(seq);
     float *got = t_download(ty);
     static const char *MODES[] = {"bn + relu", "bn + leaky relu", "bn", "leaky relu"};
     char what[200];
-    snprintf(what, sizeof what, "%s fused forward (%s)", c->name, MODES[mode]);
+    snprintf(what, sizeof what, "%s fused forward (%s%s)", c->name, MODES[mode], accumulate ? ", added into y" : "");
     t_close(what, got, want, ny, 5e-4, 5e-4);
     sg_tensor_destroy(ty);
     for (int i = 0; i < 4; i++) {
         sg_tensor_destroy(tbn[i]);
         free(bn[i]);
     }
-    free(want), free(got);
+    free(want), free(got), free(addend);
 }
 
 /* A case's input, weight and output shapes (a transposed convolution's
@@ -225,7 +231,7 @@ static void test_fused_follows_parameters(void)
             tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
         sg_seq *seq;
         t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
-        record_fused(seq, c, &p, 0, tx, tw, tb, tbn, ty);
+        record_fused(seq, c, &p, 0, false, tx, tw, tb, tbn, ty);
         t_ok(sg_seq_finish(seq), "finish");
         fd_ctx f = {c, p, xs, x, w, b};
         float *want = t_alloc(ny);
@@ -240,7 +246,7 @@ static void test_fused_follows_parameters(void)
                     t_ok(sg_tensor_upload(tbn[i], bn[i]), "upload bn");
             }
             t_ok(sg_seq_run(seq), "sg_seq_run");
-            fused_reference(&f, 0, (const float **)bn, ny, want);
+            fused_reference(&f, 0, (const float **)bn, NULL, ny, want);
             float *got = t_download(ty);
             char what[200];
             snprintf(what, sizeof what, "%s fused forward, run %d of one recording (%s parameters)", c->name,

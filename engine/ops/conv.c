@@ -451,7 +451,7 @@ sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tens
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward_fused: y is NULL");
     if (s == SG_OK)
         s = check_epilogue(seq, "conv2d_forward_fused", e, c.Co);
-    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0, e);
+    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
 }
 
 sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
@@ -464,5 +464,5 @@ sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, con
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward_fused: y is NULL");
     if (s == SG_OK)
         s = check_epilogue(seq, "conv_transpose2d_forward_fused", e, c.Ci);
-    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0, e);
+    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
 }
