@@ -90,6 +90,17 @@ static const conv_case CASES[] = {
     {"weight rows: stride 2, no padding, 17 columns in, 8 out", 3, 2, 10, 17, 4, 3, 2, 0, 1, false, false},
     {"weight rows: stride 2, dilation 2, padding 2", 2, 3, 20, 32, 4, 3, 2, 2, 2, true, false},
     {"weight rows: 4x4 stride 2, 64-lane workgroups", 32, 2, 32, 32, 3, 4, 2, 1, 1, false, false},
+    /* 8-lane workgroups with fewer runs of 8 pixels than lanes: the spare lanes take
+     * further channel tiles (run_lanes 1, 2, 4 and 8 on either side of each halving),
+     * with a partial last tile and a lane past the last tile */
+    {"channel lanes: 4x4 map, 40 channels out", 1, 7, 4, 4, 40, 3, 1, 1, 1, true, false},
+    {"channel lanes: 1x1 output, 20 channels out", 1, 9, 4, 4, 20, 4, 1, 0, 1, false, false},
+    {"channel lanes: 3 maps of 3x3 (4 runs), 70 channels out", 3, 4, 3, 3, 70, 3, 1, 1, 1, true, false},
+    {"channel lanes: 5x5 (4 runs), 33 channels out", 1, 3, 5, 5, 33, 3, 1, 1, 1, false, false},
+    {"channel lanes: 6x6 (5 runs), 33 channels out", 1, 3, 6, 6, 33, 3, 1, 1, 1, true, false},
+    {"channel lanes: 2 maps of 2x2 (1 run), 130 channels out", 2, 3, 4, 4, 130, 3, 2, 1, 1, false, false},
+    {"channel lanes: transposed 4x4 stride 2 from 4x4, 35 channels out", 1, 6, 4, 4, 35, 4, 2, 1, 1, true, true},
+    {"channel lanes: transposed from 2x2, 50 channels out", 1, 20, 2, 2, 50, 4, 2, 1, 1, false, true},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */
@@ -124,8 +135,9 @@ static void random_bn(int channels, uint64_t seed, float *gamma, float *beta, fl
     t_random(var, channels, 0.5f, 2.0f, seed + 3);
 }
 
-/* The epilogue of case i: BN + ReLU, BN + LeakyReLU 0.2, BN alone, LeakyReLU 0.1 alone. */
-static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_t ny, float *y)
+/* The epilogue of case i: BN + ReLU, BN + LeakyReLU 0.2, BN alone, LeakyReLU 0.1 alone; with
+ * an addend (every third case), added before the activation (sg_conv_epilogue.accumulate). */
+static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], const float *addend, size_t ny, float *y)
 {
     static const sg_batchnorm BN = {1e-5f, 0.1f};
     ref_forward(f, f->x, f->w, f->b, y);
@@ -135,6 +147,8 @@ static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_
                                       bn[0], bn[1], bn[2], bn[3], t);
         memcpy(y, t, ny * sizeof *y);
     }
+    for (size_t i = 0; addend && i < ny; i++)
+        y[i] += addend[i];
     if (mode != 2) {
         sg_ref_activation_forward(mode == 0 ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f,
                                   ny, y, t);
@@ -143,10 +157,11 @@ static void fused_reference(const fd_ctx *f, int mode, const float *bn[4], size_
     free(t);
 }
 
-static void record_fused(sg_seq *seq, const conv_case *c, const sg_conv2d *p, int mode, sg_tensor *tx, sg_tensor *tw,
-                         sg_tensor *tb, sg_tensor *const tbn[4], sg_tensor *ty)
+static void record_fused(sg_seq *seq, const conv_case *c, const sg_conv2d *p, int mode, bool accumulate,
+                         sg_tensor *tx, sg_tensor *tw, sg_tensor *tb, sg_tensor *const tbn[4], sg_tensor *ty)
 {
-    sg_conv_epilogue e = {.eps = 1e-5f, .activate = mode != 2, .slope = mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f};
+    sg_conv_epilogue e = {.eps = 1e-5f, .activate = mode != 2, .slope = mode == 1 ? 0.2f : mode == 3 ? 0.1f : 0.0f,
+                          .accumulate = accumulate};
     if (mode <= 2)
         e.gamma = tbn[0], e.beta = tbn[1], e.mean = tbn[2], e.var = tbn[3];
     sg_status s = c->transposed ? sg_conv_transpose2d_forward_fused(seq, p, tx, tw, c->bias ? tb : NULL, &e, ty)
@@ -164,25 +179,27 @@ static void run_fused(const conv_case *c, int mode, const fd_ctx *f, size_t ny, 
     sg_tensor *tbn[4];
     for (int i = 0; i < 4; i++)
         tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
-    float *want = t_alloc(ny);
-    fused_reference(f, mode, (const float **)bn, ny, want);
-    sg_tensor *ty = t_tensor_fill(ys, 123.0f);
+    bool accumulate = (c - CASES) % 3 == 1;
+    float *want = t_alloc(ny), *addend = t_alloc(ny);
+    t_random(addend, ny, -2, 2, 50);
+    fused_reference(f, mode, (const float **)bn, accumulate ? addend : NULL, ny, want);
+    sg_tensor *ty = accumulate ? t_tensor(ys, addend) : t_tensor_fill(ys, 123.0f);
     sg_seq *seq;
     t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
-    record_fused(seq, c, &f->p, mode, tx, tw, tb, tbn, ty);
+    record_fused(seq, c, &f->p, mode, accumulate, tx, tw, tb, tbn, ty);
     t_ok(sg_seq_run(seq), "sg_seq_run");
     sg_seq_destroy(seq);
     float *got = t_download(ty);
     static const char *MODES[] = {"bn + relu", "bn + leaky relu", "bn", "leaky relu"};
     char what[200];
-    snprintf(what, sizeof what, "%s fused forward (%s)", c->name, MODES[mode]);
+    snprintf(what, sizeof what, "%s fused forward (%s%s)", c->name, MODES[mode], accumulate ? ", added into y" : "");
     t_close(what, got, want, ny, 5e-4, 5e-4);
     sg_tensor_destroy(ty);
     for (int i = 0; i < 4; i++) {
         sg_tensor_destroy(tbn[i]);
         free(bn[i]);
     }
-    free(want), free(got);
+    free(want), free(got), free(addend);
 }
 
 /* A case's input, weight and output shapes (a transposed convolution's
@@ -220,7 +237,7 @@ static void test_fused_follows_parameters(void)
             tbn[i] = t_tensor(sg_shape4(1, c->co, 1, 1), bn[i]);
         sg_seq *seq;
         t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
-        record_fused(seq, c, &p, 0, tx, tw, tb, tbn, ty);
+        record_fused(seq, c, &p, 0, false, tx, tw, tb, tbn, ty);
         t_ok(sg_seq_finish(seq), "finish");
         fd_ctx f = {c, p, xs, x, w, b};
         float *want = t_alloc(ny);
@@ -235,7 +252,7 @@ static void test_fused_follows_parameters(void)
                     t_ok(sg_tensor_upload(tbn[i], bn[i]), "upload bn");
             }
             t_ok(sg_seq_run(seq), "sg_seq_run");
-            fused_reference(&f, 0, (const float **)bn, ny, want);
+            fused_reference(&f, 0, (const float **)bn, NULL, ny, want);
             float *got = t_download(ty);
             char what[200];
             snprintf(what, sizeof what, "%s fused forward, run %d of one recording (%s parameters)", c->name,

@@ -17,6 +17,12 @@
  * share of the cores the process had meanwhile (approximate: under heavy load
  * it reads high); --peak GFLOPS takes a peak measured on a quiet machine instead.
  *
+ * --scoring: the forward as a scorer runs it, the weights packed beforehand in
+ * a sequence of their own (at batch 1 repacking them would outweigh the
+ * convolution), and three more layers of batch-1 scoring at 32x32 (the bridge's
+ * 4x4 maps, the discriminator's last two; without PyTorch twins, so the
+ * all-layers PyTorch ratio then covers only the others).
+ *
  * --compile: instead of speeds, the time the driver takes to compile each
  * convolution kernel on its first use, measured as (recording + first run) minus
  * a second run of a tiny convolution that is the first to use that kernel. On
@@ -24,7 +30,7 @@
  * is what every process (an element's start, a test) pays once per kernel.
  * Run it with MESA_SHADER_CACHE_DISABLE=true for the compile itself.
  *
- *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX]
+ *   sgad-bench-engine [--sizes 32,256] [--batches 1,64] [--torch] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] [--scoring]
  *   sgad-bench-engine --compile */
 #include <math.h>
 #include <stdio.h>
@@ -61,6 +67,17 @@ static const layer LAYERS[] = {
     {"disc conv4x4 64->128 s2", 64, 128, 4, 2, 1, 1, 2, 0},
 };
 #define NLAYERS (sizeof LAYERS / sizeof LAYERS[0])
+
+/* --scoring: the layers above, then the other large convolutions of batch-1
+ * scoring at 32x32 (the bridge's 4x4 maps and the discriminator's last two). */
+static const layer SCORING_EXTRA[] = {
+    {"bridge conv3x3 256->256", 256, 256, 3, 1, 1, 1, 8, 0},
+    {"disc conv4x4 128->256 s2", 128, 256, 4, 2, 1, 1, 4, 0},
+    {"disc conv4x4 256->100 (1x1 out)", 256, 100, 4, 1, 0, 1, 8, 0},
+};
+#define NEXTRA (sizeof SCORING_EXTRA / sizeof SCORING_EXTRA[0])
+
+static int scoring; /* --scoring: forward with the weights packed beforehand, as the scorer runs it */
 
 static int use_cpu_time; /* --cpu-time */
 
@@ -136,11 +153,24 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
     sg_shape ws = l->transposed ? sg_shape4(l->ci, l->co, l->k, l->k) : sg_shape4(l->co, l->ci, l->k, l->k);
     sg_tensor *x = tensor(dev, xs), *w = tensor(dev, ws), *b = tensor(dev, sg_shape4(1, l->co, 1, 1));
     sg_tensor *y = tensor(dev, ys), *dx = tensor(dev, xs), *dw = tensor(dev, ws);
-    sg_seq *fwd, *dxs, *bwd;
+    sg_seq *fwd, *dxs, *bwd, *pack;
     sg_status s;
-    if ((s = sg_seq_create(dev, &fwd)) || (s = sg_seq_create(dev, &dxs)) || (s = sg_seq_create(dev, &bwd)))
+    if ((s = sg_seq_create(dev, &fwd)) || (s = sg_seq_create(dev, &dxs)) || (s = sg_seq_create(dev, &bwd)) ||
+        (s = sg_seq_create(dev, &pack)))
         die(s, "sequence");
-    if (l->transposed) {
+    sg_conv_epilogue packed_once = {.pack = pack}; /* --scoring: no batch norm, packed in `pack` */
+    if (scoring) {
+        s = l->transposed ? sg_conv_transpose2d_forward_fused(fwd, &p, x, w, b, &packed_once, y)
+                          : sg_conv2d_forward_fused(fwd, &p, x, w, b, &packed_once, y);
+        if (s == SG_OK)
+            s = sg_seq_run(pack);
+        if (s == SG_OK)
+            s = l->transposed ? sg_conv_transpose2d_backward(dxs, &p, x, w, y, dx, NULL, NULL)
+                              : sg_conv2d_backward(dxs, &p, x, w, y, dx, NULL, NULL);
+        if (s == SG_OK)
+            s = l->transposed ? sg_conv_transpose2d_backward(bwd, &p, x, w, y, dx, dw, NULL)
+                              : sg_conv2d_backward(bwd, &p, x, w, y, dx, dw, NULL);
+    } else if (l->transposed) {
         s = sg_conv_transpose2d_forward(fwd, &p, x, w, b, y);
         if (s == SG_OK)
             s = sg_conv_transpose2d_backward(dxs, &p, x, w, y, dx, NULL, NULL);
@@ -165,6 +195,7 @@ static result bench_layer(sg_device *dev, const layer *l, int size, int batch, d
     sg_seq_destroy(fwd);
     sg_seq_destroy(dxs);
     sg_seq_destroy(bwd);
+    sg_seq_destroy(pack);
     sg_tensor *all[] = {x, w, b, y, dx, dw};
     for (int i = 0; i < 6; i++)
         sg_tensor_destroy(all[i]);
@@ -301,8 +332,10 @@ int main(int argc, char **argv)
             only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--compile"))
             compile = 1;
+        else if (!strcmp(argv[i], "--scoring"))
+            scoring = 1;
         else {
-            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] | --compile\n",
+            fprintf(stderr, "usage: %s [--sizes 32,256] [--batches 1,64] [--torch] [--torch-script PATH] [--quick] [--cpu-time] [--peak GFLOPS] [--layer INDEX] [--scoring] | --compile\n",
                     argv[0]);
             return 2;
         }
@@ -350,14 +383,15 @@ int main(int argc, char **argv)
                    "dx GF/s", "%peak", "bwd GF/s", "%peak",
                    have_torch ? " | torch fwd  bwd GF/s | speedup fwd bwd" : "");
             double tot_flop = 0, tot_f = 0, tot_dx = 0, tot_b = 0, tot_tf = 0, tot_tb = 0;
-            for (size_t i = 0; i < NLAYERS; i++) {
-                if (size / LAYERS[i].scale < 4 || (only >= 0 && (size_t)only != i))
+            for (size_t i = 0; i < NLAYERS + (scoring ? NEXTRA : 0); i++) {
+                const layer *l = i < NLAYERS ? &LAYERS[i] : &SCORING_EXTRA[i - NLAYERS];
+                if (size / l->scale < 4 || (only >= 0 && (size_t)only != i))
                     continue;
-                result r = bench_layer(dev, &LAYERS[i], size, batch, budget);
+                result r = bench_layer(dev, l, size, batch, budget);
                 double gf = r.flop / r.fwd_s * 1e-9, gd = r.flop / r.dx_s * 1e-9, gb = 2 * r.flop / r.bwd_s * 1e-9;
-                printf("%-28s %11.3f | %9.1f %5.1f%% | %8.1f %5.1f%% | %9.1f %5.1f%%", LAYERS[i].name,
+                printf("%-28s %11.3f | %9.1f %5.1f%% | %8.1f %5.1f%% | %9.1f %5.1f%%", l->name,
                        r.flop * 1e-9, gf, 100 * gf / peak, gd, 100 * gd / peak, gb, 100 * gb / peak);
-                if (have_torch)
+                if (have_torch && i < NLAYERS)
                     printf(" | %9.1f %6.1f | %7.2fx %5.2fx", r.flop / tf[i] * 1e-9, 2 * r.flop / tb[i] * 1e-9,
                            tf[i] / r.fwd_s, tb[i] / r.bwd_s);
                 printf("\n");
@@ -366,7 +400,7 @@ int main(int argc, char **argv)
                 tot_f += r.fwd_s;
                 tot_dx += r.dx_s;
                 tot_b += r.bwd_s;
-                if (have_torch) {
+                if (have_torch && i < NLAYERS) {
                     tot_tf += tf[i];
                     tot_tb += tb[i];
                 }

@@ -154,33 +154,33 @@ static sg_node *se_apply(sg_graph *g, const se_m *m, sg_node *x)
     return sg_graph_mul(g, x, s);
 }
 
+/* The sums below (main + shortcut, the ASPP branches, the attention gate's) are
+ * recorded as a convolution adding into the other term (sg_conv_bn_module_apply_add):
+ * in a scorer's graph the add is then part of the convolution's store. */
 static sg_node *res_apply(sg_graph *g, const res_m *m, sg_node *x)
 {
-    sg_node *main;
-    if (m->stem)
-        main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn1, true, 0.0f, x));
-    else
-        main = sg_conv_module_apply(g, &m->conv2, sg_conv_bn_module_apply(g, &m->conv1, &m->bn2, true, 0.0f,
-                                                                          sg_bn_act_module_apply(g, &m->bn1, 0.0f, x)));
     sg_node *shortcut = sg_conv_bn_module_apply(g, &m->skip_conv, &m->skip_bn, false, 0.0f, x);
-    return se_apply(g, &m->se, sg_graph_add(g, main, shortcut));
+    sg_node *h;
+    if (m->stem)
+        h = sg_conv_bn_module_apply(g, &m->conv1, &m->bn1, true, 0.0f, x);
+    else
+        h = sg_conv_bn_module_apply(g, &m->conv1, &m->bn2, true, 0.0f, sg_bn_act_module_apply(g, &m->bn1, 0.0f, x));
+    return se_apply(g, &m->se, sg_conv_bn_module_apply_add(g, &m->conv2, NULL, h, shortcut));
 }
 
 static sg_node *aspp_apply(sg_graph *g, const aspp_m *m, sg_node *x)
 {
-    sg_node *sum = NULL;
-    for (int i = 0; i < 4; i++) {
-        sg_node *b = sg_conv_bn_module_apply(g, &m->conv[i], &m->bn[i], false, 0.0f, x);
-        sum = sum ? sg_graph_add(g, sum, b) : b;
-    }
+    sg_node *sum = sg_conv_bn_module_apply(g, &m->conv[0], &m->bn[0], false, 0.0f, x);
+    for (int i = 1; i < 4; i++)
+        sum = sg_conv_bn_module_apply_add(g, &m->conv[i], &m->bn[i], x, sum);
     return sg_conv_module_apply(g, &m->out_conv, sum);
 }
 
 static sg_node *attention_apply(sg_graph *g, const attention_m *m, sg_node *gate, sg_node *x)
 {
     sg_node *gp = sg_graph_maxpool2x2(g, sg_conv_module_apply(g, &m->g_conv, sg_bn_act_module_apply(g, &m->g_bn, 0.0f, gate)));
-    sg_node *xp = sg_conv_module_apply(g, &m->x_conv, sg_bn_act_module_apply(g, &m->x_bn, 0.0f, x));
-    sg_node *a = sg_conv_module_apply(g, &m->out_conv, sg_bn_act_module_apply(g, &m->out_bn, 0.0f, sg_graph_add(g, gp, xp)));
+    sg_node *sum = sg_conv_bn_module_apply_add(g, &m->x_conv, NULL, sg_bn_act_module_apply(g, &m->x_bn, 0.0f, x), gp);
+    sg_node *a = sg_conv_module_apply(g, &m->out_conv, sg_bn_act_module_apply(g, &m->out_bn, 0.0f, sum));
     return sg_graph_mul(g, a, x);
 }
 

@@ -306,6 +306,25 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
     return y;
 }
 
+sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w,
+                              sg_param *b, sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var,
+                              sg_node *sum)
+{
+    if (!g->fold)
+        return sg_graph_add(g, sum, sg_graph_conv_bn(g, x, p, transposed, w, b, gamma, beta, mean, var, false, 0.0f));
+    if (!ready(g, x, w) || !ready(g, sum, sum) || (gamma && (!ready(g, gamma, beta) || !ready(g, mean, var))))
+        return NULL;
+    sg_conv_epilogue e = {.eps = BN.eps, .pack = g->pack, .accumulate = true};
+    if (gamma)
+        e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
+    const sg_tensor *bias = b ? b->value : NULL;
+    /* the op checks that sum has the convolution's output shape */
+    if (failed(g, transposed ? sg_conv_transpose2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, sum->value)
+                             : sg_conv2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, sum->value)))
+        return NULL;
+    return add_node(g, sum->value, false, false);
+}
+
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))

@@ -61,6 +61,13 @@ sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_par
 sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
                           sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
                           float slope);
+/* sum + conv_bn(x) (no activation): in an eval graph that folds, the
+ * convolution adds its result into sum's tensor as it stores it (one pass, no
+ * add), so sum must have no reader recorded after this call but the returned
+ * node; otherwise sg_graph_conv_bn, then sg_graph_add. */
+sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w,
+                              sg_param *b, sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var,
+                              sg_node *sum);
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b);
 /* b has a's shape or is per-channel (N,C,1,1) */
 sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b);

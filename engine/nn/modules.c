@@ -76,6 +76,13 @@ sg_node *sg_conv_bn_module_apply(sg_graph *g, const sg_conv_module *conv, const 
                                  activate, slope);
 }
 
+sg_node *sg_conv_bn_module_apply_add(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, sg_node *x,
+                                     sg_node *sum)
+{
+    return sg_graph_conv_bn_add(g, x, &conv->p, conv->transposed, conv->w, conv->b, bn ? bn->w : NULL,
+                                bn ? bn->b : NULL, bn ? bn->mean : NULL, bn ? bn->var : NULL, sum);
+}
+
 sg_node *sg_linear_module_apply(sg_graph *g, const sg_linear_module *m, sg_node *x)
 {
     return sg_graph_linear(g, x, m->w, m->b);

@@ -37,6 +37,10 @@ sg_node *sg_bn_act_module_apply(sg_graph *g, const sg_bn_module *bn, float slope
  * sg_graph_conv_bn, folded into one pass in eval graphs. */
 sg_node *sg_conv_bn_module_apply(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, bool activate,
                                  float slope, sg_node *x);
+/* sum + the convolution (then batch norm, when bn) of x: sg_graph_conv_bn_add,
+ * one pass in eval graphs that fold (sum must have no later reader). */
+sg_node *sg_conv_bn_module_apply_add(sg_graph *g, const sg_conv_module *conv, const sg_bn_module *bn, sg_node *x,
+                                     sg_node *sum);
 sg_node *sg_linear_module_apply(sg_graph *g, const sg_linear_module *m, sg_node *x);
 
 /* "a" + "." + "b" into buf (names of nested modules). */

@@ -58,13 +58,29 @@ static const sg_kernel kernel_conv_bwd_data_texel_narrow = {"conv_bwd_data_texel
 static const sg_kernel kernel_conv_bwd_data_narrow = {"conv_bwd_data/8", conv_bwd_data_spv,
                                                       sizeof(conv_bwd_data_spv), NARROW_LANES};
 
-/* Wide workgroups unless the pixels would not fill two of them. */
-static const sg_kernel *pick_width(const sg_kernel *wide, const sg_kernel *narrow, uint64_t pixels,
-                                   uint32_t pixels_per_lane, uint32_t *lanes)
+/* How conv_fwd and conv_bwd_data lay a problem over workgroups: wide ones
+ * unless the pixels would not fill two of them; in narrow ones, when there are
+ * fewer runs of pixels than lanes (a 4x4 map at batch 1 is 2 runs of 8), the
+ * spare lanes take further channel tiles (run_lanes: the lanes along pixels, a
+ * power of two), so a workgroup's lanes are not mostly idle: on lavapipe a
+ * workgroup costs the same whether 2 of its 8 lanes work or all 8. */
+typedef struct conv_grid {
+    const sg_kernel *kernel;
+    uint32_t run_lanes, groups[2];
+} conv_grid;
+
+static conv_grid pick_grid(const sg_kernel *wide, const sg_kernel *narrow, uint64_t pixels,
+                           uint32_t pixels_per_lane, uint32_t channels, uint32_t channel_tile)
 {
     bool small = pixels < 2ull * CONV_LANES * pixels_per_lane;
-    *lanes = small ? NARROW_LANES : CONV_LANES;
-    return small ? narrow : wide;
+    uint32_t lanes = small ? NARROW_LANES : CONV_LANES, run_lanes = lanes;
+    uint64_t runs = sg_div_up(pixels, pixels_per_lane);
+    while (small && run_lanes > 1 && runs <= run_lanes / 2)
+        run_lanes /= 2;
+    uint32_t tiles = (uint32_t)sg_div_up(channels, channel_tile);
+    conv_grid g = {small ? narrow : wide, run_lanes,
+                   {(uint32_t)sg_div_up(runs, run_lanes), (uint32_t)sg_div_up(tiles, lanes / run_lanes)}};
+    return g;
 }
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
 SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
@@ -152,6 +168,7 @@ typedef struct conv_push {
     uint32_t flags;
     int32_t in_base, w_base; /* conv_fwd_texel: floats from the texel views' starts to in, to w */
     float slope; /* FLAG_ACTIVATE's */
+    uint32_t run_lanes; /* conv_grid's */
 } conv_push;
 
 static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_tensor *packed,
@@ -196,14 +213,13 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
     bool texel = texels_fit(x, packed);
-    uint32_t lanes;
-    const sg_kernel *k = texel ? pick_width(&kernel_conv_fwd_texel, &kernel_conv_fwd_texel_narrow, pixels,
-                                            FWD_PIXELS, &lanes)
-                               : pick_width(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS, &lanes);
-    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, packed, b}, .writes = {y},
-                     .groups = {sg_div_up(pixels, (uint64_t)lanes * FWD_PIXELS),
-                                sg_div_up((uint64_t)c->Co, FWD_CO_TILE), 1}};
+    conv_grid g = texel ? pick_grid(&kernel_conv_fwd_texel, &kernel_conv_fwd_texel_narrow, pixels, FWD_PIXELS,
+                                    (uint32_t)c->Co, FWD_CO_TILE)
+                        : pick_grid(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS,
+                                    (uint32_t)c->Co, FWD_CO_TILE);
+    pc.run_lanes = g.run_lanes;
+    sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
+                     .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1}};
     if (texel)
         bind_texels(&d, &pc, x, packed);
     return sg_seq_dispatch(seq, &d);
@@ -225,16 +241,14 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
     bool texel = texels_fit(dy, packed);
-    uint32_t lanes;
-    const sg_kernel *k = texel ? pick_width(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow,
-                                            phase_pixels, BWD_DATA_PIXELS, &lanes)
-                               : pick_width(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
-                                            BWD_DATA_PIXELS, &lanes);
-    sg_dispatch d = {.kernel = k, .push = &pc, .push_size = sizeof pc,
+    conv_grid g = texel ? pick_grid(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow, phase_pixels,
+                                    BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE)
+                        : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
+                                    BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE);
+    pc.run_lanes = g.run_lanes;
+    sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
-                     .groups = {sg_div_up(phase_pixels, (uint64_t)lanes * BWD_DATA_PIXELS),
-                                sg_div_up((uint64_t)c->Ci, BWD_DATA_CI_TILE),
-                                (uint32_t)(c->stride * c->stride)}};
+                     .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)}};
     if (texel)
         bind_texels(&d, &pc, dy, packed);
     return sg_seq_dispatch(seq, &d);
@@ -437,7 +451,7 @@ sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tens
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward_fused: y is NULL");
     if (s == SG_OK)
         s = check_epilogue(seq, "conv2d_forward_fused", e, c.Co);
-    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, 0, e);
+    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
 }
 
 sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
@@ -450,5 +464,5 @@ sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, con
         s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward_fused: y is NULL");
     if (s == SG_OK)
         s = check_epilogue(seq, "conv_transpose2d_forward_fused", e, c.Ci);
-    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, 0, e);
+    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
 }

@@ -21,8 +21,8 @@
 // and the packed weights are read as uniform texel buffers, dy as 3 vec4 texels
 // per PX consecutive pixels (rows) or one R32 texel per pixel, the CI_T weights
 // of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order.
-// Grid: x = blocks of lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
-//       CI_T channels, z = phase.
+// Grid: x = blocks of run_lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
+//       (lanes/run_lanes)*CI_T channels, z = phase.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -45,6 +45,7 @@ layout(push_constant) uniform Params {
     uint flags;   // 1: add into dx, 2: add bias, 4: then dx = dx >= 0 ? dx : slope * dx
     int dy_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to dy, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
+    uint run_lanes;  // lanes of a workgroup along pixels (a power of two); the rest take further channel tiles
 } p;
 
 #ifdef CONV_TEXEL
@@ -54,6 +55,14 @@ layout(set = 0, binding = 2) uniform samplerBuffer w_quads;    // packed weights
 #endif
 
 float acc[PX][CI_T];
+
+bool any_pixel(bool ok[PX])
+{
+    bool any = false;
+    for (int j = 0; j < PX; j++)
+        any = any || ok[j];
+    return any;
+}
 
 vec2 word_pair(uint i)
 {
@@ -95,6 +104,8 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
             }
             // rows: the PX pixels read dy[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
             int g = p.dy_base + int(yb[0]) + (qi[0] + dh) * p.Wo + qj[0] + dw;  // may be negative
+            if (!any_pixel(ok))
+                continue;  // a tap that reaches no output pixel of this lane: adds only zeros
             int wq = (p.w_base + (kh * p.KW + kw) * p.ci_pad + ci0) / 4;
             for (int co = 0; co < p.Co; co++) {
                 float gv[PX];
@@ -175,6 +186,8 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
                 odd = base & 1;
                 wb = base >> 1;  // floor: base may be negative, where / is undefined in GLSL
             }
+            if (!coop && !any_pixel(ok))
+                continue;  // as in accumulate_texel (with coop the subgroup must stay together)
             uint wi = uint(((kh * p.KW + kw) * p.ci_pad + ci0) / 2);
             for (int co = 0; co < p.Co; co++) {
                 float g[PX];
@@ -223,12 +236,18 @@ void main()
     int qplane = Hq * Wq, total = p.N * qplane;
     if (total == 0)
         return;  // this phase has no pixels (input smaller than the stride)
-    int ci0 = int(gl_WorkGroupID.y) * CI_T;
     uint yplane = uint(p.Ho * p.Wo);
+
+    // lanes over pixel runs and channel tiles, as in conv_fwd
+    uint lane = gl_LocalInvocationID.x, tiles_per_group = lanes / p.run_lanes;
+    int tiles = p.ci_pad / CI_T;
+    int tile = int(gl_WorkGroupID.y * tiles_per_group + lane / p.run_lanes);
+    bool live = tile < tiles;
+    int ci0 = min(tile, tiles - 1) * CI_T;
 
     int pix[PX], qi[PX], qj[PX];
     uint yb[PX];
-    int run = int(gl_WorkGroupID.x * lanes + gl_LocalInvocationID.x) * PX;  // first pixel
+    int run = int(gl_WorkGroupID.x * p.run_lanes + lane % p.run_lanes) * PX;  // first pixel
     for (int j = 0; j < PX; j++) {
         pix[j] = run + j;
         int q = min(pix[j], total - 1);  // dead pixels compute a real one, never stored
@@ -248,7 +267,7 @@ void main()
     // rows: the PX pixels of a lane are PX neighbours of one row of the phase,
     // which read PX consecutive dy floats per tap, fetched as PX/2+1 aligned words
     bool rows = Wq % PX == 0 && (p.Ho * p.Wo) % 2 == 0;
-    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u;
+    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u && p.run_lanes == lanes;
     if (coop && rows)
         accumulate(true, true, ph, pw, qi, qj, yb, ci0);
     else if (coop)
@@ -264,7 +283,7 @@ void main()
         bias[c] = (p.flags & 2u) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
     uint xplane = uint(p.H * p.W);
     for (int j = 0; j < PX; j++) {
-        if (pix[j] >= total)
+        if (pix[j] >= total || !live)
             continue;
         int n = pix[j] / qplane;
         uint xpix = uint((ph + s * qi[j]) * p.W + pw + s * qj[j]);

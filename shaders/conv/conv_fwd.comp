@@ -32,7 +32,8 @@
 // texels per PX consecutive pixels (rows) or one R32 texel per pixel, the
 // CO_T weights of a step as CO_T/4 vec4 texels per lane, without subgroups.
 // Each accumulator sums the same products in the same order in both builds.
-// Grid: x = blocks of lanes*PX pixels over N*Ho*Wo, y = blocks of CO_T channels.
+// Grid: x = blocks of run_lanes*PX pixels over N*Ho*Wo, y = blocks of
+// (lanes/run_lanes)*CO_T channels.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -55,6 +56,7 @@ layout(push_constant) uniform Params {
     uint flags;   // 1: add into y, 2: add bias, 4: then y = y >= 0 ? y : slope * y
     int x_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to x, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
+    uint run_lanes;  // lanes of a workgroup along pixels (a power of two); the rest take further channel tiles
 } p;
 
 #ifdef CONV_TEXEL
@@ -64,6 +66,14 @@ layout(set = 0, binding = 2) uniform samplerBuffer w_quads;   // packed weights,
 #endif
 
 float acc[PX][CO_T];
+
+bool any_pixel(bool ok[PX])
+{
+    bool any = false;
+    for (int j = 0; j < PX; j++)
+        any = any || ok[j];
+    return any;
+}
 
 vec2 word_pair(uint i)
 {
@@ -101,6 +111,8 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
                     off[j] = p.x_base + int(xb[j]) + (ok[j] ? ih * p.W + iw : 0);
                 }
             }
+            if (!any_pixel(ok))
+                continue;  // a tap wholly in the padding (dilated taps on small maps): adds only zeros
             int wq = (p.w_base + (kh * p.KW + kw) * p.co_pad + co0) / 4;
             for (int ci = 0; ci < p.Ci; ci++) {
                 float xv[PX];
@@ -171,6 +183,8 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
                     off[j] = xb[j] + (ok[j] ? uint(ih * p.W + iw) : 0u);
                 }
             }
+            if (!coop && !any_pixel(ok))
+                continue;  // as in accumulate_texel (with coop the subgroup must stay together)
             uint wi = uint(((kh * p.KW + kw) * p.co_pad + co0) / 2);
             for (int ci = 0; ci < p.Ci; ci++) {
                 float xv[PX];
@@ -214,12 +228,21 @@ void main()
 {
     const uint lanes = gl_WorkGroupSize.x;
     int plane = p.Ho * p.Wo, total = p.N * plane;
-    int co0 = int(gl_WorkGroupID.y) * CO_T;
     uint xplane = uint(p.H * p.W);
+
+    // A workgroup covers run_lanes runs of PX pixels times lanes/run_lanes tiles of
+    // CO_T channels: on maps too small to give every lane its own run (a 4x4 map
+    // at batch 1 is 2 runs), the other lanes take further channel tiles instead of
+    // idling. A lane past the last tile computes the last one again, unstored.
+    uint lane = gl_LocalInvocationID.x, tiles_per_group = lanes / p.run_lanes;
+    int tiles = p.co_pad / CO_T;
+    int tile = int(gl_WorkGroupID.y * tiles_per_group + lane / p.run_lanes);
+    bool live = tile < tiles;
+    int co0 = min(tile, tiles - 1) * CO_T;
 
     int ih0[PX], iw0[PX];
     uint xb[PX];
-    int run = int(gl_WorkGroupID.x * lanes + gl_LocalInvocationID.x) * PX;  // first pixel
+    int run = int(gl_WorkGroupID.x * p.run_lanes + lane % p.run_lanes) * PX;  // first pixel
     for (int j = 0; j < PX; j++) {
         int q = min(run + j, total - 1);  // dead pixels compute a real one, never stored
         int n = q / plane, r = q % plane;
@@ -238,7 +261,8 @@ void main()
     // rows: the PX pixels of a lane are PX neighbours of one row and read PX
     // consecutive floats per tap, fetched as PX/2+1 aligned 64-bit words
     bool rows = p.stride == 1 && p.Wo % PX == 0 && (p.H * p.W) % 2 == 0;
-    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u;
+    // (the broadcast weights are one tile's: only when every lane has the same tile)
+    bool coop = gl_SubgroupSize >= 8u && lanes % gl_SubgroupSize == 0u && p.run_lanes == lanes;
     if (coop && rows)
         accumulate(true, true, ih0, iw0, xb, co0);
     else if (coop)
@@ -254,7 +278,7 @@ void main()
         bias[c] = (p.flags & 2u) != 0u && co0 + c < p.Co ? p.b.v[co0 + c] : 0.0;
     for (int j = 0; j < PX; j++) {
         int pix = run + j;
-        if (pix >= total)
+        if (pix >= total || !live)
             continue;
         int n = pix / plane, r = pix % plane;
         for (int c = 0; c < CO_T; c++) {

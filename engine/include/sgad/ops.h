@@ -58,13 +58,17 @@ sg_status sg_conv_transpose2d_backward(sg_seq *seq, const sg_conv2d *p, const sg
  * `pack` names another sequence: the packing and folding are then recorded
  * there, and its owner runs it before seq whenever w, b or the batch norm
  * tensors changed (sg_tensor_generation tells), saving a pass over the weights
- * per run. gamma, beta, mean, var: one per output channel; b may be NULL. */
+ * per run. gamma, beta, mean, var: one per output channel; b may be NULL.
+ * With accumulate, the result is added into y before the activation:
+ *   y = act(y + (conv(x, w) + b - mean) * gamma / sqrt(var + eps) + beta)
+ * (a residual or branch sum recorded as part of the convolution's store). */
 typedef struct sg_conv_epilogue {
     const sg_tensor *gamma, *beta, *mean, *var; /* batch norm; all NULL for none */
     float eps;
     bool activate; /* then y = y >= 0 ? y : slope * y (ReLU: slope 0) */
     float slope;
     sg_seq *pack;  /* NULL: pack in seq, at every run */
+    bool accumulate; /* add into y (before the activation) instead of overwriting it */
 } sg_conv_epilogue;
 sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
                                   const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y);
