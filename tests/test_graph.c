@@ -118,6 +118,59 @@ static void check_gradient(net *n, const char *what, sg_tensor *t, const float *
     free(v);
 }
 
+/* Whether every value of t is 0. */
+static bool all_zero(const sg_tensor *t)
+{
+    float *v = t_download(t);
+    bool zero = true;
+    for (size_t i = 0; i < sg_tensor_count(t); i++)
+        zero = zero && v[i] == 0.0f;
+    free(v);
+    return zero;
+}
+
+/* Node gradients live in one tensor made at the first sg_graph_zero_grads, so
+ * zeroing them is one dispatch (a training step had one fill per node); a node
+ * recorded after that gets a gradient of its own, zeroed by one more fill. */
+static void test_grad_arena(sg_tensor *x)
+{
+    sg_seq *fwd, *zero, *zero_again;
+    sg_graph *g;
+    t_ok(sg_seq_create(t_dev, &fwd), "seq");
+    t_ok(sg_graph_create(t_dev, fwd, true, &g), "graph");
+    sg_node *in = sg_graph_input(g, x, true);
+    sg_node *a = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *b = sg_graph_add(g, a, in);
+    sg_node *c = sg_graph_maxpool2x2(g, b);
+    t_check(a && b && c && !in->grad && !a->grad && !c->grad, "no node gradient before zero_grads");
+    t_ok(sg_seq_create(t_dev, &zero), "seq");
+    t_ok(sg_graph_zero_grads(g, zero), "zero grads");
+    t_check(sg_seq_dispatch_count(zero) == 1, "the gradients of 4 nodes zeroed by %u dispatches (want 1)",
+            sg_seq_dispatch_count(zero));
+    sg_node *late = sg_graph_upsample2x(g, c);
+    t_ok(sg_seq_create(t_dev, &zero_again), "seq");
+    t_ok(sg_graph_zero_grads(g, zero_again), "zero grads again");
+    t_check(late && late->grad && sg_seq_dispatch_count(zero_again) == 2,
+            "a node recorded after zero_grads has its own gradient, zeroed by one more fill (%u dispatches)",
+            sg_seq_dispatch_count(zero_again));
+    sg_node *all[] = {in, a, b, c, late};
+    for (int i = 0; i < 5; i++) {
+        float *v = t_alloc(sg_tensor_count(all[i]->grad));
+        t_random(v, sg_tensor_count(all[i]->grad), 1, 2, 40 + i);
+        t_ok(sg_tensor_upload(all[i]->grad, v), "stale gradient");
+        free(v);
+    }
+    t_ok(sg_seq_run(zero_again), "zero");
+    bool zeroed = true;
+    for (int i = 0; i < 5; i++)
+        zeroed = zeroed && all_zero(all[i]->grad);
+    t_check(zeroed, "every node gradient zeroed");
+    sg_graph_destroy(g);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(zero);
+    sg_seq_destroy(zero_again);
+}
+
 int main(void)
 {
     t_begin("graph");
@@ -199,6 +252,7 @@ int main(void)
             "a NULL input makes the graph fail (sticky status)");
     sg_graph_destroy(eg);
     sg_seq_destroy(eseq);
+    test_grad_arena(n.x);
 
     sg_graph_destroy(n.graph);
     sg_seq_destroy(n.fwd);
