@@ -58,6 +58,11 @@ typedef struct sg_dispatch {
 /* Record one dispatch (with a barrier first when it depends on earlier work). */
 sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d);
 
+/* Record t's every 32-bit word set to `bits` (vkCmdFillBuffer: a memset on
+ * lavapipe, where a fill shader stores one float per invocation), ordered
+ * like a dispatch that writes t; counted among the dispatches. */
+sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits);
+
 /* Scratch tensor owned by the sequence (freed with it). */
 sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out);
 

@@ -201,6 +201,19 @@ static sg_range range_of(const sg_tensor *t, bool write)
     return r;
 }
 
+/* Between two recorded commands that touch the same bytes: the sequence's
+ * commands are dispatches and buffer fills (vkCmdFillBuffer, transfer
+ * writes), so a barrier orders both kinds after both. */
+static void work_barrier(sg_seq *seq)
+{
+    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+    seq->barriers++;
+    seq->pending_count = 0;
+}
+
 static bool needs_barrier(const sg_seq *seq, const sg_range *r)
 {
     for (size_t i = 0; i < seq->pending_count; i++)
@@ -337,6 +350,41 @@ static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
     return SG_OK;
 }
 
+/* Orders the dispatch d after the pending accesses it conflicts with (one
+ * barrier for all of them), then adds its own accesses to the pending ones. */
+static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
+{
+    sg_status s;
+    bool need = false;
+    for (int i = 0; i < 8 && !need; i++) {
+        if (d->reads[i]) {
+            sg_range r = range_of(d->reads[i], false);
+            need = needs_barrier(seq, &r);
+        }
+        if (d->writes[i] && !need) {
+            sg_range r = range_of(d->writes[i], true);
+            need = needs_barrier(seq, &r);
+        }
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor && !need) {
+            sg_range r = range_of(d->texels[i].tensor, false);
+            need = needs_barrier(seq, &r);
+        }
+    }
+    if (need)
+        work_barrier(seq);
+    for (int i = 0; i < 8; i++) {
+        if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
+            return s;
+        if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
+                             (s = remember_written(seq, d->writes[i])) != SG_OK))
+            return s;
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
+            (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
+            return s;
+    }
+    return SG_OK;
+}
+
 sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 {
     if (!seq->recording)
@@ -361,37 +409,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     if (s != SG_OK)
         return sg_seq_fail(seq, s, "%s", sg_error_message());
 
-    bool need = false;
-    for (int i = 0; i < 8 && !need; i++) {
-        if (d->reads[i]) {
-            sg_range r = range_of(d->reads[i], false);
-            need = needs_barrier(seq, &r);
-        }
-        if (d->writes[i] && !need) {
-            sg_range r = range_of(d->writes[i], true);
-            need = needs_barrier(seq, &r);
-        }
-        if (i < SG_MAX_TEXELS && d->texels[i].tensor && !need) {
-            sg_range r = range_of(d->texels[i].tensor, false);
-            need = needs_barrier(seq, &r);
-        }
-    }
-    if (need) {
-        barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-        seq->barriers++;
-        seq->pending_count = 0;
-    }
-    for (int i = 0; i < 8; i++) {
-        if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
-            return s;
-        if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
-                             (s = remember_written(seq, d->writes[i])) != SG_OK))
-            return s;
-        if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
-            (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
-            return s;
-    }
+    if ((s = order_after_pending(seq, d)) != SG_OK)
+        return s;
     if ((s = bind_texels(seq, d)) != SG_OK)
         return s;
     if (pipeline != seq->bound) {
@@ -406,6 +425,25 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
                   d->groups[2] ? d->groups[2] : 1);
     seq->dispatches++;
     sg_profile_dispatched(seq->profile, seq->cmd, d->kernel->name);
+    return SG_OK;
+}
+
+sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits)
+{
+    if (!seq->recording)
+        return sg_fail(SG_ERR_STATE, "sequence already finished: record ops before sg_seq_finish");
+    if (seq->status != SG_OK)
+        return sg_fail(seq->status, "%s", seq->message);
+    if (t->dev != seq->dev)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "fill: the tensor belongs to another device");
+    sg_dispatch d = {.writes = {t}};
+    sg_status s = order_after_pending(seq, &d);
+    if (s != SG_OK)
+        return s;
+    /* tensors start on 16 bytes and hold whole floats: fills' multiples of 4 */
+    vkCmdFillBuffer(seq->cmd, t->block->buffer, t->offset, t->bytes, bits);
+    seq->dispatches++;
+    sg_profile_dispatched(seq->profile, seq->cmd, "fill");
     return SG_OK;
 }
 
@@ -424,7 +462,8 @@ sg_status sg_seq_finish(sg_seq *seq)
 {
     if (!seq->recording)
         return SG_OK;
-    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
             VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
                 VK_ACCESS_TRANSFER_READ_BIT);
