@@ -32,6 +32,15 @@ typedef struct sg_range {
     bool write;
 } sg_range;
 
+/* A tensor the sequence made from the bytes of another (a packed copy of a
+ * weight), reused while no recorded command writes those bytes. */
+typedef struct sg_derived {
+    const sg_block *block;
+    VkDeviceSize begin, end; /* the source's bytes */
+    uint32_t key[4];
+    sg_tensor *tensor;
+} sg_derived;
+
 struct sg_seq {
     sg_device *dev;
     VkCommandPool pool;
@@ -54,6 +63,8 @@ struct sg_seq {
     size_t written_count, written_cap;
     sg_texel_view *views;
     size_t view_count, view_cap;
+    sg_derived *derived;
+    size_t derived_count, derived_cap;
     VkDescriptorPool *pools; /* the last one has room, or is full and gets a successor */
     size_t pool_count, pool_cap;
 
@@ -154,6 +165,7 @@ void sg_seq_destroy(sg_seq *seq)
     free(seq->scratch);
     free(seq->written);
     free(seq->pending);
+    free(seq->derived);
     sg_profile_destroy(seq->profile, dev);
     for (size_t i = 0; i < seq->view_count; i++)
         vkDestroyBufferView(dev->device, seq->views[i].view, NULL);
@@ -350,6 +362,18 @@ static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
     return SG_OK;
 }
 
+/* Whatever was derived from bytes that a command now writes is out of date. */
+static void forget_derived(sg_seq *seq, sg_range written)
+{
+    for (size_t i = 0; i < seq->derived_count;) {
+        sg_range source = {seq->derived[i].block, seq->derived[i].begin, seq->derived[i].end, false};
+        if (overlaps(&written, &source))
+            seq->derived[i] = seq->derived[--seq->derived_count];
+        else
+            i++;
+    }
+}
+
 /* Orders the dispatch d after the pending accesses it conflicts with (one
  * barrier for all of them), then adds its own accesses to the pending ones. */
 static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
@@ -378,6 +402,8 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
         if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
                              (s = remember_written(seq, d->writes[i])) != SG_OK))
             return s;
+        if (d->writes[i])
+            forget_derived(seq, range_of(d->writes[i], true));
         if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
             (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
             return s;
@@ -444,6 +470,27 @@ sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits)
     vkCmdFillBuffer(seq->cmd, t->block->buffer, t->offset, t->bytes, bits);
     seq->dispatches++;
     sg_profile_dispatched(seq->profile, seq->cmd, "fill");
+    return SG_OK;
+}
+
+sg_tensor *sg_seq_derived_find(sg_seq *seq, const sg_tensor *source, const uint32_t key[4])
+{
+    sg_range r = range_of(source, false);
+    for (size_t i = 0; i < seq->derived_count; i++) {
+        const sg_derived *d = &seq->derived[i];
+        if (d->block == r.block && d->begin == r.begin && d->end == r.end && memcmp(d->key, key, sizeof d->key) == 0)
+            return d->tensor;
+    }
+    return NULL;
+}
+
+sg_status sg_seq_derived_add(sg_seq *seq, const sg_tensor *source, const uint32_t key[4], sg_tensor *derived)
+{
+    if (!sg_array_reserve((void **)&seq->derived, &seq->derived_cap, seq->derived_count, sizeof *seq->derived, 16))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sg_range r = range_of(source, false);
+    sg_derived *d = &seq->derived[seq->derived_count++];
+    *d = (sg_derived){r.block, r.begin, r.end, {key[0], key[1], key[2], key[3]}, derived};
     return SG_OK;
 }
 

@@ -121,8 +121,15 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
     uint32_t a_pad = (uint32_t)round_up((int)A, tile);
     if (e && e->pack)
         seq = e->pack;
-    sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     bool fold = e && e->gamma;
+    /* a plain packing is made once per recording: the forward and the input
+     * gradient of a layer (or of two graphs sharing weights) use the same
+     * copy until a recorded command writes w (an optimiser step) */
+    const uint32_t key[4] = {by_output, (uint32_t)tile, A, B * kk};
+    bool reusable = !fold && !(e && e->pack);
+    if (reusable && (*packed = sg_seq_derived_find(seq, w, key)) != NULL)
+        return SG_OK;
+    sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     if (s == SG_OK && fold)
         s = sg_seq_scratch(seq, sg_shape4(1, (int)A, 1, 1), folded_bias);
     if (s != SG_OK)
@@ -149,7 +156,9 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
     if (texel)
         d.texels[0] = (sg_texel_read){w, 1};
     sg_elementwise_groups(a_pad / 4 * B * kk, d.groups); /* a vec4 of channels per invocation */
-    return sg_seq_dispatch(seq, &d);
+    if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
+        return s;
+    return reusable ? sg_seq_derived_add(seq, w, key, *packed) : SG_OK;
 }
 
 enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4 };
