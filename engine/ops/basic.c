@@ -48,7 +48,7 @@ sg_status sg_axpy(sg_seq *seq, float alpha, const sg_tensor *x, sg_tensor *y)
         float alpha;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(x), alpha};
     sg_dispatch d = {.kernel = &kernel_axpy, .push = &pc, .push_size = sizeof pc, .reads = {x}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(x), d.groups);
+    sg_elementwise_groups(sg_div_up(sg_tensor_count(x), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
 }
 
