@@ -237,6 +237,24 @@ int main(void)
     float *gx = t_download(n.in->grad);
     check_gradient(&n, "the input", n.x, gx, r, bnm, bnv);
 
+    /* backward for the nodes alone: the same input gradient, bit for bit, and
+     * no parameter gradient touched (they stay zero) */
+    sg_seq *inputs_only;
+    t_ok(sg_seq_create(t_dev, &inputs_only), "seq");
+    t_ok(sg_fill(inputs_only, n.params.grads, 0.0f), "zero param grads");
+    t_ok(sg_graph_zero_grads(n.graph, inputs_only), "zero node grads");
+    t_ok(sg_axpy(inputs_only, 1.0f, tr, n.out->grad), "seed");
+    t_ok(sg_graph_backward_inputs(n.graph, inputs_only), "backward, nodes only");
+    t_ok(sg_seq_run(n.fwd), "forward");
+    t_ok(sg_seq_run(inputs_only), "backward, nodes only");
+    t_ok(sg_tensor_upload(n.bnm->value, bnm), "restore");
+    t_ok(sg_tensor_upload(n.bnv->value, bnv), "restore");
+    float *gx_only = t_download(n.in->grad);
+    t_check(memcmp(gx_only, gx, sg_tensor_count(n.x) * sizeof *gx) == 0 && all_zero(n.params.grads),
+            "backward for the nodes alone: the input gradient of the full backward, parameter gradients untouched");
+    free(gx_only);
+    sg_seq_destroy(inputs_only);
+
     /* an eval graph records no tape and refuses backward */
     sg_seq *eseq;
     sg_graph *eg;

@@ -478,25 +478,26 @@ static sg_tensor *grad_of(sg_node *n)
     return n ? n->grad : NULL;
 }
 
-static sg_tensor *param_grad(sg_param *p)
+/* p's gradient, or NULL (not computed) without params */
+static sg_tensor *param_grad(const sg_param *p, bool params)
 {
-    return p ? p->grad : NULL;
+    return params && p ? p->grad : NULL;
 }
 
-static sg_status entry_backward(sg_seq *seq, const tape_entry *e)
+static sg_status entry_backward(sg_seq *seq, const tape_entry *e, bool params)
 {
     sg_tensor *dy = e->out->grad;
     sg_tensor *dx = grad_of(e->in[0]);
     switch (e->kind) {
     case OP_CONV:
-        return sg_conv2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w),
-                                  param_grad(e->b));
+        return sg_conv2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx,
+                                  param_grad(e->w, params), param_grad(e->b, params));
     case OP_CONV_T:
         return sg_conv_transpose2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx,
-                                            param_grad(e->w), param_grad(e->b));
+                                            param_grad(e->w, params), param_grad(e->b, params));
     case OP_BN:
         return sg_batchnorm_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd, dy, dx,
-                                     param_grad(e->w), param_grad(e->b));
+                                     param_grad(e->w, params), param_grad(e->b, params));
     case OP_ACT:
         return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
     case OP_ADD: {
@@ -515,12 +516,13 @@ static sg_status entry_backward(sg_seq *seq, const tape_entry *e)
     case OP_AVGPOOL:
         return dx ? sg_avgpool_global_backward(seq, dy, dx) : SG_OK;
     case OP_LINEAR:
-        return sg_linear_backward(seq, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w), param_grad(e->b));
+        return sg_linear_backward(seq, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w, params),
+                                  param_grad(e->b, params));
     }
     return sg_fail(SG_ERR_ARGUMENT, "unknown op on the tape");
 }
 
-sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
+static sg_status backward(sg_graph *g, sg_seq *seq, bool params)
 {
     if (g->status != SG_OK)
         return g->status;
@@ -529,7 +531,17 @@ sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
     if (make_grads(g) != SG_OK)
         return g->status;
     for (size_t i = g->tape_count; i-- > 0;)
-        if (failed(g, entry_backward(seq, &g->tape[i])))
+        if (failed(g, entry_backward(seq, &g->tape[i], params)))
             break;
     return g->status;
+}
+
+sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
+{
+    return backward(g, seq, true);
+}
+
+sg_status sg_graph_backward_inputs(sg_graph *g, sg_seq *seq)
+{
+    return backward(g, seq, false);
 }

@@ -79,6 +79,10 @@ sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b);
 sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq);
 /* Record the backward of every op, last to first. */
 sg_status sg_graph_backward(sg_graph *g, sg_seq *seq);
+/* The same for the nodes' gradients alone, the parameters' left as they are
+ * (and not computed): what one graph passes back into another's output, e.g.
+ * D(G(x)) into x_hat in the generator's step. */
+sg_status sg_graph_backward_inputs(sg_graph *g, sg_seq *seq);
 
 /* Bytes of device memory the graph's nodes hold. */
 size_t sg_graph_bytes(const sg_graph *g);
