@@ -270,6 +270,63 @@ static void test_fused_follows_parameters(void)
     }
 }
 
+/* A weight's packing is recorded once per recording and reused until a
+ * recorded command writes the weight (an optimiser step): two forwards with
+ * one weight pack it once; after w += delta in the same recording the next
+ * forward packs it again and sees the new values; an upload between replays
+ * is seen by all three. */
+static void test_pack_reused_until_written(void)
+{
+    const conv_case *c = &CASES[2];
+    sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
+    sg_shape xs, ws, ys;
+    case_shapes(c, &xs, &ws, &ys);
+    size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
+    float *x = t_random_array(nx, -1, 1, 70), *w = t_random_array(nw, -0.5f, 0.5f, 71);
+    float *delta = t_random_array(nw, -0.5f, 0.5f, 72), *w2 = t_alloc(nw);
+    sg_tensor *tx = t_tensor(xs, x), *tw = t_tensor(ws, w), *tdelta = t_tensor(ws, delta);
+    sg_tensor *ty[3];
+    for (int i = 0; i < 3; i++)
+        ty[i] = t_tensor_fill(ys, 0.0f);
+    sg_seq *seq;
+    t_ok(sg_seq_create(t_dev, &seq), "sg_seq_create");
+    t_ok(sg_conv2d_forward(seq, &p, tx, tw, NULL, ty[0]), "forward 1");
+    t_ok(sg_conv2d_forward(seq, &p, tx, tw, NULL, ty[1]), "forward 2");
+    uint32_t two = sg_seq_dispatch_count(seq);
+    t_ok(sg_axpy(seq, 1.0f, tdelta, tw), "w += delta");
+    t_ok(sg_conv2d_forward(seq, &p, tx, tw, NULL, ty[2]), "forward 3");
+    t_check(two == 3 && sg_seq_dispatch_count(seq) == 6,
+            "two forwards with one weight: %u dispatches (want 1 packing + 2); after a write to the weight, "
+            "%u more (want the axpy, a packing and the forward)", two, sg_seq_dispatch_count(seq) - two);
+    float *want = t_alloc(ny);
+    for (int run = 0; run < 2; run++) {
+        if (run == 1) { /* new weights between replays */
+            t_random(w, nw, -0.5f, 0.5f, 73);
+            t_ok(sg_tensor_upload(tw, w), "upload w");
+        }
+        t_ok(sg_seq_run(seq), "sg_seq_run");
+        for (size_t i = 0; i < nw; i++)
+            w2[i] = w[i] + delta[i];
+        for (int k = 0; k < 3; k++) {
+            sg_ref_conv2d_forward(&p, xs, x, c->co, k < 2 ? w : w2, NULL, want);
+            float *got = t_download(ty[k]);
+            char what[160];
+            snprintf(what, sizeof what, "run %d, forward %d: the weights %s", run + 1, k + 1,
+                     k < 2 ? "as run started" : "after w += delta");
+            t_close(what, got, want, ny, 2e-4, 2e-4);
+            free(got);
+        }
+        memcpy(w, w2, nw * sizeof *w); /* what the run left in tw */
+    }
+    sg_seq_destroy(seq);
+    sg_tensor *ts[] = {tx, tw, tdelta, ty[0], ty[1], ty[2]};
+    for (size_t i = 0; i < 6; i++)
+        sg_tensor_destroy(ts[i]);
+    float *hs[] = {x, w, delta, w2, want};
+    for (size_t i = 0; i < 5; i++)
+        free(hs[i]);
+}
+
 static void run_case(const conv_case *c)
 {
     sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
@@ -411,6 +468,7 @@ int main(void)
     t_begin("conv");
     run_cases();
     test_fused_follows_parameters();
+    test_pack_reused_until_written();
     test_errors();
     t_again_with_buffer_reads(run_cases);
     return t_end();

@@ -118,6 +118,59 @@ static void check_gradient(net *n, const char *what, sg_tensor *t, const float *
     free(v);
 }
 
+/* Whether every value of t is 0. */
+static bool all_zero(const sg_tensor *t)
+{
+    float *v = t_download(t);
+    bool zero = true;
+    for (size_t i = 0; i < sg_tensor_count(t); i++)
+        zero = zero && v[i] == 0.0f;
+    free(v);
+    return zero;
+}
+
+/* Node gradients live in one tensor made at the first sg_graph_zero_grads, so
+ * zeroing them is one dispatch (a training step had one fill per node); a node
+ * recorded after that gets a gradient of its own, zeroed by one more fill. */
+static void test_grad_arena(sg_tensor *x)
+{
+    sg_seq *fwd, *zero, *zero_again;
+    sg_graph *g;
+    t_ok(sg_seq_create(t_dev, &fwd), "seq");
+    t_ok(sg_graph_create(t_dev, fwd, true, &g), "graph");
+    sg_node *in = sg_graph_input(g, x, true);
+    sg_node *a = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *b = sg_graph_add(g, a, in);
+    sg_node *c = sg_graph_maxpool2x2(g, b);
+    t_check(a && b && c && !in->grad && !a->grad && !c->grad, "no node gradient before zero_grads");
+    t_ok(sg_seq_create(t_dev, &zero), "seq");
+    t_ok(sg_graph_zero_grads(g, zero), "zero grads");
+    t_check(sg_seq_dispatch_count(zero) == 1, "the gradients of 4 nodes zeroed by %u dispatches (want 1)",
+            sg_seq_dispatch_count(zero));
+    sg_node *late = sg_graph_upsample2x(g, c);
+    t_ok(sg_seq_create(t_dev, &zero_again), "seq");
+    t_ok(sg_graph_zero_grads(g, zero_again), "zero grads again");
+    t_check(late && late->grad && sg_seq_dispatch_count(zero_again) == 2,
+            "a node recorded after zero_grads has its own gradient, zeroed by one more fill (%u dispatches)",
+            sg_seq_dispatch_count(zero_again));
+    sg_node *all[] = {in, a, b, c, late};
+    for (int i = 0; i < 5; i++) {
+        float *v = t_alloc(sg_tensor_count(all[i]->grad));
+        t_random(v, sg_tensor_count(all[i]->grad), 1, 2, 40 + i);
+        t_ok(sg_tensor_upload(all[i]->grad, v), "stale gradient");
+        free(v);
+    }
+    t_ok(sg_seq_run(zero_again), "zero");
+    bool zeroed = true;
+    for (int i = 0; i < 5; i++)
+        zeroed = zeroed && all_zero(all[i]->grad);
+    t_check(zeroed, "every node gradient zeroed");
+    sg_graph_destroy(g);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(zero);
+    sg_seq_destroy(zero_again);
+}
+
 int main(void)
 {
     t_begin("graph");
@@ -184,6 +237,24 @@ int main(void)
     float *gx = t_download(n.in->grad);
     check_gradient(&n, "the input", n.x, gx, r, bnm, bnv);
 
+    /* backward for the nodes alone: the same input gradient, bit for bit, and
+     * no parameter gradient touched (they stay zero) */
+    sg_seq *inputs_only;
+    t_ok(sg_seq_create(t_dev, &inputs_only), "seq");
+    t_ok(sg_fill(inputs_only, n.params.grads, 0.0f), "zero param grads");
+    t_ok(sg_graph_zero_grads(n.graph, inputs_only), "zero node grads");
+    t_ok(sg_axpy(inputs_only, 1.0f, tr, n.out->grad), "seed");
+    t_ok(sg_graph_backward_inputs(n.graph, inputs_only), "backward, nodes only");
+    t_ok(sg_seq_run(n.fwd), "forward");
+    t_ok(sg_seq_run(inputs_only), "backward, nodes only");
+    t_ok(sg_tensor_upload(n.bnm->value, bnm), "restore");
+    t_ok(sg_tensor_upload(n.bnv->value, bnv), "restore");
+    float *gx_only = t_download(n.in->grad);
+    t_check(memcmp(gx_only, gx, sg_tensor_count(n.x) * sizeof *gx) == 0 && all_zero(n.params.grads),
+            "backward for the nodes alone: the input gradient of the full backward, parameter gradients untouched");
+    free(gx_only);
+    sg_seq_destroy(inputs_only);
+
     /* an eval graph records no tape and refuses backward */
     sg_seq *eseq;
     sg_graph *eg;
@@ -199,6 +270,7 @@ int main(void)
             "a NULL input makes the graph fail (sticky status)");
     sg_graph_destroy(eg);
     sg_seq_destroy(eseq);
+    test_grad_arena(n.x);
 
     sg_graph_destroy(n.graph);
     sg_seq_destroy(n.fwd);

@@ -58,6 +58,20 @@ typedef struct sg_dispatch {
 /* Record one dispatch (with a barrier first when it depends on earlier work). */
 sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d);
 
+/* Record t's every 32-bit word set to `bits` (vkCmdFillBuffer: a memset on
+ * lavapipe, where a fill shader stores one float per invocation), ordered
+ * like a dispatch that writes t; counted among the dispatches. */
+sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits);
+
+/* Tensors derived from another within one recording (a packed copy of a
+ * weight): _add remembers `derived` (a scratch tensor of seq, written by
+ * commands already recorded) as made from `source` in the way `key` names;
+ * _find returns it while no command recorded since has written any byte of
+ * source, else NULL. Every replay runs the commands that made it again, at
+ * their place, so writes between replays (uploads) cannot make it stale. */
+sg_tensor *sg_seq_derived_find(sg_seq *seq, const sg_tensor *source, const uint32_t key[4]);
+sg_status sg_seq_derived_add(sg_seq *seq, const sg_tensor *source, const uint32_t key[4], sg_tensor *derived);
+
 /* Scratch tensor owned by the sequence (freed with it). */
 sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out);
 

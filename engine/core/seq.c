@@ -32,6 +32,15 @@ typedef struct sg_range {
     bool write;
 } sg_range;
 
+/* A tensor the sequence made from the bytes of another (a packed copy of a
+ * weight), reused while no recorded command writes those bytes. */
+typedef struct sg_derived {
+    const sg_block *block;
+    VkDeviceSize begin, end; /* the source's bytes */
+    uint32_t key[4];
+    sg_tensor *tensor;
+} sg_derived;
+
 struct sg_seq {
     sg_device *dev;
     VkCommandPool pool;
@@ -54,6 +63,8 @@ struct sg_seq {
     size_t written_count, written_cap;
     sg_texel_view *views;
     size_t view_count, view_cap;
+    sg_derived *derived;
+    size_t derived_count, derived_cap;
     VkDescriptorPool *pools; /* the last one has room, or is full and gets a successor */
     size_t pool_count, pool_cap;
 
@@ -154,6 +165,7 @@ void sg_seq_destroy(sg_seq *seq)
     free(seq->scratch);
     free(seq->written);
     free(seq->pending);
+    free(seq->derived);
     sg_profile_destroy(seq->profile, dev);
     for (size_t i = 0; i < seq->view_count; i++)
         vkDestroyBufferView(dev->device, seq->views[i].view, NULL);
@@ -199,6 +211,19 @@ static sg_range range_of(const sg_tensor *t, bool write)
 {
     sg_range r = {t->block, t->offset, t->offset + t->bytes, write};
     return r;
+}
+
+/* Between two recorded commands that touch the same bytes: the sequence's
+ * commands are dispatches and buffer fills (vkCmdFillBuffer, transfer
+ * writes), so a barrier orders both kinds after both. */
+static void work_barrier(sg_seq *seq)
+{
+    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+    seq->barriers++;
+    seq->pending_count = 0;
 }
 
 static bool needs_barrier(const sg_seq *seq, const sg_range *r)
@@ -337,6 +362,55 @@ static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
     return SG_OK;
 }
 
+/* Whatever was derived from bytes that a command now writes is out of date. */
+static void forget_derived(sg_seq *seq, sg_range written)
+{
+    for (size_t i = 0; i < seq->derived_count;) {
+        sg_range source = {seq->derived[i].block, seq->derived[i].begin, seq->derived[i].end, false};
+        if (overlaps(&written, &source))
+            seq->derived[i] = seq->derived[--seq->derived_count];
+        else
+            i++;
+    }
+}
+
+/* Orders the dispatch d after the pending accesses it conflicts with (one
+ * barrier for all of them), then adds its own accesses to the pending ones. */
+static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
+{
+    sg_status s;
+    bool need = false;
+    for (int i = 0; i < 8 && !need; i++) {
+        if (d->reads[i]) {
+            sg_range r = range_of(d->reads[i], false);
+            need = needs_barrier(seq, &r);
+        }
+        if (d->writes[i] && !need) {
+            sg_range r = range_of(d->writes[i], true);
+            need = needs_barrier(seq, &r);
+        }
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor && !need) {
+            sg_range r = range_of(d->texels[i].tensor, false);
+            need = needs_barrier(seq, &r);
+        }
+    }
+    if (need)
+        work_barrier(seq);
+    for (int i = 0; i < 8; i++) {
+        if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
+            return s;
+        if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
+                             (s = remember_written(seq, d->writes[i])) != SG_OK))
+            return s;
+        if (d->writes[i])
+            forget_derived(seq, range_of(d->writes[i], true));
+        if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
+            (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
+            return s;
+    }
+    return SG_OK;
+}
+
 sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 {
     if (!seq->recording)
@@ -361,37 +435,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     if (s != SG_OK)
         return sg_seq_fail(seq, s, "%s", sg_error_message());
 
-    bool need = false;
-    for (int i = 0; i < 8 && !need; i++) {
-        if (d->reads[i]) {
-            sg_range r = range_of(d->reads[i], false);
-            need = needs_barrier(seq, &r);
-        }
-        if (d->writes[i] && !need) {
-            sg_range r = range_of(d->writes[i], true);
-            need = needs_barrier(seq, &r);
-        }
-        if (i < SG_MAX_TEXELS && d->texels[i].tensor && !need) {
-            sg_range r = range_of(d->texels[i].tensor, false);
-            need = needs_barrier(seq, &r);
-        }
-    }
-    if (need) {
-        barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
-                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-        seq->barriers++;
-        seq->pending_count = 0;
-    }
-    for (int i = 0; i < 8; i++) {
-        if (d->reads[i] && (s = remember(seq, range_of(d->reads[i], false))) != SG_OK)
-            return s;
-        if (d->writes[i] && ((s = remember(seq, range_of(d->writes[i], true))) != SG_OK ||
-                             (s = remember_written(seq, d->writes[i])) != SG_OK))
-            return s;
-        if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
-            (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
-            return s;
-    }
+    if ((s = order_after_pending(seq, d)) != SG_OK)
+        return s;
     if ((s = bind_texels(seq, d)) != SG_OK)
         return s;
     if (pipeline != seq->bound) {
@@ -406,6 +451,46 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
                   d->groups[2] ? d->groups[2] : 1);
     seq->dispatches++;
     sg_profile_dispatched(seq->profile, seq->cmd, d->kernel->name);
+    return SG_OK;
+}
+
+sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits)
+{
+    if (!seq->recording)
+        return sg_fail(SG_ERR_STATE, "sequence already finished: record ops before sg_seq_finish");
+    if (seq->status != SG_OK)
+        return sg_fail(seq->status, "%s", seq->message);
+    if (t->dev != seq->dev)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "fill: the tensor belongs to another device");
+    sg_dispatch d = {.writes = {t}};
+    sg_status s = order_after_pending(seq, &d);
+    if (s != SG_OK)
+        return s;
+    /* tensors start on 16 bytes and hold whole floats: fills' multiples of 4 */
+    vkCmdFillBuffer(seq->cmd, t->block->buffer, t->offset, t->bytes, bits);
+    seq->dispatches++;
+    sg_profile_dispatched(seq->profile, seq->cmd, "fill");
+    return SG_OK;
+}
+
+sg_tensor *sg_seq_derived_find(sg_seq *seq, const sg_tensor *source, const uint32_t key[4])
+{
+    sg_range r = range_of(source, false);
+    for (size_t i = 0; i < seq->derived_count; i++) {
+        const sg_derived *d = &seq->derived[i];
+        if (d->block == r.block && d->begin == r.begin && d->end == r.end && memcmp(d->key, key, sizeof d->key) == 0)
+            return d->tensor;
+    }
+    return NULL;
+}
+
+sg_status sg_seq_derived_add(sg_seq *seq, const sg_tensor *source, const uint32_t key[4], sg_tensor *derived)
+{
+    if (!sg_array_reserve((void **)&seq->derived, &seq->derived_cap, seq->derived_count, sizeof *seq->derived, 16))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sg_range r = range_of(source, false);
+    sg_derived *d = &seq->derived[seq->derived_count++];
+    *d = (sg_derived){r.block, r.begin, r.end, {key[0], key[1], key[2], key[3]}, derived};
     return SG_OK;
 }
 
@@ -424,7 +509,8 @@ sg_status sg_seq_finish(sg_seq *seq)
 {
     if (!seq->recording)
         return SG_OK;
-    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+    barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
             VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
                 VK_ACCESS_TRANSFER_READ_BIT);

@@ -2,7 +2,8 @@
  *   t += 1
  *   x_hat = G(x); p_real, f_real = D(x); p_fake, f_fake = D(x_hat)   (train mode)
  *   err_g = w_adv*BCE(p_fake,1) + w_con*L1(x_hat,x) + w_lat*MSE(f_fake,f_real)
- *   backward through D(x_hat) into x_hat, then through G; Adam on G
+ *   backward through D(x_hat) into x_hat (D's parameter gradients not
+ *   computed), then through G; Adam on G
  *   (what reaches x_hat through D, the adversarial and latent terms' gradient,
  *   is scaled by the warm-up factor held in a tensor: 1, the spec's step, unless
  *   sg_trainer_set_warmup set another)
@@ -97,20 +98,22 @@ static sg_status record(sg_trainer *t)
         return s;
 
     /* generator step */
-    if ((s = sg_fill(seq, m->gen.grads, 0.0f)) || (s = sg_fill(seq, m->disc.grads, 0.0f)) ||
+    /* D's parameter gradients are not computed here: the generator's loss
+     * does not train D (only the nodes' gradients flow back into x_hat) */
+    if ((s = sg_fill(seq, m->gen.grads, 0.0f)) ||
         (s = sg_graph_zero_grads(t->gen, seq)) || (s = sg_graph_zero_grads(t->d_fake, seq)) ||
         (s = sg_bce_loss(seq, p_fake->value, 1.0f, c->w_adv, t->loss[LOSS_ADV], p_fake->grad)) ||
         (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
         (s = sg_mse_loss(seq, f_fake->value, f_real->value, c->w_lat, t->loss[LOSS_LAT],
                          c->detach_latent ? NULL : f_fake->grad, NULL)) ||
-        (s = sg_graph_backward(t->d_fake, seq)) ||
+        (s = sg_graph_backward_inputs(t->d_fake, seq)) ||
         /* x_hat->grad += warm-up factor * fake_in->grad (exactly the spec's sum at 1) */
         (s = sg_mul_backward(seq, x_hat->value, t->warmup, fake_in->grad, x_hat->grad, NULL)) ||
         (s = sg_graph_backward(t->gen, seq)) ||
         (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
         return s;
 
-    /* discriminator step: D's parameter gradients from the G loss are discarded */
+    /* discriminator step */
     if ((s = sg_fill(seq, m->disc.grads, 0.0f)) || (s = sg_graph_zero_grads(t->d_real, seq)) ||
         (s = sg_graph_zero_grads(t->d_fake, seq)) ||
         (s = sg_bce_loss(seq, p_real->value, 1.0f, 1.0f, t->loss[LOSS_D_REAL], p_real->grad)) ||

@@ -32,6 +32,16 @@ struct sg_graph {
     sg_node **nodes;
     size_t node_count, node_cap;
     bool *owned; /* parallel to nodes: value owned by the graph */
+    /* Node gradients, llm.c style: a few large tensors (arenas) hold them
+     * all, so a handful of fills zero them. The arenas are made when the
+     * gradients are first needed (sg_graph_zero_grads, sg_graph_backward),
+     * once the forward is recorded; until then pending[i] says node i will
+     * have one. A node recorded after that gets a tensor of its own. */
+    bool *pending;
+    bool arenas_made;
+    size_t arena_nodes; /* nodes recorded before the arenas were made */
+    sg_tensor **arenas;
+    size_t arena_count, arena_cap;
     tape_entry *tape;
     size_t tape_count, tape_cap;
     sg_tensor **extra; /* saved statistics */
@@ -62,6 +72,10 @@ void sg_graph_destroy(sg_graph *g)
         sg_tensor_destroy(g->nodes[i]->grad);
         free(g->nodes[i]);
     }
+    for (size_t i = 0; i < g->arena_count; i++) /* after their views */
+        sg_tensor_destroy(g->arenas[i]);
+    free(g->arenas);
+    free(g->pending);
     for (size_t i = 0; i < g->extra_count; i++)
         sg_tensor_destroy(g->extra[i]);
     free(g->nodes);
@@ -110,9 +124,10 @@ static sg_tensor *new_tensor(sg_graph *g, sg_shape shape)
 /* Register a node; value is owned unless it wraps a caller's tensor. */
 static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_grad)
 {
-    size_t cap = g->node_cap;
+    size_t cap = g->node_cap, cap2 = g->node_cap;
     if (!sg_array_reserve((void **)&g->nodes, &g->node_cap, g->node_count, sizeof *g->nodes, 64) ||
-        !sg_array_reserve((void **)&g->owned, &cap, g->node_count, sizeof *g->owned, 64)) {
+        !sg_array_reserve((void **)&g->owned, &cap, g->node_count, sizeof *g->owned, 64) ||
+        !sg_array_reserve((void **)&g->pending, &cap2, g->node_count, sizeof *g->pending, 64)) {
         failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
         if (owned)
             sg_tensor_destroy(value);
@@ -127,8 +142,9 @@ static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_g
     }
     n->value = value;
     g->owned[g->node_count] = owned;
+    g->pending[g->node_count] = needs_grad && g->training && !g->arenas_made;
     g->nodes[g->node_count++] = n;
-    if (needs_grad && g->training)
+    if (needs_grad && g->training && g->arenas_made)
         n->grad = new_tensor(g, sg_tensor_shape(value));
     return n;
 }
@@ -407,11 +423,70 @@ sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
     return y;
 }
 
+/* Floats in one arena at most (256 MB, the device memory's block size): a
+ * larger gradient gets an arena of its own. */
+#define ARENA_FLOATS (64u << 20)
+
+static size_t padded(size_t count)
+{
+    return (count + 3) / 4 * 4; /* views start on 16 bytes */
+}
+
+/* Place the gradients of nodes first..last-1 (all pending) in one new arena. */
+static sg_status make_arena(sg_graph *g, size_t first, size_t last, size_t floats)
+{
+    sg_tensor *arena = NULL;
+    if (!sg_array_reserve((void **)&g->arenas, &g->arena_cap, g->arena_count, sizeof *g->arenas, 8))
+        return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sg_status s = sg_tensor_create(g->dev, sg_shape4(1, 1, 1, (int)floats), &arena);
+    if (s != SG_OK)
+        return s;
+    g->arenas[g->arena_count++] = arena;
+    g->bytes += floats * sizeof(float);
+    size_t at = 0;
+    for (size_t i = first; i < last && s == SG_OK; i++) {
+        if (!g->pending[i])
+            continue;
+        sg_shape shape = sg_tensor_shape(g->nodes[i]->value);
+        s = sg_tensor_view(arena, at, shape, &g->nodes[i]->grad);
+        at += padded(sg_shape_count(shape));
+    }
+    return s;
+}
+
+/* Give every pending node its gradient, in arenas of up to ARENA_FLOATS. */
+static sg_status make_grads(sg_graph *g)
+{
+    if (g->status != SG_OK || g->arenas_made)
+        return g->status;
+    g->arenas_made = true;
+    g->arena_nodes = g->node_count;
+    size_t first = 0, floats = 0;
+    for (size_t i = 0; i < g->node_count; i++) {
+        if (!g->pending[i])
+            continue;
+        size_t n = padded(sg_tensor_count(g->nodes[i]->value));
+        if (floats > 0 && floats + n > ARENA_FLOATS) {
+            if (failed(g, make_arena(g, first, i, floats)))
+                return g->status;
+            first = i;
+            floats = 0;
+        }
+        floats += n;
+    }
+    if (floats > 0)
+        failed(g, make_arena(g, first, g->node_count, floats));
+    return g->status;
+}
+
 sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq)
 {
-    if (g->status != SG_OK)
+    if (make_grads(g) != SG_OK)
         return g->status;
-    for (size_t i = 0; i < g->node_count; i++)
+    for (size_t i = 0; i < g->arena_count; i++)
+        if (failed(g, sg_fill(seq, g->arenas[i], 0.0f)))
+            return g->status;
+    for (size_t i = g->arena_nodes; i < g->node_count; i++)
         if (g->nodes[i]->grad && failed(g, sg_fill(seq, g->nodes[i]->grad, 0.0f)))
             break;
     return g->status;
@@ -422,25 +497,26 @@ static sg_tensor *grad_of(sg_node *n)
     return n ? n->grad : NULL;
 }
 
-static sg_tensor *param_grad(sg_param *p)
+/* p's gradient, or NULL (not computed) without params */
+static sg_tensor *param_grad(const sg_param *p, bool params)
 {
-    return p ? p->grad : NULL;
+    return params && p ? p->grad : NULL;
 }
 
-static sg_status entry_backward(sg_seq *seq, const tape_entry *e)
+static sg_status entry_backward(sg_seq *seq, const tape_entry *e, bool params)
 {
     sg_tensor *dy = e->out->grad;
     sg_tensor *dx = grad_of(e->in[0]);
     switch (e->kind) {
     case OP_CONV:
-        return sg_conv2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w),
-                                  param_grad(e->b));
+        return sg_conv2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx,
+                                  param_grad(e->w, params), param_grad(e->b, params));
     case OP_CONV_T:
         return sg_conv_transpose2d_backward(seq, &e->conv, e->in[0]->value, e->w->value, dy, dx,
-                                            param_grad(e->w), param_grad(e->b));
+                                            param_grad(e->w, params), param_grad(e->b, params));
     case OP_BN:
         return sg_batchnorm_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd, dy, dx,
-                                     param_grad(e->w), param_grad(e->b));
+                                     param_grad(e->w, params), param_grad(e->b, params));
     case OP_ACT:
         return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
     case OP_ADD: {
@@ -459,19 +535,32 @@ static sg_status entry_backward(sg_seq *seq, const tape_entry *e)
     case OP_AVGPOOL:
         return dx ? sg_avgpool_global_backward(seq, dy, dx) : SG_OK;
     case OP_LINEAR:
-        return sg_linear_backward(seq, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w), param_grad(e->b));
+        return sg_linear_backward(seq, e->in[0]->value, e->w->value, dy, dx, param_grad(e->w, params),
+                                  param_grad(e->b, params));
     }
     return sg_fail(SG_ERR_ARGUMENT, "unknown op on the tape");
 }
 
-sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
+static sg_status backward(sg_graph *g, sg_seq *seq, bool params)
 {
     if (g->status != SG_OK)
         return g->status;
     if (!g->training)
         return sg_fail(SG_ERR_STATE, "backward through an eval-mode graph");
+    if (make_grads(g) != SG_OK)
+        return g->status;
     for (size_t i = g->tape_count; i-- > 0;)
-        if (failed(g, entry_backward(seq, &g->tape[i])))
+        if (failed(g, entry_backward(seq, &g->tape[i], params)))
             break;
     return g->status;
+}
+
+sg_status sg_graph_backward(sg_graph *g, sg_seq *seq)
+{
+    return backward(g, seq, true);
+}
+
+sg_status sg_graph_backward_inputs(sg_graph *g, sg_seq *seq)
+{
+    return backward(g, seq, false);
 }

@@ -20,7 +20,10 @@
 
 typedef struct sg_node {
     sg_tensor *value;
-    sg_tensor *grad; /* NULL where no gradient is needed */
+    /* NULL where no gradient is needed, and in every node until the first
+     * sg_graph_zero_grads or sg_graph_backward: the gradients of the nodes
+     * recorded by then are made there, together in a few large tensors */
+    sg_tensor *grad;
 } sg_node;
 
 typedef struct sg_graph sg_graph;
@@ -77,10 +80,16 @@ sg_node *sg_graph_upsample2x(sg_graph *g, sg_node *x);
 sg_node *sg_graph_avgpool_global(sg_graph *g, sg_node *x);
 sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b);
 
-/* Record: every node gradient set to zero (before seeding the output gradients). */
+/* Record: every node gradient set to zero (before seeding the output
+ * gradients); one fill per 256 MB of gradients, plus one per node recorded
+ * after the first call. */
 sg_status sg_graph_zero_grads(sg_graph *g, sg_seq *seq);
 /* Record the backward of every op, last to first. */
 sg_status sg_graph_backward(sg_graph *g, sg_seq *seq);
+/* The same for the nodes' gradients alone, the parameters' left as they are
+ * (and not computed): what one graph passes back into another's output, e.g.
+ * D(G(x)) into x_hat in the generator's step. */
+sg_status sg_graph_backward_inputs(sg_graph *g, sg_seq *seq);
 
 /* Bytes of device memory the graph's nodes hold. */
 size_t sg_graph_bytes(const sg_graph *g);

@@ -1,4 +1,4 @@
-/* Activations: ReLU, LeakyReLU, sigmoid, tanh, one thread per element. */
+/* Activations: ReLU, LeakyReLU, sigmoid, tanh, 4 elements per thread (vec4 loads). */
 #include "op_util.h"
 
 #include "act_backward.spv.h"
@@ -30,7 +30,7 @@ sg_status sg_activation_forward(sg_seq *seq, sg_activation act, float slope, con
             slope};
     sg_dispatch d = {.kernel = &kernel_act_forward, .push = &pc, .push_size = sizeof pc,
                      .reads = {x}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(x), d.groups);
+    sg_elementwise_groups(sg_div_up(sg_tensor_count(x), 4), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -61,6 +61,6 @@ sg_status sg_activation_backward(sg_seq *seq, sg_activation act, float slope, co
             (uint32_t)sg_tensor_count(dy), (uint32_t)act, slope};
     sg_dispatch d = {.kernel = &kernel_act_backward, .push = &pc, .push_size = sizeof pc,
                      .reads = {src, dy}, .writes = {dx}};
-    sg_elementwise_groups(sg_tensor_count(dy), d.groups);
+    sg_elementwise_groups(sg_div_up(sg_tensor_count(dy), 4), d.groups);
     return sg_seq_dispatch(seq, &d);
 }

@@ -1,5 +1,6 @@
-/* Adam (PyTorch semantics, no weight decay): one dispatch over all parameters,
- * with the step number read on the device so a recorded sequence replays. */
+/* Adam (PyTorch semantics, no weight decay): one dispatch over all parameters
+ * (4 to a thread, vec4 loads), with the step number read on the device so a
+ * recorded sequence replays. */
 #include <math.h>
 
 #include "op_util.h"
@@ -57,6 +58,6 @@ sg_status sg_adam_update(sg_seq *seq, const sg_adam *p, sg_tensor *param, const 
     };
     sg_dispatch d = {.kernel = &kernel_adam_update, .push = &pc, .push_size = sizeof pc,
                      .reads = {grad, step}, .writes = {param, m, v}};
-    sg_elementwise_groups(n, d.groups);
+    sg_elementwise_groups(sg_div_up(n, 4), d.groups); /* 4 parameters a thread */
     return sg_seq_dispatch(seq, &d);
 }

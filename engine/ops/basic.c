@@ -1,12 +1,12 @@
 /* fill, copy, axpy, step counter: the building blocks other code composes. */
+#include <string.h>
+
 #include "op_util.h"
 
 #include "axpy.spv.h"
 #include "copy.spv.h"
-#include "fill.spv.h"
 #include "step_increment.spv.h"
 
-SG_KERNEL(fill, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(copy, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(axpy, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(step_increment, 1);
@@ -16,14 +16,9 @@ sg_status sg_fill(sg_seq *seq, sg_tensor *t, float value)
     sg_status s = sg_require(seq, "fill", "t", t);
     if (s != SG_OK)
         return s;
-    struct {
-        uint64_t t;
-        uint32_t count;
-        float value;
-    } pc = {sg_tensor_address(t), (uint32_t)sg_tensor_count(t), value};
-    sg_dispatch d = {.kernel = &kernel_fill, .push = &pc, .push_size = sizeof pc, .writes = {t}};
-    sg_elementwise_groups(sg_tensor_count(t), d.groups);
-    return sg_seq_dispatch(seq, &d);
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return sg_seq_fill(seq, t, bits);
 }
 
 sg_status sg_copy(sg_seq *seq, const sg_tensor *src, sg_tensor *dst)
@@ -53,7 +48,7 @@ sg_status sg_axpy(sg_seq *seq, float alpha, const sg_tensor *x, sg_tensor *y)
         float alpha;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(x), alpha};
     sg_dispatch d = {.kernel = &kernel_axpy, .push = &pc, .push_size = sizeof pc, .reads = {x}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(x), d.groups);
+    sg_elementwise_groups(sg_div_up(sg_tensor_count(x), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
 }
 

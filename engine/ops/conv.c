@@ -26,6 +26,7 @@
 #include "conv_fwd.spv.h"
 #include "conv_fwd_texel.spv.h"
 #include "conv_pack.spv.h"
+#include "conv_pack_texel.spv.h"
 #include "conv_reduce.spv.h"
 
 /* the shaders' tile sizes, from the header they include too */
@@ -37,8 +38,10 @@
 #define BWD_WEIGHT_K_TILE CONV_BWD_WEIGHT_K_TILE
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
+_Static_assert(FWD_CO_TILE % 4 == 0 && BWD_DATA_CI_TILE % 4 == 0, "conv_pack writes whole vec4s of channels");
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_fwd, CONV_LANES);
 SG_KERNEL(conv_bwd_data, CONV_LANES);
 /* The same two shaders in workgroups of 8 lanes, for small outputs: a 64-lane
@@ -130,11 +133,19 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
 {
     uint32_t kk = (uint32_t)(c->KH * c->KW);
     uint32_t A = (uint32_t)(by_output ? c->Co : c->Ci), B = (uint32_t)(by_output ? c->Ci : c->Co);
-    uint32_t a_pad = (uint32_t)round_up((int)A, tile); /* whole tiles: no bounds test on weight loads */
+    /* whole tiles: no bounds test on weight loads (and whole vec4s for conv_pack) */
+    uint32_t a_pad = (uint32_t)round_up((int)A, tile);
     if (e && e->pack)
         seq = e->pack;
-    sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     bool fold = e && e->gamma;
+    /* a plain packing is made once per recording: the forward and the input
+     * gradient of a layer (or of two graphs sharing weights) use the same
+     * copy until a recorded command writes w (an optimiser step) */
+    const uint32_t key[4] = {by_output, (uint32_t)tile, A, B * kk};
+    bool reusable = !fold && !(e && e->pack);
+    if (reusable && (*packed = sg_seq_derived_find(seq, w, key)) != NULL)
+        return SG_OK;
+    sg_status s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(a_pad * B * kk)), packed);
     if (s == SG_OK && fold)
         s = sg_seq_scratch(seq, sg_shape4(1, (int)A, 1, 1), folded_bias);
     if (s != SG_OK)
@@ -145,18 +156,25 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         uint64_t gamma, beta, mean, var, bias_in, bias_out;
         float eps;
         uint32_t flags;
+        uint32_t w_base; /* conv_pack_texel: floats from the texel view's start to w */
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
             by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk,
             fold ? sg_tensor_address(e->gamma) : 0, fold ? sg_tensor_address(e->beta) : 0,
             fold ? sg_tensor_address(e->mean) : 0, fold ? sg_tensor_address(e->var) : 0,
             fold && b ? sg_tensor_address(b) : 0, fold ? sg_tensor_address(*folded_bias) : 0,
-            fold ? e->eps : 0.0f, (fold ? 1u : 0u) | (fold && b ? 2u : 0u)};
-    sg_dispatch d = {.kernel = &kernel_conv_pack, .push = &pc, .push_size = sizeof pc,
+            fold ? e->eps : 0.0f, (fold ? 1u : 0u) | (fold && b ? 2u : 0u), sg_tensor_texel_base(w)};
+    bool texel = sg_tensor_texel_ok(w, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_conv_pack_texel : &kernel_conv_pack, .push = &pc,
+                     .push_size = sizeof pc,
                      .reads = {w, fold ? e->gamma : NULL, fold ? e->beta : NULL, fold ? e->mean : NULL,
                                fold ? e->var : NULL, fold ? b : NULL},
                      .writes = {*packed, fold ? *folded_bias : NULL}};
-    sg_elementwise_groups(a_pad * B * kk, d.groups);
-    return sg_seq_dispatch(seq, &d);
+    if (texel)
+        d.texels[0] = (sg_texel_read){w, 1};
+    sg_elementwise_groups(a_pad / 4 * B * kk, d.groups); /* a vec4 of channels per invocation */
+    if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
+        return s;
+    return reusable ? sg_seq_derived_add(seq, w, key, *packed) : SG_OK;
 }
 
 enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4 };

@@ -50,7 +50,7 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
             (uint32_t)sg_tensor_count(a)};
     sg_dispatch d = {.kernel = &kernel_add_forward, .push = &pc, .push_size = sizeof pc,
                      .reads = {a, b}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(a), d.groups);
+    sg_elementwise_groups(sg_div_up(sg_tensor_count(a), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
 }
 

@@ -3,6 +3,8 @@
 // contiguous for each tap: out[(b*KK + kk)*a_pad + a] = w[a*sa + b*sb + kk],
 // zero for a >= A (a_pad is a whole number of the kernel's channel tiles). The
 // conv kernels then read 2 channels with one aligned 64-bit load, never past a row.
+// Each invocation writes 4 channels (a_pad is a multiple of 4) as one vec4: on
+// lavapipe a store costs like a load, tens of FMAs.
 //
 // flags & 1 (eval-mode inference, sg_conv2d_forward_fused): channel a is the
 // one the batch norm after the convolution normalises, and it is folded in:
@@ -15,30 +17,46 @@
 
 layout(push_constant) uniform Params {
     Floats w;
-    Floats out_w;
+    Vec4s out_w;
     uint A, a_pad, B, KK, sa, sb;
     Floats gamma, beta, mean, var, bias_in, bias_out;
     float eps;
     uint flags; // 1: fold a batch norm, 2: with a bias
+    uint w_base; // CONV_TEXEL: floats from the texel view's start to w
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads w as R32 texels (binding 0): the reads are strided,
+// and on lavapipe a texel fetch costs a fraction of a buffer-reference load.
+layout(set = 0, binding = 0) uniform samplerBuffer w_floats;
+#define W_AT(i) texelFetch(w_floats, int(p.w_base + (i))).x
+#else
+#define W_AT(i) p.w.v[i]
+#endif
 
 void main()
 {
     uint i = global_index();
-    if (i >= p.a_pad * p.B * p.KK)
+    uint quads = p.a_pad / 4u;
+    if (i >= quads * p.B * p.KK)
         return;
-    uint a = i % p.a_pad;
-    uint bk = i / p.a_pad; // b*KK + kk
+    uint a0 = (i % quads) * 4u;
+    uint bk = i / quads; // b*KK + kk
     uint b = bk / p.KK, kk = bk % p.KK;
-    float v = a < p.A ? p.w.v[a * p.sa + b * p.sb + kk] : 0.0;
-    if ((p.flags & 1u) != 0u && a < p.A) {
-        // the same expression as the bias below, so both use one rounding of scale
-        float scale = p.gamma.v[a] / sqrt(p.var.v[a] + p.eps);
-        v *= scale;
-        if (bk == 0u) {
-            float bias = (p.flags & 2u) != 0u ? p.bias_in.v[a] : 0.0;
-            p.bias_out.v[a] = (bias - p.mean.v[a]) * scale + p.beta.v[a];
+    vec4 out4;
+    for (uint j = 0u; j < 4u; j++) {
+        uint a = a0 + j;
+        float v = a < p.A ? W_AT(a * p.sa + b * p.sb + kk) : 0.0;
+        if ((p.flags & 1u) != 0u && a < p.A) {
+            // the same expression as the bias below, so both use one rounding of scale
+            float scale = p.gamma.v[a] / sqrt(p.var.v[a] + p.eps);
+            v *= scale;
+            if (bk == 0u) {
+                float bias = (p.flags & 2u) != 0u ? p.bias_in.v[a] : 0.0;
+                p.bias_out.v[a] = (bias - p.mean.v[a]) * scale + p.beta.v[a];
+            }
         }
+        out4[j] = v;
     }
-    p.out_w.v[i] = v;
+    p.out_w.v[i] = out4;
 }
