@@ -460,27 +460,32 @@ static sg_status check_epilogue(sg_seq *seq, const char *op, const sg_conv_epilo
     return s;
 }
 
+/* The two fused forwards: a convolution is conv_fwd's, a transposed one
+ * conv_bwd_data's; the epilogue's per-channel values are per output channel. */
+static sg_status forward_fused(sg_seq *seq, const char *op, bool transposed, const sg_conv2d *p, const sg_tensor *x,
+                               const sg_tensor *w, const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y)
+{
+    conv_problem c;
+    sg_status s = make_problem(seq, op, p, x, w, b, y, transposed, &c);
+    if (s == SG_OK && !y)
+        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: y is NULL", op);
+    if (s == SG_OK)
+        s = check_epilogue(seq, op, e, transposed ? c.Ci : c.Co);
+    if (s != SG_OK)
+        return s;
+    uint32_t flags = e->accumulate ? FLAG_ACCUMULATE : 0;
+    return transposed ? record_bwd_data(seq, &c, x, w, b, y, flags, e) : record_fwd(seq, &c, x, w, b, y, flags, e);
+}
+
 sg_status sg_conv2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x, const sg_tensor *w,
                                   const sg_tensor *b, const sg_conv_epilogue *e, sg_tensor *y)
 {
-    conv_problem c;
-    sg_status s = make_problem(seq, "conv2d_forward_fused", p, x, w, b, y, false, &c);
-    if (s == SG_OK && !y)
-        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv2d_forward_fused: y is NULL");
-    if (s == SG_OK)
-        s = check_epilogue(seq, "conv2d_forward_fused", e, c.Co);
-    return s != SG_OK ? s : record_fwd(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
+    return forward_fused(seq, "conv2d_forward_fused", false, p, x, w, b, e, y);
 }
 
 sg_status sg_conv_transpose2d_forward_fused(sg_seq *seq, const sg_conv2d *p, const sg_tensor *x,
                                             const sg_tensor *w, const sg_tensor *b, const sg_conv_epilogue *e,
                                             sg_tensor *y)
 {
-    conv_problem c;
-    sg_status s = make_problem(seq, "conv_transpose2d_forward_fused", p, x, w, b, y, true, &c);
-    if (s == SG_OK && !y)
-        s = sg_seq_fail(seq, SG_ERR_ARGUMENT, "conv_transpose2d_forward_fused: y is NULL");
-    if (s == SG_OK)
-        s = check_epilogue(seq, "conv_transpose2d_forward_fused", e, c.Ci);
-    return s != SG_OK ? s : record_bwd_data(seq, &c, x, w, b, y, e->accumulate ? FLAG_ACCUMULATE : 0, e);
+    return forward_fused(seq, "conv_transpose2d_forward_fused", true, p, x, w, b, e, y);
 }
