@@ -15,19 +15,7 @@ set -eu
 
 SGAD=$1
 BUNDLED=$2/models/line-inspection.safetensors
-TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-calibrate-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-FAILED=0
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-expect_rc() {
-    want=$1
-    shift
-    rc=0
-    "$@" >"$TMP/last" 2>&1 || rc=$?
-    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
-    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
-}
+. "$(dirname "$0")/cli_checks.sh"
 says() { grep -q "$1" "$TMP/last" && ok "it says: $1" || { fail "message lacks '$1'"; cat "$TMP/last"; }; }
 meta() { # the checkpoint's metadata value of key $2
     python3 -c 'import json, struct, sys

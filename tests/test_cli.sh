@@ -9,22 +9,7 @@
 set -eu
 
 SGAD=$1
-TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-cli-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-FAILED=0
-
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-
-# expect_rc CODE CMD...: the command exits with CODE (its output kept in $TMP/last).
-expect_rc() {
-    want=$1
-    shift
-    rc=0
-    "$@" >"$TMP/last" 2>&1 || rc=$?
-    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
-    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
-}
+. "$(dirname "$0")/cli_checks.sh"
 
 # has FILE PATTERN WHAT
 has() {

@@ -19,19 +19,7 @@ set -eu
 
 SGAD=$1
 MODEL=$2/models/line-inspection.safetensors
-TMP=$(mktemp -d "${TMPDIR:-/tmp}"/sgad-eval-line-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-FAILED=0
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-expect_rc() {
-    want=$1
-    shift
-    rc=0
-    "$@" >"$TMP/last" 2>&1 || rc=$?
-    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
-    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
-}
+. "$(dirname "$0")/cli_checks.sh"
 
 echo "# usage errors"
 expect_rc 2 "$SGAD" eval --line --kinds dent

@@ -1,0 +1,22 @@
+# Sourced by the shell tests of the sgad command line:
+#   . "$(dirname "$0")/cli_checks.sh"
+# (POSIX sh: no arguments.) A temporary folder $TMP named after the test,
+# removed at exit, and the check helpers;
+# the test ends with `exit $FAILED`.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sgad-$(basename "$0" .sh)-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+FAILED=0
+
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; FAILED=1; }
+
+# expect_rc CODE CMD...: the command exits with CODE (its output kept in $TMP/last)
+# and the Vulkan validation layer said nothing.
+expect_rc() {
+    want=$1
+    shift
+    rc=0
+    "$@" >"$TMP/last" 2>&1 || rc=$?
+    if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
+    if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
+}
