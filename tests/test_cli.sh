@@ -284,4 +284,14 @@ echo "# bench (inference only, one size)"
 expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --no-torch
 has "$TMP/last" "^   32     2 |  *[0-9.]* |" "bench prints images per second"
 
+echo "# bench beside PyTorch: the twin beside sgad finds the reference model (copied beside it)"
+expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer
+if grep -q "^PyTorch not timed" "$TMP/last"; then
+    echo "# skipped: no PyTorch for the twin here ($(grep "^PyTorch not timed" "$TMP/last"))"
+elif grep -q "PyTorch timing failed" "$TMP/last"; then
+    fail "the PyTorch twin failed"; cat "$TMP/last"
+else
+    has "$TMP/last" "^   32     2 |  *[0-9.]*  *[0-9.]*  *[0-9.]*x |" "bench times PyTorch beside the engine"
+fi
+
 exit $FAILED

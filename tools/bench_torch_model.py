@@ -14,7 +14,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+# beside this script when built or installed (meson copies it), in tests/reference in the source tree
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 import skipganomaly_pp as ref  # noqa: E402
 
 
