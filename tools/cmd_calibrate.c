@@ -130,8 +130,7 @@ static int parse(int argc, char **argv, cal_args *a)
             line_options = true;
             break;
         case O_FSIZE:
-            if (sscanf(optarg, "%dx%d", &a->src.width, &a->src.height) != 2 || a->src.width < 32 ||
-                a->src.height < 32 || a->src.width > 4096 || a->src.height > 4096)
+            if (!line_source_parse_size(optarg, &a->src))
                 return cli_usage_error("calibrate", "--frame-size must be WxH, 32..4096 each, not '%s'", optarg);
             line_options = true;
             break;
@@ -163,11 +162,10 @@ static bool load_frames(const cal_args *a, int channels, int size, float **out, 
         if (s != SG_OK)
             return cli_false(s, "cannot load the normal images from %s", a->images);
         *n = d.count;
-        *out = malloc(d.count * image * sizeof(float));
-        if (*out)
-            memcpy(*out, d.pixels, d.count * image * sizeof(float));
+        *out = d.pixels; /* taken over: freed with free() as the line's frames */
+        d.pixels = NULL;
         sg_dataset_free(&d);
-        return *out || cli_false(SG_OK, "out of memory for %zu images", *n);
+        return true;
     }
     *n = (size_t)a->frames;
     if (!(*out = malloc(*n * image * sizeof(float))))

@@ -120,8 +120,7 @@ static int parse(int argc, char **argv, line_args *a)
                 return cli_usage_error("eval", "--size must be 0.01..1");
             break;
         case O_FSIZE:
-            if (sscanf(optarg, "%dx%d", &a->src.width, &a->src.height) != 2 || a->src.width < 32 ||
-                a->src.height < 32 || a->src.width > 4096 || a->src.height > 4096)
+            if (!line_source_parse_size(optarg, &a->src))
                 return cli_usage_error("eval", "--frame-size must be WxH, 32..4096 each, not '%s'", optarg);
             break;
         case O_NORMALS:

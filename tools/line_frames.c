@@ -2,6 +2,7 @@
 #include "line_frames.h"
 
 #include <gst/video/video.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,6 +15,15 @@ line_source line_source_default(void)
     /* inspectionsrc's defaults (and the demo's seed) */
     line_source s = {11, 320, 240, 4.0, 0.5, SGAD_SCENE_CAP};
     return s;
+}
+
+bool line_source_parse_size(const char *text, line_source *src)
+{
+    int w, h;
+    if (sscanf(text, "%dx%d", &w, &h) != 2 || w < 32 || h < 32 || w > 4096 || h > 4096)
+        return false;
+    src->width = w, src->height = h;
+    return true;
 }
 
 /* anomalyinject's choice of kind among the enabled ones */
