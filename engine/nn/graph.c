@@ -286,6 +286,21 @@ sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_par
     return y;
 }
 
+/* One fused pass of a folding eval graph: the convolution of x, then batch
+ * norm with the running statistics (when gamma), into y; e says the rest
+ * (activation, accumulation). */
+static bool record_fused(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
+                         sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, sg_conv_epilogue e,
+                         sg_tensor *y)
+{
+    e.eps = BN.eps, e.pack = g->pack;
+    if (gamma)
+        e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
+    const sg_tensor *bias = b ? b->value : NULL;
+    return !failed(g, transposed ? sg_conv_transpose2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y)
+                                 : sg_conv2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y));
+}
+
 sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
                           sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
                           float slope)
@@ -312,12 +327,8 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
         return NULL;
     }
     sg_node *y = new_node(g, ys);
-    sg_conv_epilogue e = {.eps = BN.eps, .activate = activate, .slope = slope, .pack = g->pack};
-    if (gamma)
-        e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
-    const sg_tensor *bias = b ? b->value : NULL;
-    if (!y || failed(g, transposed ? sg_conv_transpose2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y->value)
-                                   : sg_conv2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, y->value)))
+    if (!y || !record_fused(g, x, p, transposed, w, b, gamma, beta, mean, var,
+                            (sg_conv_epilogue){.activate = activate, .slope = slope}, y->value))
         return NULL;
     return y;
 }
@@ -330,13 +341,9 @@ sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool 
         return sg_graph_add(g, sum, sg_graph_conv_bn(g, x, p, transposed, w, b, gamma, beta, mean, var, false, 0.0f));
     if (!ready(g, x, w) || !ready(g, sum, sum) || (gamma && (!ready(g, gamma, beta) || !ready(g, mean, var))))
         return NULL;
-    sg_conv_epilogue e = {.eps = BN.eps, .pack = g->pack, .accumulate = true};
-    if (gamma)
-        e.gamma = gamma->value, e.beta = beta->value, e.mean = mean->value, e.var = var->value;
-    const sg_tensor *bias = b ? b->value : NULL;
     /* the op checks that sum has the convolution's output shape */
-    if (failed(g, transposed ? sg_conv_transpose2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, sum->value)
-                             : sg_conv2d_forward_fused(g->seq, p, x->value, w->value, bias, &e, sum->value)))
+    if (!record_fused(g, x, p, transposed, w, b, gamma, beta, mean, var, (sg_conv_epilogue){.accumulate = true},
+                      sum->value))
         return NULL;
     return add_node(g, sum->value, false, false);
 }
