@@ -411,13 +411,22 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
     return SG_OK;
 }
 
-sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
+/* A command can be recorded: the sequence is recording and no command failed. */
+static sg_status still_recording(const sg_seq *seq)
 {
     if (!seq->recording)
         /* the recording itself stays valid: do not poison its status */
         return sg_fail(SG_ERR_STATE, "sequence already finished: record ops before sg_seq_finish");
     if (seq->status != SG_OK)
         return sg_fail(seq->status, "%s", seq->message);
+    return SG_OK;
+}
+
+sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
+{
+    sg_status s = still_recording(seq);
+    if (s != SG_OK)
+        return s;
     if (d->push_size > SG_PUSH_CONSTANT_BYTES)
         return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: %u bytes of push constants (max %u)",
                            d->kernel->name, d->push_size, SG_PUSH_CONSTANT_BYTES);
@@ -431,7 +440,7 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
                                "(maxComputeWorkGroupCount)", d->kernel->name, d->groups[i], "xyz"[i],
                                seq->dev->max_groups[i]);
     VkPipeline pipeline;
-    sg_status s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
+    s = sg_pipeline_get(seq->dev, d->kernel, &pipeline);
     if (s != SG_OK)
         return sg_seq_fail(seq, s, "%s", sg_error_message());
 
@@ -456,15 +465,13 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 
 sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits)
 {
-    if (!seq->recording)
-        return sg_fail(SG_ERR_STATE, "sequence already finished: record ops before sg_seq_finish");
-    if (seq->status != SG_OK)
-        return sg_fail(seq->status, "%s", seq->message);
+    sg_status s = still_recording(seq);
+    if (s != SG_OK)
+        return s;
     if (t->dev != seq->dev)
         return sg_seq_fail(seq, SG_ERR_ARGUMENT, "fill: the tensor belongs to another device");
     sg_dispatch d = {.writes = {t}};
-    sg_status s = order_after_pending(seq, &d);
-    if (s != SG_OK)
+    if ((s = order_after_pending(seq, &d)) != SG_OK)
         return s;
     /* tensors start on 16 bytes and hold whole floats: fills' multiples of 4 */
     vkCmdFillBuffer(seq->cmd, t->block->buffer, t->offset, t->bytes, bits);
