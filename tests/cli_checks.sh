@@ -20,3 +20,8 @@ expect_rc() {
     if [ "$rc" = "$want" ]; then ok "exit $want: $*"; else fail "exit $rc (want $want): $*"; cat "$TMP/last"; fi
     if grep -q "validation-layer message" "$TMP/last"; then fail "Vulkan validation messages: $*"; cat "$TMP/last"; fi
 }
+
+# has FILE PATTERN WHAT: FILE holds a line matching PATTERN
+has() {
+    if grep -q -- "$2" "$1"; then ok "$3"; else fail "$3 (no '$2' in $1)"; cat "$1"; fi
+}

@@ -16,7 +16,7 @@ set -eu
 SGAD=$1
 BUNDLED=$2/models/line-inspection.safetensors
 . "$(dirname "$0")/cli_checks.sh"
-says() { grep -q "$1" "$TMP/last" && ok "it says: $1" || { fail "message lacks '$1'"; cat "$TMP/last"; }; }
+says() { has "$TMP/last" "$1" "it says: $1"; }
 meta() { # the checkpoint's metadata value of key $2
     python3 -c 'import json, struct, sys
 f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]

@@ -11,11 +11,6 @@ set -eu
 SGAD=$1
 . "$(dirname "$0")/cli_checks.sh"
 
-# has FILE PATTERN WHAT
-has() {
-    if grep -q -- "$2" "$1"; then ok "$3"; else fail "$3 (no '$2' in $1)"; cat "$1"; fi
-}
-
 is_png() {
     if [ -s "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = "211PNG" ]; then ok "$1 is a PNG"
     else fail "$1 is not a PNG"; fi
