@@ -363,15 +363,23 @@ static void enqueue(GstAnomalyPublish *self, gchar *payload, gsize length)
                             ("the broker does not take messages as fast as they come; messages-dropped counts them"));
 }
 
+/* With self->lock held: whether the broker refused us, and if so not before
+ * the client thread, which posts the refusal's error as it ends, has posted
+ * it, so that the error is on the bus before what the streaming thread does
+ * next (a flow error, or the EOS). */
+static gboolean refusal_posted(GstAnomalyPublish *self)
+{
+    while (self->refused && !self->client_done)
+        g_cond_wait(&self->cond, &self->lock);
+    return self->refused;
+}
+
 static GstFlowReturn gst_anomaly_publish_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
 {
     GstAnomalyPublish *self = GST_ANOMALY_PUBLISH(trans);
     g_mutex_lock(&self->lock);
-    /* a refusal's error comes from the client thread as it ends: wait for it,
-     * so that it is on the bus before the source's "Internal data stream error" */
-    while (self->refused && !self->client_done)
-        g_cond_wait(&self->cond, &self->lock);
-    gboolean refused = self->refused;
+    /* before the source's "Internal data stream error" */
+    gboolean refused = refusal_posted(self);
     g_mutex_unlock(&self->lock);
     if (refused)
         return GST_FLOW_ERROR;
@@ -416,6 +424,7 @@ static void flush_queue(GstAnomalyPublish *self)
     while (self->waiting.length + self->inflight.length > 0 && !self->refused)
         if (!g_cond_wait_until(&self->cond, &self->lock, until))
             break;
+    refusal_posted(self); /* before the EOS */
     const guint64 lost = self->waiting.length + self->inflight.length;
     g_mutex_unlock(&self->lock);
     if (lost)
