@@ -226,6 +226,7 @@ typedef struct suite {
     int npixel;
     float *mean_frame; /* of the normals */
     size_t own_alarms;  /* clean frames above the checkpoint's own threshold */
+    int own_threshold;  /* the method row judged at the checkpoint's threshold, or -1 */
     FILE *csv;
 } suite;
 
@@ -270,11 +271,14 @@ static bool score_methods(suite *s, const float *frames, const float *model_scor
 static void name_methods(suite *s)
 {
     int k = 0;
+    s->own_threshold = -1;
     if (s->m) {
         snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: checkpoint score (lambda %.2g)",
                  (double)sg_model_score_lambda(s->m));
-        if (sg_model_calibration(s->m)->valid)
+        if (sg_model_calibration(s->m)->valid) {
+            s->own_threshold = k;
             snprintf(s->methods[k++].name, sizeof s->methods[0].name, "model: the same at the checkpoint's threshold");
+        }
         for (size_t v = 0; v < NVARIANTS; v++) {
             char d[48];
             sg_frame_score_config_describe(&VARIANTS[v], d, sizeof d);
@@ -447,8 +451,8 @@ static bool prepare(suite *s)
                            NULL, s->calib_prev + s->half * s->dim, nt, scratch);
     for (int k = 0; ok && k < s->nmethods; k++)
         s->methods[k].threshold = sg_quantile(scratch + (size_t)k * nt, nt, a->quantile);
-    if (ok && s->m && sg_model_calibration(s->m)->valid)
-        s->methods[1].threshold = sg_model_calibration(s->m)->threshold;
+    if (ok && s->own_threshold >= 0)
+        s->methods[s->own_threshold].threshold = sg_model_calibration(s->m)->threshold;
     free(scratch);
     free(model_scores);
     return ok;
