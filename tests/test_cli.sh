@@ -95,6 +95,29 @@ assert all(r["label"] == ("0" if r["truth"] == "1" else "1") for r in rows), "tr
 assert abs(auc - printed) < 6e-5, (auc, printed)
 EOF
 
+echo "# eval --frame-score/--lambda: the same weights scored another way, the file untouched"
+SUM=$(sha256sum <"$TMP/m.safetensors")
+expect_rc 0 "$SGAD" eval $EDATA --abnormal-class bad --model "$TMP/m.safetensors" --limit 8 --batch 8 \
+    --frame-score max --lambda 1 --out-dir "$TMP/eval-max"
+cp "$TMP/last" "$TMP/eval-max.out"
+has "$TMP/eval-max.out" "scored with the frame score max for this run" "eval --frame-score: said"
+has "$TMP/eval-max.out" "scored with lambda 1 for this run" "eval --lambda: said"
+grep -q "at the checkpoint's threshold" "$TMP/eval-max.out" &&
+    fail "eval --frame-score: the checkpoint's threshold (of the other score) was used" ||
+    ok "eval --frame-score: no threshold of the other score"
+# the max of the error map alone (lambda 1) is another number than the spec's mean at lambda 0.9
+python3 - "$TMP/eval/scores.csv" "$TMP/eval-max/scores.csv" <<'EOF' && ok "eval: other scores" || fail "eval: same scores"
+import csv, sys
+a, b = ([float(r["score"]) for r in csv.DictReader(open(p))] for p in sys.argv[1:3])
+assert len(a) == len(b) == 8 and all(abs(x - y) > 1e-6 * max(abs(x), abs(y)) for x, y in zip(a, b)), (a, b)
+EOF
+[ "$(sha256sum <"$TMP/m.safetensors")" = "$SUM" ] && ok "eval --frame-score: the checkpoint unchanged" ||
+    fail "eval --frame-score changed the checkpoint"
+expect_rc 2 "$SGAD" eval $EDATA --abnormal-class bad --model "$TMP/m.safetensors" --frame-score max,std
+has "$TMP/last" "is standardised: its per-pixel statistics" "eval: a standardised --frame-score refused"
+expect_rc 2 "$SGAD" eval $EDATA --abnormal-class bad --model "$TMP/m.safetensors" --lambda 1.5
+has "$TMP/last" "--lambda must be from 0 to 1" "eval: --lambda out of range refused"
+
 echo "# eval --all-classes: a checkpoint for class 0 only"
 cp "$TMP/m.safetensors" "$TMP/m-0.safetensors"
 expect_rc 0 "$SGAD" eval $EDATA --all-classes --models "$TMP/m-{class}.safetensors" --limit 6 --batch 8

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "sgad/file.h"
+#include "sgad/frame_score.h"
 #include "sgad/util.h"
 
 static const char USAGE[] =
@@ -34,6 +35,10 @@ static const char USAGE[] =
     "                         abnormal images), for quick runs\n"
     "  --seed N               seed of that choice (default 0)\n"
     "  --batch N              images per scoring batch (default 64)\n"
+    "  --frame-score SPEC     score the weights with another frame score for this run (mean, max or\n"
+    "                         topk=F, then ,smooth=R; a standardised one needs 'sgad calibrate'):\n"
+    "                         e.g. the spec's 'mean' beside a model trained with max,std\n"
+    "  --lambda L             the same for the score's weight of the pixel term, 0..1\n"
     "  --out-dir DIR          write scores.csv, roc.png, hist.png, grid.png (per class with --all-classes)\n"
     "  --device D             Vulkan device index or name\n";
 
@@ -42,6 +47,9 @@ typedef struct eval_args {
     const char *model, *models, *out_dir, *device;
     bool all_classes;
     long batch, seed;
+    bool have_score, have_lambda; /* the checkpoint's score replaced for this run */
+    sg_frame_score_config score;
+    double lambda;
 } eval_args;
 
 /* Paper's Table 1 (CIFAR-10, AUC), in class-index order: airplane, car, bird,
@@ -54,14 +62,15 @@ static const int PAPER_ORDER[10] = {2, 1, 9, 8, 3, 4, 6, 7, 0, 5};
 static int parse(int argc, char **argv, eval_args *a)
 {
     enum { O_MODEL = 256, O_MODELS, O_ABNORMAL, O_ALL, O_DATASET, O_DATA, O_LIMIT, O_SEED, O_BATCH, O_OUT, O_DEVICE,
-           O_HELP };
+           O_SCORE, O_LAMBDA, O_HELP };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"models", required_argument, 0, O_MODELS},
         {"abnormal-class", required_argument, 0, O_ABNORMAL}, {"all-classes", no_argument, 0, O_ALL},
         {"dataset", required_argument, 0, O_DATASET}, {"data", required_argument, 0, O_DATA},
         {"limit", required_argument, 0, O_LIMIT}, {"seed", required_argument, 0, O_SEED},
         {"batch", required_argument, 0, O_BATCH}, {"out-dir", required_argument, 0, O_OUT},
-        {"device", required_argument, 0, O_DEVICE}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+        {"device", required_argument, 0, O_DEVICE}, {"frame-score", required_argument, 0, O_SCORE},
+        {"lambda", required_argument, 0, O_LAMBDA}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->data.kind = CLI_FASHION_MNIST;
     a->batch = 64;
@@ -91,6 +100,21 @@ static int parse(int argc, char **argv, eval_args *a)
                 return cli_usage_error("eval", "--batch must be 1..4096");
             break;
         case O_OUT: a->out_dir = optarg; break;
+        case O_SCORE: {
+            const char *bad = sg_frame_score_config_parse(optarg, &a->score);
+            if (bad)
+                return cli_usage_error("eval", "--frame-score '%s': %s", optarg, bad);
+            if (a->score.standardise) /* its statistics come from normal images, which eval has not got */
+                return cli_usage_error("eval", "--frame-score '%s' is standardised: its per-pixel statistics come "
+                                       "from normal images; give it to the model with 'sgad calibrate'", optarg);
+            a->have_score = true;
+            break;
+        }
+        case O_LAMBDA:
+            if (!cli_parse_float(optarg, 0, 1, &a->lambda))
+                return cli_usage_error("eval", "--lambda must be from 0 to 1, not '%s'", optarg);
+            a->have_lambda = true;
+            break;
         case O_DEVICE: a->device = optarg; break;
         case O_HELP:
         case 'h': fputs(USAGE, stdout); return -1;
@@ -332,12 +356,26 @@ static bool eval_class(const eval_args *a, sg_model *m, const raw_sets *r, int a
     return ok;
 }
 
-static sg_model *load_model(sg_device *dev, const char *path)
+/* The checkpoint, with --frame-score and --lambda in place of its own (which
+ * clears its calibration: its threshold was of the other score). */
+static sg_model *load_model(const eval_args *a, sg_device *dev, const char *path)
 {
     sg_model *m;
     sg_status s = sg_model_load(dev, path, &m);
     if (s != SG_OK) {
         cli_fail(s, "cannot load %s", path);
+        return NULL;
+    }
+    if (a->have_score && (s = sg_model_set_frame_score(m, &a->score)) == SG_OK) {
+        char d[64];
+        sg_frame_score_config_describe(&a->score, d, sizeof d);
+        printf("%s: scored with the frame score %s for this run\n", path, d);
+    }
+    if (s == SG_OK && a->have_lambda && (s = sg_model_set_score_lambda(m, (float)a->lambda)) == SG_OK)
+        printf("%s: scored with lambda %g for this run\n", path, a->lambda);
+    if (s != SG_OK) {
+        cli_fail(s, "cannot change the score of %s", path);
+        sg_model_destroy(m);
         return NULL;
     }
     if ((s = sg_model_probe(m)) != SG_OK) {
@@ -354,7 +392,7 @@ static int eval_single(const eval_args *a, sg_device *dev, char **names, int cla
     if (abnormal < 0)
         return cli_fail(SG_OK, "unknown --abnormal-class '%s' (the classes are 0..%d or their names)",
                         a->data.abnormal, classes - 1);
-    sg_model *m = load_model(dev, a->model);
+    sg_model *m = load_model(a, dev, a->model);
     if (!m)
         return EXIT_ERROR;
     const sg_model_config *c = sg_model_get_config(m);
@@ -458,7 +496,7 @@ static int eval_all(const eval_args *a, sg_device *dev, char **names, int classe
             printf("abnormal class %d (%s): no checkpoint %s\n", cls, names[cls], path);
             continue;
         }
-        sg_model *m = load_model(dev, path);
+        sg_model *m = load_model(a, dev, path);
         if (!m) {
             failed = true;
             continue;
