@@ -7,7 +7,7 @@
 #include "../core/error.h"
 
 typedef enum op_kind {
-    OP_CONV, OP_CONV_T, OP_BN, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
+    OP_CONV, OP_CONV_T, OP_BN, OP_BN_ACT, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
     OP_AVGPOOL, OP_LINEAR,
 } op_kind;
 
@@ -18,7 +18,7 @@ typedef struct tape_entry {
     sg_param *w, *b, *mean, *var;
     sg_conv2d conv;
     sg_activation act;
-    float slope;
+    float slope; /* OP_ACT, OP_BN_ACT */
     sg_tensor *save_mean, *save_invstd; /* batch norm */
 } tape_entry;
 
@@ -271,9 +271,31 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
     return y;
 }
 
+/* Training: batch norm and its activation as one op (sg_batchnorm_act_forward_train),
+ * whose backward applies the activation's derivative inside the batch norm's
+ * gradient kernels: the batch norm's output is no node, so nothing else reads it. */
+static sg_node *bn_act_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
+                             sg_param *var, float slope)
+{
+    if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, xs);
+    sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
+    if (!y || !sm || !si ||
+        failed(g, sg_batchnorm_act_forward_train(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
+                                                 var->value, sm, si, slope, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_BN_ACT, .in = {x}, .out = y, .w = gamma, .b = beta, .mean = mean, .var = var,
+                          .slope = slope, .save_mean = sm, .save_invstd = si});
+    return y;
+}
+
 sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
                                 sg_param *var, float slope)
 {
+    if (g->training)
+        return bn_act_train(g, x, gamma, beta, mean, var, slope);
     if (!g->fold)
         return sg_graph_activation(g, sg_graph_batchnorm(g, x, gamma, beta, mean, var),
                                    slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope);
@@ -307,6 +329,8 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
 {
     if (!g->fold) {
         sg_node *y = transposed ? sg_graph_conv_transpose(g, x, p, w, b) : sg_graph_conv(g, x, p, w, b);
+        if (gamma && activate)
+            return sg_graph_batchnorm_act(g, y, gamma, beta, mean, var, slope);
         if (gamma)
             y = sg_graph_batchnorm(g, y, gamma, beta, mean, var);
         return activate ? sg_graph_activation(g, y, slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope) : y;
@@ -524,6 +548,10 @@ static sg_status entry_backward(sg_seq *seq, const tape_entry *e, bool params)
     case OP_BN:
         return sg_batchnorm_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd, dy, dx,
                                      param_grad(e->w, params), param_grad(e->b, params));
+    case OP_BN_ACT:
+        return sg_batchnorm_act_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd,
+                                         e->out->value, e->slope, dy, dx, param_grad(e->w, params),
+                                         param_grad(e->b, params));
     case OP_ACT:
         return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
     case OP_ADD: {

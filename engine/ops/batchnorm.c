@@ -9,7 +9,12 @@
  *   eval:     bn_normalize from the running statistics
  *   backward: bn_grad_sums (block sums of dy, dy*xhat) -> bn_grad_final (per
  *             channel: sums, dgamma, dbeta) -> bn_grad_input (dx)
- * bn_stats, bn_normalize, bn_grad_sums and bn_grad_input read x (and dy) as
+ *   with a ReLU / LeakyReLU after it (sg_batchnorm_act_*; training graphs
+ *   record every batch norm that feeds only an activation so): bn_normalize
+ *   stores the activated output, and bn_grad_sums / bn_grad_input multiply dy
+ *   by the activation's derivative, read from the sign of that output, so
+ *   neither the batch norm's own output nor its gradient is ever stored.
+ * bn_stats, bn_normalize, bn_grad_sums and bn_grad_input read x (and dy, y) as
  * R32 texels (their *_texel builds, ~10x cheaper per float on lavapipe) when
  * the tensors fit the device's texel views, through buffer references otherwise. */
 #include <math.h>
@@ -141,15 +146,24 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
     return sg_seq_dispatch(seq, &d);
 }
 
-sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
-                                     const sg_tensor *gamma, const sg_tensor *beta,
-                                     sg_tensor *running_mean, sg_tensor *running_var,
-                                     sg_tensor *save_mean, sg_tensor *save_invstd, sg_tensor *y)
+/* An activation's slope: ReLU (0) or LeakyReLU (in (0, 1)). */
+static sg_status check_slope(sg_seq *seq, const char *op, float slope)
 {
-    const char *op = "batchnorm_forward_train";
+    if (!(slope >= 0.0f && slope < 1.0f))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    return SG_OK;
+}
+
+/* training mode, then with `act` a ReLU/LeakyReLU of `slope` */
+static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p, const sg_tensor *x,
+                              const sg_tensor *gamma, const sg_tensor *beta, sg_tensor *running_mean,
+                              sg_tensor *running_var, sg_tensor *save_mean, sg_tensor *save_invstd, bool act,
+                              float slope, sg_tensor *y)
+{
     sg_status s;
     if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
-        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)) ||
+        (act && (s = check_slope(seq, op, slope))))
         return s;
     sg_shape xs = sg_tensor_shape(x);
     if ((s = require_channel(seq, op, "gamma", gamma, xs.c)) ||
@@ -205,7 +219,26 @@ sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const s
     sg_groups_1d(k.c, d2.groups);
     if ((s = sg_seq_dispatch(seq, &d2)))
         return s;
-    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, false, 0.0f, y);
+    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, act, slope, y);
+}
+
+sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                     const sg_tensor *gamma, const sg_tensor *beta,
+                                     sg_tensor *running_mean, sg_tensor *running_var,
+                                     sg_tensor *save_mean, sg_tensor *save_invstd, sg_tensor *y)
+{
+    return record_train(seq, "batchnorm_forward_train", p, x, gamma, beta, running_mean, running_var, save_mean,
+                        save_invstd, false, 0.0f, y);
+}
+
+sg_status sg_batchnorm_act_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                         const sg_tensor *gamma, const sg_tensor *beta,
+                                         sg_tensor *running_mean, sg_tensor *running_var,
+                                         sg_tensor *save_mean, sg_tensor *save_invstd, float slope,
+                                         sg_tensor *y)
+{
+    return record_train(seq, "batchnorm_act_forward_train", p, x, gamma, beta, running_mean, running_var,
+                        save_mean, save_invstd, true, slope, y);
 }
 
 /* eval mode (running statistics), then with `act` a ReLU/LeakyReLU of `slope` */
@@ -223,8 +256,8 @@ static sg_status record_eval(sg_seq *seq, const char *op, const sg_batchnorm *p,
         (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
         (s = require_channel(seq, op, "running_var", running_var, c)))
         return s;
-    if (act && !(slope >= 0.0f && slope < 1.0f))
-        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    if (act && (s = check_slope(seq, op, slope)))
+        return s;
     return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, act, slope, y);
 }
 
@@ -245,12 +278,13 @@ sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, cons
                        y);
 }
 
-sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
-                                const sg_tensor *save_mean, const sg_tensor *save_invstd,
-                                const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
-                                sg_tensor *dbeta)
+/* The backward; with y, that of a ReLU/LeakyReLU of `slope` after the batch
+ * norm, whose output y is (the kernels read dy's factor from its sign). */
+static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x, const sg_tensor *gamma,
+                                 const sg_tensor *save_mean, const sg_tensor *save_invstd, const sg_tensor *y,
+                                 float slope, const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
+                                 sg_tensor *dbeta)
 {
-    const char *op = "batchnorm_backward";
     sg_status s;
     if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "dy", dy)) ||
         (s = sg_require_same_shape(seq, op, x, dy)) ||
@@ -266,24 +300,31 @@ sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor
     if (!dx && !dgamma && !dbeta)
         return SG_OK;
 
+    /* without an activation the kernels read nothing through y: x stands in
+     * (every binding they declare must hold a view) */
+    bool act = y != NULL;
+    const sg_tensor *ys = act ? y : x;
     bn_blocks k = blocks_of(xs);
     sg_tensor *partials, *sums;
     if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * k.b * 2)), &partials)) ||
         (s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * 2)), &sums)))
         return s;
     struct {
-        uint64_t x, dy, mean, invstd, partials;
+        uint64_t x, dy, y, mean, invstd, partials;
         bn_blocks k;
-        uint32_t x_base, dy_base; /* the *_texel kernels: floats from the texel views' starts to x, to dy */
-    } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(save_mean),
-             sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
-             sg_tensor_texel_base(x), sg_tensor_texel_base(dy)};
-    bool texel = texel_fits(x) && texel_fits(dy);
+        uint32_t x_base, dy_base, y_base; /* the *_texel kernels: floats from the texel views' starts */
+        uint32_t activate;
+        float slope;
+    } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(ys),
+             sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
+             sg_tensor_texel_base(x), sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
+    bool texel = texel_fits(x) && texel_fits(dy) && texel_fits(ys);
     sg_dispatch d1 = {.kernel = texel ? &kernel_bn_grad_sums_texel : &kernel_bn_grad_sums, .push = &pc1,
-                      .push_size = sizeof pc1, .reads = {x, dy, save_mean, save_invstd}, .writes = {partials}};
+                      .push_size = sizeof pc1, .reads = {x, dy, ys, save_mean, save_invstd}, .writes = {partials}};
     if (texel) {
         d1.texels[0] = (sg_texel_read){x, 1};
         d1.texels[1] = (sg_texel_read){dy, 1};
+        d1.texels[2] = (sg_texel_read){ys, 1};
     }
     block_groups(&k, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
@@ -301,21 +342,46 @@ sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor
         return s;
 
     struct {
-        uint64_t x, dy, mean, invstd, gamma, sums, dx;
+        uint64_t x, dy, y, mean, invstd, gamma, sums, dx;
         bn_blocks k;
-        uint32_t x_base, dy_base;
-    } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),
+        uint32_t x_base, dy_base, y_base;
+        uint32_t activate;
+        float slope;
+    } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
              sg_tensor_address(gamma), sg_tensor_address(sums),
              sg_tensor_address(dx),    k,
-             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy)};
+             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
     sg_dispatch d3 = {.kernel = texel ? &kernel_bn_grad_input_texel : &kernel_bn_grad_input, .push = &pc3,
-                      .push_size = sizeof pc3, .reads = {x, dy, save_mean, save_invstd, gamma, sums},
+                      .push_size = sizeof pc3, .reads = {x, dy, ys, save_mean, save_invstd, gamma, sums},
                       .writes = {dx}};
     if (texel) {
         d3.texels[0] = (sg_texel_read){x, 1};
         d3.texels[1] = (sg_texel_read){dy, 1};
+        d3.texels[2] = (sg_texel_read){ys, 1};
     }
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);
+}
+
+sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
+                                sg_tensor *dbeta)
+{
+    return record_backward(seq, "batchnorm_backward", x, gamma, save_mean, save_invstd, NULL, 0.0f, dy, dx, dgamma,
+                           dbeta);
+}
+
+sg_status sg_batchnorm_act_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                    const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                    const sg_tensor *y, float slope, const sg_tensor *dy, sg_tensor *dx,
+                                    sg_tensor *dgamma, sg_tensor *dbeta)
+{
+    const char *op = "batchnorm_act_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "y", y)) || (s = sg_require(seq, op, "dy", dy)) ||
+        (s = sg_require_same_shape(seq, op, y, dy)) || (s = check_slope(seq, op, slope)))
+        return s;
+    return record_backward(seq, op, x, gamma, save_mean, save_invstd, y, slope, dy, dx, dgamma, dbeta);
 }

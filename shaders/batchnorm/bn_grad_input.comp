@@ -1,13 +1,15 @@
 #version 450
 // Batch-norm backward, stage 3:
 // dx += gamma*invstd/M * (M*dy - sum dy - xhat * sum dy*xhat), per block of
-// one channel (the blocks of bn_stats).
+// one channel (the blocks of bn_stats); dy: the gradient of the batch norm's
+// output, see grad_at.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(push_constant) uniform Params {
     Floats x;
     Floats dy;
+    Floats y;      // activate != 0: the activation's output (its sign gives the derivative)
     Floats mean;
     Floats invstd;
     Floats gamma;
@@ -21,19 +23,36 @@ layout(push_constant) uniform Params {
     uint step_n;
     uint step_hw;
     uint x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy
+    uint y_base;           // and to y
+    uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
+    float slope;           // its slope for negative inputs (0: ReLU)
 } p;
 
 #ifdef CONV_TEXEL
-// The _texel build reads x and dy as R32 texels (bindings 0, 1): ~6 FMAs a
+// The _texel build reads x, dy (and y) as R32 texels (bindings 0-2): ~6 FMAs a
 // float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 layout(set = 0, binding = 1) uniform samplerBuffer dy_floats;
+layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
 #define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#define Y_AT(i) texelFetch(y_floats, int(p.y_base + (i))).x
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]
+#define Y_AT(i) p.y.v[i]
 #endif
+
+// The gradient of the batch norm's output at i: dy, or with an activation
+// after it dy times the activation's derivative, 1 where y > 0 and the slope
+// elsewhere (y > 0 exactly where the batch norm's output is > 0).
+float grad_at(uint i)
+{
+    float d = DY_AT(i);
+    if (p.activate != 0u && !(Y_AT(i) > 0.0))
+        d *= p.slope;
+    return d;
+}
 
 void main()
 {
@@ -51,7 +70,7 @@ void main()
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
         float xhat = (X_AT(i) - mean) * invstd;
-        p.dx.v[i] += k * (DY_AT(i) - mean_dy - xhat * mean_dyx);
+        p.dx.v[i] += k * (grad_at(i) - mean_dy - xhat * mean_dyx);
         n += p.step_n;
         hw += p.step_hw;
         if (hw >= p.HW) {

@@ -2,7 +2,7 @@
 // Batch-norm output: y = (x - mean) * invstd * gamma + beta, one workgroup per
 // block of one channel (the blocks of bn_stats). In eval mode (from_var = 1)
 // `invstd` holds the running variance and invstd = 1/sqrt(var + eps).
-// activate != 0 (eval mode, sg_batchnorm_act_forward_eval): then
+// activate != 0 (sg_batchnorm_act_forward_eval, _train): then
 // y = y >= 0 ? y : slope * y (ReLU: slope 0) in the same pass.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
