@@ -189,6 +189,71 @@ static void test_bn_act_fused(net *n, const float *bnm, const float *bnv)
     free(alone);
 }
 
+/* Whether t holds k * r, to a float's rounding. */
+static bool holds(const sg_tensor *t, const float *r, float k)
+{
+    float *v = t_download(t);
+    bool same = true;
+    for (size_t i = 0; i < sg_tensor_count(t); i++)
+        same = same && fabsf(v[i] - k * r[i]) <= 1e-6f * fabsf(k * r[i]);
+    free(v);
+    return same;
+}
+
+/* An add's input read by nothing else shares the add's output gradient (its
+ * backward copies nothing); one read elsewhere too, the same node added to
+ * itself and the caller's input node keep their own. */
+static void test_add_shared_grads(const sg_tensor *like)
+{
+    sg_shape xs = sg_tensor_shape(like);
+    size_t n = sg_tensor_count(like);
+    float *pos = t_alloc(n), *r = t_alloc(n);
+    t_random(pos, n, 1, 2, 50); /* ReLU's derivative 1 everywhere */
+    t_random(r, n, -1, 1, 51);
+    sg_tensor *x = t_tensor(xs, pos), *tr = t_tensor(xs, r);
+    sg_seq *fwd, *bwd;
+    sg_graph *g;
+    t_ok(sg_seq_create(t_dev, &fwd), "seq");
+    t_ok(sg_seq_create(t_dev, &bwd), "seq");
+    t_ok(sg_graph_create(t_dev, fwd, true, &g), "graph");
+    sg_node *in = sg_graph_input(g, x, true);
+    sg_node *a = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f), *b = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *s1 = sg_graph_add(g, a, b);                       /* a, b: shared */
+    sg_node *c = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *s2 = sg_graph_add(g, s1, c);                      /* s1, c: shared (a chain of sums) */
+    sg_node *d = sg_graph_add(g, s2, s2);                      /* s2 read twice: its own */
+    sg_node *e = sg_graph_add(g, d, in);                       /* d shared; in, the caller's: its own */
+    /* the caller's input read by an add alone keeps its own gradient too: the
+     * caller may add into it (here 5 * r), which must not reach the rest */
+    sg_node *in2 = sg_graph_input(g, x, true);
+    sg_node *f = sg_graph_add(g, e, in2);
+    t_ok(sg_graph_status(g), "graph build");
+    t_ok(sg_graph_zero_grads(g, bwd), "zero grads");
+    unsigned zeroing = sg_seq_dispatch_count(bwd);
+    t_ok(sg_axpy(bwd, 1.0f, tr, f->grad), "seed");
+    t_ok(sg_axpy(bwd, 5.0f, tr, in2->grad), "seed the caller's input");
+    t_ok(sg_graph_backward(g, bwd), "backward");
+    /* 3 act_backward + 2 axpy into s2 + 1 into in + 1 into in2; alone it was 10 axpy */
+    unsigned backward = sg_seq_dispatch_count(bwd) - zeroing - 2;
+    t_ok(sg_seq_run(fwd), "forward");
+    t_ok(sg_seq_run(bwd), "backward");
+    t_check(backward == 7, "shared add gradients: the backward records %u dispatches (want 7: no axpy into a "
+            "shared gradient)", backward);
+    t_check(holds(in2->grad, r, 6) && holds(e->grad, r, 1) && holds(d->grad, r, 1) && holds(s2->grad, r, 2) && holds(s1->grad, r, 2) && holds(c->grad, r, 2) &&
+                holds(a->grad, r, 2) && holds(b->grad, r, 2) && holds(in->grad, r, 7),
+            "shared add gradients: every node's gradient is what the adds pass on (in: 1 + 3 * 2 times the seed)");
+    /* replayed: the shared tensors are zeroed with the rest */
+    t_ok(sg_seq_run(bwd), "backward again");
+    t_check(holds(in->grad, r, 7) && holds(a->grad, r, 2), "shared add gradients: the same after a replay");
+    sg_graph_destroy(g);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(bwd);
+    sg_tensor_destroy(x);
+    sg_tensor_destroy(tr);
+    free(pos);
+    free(r);
+}
+
 /* Whether every value of t is 0. */
 static bool all_zero(const sg_tensor *t)
 {
@@ -347,6 +412,7 @@ int main(void)
     sg_seq_destroy(eseq);
     test_grad_arena(n.x);
     test_bn_act_fused(&n, bnm, bnv);
+    test_add_shared_grads(n.x);
 
     sg_graph_destroy(n.graph);
     sg_seq_destroy(n.fwd);

@@ -20,6 +20,7 @@ typedef struct tape_entry {
     sg_activation act;
     float slope; /* OP_ACT, OP_BN_ACT */
     sg_tensor *save_mean, *save_invstd; /* batch norm */
+    bool shared[2]; /* OP_ADD: input k's gradient is the output's (see share_add_grads) */
 } tape_entry;
 
 struct sg_graph {
@@ -485,6 +486,52 @@ static sg_status make_arena(sg_graph *g, size_t first, size_t last, size_t float
     return s;
 }
 
+static size_t index_of(const sg_graph *g, const sg_node *n)
+{
+    for (size_t i = 0; i < g->node_count; i++)
+        if (g->nodes[i] == n)
+            return i;
+    return g->node_count;
+}
+
+/* An add passes its output's gradient unchanged to each input, so an input
+ * that no other op reads (a Res block's two branches, the ASPP and attention
+ * sums) needs no gradient of its own: it shares the output's, and the add's
+ * backward has nothing to do (no axpy, and fewer bytes to zero). Only for
+ * inputs made by an op of this graph (a caller's input node may be seeded or
+ * read from outside). share[i] becomes the node whose gradient node i shares
+ * (itself when none). */
+static void share_add_grads(sg_graph *g, size_t *share)
+{
+    for (size_t i = 0; i < g->node_count; i++)
+        share[i] = i;
+    size_t *readers = calloc(g->node_count, sizeof *readers);
+    if (!readers)
+        return; /* nothing shared: correct, only slower */
+    for (size_t t = 0; t < g->tape_count; t++)
+        for (int k = 0; k < 2; k++)
+            if (g->tape[t].in[k]) {
+                size_t i = index_of(g, g->tape[t].in[k]);
+                if (i < g->node_count)
+                    readers[i]++;
+            }
+    for (size_t t = 0; t < g->tape_count; t++) {
+        tape_entry *e = &g->tape[t];
+        if (e->kind != OP_ADD)
+            continue;
+        size_t out = index_of(g, e->out);
+        for (int k = 0; k < 2; k++) {
+            size_t i = index_of(g, e->in[k]);
+            if (i < g->node_count && out < g->node_count && g->owned[i] && g->pending[i] && g->pending[out] &&
+                readers[i] == 1) {
+                share[i] = out;
+                e->shared[k] = true;
+            }
+        }
+    }
+    free(readers);
+}
+
 /* Give every pending node its gradient, in arenas of up to ARENA_FLOATS. */
 static sg_status make_grads(sg_graph *g)
 {
@@ -492,6 +539,15 @@ static sg_status make_grads(sg_graph *g)
         return g->status;
     g->arenas_made = true;
     g->arena_nodes = g->node_count;
+    size_t *share = malloc((g->node_count + 1) * sizeof *share);
+    if (!share) {
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        return g->status;
+    }
+    share_add_grads(g, share);
+    for (size_t i = 0; i < g->node_count; i++)
+        if (share[i] != i)
+            g->pending[i] = false; /* placed below, after the arenas */
     size_t first = 0, floats = 0;
     for (size_t i = 0; i < g->node_count; i++) {
         if (!g->pending[i])
@@ -507,6 +563,14 @@ static sg_status make_grads(sg_graph *g)
     }
     if (floats > 0)
         failed(g, make_arena(g, first, g->node_count, floats));
+    /* shared gradients: an add's output comes after its inputs, so going
+     * backwards the gradient shared (maybe itself shared: the ASPP's chain of
+     * sums) is made first */
+    for (size_t i = g->node_count; i-- > 0 && g->status == SG_OK;)
+        if (share[i] != i)
+            failed(g, sg_tensor_view(g->nodes[share[i]]->grad, 0, sg_tensor_shape(g->nodes[i]->value),
+                                     &g->nodes[i]->grad));
+    free(share);
     return g->status;
 }
 
@@ -555,9 +619,9 @@ static sg_status entry_backward(sg_seq *seq, const tape_entry *e, bool params)
     case OP_ACT:
         return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
     case OP_ADD: {
-        sg_status s = dx ? sg_axpy(seq, 1.0f, dy, dx) : SG_OK;
+        sg_status s = dx && !e->shared[0] ? sg_axpy(seq, 1.0f, dy, dx) : SG_OK;
         sg_tensor *db = grad_of(e->in[1]);
-        return s == SG_OK && db ? sg_axpy(seq, 1.0f, dy, db) : s;
+        return s == SG_OK && db && !e->shared[1] ? sg_axpy(seq, 1.0f, dy, db) : s;
     }
     case OP_MUL:
         return sg_mul_backward(seq, e->in[0]->value, e->in[1]->value, dy, dx, grad_of(e->in[1]));

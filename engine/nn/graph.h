@@ -76,6 +76,10 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
 sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w,
                               sg_param *b, sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var,
                               sg_node *sum);
+/* In a training graph, an input that no other op reads (and that an op of
+ * this graph made) shares the output's gradient tensor, so the add's backward
+ * copies nothing: seed gradients (losses) only into nodes that are no such
+ * input. */
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b);
 /* b has a's shape or is per-channel (N,C,1,1) */
 sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b);
