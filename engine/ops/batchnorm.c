@@ -39,7 +39,7 @@
 #define BN_GROUP 64u
 /* Values per block: 16 per thread keeps per-thread float sums short and still
  * gives 4096 blocks per channel for a 64x256x256 batch. */
-#define BN_BLOCK (BN_GROUP * 16u)
+#define BN_BLOCK (BN_GROUP * 16u) /* 16: bn_stats's PER_LANE, the values a lane keeps in registers */
 
 SG_KERNEL(bn_stats, BN_GROUP);
 SG_KERNEL(bn_stats_final, BN_GROUP);
