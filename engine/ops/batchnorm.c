@@ -79,6 +79,23 @@ static bn_blocks blocks_of(sg_shape s)
     return k;
 }
 
+/* Whether the elementwise kernels (bn_normalize, bn_grad_input) can take 4
+ * values of a plane at a time (vec4 loads and stores; with texel reads,
+ * RGBA32 views of a, b, c starting on whole texels). Blocks (BN_BLOCK values)
+ * then hold whole quads, and H*W a multiple of 4 keeps a quad in one plane. */
+static bool quads_fit(const bn_blocks *k, bool texel, const sg_tensor *a, const sg_tensor *b, const sg_tensor *c)
+{
+    if (k->hw % 4 != 0)
+        return false;
+    if (!texel)
+        return true; /* tensors start on 16 bytes */
+    const sg_tensor *all[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (!sg_tensor_texel_ok(all[i], 4) || sg_tensor_texel_base(all[i]) % 4 != 0)
+            return false;
+    return true;
+}
+
 static void block_groups(const bn_blocks *k, uint32_t groups[3])
 {
     sg_groups_1d(k->c * k->b, groups);
@@ -133,15 +150,17 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         uint32_t activate;
         float slope;
         uint32_t x_base; /* bn_normalize_texel: floats from the texel view's start to x */
+        uint32_t quads;
     } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
             sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
             k,                    from_var,               eps, activate, activate ? slope : 0.0f,
             sg_tensor_texel_base(x)};
     bool texel = texel_fits(x);
+    pc.quads = quads_fit(&k, texel, x, x, x);
     sg_dispatch d = {.kernel = texel ? &kernel_bn_normalize_texel : &kernel_bn_normalize, .push = &pc,
                      .push_size = sizeof pc, .reads = {x, mean, scale, gamma, beta}, .writes = {y}};
     if (texel)
-        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[0] = (sg_texel_read){x, pc.quads ? 4 : 1};
     block_groups(&k, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -347,18 +366,21 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         uint32_t x_base, dy_base, y_base;
         uint32_t activate;
         float slope;
+        uint32_t quads;
     } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
              sg_tensor_address(gamma), sg_tensor_address(sums),
              sg_tensor_address(dx),    k,
-             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
+             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f,
+             quads_fit(&k, texel, x, dy, ys)};
     sg_dispatch d3 = {.kernel = texel ? &kernel_bn_grad_input_texel : &kernel_bn_grad_input, .push = &pc3,
                       .push_size = sizeof pc3, .reads = {x, dy, ys, save_mean, save_invstd, gamma, sums},
                       .writes = {dx}};
     if (texel) {
-        d3.texels[0] = (sg_texel_read){x, 1};
-        d3.texels[1] = (sg_texel_read){dy, 1};
-        d3.texels[2] = (sg_texel_read){ys, 1};
+        uint32_t components = pc3.quads ? 4 : 1;
+        d3.texels[0] = (sg_texel_read){x, components};
+        d3.texels[1] = (sg_texel_read){dy, components};
+        d3.texels[2] = (sg_texel_read){ys, components};
     }
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);
