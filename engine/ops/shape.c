@@ -1,11 +1,14 @@
 /* Shape ops: channel concat, 2x2 max pool, nearest x2 upsampling, global
- * average pool. All but the average pool's forward (a row reduction) are one
- * thread per element. */
+ * average pool. All but the average pool's forward (a row reduction) and the
+ * concat on planes of whole vec4s (4 elements a thread) are one thread per
+ * element. */
 #include "op_util.h"
 
 #include "avgpool_global_backward.spv.h"
 #include "concat_backward.spv.h"
+#include "concat_backward_texel.spv.h"
 #include "concat_forward.spv.h"
+#include "concat_forward_texel.spv.h"
 #include "maxpool2x2_backward.spv.h"
 #include "maxpool2x2_forward.spv.h"
 #include "upsample2x_backward.spv.h"
@@ -13,6 +16,8 @@
 
 SG_KERNEL(concat_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(concat_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(concat_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
@@ -33,19 +38,42 @@ static sg_status check_part(sg_seq *seq, const char *op, const char *name, const
                        s.n, s.c, s.h, s.w, ys.n, ys.c, ys.h, ys.w);
 }
 
+/* The concat kernels read their inputs as texels (R32, or RGBA32 in quads)
+ * where they fit the device's views, through buffer references otherwise.
+ * Quads: with H*W % 4 == 0 every length and offset is whole vec4s, and each
+ * thread copies one vec4 (tensors start on 16 bytes; texel views must start
+ * on a whole texel too). */
+static bool concat_texels(const sg_tensor *a, const sg_tensor *b)
+{
+    return sg_tensor_texel_ok(a, 1) && (!b || sg_tensor_texel_ok(b, 1));
+}
+
+static bool concat_quads(uint32_t hw, bool texel, const sg_tensor *a, const sg_tensor *b)
+{
+    if (hw % 4 != 0)
+        return false;
+    return !texel || (sg_tensor_texel_ok(a, 4) && sg_tensor_texel_base(a) % 4 == 0 &&
+                      (!b || (sg_tensor_texel_ok(b, 4) && sg_tensor_texel_base(b) % 4 == 0)));
+}
+
 /* dpart += channels [c0, c0+Cp) of dy (N,Cy,H,W), for dpart (N,Cp,H,W) */
 static sg_status concat_backward_part(sg_seq *seq, const sg_tensor *dy, sg_tensor *dpart, int c0)
 {
     sg_shape ps = sg_tensor_shape(dpart), ys = sg_tensor_shape(dy);
     uint32_t hw = (uint32_t)ys.h * (uint32_t)ys.w;
+    bool texel = concat_texels(dy, NULL), quads = concat_quads(hw, texel, dy, NULL);
+    uint32_t q = quads ? 4 : 1; /* floats a thread */
     struct {
         uint64_t dy, dpart;
-        uint32_t count, part_len, y_len, offset;
-    } pc = {sg_tensor_address(dy), sg_tensor_address(dpart), (uint32_t)sg_tensor_count(dpart),
-            (uint32_t)ps.c * hw, (uint32_t)ys.c * hw, (uint32_t)c0 * hw};
-    sg_dispatch d = {.kernel = &kernel_concat_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {dy}, .writes = {dpart}};
-    sg_elementwise_groups(sg_tensor_count(dpart), d.groups);
+        uint32_t count, part_len, y_len, offset, quads, dy_base;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dpart), (uint32_t)sg_tensor_count(dpart) / q,
+            (uint32_t)ps.c * hw / q, (uint32_t)ys.c * hw / q, (uint32_t)c0 * hw / q, quads,
+            sg_tensor_texel_base(dy)};
+    sg_dispatch d = {.kernel = texel ? &kernel_concat_backward_texel : &kernel_concat_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {dpart}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){dy, q};
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -61,14 +89,21 @@ sg_status sg_concat_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b,
         (s = sg_require_shape(seq, op, "y", y, sg_shape4(as.n, as.c + bs.c, as.h, as.w))))
         return s;
     uint32_t hw = (uint32_t)as.h * (uint32_t)as.w;
+    bool texel = concat_texels(a, b), quads = concat_quads(hw, texel, a, b);
+    uint32_t q = quads ? 4 : 1; /* floats a thread */
     struct {
         uint64_t a, b, y;
-        uint32_t count, a_len, b_len;
+        uint32_t count, a_len, b_len, quads, a_base, b_base;
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
-            (uint32_t)sg_tensor_count(y), (uint32_t)as.c * hw, (uint32_t)bs.c * hw};
-    sg_dispatch d = {.kernel = &kernel_concat_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {a, b}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(y), d.groups);
+            (uint32_t)sg_tensor_count(y) / q, (uint32_t)as.c * hw / q, (uint32_t)bs.c * hw / q, quads,
+            sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
+    sg_dispatch d = {.kernel = texel ? &kernel_concat_forward_texel : &kernel_concat_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {a, b}, .writes = {y}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){a, q};
+        d.texels[1] = (sg_texel_read){b, q};
+    }
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
