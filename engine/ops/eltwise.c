@@ -1,17 +1,19 @@
 /* Elementwise add and multiply; multiply also broadcasts a per-channel b
  * (N,C,1,1) over H,W (squeeze-excitation and attention gates). The multiply
- * and the row sums read their inputs as R32 texels (the *_texel builds,
- * ~10x cheaper per float on lavapipe) where the tensors fit the device's
+ * and the row sums read their inputs as R32 texels, the add as RGBA32 ones (the
+ * *_texel builds, ~10x cheaper per float on lavapipe) where the tensors fit the device's
  * texel views, through buffer references otherwise. */
 #include "op_util.h"
 
 #include "add_forward.spv.h"
+#include "add_forward_texel.spv.h"
 #include "eltwise_row_sum.spv.h"
 #include "eltwise_row_sum_texel.spv.h"
 #include "mul_forward.spv.h"
 #include "mul_forward_texel.spv.h"
 
 SG_KERNEL(add_forward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(add_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(mul_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(mul_forward_texel, SG_ELEMENTWISE_GROUP);
 /* The row reduction at two workgroup sizes (powers of 2: the shader reduces
@@ -70,11 +72,17 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
         return s;
     struct {
         uint64_t a, b, y;
-        uint32_t count;
+        uint32_t count, a_base, b_base;
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
-            (uint32_t)sg_tensor_count(a)};
-    sg_dispatch d = {.kernel = &kernel_add_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {a, b}, .writes = {y}};
+            (uint32_t)sg_tensor_count(a), sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
+    /* RGBA32 texels: views that start on a whole texel */
+    bool texel = sg_tensor_texel_ok(a, 4) && sg_tensor_texel_ok(b, 4) && pc.a_base % 4 == 0 && pc.b_base % 4 == 0;
+    sg_dispatch d = {.kernel = texel ? &kernel_add_forward_texel : &kernel_add_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {a, b}, .writes = {y}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){a, 4};
+        d.texels[1] = (sg_texel_read){b, 4};
+    }
     sg_elementwise_groups(sg_div_up(sg_tensor_count(a), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
 }
