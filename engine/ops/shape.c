@@ -259,14 +259,16 @@ sg_status sg_avgpool_global_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor
     if ((s = sg_require_shape(seq, op, "dy", dy, sg_shape4(xs.n, xs.c, 1, 1))))
         return s;
     uint32_t hw = (uint32_t)xs.h * (uint32_t)xs.w;
+    uint32_t q = hw % 4 == 0 ? 4 : 1; /* elements a thread: whole vec4s of a plane (tensors start on 16 bytes) */
     struct {
         uint64_t dy, dx;
         uint32_t count, hw;
         float scale;
-    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx), hw,
-            (float)(1.0 / hw)};
+        uint32_t quads;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx) / q, hw / q,
+            (float)(1.0 / hw), q == 4};
     sg_dispatch d = {.kernel = &kernel_avgpool_global_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
-    sg_elementwise_groups(sg_tensor_count(dx), d.groups);
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
