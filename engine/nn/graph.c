@@ -282,8 +282,10 @@ static sg_node *bn_act_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param 
         return NULL;
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, xs);
+    if (!y)
+        return NULL;
     sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
-    if (!y || !sm || !si ||
+    if (!sm || !si ||
         failed(g, sg_batchnorm_act_forward_train(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
                                                  var->value, sm, si, slope, y->value)))
         return NULL;
