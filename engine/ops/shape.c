@@ -1,7 +1,9 @@
 /* Shape ops: channel concat, 2x2 max pool, nearest x2 upsampling, global
  * average pool. All but the average pool's forward (a row reduction) and the
  * concat on planes of whole vec4s (4 elements a thread) are one thread per
- * element. */
+ * element. The concat and the max pool read their inputs as texels where they
+ * fit the device's views (the *_texel builds), through buffer references
+ * otherwise. */
 #include "op_util.h"
 
 #include "avgpool_global_backward.spv.h"
@@ -10,7 +12,9 @@
 #include "concat_forward.spv.h"
 #include "concat_forward_texel.spv.h"
 #include "maxpool2x2_backward.spv.h"
+#include "maxpool2x2_backward_texel.spv.h"
 #include "maxpool2x2_forward.spv.h"
+#include "maxpool2x2_forward_texel.spv.h"
 #include "upsample2x_backward.spv.h"
 #include "upsample2x_forward.spv.h"
 
@@ -20,6 +24,8 @@ SG_KERNEL(concat_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(avgpool_global_backward, SG_ELEMENTWISE_GROUP);
@@ -153,11 +159,14 @@ sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
     sg_shape xs = sg_tensor_shape(x);
     struct {
         uint64_t x, y;
-        uint32_t count, h, w, ho, wo;
+        uint32_t count, h, w, ho, wo, x_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
-            (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2};
-    sg_dispatch d = {.kernel = &kernel_maxpool2x2_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x}, .writes = {y}};
+            (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2, sg_tensor_texel_base(x)};
+    bool texel = sg_tensor_texel_ok(x, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_forward_texel : &kernel_maxpool2x2_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -176,12 +185,17 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
     sg_shape xs = sg_tensor_shape(x);
     struct {
         uint64_t x, dy, dx;
-        uint32_t count, h, w, ho, wo;
+        uint32_t count, h, w, ho, wo, x_base, dy_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(dx),
             (uint32_t)sg_tensor_count(dy), (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2,
-            (uint32_t)xs.w / 2};
-    sg_dispatch d = {.kernel = &kernel_maxpool2x2_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, dy}, .writes = {dx}};
+            (uint32_t)xs.w / 2, sg_tensor_texel_base(x), sg_tensor_texel_base(dy)};
+    bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_backward_texel : &kernel_maxpool2x2_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x, dy}, .writes = {dx}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[1] = (sg_texel_read){dy, 1};
+    }
     sg_elementwise_groups(sg_tensor_count(dy), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
