@@ -1,7 +1,7 @@
 /* Shape ops: channel concat, 2x2 max pool, nearest x2 upsampling, global
  * average pool. All but the average pool's forward (a row reduction) and the
  * concat on planes of whole vec4s (4 elements a thread) are one thread per
- * element. The concat and the max pool read their inputs as texels where they
+ * element. The concat, max pool and upsampling read their inputs as texels where they
  * fit the device's views (the *_texel builds), through buffer references
  * otherwise. */
 #include "op_util.h"
@@ -16,7 +16,9 @@
 #include "maxpool2x2_forward.spv.h"
 #include "maxpool2x2_forward_texel.spv.h"
 #include "upsample2x_backward.spv.h"
+#include "upsample2x_backward_texel.spv.h"
 #include "upsample2x_forward.spv.h"
+#include "upsample2x_forward_texel.spv.h"
 
 SG_KERNEL(concat_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
@@ -28,6 +30,8 @@ SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(avgpool_global_backward, SG_ELEMENTWISE_GROUP);
 
 /* ---- concat ------------------------------------------------------------ */
@@ -213,11 +217,14 @@ sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
         return s;
     struct {
         uint64_t x, y;
-        uint32_t count, h, w;
+        uint32_t count, h, w, x_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
-            (uint32_t)xs.h, (uint32_t)xs.w};
-    sg_dispatch d = {.kernel = &kernel_upsample2x_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x}, .writes = {y}};
+            (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(x)};
+    bool texel = sg_tensor_texel_ok(x, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_forward_texel : &kernel_upsample2x_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -235,11 +242,14 @@ sg_status sg_upsample2x_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx
         return s;
     struct {
         uint64_t dy, dx;
-        uint32_t count, h, w;
+        uint32_t count, h, w, dy_base;
     } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx),
-            (uint32_t)xs.h, (uint32_t)xs.w};
-    sg_dispatch d = {.kernel = &kernel_upsample2x_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {dy}, .writes = {dx}};
+            (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(dy)};
+    bool texel = sg_tensor_texel_ok(dy, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_backward_texel : &kernel_upsample2x_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){dy, 1};
     sg_elementwise_groups(sg_tensor_count(dx), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
