@@ -1,6 +1,7 @@
 /* Batch normalisation: the Vulkan ops against the C reference (train, eval,
- * backward, running statistics, NULL options, replay), the reference backward
- * against finite differences of the reference forward, and shape errors. The
+ * backward, each also with a ReLU / LeakyReLU fused after it, running
+ * statistics, NULL options, replay), the reference backwards against finite
+ * differences of the reference forwards, and shape errors. The
  * device cases run twice: reading x and dy as texels (the *_texel kernels) and,
  * on a second device with buffer_reads, through buffer references. */
 #include <math.h>
@@ -110,6 +111,15 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     sg_tensor *smean = t_tensor(cs, NULL), *sinv = t_tensor(cs, NULL);
     sg_tensor *dy = tensor_at(s, h.dy, at, &dyp), *dx = t_tensor(s, h.dx);
     sg_tensor *dgamma = t_tensor(cs, h.dgamma), *dbeta = t_tensor(cs, h.dbeta);
+    /* training with the activation fused (running statistics left alone, so
+     * that the eval cases see one update) and its backward, into gradients
+     * pre-filled as the others */
+    sg_tensor *yt = t_tensor(s, NULL), *smean_a = t_tensor(cs, NULL), *sinv_a = t_tensor(cs, NULL);
+    sg_tensor *dx_a = t_tensor(s, h.dx), *dgamma_a = t_tensor(cs, h.dgamma), *dbeta_a = t_tensor(cs, h.dbeta);
+    float *dx_a0 = t_alloc(h.n), *dgamma_a0 = t_alloc(c), *dbeta_a0 = t_alloc(c);
+    memcpy(dx_a0, h.dx, h.n * sizeof(float));
+    memcpy(dgamma_a0, h.dgamma, c * sizeof(float));
+    memcpy(dbeta_a0, h.dbeta, c * sizeof(float));
 
     sg_seq *seq;
     t_ok(sg_seq_create(t_dev, &seq), "seq");
@@ -117,6 +127,10 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     t_ok(sg_batchnorm_forward_eval(seq, &bn, x, gamma, beta, rmean, rvar, ye), "eval");
     t_ok(sg_batchnorm_act_forward_eval(seq, &bn, x, gamma, beta, rmean, rvar, slope, ya), "eval + activation");
     t_ok(sg_batchnorm_backward(seq, x, gamma, smean, sinv, dy, dx, dgamma, dbeta), "backward");
+    t_ok(sg_batchnorm_act_forward_train(seq, &bn, x, gamma, beta, NULL, NULL, smean_a, sinv_a, slope, yt),
+         "train + activation");
+    t_ok(sg_batchnorm_act_backward(seq, x, gamma, smean_a, sinv_a, yt, slope, dy, dx_a, dgamma_a, dbeta_a),
+         "train + activation backward");
     t_ok(sg_seq_run(seq), "run");
     sg_seq_destroy(seq);
 
@@ -126,6 +140,14 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     float *rya = t_alloc(h.n);
     sg_ref_activation_forward(slope > 0 ? SG_ACT_LEAKY_RELU : SG_ACT_RELU, slope, h.n, rye, rya);
     sg_ref_batchnorm_backward(s, h.x, h.gamma, rsm, rsi, h.dy, h.dx, h.dgamma, h.dbeta);
+    sg_activation act = slope > 0 ? SG_ACT_LEAKY_RELU : SG_ACT_RELU;
+    float *ryt = t_alloc(h.n);
+    sg_ref_activation_forward(act, slope, h.n, ry, ryt);
+    /* the fused backward's reference takes the device's y: where the batch
+     * norm's output rounds to either side of 0, the derivative is the one the
+     * kernel's y says (what the op promises), not the reference's */
+    float *yt_got = t_download(yt);
+    sg_ref_batchnorm_act_backward(s, h.x, h.gamma, rsm, rsi, yt_got, slope, h.dy, dx_a0, dgamma_a0, dbeta_a0);
 
     char what[160];
     /* the float mean of values around `offset` may be 2 ulps (2.4e-7 relative) off */
@@ -147,14 +169,30 @@ static void check_case(sg_shape s, float offset, float spread, uint64_t seed, in
     expect(WHAT("dx (accumulated)"), dx, h.dx, y_tol, 1e-4);
     expect(WHAT("dgamma (accumulated)"), dgamma, h.dgamma, sum_tol, 1e-4);
     expect(WHAT("dbeta (accumulated)"), dbeta, h.dbeta, sum_tol, 1e-4);
+    const char *name = slope > 0 ? "train + leaky relu" : "train + relu";
+    char part[64];
+#define PART(p) (snprintf(part, sizeof part, "%s: %s", name, p), WHAT(part))
+    expect(PART("y"), yt, ryt, y_tol, 1e-4);
+    expect(PART("save_mean"), smean_a, rsm, mean_tol, 1e-6);
+    expect(PART("save_invstd"), sinv_a, rsi, 0, 1e-4);
+    expect(PART("dx (accumulated)"), dx_a, dx_a0, y_tol, 1e-4);
+    expect(PART("dgamma (accumulated)"), dgamma_a, dgamma_a0, sum_tol, 1e-4);
+    expect(PART("dbeta (accumulated)"), dbeta_a, dbeta_a0, sum_tol, 1e-4);
+#undef PART
 #undef WHAT
+    free(ryt);
+    free(yt_got);
+    free(dx_a0);
+    free(dgamma_a0);
+    free(dbeta_a0);
 
     free(ry);
     free(rye);
     free(rya);
     free(rsm);
     free(rsi);
-    sg_tensor *all[] = {x, y, ye, ya, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta, xp, dyp};
+    sg_tensor *all[] = {x, y, ye, ya, gamma, beta, rmean, rvar, smean, sinv, dy, dx, dgamma, dbeta, xp, dyp,
+                        yt, smean_a, sinv_a, dx_a, dgamma_a, dbeta_a};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sg_tensor_destroy(all[i]);
     host_free(&h);
@@ -217,18 +255,34 @@ static void test_null_options(void)
     expect("running_mean only: running_mean", rmean, h.rmean, 1e-6, 1e-5);
     expect("running_mean only: running_var kept", rvar, h.rvar, 1e-6, 1e-4);
 
-    /* backward with each subset of gradients; a NULL one's tensor stays untouched */
+    /* the fused training forward with LeakyReLU, and no running statistics */
+    sg_tensor *ya = t_tensor(s, NULL);
+    T_RUN(sg_batchnorm_act_forward_train(seq, &bn, x, gamma, beta, NULL, NULL, smean, sinv, 0.2f, ya));
+    float *rya = t_alloc(h.n), *ya_got = t_download(ya);
+    sg_ref_activation_forward(SG_ACT_LEAKY_RELU, 0.2f, h.n, ry, rya);
+    expect("no running stats, leaky relu: y", ya, rya, 1e-5, 1e-4);
+
+    /* backward with each subset of gradients, plain and with the activation
+     * (act = 1); a NULL one's tensor stays untouched */
     sg_tensor *dy = t_tensor(s, h.dy);
-    for (int mask = 1; mask < 8; mask++) {
+    for (int mask = 1; mask < 16; mask++) {
+        bool act = mask & 8;
         sg_tensor *dx = t_tensor(s, h.dx), *dgamma = t_tensor(cs, h.dgamma), *dbeta = t_tensor(cs, h.dbeta);
-        T_RUN(sg_batchnorm_backward(seq, x, gamma, smean, sinv, dy, (mask & 1) ? dx : NULL,
-                                    (mask & 2) ? dgamma : NULL, (mask & 4) ? dbeta : NULL));
+        sg_tensor *gx = (mask & 1) ? dx : NULL, *gg = (mask & 2) ? dgamma : NULL, *gb = (mask & 4) ? dbeta : NULL;
+        if (act)
+            T_RUN(sg_batchnorm_act_backward(seq, x, gamma, smean, sinv, ya, 0.2f, dy, gx, gg, gb));
+        else
+            T_RUN(sg_batchnorm_backward(seq, x, gamma, smean, sinv, dy, gx, gg, gb));
         float *wdx = t_alloc(h.n), *wdg = t_alloc(c), *wdb = t_alloc(c);
         memcpy(wdx, h.dx, h.n * sizeof(float));
         memcpy(wdg, h.dgamma, c * sizeof(float));
         memcpy(wdb, h.dbeta, c * sizeof(float));
-        sg_ref_batchnorm_backward(s, h.x, h.gamma, rsm, rsi, h.dy, (mask & 1) ? wdx : NULL,
-                                  (mask & 2) ? wdg : NULL, (mask & 4) ? wdb : NULL);
+        if (act)
+            sg_ref_batchnorm_act_backward(s, h.x, h.gamma, rsm, rsi, ya_got, 0.2f, h.dy, (mask & 1) ? wdx : NULL,
+                                          (mask & 2) ? wdg : NULL, (mask & 4) ? wdb : NULL);
+        else
+            sg_ref_batchnorm_backward(s, h.x, h.gamma, rsm, rsi, h.dy, (mask & 1) ? wdx : NULL,
+                                      (mask & 2) ? wdg : NULL, (mask & 4) ? wdb : NULL);
         char what[64];
         snprintf(what, sizeof what, "backward mask %d: dx", mask);
         expect(what, dx, wdx, 1e-5, 1e-4);
@@ -246,9 +300,13 @@ static void test_null_options(void)
     sg_seq *seq;
     t_ok(sg_seq_create(t_dev, &seq), "seq");
     t_ok(sg_batchnorm_backward(seq, x, gamma, smean, sinv, dy, NULL, NULL, NULL), "no gradients");
+    t_ok(sg_batchnorm_act_backward(seq, x, gamma, smean, sinv, ya, 0.2f, dy, NULL, NULL, NULL), "no gradients");
     t_check(sg_seq_dispatch_count(seq) == 0, "backward with no gradient records nothing");
     sg_seq_destroy(seq);
 
+    free(rya);
+    free(ya_got);
+    sg_tensor_destroy(ya);
     free(ry);
     free(rsm);
     free(rsi);
@@ -275,6 +333,11 @@ static void test_replay(void)
     t_ok(sg_seq_create(t_dev, &seq), "seq");
     t_ok(sg_batchnorm_forward_train(seq, &bn, x, gamma, beta, rmean, rvar, smean, sinv, y), "train");
     t_check(sg_seq_dispatch_count(seq) == 3, "train records 3 dispatches (%u)", sg_seq_dispatch_count(seq));
+    sg_tensor *ya = t_tensor(s, NULL);
+    t_ok(sg_batchnorm_act_forward_train(seq, &bn, x, gamma, beta, NULL, NULL, smean, sinv, 0.0f, ya),
+         "train + relu");
+    t_check(sg_seq_dispatch_count(seq) == 6, "train + relu records 3 dispatches, as train alone (%u in all)",
+            sg_seq_dispatch_count(seq));
     float *ry = t_alloc(h.n), *rsm = t_alloc(c), *rsi = t_alloc(c);
     for (int run = 0; run < 3; run++) {
         t_ok(sg_seq_run(seq), "run");
@@ -286,7 +349,7 @@ static void test_replay(void)
     free(ry);
     free(rsm);
     free(rsi);
-    sg_tensor *all[] = {x, y, gamma, beta, rmean, rvar, smean, sinv};
+    sg_tensor *all[] = {x, y, gamma, beta, rmean, rvar, smean, sinv, ya};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sg_tensor_destroy(all[i]);
     host_free(&h);
@@ -370,6 +433,56 @@ static void test_finite_differences(void)
     host_free(&h);
 }
 
+/* act(batchnorm_train(x)), the forward of the fused op in the reference */
+typedef struct fd_act_ctx {
+    fd_ctx bn;
+    sg_activation act;
+    float slope;
+    float *z; /* the batch norm's output */
+} fd_act_ctx;
+
+static void fd_act_forward(void *p, float *y)
+{
+    fd_act_ctx *ctx = p;
+    fd_forward(&ctx->bn, ctx->z);
+    sg_ref_activation_forward(ctx->act, ctx->slope, sg_shape_count(ctx->bn.s), ctx->z, y);
+}
+
+/* The fused backward (the activation's derivative taken inside the batch
+ * norm's) against finite differences of batch norm then the activation. */
+static void test_finite_differences_act(float slope)
+{
+    sg_shape s = sg_shape4(2, 3, 3, 4);
+    bn_host h = host_make(s, 0, 1, 25);
+    size_t c = (size_t)s.c;
+    float *r = t_alloc(h.n), *z = t_alloc(h.n), *y = t_alloc(h.n), *mean = t_alloc(c), *invstd = t_alloc(c);
+    t_random(r, h.n, -1, 1, 29);
+    sg_ref_batchnorm_forward_train(&bn, s, h.x, h.gamma, h.beta, NULL, NULL, mean, invstd, z);
+    /* a step of eps moves a pre-activation by at most ~0.03 here (|d z/d x| =
+     * |gamma| invstd <= ~1.8, |xhat| <= ~2.5 for gamma): none may sit that near
+     * the kink, where the difference quotient is not the derivative */
+    double nearest = INFINITY;
+    for (size_t i = 0; i < h.n; i++)
+        nearest = fmin(nearest, fabs(z[i]));
+    t_check(nearest > 0.05, "fd data: no batch-norm output within 0.05 of the kink (nearest %g)", nearest);
+    sg_activation act = slope > 0 ? SG_ACT_LEAKY_RELU : SG_ACT_RELU;
+    sg_ref_activation_forward(act, slope, h.n, z, y);
+    float *dx = t_alloc(h.n), *dgamma = t_alloc(c), *dbeta = t_alloc(c);
+    sg_ref_batchnorm_act_backward(s, h.x, h.gamma, mean, invstd, y, slope, r, dx, dgamma, dbeta);
+    fd_act_ctx ctx = {{s, h.x, h.gamma, h.beta}, act, slope, t_alloc(h.n)};
+    char what[64];
+    snprintf(what, sizeof what, "ref act backward (slope %g) dx", (double)slope);
+    t_grad_check(what, fd_act_forward, &ctx, h.x, h.n, dx, r, h.n, 1e-2f, 1e-3, 1e-2, 1000);
+    snprintf(what, sizeof what, "ref act backward (slope %g) dgamma", (double)slope);
+    t_grad_check(what, fd_act_forward, &ctx, h.gamma, c, dgamma, r, h.n, 1e-2f, 1e-3, 1e-2, 1000);
+    snprintf(what, sizeof what, "ref act backward (slope %g) dbeta", (double)slope);
+    t_grad_check(what, fd_act_forward, &ctx, h.beta, c, dbeta, r, h.n, 1e-2f, 1e-3, 1e-2, 1000);
+    float *all[] = {r, z, y, mean, invstd, dx, dgamma, dbeta, ctx.z};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]);
+    host_free(&h);
+}
+
 /* ---- argument errors ------------------------------------------------------ */
 
 static void expect_refused(sg_status got, sg_status want, const char *what)
@@ -443,6 +556,20 @@ static void test_errors(void)
             "backward: save_mean with 4 values");
     REFUSED(sg_batchnorm_backward(seq, x, v3, v3b, NULL, y, y, NULL, NULL), SG_ERR_ARGUMENT,
             "backward: NULL save_invstd");
+    REFUSED(sg_batchnorm_act_forward_train(seq, &bn, x, v3, v3, v3, v3, v3b, v3c, -0.1f, y), SG_ERR_ARGUMENT,
+            "train + activation: slope -0.1");
+    REFUSED(sg_batchnorm_act_forward_train(seq, &bn, x, v3, v3, v3, v3, v3b, v3c, 1.0f, y), SG_ERR_ARGUMENT,
+            "train + activation: slope 1");
+    REFUSED(sg_batchnorm_act_forward_train(seq, &bn, x, v3, v3, v3, v3, v3b, v3c, 0.2f, ybad), SG_ERR_SHAPE,
+            "train + activation: y of another shape");
+    REFUSED(sg_batchnorm_act_backward(seq, x, v3, v3b, v3c, NULL, 0.2f, y, y, NULL, NULL), SG_ERR_ARGUMENT,
+            "backward + activation: NULL y");
+    REFUSED(sg_batchnorm_act_backward(seq, x, v3, v3b, v3c, ybad, 0.2f, y, y, NULL, NULL), SG_ERR_SHAPE,
+            "backward + activation: y of another shape");
+    REFUSED(sg_batchnorm_act_backward(seq, x, v3, v3b, v3c, y, NAN, y, y, NULL, NULL), SG_ERR_ARGUMENT,
+            "backward + activation: slope NaN");
+    REFUSED(sg_batchnorm_act_backward(seq, x, v3, v4, v3c, y, 0.0f, y, y, NULL, NULL), SG_ERR_SHAPE,
+            "backward + activation: save_mean with 4 values");
 #undef REFUSED
     sg_tensor *all[] = {x, y, ybad, v3, v3b, v3c, v3d, v4, x1, y1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -463,6 +590,8 @@ int main(void)
     t_begin("batchnorm");
     device_cases();
     test_finite_differences();
+    test_finite_differences_act(0.0f);
+    test_finite_differences_act(0.2f);
     test_errors();
     t_again_with_buffer_reads(device_cases);
     return t_end();

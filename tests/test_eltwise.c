@@ -1,6 +1,8 @@
 /* add and mul (same shape and per-channel broadcast): GPU against the C
  * reference, the reference backward against finite differences, accumulation,
- * aliasing, refused shapes, and tensors large enough for the 2-D group split. */
+ * aliasing, refused shapes, and tensors large enough for the 2-D group split;
+ * the device cases run twice: reading texels (the *_texel kernels) and, on a
+ * second device with buffer_reads, through buffer references. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,9 +237,10 @@ static void test_many_channels(void)
     free(db);
 }
 
-int main(void)
+/* the cases that run on the device, on each read path (mul and the row sums
+ * read texels where they can) */
+static void device_cases(void)
 {
-    t_begin("eltwise");
     const sg_shape shapes[] = {
         sg_shape4(1, 1, 1, 1), sg_shape4(1, 3, 5, 7), sg_shape4(2, 5, 9, 4),
         sg_shape4(3, 7, 1, 13), sg_shape4(4, 6, 17, 3), sg_shape4(2, 3, 23, 31),
@@ -249,8 +252,15 @@ int main(void)
         test_mul(shapes[i], true, seed + 20);
         seed += 100;
     }
-    test_errors();
     test_many_channels();
     test_large();
+}
+
+int main(void)
+{
+    t_begin("eltwise");
+    device_cases();
+    test_errors();
+    t_again_with_buffer_reads(device_cases);
     return t_end();
 }

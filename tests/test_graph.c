@@ -1,5 +1,6 @@
 /* The model layer's tape: a small network with every kind of graph op (a skip
- * connection, a node used twice, per-channel gating, BN in training mode) is run
+ * connection, a node used twice, per-channel gating, BN in training mode, alone
+ * and with its activation as one op) is run
  * forward and backward on the device, and its parameter and input gradients are
  * compared with central finite differences of the same device forward.
  * Tolerance: 5e-3 absolute + 3e-2 relative with eps 2e-3, large enough that the
@@ -15,6 +16,7 @@
 typedef struct net {
     sg_param_set params;
     sg_param *c1w, *c1b, *bnw, *bnb, *bnm, *bnv, *fc1, *fc2, *ctw, *ctb, *c2w;
+    sg_param *bn2w, *bn2b, *bn2m, *bn2v; /* batch norm + LeakyReLU as one op */
     sg_tensor *x;
     sg_seq *fwd, *bwd;
     sg_graph *graph;
@@ -51,6 +53,7 @@ static void build(net *n, bool training)
     sg_node *p = sg_graph_maxpool2x2(g, e);                                     /* (2,8,3,3) */
     sg_node *u = sg_graph_conv_transpose(g, p, &t4, n->ctw, n->ctb);           /* (2,4,6,6) */
     sg_node *up = sg_graph_upsample2x(g, p);                                    /* (2,8,6,6) */
+    up = sg_graph_batchnorm_act(g, up, n->bn2w, n->bn2b, n->bn2m, n->bn2v, 0.1f);
     sg_node *cat = sg_graph_concat(g, u, up);                                   /* (2,12,6,6) */
     n->out = sg_graph_conv(g, cat, &k1, n->c2w, NULL);                          /* (2,3,6,6) */
     t_ok(sg_graph_status(g), "graph build");
@@ -116,6 +119,139 @@ static void check_gradient(net *n, const char *what, sg_tensor *t, const float *
     t_check(bad == 0 && kinks <= 2, "graph gradient of %s vs finite differences (worst: numeric %.5g, tape %.5g; "
             "%d kink points skipped)", what, wn, wa, kinks);
     free(v);
+}
+
+/* One training graph's forward and backward from seed r into out's gradient;
+ * returns the output, the input's gradient and every parameter gradient, one
+ * after the other (free it). The running statistics are put back afterwards. */
+static float *run_bn_relu(net *n, bool fused, const float *r, const float *bnm, const float *bnv, unsigned *dispatches)
+{
+    sg_conv2d k3 = {3, 3, 1, 1, 1};
+    sg_seq *fwd, *bwd;
+    sg_graph *g;
+    t_ok(sg_seq_create(t_dev, &fwd), "seq");
+    t_ok(sg_seq_create(t_dev, &bwd), "seq");
+    t_ok(sg_graph_create(t_dev, fwd, true, &g), "graph");
+    sg_node *in = sg_graph_input(g, n->x, true), *out;
+    if (fused)
+        out = sg_graph_conv_bn(g, in, &k3, false, n->c1w, n->c1b, n->bnw, n->bnb, n->bnm, n->bnv, true, 0.0f);
+    else
+        out = sg_graph_activation(g, sg_graph_batchnorm(g, sg_graph_conv(g, in, &k3, n->c1w, n->c1b), n->bnw, n->bnb,
+                                                        n->bnm, n->bnv),
+                                  SG_ACT_RELU, 0.0f);
+    t_ok(sg_graph_status(g), "graph build");
+    sg_tensor *tr = t_tensor(sg_tensor_shape(out->value), r);
+    t_ok(sg_fill(bwd, n->params.grads, 0.0f), "zero param grads");
+    t_ok(sg_graph_zero_grads(g, bwd), "zero node grads");
+    t_ok(sg_axpy(bwd, 1.0f, tr, out->grad), "seed");
+    t_ok(sg_graph_backward(g, bwd), "backward");
+    *dispatches = sg_seq_dispatch_count(fwd) + sg_seq_dispatch_count(bwd);
+    t_ok(sg_seq_run(fwd), "forward");
+    t_ok(sg_seq_run(bwd), "backward");
+    size_t ny = sg_tensor_count(out->value), nx = sg_tensor_count(n->x), np = sg_tensor_count(n->params.grads);
+    float *all = t_alloc(ny + nx + np);
+    t_ok(sg_tensor_download(out->value, all), "out");
+    t_ok(sg_tensor_download(in->grad, all + ny), "dx");
+    t_ok(sg_tensor_download(n->params.grads, all + ny + nx), "param grads");
+    t_ok(sg_tensor_upload(n->bnm->value, bnm), "restore");
+    t_ok(sg_tensor_upload(n->bnv->value, bnv), "restore");
+    sg_graph_destroy(g);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(bwd);
+    sg_tensor_destroy(tr);
+    return all;
+}
+
+/* A training graph records conv -> batch norm -> ReLU with the activation in
+ * the batch norm's kernels: the same output and gradients, bit for bit, as the
+ * three ops recorded alone (the same arithmetic per value), in 2 dispatches
+ * fewer (the activation's forward and backward). */
+static void test_bn_act_fused(net *n, const float *bnm, const float *bnv)
+{
+    size_t ny = 2 * 8 * 6 * 6, count = ny + sg_tensor_count(n->x) + sg_tensor_count(n->params.grads);
+    float *r = t_alloc(ny);
+    t_random(r, ny, -1, 1, 77);
+    unsigned fused_dispatches, alone_dispatches;
+    float *fused = run_bn_relu(n, true, r, bnm, bnv, &fused_dispatches);
+    float *alone = run_bn_relu(n, false, r, bnm, bnv, &alone_dispatches);
+    size_t differ = 0, zeros = 0;
+    for (size_t i = 0; i < count; i++) {
+        differ += memcmp(&fused[i], &alone[i], sizeof(float)) != 0;
+        zeros += i < ny && alone[i] == 0.0f;
+    }
+    t_check(differ == 0 && zeros > ny / 8 && zeros < ny - ny / 8,
+            "conv -> batch norm + ReLU fused: output and gradients identical to the ops alone (%zu of %zu "
+            "values differ; %zu of %zu outputs cut by the ReLU)", differ, count, zeros, ny);
+    t_check(fused_dispatches + 2 == alone_dispatches, "fused: %u dispatches, alone: %u (want 2 fewer)",
+            fused_dispatches, alone_dispatches);
+    free(r);
+    free(fused);
+    free(alone);
+}
+
+/* Whether t holds k * r, to a float's rounding. */
+static bool holds(const sg_tensor *t, const float *r, float k)
+{
+    float *v = t_download(t);
+    bool same = true;
+    for (size_t i = 0; i < sg_tensor_count(t); i++)
+        same = same && fabsf(v[i] - k * r[i]) <= 1e-6f * fabsf(k * r[i]);
+    free(v);
+    return same;
+}
+
+/* An add's input read by nothing else shares the add's output gradient (its
+ * backward copies nothing); one read elsewhere too, the same node added to
+ * itself and the caller's input node keep their own. */
+static void test_add_shared_grads(const sg_tensor *like)
+{
+    sg_shape xs = sg_tensor_shape(like);
+    size_t n = sg_tensor_count(like);
+    float *pos = t_alloc(n), *r = t_alloc(n);
+    t_random(pos, n, 1, 2, 50); /* ReLU's derivative 1 everywhere */
+    t_random(r, n, -1, 1, 51);
+    sg_tensor *x = t_tensor(xs, pos), *tr = t_tensor(xs, r);
+    sg_seq *fwd, *bwd;
+    sg_graph *g;
+    t_ok(sg_seq_create(t_dev, &fwd), "seq");
+    t_ok(sg_seq_create(t_dev, &bwd), "seq");
+    t_ok(sg_graph_create(t_dev, fwd, true, &g), "graph");
+    sg_node *in = sg_graph_input(g, x, true);
+    sg_node *a = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f), *b = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *s1 = sg_graph_add(g, a, b);                       /* a, b: shared */
+    sg_node *c = sg_graph_activation(g, in, SG_ACT_RELU, 0.0f);
+    sg_node *s2 = sg_graph_add(g, s1, c);                      /* s1, c: shared (a chain of sums) */
+    sg_node *d = sg_graph_add(g, s2, s2);                      /* s2 read twice: its own */
+    sg_node *e = sg_graph_add(g, d, in);                       /* d shared; in, the caller's: its own */
+    /* the caller's input read by an add alone keeps its own gradient too: the
+     * caller may add into it (here 5 * r), which must not reach the rest */
+    sg_node *in2 = sg_graph_input(g, x, true);
+    sg_node *f = sg_graph_add(g, e, in2);
+    t_ok(sg_graph_status(g), "graph build");
+    t_ok(sg_graph_zero_grads(g, bwd), "zero grads");
+    unsigned zeroing = sg_seq_dispatch_count(bwd);
+    t_ok(sg_axpy(bwd, 1.0f, tr, f->grad), "seed");
+    t_ok(sg_axpy(bwd, 5.0f, tr, in2->grad), "seed the caller's input");
+    t_ok(sg_graph_backward(g, bwd), "backward");
+    /* 3 act_backward + 2 axpy into s2 + 1 into in + 1 into in2; alone it was 10 axpy */
+    unsigned backward = sg_seq_dispatch_count(bwd) - zeroing - 2;
+    t_ok(sg_seq_run(fwd), "forward");
+    t_ok(sg_seq_run(bwd), "backward");
+    t_check(backward == 7, "shared add gradients: the backward records %u dispatches (want 7: no axpy into a "
+            "shared gradient)", backward);
+    t_check(holds(in2->grad, r, 6) && holds(e->grad, r, 1) && holds(d->grad, r, 1) && holds(s2->grad, r, 2) && holds(s1->grad, r, 2) && holds(c->grad, r, 2) &&
+                holds(a->grad, r, 2) && holds(b->grad, r, 2) && holds(in->grad, r, 7),
+            "shared add gradients: every node's gradient is what the adds pass on (in: 1 + 3 * 2 times the seed)");
+    /* replayed: the shared tensors are zeroed with the rest */
+    t_ok(sg_seq_run(bwd), "backward again");
+    t_check(holds(in->grad, r, 7) && holds(a->grad, r, 2), "shared add gradients: the same after a replay");
+    sg_graph_destroy(g);
+    sg_seq_destroy(fwd);
+    sg_seq_destroy(bwd);
+    sg_tensor_destroy(x);
+    sg_tensor_destroy(tr);
+    free(pos);
+    free(r);
 }
 
 /* Whether every value of t is 0. */
@@ -186,6 +322,10 @@ int main(void)
     n.fc2 = declare(&n, "se.fc2.weight", 2, 8, 4, 0, 0, SG_INIT_WEIGHT, true);
     n.ctw = declare(&n, "up.weight", 4, 8, 4, 4, 4, SG_INIT_WEIGHT, true);
     n.ctb = declare(&n, "up.bias", 1, 4, 0, 0, 0, SG_INIT_ZERO, true);
+    n.bn2w = declare(&n, "bn2.weight", 1, 8, 0, 0, 0, SG_INIT_BN_WEIGHT, true);
+    n.bn2b = declare(&n, "bn2.bias", 1, 8, 0, 0, 0, SG_INIT_ZERO, true);
+    n.bn2m = declare(&n, "bn2.running_mean", 1, 8, 0, 0, 0, SG_INIT_ZERO, false);
+    n.bn2v = declare(&n, "bn2.running_var", 1, 8, 0, 0, 0, SG_INIT_ONE, false);
     n.c2w = declare(&n, "head.weight", 4, 3, 12, 1, 1, SG_INIT_WEIGHT, true);
     t_check(sg_params_declare(&n.params, "c1.weight", 1, (int64_t[]){1}, true, SG_INIT_ZERO) == NULL,
             "duplicate parameter name refused: %s", sg_error_message());
@@ -226,7 +366,7 @@ int main(void)
     t_ok(sg_tensor_upload(n.bnm->value, bnm), "restore");
     t_ok(sg_tensor_upload(n.bnv->value, bnv), "restore");
 
-    sg_param *check[] = {n.c1w, n.c1b, n.bnw, n.bnb, n.fc1, n.fc2, n.ctw, n.ctb, n.c2w};
+    sg_param *check[] = {n.c1w, n.c1b, n.bnw, n.bnb, n.fc1, n.fc2, n.ctw, n.ctb, n.bn2w, n.bn2b, n.c2w};
     for (size_t i = 0; i < sizeof check / sizeof check[0]; i++) {
         float *gr = t_download(check[i]->grad);
         check_gradient(&n, check[i]->name, check[i]->value, gr, r, bnm, bnv);
@@ -271,6 +411,8 @@ int main(void)
     sg_graph_destroy(eg);
     sg_seq_destroy(eseq);
     test_grad_arena(n.x);
+    test_bn_act_fused(&n, bnm, bnv);
+    test_add_shared_grads(n.x);
 
     sg_graph_destroy(n.graph);
     sg_seq_destroy(n.fwd);

@@ -7,7 +7,7 @@
 #include "../core/error.h"
 
 typedef enum op_kind {
-    OP_CONV, OP_CONV_T, OP_BN, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
+    OP_CONV, OP_CONV_T, OP_BN, OP_BN_ACT, OP_ACT, OP_ADD, OP_MUL, OP_CONCAT, OP_MAXPOOL, OP_UPSAMPLE,
     OP_AVGPOOL, OP_LINEAR,
 } op_kind;
 
@@ -18,8 +18,9 @@ typedef struct tape_entry {
     sg_param *w, *b, *mean, *var;
     sg_conv2d conv;
     sg_activation act;
-    float slope;
+    float slope; /* OP_ACT, OP_BN_ACT */
     sg_tensor *save_mean, *save_invstd; /* batch norm */
+    bool shared[2]; /* OP_ADD: input k's gradient is the output's (see share_add_grads) */
 } tape_entry;
 
 struct sg_graph {
@@ -271,9 +272,33 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
     return y;
 }
 
+/* Training: batch norm and its activation as one op (sg_batchnorm_act_forward_train),
+ * whose backward applies the activation's derivative inside the batch norm's
+ * gradient kernels: the batch norm's output is no node, so nothing else reads it. */
+static sg_node *bn_act_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
+                             sg_param *var, float slope)
+{
+    if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
+        return NULL;
+    sg_shape xs = sg_tensor_shape(x->value);
+    sg_node *y = new_node(g, xs);
+    if (!y)
+        return NULL;
+    sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
+    if (!sm || !si ||
+        failed(g, sg_batchnorm_act_forward_train(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
+                                                 var->value, sm, si, slope, y->value)))
+        return NULL;
+    push(g, &(tape_entry){.kind = OP_BN_ACT, .in = {x}, .out = y, .w = gamma, .b = beta, .mean = mean, .var = var,
+                          .slope = slope, .save_mean = sm, .save_invstd = si});
+    return y;
+}
+
 sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
                                 sg_param *var, float slope)
 {
+    if (g->training)
+        return bn_act_train(g, x, gamma, beta, mean, var, slope);
     if (!g->fold)
         return sg_graph_activation(g, sg_graph_batchnorm(g, x, gamma, beta, mean, var),
                                    slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope);
@@ -307,6 +332,8 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
 {
     if (!g->fold) {
         sg_node *y = transposed ? sg_graph_conv_transpose(g, x, p, w, b) : sg_graph_conv(g, x, p, w, b);
+        if (gamma && activate)
+            return sg_graph_batchnorm_act(g, y, gamma, beta, mean, var, slope);
         if (gamma)
             y = sg_graph_batchnorm(g, y, gamma, beta, mean, var);
         return activate ? sg_graph_activation(g, y, slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope) : y;
@@ -461,6 +488,52 @@ static sg_status make_arena(sg_graph *g, size_t first, size_t last, size_t float
     return s;
 }
 
+static size_t index_of(const sg_graph *g, const sg_node *n)
+{
+    for (size_t i = 0; i < g->node_count; i++)
+        if (g->nodes[i] == n)
+            return i;
+    return g->node_count;
+}
+
+/* An add passes its output's gradient unchanged to each input, so an input
+ * that no other op reads (a Res block's two branches, the ASPP and attention
+ * sums) needs no gradient of its own: it shares the output's, and the add's
+ * backward has nothing to do (no axpy, and fewer bytes to zero). Only for
+ * inputs made by an op of this graph (a caller's input node may be seeded or
+ * read from outside). share[i] becomes the node whose gradient node i shares
+ * (itself when none). */
+static void share_add_grads(sg_graph *g, size_t *share)
+{
+    for (size_t i = 0; i < g->node_count; i++)
+        share[i] = i;
+    size_t *readers = calloc(g->node_count, sizeof *readers);
+    if (!readers)
+        return; /* nothing shared: correct, only slower */
+    for (size_t t = 0; t < g->tape_count; t++)
+        for (int k = 0; k < 2; k++)
+            if (g->tape[t].in[k]) {
+                size_t i = index_of(g, g->tape[t].in[k]);
+                if (i < g->node_count)
+                    readers[i]++;
+            }
+    for (size_t t = 0; t < g->tape_count; t++) {
+        tape_entry *e = &g->tape[t];
+        if (e->kind != OP_ADD)
+            continue;
+        size_t out = index_of(g, e->out);
+        for (int k = 0; k < 2; k++) {
+            size_t i = index_of(g, e->in[k]);
+            if (i < g->node_count && out < g->node_count && g->owned[i] && g->pending[i] && g->pending[out] &&
+                readers[i] == 1) {
+                share[i] = out;
+                e->shared[k] = true;
+            }
+        }
+    }
+    free(readers);
+}
+
 /* Give every pending node its gradient, in arenas of up to ARENA_FLOATS. */
 static sg_status make_grads(sg_graph *g)
 {
@@ -468,6 +541,15 @@ static sg_status make_grads(sg_graph *g)
         return g->status;
     g->arenas_made = true;
     g->arena_nodes = g->node_count;
+    size_t *share = malloc((g->node_count + 1) * sizeof *share);
+    if (!share) {
+        failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+        return g->status;
+    }
+    share_add_grads(g, share);
+    for (size_t i = 0; i < g->node_count; i++)
+        if (share[i] != i)
+            g->pending[i] = false; /* placed below, after the arenas */
     size_t first = 0, floats = 0;
     for (size_t i = 0; i < g->node_count; i++) {
         if (!g->pending[i])
@@ -483,6 +565,14 @@ static sg_status make_grads(sg_graph *g)
     }
     if (floats > 0)
         failed(g, make_arena(g, first, g->node_count, floats));
+    /* shared gradients: an add's output comes after its inputs, so going
+     * backwards the gradient shared (maybe itself shared: the ASPP's chain of
+     * sums) is made first */
+    for (size_t i = g->node_count; i-- > 0 && g->status == SG_OK;)
+        if (share[i] != i)
+            failed(g, sg_tensor_view(g->nodes[share[i]]->grad, 0, sg_tensor_shape(g->nodes[i]->value),
+                                     &g->nodes[i]->grad));
+    free(share);
     return g->status;
 }
 
@@ -524,12 +614,16 @@ static sg_status entry_backward(sg_seq *seq, const tape_entry *e, bool params)
     case OP_BN:
         return sg_batchnorm_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd, dy, dx,
                                      param_grad(e->w, params), param_grad(e->b, params));
+    case OP_BN_ACT:
+        return sg_batchnorm_act_backward(seq, e->in[0]->value, e->w->value, e->save_mean, e->save_invstd,
+                                         e->out->value, e->slope, dy, dx, param_grad(e->w, params),
+                                         param_grad(e->b, params));
     case OP_ACT:
         return dx ? sg_activation_backward(seq, e->act, e->slope, e->in[0]->value, e->out->value, dy, dx) : SG_OK;
     case OP_ADD: {
-        sg_status s = dx ? sg_axpy(seq, 1.0f, dy, dx) : SG_OK;
+        sg_status s = dx && !e->shared[0] ? sg_axpy(seq, 1.0f, dy, dx) : SG_OK;
         sg_tensor *db = grad_of(e->in[1]);
-        return s == SG_OK && db ? sg_axpy(seq, 1.0f, dy, db) : s;
+        return s == SG_OK && db && !e->shared[1] ? sg_axpy(seq, 1.0f, dy, db) : s;
     }
     case OP_MUL:
         return sg_mul_backward(seq, e->in[0]->value, e->in[1]->value, dy, dx, grad_of(e->in[1]));

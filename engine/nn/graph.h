@@ -53,14 +53,19 @@ sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param 
                      sg_param *var);
 sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope);
 /* batch norm -> ReLU (slope 0) or LeakyReLU: one pass in an eval graph that
- * folds (sg_batchnorm_act_forward_eval), else the two ops. */
+ * folds (sg_batchnorm_act_forward_eval) and in a training graph
+ * (sg_batchnorm_act_forward_train, whose backward applies the activation's
+ * derivative inside the batch norm's: the batch norm's output is no node and
+ * has no gradient); the two ops in an eval graph that does not fold. */
 sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
                                 sg_param *var, float slope);
 /* conv (transposed: conv_transpose) -> batch norm (none when gamma, beta,
  * mean and var are NULL) -> with activate, ReLU (slope 0) or LeakyReLU
  * (slope). The maps between them are not nodes, so
  * nothing else can read them: in an eval graph that folds, one fused pass
- * (sg_conv2d_forward_fused); otherwise the two or three ops. */
+ * (sg_conv2d_forward_fused); in a training graph the convolution, then batch
+ * norm and activation as one op (sg_graph_batchnorm_act); otherwise the two or
+ * three ops. */
 sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w, sg_param *b,
                           sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var, bool activate,
                           float slope);
@@ -71,6 +76,10 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
 sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool transposed, sg_param *w,
                               sg_param *b, sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var,
                               sg_node *sum);
+/* In a training graph, an input that no other op reads (and that an op of
+ * this graph made) shares the output's gradient tensor, so the add's backward
+ * copies nothing: seed gradients (losses) only into nodes that are no such
+ * input. */
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b);
 /* b has a's shape or is per-channel (N,C,1,1) */
 sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b);

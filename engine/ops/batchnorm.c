@@ -9,7 +9,12 @@
  *   eval:     bn_normalize from the running statistics
  *   backward: bn_grad_sums (block sums of dy, dy*xhat) -> bn_grad_final (per
  *             channel: sums, dgamma, dbeta) -> bn_grad_input (dx)
- * bn_stats, bn_normalize, bn_grad_sums and bn_grad_input read x (and dy) as
+ *   with a ReLU / LeakyReLU after it (sg_batchnorm_act_*; training graphs
+ *   record every batch norm that feeds only an activation so): bn_normalize
+ *   stores the activated output, and bn_grad_sums / bn_grad_input multiply dy
+ *   by the activation's derivative, read from the sign of that output, so
+ *   neither the batch norm's own output nor its gradient is ever stored.
+ * bn_stats, bn_normalize, bn_grad_sums and bn_grad_input read x (and dy, y) as
  * R32 texels (their *_texel builds, ~10x cheaper per float on lavapipe) when
  * the tensors fit the device's texel views, through buffer references otherwise. */
 #include <math.h>
@@ -34,7 +39,7 @@
 #define BN_GROUP 64u
 /* Values per block: 16 per thread keeps per-thread float sums short and still
  * gives 4096 blocks per channel for a 64x256x256 batch. */
-#define BN_BLOCK (BN_GROUP * 16u)
+#define BN_BLOCK (BN_GROUP * 16u) /* 16: bn_stats's PER_LANE, the values a lane keeps in registers */
 
 SG_KERNEL(bn_stats, BN_GROUP);
 SG_KERNEL(bn_stats_final, BN_GROUP);
@@ -72,6 +77,23 @@ static bn_blocks blocks_of(sg_shape s)
     };
     k.b = sg_div_up(k.m, BN_BLOCK);
     return k;
+}
+
+/* Whether the elementwise kernels (bn_normalize, bn_grad_input) can take 4
+ * values of a plane at a time (vec4 loads and stores; with texel reads,
+ * RGBA32 views of a, b, c starting on whole texels). Blocks (BN_BLOCK values)
+ * then hold whole quads, and H*W a multiple of 4 keeps a quad in one plane. */
+static bool quads_fit(const bn_blocks *k, bool texel, const sg_tensor *a, const sg_tensor *b, const sg_tensor *c)
+{
+    if (k->hw % 4 != 0)
+        return false;
+    if (!texel)
+        return true; /* tensors start on 16 bytes */
+    const sg_tensor *all[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (!sg_tensor_texel_ok(all[i], 4) || sg_tensor_texel_base(all[i]) % 4 != 0)
+            return false;
+    return true;
 }
 
 static void block_groups(const bn_blocks *k, uint32_t groups[3])
@@ -128,28 +150,39 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         uint32_t activate;
         float slope;
         uint32_t x_base; /* bn_normalize_texel: floats from the texel view's start to x */
+        uint32_t quads;
     } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
             sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
             k,                    from_var,               eps, activate, activate ? slope : 0.0f,
             sg_tensor_texel_base(x)};
     bool texel = texel_fits(x);
+    pc.quads = quads_fit(&k, texel, x, x, x);
     sg_dispatch d = {.kernel = texel ? &kernel_bn_normalize_texel : &kernel_bn_normalize, .push = &pc,
                      .push_size = sizeof pc, .reads = {x, mean, scale, gamma, beta}, .writes = {y}};
     if (texel)
-        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[0] = (sg_texel_read){x, pc.quads ? 4 : 1};
     block_groups(&k, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
-sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
-                                     const sg_tensor *gamma, const sg_tensor *beta,
-                                     sg_tensor *running_mean, sg_tensor *running_var,
-                                     sg_tensor *save_mean, sg_tensor *save_invstd, sg_tensor *y)
+/* An activation's slope: ReLU (0) or LeakyReLU (in (0, 1)). */
+static sg_status check_slope(sg_seq *seq, const char *op, float slope)
 {
-    const char *op = "batchnorm_forward_train";
+    if (!(slope >= 0.0f && slope < 1.0f))
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    return SG_OK;
+}
+
+/* training mode, then with `act` a ReLU/LeakyReLU of `slope` */
+static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p, const sg_tensor *x,
+                              const sg_tensor *gamma, const sg_tensor *beta, sg_tensor *running_mean,
+                              sg_tensor *running_var, sg_tensor *save_mean, sg_tensor *save_invstd, bool act,
+                              float slope, sg_tensor *y)
+{
     sg_status s;
     if ((s = check_params(seq, op, p)) || (s = sg_require(seq, op, "x", x)) ||
-        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)))
+        (s = sg_require(seq, op, "y", y)) || (s = sg_require_same_shape(seq, op, x, y)) ||
+        (act && (s = check_slope(seq, op, slope))))
         return s;
     sg_shape xs = sg_tensor_shape(x);
     if ((s = require_channel(seq, op, "gamma", gamma, xs.c)) ||
@@ -205,7 +238,26 @@ sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const s
     sg_groups_1d(k.c, d2.groups);
     if ((s = sg_seq_dispatch(seq, &d2)))
         return s;
-    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, false, 0.0f, y);
+    return record_normalize(seq, x, save_mean, save_invstd, false, p->eps, gamma, beta, act, slope, y);
+}
+
+sg_status sg_batchnorm_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                     const sg_tensor *gamma, const sg_tensor *beta,
+                                     sg_tensor *running_mean, sg_tensor *running_var,
+                                     sg_tensor *save_mean, sg_tensor *save_invstd, sg_tensor *y)
+{
+    return record_train(seq, "batchnorm_forward_train", p, x, gamma, beta, running_mean, running_var, save_mean,
+                        save_invstd, false, 0.0f, y);
+}
+
+sg_status sg_batchnorm_act_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                         const sg_tensor *gamma, const sg_tensor *beta,
+                                         sg_tensor *running_mean, sg_tensor *running_var,
+                                         sg_tensor *save_mean, sg_tensor *save_invstd, float slope,
+                                         sg_tensor *y)
+{
+    return record_train(seq, "batchnorm_act_forward_train", p, x, gamma, beta, running_mean, running_var,
+                        save_mean, save_invstd, true, slope, y);
 }
 
 /* eval mode (running statistics), then with `act` a ReLU/LeakyReLU of `slope` */
@@ -223,8 +275,8 @@ static sg_status record_eval(sg_seq *seq, const char *op, const sg_batchnorm *p,
         (s = require_channel(seq, op, "running_mean", running_mean, c)) ||
         (s = require_channel(seq, op, "running_var", running_var, c)))
         return s;
-    if (act && !(slope >= 0.0f && slope < 1.0f))
-        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: slope must be in [0, 1) (got %g)", op, (double)slope);
+    if (act && (s = check_slope(seq, op, slope)))
+        return s;
     return record_normalize(seq, x, running_mean, running_var, true, p->eps, gamma, beta, act, slope, y);
 }
 
@@ -245,12 +297,13 @@ sg_status sg_batchnorm_act_forward_eval(sg_seq *seq, const sg_batchnorm *p, cons
                        y);
 }
 
-sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
-                                const sg_tensor *save_mean, const sg_tensor *save_invstd,
-                                const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
-                                sg_tensor *dbeta)
+/* The backward; with y, that of a ReLU/LeakyReLU of `slope` after the batch
+ * norm, whose output y is (the kernels read dy's factor from its sign). */
+static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x, const sg_tensor *gamma,
+                                 const sg_tensor *save_mean, const sg_tensor *save_invstd, const sg_tensor *y,
+                                 float slope, const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
+                                 sg_tensor *dbeta)
 {
-    const char *op = "batchnorm_backward";
     sg_status s;
     if ((s = sg_require(seq, op, "x", x)) || (s = sg_require(seq, op, "dy", dy)) ||
         (s = sg_require_same_shape(seq, op, x, dy)) ||
@@ -266,24 +319,31 @@ sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor
     if (!dx && !dgamma && !dbeta)
         return SG_OK;
 
+    /* without an activation the kernels read nothing through y: x stands in
+     * (every binding they declare must hold a view) */
+    bool act = y != NULL;
+    const sg_tensor *ys = act ? y : x;
     bn_blocks k = blocks_of(xs);
     sg_tensor *partials, *sums;
     if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * k.b * 2)), &partials)) ||
         (s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * 2)), &sums)))
         return s;
     struct {
-        uint64_t x, dy, mean, invstd, partials;
+        uint64_t x, dy, y, mean, invstd, partials;
         bn_blocks k;
-        uint32_t x_base, dy_base; /* the *_texel kernels: floats from the texel views' starts to x, to dy */
-    } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(save_mean),
-             sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
-             sg_tensor_texel_base(x), sg_tensor_texel_base(dy)};
-    bool texel = texel_fits(x) && texel_fits(dy);
+        uint32_t x_base, dy_base, y_base; /* the *_texel kernels: floats from the texel views' starts */
+        uint32_t activate;
+        float slope;
+    } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(ys),
+             sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
+             sg_tensor_texel_base(x), sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
+    bool texel = texel_fits(x) && texel_fits(dy) && texel_fits(ys);
     sg_dispatch d1 = {.kernel = texel ? &kernel_bn_grad_sums_texel : &kernel_bn_grad_sums, .push = &pc1,
-                      .push_size = sizeof pc1, .reads = {x, dy, save_mean, save_invstd}, .writes = {partials}};
+                      .push_size = sizeof pc1, .reads = {x, dy, ys, save_mean, save_invstd}, .writes = {partials}};
     if (texel) {
         d1.texels[0] = (sg_texel_read){x, 1};
         d1.texels[1] = (sg_texel_read){dy, 1};
+        d1.texels[2] = (sg_texel_read){ys, 1};
     }
     block_groups(&k, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
@@ -301,21 +361,49 @@ sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor
         return s;
 
     struct {
-        uint64_t x, dy, mean, invstd, gamma, sums, dx;
+        uint64_t x, dy, y, mean, invstd, gamma, sums, dx;
         bn_blocks k;
-        uint32_t x_base, dy_base;
-    } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),
+        uint32_t x_base, dy_base, y_base;
+        uint32_t activate;
+        float slope;
+        uint32_t quads;
+    } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
              sg_tensor_address(gamma), sg_tensor_address(sums),
              sg_tensor_address(dx),    k,
-             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy)};
+             sg_tensor_texel_base(x),  sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f,
+             quads_fit(&k, texel, x, dy, ys)};
     sg_dispatch d3 = {.kernel = texel ? &kernel_bn_grad_input_texel : &kernel_bn_grad_input, .push = &pc3,
-                      .push_size = sizeof pc3, .reads = {x, dy, save_mean, save_invstd, gamma, sums},
+                      .push_size = sizeof pc3, .reads = {x, dy, ys, save_mean, save_invstd, gamma, sums},
                       .writes = {dx}};
     if (texel) {
-        d3.texels[0] = (sg_texel_read){x, 1};
-        d3.texels[1] = (sg_texel_read){dy, 1};
+        uint32_t components = pc3.quads ? 4 : 1;
+        d3.texels[0] = (sg_texel_read){x, components};
+        d3.texels[1] = (sg_texel_read){dy, components};
+        d3.texels[2] = (sg_texel_read){ys, components};
     }
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);
+}
+
+sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
+                                sg_tensor *dbeta)
+{
+    return record_backward(seq, "batchnorm_backward", x, gamma, save_mean, save_invstd, NULL, 0.0f, dy, dx, dgamma,
+                           dbeta);
+}
+
+sg_status sg_batchnorm_act_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                    const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                    const sg_tensor *y, float slope, const sg_tensor *dy, sg_tensor *dx,
+                                    sg_tensor *dgamma, sg_tensor *dbeta)
+{
+    const char *op = "batchnorm_act_backward";
+    sg_status s;
+    if ((s = sg_require(seq, op, "y", y)) || (s = sg_require(seq, op, "dy", dy)) ||
+        (s = sg_require_same_shape(seq, op, y, dy)) || (s = check_slope(seq, op, slope)))
+        return s;
+    return record_backward(seq, op, x, gamma, save_mean, save_invstd, y, slope, dy, dx, dgamma, dbeta);
 }

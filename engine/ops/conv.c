@@ -15,10 +15,11 @@
  * across the subgroup, 64-bit loads where alignment allows. The three read
  * their tensors (inputs, packed weights) as texels (the *_texel builds, ~16x
  * cheaper per float there) wherever the tensors fit the device's texel views,
- * else through buffer references. */
+ * else through buffer references; so does conv_bias_grad (db = sum of dy). */
 #include "op_util.h"
 
 #include "conv_bias_grad.spv.h"
+#include "conv_bias_grad_texel.spv.h"
 #include "conv_bwd_data.spv.h"
 #include "conv_bwd_data_texel.spv.h"
 #include "conv_bwd_weight.spv.h"
@@ -98,6 +99,7 @@ static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_t
                                                               sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
+SG_KERNEL(conv_bias_grad_texel, 256);
 
 /* A convolution from x (N,Ci,H,W) to y (N,Co,Ho,Wo) with weight (Co,Ci,KH,KW). */
 typedef struct conv_problem {
@@ -333,9 +335,14 @@ static sg_status record_bias_grad(sg_seq *seq, const sg_tensor *dy, sg_tensor *d
     struct {
         uint64_t dy, db;
         uint32_t N, C, plane;
-    } pc = {sg_tensor_address(dy), sg_tensor_address(db), (uint32_t)s.n, (uint32_t)s.c, (uint32_t)(s.h * s.w)};
-    sg_dispatch d = {.kernel = &kernel_conv_bias_grad, .push = &pc, .push_size = sizeof pc,
-                     .reads = {dy}, .writes = {db}, .groups = {(uint32_t)s.c, 1, 1}};
+        uint32_t dy_base; /* conv_bias_grad_texel: floats from the texel view's start to dy */
+    } pc = {sg_tensor_address(dy), sg_tensor_address(db), (uint32_t)s.n, (uint32_t)s.c, (uint32_t)(s.h * s.w),
+            sg_tensor_texel_base(dy)};
+    bool texel = sg_tensor_texel_ok(dy, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_conv_bias_grad_texel : &kernel_conv_bias_grad, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {db}, .groups = {(uint32_t)s.c, 1, 1}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){dy, 1};
     return sg_seq_dispatch(seq, &d);
 }
 

@@ -1,22 +1,37 @@
 /* Shape ops: channel concat, 2x2 max pool, nearest x2 upsampling, global
- * average pool. All but the average pool's forward (a row reduction) are one
- * thread per element. */
+ * average pool. All but the average pool's forward (a row reduction) and the
+ * concat on planes of whole vec4s (4 elements a thread) are one thread per
+ * element. The concat, max pool and upsampling read their inputs as texels where they
+ * fit the device's views (the *_texel builds), through buffer references
+ * otherwise. */
 #include "op_util.h"
 
 #include "avgpool_global_backward.spv.h"
 #include "concat_backward.spv.h"
+#include "concat_backward_texel.spv.h"
 #include "concat_forward.spv.h"
+#include "concat_forward_texel.spv.h"
 #include "maxpool2x2_backward.spv.h"
+#include "maxpool2x2_backward_texel.spv.h"
 #include "maxpool2x2_forward.spv.h"
+#include "maxpool2x2_forward_texel.spv.h"
 #include "upsample2x_backward.spv.h"
+#include "upsample2x_backward_texel.spv.h"
 #include "upsample2x_forward.spv.h"
+#include "upsample2x_forward_texel.spv.h"
 
 SG_KERNEL(concat_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(concat_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(concat_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(maxpool2x2_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_forward_texel, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(upsample2x_backward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(avgpool_global_backward, SG_ELEMENTWISE_GROUP);
 
 /* ---- concat ------------------------------------------------------------ */
@@ -33,19 +48,42 @@ static sg_status check_part(sg_seq *seq, const char *op, const char *name, const
                        s.n, s.c, s.h, s.w, ys.n, ys.c, ys.h, ys.w);
 }
 
+/* The concat kernels read their inputs as texels (R32, or RGBA32 in quads)
+ * where they fit the device's views, through buffer references otherwise.
+ * Quads: with H*W % 4 == 0 every length and offset is whole vec4s, and each
+ * thread copies one vec4 (tensors start on 16 bytes; texel views must start
+ * on a whole texel too). */
+static bool concat_texels(const sg_tensor *a, const sg_tensor *b)
+{
+    return sg_tensor_texel_ok(a, 1) && (!b || sg_tensor_texel_ok(b, 1));
+}
+
+static bool concat_quads(uint32_t hw, bool texel, const sg_tensor *a, const sg_tensor *b)
+{
+    if (hw % 4 != 0)
+        return false;
+    return !texel || (sg_tensor_texel_ok(a, 4) && sg_tensor_texel_base(a) % 4 == 0 &&
+                      (!b || (sg_tensor_texel_ok(b, 4) && sg_tensor_texel_base(b) % 4 == 0)));
+}
+
 /* dpart += channels [c0, c0+Cp) of dy (N,Cy,H,W), for dpart (N,Cp,H,W) */
 static sg_status concat_backward_part(sg_seq *seq, const sg_tensor *dy, sg_tensor *dpart, int c0)
 {
     sg_shape ps = sg_tensor_shape(dpart), ys = sg_tensor_shape(dy);
     uint32_t hw = (uint32_t)ys.h * (uint32_t)ys.w;
+    bool texel = concat_texels(dy, NULL), quads = concat_quads(hw, texel, dy, NULL);
+    uint32_t q = quads ? 4 : 1; /* floats a thread */
     struct {
         uint64_t dy, dpart;
-        uint32_t count, part_len, y_len, offset;
-    } pc = {sg_tensor_address(dy), sg_tensor_address(dpart), (uint32_t)sg_tensor_count(dpart),
-            (uint32_t)ps.c * hw, (uint32_t)ys.c * hw, (uint32_t)c0 * hw};
-    sg_dispatch d = {.kernel = &kernel_concat_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {dy}, .writes = {dpart}};
-    sg_elementwise_groups(sg_tensor_count(dpart), d.groups);
+        uint32_t count, part_len, y_len, offset, quads, dy_base;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dpart), (uint32_t)sg_tensor_count(dpart) / q,
+            (uint32_t)ps.c * hw / q, (uint32_t)ys.c * hw / q, (uint32_t)c0 * hw / q, quads,
+            sg_tensor_texel_base(dy)};
+    sg_dispatch d = {.kernel = texel ? &kernel_concat_backward_texel : &kernel_concat_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {dpart}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){dy, q};
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -61,14 +99,21 @@ sg_status sg_concat_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b,
         (s = sg_require_shape(seq, op, "y", y, sg_shape4(as.n, as.c + bs.c, as.h, as.w))))
         return s;
     uint32_t hw = (uint32_t)as.h * (uint32_t)as.w;
+    bool texel = concat_texels(a, b), quads = concat_quads(hw, texel, a, b);
+    uint32_t q = quads ? 4 : 1; /* floats a thread */
     struct {
         uint64_t a, b, y;
-        uint32_t count, a_len, b_len;
+        uint32_t count, a_len, b_len, quads, a_base, b_base;
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
-            (uint32_t)sg_tensor_count(y), (uint32_t)as.c * hw, (uint32_t)bs.c * hw};
-    sg_dispatch d = {.kernel = &kernel_concat_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {a, b}, .writes = {y}};
-    sg_elementwise_groups(sg_tensor_count(y), d.groups);
+            (uint32_t)sg_tensor_count(y) / q, (uint32_t)as.c * hw / q, (uint32_t)bs.c * hw / q, quads,
+            sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
+    sg_dispatch d = {.kernel = texel ? &kernel_concat_forward_texel : &kernel_concat_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {a, b}, .writes = {y}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){a, q};
+        d.texels[1] = (sg_texel_read){b, q};
+    }
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -118,11 +163,14 @@ sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
     sg_shape xs = sg_tensor_shape(x);
     struct {
         uint64_t x, y;
-        uint32_t count, h, w, ho, wo;
+        uint32_t count, h, w, ho, wo, x_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
-            (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2};
-    sg_dispatch d = {.kernel = &kernel_maxpool2x2_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x}, .writes = {y}};
+            (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2, sg_tensor_texel_base(x)};
+    bool texel = sg_tensor_texel_ok(x, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_forward_texel : &kernel_maxpool2x2_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -141,12 +189,17 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
     sg_shape xs = sg_tensor_shape(x);
     struct {
         uint64_t x, dy, dx;
-        uint32_t count, h, w, ho, wo;
+        uint32_t count, h, w, ho, wo, x_base, dy_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(dx),
             (uint32_t)sg_tensor_count(dy), (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2,
-            (uint32_t)xs.w / 2};
-    sg_dispatch d = {.kernel = &kernel_maxpool2x2_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, dy}, .writes = {dx}};
+            (uint32_t)xs.w / 2, sg_tensor_texel_base(x), sg_tensor_texel_base(dy)};
+    bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_backward_texel : &kernel_maxpool2x2_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x, dy}, .writes = {dx}};
+    if (texel) {
+        d.texels[0] = (sg_texel_read){x, 1};
+        d.texels[1] = (sg_texel_read){dy, 1};
+    }
     sg_elementwise_groups(sg_tensor_count(dy), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -164,11 +217,14 @@ sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
         return s;
     struct {
         uint64_t x, y;
-        uint32_t count, h, w;
+        uint32_t count, h, w, x_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
-            (uint32_t)xs.h, (uint32_t)xs.w};
-    sg_dispatch d = {.kernel = &kernel_upsample2x_forward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x}, .writes = {y}};
+            (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(x)};
+    bool texel = sg_tensor_texel_ok(x, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_forward_texel : &kernel_upsample2x_forward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -186,11 +242,14 @@ sg_status sg_upsample2x_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx
         return s;
     struct {
         uint64_t dy, dx;
-        uint32_t count, h, w;
+        uint32_t count, h, w, dy_base;
     } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx),
-            (uint32_t)xs.h, (uint32_t)xs.w};
-    sg_dispatch d = {.kernel = &kernel_upsample2x_backward, .push = &pc, .push_size = sizeof pc,
-                     .reads = {dy}, .writes = {dx}};
+            (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(dy)};
+    bool texel = sg_tensor_texel_ok(dy, 1);
+    sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_backward_texel : &kernel_upsample2x_backward, .push = &pc,
+                     .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
+    if (texel)
+        d.texels[0] = (sg_texel_read){dy, 1};
     sg_elementwise_groups(sg_tensor_count(dx), d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -224,14 +283,16 @@ sg_status sg_avgpool_global_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor
     if ((s = sg_require_shape(seq, op, "dy", dy, sg_shape4(xs.n, xs.c, 1, 1))))
         return s;
     uint32_t hw = (uint32_t)xs.h * (uint32_t)xs.w;
+    uint32_t q = hw % 4 == 0 ? 4 : 1; /* elements a thread: whole vec4s of a plane (tensors start on 16 bytes) */
     struct {
         uint64_t dy, dx;
         uint32_t count, hw;
         float scale;
-    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx), hw,
-            (float)(1.0 / hw)};
+        uint32_t quads;
+    } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx) / q, hw / q,
+            (float)(1.0 / hw), q == 4};
     sg_dispatch d = {.kernel = &kernel_avgpool_global_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
-    sg_elementwise_groups(sg_tensor_count(dx), d.groups);
+    sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }

@@ -9,8 +9,12 @@
  *   eval:  the same normalisation with running_mean and running_var.
  *   backward (xhat = (x-mean)*invstd):
  *          dbeta += sum dy, dgamma += sum dy*xhat,
- *          dx += gamma*invstd/M * (M*dy - sum dy - xhat * sum dy*xhat). */
+ *          dx += gamma*invstd/M * (M*dy - sum dy - xhat * sum dy*xhat).
+ *   with an activation after it, y = act(z) (ReLU / LeakyReLU of slope >= 0):
+ *          the same backward with dz = dy * (z > 0 ? 1 : slope), and z > 0
+ *          exactly where y > 0. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "sgad/ref.h"
 
@@ -101,4 +105,18 @@ void sg_ref_batchnorm_backward(sg_shape xs, const float *x, const float *gamma,
                 dx[k] += (float)(k0 * (m * dy[k] - sum_dy - xhat * sum_dy_xhat));
             }
     }
+}
+
+void sg_ref_batchnorm_act_backward(sg_shape xs, const float *x, const float *gamma,
+                                   const float *save_mean, const float *save_invstd, const float *y,
+                                   float slope, const float *dy, float *dx, float *dgamma, float *dbeta)
+{
+    size_t n = sg_shape_count(xs);
+    float *dz = malloc(n * sizeof *dz);
+    if (!dz)
+        abort(); /* tests only */
+    for (size_t i = 0; i < n; i++)
+        dz[i] = y[i] > 0 ? dy[i] : dy[i] * slope;
+    sg_ref_batchnorm_backward(xs, x, gamma, save_mean, save_invstd, dz, dx, dgamma, dbeta);
+    free(dz);
 }

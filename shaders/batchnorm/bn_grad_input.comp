@@ -1,13 +1,15 @@
 #version 450
 // Batch-norm backward, stage 3:
 // dx += gamma*invstd/M * (M*dy - sum dy - xhat * sum dy*xhat), per block of
-// one channel (the blocks of bn_stats).
+// one channel (the blocks of bn_stats); dy: the gradient of the batch norm's
+// output, see grad_at.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(push_constant) uniform Params {
     Floats x;
     Floats dy;
+    Floats y;      // activate != 0: the activation's output (its sign gives the derivative)
     Floats mean;
     Floats invstd;
     Floats gamma;
@@ -21,19 +23,78 @@ layout(push_constant) uniform Params {
     uint step_n;
     uint step_hw;
     uint x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy
+    uint y_base;           // and to y
+    uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
+    float slope;           // its slope for negative inputs (0: ReLU)
+    uint quads;            // H*W % 4 == 0: each lane takes 4 values of a plane at a time
 } p;
 
 #ifdef CONV_TEXEL
-// The _texel build reads x and dy as R32 texels (bindings 0, 1): ~6 FMAs a
+// The _texel build reads x, dy (and y) as R32 texels (bindings 0-2): ~6 FMAs a
 // float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 layout(set = 0, binding = 1) uniform samplerBuffer dy_floats;
+layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
 #define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#define Y_AT(i) texelFetch(y_floats, int(p.y_base + (i))).x
+// with quads the views are RGBA32
+#define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q)))
+#define DY4_AT(q) texelFetch(dy_floats, int(p.dy_base / 4u + (q)))
+#define Y4_AT(q) texelFetch(y_floats, int(p.y_base / 4u + (q)))
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]
+#define Y_AT(i) p.y.v[i]
+#define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
+#define DY4_AT(q) Vec4s(uint64_t(p.dy)).v[q]
+#define Y4_AT(q) Vec4s(uint64_t(p.y)).v[q]
 #endif
+
+// The gradient of the batch norm's output at i: dy, or with an activation
+// after it dy times the activation's derivative, 1 where y > 0 and the slope
+// elsewhere (y > 0 exactly where the batch norm's output is > 0).
+float grad_at(uint i)
+{
+    float d = DY_AT(i);
+    if (p.activate != 0u && !(Y_AT(i) > 0.0))
+        d *= p.slope;
+    return d;
+}
+
+// grad_at for the 4 values of quad q
+vec4 grad4_at(uint q)
+{
+    vec4 d = DY4_AT(q);
+    if (p.activate != 0u) {
+        vec4 y = Y4_AT(q);
+        for (int k = 0; k < 4; k++)
+            if (!(y[k] > 0.0))
+                d[k] *= p.slope;
+    }
+    return d;
+}
+
+// The same per value as the scalar loop of main, 4 values a lane: on
+// lavapipe a vec4 load or store of dx costs what a float one does.
+void grad_input_quads(uint c, uint b, float mean, float invstd, float k, float mean_dy, float mean_dyx)
+{
+    uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
+    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
+    uint n = first / hw4, hw = first % hw4;
+    Vec4s dx = Vec4s(uint64_t(p.dx));
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint q = (n * p.C + c) * hw4 + hw;
+        vec4 xhat = (X4_AT(q) - mean) * invstd;
+        dx.v[q] += k * (grad4_at(q) - mean_dy - xhat * mean_dyx);
+        n += step_n;
+        hw += step_hw;
+        if (hw >= hw4) {
+            hw -= hw4;
+            n++;
+        }
+    }
+}
 
 void main()
 {
@@ -46,12 +107,16 @@ void main()
     float inv_m = 1.0 / float(p.M);
     float mean_dy = p.sums.v[c * 2] * inv_m;
     float mean_dyx = p.sums.v[c * 2 + 1] * inv_m;
+    if (p.quads != 0u) {
+        grad_input_quads(c, b, mean, invstd, k, mean_dy, mean_dyx);
+        return;
+    }
     uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
     uint n = first / p.HW, hw = first % p.HW;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
         float xhat = (X_AT(i) - mean) * invstd;
-        p.dx.v[i] += k * (DY_AT(i) - mean_dy - xhat * mean_dyx);
+        p.dx.v[i] += k * (grad_at(i) - mean_dy - xhat * mean_dyx);
         n += p.step_n;
         hw += p.step_hw;
         if (hw >= p.HW) {

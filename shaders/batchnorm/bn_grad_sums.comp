@@ -1,12 +1,14 @@
 #version 450
 // Batch-norm backward, stage 1: per block of one channel (the blocks of
-// bn_stats), the partial sums of dy and dy*xhat with xhat = (x-mean)*invstd.
+// bn_stats), the partial sums of dy and dy*xhat with xhat = (x-mean)*invstd
+// (dy: the gradient of the batch norm's output, see grad_at).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(push_constant) uniform Params {
     Floats x;
     Floats dy;
+    Floats y;      // activate != 0: the activation's output (its sign gives the derivative)
     Floats mean;
     Floats invstd;
     Floats partials; // (C, B, 2): sum dy, sum dy*xhat
@@ -18,19 +20,36 @@ layout(push_constant) uniform Params {
     uint step_n;
     uint step_hw;
     uint x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy
+    uint y_base;           // and to y
+    uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
+    float slope;           // its slope for negative inputs (0: ReLU)
 } p;
 
 #ifdef CONV_TEXEL
-// The _texel build reads x and dy as R32 texels (bindings 0, 1): ~6 FMAs a
+// The _texel build reads x, dy (and y) as R32 texels (bindings 0-2): ~6 FMAs a
 // float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 layout(set = 0, binding = 1) uniform samplerBuffer dy_floats;
+layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
 #define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#define Y_AT(i) texelFetch(y_floats, int(p.y_base + (i))).x
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]
+#define Y_AT(i) p.y.v[i]
 #endif
+
+// The gradient of the batch norm's output at i: dy, or with an activation
+// after it dy times the activation's derivative, 1 where y > 0 and the slope
+// elsewhere (y > 0 exactly where the batch norm's output is > 0).
+float grad_at(uint i)
+{
+    float d = DY_AT(i);
+    if (p.activate != 0u && !(Y_AT(i) > 0.0))
+        d *= p.slope;
+    return d;
+}
 
 shared float s_dy[gl_WorkGroupSize.x];
 shared float s_dyx[gl_WorkGroupSize.x];
@@ -48,7 +67,7 @@ void main()
     float sdy = 0.0, sdyx = 0.0;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
-        float d = DY_AT(i);
+        float d = grad_at(i);
         sdy += d;
         sdyx += d * (X_AT(i) - mean);
         n += p.step_n;

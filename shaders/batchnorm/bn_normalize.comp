@@ -2,7 +2,7 @@
 // Batch-norm output: y = (x - mean) * invstd * gamma + beta, one workgroup per
 // block of one channel (the blocks of bn_stats). In eval mode (from_var = 1)
 // `invstd` holds the running variance and invstd = 1/sqrt(var + eps).
-// activate != 0 (eval mode, sg_batchnorm_act_forward_eval): then
+// activate != 0 (sg_batchnorm_act_forward_eval, _train): then
 // y = y >= 0 ? y : slope * y (ReLU: slope 0) in the same pass.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -26,16 +26,43 @@ layout(push_constant) uniform Params {
     uint activate;
     float slope;
     uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
+    uint quads;   // H*W % 4 == 0: each lane takes 4 values of a plane at a time
 } p;
 
 #ifdef CONV_TEXEL
-// The _texel build reads x as R32 texels (binding 0): ~6 FMAs a float on
-// lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+// The _texel build reads x as texels (binding 0): R32, or RGBA32 with quads:
+// ~6 FMAs a float on lavapipe against ~64 through a buffer reference
+// (docs/benchmarks.md).
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q)))
 #else
 #define X_AT(i) p.x.v[i]
+#define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
 #endif
+
+// The same per value as the scalar loop below, 4 values a lane: a vec4 store
+// costs on lavapipe what a float store does.
+void normalize_quads(uint c, uint b, float mean, float scale, float shift)
+{
+    uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
+    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
+    uint n = first / hw4, hw = first % hw4;
+    Vec4s y = Vec4s(uint64_t(p.y));
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint q = (n * p.C + c) * hw4 + hw;
+        vec4 v = (X4_AT(q) - mean) * scale + shift;
+        if (p.activate != 0u)
+            v = max(v, 0.0) + p.slope * min(v, 0.0);
+        y.v[q] = v;
+        n += step_n;
+        hw += step_hw;
+        if (hw >= hw4) {
+            hw -= hw4;
+            n++;
+        }
+    }
+}
 
 void main()
 {
@@ -46,6 +73,10 @@ void main()
     float is = p.from_var != 0 ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
     float scale = is * p.gamma.v[c];
     float mean = p.mean.v[c], shift = p.beta.v[c];
+    if (p.quads != 0u) {
+        normalize_quads(c, b, mean, scale, shift);
+        return;
+    }
     uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
     uint n = first / p.HW, hw = first % p.HW;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {

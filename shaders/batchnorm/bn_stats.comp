@@ -3,7 +3,7 @@
 // channel (the channel's values are ordered (n, h, w) and split into blocks),
 // writing the block's count, mean and sum of squared deviations (M2).
 // Each thread takes two passes over its few values (mean, then deviations),
-// which stays accurate when |mean| >> std; the threads' results and later the
+// read once into registers, which stays accurate when |mean| >> std; the threads' results and later the
 // blocks' are merged with Chan's formula instead of summing x and x^2.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -30,6 +30,10 @@ layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 #define X_AT(i) p.x.v[i]
 #endif
 
+// Values per lane: a block is L = PER_LANE * the workgroup size (BN_BLOCK
+// in ops/batchnorm.c).
+const uint PER_LANE = 16u;
+
 shared float s_n[gl_WorkGroupSize.x];
 shared float s_mean[gl_WorkGroupSize.x];
 shared float s_m2[gl_WorkGroupSize.x];
@@ -44,13 +48,17 @@ void main()
     uint first = b * p.L + lid, end = min(b * p.L + p.L, p.M);
     uint n0 = first / p.HW, hw0 = first % p.HW;
 
-    // Pass 1: sum. Value j of the channel is x[(n*C + c)*HW + hw] with
-    // j = n*HW + hw; (n, hw) advance by the workgroup size without division.
-    float sum = 0.0, cnt = 0.0;
+    // The lane's values, x[(n*C + c)*HW + hw] for j = n*HW + hw, read once
+    // into registers ((n, hw) advance by the workgroup size without
+    // division); ops/batchnorm.c makes blocks of PER_LANE values per lane.
+    float v[PER_LANE];
+    uint count = 0u;
     uint n = n0, hw = hw0;
-    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        sum += X_AT((n * p.C + c) * p.HW + hw);
-        cnt += 1.0;
+    for (uint k = 0u; k < PER_LANE; k++) {
+        if (first + k * gl_WorkGroupSize.x < end) {
+            v[k] = X_AT((n * p.C + c) * p.HW + hw);
+            count++;
+        }
         n += p.step_n;
         hw += p.step_hw;
         if (hw >= p.HW) {
@@ -58,21 +66,21 @@ void main()
             n++;
         }
     }
+    // Pass 1: sum.
+    float sum = 0.0, cnt = 0.0;
+    for (uint k = 0u; k < PER_LANE; k++)
+        if (k < count) {
+            sum += v[k];
+            cnt += 1.0;
+        }
     float mean = cnt > 0.0 ? sum / cnt : 0.0;
     // Pass 2: squared deviations from this thread's mean.
     float m2 = 0.0;
-    n = n0;
-    hw = hw0;
-    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        float d = X_AT((n * p.C + c) * p.HW + hw) - mean;
-        m2 += d * d;
-        n += p.step_n;
-        hw += p.step_hw;
-        if (hw >= p.HW) {
-            hw -= p.HW;
-            n++;
+    for (uint k = 0u; k < PER_LANE; k++)
+        if (k < count) {
+            float d = v[k] - mean;
+            m2 += d * d;
         }
-    }
     s_n[lid] = cnt;
     s_mean[lid] = mean;
     s_m2[lid] = m2;

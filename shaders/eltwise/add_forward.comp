@@ -11,7 +11,25 @@ layout(push_constant) uniform Params {
     Floats b;
     Floats y;
     uint count;
+    uint a_base, b_base; // CONV_TEXEL: floats from the texel views' starts to a, to b (multiples of 4)
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads a and b as RGBA32 texels (bindings 0, 1): a vec4
+// texel fetch costs on lavapipe a fraction of a vec4 buffer load. Views hold
+// whole texels, so the last, partial one is read whole too.
+layout(set = 0, binding = 0) uniform samplerBuffer a_texels;
+layout(set = 0, binding = 1) uniform samplerBuffer b_texels;
+#define A4_AT(q) texelFetch(a_texels, int(p.a_base / 4u + (q)))
+#define B4_AT(q) texelFetch(b_texels, int(p.b_base / 4u + (q)))
+#define A_AT(i) A4_AT((i) / 4u)[(i) % 4u]
+#define B_AT(i) B4_AT((i) / 4u)[(i) % 4u]
+#else
+#define A4_AT(q) Vec4s(uint64_t(p.a)).v[q]
+#define B4_AT(q) Vec4s(uint64_t(p.b)).v[q]
+#define A_AT(i) p.a.v[i]
+#define B_AT(i) p.b.v[i]
+#endif
 
 void main()
 {
@@ -19,9 +37,9 @@ void main()
     if (first >= p.count)
         return;
     if (first + 4u <= p.count) {
-        Vec4s(uint64_t(p.y)).v[q] = Vec4s(uint64_t(p.a)).v[q] + Vec4s(uint64_t(p.b)).v[q];
+        Vec4s(uint64_t(p.y)).v[q] = A4_AT(q) + B4_AT(q);
         return;
     }
     for (uint i = first; i < p.count; i++)
-        p.y.v[i] = p.a.v[i] + p.b.v[i];
+        p.y.v[i] = A_AT(i) + B_AT(i);
 }

@@ -16,7 +16,20 @@ layout(push_constant) uniform Params {
     uint has_b;
     uint accumulate;
     float scale;
+    uint a_base, b_base; // CONV_TEXEL: floats from the texel views' starts to a, to b
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads a and b as R32 texels (bindings 0, 1): ~6 FMAs a
+// float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer a_floats;
+layout(set = 0, binding = 1) uniform samplerBuffer b_floats;
+#define A_AT(i) texelFetch(a_floats, int(p.a_base + (i))).x
+#define B_AT(i) texelFetch(b_floats, int(p.b_base + (i))).x
+#else
+#define A_AT(i) p.a.v[i]
+#define B_AT(i) p.b.v[i]
+#endif
 
 shared float partial[gl_WorkGroupSize.x];
 
@@ -29,7 +42,7 @@ void main()
     uint base = r * p.len;
     float s = 0.0;
     for (uint j = t; j < p.len; j += gl_WorkGroupSize.x)
-        s += p.has_b != 0u ? p.a.v[base + j] * p.b.v[base + j] : p.a.v[base + j];
+        s += p.has_b != 0u ? A_AT(base + j) * B_AT(base + j) : A_AT(base + j);
     partial[t] = s;
     barrier();
     for (uint k = gl_WorkGroupSize.x / 2u; k > 0u; k /= 2u) {

@@ -13,14 +13,28 @@ layout(push_constant) uniform Params {
     uint count;
     uint b_div;
     uint accumulate;
+    uint a_base, b_base; // CONV_TEXEL: floats from the texel views' starts to a, to b
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads a and b as R32 texels (bindings 0, 1): ~6 FMAs a
+// float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+// out_, which it writes, is read (accumulate) through its buffer reference.
+layout(set = 0, binding = 0) uniform samplerBuffer a_floats;
+layout(set = 0, binding = 1) uniform samplerBuffer b_floats;
+#define A_AT(i) texelFetch(a_floats, int(p.a_base + (i))).x
+#define B_AT(i) texelFetch(b_floats, int(p.b_base + (i))).x
+#else
+#define A_AT(i) p.a.v[i]
+#define B_AT(i) p.b.v[i]
+#endif
 
 void main()
 {
     uint i = global_index();
     if (i >= p.count)
         return;
-    float v = p.a.v[i] * p.b.v[i / p.b_div];
+    float v = A_AT(i) * B_AT(i / p.b_div);
     if (p.accumulate != 0u)
         v += p.out_.v[i];
     p.out_.v[i] = v;

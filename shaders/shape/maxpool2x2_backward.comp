@@ -13,7 +13,20 @@ layout(push_constant) uniform Params {
     uint count; // N*C*Ho*Wo
     uint h, w;
     uint ho, wo;
+    uint x_base, dy_base; // CONV_TEXEL: floats from the texel views' starts to x, to dy
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads x and dy as R32 texels (bindings 0, 1): ~6 FMAs a
+// float on lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
+layout(set = 0, binding = 1) uniform samplerBuffer dy_floats;
+#define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#else
+#define X_AT(i) p.x.v[i]
+#define DY_AT(i) p.dy.v[i]
+#endif
 
 void main()
 {
@@ -26,14 +39,14 @@ void main()
     uint nc = t / p.ho;
     uint base = nc * p.h * p.w + 2u * oh * p.w + 2u * ow;
     uint best = base;
-    float m = p.x.v[base];
+    float m = X_AT(base);
     uint cand[3] = uint[3](base + 1u, base + p.w, base + p.w + 1u);
     for (int k = 0; k < 3; k++) {
-        float v = p.x.v[cand[k]];
+        float v = X_AT(cand[k]);
         if (v > m || isnan(v)) {
             m = v;
             best = cand[k];
         }
     }
-    p.dx.v[best] += p.dy.v[i];
+    p.dx.v[best] += DY_AT(i);
 }

@@ -10,7 +10,17 @@ layout(push_constant) uniform Params {
     uint count; // N*C*Ho*Wo
     uint h, w;  // input size
     uint ho, wo;
+    uint x_base; // CONV_TEXEL: floats from the texel view's start to x
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads x as R32 texels (binding 0): ~6 FMAs a float on
+// lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
+#define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#else
+#define X_AT(i) p.x.v[i]
+#endif
 
 void main()
 {
@@ -22,14 +32,14 @@ void main()
     uint oh = t % p.ho;
     uint nc = t / p.ho;
     uint base = nc * p.h * p.w + 2u * oh * p.w + 2u * ow;
-    float m = p.x.v[base];
-    float v = p.x.v[base + 1u];
+    float m = X_AT(base);
+    float v = X_AT(base + 1u);
     if (v > m || isnan(v))
         m = v;
-    v = p.x.v[base + p.w];
+    v = X_AT(base + p.w);
     if (v > m || isnan(v))
         m = v;
-    v = p.x.v[base + p.w + 1u];
+    v = X_AT(base + p.w + 1u);
     if (v > m || isnan(v))
         m = v;
     p.y.v[i] = m;

@@ -9,7 +9,17 @@ layout(push_constant) uniform Params {
     Floats dx;
     uint count; // N*C*H*W
     uint h, w;  // input size
+    uint dy_base; // CONV_TEXEL: floats from the texel view's start to dy
 } p;
+
+#ifdef CONV_TEXEL
+// The _texel build reads dy as R32 texels (binding 0): ~6 FMAs a float on
+// lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
+layout(set = 0, binding = 0) uniform samplerBuffer dy_floats;
+#define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
+#else
+#define DY_AT(i) p.dy.v[i]
+#endif
 
 void main()
 {
@@ -22,5 +32,5 @@ void main()
     uint nc = t / p.h;
     uint w2 = 2u * p.w;
     uint base = nc * 4u * p.h * p.w + 2u * r * w2 + 2u * j;
-    p.dx.v[i] += (p.dy.v[base] + p.dy.v[base + 1u]) + (p.dy.v[base + w2] + p.dy.v[base + w2 + 1u]);
+    p.dx.v[i] += (DY_AT(base) + DY_AT(base + 1u)) + (DY_AT(base + w2) + DY_AT(base + w2 + 1u));
 }

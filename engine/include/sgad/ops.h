@@ -105,6 +105,23 @@ sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor
                                 const sg_tensor *save_mean, const sg_tensor *save_invstd,
                                 const sg_tensor *dy, sg_tensor *dx, sg_tensor *dgamma,
                                 sg_tensor *dbeta);
+/* Training mode followed by ReLU (slope 0) or LeakyReLU (slope in (0, 1)) in
+ * one pass: y = act(batchnorm_train(x)); the batch norm's own output is never
+ * stored. */
+sg_status sg_batchnorm_act_forward_train(sg_seq *seq, const sg_batchnorm *p, const sg_tensor *x,
+                                         const sg_tensor *gamma, const sg_tensor *beta,
+                                         sg_tensor *running_mean, sg_tensor *running_var,
+                                         sg_tensor *save_mean, sg_tensor *save_invstd, float slope,
+                                         sg_tensor *y);
+/* Its backward: dy is the gradient of the activated y, and the activation's
+ * derivative (1 where y > 0, else slope) is applied inside the batch norm's
+ * gradient kernels, read from y's sign (y > 0 exactly where the batch norm's
+ * output is > 0, for any slope >= 0). Adds into dx, dgamma, dbeta as
+ * sg_batchnorm_backward does. */
+sg_status sg_batchnorm_act_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,
+                                    const sg_tensor *save_mean, const sg_tensor *save_invstd,
+                                    const sg_tensor *y, float slope, const sg_tensor *dy, sg_tensor *dx,
+                                    sg_tensor *dgamma, sg_tensor *dbeta);
 
 /* ---- activations (y may alias x in forward) ---------------------------- */
 

@@ -36,6 +36,10 @@ void sg_ref_batchnorm_forward_eval(const sg_batchnorm *p, sg_shape xs, const flo
 void sg_ref_batchnorm_backward(sg_shape xs, const float *x, const float *gamma,
                                const float *save_mean, const float *save_invstd, const float *dy,
                                float *dx, float *dgamma, float *dbeta);
+/* the backward of y = act(batchnorm_train(x)), act ReLU (slope 0) or LeakyReLU */
+void sg_ref_batchnorm_act_backward(sg_shape xs, const float *x, const float *gamma,
+                                   const float *save_mean, const float *save_invstd, const float *y,
+                                   float slope, const float *dy, float *dx, float *dgamma, float *dbeta);
 
 void sg_ref_activation_forward(sg_activation act, float slope, size_t n, const float *x, float *y);
 void sg_ref_activation_backward(sg_activation act, float slope, size_t n, const float *x,
