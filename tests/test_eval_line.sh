@@ -1,7 +1,8 @@
 #!/bin/sh
 # sgad eval --line: the generated line as an evaluation suite. Usage errors;
 # the baselines alone on a short stretch (a black rectangle over a sixteenth of
-# the frame is plain to a mean-frame distance: ROC AUC >= 0.8 on every run, and
+# the frame is plain to a mean-frame distance, plain or standardised per pixel:
+# ROC AUC >= 0.8 on every run, and
 # at pixel level against the painted pixels);
 # then the bundled model given the spec's frame score (sgad calibrate) on a few
 # frames, where the checkpoint's own score and the mean of its heat maps are the
@@ -32,9 +33,13 @@ echo "# baselines alone"
 expect_rc 0 "$SGAD" eval --line --frames 60 --seeds 1,2 --kinds missing,scratch --normal-frames 60 \
     --calib-frames 100 --csv "$TMP/b.csv"
 rows=$(($(wc -l <"$TMP/b.csv") - 1))
-[ "$rows" = 12 ] && ok "CSV: 3 baselines x 2 kinds x 2 seeds" || fail "CSV has $rows rows, want 12"
-bad=$(awk -F, '$1 == "\"baseline: mean frame\"" && $2 == "missing" && $6 < 0.8' "$TMP/b.csv" | wc -l)
-[ "$bad" = 0 ] && ok "mean frame finds missing regions (AUC >= 0.8 on each seed)" || fail "mean frame AUC < 0.8"
+[ "$rows" = 16 ] && ok "CSV: 4 baselines x 2 kinds x 2 seeds" || fail "CSV has $rows rows, want 16"
+for m in "mean frame" "standardised mean frame (max)"; do
+    bad=$(awk -F, -v m="\"baseline: $m\"" '$1 == m && $2 == "missing" && $6 < 0.8' "$TMP/b.csv" | wc -l)
+    n=$(awk -F, -v m="\"baseline: $m\"" '$1 == m && $2 == "missing"' "$TMP/b.csv" | wc -l)
+    [ "$n" = 2 ] && [ "$bad" = 0 ] && ok "$m finds missing regions (AUC >= 0.8 on each seed)" ||
+        fail "$m: $n runs on missing, $bad with AUC < 0.8"
+done
 grep -q "^defects: scratch" "$TMP/last" && ok "a table per kind" || fail "no table for scratch"
 # pixel level: where anomalyinject painted, against the mean frame's per-pixel distance; a black
 # rectangle is plain there, so a misplaced or empty mask shows (pixel AUC near 0.5, AUPRO near 0)

@@ -28,7 +28,8 @@ static const char USAGE[] =
     "Score unseen frames of the generated line (inspectionsrc) with anomalyinject's defects, each kind\n"
     "alone and all together, over several seeds; print frame ROC AUC, AUPRC and, at each method's\n"
     "threshold (0.995 quantile of its scores on clean unseen frames), the defects flagged and the good\n"
-    "frames stopped, for the model's frame scores and the baselines (mean frame, nearest normal frame,\n"
+    "frames stopped, for the model's frame scores and the baselines (mean frame, the same standardised\n"
+    "per pixel by clean frames and max-pooled as max,std pools the model's map, nearest normal frame,\n"
     "frame difference) on the same frames; and the checkpoint's score at its own threshold too, with the\n"
     "share of the clean frames that threshold stops (its false alarms).\n"
     "\n"
@@ -183,7 +184,7 @@ static const sg_frame_score_config VARIANTS[] = {
     {SG_POOL_TOPK, 1, 0.10f, true},  {SG_POOL_TOPK, 2, 0.02f, true},
 };
 #define NVARIANTS (sizeof VARIANTS / sizeof VARIANTS[0])
-#define MAX_METHODS (NVARIANTS + 5)
+#define MAX_METHODS (NVARIANTS + 6)
 
 /* Pixel level: the maps the model's frame scores pool (each smoothing with and
  * without standardisation), and the baselines' per-pixel differences. */
@@ -192,7 +193,11 @@ static const sg_frame_score_config PIXEL_MAPS[] = {
     {SG_POOL_MEAN, 1, 0, true},  {SG_POOL_MEAN, 2, 0, true},
 };
 #define NPIXEL_MAPS (sizeof PIXEL_MAPS / sizeof PIXEL_MAPS[0])
-#define MAX_PIXEL_METHODS (NPIXEL_MAPS + 3)
+#define MAX_PIXEL_METHODS (NPIXEL_MAPS + 4)
+/* The standardised mean frame: each pixel's squared distance to the mean frame in
+ * units of its spread over clean frames, max-pooled, as the model's max,std pools
+ * its error map: what standardisation alone gives, with no training. */
+static const sg_frame_score_config MEAN_FRAME_STD = {SG_POOL_MAX, 0, 0, true};
 #define PRO_FPR_LIMIT 0.3 /* anomalib's */
 
 typedef struct pixel_method {
@@ -225,10 +230,24 @@ typedef struct suite {
     pixel_method pixel[MAX_PIXEL_METHODS];
     int npixel;
     float *mean_frame; /* of the normals */
+    float *mf_mean, *mf_std; /* per-pixel statistics of the clean frames' distances to it */
     size_t own_alarms;  /* clean frames above the checkpoint's own threshold */
     int own_threshold;  /* the method row judged at the checkpoint's threshold, or -1 */
     FILE *csv;
 } suite;
+
+/* out[p]: the squared difference of a and b at pixel p, averaged over channels. */
+static void sqdiff_map(const float *a, const float *b, int channels, size_t plane, float *out)
+{
+    for (size_t p = 0; p < plane; p++) {
+        double d2 = 0;
+        for (int c = 0; c < channels; c++) {
+            double d = (double)a[c * plane + p] - b[c * plane + p];
+            d2 += d * d;
+        }
+        out[p] = (float)(d2 / channels);
+    }
+}
 
 /* Scores of every method for `count` frames (heat: their maps, model only):
  * out[method * count + i]. The frame difference compares frame i with
@@ -256,6 +275,15 @@ static bool score_methods(suite *s, const float *frames, const float *model_scor
     if (st == SG_OK)
         st = sg_baseline_mean_frame(s->normals, (size_t)s->a->normals, frames, count, s->dim,
                                     out + (size_t)k++ * count);
+    float *map = st == SG_OK ? malloc(s->plane * sizeof *map) : NULL;
+    if (st == SG_OK && !map)
+        st = SG_ERR_OUT_OF_MEMORY;
+    for (size_t i = 0; st == SG_OK && i < count; i++) {
+        sqdiff_map(frames + i * s->dim, s->mean_frame, s->C, s->plane, map);
+        out[(size_t)k * count + i] = sg_frame_score(&MEAN_FRAME_STD, map, s->S, s->mf_mean, s->mf_std, work);
+    }
+    k++;
+    free(map);
     if (st == SG_OK)
         st = sg_baseline_nearest(s->normals, (size_t)s->a->normals, frames, count, s->dim, out + (size_t)k++ * count);
     if (st == SG_OK && prev)
@@ -286,6 +314,7 @@ static void name_methods(suite *s)
         }
     }
     snprintf(s->methods[k++].name, sizeof s->methods[0].name, "baseline: mean frame");
+    snprintf(s->methods[k++].name, sizeof s->methods[0].name, "baseline: standardised mean frame (max)");
     snprintf(s->methods[k++].name, sizeof s->methods[0].name, "baseline: nearest normal frame");
     snprintf(s->methods[k++].name, sizeof s->methods[0].name, "baseline: frame difference");
     s->nmethods = k;
@@ -304,22 +333,10 @@ static void name_methods(suite *s)
             k++;
         }
     snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: mean frame");
+    snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: standardised mean frame");
     snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: nearest normal frame");
     snprintf(s->pixel[k++].name, sizeof s->pixel[0].name, "baseline: frame difference");
     s->npixel = k;
-}
-
-/* out[p]: the squared difference of a and b at pixel p, averaged over channels. */
-static void sqdiff_map(const float *a, const float *b, int channels, size_t plane, float *out)
-{
-    for (size_t p = 0; p < plane; p++) {
-        double d2 = 0;
-        for (int c = 0; c < channels; c++) {
-            double d = (double)a[c * plane + p] - b[c * plane + p];
-            d2 += d * d;
-        }
-        out[p] = (float)(d2 / channels);
-    }
 }
 
 /* Every pixel method's maps of the run's n frames, ranked against the painted
@@ -328,7 +345,8 @@ static bool score_pixels(suite *s, int r, const float *frames, const float *heat
                          const uint8_t *masks, size_t n)
 {
     float *maps = malloc(n * s->plane * sizeof *maps), *work = malloc(s->plane * sizeof *work);
-    bool ok = maps && work;
+    float *dist = malloc(s->plane * sizeof *dist);
+    bool ok = maps && work && dist;
     if (!ok)
         cli_fail(SG_OK, "out of memory for %zu maps", n);
     size_t defect_pixels = 0;
@@ -346,6 +364,9 @@ static bool score_pixels(suite *s, int r, const float *frames, const float *heat
             } else if (k == model_maps) {
                 sqdiff_map(f, s->mean_frame, s->C, s->plane, out);
             } else if (k == model_maps + 1) {
+                sqdiff_map(f, s->mean_frame, s->C, s->plane, dist);
+                sg_frame_score_map(&MEAN_FRAME_STD, dist, s->S, s->mf_mean, s->mf_std, work, out);
+            } else if (k == model_maps + 2) {
                 size_t best = 0;
                 float best_d = INFINITY;
                 for (size_t j = 0; j < (size_t)s->a->normals; j++) {
@@ -366,7 +387,7 @@ static bool score_pixels(suite *s, int r, const float *frames, const float *heat
         }
         s->pixel[k].auc[r] += pm.auc, s->pixel[k].aupro[r] += pm.aupro, s->pixel[k].runs[r]++;
     }
-    free(maps), free(work);
+    free(maps), free(work), free(dist);
     return ok;
 }
 
@@ -402,6 +423,20 @@ static bool prepare(suite *s)
             !line_frames(&a->src, n - 1, 1, NULL, s->C, s->S, s->calib_prev + i * s->dim, NULL, NULL))
             return false;
     }
+    /* the standardised mean frame's statistics: from the same clean frames as the model's */
+    s->mf_mean = malloc(s->plane * sizeof(float));
+    s->mf_std = malloc(s->plane * sizeof(float));
+    float *dists = malloc(s->half * s->plane * sizeof(float));
+    if (!s->mf_mean || !s->mf_std || !dists) {
+        free(dists);
+        return cli_false(SG_OK, "out of memory");
+    }
+    for (size_t i = 0; i < s->half; i++)
+        sqdiff_map(s->calib + i * s->dim, s->mean_frame, s->C, s->plane, dists + i * s->plane);
+    sg_status fit = sg_pixel_stats_fit(dists, s->half, s->S, MEAN_FRAME_STD.smooth, s->mf_mean, s->mf_std);
+    free(dists);
+    if (fit != SG_OK)
+        return cli_false(fit, "cannot measure the mean frame's per-pixel statistics");
     float *scratch = malloc(nc * MAX_METHODS * sizeof(float));
     if (!scratch)
         return cli_false(SG_OK, "out of memory");
@@ -603,6 +638,7 @@ int cmd_eval_line(int argc, char **argv)
     for (size_t v = 0; v < NVARIANTS; v++)
         free(s.pix_mean[v]), free(s.pix_std[v]);
     free(s.normals), free(s.calib), free(s.calib_heat), free(s.calib_prev), free(s.mean_frame);
+    free(s.mf_mean), free(s.mf_std);
     if (s.m)
         sg_model_destroy(s.m);
     if (dev)
