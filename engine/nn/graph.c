@@ -238,27 +238,43 @@ sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg
     return y;
 }
 
-sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
+/* Training-mode batch norm: batch statistics kept for the backward. With
+ * `activate` the ReLU/LeakyReLU after it is the same op (sg_batchnorm_act_forward_train),
+ * whose backward applies the activation's derivative inside the batch norm's
+ * gradient kernels: the batch norm's output is no node, so nothing else reads it. */
+static sg_node *bn_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean, sg_param *var,
+                         bool activate, float slope)
 {
-    if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
+    if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
         return NULL;
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, xs);
     if (!y)
         return NULL;
-    if (!g->training) {
-        failed(g, sg_batchnorm_forward_eval(g->seq, &BN, x->value, weight->value, bias->value, mean->value,
-                                            var->value, y->value));
-        return g->status == SG_OK ? y : NULL;
-    }
     sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
     if (!sm || !si ||
-        failed(g, sg_batchnorm_forward_train(g->seq, &BN, x->value, weight->value, bias->value, mean->value,
-                                             var->value, sm, si, y->value)))
+        failed(g, activate ? sg_batchnorm_act_forward_train(g->seq, &BN, x->value, gamma->value, beta->value,
+                                                            mean->value, var->value, sm, si, slope, y->value)
+                           : sg_batchnorm_forward_train(g->seq, &BN, x->value, gamma->value, beta->value,
+                                                        mean->value, var->value, sm, si, y->value)))
         return NULL;
-    push(g, &(tape_entry){.kind = OP_BN, .in = {x}, .out = y, .w = weight, .b = bias, .mean = mean, .var = var,
-                          .save_mean = sm, .save_invstd = si});
+    push(g, &(tape_entry){.kind = activate ? OP_BN_ACT : OP_BN, .in = {x}, .out = y, .w = gamma, .b = beta,
+                          .mean = mean, .var = var, .slope = slope, .save_mean = sm, .save_invstd = si});
     return y;
+}
+
+sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param *bias, sg_param *mean, sg_param *var)
+{
+    if (g->training)
+        return bn_train(g, x, weight, bias, mean, var, false, 0.0f);
+    if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
+        return NULL;
+    sg_node *y = new_node(g, sg_tensor_shape(x->value));
+    if (!y)
+        return NULL;
+    failed(g, sg_batchnorm_forward_eval(g->seq, &BN, x->value, weight->value, bias->value, mean->value,
+                                        var->value, y->value));
+    return g->status == SG_OK ? y : NULL;
 }
 
 sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float slope)
@@ -272,33 +288,11 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
     return y;
 }
 
-/* Training: batch norm and its activation as one op (sg_batchnorm_act_forward_train),
- * whose backward applies the activation's derivative inside the batch norm's
- * gradient kernels: the batch norm's output is no node, so nothing else reads it. */
-static sg_node *bn_act_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
-                             sg_param *var, float slope)
-{
-    if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
-        return NULL;
-    sg_shape xs = sg_tensor_shape(x->value);
-    sg_node *y = new_node(g, xs);
-    if (!y)
-        return NULL;
-    sg_tensor *sm = keep(g, sg_shape4(1, xs.c, 1, 1)), *si = keep(g, sg_shape4(1, xs.c, 1, 1));
-    if (!sm || !si ||
-        failed(g, sg_batchnorm_act_forward_train(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
-                                                 var->value, sm, si, slope, y->value)))
-        return NULL;
-    push(g, &(tape_entry){.kind = OP_BN_ACT, .in = {x}, .out = y, .w = gamma, .b = beta, .mean = mean, .var = var,
-                          .slope = slope, .save_mean = sm, .save_invstd = si});
-    return y;
-}
-
 sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *beta, sg_param *mean,
                                 sg_param *var, float slope)
 {
     if (g->training)
-        return bn_act_train(g, x, gamma, beta, mean, var, slope);
+        return bn_train(g, x, gamma, beta, mean, var, true, slope);
     if (!g->fold)
         return sg_graph_activation(g, sg_graph_batchnorm(g, x, gamma, beta, mean, var),
                                    slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope);
