@@ -44,7 +44,7 @@ static sg_st_tensor tensor(const char *name, float *data, int ndim, int64_t a, i
 int main(int argc, char **argv)
 {
     if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: parity_dump DIR ARCH UPSAMPLE WIDTH [STEPS]\n");
+        fprintf(stderr, "usage: parity_dump DIR ARCH[/drop-skips=LEVELS] UPSAMPLE WIDTH [STEPS]\n");
         return 2;
     }
     int steps = argc == 6 ? atoi(argv[5]) : 0;
@@ -55,6 +55,9 @@ int main(int argc, char **argv)
         die("device");
     sg_model_config cfg = sg_model_config_default();
     cfg.arch = strcmp(argv[2], "skipganomaly") == 0 ? SG_ARCH_SKIPGANOMALY : SG_ARCH_SKIPGANOMALY_PP;
+    const char *drop = strstr(argv[2], "/drop-skips=");
+    if (drop && sg_skips_parse(drop + strlen("/drop-skips="), &cfg.dropped_skips))
+        die("drop-skips");
     cfg.upsample = strcmp(argv[3], "nearest") == 0 ? SG_UPSAMPLE_NEAREST : SG_UPSAMPLE_TRANSPOSED;
     cfg.width = strtof(argv[4], NULL);
     sg_model *m;

@@ -30,6 +30,8 @@ static const char USAGE[] =
     "  --size S               input size, a power of two 32..512 (default 32)\n"
     "  --width W              generator width multiplier, 0.25..16 in steps of 1/16 (default 1)\n"
     "  --upsample U           transposed (default) or nearest\n"
+    "  --drop-skips LEVELS    leave these skip connections out: 1 (full resolution), 2, 3, e.g. 1,2;\n"
+    "                         none (default) is the spec's generator (docs/training.md, \"Skips left out\")\n"
     "  --seed N               initialisation and shuffling seed (default 0)\n"
     "training:\n"
     "  --epochs N             total epochs (default 15)\n"
@@ -37,7 +39,8 @@ static const char USAGE[] =
     "                         (a 270-image clip at batch 64 is 3 steps an epoch)\n"
     "  --batch-size N         images per step (default 64)\n"
     "  --lr X                 Adam learning rate (default 0.0002)\n"
-    "  --w-adv X, --w-con X, --w-lat X   loss weights (default 1, 50, 1)\n"
+    "  --w-adv X, --w-con X, --w-lat X   loss weights (default 1, 50, 1); with --w-adv 0 --w-lat 0\n"
+    "                         the generator trains on the reconstruction alone and D is left out\n"
     "  --detach-latent        no latent-loss gradient into the generator (the ++ reference)\n"
     "  --holdout F            fraction of normal images held out for calibration (default 0.1)\n"
     "  --quantile Q           threshold quantile of held-out scores (default 0.995)\n"
@@ -89,7 +92,7 @@ static bool on_progress(const sg_fit_progress *p, void *user)
 }
 
 enum {
-    O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SEED,
+    O_DATASET = 256, O_DATA, O_ABNORMAL, O_LIMIT, O_CHANNELS, O_ARCH, O_SIZE, O_WIDTH, O_UPSAMPLE, O_SKIPS, O_SEED,
     O_EPOCHS, O_STEPS, O_BATCH, O_LR, O_WADV, O_WCON, O_WLAT, O_DETACH, O_HOLDOUT, O_QUANTILE, O_LAMBDA, O_FRAME_SCORE, O_AUG_SHIFT, O_AUG_FLIP, O_AUG_BRIGHT, O_WARMUP, O_EVAL_INTERVAL, O_PATIENCE, O_DEVICE, O_OUT,
     O_RESUME, O_HELP
 };
@@ -99,7 +102,8 @@ static const struct option OPTIONS[] = {
     {"abnormal-class", required_argument, 0, O_ABNORMAL}, {"limit", required_argument, 0, O_LIMIT},
     {"channels", required_argument, 0, O_CHANNELS}, {"arch", required_argument, 0, O_ARCH},
     {"size", required_argument, 0, O_SIZE}, {"width", required_argument, 0, O_WIDTH},
-    {"upsample", required_argument, 0, O_UPSAMPLE}, {"seed", required_argument, 0, O_SEED},
+    {"upsample", required_argument, 0, O_UPSAMPLE}, {"drop-skips", required_argument, 0, O_SKIPS},
+    {"seed", required_argument, 0, O_SEED},
     {"epochs", required_argument, 0, O_EPOCHS}, {"steps", required_argument, 0, O_STEPS}, {"batch-size", required_argument, 0, O_BATCH},
     {"lr", required_argument, 0, O_LR}, {"w-adv", required_argument, 0, O_WADV},
     {"w-con", required_argument, 0, O_WCON}, {"w-lat", required_argument, 0, O_WLAT},
@@ -189,6 +193,13 @@ static int parse(int argc, char **argv, train_args *a)
                 return cli_usage_error("train", "--upsample must be transposed or nearest, not '%s'", optarg);
             a->model_given = true;
             break;
+        case O_SKIPS: {
+            const char *bad = sg_skips_parse(optarg, &a->model.dropped_skips);
+            if (bad)
+                return cli_usage_error("train", "--drop-skips '%s': %s", optarg, bad);
+            a->model_given = true;
+            break;
+        }
         case O_SEED:
             if (!cli_parse_int(optarg, 0, 1L << 62, &v))
                 return cli_usage_error("train", "--seed needs a non-negative integer");
@@ -286,12 +297,19 @@ static int parse(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (a->fit.patience && !a->fit.eval_interval)
         return cli_usage_error("train", "--patience counts held-out measurements: it needs --eval-interval above 0");
+    if (a->fit.train.w_adv == 0 && a->fit.train.w_lat == 0) {
+        /* the discriminator is not trained: its features carry nothing the score could use */
+        if (a->lambda >= 0 && a->lambda < 1)
+            return cli_usage_error("train", "--lambda %g weighs the discriminator's features, which --w-adv 0 "
+                                            "--w-lat 0 does not train: use --lambda 1", a->lambda);
+        a->lambda = 1;
+    }
     if (a->steps && a->epochs_given)
         return cli_usage_error("train", "--steps and --epochs both set the length: give one");
     if (a->data.kind != CLI_FASHION_MNIST && !a->data.dir)
         return cli_usage_error("train", "--data DIR is needed for --dataset %s", cli_dataset_kind_name(a->data.kind));
     if (a->resume && a->model_given)
-        return cli_usage_error("train", "--arch, --size, --width, --upsample and --seed come from the checkpoint "
+        return cli_usage_error("train", "--arch, --size, --width, --upsample, --drop-skips and --seed come from the checkpoint "
                                         "when resuming");
     if (!a->out)
         a->out = a->resume ? a->resume : "model.safetensors";
@@ -366,11 +384,18 @@ static void print_model(sg_model *m, size_t images, const sg_fit_options *fit)
     size_t held = (size_t)(fit->holdout * (double)images); /* as sg_fit: at least one when holding out */
     if (fit->holdout > 0 && held == 0 && images > 1)
         held = 1;
-    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %g%s%s; %zu generator + %zu discriminator parameters\n",
+    char skips[16] = "";
+    if (c->dropped_skips) {
+        memcpy(skips, ", skips ", 9);
+        sg_skips_describe(c->dropped_skips, skips + 8, sizeof skips - 8);
+    }
+    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %g%s%s%s%s; %zu generator + %zu discriminator parameters\n",
             sg_arch_name(c->arch), c->channels, c->channels > 1 ? "s" : "", c->size, c->size, (double)c->width,
             c->arch == SG_ARCH_SKIPGANOMALY_PP ? ", upsampling " : "",
-            c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "",
-            sg_model_generator_parameters(m), sg_model_discriminator_parameters(m));
+            c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "", skips,
+            c->dropped_skips ? " left out" : "", sg_model_generator_parameters(m), sg_model_discriminator_parameters(m));
+    if (fit->train.w_adv == 0 && fit->train.w_lat == 0)
+        fprintf(stderr, "training: the reconstruction alone (--w-adv 0 --w-lat 0): the discriminator is not trained\n");
     fprintf(stderr, "data: %zu normal images (%zu held out for calibration), batch %d", images, held,
             fit->train.batch);
     if (st->epoch || st->epoch_step)

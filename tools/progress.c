@@ -29,6 +29,10 @@ static void format_duration(char *buf, size_t size, double s)
 
 static void losses_text(char *buf, size_t size, const sg_train_losses *l)
 {
+    if (!l->adversarial) {
+        snprintf(buf, size, "G %.4f (con %.4f; reconstruction only, D not trained)", l->g_total, l->g_con);
+        return;
+    }
     snprintf(buf, size, "G %.4f (adv %.3f con %.4f lat %.4f) D %.4f%s", l->g_total, l->g_adv, l->g_con, l->g_lat,
              l->d_total, l->d_reinitialised ? " D re-init" : "");
 }

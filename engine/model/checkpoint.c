@@ -25,6 +25,10 @@
 
 #define FORMAT_NAME "sgad-skipganomaly"
 #define FORMAT_VERSION "1"
+/* A model that leaves skips out is written as version 2, which a program that
+ * predates the option refuses instead of loading it as the spec's generator
+ * and scoring with the wrong network; this program reads both. */
+#define FORMAT_VERSION_SKIPS "2"
 
 enum { KIND_VALUE, KIND_ADAM_M, KIND_ADAM_V };
 
@@ -184,12 +188,17 @@ static sg_status save(sg_model *m, const char *path, bool with_moments)
         const sg_model_config *c = &m->config;
         const sg_calibration *cal = &m->calibration;
         meta_add(&meta, "format", "%s", FORMAT_NAME);
-        meta_add(&meta, "format_version", "%s", FORMAT_VERSION);
+        meta_add(&meta, "format_version", "%s", c->dropped_skips ? FORMAT_VERSION_SKIPS : FORMAT_VERSION);
         meta_add(&meta, "arch", "%s", sg_arch_name(c->arch));
         meta_add(&meta, "channels", "%d", c->channels);
         meta_add(&meta, "size", "%d", c->size);
         meta_add(&meta, "width", "%g", (double)c->width);
         meta_add(&meta, "upsample", "%s", sg_upsample_name(c->upsample));
+        if (c->dropped_skips) {
+            char skips[16];
+            sg_skips_describe(c->dropped_skips, skips, sizeof skips);
+            meta_add(&meta, "dropped_skips", "%s", skips);
+        }
         meta_add(&meta, "normalization", "%s", "x/127.5-1");
         meta_add(&meta, "step", "%" PRIu64, m->state.step);
         meta_add(&meta, "epoch", "%u", m->state.epoch);
@@ -270,9 +279,10 @@ static sg_status parse_config(const sg_st_file *f, const char *path, sg_model_co
     if (!format || strcmp(format, FORMAT_NAME) != 0)
         return sg_fail(SG_ERR_FORMAT, "%s: not a Skip-GANomaly checkpoint of this program (metadata format is %s%s%s)",
                        path, format ? "'" : "", format ? format : "missing", format ? "'" : "");
-    if (!version || strcmp(version, FORMAT_VERSION) != 0)
-        return sg_fail(SG_ERR_FORMAT, "%s: checkpoint format version %s is not supported (this program reads %s)",
-                       path, version ? version : "(missing)", FORMAT_VERSION);
+    bool v2 = version && strcmp(version, FORMAT_VERSION_SKIPS) == 0;
+    if (!version || (strcmp(version, FORMAT_VERSION) != 0 && !v2))
+        return sg_fail(SG_ERR_FORMAT, "%s: checkpoint format version %s is not supported (this program reads %s and %s)",
+                       path, version ? version : "(missing)", FORMAT_VERSION, FORMAT_VERSION_SKIPS);
     const char *arch = sg_st_meta(f, "arch"), *up = sg_st_meta(f, "upsample");
     *c = sg_model_config_default();
     if (!arch || (strcmp(arch, "skipganomaly++") && strcmp(arch, "skipganomaly")))
@@ -281,6 +291,17 @@ static sg_status parse_config(const sg_st_file *f, const char *path, sg_model_co
     if (!up || (strcmp(up, "transposed") && strcmp(up, "nearest")))
         return sg_fail(SG_ERR_FORMAT, "%s: metadata 'upsample' must be transposed or nearest", path);
     c->upsample = strcmp(up, "nearest") == 0 ? SG_UPSAMPLE_NEAREST : SG_UPSAMPLE_TRANSPOSED;
+    const char *skips = sg_st_meta(f, "dropped_skips");
+    if (skips && !v2)
+        return sg_fail(SG_ERR_FORMAT, "%s: metadata 'dropped_skips' in a format version %s file (it needs %s)", path,
+                       version, FORMAT_VERSION_SKIPS);
+    if (v2) {
+        const char *bad = skips ? sg_skips_parse(skips, &c->dropped_skips) : "it is missing";
+        if (!bad && c->dropped_skips == 0)
+            bad = "a version 2 file leaves at least one skip out";
+        if (bad)
+            return sg_fail(SG_ERR_FORMAT, "%s: metadata 'dropped_skips' = '%s': %s", path, skips ? skips : "", bad);
+    }
     const char *norm = sg_st_meta(f, "normalization");
     if (!norm || strcmp(norm, "x/127.5-1") != 0)
         return sg_fail(SG_ERR_FORMAT, "%s: unsupported input normalization '%s' (expected x/127.5-1)", path,

@@ -1,6 +1,8 @@
 /* The Skip-GANomaly++ generator (ResUNet++-style), spec "Generator":
  *   c1 = Stem(C->f0); c2, c3, c4 = Res(.., stride 2); bridge = ASPP(f3->f4);
  *   d1, d2, d3 = Decoder(g = c3, c2, c1; x = previous); out = head_conv(head_aspp(d3)).
+ * A model may leave skips out (sg_model_config.dropped_skips): that level's
+ * decoder then gets zeros in place of c1, c2 or c3.
  * Module and parameter names follow tests/reference/skipganomaly_pp.py. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@ typedef struct decoder_m {
 } decoder_m;
 
 struct sg_pp_generator {
+    unsigned dropped_skips;
     res_m c1, c2, c3, c4;
     aspp_m bridge, head_aspp;
     decoder_m d1, d2, d3;
@@ -121,6 +124,7 @@ sg_pp_generator *sg_pp_generator_create(sg_param_set *s, const sg_net_shape *c)
     for (int i = 0; i < 5; i++)
         f[i] = sg_net_width(c, 16) << i;
     bool t = c->transposed;
+    G->dropped_skips = c->dropped_skips;
     bool ok = res_declare(s, &G->c1, "c1", c->channels, f[0], 1, true) &&
               res_declare(s, &G->c2, "c2", f[0], f[1], 2, false) &&
               res_declare(s, &G->c3, "c3", f[1], f[2], 2, false) &&
@@ -191,6 +195,15 @@ static sg_node *decoder_apply(sg_graph *g, const decoder_m *m, sg_node *gate, sg
     return res_apply(g, &m->res, sg_graph_concat(g, d, gate));
 }
 
+/* What the decoder gets of encoder level `level` (1..3): its features, or zeros
+ * of their shape where the model leaves that skip out. */
+static sg_node *skip(const sg_pp_generator *G, sg_graph *g, int level, sg_node *features)
+{
+    if (!features || !(G->dropped_skips & (1u << (level - 1))))
+        return features;
+    return sg_graph_zeros(g, sg_tensor_shape(features->value));
+}
+
 sg_node *sg_pp_generator_forward(const sg_pp_generator *G, sg_graph *g, sg_node *x)
 {
     sg_node *c1 = res_apply(g, &G->c1, x);
@@ -198,8 +211,8 @@ sg_node *sg_pp_generator_forward(const sg_pp_generator *G, sg_graph *g, sg_node 
     sg_node *c3 = res_apply(g, &G->c3, c2);
     sg_node *c4 = res_apply(g, &G->c4, c3);
     sg_node *b = aspp_apply(g, &G->bridge, c4);
-    sg_node *d1 = decoder_apply(g, &G->d1, c3, b);
-    sg_node *d2 = decoder_apply(g, &G->d2, c2, d1);
-    sg_node *d3 = decoder_apply(g, &G->d3, c1, d2);
+    sg_node *d1 = decoder_apply(g, &G->d1, skip(G, g, 3, c3), b);
+    sg_node *d2 = decoder_apply(g, &G->d2, skip(G, g, 2, c2), d1);
+    sg_node *d3 = decoder_apply(g, &G->d3, skip(G, g, 1, c1), d2);
     return sg_conv_module_apply(g, &G->head_conv, aspp_apply(g, &G->head_aspp, d3));
 }

@@ -42,7 +42,47 @@ const char *sg_model_config_check(const sg_model_config *c)
         return "width multiplier must be a multiple of 1/16 (0.0625) from 0.25 to 16";
     if (c->upsample != SG_UPSAMPLE_TRANSPOSED && c->upsample != SG_UPSAMPLE_NEAREST)
         return "upsample must be transposed or nearest";
+    if (c->dropped_skips >> SG_SKIP_LEVELS)
+        return "dropped skips must be among the levels 1, 2 and 3";
+    if (c->dropped_skips && c->arch != SG_ARCH_SKIPGANOMALY_PP)
+        return "leaving skips out is a Skip-GANomaly++ option";
     return NULL;
+}
+
+const char *sg_skips_parse(const char *text, unsigned *mask)
+{
+    if (!text)
+        return "no skip levels given";
+    unsigned m = 0;
+    if (*text && strcmp(text, "none") != 0) {
+        const char *p = text;
+        for (;;) {
+            if (*p < '1' || *p > '0' + SG_SKIP_LEVELS || (p[1] && p[1] != ','))
+                return "skip levels are a comma-separated list of 1, 2 and 3 (or none)";
+            unsigned bit = 1u << (*p - '1');
+            if (m & bit)
+                return "a skip level is listed twice";
+            m |= bit;
+            if (!p[1])
+                break;
+            p += 2;
+        }
+    }
+    *mask = m;
+    return NULL;
+}
+
+void sg_skips_describe(unsigned mask, char *out, size_t size)
+{
+    size_t n = 0;
+    if (size == 0)
+        return;
+    out[0] = 0;
+    for (int k = 0; k < SG_SKIP_LEVELS; k++)
+        if (mask & (1u << k))
+            n += (size_t)snprintf(out + (n < size ? n : size - 1), n < size ? size - n : 1, "%s%d", n ? "," : "", k + 1);
+    if (!mask)
+        snprintf(out, size, "none");
 }
 
 float sg_model_score_lambda(const sg_model *m)
@@ -63,7 +103,7 @@ sg_status sg_model_set_score_lambda(sg_model *m, float lambda)
 static sg_net_shape net_shape(const sg_model_config *c)
 {
     return (sg_net_shape){.channels = c->channels, .size = c->size, .width = c->width,
-                          .transposed = c->upsample == SG_UPSAMPLE_TRANSPOSED};
+                          .transposed = c->upsample == SG_UPSAMPLE_TRANSPOSED, .dropped_skips = c->dropped_skips};
 }
 
 int sg_model_width_channels(const sg_model_config *c, int base)

@@ -15,6 +15,7 @@ typedef struct sg_net_shape {
     int channels, size; /* of the input images */
     float width;        /* width multiplier: widths are base * width channels */
     bool transposed;    /* Skip-GANomaly++ upsampling: transposed convolutions (else nearest + conv) */
+    unsigned dropped_skips; /* Skip-GANomaly++: levels whose skip is zeros (sg_model_config) */
 } sg_net_shape;
 
 /* base channels times the width multiplier */

@@ -10,7 +10,11 @@
  *   err_d = BCE(p_real,1) + BCE(p_fake,0) from the same forward (x_hat a constant);
  *   backward through D only; Adam on D
  * This is tests/reference/skipganomaly_pp.py's train_step; the D re-initialisation
- * below 1e-5 happens on the host after the step. */
+ * below 1e-5 happens on the host after the step.
+ * With w_adv and w_lat both 0 nothing of D reaches G, so the step is G's
+ * forward, the reconstruction loss, G's backward and Adam on G alone: D is
+ * neither run nor trained (its weights, statistics and Adam state stay as they
+ * are), and G's update is the one the full step makes with these weights. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@ enum { LOSS_ADV, LOSS_CON, LOSS_LAT, LOSS_D_REAL, LOSS_D_FAKE, LOSS_COUNT };
 struct sg_trainer {
     sg_model *m;
     sg_train_config cfg;
+    bool adversarial; /* D is part of the step (w_adv or w_lat not 0) */
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *step, *loss[LOSS_COUNT];
@@ -82,6 +87,18 @@ static sg_status record(sg_trainer *t)
 
     if ((s = sg_step_increment(seq, t->step)) != SG_OK)
         return s;
+    if (!t->adversarial) {
+        if ((s = sg_graph_create(dev, seq, true, &t->gen)) != SG_OK)
+            return s;
+        sg_node *x_hat = sg_model_generator_forward(m, t->gen, sg_graph_input(t->gen, t->x, false));
+        if ((s = sg_graph_status(t->gen)) || (s = sg_fill(seq, m->gen.grads, 0.0f)) ||
+            (s = sg_graph_zero_grads(t->gen, seq)) ||
+            (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
+            (s = sg_graph_backward(t->gen, seq)) ||
+            (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
+            return s;
+        return sg_seq_finish(seq);
+    }
     /* forward */
     if ((s = sg_graph_create(dev, seq, true, &t->gen)) || (s = sg_graph_create(dev, seq, true, &t->d_real)) ||
         (s = sg_graph_create(dev, seq, true, &t->d_fake)))
@@ -138,6 +155,7 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     t->m = m;
     t->cfg = *c;
+    t->adversarial = c->w_adv != 0.0f || c->w_lat != 0.0f;
     const sg_model_config *mc = &m->config;
     sg_status s = sg_tensor_create(m->dev, sg_shape4(c->batch, mc->channels, mc->size, mc->size), &t->x);
     if (s == SG_OK)
@@ -189,9 +207,10 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
     sg_status s = sg_tensor_upload(t->x, images);
     if (s == SG_OK)
         s = sg_seq_run(t->seq);
-    float v[LOSS_COUNT];
+    float v[LOSS_COUNT] = {0};
     for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
-        s = sg_tensor_download(t->loss[i], &v[i]);
+        if (t->adversarial || i == LOSS_CON)
+            s = sg_tensor_download(t->loss[i], &v[i]);
     if (s != SG_OK)
         return s;
     m->state.step++;
@@ -202,6 +221,7 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
     l.g_con = v[LOSS_CON];
     l.g_lat = v[LOSS_LAT];
     l.warmup = t->warmup_factor;
+    l.adversarial = t->adversarial;
     l.g_total = t->warmup_factor * (c->w_adv * l.g_adv + c->w_lat * l.g_lat) + c->w_con * l.g_con;
     l.d_real = v[LOSS_D_REAL];
     l.d_fake = v[LOSS_D_FAKE];
@@ -214,7 +234,7 @@ sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *o
                            "training diverged at step %llu: a loss is not finite (G adv %g, con %g, lat %g; "
                            "D real %g, fake %g); lower the learning rate or restart from the last checkpoint",
                            (unsigned long long)m->state.step, l.g_adv, l.g_con, l.g_lat, l.d_real, l.d_fake);
-    if (l.d_total < 1e-5f) {
+    if (t->adversarial && l.d_total < 1e-5f) {
         /* the reference re-draws D's weights and keeps its running stats and Adam state */
         s = sg_params_initialize_trainable(&m->disc, m->state.seed + m->state.step);
         m->state.d_reinits++;

@@ -189,6 +189,17 @@ sg_node *sg_graph_input(sg_graph *g, sg_tensor *t, bool needs_grad)
     return add_node(g, t, false, needs_grad);
 }
 
+sg_node *sg_graph_zeros(sg_graph *g, sg_shape shape)
+{
+    if (g->status != SG_OK)
+        return NULL;
+    sg_tensor *t = new_tensor(g, shape);
+    if (!t)
+        return NULL;
+    sg_node *n = add_node(g, t, true, false);
+    return n && !failed(g, sg_fill(g->seq, t, 0.0f)) ? n : NULL;
+}
+
 static bool ready(sg_graph *g, const void *a, const void *b)
 {
     if (g->status != SG_OK)

@@ -45,6 +45,9 @@ void sg_graph_set_folding(sg_graph *g, bool fold, sg_seq *pack);
 /* An input node over an existing tensor (not owned). With needs_grad, the node
  * gets a gradient tensor that backward fills (e.g. D's input x_hat). */
 sg_node *sg_graph_input(sg_graph *g, sg_tensor *t, bool needs_grad);
+/* A node of zeros (graph-owned, no gradient), filled where it is recorded:
+ * what stands in for a connection a model leaves out. */
+sg_node *sg_graph_zeros(sg_graph *g, sg_shape shape);
 
 sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);
 sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w, sg_param *b);

@@ -55,9 +55,24 @@ enum {
     PROP_WARMUP_STEPS,
     PROP_EVAL_INTERVAL,
     PROP_PATIENCE,
+    PROP_DROP_SKIPS,
+    PROP_ADVERSARIAL,
 };
 
 #define THRESHOLD_CALIBRATED -1.0 /* the threshold property's "use the checkpoint's calibration" */
+
+/* The model a training (mode=train or a retraining) creates, from the
+ * properties; called with the object lock held. */
+static sg_model_config training_config(GstSkipGanomaly *self)
+{
+    sg_model_config config = sg_model_config_default();
+    config.channels = (int)self->channels;
+    config.size = (int)self->input_size;
+    config.width = (float)self->width;
+    config.upsample = self->upsample;
+    config.dropped_skips = self->dropped_skips;
+    return config;
+}
 #define DEFAULT_THRESHOLD THRESHOLD_CALIBRATED
 #define DEFAULT_TILES 1
 #define DEFAULT_INTERVAL 1
@@ -73,6 +88,8 @@ enum {
 #define DEFAULT_WARMUP_STEPS 0  /* the spec's training step from the start */
 #define DEFAULT_EVAL_INTERVAL 10 /* steps, as sgad train */
 #define DEFAULT_PATIENCE 0       /* train every epoch */
+#define DEFAULT_DROP_SKIPS "none" /* the spec's generator */
+#define DEFAULT_ADVERSARIAL TRUE  /* the spec's loss */
 #define DEFAULT_SEED 1
 #define DEFAULT_STATS_INTERVAL 1000 /* ms */
 #define DEFAULT_BATCH_TIMEOUT 20     /* ms, under a frame time at 30 frames/s */
@@ -223,14 +240,12 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     GstSkipGanomalyMode mode = self->mode;
     gdouble threshold = self->threshold;
     gint tiles = (gint)self->tiles;
-    sg_model_config config = sg_model_config_default();
-    config.channels = (int)self->channels;
-    config.size = (int)self->input_size;
-    config.width = (float)self->width;
-    config.upsample = self->upsample;
+    sg_model_config config = training_config(self);
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
     const guint patience = self->patience, eval_interval = self->eval_interval;
+    const gboolean adversarial = self->adversarial;
+    const gdouble score_lambda = self->score_lambda;
     const gboolean batch_streams = self->batch_streams;
     gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
@@ -272,6 +287,12 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
             GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                               ("Invalid training settings: patience %u counts held-out measurements, and "
                                "eval-interval=0 makes none.", patience), (NULL));
+            goto done;
+        }
+        if (!adversarial && score_lambda < 1) {
+            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                              ("Invalid training settings: score-lambda %g weighs the discriminator's features, "
+                               "which adversarial=false does not train; use score-lambda=1.", score_lambda), (NULL));
             goto done;
         }
         const char *bad = sg_model_config_check(&config);
@@ -572,11 +593,8 @@ static gboolean run_training(GstSkipGanomaly *self)
     /* a retraining writes beside the model, which it replaces only once the
      * new one has loaded (swap_in_retrained) */
     gchar *path = self->training ? g_strdup(self->model_path) : retrained_path(self->model_path);
-    params.config = sg_model_config_default();
-    params.config.channels = (int)self->channels;
-    params.config.size = (int)self->input_size;
-    params.config.width = (float)self->width;
-    params.config.upsample = self->upsample;
+    params.config = training_config(self);
+    params.adversarial = self->adversarial;
     params.epochs = self->epochs;
     params.batch = self->batch_size;
     params.save_interval = self->save_interval;
@@ -768,15 +786,14 @@ static void begin_retrain(GstSkipGanomaly *self)
     if (self->train_thread) /* the previous retraining, finished */
         g_thread_join(g_steal_pointer(&self->train_thread));
     GST_OBJECT_LOCK(self);
-    sg_model_config config = sg_model_config_default();
-    config.channels = (int)self->channels;
-    config.size = (int)self->input_size;
-    config.width = (float)self->width;
-    config.upsample = self->upsample;
+    sg_model_config config = training_config(self);
     const guint train_frames = self->train_frames;
     const guint32 seed = (guint32)self->seed;
+    const gboolean lambda_needs_d = !self->adversarial && self->score_lambda < 1;
     GST_OBJECT_UNLOCK(self);
-    const char *bad = sg_model_config_check(&config);
+    const char *bad = lambda_needs_d ? "score-lambda below 1 weighs the discriminator's features, which "
+                                       "adversarial=false does not train"
+                                     : sg_model_config_check(&config);
     if (bad) {
         GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("Cannot retrain, invalid training settings: %s.", bad),
                             ("channels %d, input-size %d, width %g", config.channels, config.size,
@@ -1573,6 +1590,19 @@ static void gst_skip_ganomaly_set_property(GObject *object, guint prop_id, const
     case PROP_UPSAMPLE:
         self->upsample = g_value_get_enum(value);
         break;
+    case PROP_DROP_SKIPS: {
+        unsigned mask;
+        const gchar *text = g_value_get_string(value);
+        const char *bad = sg_skips_parse(text ? text : DEFAULT_DROP_SKIPS, &mask);
+        if (bad)
+            g_warning("skipganomaly: drop-skips \"%s\": %s", text, bad);
+        else
+            self->dropped_skips = mask;
+        break;
+    }
+    case PROP_ADVERSARIAL:
+        self->adversarial = g_value_get_boolean(value);
+        break;
     case PROP_CHANNELS:
         self->channels = g_value_get_uint(value);
         break;
@@ -1683,6 +1713,15 @@ static void gst_skip_ganomaly_get_property(GObject *object, guint prop_id, GValu
     case PROP_UPSAMPLE:
         g_value_set_enum(value, self->upsample);
         break;
+    case PROP_DROP_SKIPS: {
+        char text[16];
+        sg_skips_describe(self->dropped_skips, text, sizeof text);
+        g_value_set_string(value, text);
+        break;
+    }
+    case PROP_ADVERSARIAL:
+        g_value_set_boolean(value, self->adversarial);
+        break;
     case PROP_CHANNELS:
         g_value_set_uint(value, self->channels);
         break;
@@ -1765,6 +1804,8 @@ static void gst_skip_ganomaly_init(GstSkipGanomaly *self)
     self->input_size = DEFAULT_INPUT_SIZE;
     self->channels = DEFAULT_CHANNELS;
     self->upsample = SG_UPSAMPLE_TRANSPOSED;
+    sg_skips_parse(DEFAULT_DROP_SKIPS, &self->dropped_skips);
+    self->adversarial = DEFAULT_ADVERSARIAL;
     self->save_interval = DEFAULT_SAVE_INTERVAL;
     self->warmup_steps = DEFAULT_WARMUP_STEPS;
     self->eval_interval = DEFAULT_EVAL_INTERVAL;
@@ -1921,6 +1962,21 @@ static void gst_skip_ganomaly_class_init(GstSkipGanomalyClass *klass)
         gobject_class, PROP_UPSAMPLE,
         g_param_spec_enum("upsample", "Upsampling", "mode=train and retrain: the generator's decoder upsampling",
                           GST_TYPE_SKIP_GANOMALY_UPSAMPLE, SG_UPSAMPLE_TRANSPOSED, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_DROP_SKIPS,
+        g_param_spec_string("drop-skips", "Skips left out",
+                            "mode=train and retrain: the generator's skip connections to leave out, a list of levels "
+                            "1 (full resolution), 2 and 3, e.g. 1,2; without its upper skips the generator cannot copy "
+                            "a defect into its reconstruction (docs/training.md, \"Skips left out\"); none is the "
+                            "spec's generator; saved in the checkpoint",
+                            DEFAULT_DROP_SKIPS, READY_FLAGS));
+    g_object_class_install_property(
+        gobject_class, PROP_ADVERSARIAL,
+        g_param_spec_boolean("adversarial", "Adversarial training",
+                             "mode=train and retrain: train with the spec's adversarial and latent terms and its "
+                             "discriminator; false trains the generator on the reconstruction alone (the "
+                             "discriminator is left out, about 3x faster at width 0.25) and needs score-lambda=1",
+                             DEFAULT_ADVERSARIAL, READY_FLAGS));
     g_object_class_install_property(
         gobject_class, PROP_CHANNELS,
         g_param_spec_uint("channels", "Channels", "mode=train and retrain: 3 (RGB) or 1 (luma) model input", 1, 3,

@@ -56,6 +56,8 @@ struct _GstSkipGanomaly {
     gdouble width;
     guint input_size, channels;
     sg_upsample upsample;
+    unsigned dropped_skips;  /* sg_model_config.dropped_skips */
+    gboolean adversarial;    /* FALSE: w_adv = w_lat = 0, the discriminator left out */
     guint64 seed;
     GstSkipGanomalyScoring scoring;
     gboolean batch_streams; /* score in one dispatch with the other instances of this model file */

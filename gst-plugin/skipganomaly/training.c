@@ -69,6 +69,8 @@ sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainPara
     o.epochs = params->epochs;
     o.train.batch = (int)params->batch;
     o.train.lr = params->learning_rate;
+    if (!params->adversarial)
+        o.train.w_adv = o.train.w_lat = 0;
     o.checkpoint = params->checkpoint;
     o.save_interval = params->save_interval;
     o.warmup_steps = params->warmup_steps;

@@ -34,6 +34,7 @@ typedef struct {
     guint epochs, batch, save_interval;
     guint warmup_steps, eval_interval, patience;
     gfloat learning_rate;
+    gboolean adversarial; /* FALSE: the reconstruction alone (w_adv = w_lat = 0) */
     gfloat score_lambda; /* stored in the checkpoint, calibrated with */
     sg_frame_score_config frame_score; /* the same */
     guint64 seed;

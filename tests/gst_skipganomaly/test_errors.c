@@ -229,6 +229,43 @@ GST_START_TEST(test_train_patience_without_measurements)
 }
 GST_END_TEST;
 
+/* drop-skips: a list of levels read back as it is normalised; anything else is
+ * refused with a warning and the setting kept. adversarial=false trains no
+ * discriminator, so a score weighing its features is refused at start. */
+GST_START_TEST(test_drop_skips_property)
+{
+    GstElement *e = element();
+    gchar *text = NULL;
+    g_object_get(e, "drop-skips", &text, NULL);
+    fail_unless_equals_string(text, "none");
+    g_free(text);
+    gst_util_set_object_arg(G_OBJECT(e), "drop-skips", "2,1");
+    g_object_get(e, "drop-skips", &text, NULL);
+    fail_unless_equals_string(text, "1,2");
+    g_free(text);
+    const gchar *refused[] = {"4", "1,1", "1;2", "all"};
+    for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
+        ASSERT_WARNING(gst_util_set_object_arg(G_OBJECT(e), "drop-skips", refused[i]));
+        g_object_get(e, "drop-skips", &text, NULL);
+        fail_unless_equals_string(text, "1,2");
+        g_free(text);
+    }
+    gst_object_unref(e);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_train_lambda_needs_adversary)
+{
+    gchar *path = g_build_filename(test_dir(), "m.safetensors", NULL);
+    GstElement *e = element();
+    g_object_set(e, "model", path, "adversarial", FALSE, "score-lambda", 0.9, NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *expect[] = {"score-lambda 0.9", "adversarial=false", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, expect);
+    g_free(path);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_folder_missing)
 {
     GstElement *e = element();
@@ -267,6 +304,8 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_negative_threshold);
     ADD_TEST(tc, test_train_folder_missing);
     ADD_TEST(tc, test_train_patience_without_measurements);
+    ADD_TEST(tc, test_drop_skips_property);
+    ADD_TEST(tc, test_train_lambda_needs_adversary);
     ADD_TEST(tc, test_train_path_unwritable);
     ADD_TEST(tc, test_bad_device);
     return s;

@@ -147,6 +147,51 @@ GST_START_TEST(test_train_on_eos)
 }
 GST_END_TEST;
 
+/* drop-skips=1,2 adversarial=false score-lambda=1: the checkpoint is a model
+ * without its upper skips, scored on the reconstruction alone, calibrated; the
+ * steps say the discriminator was not trained (its loss is not measured: 0). */
+GST_START_TEST(test_train_reconstruction_only)
+{
+    gchar *path = g_build_filename(test_dir(), "recon.safetensors", NULL);
+    gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=2 batch-size=8 "
+                                  "train-frames=20 input-size=32 width=0.25 drop-skips=1,2 adversarial=false "
+                                  "score-lambda=1 learning-rate=0.001", path);
+    GstBus *bus;
+    GstHarness *h = training_harness(line, 48, 40, &bus);
+    push_frames(h, 48, 40, 20);
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    GstMessage *m;
+    guint steps = 0;
+    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
+        fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
+        GstProgressType type;
+        gchar *code, *text;
+        gst_message_parse_progress(m, &type, &code, &text);
+        if (type == GST_PROGRESS_TYPE_CONTINUE) {
+            fail_unless(g_str_has_suffix(text, " D 0"), "continue: %s", text);
+            steps++;
+        }
+        g_free(code);
+        g_free(text);
+        gst_message_unref(m);
+    }
+    fail_unless_equals_int(steps, 4); /* 2 of the 20 held out: 18 frames, 2 steps of 8 an epoch */
+    sg_model *model = NULL;
+    fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
+    fail_unless_equals_int(sg_model_get_config(model)->dropped_skips, 3);
+    fail_unless_equals_float(sg_model_score_lambda(model), 1.0f);
+    fail_unless(sg_model_calibration(model)->valid, "the checkpoint is calibrated");
+    fail_unless_equals_int(sg_model_training_state(model)->d_reinits, 0);
+    sg_model_destroy(model);
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+    g_free(line);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_on_full)
 {
     /* trains at the 12th frame; the remaining 28 pass through untouched */
@@ -420,6 +465,7 @@ static Suite *skipganomaly_train_suite(void)
     suite_add_tcase(s, tc);
     ADD_TEST(tc, test_train_on_eos);
     ADD_TEST(tc, test_train_on_full);
+    ADD_TEST(tc, test_train_reconstruction_only);
     ADD_TEST(tc, test_train_diverges);
     ADD_TEST(tc, test_train_diverges_before_checkpoint);
     ADD_TEST(tc, test_train_interrupted);

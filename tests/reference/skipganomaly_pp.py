@@ -204,9 +204,11 @@ class Generator(nn.Module):
       d3 = Decoder(g=c1, x=d2 -> f1)       S
       out = head_conv 1x1(f0->C)(head_aspp ASPP(f1->f0)(d3)); no output activation.
     `size` is S (a power of two, 32..512, spec line 9); forward() checks the input against it.
+    `dropped_skips` (not in the spec; the engine's option, docs/training.md "Skips left out"): the
+    encoder levels k in 1..3 whose skip into the decoder is zeros instead of c_k (same parameters).
     """
 
-    def __init__(self, channels=3, size=32, width=1, upsample="transposed"):
+    def __init__(self, channels=3, size=32, width=1, upsample="transposed", dropped_skips=()):
         super().__init__()
         if size < 32 or size > 512 or size & (size - 1):
             raise ValueError(f"size must be a power of two from 32 to 512 (spec line 9), got {size}")
@@ -215,6 +217,9 @@ class Generator(nn.Module):
             raise ValueError(f"width {width} gives widths {f}; each must be a whole number of channels, at least 4")
         f = [int(v) for v in f]
         self.channels, self.size, self.width, self.upsample, self.widths = channels, size, width, upsample, f
+        if any(k not in (1, 2, 3) for k in dropped_skips):
+            raise ValueError(f"dropped skips are levels 1, 2 and 3, got {dropped_skips}")
+        self.dropped_skips = frozenset(dropped_skips)
         self.c1 = Stem(channels, f[0])
         self.c2 = ResBlock(f[0], f[1], stride=2)
         self.c3 = ResBlock(f[1], f[2], stride=2)
@@ -233,9 +238,10 @@ class Generator(nn.Module):
         c3 = self.c3(c2)
         c4 = self.c4(c3)
         b = self.bridge(c4)
-        d1 = self.d1(c3, b)
-        d2 = self.d2(c2, d1)
-        d3 = self.d3(c1, d2)
+        skip = lambda k, c: torch.zeros_like(c) if k in self.dropped_skips else c  # noqa: E731
+        d1 = self.d1(skip(3, c3), b)
+        d2 = self.d2(skip(2, c2), d1)
+        d3 = self.d3(skip(1, c1), d2)
         return self.head_conv(self.head_aspp(d3))
 
 

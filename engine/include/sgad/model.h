@@ -39,7 +39,22 @@ typedef struct sg_model_config {
     float width;          /* width multiplier of the generator (widths 16..256 times it): a multiple of
                            * 1/16 from 0.25 to 16, so that every width is a whole number of channels */
     sg_upsample upsample; /* Skip-GANomaly++ only */
+    /* Skip-GANomaly++ only: the encoder levels whose skip connection into the
+     * decoder is left out (their gate and concatenated features are zeros), bit
+     * k-1 for level k: c1 (S x S, into d3), c2 (S/2, into d2), c3 (S/4, into d1).
+     * 0, every skip kept, is the spec. Without the full-resolution skips the
+     * generator cannot copy what it is shown and must reconstruct it from
+     * coarser features: what it has not learnt (a defect) stays out of the
+     * reconstruction (docs/training.md, "Skips left out"). */
+    unsigned dropped_skips;
 } sg_model_config;
+
+#define SG_SKIP_LEVELS 3
+/* "1,2" and the like (levels 1..3, any order, no repeats), "" or "none" for
+ * none, into a dropped_skips mask; NULL, or a sentence saying what is wrong. */
+const char *sg_skips_parse(const char *text, unsigned *mask);
+/* The mask as "1,2" ("none" for 0). */
+void sg_skips_describe(unsigned mask, char *out, size_t size);
 
 /* The defaults of the spec: Skip-GANomaly++, 3 channels, 32x32, width 1, transposed. */
 sg_model_config sg_model_config_default(void);
@@ -95,7 +110,7 @@ size_t sg_model_discriminator_parameters(const sg_model *m);
 typedef struct sg_train_config {
     int batch;                 /* 64 */
     float lr, beta1, beta2;    /* 2e-4, 0.5, 0.999 */
-    float w_adv, w_con, w_lat; /* 1, 50, 1 */
+    float w_adv, w_con, w_lat; /* 1, 50, 1; with w_adv and w_lat both 0, D is left out of the step */
     bool detach_latent;        /* the ++ reference's choice: no latent gradient into G */
 } sg_train_config;
 
@@ -107,6 +122,8 @@ typedef struct sg_train_losses {
     bool d_reinitialised; /* the discriminator loss fell below 1e-5 and D was re-drawn */
     float warmup;         /* the factor of w_adv and w_lat in force (in g_total and G's gradient): 1
                            * but during a warm-up (sg_trainer_set_warmup) */
+    bool adversarial;     /* false: w_adv and w_lat are 0, the step trained G on the reconstruction
+                           * alone and left D out (g_adv, g_lat and the D losses are 0, not measured) */
 } sg_train_losses;
 
 typedef struct sg_trainer sg_trainer;
