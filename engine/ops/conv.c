@@ -18,6 +18,8 @@
  * else through buffer references; so does conv_bias_grad (db = sum of dy). */
 #include "op_util.h"
 
+#include <stdio.h>
+
 #include "conv_bias_grad.spv.h"
 #include "conv_bias_grad_texel.spv.h"
 #include "conv_bwd_data.spv.h"
@@ -105,6 +107,18 @@ SG_KERNEL(conv_bias_grad_texel, 256);
 typedef struct conv_problem {
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil;
 } conv_problem;
+
+/* The profile's name for a dispatch on problem c (SGAD_PROFILE=2): its shape
+ * as the equivalent convolution and its multiply-adds x 2, so that a layer's
+ * rate can be read beside its time. A transposed layer is that convolution
+ * with its passes exchanged (its forward runs conv_bwd_data). */
+static const char *describe(char *buf, size_t size, const conv_problem *c)
+{
+    double flop = 2.0 * c->N * c->Co * c->Ho * c->Wo * c->Ci * c->KH * c->KW;
+    snprintf(buf, size, "%dx%d s%d d%d %d->%d %dx%d->%dx%d n%d %.3f GFLOP", c->KH, c->KW, c->stride, c->dil,
+             c->Ci, c->Co, c->H, c->W, c->Ho, c->Wo, c->N, flop * 1e-9);
+    return buf;
+}
 
 static int round_up(int v, int m)
 {
@@ -238,8 +252,10 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
                         : pick_grid(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS,
                                     (uint32_t)c->Co, FWD_CO_TILE);
     pc.run_lanes = g.run_lanes;
+    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1}};
+                     .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1},
+                     .detail = describe(what, sizeof what, c)};
     if (texel)
         bind_texels(&d, &pc, x, packed);
     return sg_seq_dispatch(seq, &d);
@@ -266,9 +282,11 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                         : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
                                     BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE);
     pc.run_lanes = g.run_lanes;
+    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
-                     .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)}};
+                     .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)},
+                     .detail = describe(what, sizeof what, c)};
     if (texel)
         bind_texels(&d, &pc, dy, packed);
     return sg_seq_dispatch(seq, &d);
@@ -307,9 +325,11 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     bool wide = lanes == CONV_LANES;
     const sg_kernel *k = texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
                                : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
+    char what[96];
     sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
+                     .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks},
+                     .detail = describe(what, sizeof what, c)};
     if (texel) {
         d.texels[0] = (sg_texel_read){x, 1};
         d.texels[1] = (sg_texel_read){x, 4};
