@@ -301,8 +301,12 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     uint32_t kblocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
     /* enough workgroups to fill the device, each invocation still summing enough
-     * pixels (>= 32) that the workgroup's final reduction stays a small part */
-    uint64_t want = sg_div_up(256, (uint64_t)kblocks * coblocks);
+     * pixels (>= 32) that the workgroup's final reduction stays a small part.
+     * The plan counts blocks of 8 channels, as when that was the tile: each
+     * weight's sum then takes the same pixels in the same chunks and order, so
+     * the wider tile changes no bit of dw. */
+    uint64_t plan_blocks = (uint64_t)kblocks * sg_div_up((uint64_t)c->Co, 8);
+    uint64_t want = sg_div_up(256, plan_blocks);
     uint64_t px_per_chunk = sg_div_up(pixels, want ? want : 1);
     uint32_t lanes = pixels < 128 * CONV_LANES ? NARROW_LANES : CONV_LANES; /* see the narrow kernels */
     if (px_per_chunk < 32 * lanes)
