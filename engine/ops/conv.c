@@ -234,16 +234,11 @@ static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, cons
     d->texels[2] = (sg_texel_read){packed, 4};
 }
 
-/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
-static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
-                            const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
+/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
+ * already packed as conv_fwd reads them ([Ci*KH*KW][co_pad]) */
+static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
+                              const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
 {
-    sg_tensor *packed, *folded_bias = NULL;
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, e, b, &packed, &folded_bias);
-    if (s != SG_OK)
-        return s;
-    if (folded_bias)
-        b = folded_bias;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
     bool texel = texels_fit(x, packed);
@@ -261,11 +256,46 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
     return sg_seq_dispatch(seq, &d);
 }
 
+/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
+static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
+                            const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
+{
+    sg_tensor *packed, *folded_bias = NULL;
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, e, b, &packed, &folded_bias);
+    if (s != SG_OK)
+        return s;
+    return dispatch_fwd(seq, c, x, packed, folded_bias ? folded_bias : b, y, flags, e);
+}
+
+/* Whether dx (+)= conv^T(dy, w) is a product of matrices that conv_fwd can take
+ * with w as it is: an output of one pixel whose taps cover the whole input
+ * without padding (the discriminator's last layer, 4x4 -> 1x1), so that
+ *   dx[n][k] = sum over co of dy[n][co] * w[co][k],  k = (ci*KH + kh)*KW + kw,
+ * the 1x1 convolution of dy (N, Co, 1, 1) to (N, K, 1, 1) (dx's own layout)
+ * whose packed weights [Co][K] are w's layout when K is whole channel tiles.
+ * conv_bwd_data would give each input pixel one of its KH*KW taps (the rest
+ * add zeros: 1/16 of its FMAs useful at 4x4); conv_fwd sums the same products
+ * in the same order (co ascending), so dx is the same to the bit. */
+static bool bwd_data_is_product(const conv_problem *c, const sg_tensor *dy, const sg_tensor *w,
+                                const sg_tensor *b, const sg_conv_epilogue *e, conv_problem *product)
+{
+    int K = c->Ci * c->KH * c->KW;
+    if (b || e || c->Ho != 1 || c->Wo != 1 || c->pad != 0 || c->dil != 1 || c->H != c->KH || c->W != c->KW ||
+        K % FWD_CO_TILE != 0 || !texels_fit(dy, w))
+        return false;
+    conv_problem m = {c->N, c->Co, 1, 1, K, 1, 1, 1, 1, 1, 0, 1};
+    *product = m;
+    return true;
+}
+
 /* dx (+)= conv^T(dy, w) + b, then the epilogue e (NULL: none) */
 static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_tensor *dy,
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags,
                                  const sg_conv_epilogue *e)
 {
+    conv_problem product;
+    if (bwd_data_is_product(c, dy, w, b, e, &product))
+        return dispatch_fwd(seq, &product, dy, w, NULL, dx, flags, NULL);
     sg_tensor *packed, *folded_bias = NULL;
     sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, e, b, &packed, &folded_bias);
     if (s != SG_OK)
