@@ -109,6 +109,10 @@ static const conv_case CASES[] = {
     {"one output pixel: 45 taps x channels, not whole tiles", 2, 5, 3, 3, 6, 3, 1, 0, 1, true, false},
     {"transposed from 1x1 to 4x4 as a product, no bias", 9, 12, 1, 1, 8, 4, 1, 0, 1, false, true},
     {"transposed from 1x1 to 4x4, bias", 2, 12, 1, 1, 8, 4, 1, 0, 1, true, true},
+    /* dilated kernels whose outer taps never reach the map: the weight gradient
+     * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
+    {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},
+    {"5x5 dilation 2 over 3x3 (live taps 3x3 of 5x5)", 3, 4, 3, 3, 5, 5, 1, 4, 2, false, false},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */

@@ -322,20 +322,51 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     return sg_seq_dispatch(seq, &d);
 }
 
+/* The taps of one axis that reach the input from some output pixel: [*first,
+ * *first + *count). A dilated kernel on a small map (ASPP's dilation 6-18 on
+ * 4x4) reaches it with its middle tap only: the others' weight gradients are
+ * sums of zeros. Where the live taps are not one run, all of them. */
+static void live_taps(int taps, int in, int out, int stride, int pad, int dil, int *first, int *count)
+{
+    int lo = -1, hi = -1, gaps = 0;
+    for (int k = 0; k < taps; k++) {
+        bool live = false;
+        for (int o = 0; o < out && !live; o++) {
+            int i = o * stride - pad + k * dil;
+            live = i >= 0 && i < in;
+        }
+        if (live && lo < 0)
+            lo = k;
+        if (live) {
+            gaps += hi >= 0 && k != hi + 1;
+            hi = k;
+        }
+    }
+    if (lo < 0 || gaps) /* none (cannot happen for a valid shape) or not one run */
+        lo = 0, hi = taps - 1;
+    *first = lo, *count = hi - lo + 1;
+}
+
 /* dw += sum over pixels of dy (x) x, in pixel chunks summed by conv_reduce */
 static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_tensor *x,
                                    const sg_tensor *dy, sg_tensor *dw)
 {
     int K = c->Ci * c->KH * c->KW;
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
-    uint32_t kblocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE);
+    /* only the live taps' k (all but a few layers: all k) are summed; the
+     * others' dw stay as they are (they would have had zeros added) */
+    int kh0, lkh, kw0, lkw;
+    live_taps(c->KH, c->H, c->Ho, c->stride, c->pad, c->dil, &kh0, &lkh);
+    live_taps(c->KW, c->W, c->Wo, c->stride, c->pad, c->dil, &kw0, &lkw);
+    int K_live = c->Ci * lkh * lkw;
+    uint32_t kblocks = sg_div_up((uint64_t)K_live, BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
     /* enough workgroups to fill the device, each invocation still summing enough
      * pixels (>= 32) that the workgroup's final reduction stays a small part.
      * The plan counts blocks of 8 channels, as when that was the tile: each
      * weight's sum then takes the same pixels in the same chunks and order, so
      * the wider tile changes no bit of dw. */
-    uint64_t plan_blocks = (uint64_t)kblocks * sg_div_up((uint64_t)c->Co, 8);
+    uint64_t plan_blocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE) * sg_div_up((uint64_t)c->Co, 8);
     uint64_t want = sg_div_up(256, plan_blocks);
     uint64_t px_per_chunk = sg_div_up(pixels, want ? want : 1);
     uint32_t lanes = pixels < 128 * CONV_LANES ? NARROW_LANES : CONV_LANES; /* see the narrow kernels */
@@ -344,16 +375,17 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     px_per_chunk = (px_per_chunk + 7) / 8 * 8; /* the shader takes pixels in runs of 2 or 8 */
     uint32_t chunks = sg_div_up(pixels, px_per_chunk);
     sg_tensor *part;
-    sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K), &part);
+    sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K_live), &part);
     if (s != SG_OK)
         return s;
     struct {
         uint64_t x, dy, part;
         int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
         int32_t x_base, dy_base; /* conv_bwd_weight_texel: floats from the texel views' starts to x, to dy */
+        int32_t kh0, lkh, kw0, lkw; /* the live taps */
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
             c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk,
-            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy)};
+            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy), kh0, lkh, kw0, lkw};
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
     bool wide = lanes == CONV_LANES;
@@ -375,10 +407,13 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     struct {
         uint64_t part, dst;
         uint32_t count, chunks;
-    } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K), chunks};
+        uint32_t k_live, kk_live, kh0, kw0, lkw, KK, KW; /* part's k are the live taps' */
+    } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K_live), chunks,
+            (uint32_t)K_live, (uint32_t)(lkh * lkw), (uint32_t)kh0, (uint32_t)kw0, (uint32_t)lkw,
+            (uint32_t)(c->KH * c->KW), (uint32_t)c->KW};
     sg_dispatch r = {.kernel = &kernel_conv_reduce, .push = &rc, .push_size = sizeof rc,
                      .reads = {part}, .writes = {dw}};
-    sg_elementwise_groups((size_t)c->Co * K, r.groups);
+    sg_elementwise_groups((size_t)c->Co * K_live, r.groups);
     return sg_seq_dispatch(seq, &r);
 }
 

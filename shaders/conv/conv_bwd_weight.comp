@@ -2,6 +2,9 @@
 // Gradient of a convolution with respect to its weight, split over the pixels:
 //   part[z][co][k] = sum over the output pixels (n,oh,ow) of chunk z of
 //                    dy[n,co,oh,ow] * x[n,ci,oh*s-p+kh*d, ow*s-p+kw*d],  k = (ci*KH+kh)*KW+kw
+// over the live taps only (kh0 <= kh < kh0+lkh, kw0 <= kw < kw0+lkw; every tap but where
+// a dilated kernel overhangs a small map, whose other taps add only zeros): there
+// k = (ci*lkh + kh-kh0)*lkw + kw-kw0, and conv_reduce puts each sum at its place in dw.
 // A workgroup owns a KT x CO_T block of (k, co) and one chunk of pixels; each
 // invocation sums its own pixels of the chunk into a KT x CO_T register tile,
 // then the workgroup adds its tiles in shared memory in a fixed order
@@ -39,6 +42,7 @@ layout(push_constant) uniform Params {
     Floats part;  // [chunks][Co][K]
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
     int x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy (multiples of 4)
+    int kh0, lkh, kw0, lkw;  // the live taps: a rectangle of the kernel (all of it but on small dilated maps)
 } p;
 
 #ifdef CONV_TEXEL
@@ -267,7 +271,7 @@ void accumulate_rows(bool stride2, int first, int end, int xo[KT], int dh[KT], i
 void main()
 {
     const int lanes = int(gl_WorkGroupSize.x), lid = int(gl_LocalInvocationID.x);
-    int kk = p.KH * p.KW, K = p.Ci * kk;
+    int kk = p.lkh * p.lkw, K = p.Ci * kk;  // the live taps' k: part's rows
     int k0 = int(gl_WorkGroupID.x) * KT, co0 = int(gl_WorkGroupID.y) * CO_T;
     int plane = p.Ho * p.Wo;
 
@@ -276,8 +280,8 @@ void main()
     for (int t = 0; t < KT; t++) {
         int k = min(k0 + t, K - 1), tap = k % kk;
         xo[t] = (k / kk) * p.H * p.W;
-        dh[t] = (tap / p.KW) * p.dil - p.pad;
-        dw[t] = (tap % p.KW) * p.dil - p.pad;
+        dh[t] = (p.kh0 + tap / p.lkw) * p.dil - p.pad;
+        dw[t] = (p.kw0 + tap % p.lkw) * p.dil - p.pad;
     }
     int yo[CO_T];
     for (int c = 0; c < CO_T; c++)
