@@ -42,6 +42,7 @@
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
 _Static_assert(FWD_CO_TILE % 4 == 0 && BWD_DATA_CI_TILE % 4 == 0, "conv_pack writes whole vec4s of channels");
+_Static_assert(BWD_WEIGHT_CO_TILE % 8 == 0, "conv_bwd_weight reduces its tile 8 channels at a time");
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
