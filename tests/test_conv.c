@@ -101,6 +101,18 @@ static const conv_case CASES[] = {
     {"channel lanes: 2 maps of 2x2 (1 run), 130 channels out", 2, 3, 4, 4, 130, 3, 2, 1, 1, false, false},
     {"channel lanes: transposed 4x4 stride 2 from 4x4, 35 channels out", 1, 6, 4, 4, 35, 4, 2, 1, 1, true, true},
     {"channel lanes: transposed from 2x2, 50 channels out", 1, 20, 2, 2, 50, 4, 2, 1, 1, false, true},
+    /* one output pixel covering the input: the input gradient (a transposed one's
+     * forward, without bias) as a product of matrices through conv_fwd, where
+     * KH*KW*Ci is whole 16-channel tiles (384, 144, 128), else conv_bwd_data (45) */
+    {"one output pixel: dx as a product, batch 11, 24 in, 37 out", 11, 24, 4, 4, 37, 4, 1, 0, 1, true, false},
+    {"one output pixel: dx as a product, 3x3 stride 2 on 3x3", 3, 16, 3, 3, 5, 3, 2, 0, 1, false, false},
+    {"one output pixel: 45 taps x channels, not whole tiles", 2, 5, 3, 3, 6, 3, 1, 0, 1, true, false},
+    {"transposed from 1x1 to 4x4 as a product, no bias", 9, 12, 1, 1, 8, 4, 1, 0, 1, false, true},
+    {"transposed from 1x1 to 4x4, bias", 2, 12, 1, 1, 8, 4, 1, 0, 1, true, true},
+    /* dilated kernels whose outer taps never reach the map: the weight gradient
+     * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
+    {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},
+    {"5x5 dilation 2 over 3x3 (live taps 3x3 of 5x5)", 3, 4, 3, 3, 5, 5, 1, 4, 2, false, false},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */

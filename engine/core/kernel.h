@@ -53,6 +53,7 @@ typedef struct sg_dispatch {
     const sg_tensor *reads[8];
     const sg_tensor *writes[8]; /* read-modify-write tensors go here */
     sg_texel_read texels[SG_MAX_TEXELS]; /* bindings 0.. of set 0; unused ones have tensor NULL */
+    const char *detail;    /* optional: what this dispatch computes (a layer's shape), for SGAD_PROFILE=2 */
 } sg_dispatch;
 
 /* Record one dispatch (with a barrier first when it depends on earlier work). */

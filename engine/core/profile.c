@@ -4,9 +4,12 @@
  * dispatches between two barriers may overlap, and the time then lands on the
  * last of them), so the difference between consecutive timestamps is the
  * dispatch's time. Summed over every run and printed, per kernel, on stderr
- * when the sequence is destroyed. A developer's tool: never on by default. */
+ * when the sequence is destroyed. With SGAD_PROFILE=2, grouped by kernel and
+ * the dispatch's detail (a convolution's shape and pass), largest first.
+ * A developer's tool: never on by default. */
 #include "profile.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,8 @@ struct sg_profile {
     VkQueryPool pool;
     uint32_t used;               /* queries written: 1 + dispatches */
     const char **kernel;         /* per dispatch */
+    char **detail;               /* per dispatch, SGAD_PROFILE=2 only (owned) */
+    bool by_detail;              /* SGAD_PROFILE=2 */
     double *seconds;             /* per dispatch, summed over runs */
     uint64_t runs;
 };
@@ -29,12 +34,15 @@ sg_profile *sg_profile_create(sg_device *dev, VkCommandBuffer cmd)
     sg_profile *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    p->by_detail = strcmp(env, "2") == 0;
     p->kernel = calloc(PROFILE_QUERIES, sizeof *p->kernel);
+    p->detail = calloc(PROFILE_QUERIES, sizeof *p->detail);
     p->seconds = calloc(PROFILE_QUERIES, sizeof *p->seconds);
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                 .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = PROFILE_QUERIES};
-    if (!p->kernel || !p->seconds || vkCreateQueryPool(dev->device, &qi, NULL, &p->pool) != VK_SUCCESS) {
-        free(p->kernel), free(p->seconds), free(p);
+    if (!p->kernel || !p->detail || !p->seconds ||
+        vkCreateQueryPool(dev->device, &qi, NULL, &p->pool) != VK_SUCCESS) {
+        free(p->kernel), free(p->detail), free(p->seconds), free(p);
         return NULL;
     }
     vkCmdResetQueryPool(cmd, p->pool, 0, PROFILE_QUERIES);
@@ -43,11 +51,21 @@ sg_profile *sg_profile_create(sg_device *dev, VkCommandBuffer cmd)
     return p;
 }
 
-void sg_profile_dispatched(sg_profile *p, VkCommandBuffer cmd, const char *kernel)
+void sg_profile_dispatched(sg_profile *p, VkCommandBuffer cmd, const char *kernel, const char *detail)
 {
     if (!p || p->used >= PROFILE_QUERIES)
         return;
     p->kernel[p->used - 1] = kernel;
+    if (p->by_detail) {
+        /* "kernel  detail": the name the summary groups by */
+        size_t len = strlen(kernel) + (detail ? strlen(detail) + 2 : 0) + 1;
+        char *name = malloc(len);
+        if (name) {
+            snprintf(name, len, "%s%s%s", kernel, detail ? "  " : "", detail ? detail : "");
+            p->detail[p->used - 1] = name;
+            p->kernel[p->used - 1] = name;
+        }
+    }
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, p->pool, p->used++);
 }
 
@@ -86,10 +104,22 @@ void sg_profile_destroy(sg_profile *p, sg_device *dev)
         }
         fprintf(stderr, "sgad profile: a sequence of %u dispatches, %llu runs, %.3f ms per run\n", n,
                 (unsigned long long)p->runs, total / (double)p->runs * 1e3);
+        uint32_t order[PROFILE_QUERIES];
         for (uint32_t k = 0; k < kinds; k++)
+            order[k] = k;
+        for (uint32_t a = 1; p->by_detail && a < kinds; a++) /* largest first (insertion sort) */
+            for (uint32_t b = a; b > 0 && sum[order[b]] > sum[order[b - 1]]; b--) {
+                uint32_t t = order[b];
+                order[b] = order[b - 1], order[b - 1] = t;
+            }
+        for (uint32_t i = 0; i < kinds; i++) {
+            uint32_t k = order[i];
             fprintf(stderr, "sgad profile:   %-20s %5u dispatches %9.3f ms per run %5.1f%%\n", name[k], count[k],
                     sum[k] / (double)p->runs * 1e3, total > 0 ? 100.0 * sum[k] / total : 0.0);
+        }
     }
+    for (uint32_t i = 0; i < PROFILE_QUERIES; i++)
+        free(p->detail[i]);
     vkDestroyQueryPool(dev->device, p->pool, NULL);
-    free(p->kernel), free(p->seconds), free(p);
+    free(p->kernel), free(p->detail), free(p->seconds), free(p);
 }

@@ -459,7 +459,7 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     vkCmdDispatch(seq->cmd, d->groups[0] ? d->groups[0] : 1, d->groups[1] ? d->groups[1] : 1,
                   d->groups[2] ? d->groups[2] : 1);
     seq->dispatches++;
-    sg_profile_dispatched(seq->profile, seq->cmd, d->kernel->name);
+    sg_profile_dispatched(seq->profile, seq->cmd, d->kernel->name, d->detail);
     return SG_OK;
 }
 
@@ -476,7 +476,7 @@ sg_status sg_seq_fill(sg_seq *seq, sg_tensor *t, uint32_t bits)
     /* tensors start on 16 bytes and hold whole floats: fills' multiples of 4 */
     vkCmdFillBuffer(seq->cmd, t->block->buffer, t->offset, t->bytes, bits);
     seq->dispatches++;
-    sg_profile_dispatched(seq->profile, seq->cmd, "fill");
+    sg_profile_dispatched(seq->profile, seq->cmd, "fill", NULL);
     return SG_OK;
 }
 

@@ -18,6 +18,8 @@
  * else through buffer references; so does conv_bias_grad (db = sum of dy). */
 #include "op_util.h"
 
+#include <stdio.h>
+
 #include "conv_bias_grad.spv.h"
 #include "conv_bias_grad_texel.spv.h"
 #include "conv_bwd_data.spv.h"
@@ -40,6 +42,7 @@
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
 _Static_assert(FWD_CO_TILE % 4 == 0 && BWD_DATA_CI_TILE % 4 == 0, "conv_pack writes whole vec4s of channels");
+_Static_assert(BWD_WEIGHT_CO_TILE % 8 == 0, "conv_bwd_weight reduces its tile 8 channels at a time");
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
@@ -105,6 +108,18 @@ SG_KERNEL(conv_bias_grad_texel, 256);
 typedef struct conv_problem {
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil;
 } conv_problem;
+
+/* The profile's name for a dispatch on problem c (SGAD_PROFILE=2): its shape
+ * as the equivalent convolution and its multiply-adds x 2, so that a layer's
+ * rate can be read beside its time. A transposed layer is that convolution
+ * with its passes exchanged (its forward runs conv_bwd_data). */
+static const char *describe(char *buf, size_t size, const conv_problem *c)
+{
+    double flop = 2.0 * c->N * c->Co * c->Ho * c->Wo * c->Ci * c->KH * c->KW;
+    snprintf(buf, size, "%dx%d s%d d%d %d->%d %dx%d->%dx%d n%d %.3f GFLOP", c->KH, c->KW, c->stride, c->dil,
+             c->Ci, c->Co, c->H, c->W, c->Ho, c->Wo, c->N, flop * 1e-9);
+    return buf;
+}
 
 static int round_up(int v, int m)
 {
@@ -220,16 +235,11 @@ static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, cons
     d->texels[2] = (sg_texel_read){packed, 4};
 }
 
-/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
-static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
-                            const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
+/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
+ * already packed as conv_fwd reads them ([Ci*KH*KW][co_pad]) */
+static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
+                              const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
 {
-    sg_tensor *packed, *folded_bias = NULL;
-    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, e, b, &packed, &folded_bias);
-    if (s != SG_OK)
-        return s;
-    if (folded_bias)
-        b = folded_bias;
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
     bool texel = texels_fit(x, packed);
@@ -238,11 +248,45 @@ static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor 
                         : pick_grid(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS,
                                     (uint32_t)c->Co, FWD_CO_TILE);
     pc.run_lanes = g.run_lanes;
+    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1}};
+                     .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1},
+                     .detail = describe(what, sizeof what, c)};
     if (texel)
         bind_texels(&d, &pc, x, packed);
     return sg_seq_dispatch(seq, &d);
+}
+
+/* y (+)= conv(x, w) + b, then the epilogue e (NULL: none) */
+static sg_status record_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *w,
+                            const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
+{
+    sg_tensor *packed, *folded_bias = NULL;
+    sg_status s = record_pack(seq, c, w, true, FWD_CO_TILE, e, b, &packed, &folded_bias);
+    if (s != SG_OK)
+        return s;
+    return dispatch_fwd(seq, c, x, packed, folded_bias ? folded_bias : b, y, flags, e);
+}
+
+/* Whether dx (+)= conv^T(dy, w) is a product of matrices that conv_fwd can take
+ * with w as it is: an output of one pixel whose taps cover the whole input
+ * without padding (the discriminator's last layer, 4x4 -> 1x1), so that
+ *   dx[n][k] = sum over co of dy[n][co] * w[co][k],  k = (ci*KH + kh)*KW + kw,
+ * the 1x1 convolution of dy (N, Co, 1, 1) to (N, K, 1, 1) (dx's own layout)
+ * whose packed weights [Co][K] are w's layout when K is whole channel tiles.
+ * conv_bwd_data would give each input pixel one of its KH*KW taps (the rest
+ * add zeros: 1/16 of its FMAs useful at 4x4); conv_fwd sums the same products
+ * in the same order (co ascending), so dx is the same to the bit. */
+static bool bwd_data_is_product(const conv_problem *c, const sg_tensor *dy, const sg_tensor *w,
+                                const sg_tensor *b, const sg_conv_epilogue *e, conv_problem *product)
+{
+    int K = c->Ci * c->KH * c->KW;
+    if (b || e || c->Ho != 1 || c->Wo != 1 || c->pad != 0 || c->dil != 1 || c->H != c->KH || c->W != c->KW ||
+        K % FWD_CO_TILE != 0 || !texels_fit(dy, w))
+        return false;
+    conv_problem m = {c->N, c->Co, 1, 1, K, 1, 1, 1, 1, 1, 0, 1};
+    *product = m;
+    return true;
 }
 
 /* dx (+)= conv^T(dy, w) + b, then the epilogue e (NULL: none) */
@@ -250,6 +294,9 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags,
                                  const sg_conv_epilogue *e)
 {
+    conv_problem product;
+    if (bwd_data_is_product(c, dy, w, b, e, &product))
+        return dispatch_fwd(seq, &product, dy, w, NULL, dx, flags, NULL);
     sg_tensor *packed, *folded_bias = NULL;
     sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, e, b, &packed, &folded_bias);
     if (s != SG_OK)
@@ -266,12 +313,39 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                         : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
                                     BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE);
     pc.run_lanes = g.run_lanes;
+    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
-                     .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)}};
+                     .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)},
+                     .detail = describe(what, sizeof what, c)};
     if (texel)
         bind_texels(&d, &pc, dy, packed);
     return sg_seq_dispatch(seq, &d);
+}
+
+/* The taps of one axis that reach the input from some output pixel: [*first,
+ * *first + *count). A dilated kernel on a small map (ASPP's dilation 6-18 on
+ * 4x4) reaches it with its middle tap only: the others' weight gradients are
+ * sums of zeros. Where the live taps are not one run, all of them. */
+static void live_taps(int taps, int in, int out, int stride, int pad, int dil, int *first, int *count)
+{
+    int lo = -1, hi = -1, gaps = 0;
+    for (int k = 0; k < taps; k++) {
+        bool live = false;
+        for (int o = 0; o < out && !live; o++) {
+            int i = o * stride - pad + k * dil;
+            live = i >= 0 && i < in;
+        }
+        if (live && lo < 0)
+            lo = k;
+        if (live) {
+            gaps += hi >= 0 && k != hi + 1;
+            hi = k;
+        }
+    }
+    if (lo < 0 || gaps) /* none (cannot happen for a valid shape) or not one run */
+        lo = 0, hi = taps - 1;
+    *first = lo, *count = hi - lo + 1;
 }
 
 /* dw += sum over pixels of dy (x) x, in pixel chunks summed by conv_reduce */
@@ -280,11 +354,21 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
 {
     int K = c->Ci * c->KH * c->KW;
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
-    uint32_t kblocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE);
+    /* only the live taps' k (all but a few layers: all k) are summed; the
+     * others' dw stay as they are (they would have had zeros added) */
+    int kh0, lkh, kw0, lkw;
+    live_taps(c->KH, c->H, c->Ho, c->stride, c->pad, c->dil, &kh0, &lkh);
+    live_taps(c->KW, c->W, c->Wo, c->stride, c->pad, c->dil, &kw0, &lkw);
+    int K_live = c->Ci * lkh * lkw;
+    uint32_t kblocks = sg_div_up((uint64_t)K_live, BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
     /* enough workgroups to fill the device, each invocation still summing enough
-     * pixels (>= 32) that the workgroup's final reduction stays a small part */
-    uint64_t want = sg_div_up(256, (uint64_t)kblocks * coblocks);
+     * pixels (>= 32) that the workgroup's final reduction stays a small part.
+     * The plan counts blocks of 8 channels, as when that was the tile: each
+     * weight's sum then takes the same pixels in the same chunks and order, so
+     * the wider tile changes no bit of dw. */
+    uint64_t plan_blocks = sg_div_up((uint64_t)K, BWD_WEIGHT_K_TILE) * sg_div_up((uint64_t)c->Co, 8);
+    uint64_t want = sg_div_up(256, plan_blocks);
     uint64_t px_per_chunk = sg_div_up(pixels, want ? want : 1);
     uint32_t lanes = pixels < 128 * CONV_LANES ? NARROW_LANES : CONV_LANES; /* see the narrow kernels */
     if (px_per_chunk < 32 * lanes)
@@ -292,24 +376,27 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     px_per_chunk = (px_per_chunk + 7) / 8 * 8; /* the shader takes pixels in runs of 2 or 8 */
     uint32_t chunks = sg_div_up(pixels, px_per_chunk);
     sg_tensor *part;
-    sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K), &part);
+    sg_status s = sg_seq_scratch(seq, sg_shape4((int)chunks, c->Co, 1, K_live), &part);
     if (s != SG_OK)
         return s;
     struct {
         uint64_t x, dy, part;
         int32_t N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
         int32_t x_base, dy_base; /* conv_bwd_weight_texel: floats from the texel views' starts to x, to dy */
+        int32_t kh0, lkh, kw0, lkw; /* the live taps */
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(part), c->N, c->Ci, c->H, c->W,
             c->Co, c->Ho, c->Wo, c->KH, c->KW, c->stride, c->pad, c->dil, (int32_t)px_per_chunk,
-            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy)};
+            (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy), kh0, lkh, kw0, lkw};
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
     bool wide = lanes == CONV_LANES;
     const sg_kernel *k = texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
                                : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
+    char what[96];
     sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,
-                     .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks}};
+                     .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks},
+                     .detail = describe(what, sizeof what, c)};
     if (texel) {
         d.texels[0] = (sg_texel_read){x, 1};
         d.texels[1] = (sg_texel_read){x, 4};
@@ -321,10 +408,13 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     struct {
         uint64_t part, dst;
         uint32_t count, chunks;
-    } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K), chunks};
+        uint32_t k_live, kk_live, kh0, kw0, lkw, KK, KW; /* part's k are the live taps' */
+    } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K_live), chunks,
+            (uint32_t)K_live, (uint32_t)(lkh * lkw), (uint32_t)kh0, (uint32_t)kw0, (uint32_t)lkw,
+            (uint32_t)(c->KH * c->KW), (uint32_t)c->KW};
     sg_dispatch r = {.kernel = &kernel_conv_reduce, .push = &rc, .push_size = sizeof rc,
                      .reads = {part}, .writes = {dw}};
-    sg_elementwise_groups((size_t)c->Co * K, r.groups);
+    sg_elementwise_groups((size_t)c->Co * K_live, r.groups);
     return sg_seq_dispatch(seq, &r);
 }
 

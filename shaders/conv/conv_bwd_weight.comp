@@ -2,6 +2,9 @@
 // Gradient of a convolution with respect to its weight, split over the pixels:
 //   part[z][co][k] = sum over the output pixels (n,oh,ow) of chunk z of
 //                    dy[n,co,oh,ow] * x[n,ci,oh*s-p+kh*d, ow*s-p+kw*d],  k = (ci*KH+kh)*KW+kw
+// over the live taps only (kh0 <= kh < kh0+lkh, kw0 <= kw < kw0+lkw; every tap but where
+// a dilated kernel overhangs a small map, whose other taps add only zeros): there
+// k = (ci*lkh + kh-kh0)*lkw + kw-kw0, and conv_reduce puts each sum at its place in dw.
 // A workgroup owns a KT x CO_T block of (k, co) and one chunk of pixels; each
 // invocation sums its own pixels of the chunk into a KT x CO_T register tile,
 // then the workgroup adds its tiles in shared memory in a fixed order
@@ -39,6 +42,7 @@ layout(push_constant) uniform Params {
     Floats part;  // [chunks][Co][K]
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, px_per_chunk;
     int x_base, dy_base;  // CONV_TEXEL: floats from the texel views' starts to x, to dy (multiples of 4)
+    int kh0, lkh, kw0, lkw;  // the live taps: a rectangle of the kernel (all of it but on small dilated maps)
 } p;
 
 #ifdef CONV_TEXEL
@@ -144,7 +148,13 @@ void dy_run(int i, out float g[8])
 }
 #endif
 
-shared float red[KT * CO_T][gl_WorkGroupSize.x];
+// The workgroup adds its lanes' tiles 8 channels at a time: KT*8 floats a lane,
+// 16 KB at 64 lanes, the shared memory every Vulkan device has.
+#define RED_CO 8
+#if CO_T % RED_CO != 0
+#error "the channel tile must be whole groups of RED_CO"
+#endif
+shared float red[KT * RED_CO][gl_WorkGroupSize.x];
 
 float acc[KT][CO_T];
 
@@ -264,10 +274,31 @@ void accumulate_rows(bool stride2, int first, int end, int xo[KT], int dh[KT], i
     }
 }
 
+// part = the workgroup's sum of its lanes' acc[.][c0 .. c0+RED_CO-1], lanes in
+// order. c0 is a constant at each call: acc is indexed statically (a loop over
+// c0 made lavapipe compile the kernel 10x slower).
+void reduce_channels(int c0, uint base, int k0, int co0, int K)
+{
+    const int lanes = int(gl_WorkGroupSize.x), lid = int(gl_LocalInvocationID.x);
+    for (int t = 0; t < KT; t++)
+        for (int c = 0; c < RED_CO; c++)
+            red[t * RED_CO + c][lid] = acc[t][c0 + c];
+    barrier();
+    for (int i = lid; i < KT * RED_CO; i += lanes) {
+        int k = k0 + i / RED_CO, co = co0 + c0 + i % RED_CO;
+        float sum = 0.0;
+        for (int l = 0; l < lanes; l++)
+            sum += red[i][l];
+        if (k < K && co < p.Co)
+            p.part.v[base + uint(co * K + k)] = sum;
+    }
+    barrier();  // before the next channels overwrite red
+}
+
 void main()
 {
     const int lanes = int(gl_WorkGroupSize.x), lid = int(gl_LocalInvocationID.x);
-    int kk = p.KH * p.KW, K = p.Ci * kk;
+    int kk = p.lkh * p.lkw, K = p.Ci * kk;  // the live taps' k: part's rows
     int k0 = int(gl_WorkGroupID.x) * KT, co0 = int(gl_WorkGroupID.y) * CO_T;
     int plane = p.Ho * p.Wo;
 
@@ -276,8 +307,8 @@ void main()
     for (int t = 0; t < KT; t++) {
         int k = min(k0 + t, K - 1), tap = k % kk;
         xo[t] = (k / kk) * p.H * p.W;
-        dh[t] = (tap / p.KW) * p.dil - p.pad;
-        dw[t] = (tap % p.KW) * p.dil - p.pad;
+        dh[t] = (p.kh0 + tap / p.lkw) * p.dil - p.pad;
+        dw[t] = (p.kw0 + tap % p.lkw) * p.dil - p.pad;
     }
     int yo[CO_T];
     for (int c = 0; c < CO_T; c++)
@@ -295,17 +326,12 @@ void main()
     else
         accumulate(false, chunk + 2 * lid, end, xo, dh, dw, yo);
 
-    for (int t = 0; t < KT; t++)
-        for (int c = 0; c < CO_T; c++)
-            red[t * CO_T + c][lid] = acc[t][c];
-    barrier();
     uint base = gl_WorkGroupID.z * uint(p.Co * K);
-    for (int i = lid; i < KT * CO_T; i += lanes) {
-        int k = k0 + i / CO_T, co = co0 + i % CO_T;
-        float sum = 0.0;
-        for (int l = 0; l < lanes; l++)
-            sum += red[i][l];
-        if (k < K && co < p.Co)
-            p.part.v[base + uint(co * K + k)] = sum;
-    }
+    reduce_channels(0, base, k0, co0, K);
+#if CO_T > RED_CO
+    reduce_channels(RED_CO, base, k0, co0, K);
+#endif
+#if CO_T > 2 * RED_CO
+#error "reduce_channels: add a call per further RED_CO channels"
+#endif
 }

@@ -9,6 +9,6 @@
 #define CONV_BWD_DATA_CI_TILE 16   /* input channels per invocation (conv_bwd_data) */
 #define CONV_BWD_DATA_PIXELS 8     /* input pixels per invocation (conv_bwd_data) */
 #define CONV_BWD_WEIGHT_K_TILE 8   /* kernel taps per invocation (conv_bwd_weight) */
-#define CONV_BWD_WEIGHT_CO_TILE 8  /* output channels per invocation (conv_bwd_weight) */
+#define CONV_BWD_WEIGHT_CO_TILE 16 /* output channels per invocation (conv_bwd_weight) */
 
 #endif
