@@ -9,9 +9,12 @@
 #
 # Environment (the model's shape is fixed here; scoring reads it back):
 #   INPUT_SIZE (default 64: frames are resized to this square), WIDTH (model
-#   width multiplier, default 1), EPOCHS (20), BATCH_SIZE (16), LEARNING_RATE
-#   (0.0002), TRAIN_FRAMES (500: frames taken from the stream), SAVE_INTERVAL
-#   (5 epochs), ROI ("x,y,width,height": learn only that part of the picture).
+#   width multiplier, default 0.25), EPOCHS (20: about 560 steps of 16 of the
+#   450 frames not held out), BATCH_SIZE (16), LEARNING_RATE (0.001),
+#   TRAIN_FRAMES (500: frames taken from the stream), SAVE_INTERVAL (5 epochs),
+#   ROI ("x,y,width,height": learn only that part of the picture).
+# The element's defaults do the rest: the generator without its upper skips,
+# trained on the reconstruction alone (docs/training.md, "Skips left out").
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -21,8 +24,8 @@ model="${2:-out.safetensors}"
 need_elements skipganomaly decodebin videoconvert fakesink
 
 props=(mode=train model="$model"
-    input-size="${INPUT_SIZE:-64}" width="${WIDTH:-1}"
-    epochs="${EPOCHS:-20}" batch-size="${BATCH_SIZE:-16}" learning-rate="${LEARNING_RATE:-0.0002}"
+    input-size="${INPUT_SIZE:-64}" width="${WIDTH:-0.25}"
+    epochs="${EPOCHS:-20}" batch-size="${BATCH_SIZE:-16}" learning-rate="${LEARNING_RATE:-0.001}"
     train-frames="${TRAIN_FRAMES:-500}" save-interval="${SAVE_INTERVAL:-5}")
 [ -n "${ROI:-}" ] && props+=(roi="$ROI")
 

@@ -50,6 +50,7 @@ struct _GstSkipGanomaly {
     guint train_frames;
     GstSkipGanomalyTrainOn train_on;
     guint epochs, batch_size, save_interval;
+    guint steps; /* > 0: train for about this many steps instead of epochs */
     guint warmup_steps, eval_interval, patience; /* the training schedule (sg_fit_options) */
     gdouble learning_rate, score_lambda;
     sg_frame_score_config frame_score;

@@ -49,6 +49,17 @@ gboolean sgad_reservoir_add(SgadReservoir *r, const gfloat *image)
     return TRUE;
 }
 
+guint sgad_train_epochs_for_steps(guint count, guint batch, guint64 steps)
+{
+    sg_fit_options o = sg_fit_options_default();
+    o.train.batch = (int)batch;
+    uint32_t per_epoch = sg_fit_steps_per_epoch(count, &o);
+    if (per_epoch == 0)
+        return 1;
+    guint64 epochs = (steps + per_epoch - 1) / per_epoch;
+    return (guint)CLAMP(epochs, 1, 1000000);
+}
+
 sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainParams *params, sg_fit_callback progress,
                      void *user, sg_fit_result *result)
 {

@@ -41,6 +41,10 @@ typedef struct {
     const gchar *checkpoint;
 } SgadTrainParams;
 
+/* The whole epochs that about `steps` optimiser steps on `count` images take
+ * (sg_fit's hold-out and batches; rounded up, at least 1). */
+guint sgad_train_epochs_for_steps(guint count, guint batch, guint64 steps);
+
 /* Create a fresh model on dev, fit it on the reservoir's images (sg_fit:
  * hold-out, calibration, atomic saves to params->checkpoint) and free it. */
 sg_status sgad_train(sg_device *dev, const SgadReservoir *r, const SgadTrainParams *params, sg_fit_callback progress,

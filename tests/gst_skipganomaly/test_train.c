@@ -149,11 +149,12 @@ GST_END_TEST;
 
 /* drop-skips=1,2 adversarial=false score-lambda=1: the checkpoint is a model
  * without its upper skips, scored on the reconstruction alone, calibrated; the
- * steps say the discriminator was not trained (its loss is not measured: 0). */
+ * steps say the discriminator was not trained (its loss is not measured: 0);
+ * steps=3 trains the whole epochs that take. */
 GST_START_TEST(test_train_reconstruction_only)
 {
     gchar *path = g_build_filename(test_dir(), "recon.safetensors", NULL);
-    gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" epochs=2 batch-size=8 "
+    gchar *line = g_strdup_printf("skipganomaly name=sg mode=train model=\"%s\" steps=3 batch-size=8 "
                                   "train-frames=20 input-size=32 width=0.25 drop-skips=1,2 adversarial=false "
                                   "score-lambda=1 learning-rate=0.001", path);
     GstBus *bus;
@@ -175,7 +176,8 @@ GST_START_TEST(test_train_reconstruction_only)
         g_free(text);
         gst_message_unref(m);
     }
-    fail_unless_equals_int(steps, 4); /* 2 of the 20 held out: 18 frames, 2 steps of 8 an epoch */
+    /* 2 of the 20 held out: 18 frames, 2 steps of 8 an epoch; steps=3 takes 2 whole epochs */
+    fail_unless_equals_int(steps, 4);
     sg_model *model = NULL;
     fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
     fail_unless_equals_int(sg_model_get_config(model)->dropped_skips, 3);
