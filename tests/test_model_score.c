@@ -233,10 +233,40 @@ static void test_score_worker(void)
     sg_model_destroy(m);
 }
 
+/* A scorer made at lambda 1 runs G alone: the same scores and heat maps, bit
+ * for bit, as a scorer with the discriminator run at lambda 1; no features;
+ * refused once the lambda is set below 1. */
+static void test_lambda_one_scorer(void)
+{
+    enum { N = 4 };
+    sg_model *m = tiny_model(3);
+    float *x = normal_images(N, 30), full[N], alone[N], heat_full[N * PLANE], heat_alone[N * PLANE], f[N * 100];
+    sg_scorer *with_d, *without_d;
+    t_ok(sg_model_set_score_lambda(m, 0.9f), "lambda 0.9");
+    t_ok(sg_scorer_create(m, N, &with_d), "a scorer with D");
+    t_ok(sg_model_set_score_lambda(m, 1.0f), "lambda 1");
+    t_ok(sg_scorer_create(m, N, &without_d), "a scorer without D");
+    t_ok(sg_scorer_run(with_d, x, N, full, heat_full, NULL), "run with D at lambda 1");
+    t_ok(sg_scorer_run(without_d, x, N, alone, heat_alone, NULL), "run without D");
+    t_check(!memcmp(full, alone, sizeof full) && !memcmp(heat_full, heat_alone, sizeof heat_full),
+            "the same scores and heat maps bit for bit (%g, %g)", (double)full[0], (double)alone[0]);
+    t_check(sg_scorer_features(with_d, N, f, f + 0) == SG_OK, "the scorer with D has features");
+    t_check(sg_scorer_features(without_d, N, f, f) == SG_ERR_STATE, "the other has none: %s", sg_error_message());
+    t_ok(sg_model_set_score_lambda(m, 0.5f), "lambda 0.5");
+    t_check(sg_scorer_run(without_d, x, N, alone, NULL, NULL) == SG_ERR_STATE && strstr(sg_error_message(), "0.5"),
+            "the scorer without D refuses lambda 0.5: %s", sg_error_message());
+    t_ok(sg_scorer_run(with_d, x, N, full, NULL, NULL), "the one with D scores at 0.5");
+    sg_scorer_destroy(with_d);
+    sg_scorer_destroy(without_d);
+    sg_model_destroy(m);
+    free(x);
+}
+
 int main(void)
 {
     t_begin("model_score");
     test_score_worker();
+    test_lambda_one_scorer();
     test_pooling_on_device();
     test_fit_standardised();
     test_false_alarm_rate();

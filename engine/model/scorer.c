@@ -4,6 +4,10 @@
  *   heat map: per pixel, mean over channels of (x - x_hat)^2.
  * The pixel term is the mean of the heat map unless the model's frame score is
  * another (sgad/frame_score.h): then it comes from the heat map on the host.
+ * At lambda 1 (the model's when the scorer is made) the latent term weighs
+ * nothing, so the scorer records G alone: no discriminator pass on x or on
+ * x_hat (two thirds of a width-0.25 model's work). Such a scorer refuses to
+ * run once the model's lambda is set below 1; make a new one.
  *
  * Folded (the default): batch norm with running statistics and the ReLU /
  * LeakyReLU after it are folded into the convolutions (sg_graph_conv_bn), and
@@ -24,6 +28,7 @@ struct sg_scorer {
     sg_model *m;
     int batch;
     bool fold; /* batch norm and activations folded into the convolutions */
+    bool features; /* D is recorded: the latent term (lambda < 1 when made) */
     sg_seq *seq;
     sg_seq *pack; /* with fold: the weights packed and folded, run when they changed */
     const sg_tensor *params[4]; /* the tensors holding the model's parameters (NULL: none) */
@@ -58,16 +63,23 @@ static sg_status record(sg_scorer *sc)
 {
     sg_model *m = sc->m;
     sg_status s;
-    if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->gen)) ||
-        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
-        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
+    if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->gen)) != SG_OK)
         return s;
     sg_graph_set_folding(sc->gen, sc->fold, sc->pack);
-    sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
-    sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
+    if (!sc->features) {
+        if ((s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
+            (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
+            return s;
+        return sc->pack && (s = sg_seq_finish(sc->pack)) != SG_OK ? s : sg_seq_finish(sc->seq);
+    }
+    if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
+        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
+        return s;
+    sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
+    sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
     sg_node *f_real, *f_fake;
     sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &f_real);
     sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
@@ -119,6 +131,7 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
     sc->m = m;
     sc->batch = batch;
     sc->fold = fold;
+    sc->features = m->score_lambda < 1.0f;
     int C = m->config.channels, S = m->config.size;
     sc->staging = calloc((size_t)batch * C * S * S, sizeof(float));
     sc->heat_host = malloc((size_t)batch * S * S * sizeof(float));
@@ -152,6 +165,9 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
 {
     if (count < 1 || count > sc->batch)
         return sg_fail(SG_ERR_ARGUMENT, "scoring %d images with a scorer made for at most %d", count, sc->batch);
+    if (!sc->features && sc->m->score_lambda < 1.0f)
+        return sg_fail(SG_ERR_STATE, "the model's lambda is now %g: this scorer was made at lambda 1, without the "
+                       "discriminator the latent term needs; make a new scorer", (double)sc->m->score_lambda);
     size_t C = (size_t)sc->m->config.channels, S = (size_t)sc->m->config.size, image = C * S * S;
     /* eval mode treats images independently: pad a short batch with zeros */
     memcpy(sc->staging, images, (size_t)count * image * sizeof(float));
@@ -162,9 +178,10 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
     if (s == SG_OK)
         s = sg_seq_run(sc->seq);
     float rec[sc->batch], lat[sc->batch];
+    memset(lat, 0, sizeof lat);
     if (s == SG_OK)
         s = sg_tensor_download_range(sc->rec, 0, (size_t)count, rec);
-    if (s == SG_OK)
+    if (s == SG_OK && sc->features)
         s = sg_tensor_download_range(sc->lat, 0, (size_t)count, lat);
     bool pooled = !sg_frame_score_config_is_spec(&sc->m->frame_score);
     float *heat = heatmaps ? heatmaps : pooled ? sc->heat_host : NULL;
@@ -185,6 +202,8 @@ sg_status sg_scorer_features(sg_scorer *sc, int count, float *f_x, float *f_x_ha
 {
     if (count < 1 || count > sc->batch)
         return sg_fail(SG_ERR_ARGUMENT, "features of %d images from a scorer of batch %d", count, sc->batch);
+    if (!sc->features)
+        return sg_fail(SG_ERR_STATE, "this scorer was made at lambda 1 and has no discriminator features");
     size_t n = (size_t)count * SG_DISC_NZ;
     sg_status s = sg_tensor_download_range(sc->f_real->value, 0, n, f_x);
     return s == SG_OK ? sg_tensor_download_range(sc->f_fake->value, 0, n, f_x_hat) : s;

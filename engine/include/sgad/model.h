@@ -191,7 +191,9 @@ sg_status sg_model_set_frame_score(sg_model *m, const sg_frame_score_config *c);
 sg_status sg_model_fit_pixel_stats(sg_model *m, const float *images, size_t count);
 /* Whether the model can score: false for a standardised frame score without statistics. */
 bool sg_model_has_pixel_stats(const sg_model *m);
-/* Eval mode (BN running statistics), up to `batch` images per run. */
+/* Eval mode (BN running statistics), up to `batch` images per run. Made while
+ * the model's lambda is 1, the scorer runs G alone (the latent term weighs
+ * nothing) and refuses to run (SG_ERR_STATE) once the lambda is set below 1. */
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out);
 void sg_scorer_destroy(sg_scorer *s);
 /* scores[count]; heatmaps (count*S*S, per-pixel mean over channels of
@@ -209,7 +211,8 @@ sg_status sg_scorer_probe(sg_scorer *s);
 sg_status sg_model_probe(sg_model *m);
 
 /* The discriminator features f(x) and f(x_hat) of the last run's first `count`
- * images (count * 100 floats each): the latent part of the score. */
+ * images (count * 100 floats each): the latent part of the score. SG_ERR_STATE
+ * from a scorer made at lambda 1. */
 sg_status sg_scorer_features(sg_scorer *s, int count, float *f_x, float *f_x_hat);
 
 #ifdef __cplusplus
