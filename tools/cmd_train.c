@@ -297,7 +297,7 @@ static int parse(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (a->fit.patience && !a->fit.eval_interval)
         return cli_usage_error("train", "--patience counts held-out measurements: it needs --eval-interval above 0");
-    if (a->fit.train.w_adv == 0 && a->fit.train.w_lat == 0) {
+    if (!sg_train_config_adversarial(&a->fit.train)) {
         /* the discriminator is not trained: its features carry nothing the score could use */
         if (a->lambda >= 0 && a->lambda < 1)
             return cli_usage_error("train", "--lambda %g weighs the discriminator's features, which --w-adv 0 "
@@ -384,17 +384,15 @@ static void print_model(sg_model *m, size_t images, const sg_fit_options *fit)
     size_t held = (size_t)(fit->holdout * (double)images); /* as sg_fit: at least one when holding out */
     if (fit->holdout > 0 && held == 0 && images > 1)
         held = 1;
-    char skips[16] = "";
-    if (c->dropped_skips) {
-        memcpy(skips, ", skips ", 9);
-        sg_skips_describe(c->dropped_skips, skips + 8, sizeof skips - 8);
-    }
-    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %g%s%s%s%s; %zu generator + %zu discriminator parameters\n",
+    char skips[16];
+    sg_skips_describe(c->dropped_skips, skips, sizeof skips);
+    fprintf(stderr, "model: %s, %d channel%s, %dx%d, width %g%s%s%s%s%s; %zu generator + %zu discriminator parameters\n",
             sg_arch_name(c->arch), c->channels, c->channels > 1 ? "s" : "", c->size, c->size, (double)c->width,
             c->arch == SG_ARCH_SKIPGANOMALY_PP ? ", upsampling " : "",
-            c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "", skips,
-            c->dropped_skips ? " left out" : "", sg_model_generator_parameters(m), sg_model_discriminator_parameters(m));
-    if (fit->train.w_adv == 0 && fit->train.w_lat == 0)
+            c->arch == SG_ARCH_SKIPGANOMALY_PP ? sg_upsample_name(c->upsample) : "", c->dropped_skips ? ", skips " : "",
+            c->dropped_skips ? skips : "", c->dropped_skips ? " left out" : "", sg_model_generator_parameters(m),
+            sg_model_discriminator_parameters(m));
+    if (!sg_train_config_adversarial(&fit->train))
         fprintf(stderr, "training: the reconstruction alone (--w-adv 0 --w-lat 0): the discriminator is not trained\n");
     fprintf(stderr, "data: %zu normal images (%zu held out for calibration), batch %d", images, held,
             fit->train.batch);

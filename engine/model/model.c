@@ -20,6 +20,11 @@ sg_train_config sg_train_config_default(void)
     return t;
 }
 
+bool sg_train_config_adversarial(const sg_train_config *c)
+{
+    return c->w_adv != 0.0f || c->w_lat != 0.0f;
+}
+
 const char *sg_arch_name(sg_arch a)
 {
     return a == SG_ARCH_SKIPGANOMALY ? "skipganomaly" : "skipganomaly++";
@@ -74,15 +79,11 @@ const char *sg_skips_parse(const char *text, unsigned *mask)
 
 void sg_skips_describe(unsigned mask, char *out, size_t size)
 {
-    size_t n = 0;
-    if (size == 0)
-        return;
-    out[0] = 0;
+    char text[2 * SG_SKIP_LEVELS] = "";
     for (int k = 0; k < SG_SKIP_LEVELS; k++)
         if (mask & (1u << k))
-            n += (size_t)snprintf(out + (n < size ? n : size - 1), n < size ? size - n : 1, "%s%d", n ? "," : "", k + 1);
-    if (!mask)
-        snprintf(out, size, "none");
+            sprintf(text + strlen(text), "%s%d", *text ? "," : "", k + 1);
+    snprintf(out, size, "%s", mask ? text : "none");
 }
 
 float sg_model_score_lambda(const sg_model *m)

@@ -69,25 +69,20 @@ static sg_status record(sg_scorer *sc)
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
-    if (!sc->features) {
-        if ((s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
-            (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
+    if (sc->features) {
+        if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
+            (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
             return s;
-        return sc->pack && (s = sg_seq_finish(sc->pack)) != SG_OK ? s : sg_seq_finish(sc->seq);
+        sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
+        sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
+        sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &sc->f_real);
+        sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false),
+                                 &sc->f_fake);
+        if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)))
+            return s;
     }
-    if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->d_real)) ||
-        (s = sg_graph_create(m->dev, sc->seq, false, &sc->d_fake)))
-        return s;
-    sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
-    sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
-    sg_node *f_real, *f_fake;
-    sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &f_real);
-    sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false), &f_fake);
-    sc->f_real = f_real;
-    sc->f_fake = f_fake;
-    if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)) ||
-        (s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
-        (s = sg_mse_per_sample(sc->seq, f_real->value, f_fake->value, sc->lat)) ||
+    if ((s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
+        (sc->features && (s = sg_mse_per_sample(sc->seq, sc->f_real->value, sc->f_fake->value, sc->lat))) ||
         (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
         return s;
     return sc->pack && (s = sg_seq_finish(sc->pack)) != SG_OK ? s : sg_seq_finish(sc->seq);

@@ -155,7 +155,7 @@ sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_train
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     t->m = m;
     t->cfg = *c;
-    t->adversarial = c->w_adv != 0.0f || c->w_lat != 0.0f;
+    t->adversarial = sg_train_config_adversarial(c);
     const sg_model_config *mc = &m->config;
     sg_status s = sg_tensor_create(m->dev, sg_shape4(c->batch, mc->channels, mc->size, mc->size), &t->x);
     if (s == SG_OK)

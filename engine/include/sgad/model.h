@@ -115,6 +115,8 @@ typedef struct sg_train_config {
 } sg_train_config;
 
 sg_train_config sg_train_config_default(void);
+/* Whether the discriminator is part of the step: false when w_adv and w_lat are both 0. */
+bool sg_train_config_adversarial(const sg_train_config *c);
 
 typedef struct sg_train_losses {
     float g_total, g_adv, g_con, g_lat; /* weighted total and the three unweighted terms */
