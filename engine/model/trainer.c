@@ -87,48 +87,46 @@ static sg_status record(sg_trainer *t)
 
     if ((s = sg_step_increment(seq, t->step)) != SG_OK)
         return s;
-    if (!t->adversarial) {
-        if ((s = sg_graph_create(dev, seq, true, &t->gen)) != SG_OK)
-            return s;
-        sg_node *x_hat = sg_model_generator_forward(m, t->gen, sg_graph_input(t->gen, t->x, false));
-        if ((s = sg_graph_status(t->gen)) || (s = sg_fill(seq, m->gen.grads, 0.0f)) ||
-            (s = sg_graph_zero_grads(t->gen, seq)) ||
-            (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
-            (s = sg_graph_backward(t->gen, seq)) ||
-            (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
-            return s;
-        return sg_seq_finish(seq);
-    }
-    /* forward */
-    if ((s = sg_graph_create(dev, seq, true, &t->gen)) || (s = sg_graph_create(dev, seq, true, &t->d_real)) ||
-        (s = sg_graph_create(dev, seq, true, &t->d_fake)))
+    /* forward; D's parts (here and below) only when D is part of the step */
+    if ((s = sg_graph_create(dev, seq, true, &t->gen)) != SG_OK)
         return s;
-    sg_node *x = sg_graph_input(t->gen, t->x, false);
-    sg_node *x_hat = sg_model_generator_forward(m, t->gen, x);
+    sg_node *x_hat = sg_model_generator_forward(m, t->gen, sg_graph_input(t->gen, t->x, false));
     if ((s = sg_graph_status(t->gen)) != SG_OK)
         return s;
-    sg_node *f_real, *f_fake;
-    sg_node *p_real = sg_discriminator_forward(m->disc_net, t->d_real, sg_graph_input(t->d_real, t->x, false), &f_real);
-    sg_node *fake_in = sg_graph_input(t->d_fake, x_hat->value, true);
-    sg_node *p_fake = sg_discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
-    if ((s = sg_graph_status(t->d_real)) || (s = sg_graph_status(t->d_fake)))
-        return s;
+    sg_node *p_real = NULL, *p_fake = NULL, *f_real = NULL, *f_fake = NULL, *fake_in = NULL;
+    if (t->adversarial) {
+        if ((s = sg_graph_create(dev, seq, true, &t->d_real)) || (s = sg_graph_create(dev, seq, true, &t->d_fake)))
+            return s;
+        p_real = sg_discriminator_forward(m->disc_net, t->d_real, sg_graph_input(t->d_real, t->x, false), &f_real);
+        fake_in = sg_graph_input(t->d_fake, x_hat->value, true);
+        p_fake = sg_discriminator_forward(m->disc_net, t->d_fake, fake_in, &f_fake);
+        if ((s = sg_graph_status(t->d_real)) || (s = sg_graph_status(t->d_fake)))
+            return s;
+    }
 
     /* generator step */
     /* D's parameter gradients are not computed here: the generator's loss
      * does not train D (only the nodes' gradients flow back into x_hat) */
-    if ((s = sg_fill(seq, m->gen.grads, 0.0f)) ||
-        (s = sg_graph_zero_grads(t->gen, seq)) || (s = sg_graph_zero_grads(t->d_fake, seq)) ||
-        (s = sg_bce_loss(seq, p_fake->value, 1.0f, c->w_adv, t->loss[LOSS_ADV], p_fake->grad)) ||
-        (s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) ||
-        (s = sg_mse_loss(seq, f_fake->value, f_real->value, c->w_lat, t->loss[LOSS_LAT],
-                         c->detach_latent ? NULL : f_fake->grad, NULL)) ||
-        (s = sg_graph_backward_inputs(t->d_fake, seq)) ||
-        /* x_hat->grad += warm-up factor * fake_in->grad (exactly the spec's sum at 1) */
-        (s = sg_mul_backward(seq, x_hat->value, t->warmup, fake_in->grad, x_hat->grad, NULL)) ||
-        (s = sg_graph_backward(t->gen, seq)) ||
+    if ((s = sg_fill(seq, m->gen.grads, 0.0f)) || (s = sg_graph_zero_grads(t->gen, seq)))
+        return s;
+    if (t->adversarial &&
+        ((s = sg_graph_zero_grads(t->d_fake, seq)) ||
+         (s = sg_bce_loss(seq, p_fake->value, 1.0f, c->w_adv, t->loss[LOSS_ADV], p_fake->grad))))
+        return s;
+    if ((s = sg_l1_loss(seq, x_hat->value, t->x, c->w_con, t->loss[LOSS_CON], x_hat->grad)) != SG_OK)
+        return s;
+    if (t->adversarial &&
+        ((s = sg_mse_loss(seq, f_fake->value, f_real->value, c->w_lat, t->loss[LOSS_LAT],
+                          c->detach_latent ? NULL : f_fake->grad, NULL)) ||
+         (s = sg_graph_backward_inputs(t->d_fake, seq)) ||
+         /* x_hat->grad += warm-up factor * fake_in->grad (exactly the spec's sum at 1) */
+         (s = sg_mul_backward(seq, x_hat->value, t->warmup, fake_in->grad, x_hat->grad, NULL))))
+        return s;
+    if ((s = sg_graph_backward(t->gen, seq)) ||
         (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
         return s;
+    if (!t->adversarial)
+        return sg_seq_finish(seq);
 
     /* discriminator step */
     if ((s = sg_fill(seq, m->disc.grads, 0.0f)) || (s = sg_graph_zero_grads(t->d_real, seq)) ||
