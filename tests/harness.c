@@ -44,6 +44,18 @@ char *t_tmpdir(const char *prefix)
     return path;
 }
 
+const char *t_path_in(const char *dir, const char *name)
+{
+    static char buf[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    if ((size_t)snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name) >= sizeof buf[i]) {
+        fprintf(stderr, "test path too long: %s/%s\n", dir, name);
+        exit(1);
+    }
+    return buf[i];
+}
+
 const char *t_reads = "";
 
 void t_again_with_buffer_reads(void (*cases)(void))

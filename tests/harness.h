@@ -38,6 +38,9 @@ void t_ok(sg_status s, const char *what);
 /* A fresh private folder "<prefix>-XXXXXX" under $TMPDIR (else /tmp); the
  * caller frees the returned path. Exits when it cannot be made. */
 char *t_tmpdir(const char *prefix);
+/* "dir/name" in one of 4 static buffers used in turn (a call may take two or
+ * three such paths at once); exits when the path does not fit. */
+const char *t_path_in(const char *dir, const char *name);
 
 /* Deterministic pseudo-random data in [lo, hi). */
 void t_random(float *x, size_t n, float lo, float hi, uint64_t seed);

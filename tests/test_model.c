@@ -16,14 +16,8 @@
 
 static char dir[256];
 
-static const char *path_in(const char *name)
-{
-    static char buf[4][512];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-    return buf[i];
-}
+/* a path in this test's folder */
+static const char *path_in(const char *name) { return t_path_in(dir, name); }
 
 static void test_counts(void)
 {
