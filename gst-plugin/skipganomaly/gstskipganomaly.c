@@ -74,6 +74,19 @@ static sg_model_config training_config(GstSkipGanomaly *self)
     config.dropped_skips = self->dropped_skips;
     return config;
 }
+
+/* Why the properties cannot train a model, as a newly allocated message, or
+ * NULL when they can: the model's geometry, and a score that weighs the
+ * discriminator's features where the training leaves D out. Called with the
+ * object lock held. */
+static gchar *training_settings_problem(GstSkipGanomaly *self, const sg_model_config *config)
+{
+    if (!self->adversarial && self->score_lambda < 1)
+        return g_strdup_printf("score-lambda %g weighs the discriminator's features, which adversarial=false "
+                               "does not train; use score-lambda=1", self->score_lambda);
+    const char *bad = sg_model_config_check(config);
+    return bad ? g_strdup(bad) : NULL;
+}
 #define DEFAULT_THRESHOLD THRESHOLD_CALIBRATED
 #define DEFAULT_TILES 1
 #define DEFAULT_INTERVAL 1
@@ -250,8 +263,7 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
     guint train_frames = self->train_frames;
     guint32 seed = (guint32)self->seed;
     const guint patience = self->patience, eval_interval = self->eval_interval;
-    const gboolean adversarial = self->adversarial;
-    const gdouble score_lambda = self->score_lambda;
+    gchar *training_problem = training_settings_problem(self, &config);
     const gboolean batch_streams = self->batch_streams;
     gchar *mask_text = g_strdup(self->mask_text);
     GST_OBJECT_UNLOCK(self);
@@ -295,15 +307,8 @@ static gboolean gst_skip_ganomaly_start(GstBaseTransform *trans)
                                "eval-interval=0 makes none.", patience), (NULL));
             goto done;
         }
-        if (!adversarial && score_lambda < 1) {
-            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                              ("Invalid training settings: score-lambda %g weighs the discriminator's features, "
-                               "which adversarial=false does not train; use score-lambda=1.", score_lambda), (NULL));
-            goto done;
-        }
-        const char *bad = sg_model_config_check(&config);
-        if (bad) {
-            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", bad),
+        if (training_problem) {
+            GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid training settings: %s.", training_problem),
                               ("channels %d, input-size %d, width %g", config.channels, config.size,
                                (double)config.width));
             goto done;
@@ -367,6 +372,7 @@ done:
     g_free(path);
     g_free(device);
     g_free(mask_text);
+    g_free(training_problem);
     if (!ok)
         sgad_mask_clear(&self->mask);
     return ok;
@@ -796,15 +802,13 @@ static void begin_retrain(GstSkipGanomaly *self)
     sg_model_config config = training_config(self);
     const guint train_frames = self->train_frames;
     const guint32 seed = (guint32)self->seed;
-    const gboolean lambda_needs_d = !self->adversarial && self->score_lambda < 1;
+    gchar *bad = training_settings_problem(self, &config);
     GST_OBJECT_UNLOCK(self);
-    const char *bad = lambda_needs_d ? "score-lambda below 1 weighs the discriminator's features, which "
-                                       "adversarial=false does not train"
-                                     : sg_model_config_check(&config);
     if (bad) {
         GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("Cannot retrain, invalid training settings: %s.", bad),
                             ("channels %d, input-size %d, width %g", config.channels, config.size,
                              (double)config.width));
+        g_free(bad);
         g_atomic_int_set(&self->retrain_busy, 0);
         return;
     }

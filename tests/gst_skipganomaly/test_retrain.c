@@ -365,6 +365,38 @@ GST_START_TEST(test_retrain_diverges_keeps_model)
 }
 GST_END_TEST;
 
+GST_START_TEST(test_retrain_lambda_needs_adversary)
+{
+    /* a score weighing D's features from a training that leaves D out: the
+     * retraining is refused with a warning, the model scores on, its file kept */
+    gchar *model = make_model("retrain-lambda.safetensors", 3, 7, 0.5);
+    gchar *old_bytes = NULL, *now_bytes = NULL;
+    gsize old_len = 0, now_len = 0;
+    fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
+
+    RetrainRun run;
+    GstElement *pipe = start_run(&run, model, FRAMES, 1, FALSE, "adversarial=false score-lambda=0.9");
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "the refused retraining did not end with EOS");
+    gst_message_unref(m);
+    gst_object_unref(bus);
+
+    fail_unless(run.warning && strstr(run.warning, "Cannot retrain") && strstr(run.warning, "score-lambda 0.9") &&
+                    strstr(run.warning, "adversarial=false"),
+                "warning: %s", run.warning);
+    fail_if(run.retrained || run.started, "a refused retraining trained");
+    fail_unless_equals_int(run.scores->len, FRAMES);
+    fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
+    fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0,
+                "a refused retraining changed the model file");
+    end_run(&run, pipe);
+    g_free(old_bytes);
+    g_free(now_bytes);
+    g_free(model);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_retrain_refused_without_model)
 {
     /* not started (no model loaded) or in train mode: nothing to retrain */
@@ -393,6 +425,7 @@ static Suite *retrain_suite(void)
     ADD_TEST(tc, test_retrain_interrupted_keeps_model);
     ADD_TEST(tc, test_retrain_async);
     ADD_TEST(tc, test_retrain_diverges_keeps_model);
+    ADD_TEST(tc, test_retrain_lambda_needs_adversary);
     ADD_TEST(tc, test_retrain_refused_without_model);
     suite_add_tcase(s, tc);
     return s;
