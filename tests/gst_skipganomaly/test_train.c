@@ -33,6 +33,21 @@ static void push_frames(GstHarness *h, gint width, gint height, guint count)
     }
 }
 
+/* The next PROGRESS message left on the bus: its type and text (g_free);
+ * FALSE when none is left. An error message on the way fails the test. */
+static gboolean pop_progress(GstBus *bus, GstProgressType *type, gchar **text)
+{
+    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR);
+    if (!m)
+        return FALSE;
+    fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
+    gchar *code;
+    gst_message_parse_progress(m, type, &code, text);
+    g_free(code);
+    gst_message_unref(m);
+    return TRUE;
+}
+
 static GstPadProbeReturn eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer path)
 {
     (void)pad;
@@ -161,20 +176,15 @@ GST_START_TEST(test_train_reconstruction_only)
     GstHarness *h = training_harness(line, 48, 40, &bus);
     push_frames(h, 48, 40, 20);
     fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-    GstMessage *m;
     guint steps = 0;
-    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
-        fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
-        GstProgressType type;
-        gchar *code, *text;
-        gst_message_parse_progress(m, &type, &code, &text);
+    GstProgressType type;
+    gchar *text;
+    while (pop_progress(bus, &type, &text)) {
         if (type == GST_PROGRESS_TYPE_CONTINUE) {
             fail_unless(g_str_has_suffix(text, " D 0"), "continue: %s", text);
             steps++;
         }
-        g_free(code);
         g_free(text);
-        gst_message_unref(m);
     }
     /* 2 of the 20 held out: 18 frames, 2 steps of 8 an epoch; steps=3 takes 2 whole epochs */
     fail_unless_equals_int(steps, 4);
@@ -399,15 +409,12 @@ GST_START_TEST(test_train_schedule)
     GstHarness *h = training_harness(line, 48, 40, &bus);
     push_frames(h, 48, 40, 20);
     fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-    GstMessage *m;
     guint64 last_step = 0, best_step = 0;
     gdouble best = INFINITY;
     gchar *complete = NULL;
-    while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_PROGRESS | GST_MESSAGE_ERROR))) {
-        fail_if(GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR, "training posted an error");
-        GstProgressType type;
-        gchar *code, *text;
-        gst_message_parse_progress(m, &type, &code, &text);
+    GstProgressType type;
+    gchar *text;
+    while (pop_progress(bus, &type, &text)) {
         if (type == GST_PROGRESS_TYPE_CONTINUE) {
             guint e, es, k, ks;
             guint64 step, steps;
@@ -432,9 +439,7 @@ GST_START_TEST(test_train_schedule)
         } else if (type == GST_PROGRESS_TYPE_COMPLETE) {
             complete = g_strdup(text);
         }
-        g_free(code);
         g_free(text);
-        gst_message_unref(m);
     }
     fail_unless(complete != NULL, "no COMPLETE message");
     fail_unless(last_step == 8 || strstr(complete, "stopped early"), "%" G_GUINT64_FORMAT " steps: %s",
