@@ -92,6 +92,84 @@ static void test_staged_transfers(void)
     free(b);
 }
 
+/* Host transfers recorded into a sequence (sg_seq_stage_in/out) on dev: each
+ * run is one submission; what goes in is the input's value when the run
+ * begins, what comes out the output's when it ends. */
+static void stage_runs(sg_device *dev, const char *how)
+{
+    const size_t n = 1000;
+    sg_tensor *x = NULL, *y = NULL;
+    t_ok(sg_tensor_create(dev, sg_shape4(1, 1, 1, (int)n), &x), "tensor");
+    t_ok(sg_tensor_create(dev, sg_shape4(1, 1, 1, (int)n), &y), "tensor");
+    sg_seq *seq;
+    t_ok(sg_seq_create(dev, &seq), "seq");
+    const float *out = NULL;
+    float *in = NULL;
+    /* staged out before the ops that write y: still y at the end of the run */
+    t_ok(sg_seq_stage_out(seq, y, 5, 10, &out), "stage_out");
+    t_ok(sg_seq_stage_in(seq, x, &in), "stage_in");
+    t_ok(sg_copy(seq, x, y), "copy");
+    t_ok(sg_axpy(seq, 2.0f, x, y), "axpy");
+    t_ok(sg_seq_finish(seq), "finish");
+    float *unused = NULL;
+    t_check(sg_seq_stage_in(seq, y, &unused) == SG_ERR_STATE, "%sstage_in after finish refused: %s", how,
+            sg_error_message());
+    bool exact = true, one_submit = true;
+    uint64_t g0 = sg_tensor_generation(x);
+    for (int run = 0; run < 3; run++) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (float)(run * 1000 + (int)i); /* whole numbers: 3x is exact */
+        uint64_t before = sg_device_submit_count(dev);
+        t_ok(sg_seq_run(seq), "run");
+        one_submit = one_submit && sg_device_submit_count(dev) == before + 1;
+        for (int i = 0; i < 10; i++)
+            exact = exact && out[i] == 3.0f * (float)(run * 1000 + 5 + i);
+    }
+    t_check(exact, "%sthree runs: y[5..14] = 3 x, with each run's x", how);
+    t_check(one_submit, "%sone submission per run, the transfers included", how);
+    t_check(sg_tensor_generation(x) == g0 + 3, "%sa copy in counts as a write of the tensor at each run", how);
+    sg_seq_destroy(seq);
+    sg_tensor_destroy(x);
+    sg_tensor_destroy(y);
+}
+
+static void test_seq_stages(void)
+{
+    stage_runs(t_dev, "");
+    sg_device_options opt = {.staged = true, .quiet = true};
+    sg_device *dev = NULL;
+    t_ok(sg_device_create(&opt, &dev), "device with staged transfers");
+    stage_runs(dev, "[staged] ");
+    /* the same transfers through sg_tensor_upload and download: three round trips */
+    sg_tensor *x = NULL;
+    t_ok(sg_tensor_create(dev, sg_shape4(1, 1, 1, 8), &x), "tensor");
+    sg_seq *seq;
+    t_ok(sg_seq_create(dev, &seq), "seq");
+    t_ok(sg_axpy(seq, 1.0f, x, x), "axpy");
+    float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint64_t before = sg_device_submit_count(dev);
+    t_ok(sg_tensor_upload(x, v), "upload");
+    t_ok(sg_seq_run(seq), "run");
+    t_ok(sg_tensor_download(x, v), "download");
+    t_check(sg_device_submit_count(dev) == before + 3 && v[7] == 16,
+            "[staged] upload, run, download: %llu submissions",
+            (unsigned long long)(sg_device_submit_count(dev) - before));
+    sg_seq_destroy(seq);
+    float *p_in;
+    T_REFUSED(SG_ERR_ARGUMENT, "another device", sg_seq_stage_in(seq, x, &p_in));
+    sg_tensor_destroy(x);
+    t_check(sg_device_validation_messages(dev) == 0, "no validation messages on the staged device");
+    sg_device_destroy(dev);
+
+    sg_tensor *t = NULL;
+    t_ok(sg_tensor_create(t_dev, sg_shape4(1, 1, 1, 100), &t), "tensor");
+    const float *p;
+    T_REFUSED(SG_ERR_SHAPE, "sg_seq_stage_out", sg_seq_stage_out(seq, t, 95, 10, &p));
+    T_REFUSED(SG_ERR_SHAPE, "sg_seq_stage_out", sg_seq_stage_out(seq, t, 0, 0, &p));
+    T_REFUSED(SG_ERR_SHAPE, "sg_seq_stage_out", sg_seq_stage_out(seq, t, (size_t)-1, 2, &p));
+    sg_tensor_destroy(t);
+}
+
 static void test_bad_shapes(void)
 {
     sg_tensor *t = NULL;
@@ -297,6 +375,7 @@ int main(void)
     test_select_by_name();
     test_upload_download();
     test_staged_transfers();
+    test_seq_stages();
     test_bad_shapes();
     test_out_of_memory();
     test_error_prefix();

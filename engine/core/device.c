@@ -325,6 +325,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     if (!dev)
         return sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     pthread_mutex_init(&dev->queue_lock, NULL);
+    pthread_mutex_init(&dev->transfer_lock, NULL);
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
     dev->force_staging = options->staged;
@@ -372,6 +373,7 @@ void sg_device_destroy(sg_device *dev)
     if (dev->instance)
         vkDestroyInstance(dev->instance, NULL);
     pthread_mutex_destroy(&dev->queue_lock);
+    pthread_mutex_destroy(&dev->transfer_lock);
     pthread_mutex_destroy(&dev->memory_lock);
     pthread_mutex_destroy(&dev->pipeline_lock);
     free(dev);
@@ -435,6 +437,23 @@ uint32_t sg_validation_messages_in_process(void)
 uint32_t sg_device_validation_messages(const sg_device *dev)
 {
     return __atomic_load_n(&dev->validation_messages, __ATOMIC_RELAXED);
+}
+
+/* Vulkan wants a queue's submissions externally synchronised; the lock is
+ * held for the call alone, never across a fence wait, so one sequence's wait
+ * never holds up another's submission. */
+VkResult sg_queue_submit(sg_device *dev, const VkSubmitInfo *info, VkFence fence)
+{
+    pthread_mutex_lock(&dev->queue_lock);
+    VkResult r = vkQueueSubmit(dev->queue, 1, info, fence);
+    pthread_mutex_unlock(&dev->queue_lock);
+    __atomic_add_fetch(&dev->submits, 1, __ATOMIC_RELAXED);
+    return r;
+}
+
+uint64_t sg_device_submit_count(const sg_device *dev)
+{
+    return __atomic_load_n(&dev->submits, __ATOMIC_RELAXED);
 }
 
 uint64_t sg_device_bytes_in_use(const sg_device *dev)

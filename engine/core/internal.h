@@ -45,7 +45,9 @@ struct sg_device {
     bool force_staging;        /* options.staged */
     bool buffer_reads;         /* options.buffer_reads: no texel reads */
 
-    pthread_mutex_t queue_lock;  /* vkQueueSubmit, staging transfers */
+    pthread_mutex_t queue_lock;  /* vkQueueSubmit only: never held across a wait */
+    pthread_mutex_t transfer_lock; /* the staging buffer and transfer command buffer below */
+    uint64_t submits;            /* vkQueueSubmit calls (sg_device_submit_count), atomic */
     pthread_mutex_t memory_lock; /* blocks and free lists */
     pthread_mutex_t pipeline_lock;
 
@@ -98,8 +100,15 @@ sg_status sg_pipeline_layout_create(sg_device *dev);
 sg_status sg_pipeline_get(sg_device *dev, const sg_kernel *kernel, VkPipeline *out);
 void sg_pipelines_destroy(sg_device *dev);
 
+/* device.c: vkQueueSubmit under queue_lock, counted */
+VkResult sg_queue_submit(sg_device *dev, const VkSubmitInfo *info, VkFence fence);
+
 /* tensor.c: staging helpers */
 void sg_staging_destroy(sg_device *dev);
+/* A buffer in host-visible coherent memory of its own, mapped (freeing the
+ * memory unmaps it); nothing is left made on failure. */
+sg_status sg_host_buffer_create(sg_device *dev, VkDeviceSize size, VkBufferUsageFlags usage, VkBuffer *buffer,
+                                VkDeviceMemory *memory, void **mapped);
 
 /* error.c */
 sg_status sg_vk_fail(VkResult r, const char *what);

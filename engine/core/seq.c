@@ -9,7 +9,13 @@
  *
  * Texel reads (kernel.h): the sequence owns the buffer views and descriptor
  * sets its dispatches bind, made while recording and kept until it is destroyed,
- * since a recording is replayed many times. */
+ * since a recording is replayed many times.
+ *
+ * Host transfers (sg_seq_stage_in/out): where tensors are not host-visible the
+ * sequence owns a host-visible buffer per transfer, and a run submits three
+ * command buffers at once: the copies in, the recorded commands, the copies
+ * out. One submission and one wait per run, however many tensors go in and
+ * out (a staged sg_tensor_upload or download is a submission and a wait each). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,18 @@ typedef struct sg_texel_view {
     VkFormat format;
     VkBufferView view;
 } sg_texel_view;
+
+/* A host transfer of the run: the tensor's bytes [at, at + bytes) of its
+ * block, and the host memory they go from or to. Where tensors are
+ * host-visible, host points into the tensor and buffer is VK_NULL_HANDLE. */
+typedef struct sg_stage {
+    const sg_tensor *tensor;
+    VkDeviceSize at, bytes;
+    bool in;
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    void *host;
+} sg_stage;
 
 typedef struct sg_range {
     const sg_block *block;
@@ -67,6 +85,9 @@ struct sg_seq {
     size_t derived_count, derived_cap;
     VkDescriptorPool *pools; /* the last one has room, or is full and gets a successor */
     size_t pool_count, pool_cap;
+    sg_stage *stages;
+    size_t stage_count, stage_cap;
+    VkCommandBuffer copies_in, copies_out; /* recorded by sg_seq_finish when a stage has a buffer */
 
     uint32_t dispatches, barriers;
     double last_gpu_seconds;
@@ -145,9 +166,12 @@ sg_status sg_seq_create(sg_device *dev, sg_seq **out)
         vkCmdWriteTimestamp(seq->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, seq->timestamps, 0);
     }
     seq->profile = sg_profile_create(dev, seq->cmd);
+    /* after host writes, earlier submissions and this run's copies in */
     barrier(seq, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                VK_ACCESS_TRANSFER_WRITE_BIT);
     seq->recording = true;
     *out = seq;
     return SG_OK;
@@ -173,6 +197,13 @@ void sg_seq_destroy(sg_seq *seq)
     for (size_t i = 0; i < seq->pool_count; i++)
         vkDestroyDescriptorPool(dev->device, seq->pools[i], NULL);
     free(seq->pools);
+    for (size_t i = 0; i < seq->stage_count; i++) {
+        if (seq->stages[i].buffer)
+            vkDestroyBuffer(dev->device, seq->stages[i].buffer, NULL);
+        if (seq->stages[i].memory)
+            vkFreeMemory(dev->device, seq->stages[i].memory, NULL);
+    }
+    free(seq->stages);
     if (seq->timestamps)
         vkDestroyQueryPool(dev->device, seq->timestamps, NULL);
     if (seq->fence)
@@ -512,10 +543,109 @@ sg_status sg_seq_scratch(sg_seq *seq, sg_shape shape, sg_tensor **out)
     return SG_OK;
 }
 
+/* Stage a host transfer of count floats of t from element offset. */
+static sg_status stage(sg_seq *seq, const sg_tensor *t, size_t offset, size_t count, bool in, void **host)
+{
+    const char *what = in ? "sg_seq_stage_in" : "sg_seq_stage_out";
+    sg_status s = still_recording(seq);
+    if (s != SG_OK)
+        return s;
+    if (!t || !host)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: NULL argument", what);
+    if (t->dev != seq->dev)
+        return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: the tensor belongs to another device", what);
+    size_t n = t->bytes / sizeof(float);
+    if (count == 0 || offset > n || count > n - offset)
+        return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: %zu elements at %zu outside a tensor of %zu", what, count, offset,
+                           n);
+    if (!sg_array_reserve((void **)&seq->stages, &seq->stage_cap, seq->stage_count, sizeof *seq->stages, 8))
+        return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    /* a copy in writes the tensor at every run (sg_tensor_generation) */
+    if (in && (s = remember_written(seq, t)) != SG_OK)
+        return s;
+    sg_stage st = {t, t->offset + offset * sizeof(float), count * sizeof(float), in, VK_NULL_HANDLE, VK_NULL_HANDLE,
+                   NULL};
+    if (t->block->mapped) {
+        st.host = t->block->mapped + st.at;
+    } else if ((s = sg_host_buffer_create(seq->dev, st.bytes,
+                                          in ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT : VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                          &st.buffer, &st.memory, &st.host)) != SG_OK) {
+        return sg_seq_fail(seq, s, "%s: %s", what, sg_error_message());
+    }
+    seq->stages[seq->stage_count++] = st;
+    *host = st.host;
+    return SG_OK;
+}
+
+sg_status sg_seq_stage_in(sg_seq *seq, sg_tensor *t, float **host)
+{
+    return stage(seq, t, 0, t ? t->bytes / sizeof(float) : 0, true, (void **)host);
+}
+
+sg_status sg_seq_stage_out(sg_seq *seq, const sg_tensor *t, size_t offset, size_t count, const float **host)
+{
+    return stage(seq, t, offset, count, false, (void **)host);
+}
+
+/* The copies in (or out) of the staged transfers that have a buffer, in a
+ * command buffer of their own; none is made when there is none. */
+static sg_status record_copies(sg_seq *seq, bool in, VkCommandBuffer *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < seq->stage_count; i++)
+        n += seq->stages[i].buffer && seq->stages[i].in == in;
+    if (n == 0)
+        return SG_OK;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = seq->pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VkCommandBuffer cmd;
+    VkResult r = vkAllocateCommandBuffers(seq->dev->device, &ai, &cmd);
+    if (r != VK_SUCCESS)
+        return sg_seq_fail(seq, SG_ERR_VULKAN, "vkAllocateCommandBuffers (staged transfers) failed (%d)", r);
+    *out = cmd; /* freed with the pool */
+    if ((r = vkBeginCommandBuffer(cmd, &bi)) != VK_SUCCESS)
+        return sg_seq_fail(seq, SG_ERR_VULKAN, "vkBeginCommandBuffer (staged transfers) failed (%d)", r);
+    for (size_t i = 0; i < seq->stage_count; i++) {
+        const sg_stage *st = &seq->stages[i];
+        if (!st->buffer || st->in != in)
+            continue;
+        VkBufferCopy region = {.srcOffset = in ? 0 : st->at, .dstOffset = in ? st->at : 0, .size = st->bytes};
+        if (in)
+            vkCmdCopyBuffer(cmd, st->buffer, st->tensor->block->buffer, 1, &region);
+        else
+            vkCmdCopyBuffer(cmd, st->tensor->block->buffer, st->buffer, 1, &region);
+    }
+    /* the recorded commands' first barrier orders them after the copies in;
+     * their last makes their writes visible to the copies out, which the host reads */
+    if (!in) {
+        VkMemoryBarrier mb = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+        };
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0,
+                             NULL);
+    }
+    if ((r = vkEndCommandBuffer(cmd)) != VK_SUCCESS)
+        return sg_seq_fail(seq, SG_ERR_VULKAN, "vkEndCommandBuffer (staged transfers) failed (%d)", r);
+    return SG_OK;
+}
+
 sg_status sg_seq_finish(sg_seq *seq)
 {
     if (!seq->recording)
         return SG_OK;
+    sg_status s;
+    if ((s = record_copies(seq, true, &seq->copies_in)) || (s = record_copies(seq, false, &seq->copies_out))) {
+        seq->recording = false;
+        vkEndCommandBuffer(seq->cmd);
+        return s;
+    }
     barrier(seq, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
             VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
             VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -537,14 +667,19 @@ sg_status sg_seq_submit(sg_seq *seq)
         return s;
     if (seq->submitted && (s = sg_seq_wait(seq)) != SG_OK)
         return s;
+    VkCommandBuffer cmds[3];
+    uint32_t n = 0;
+    if (seq->copies_in)
+        cmds[n++] = seq->copies_in;
+    cmds[n++] = seq->cmd;
+    if (seq->copies_out)
+        cmds[n++] = seq->copies_out;
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-        .commandBufferCount = 1,
-        .pCommandBuffers = &seq->cmd,
+        .commandBufferCount = n,
+        .pCommandBuffers = cmds,
     };
-    pthread_mutex_lock(&seq->dev->queue_lock);
-    VkResult r = vkQueueSubmit(seq->dev->queue, 1, &si, seq->fence);
-    pthread_mutex_unlock(&seq->dev->queue_lock);
+    VkResult r = sg_queue_submit(seq->dev, &si, seq->fence);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkQueueSubmit");
     seq->submitted = true;

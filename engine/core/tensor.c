@@ -98,6 +98,50 @@ uint64_t sg_tensor_address(const sg_tensor *t)
     return t->block->address + t->offset;
 }
 
+sg_status sg_host_buffer_create(sg_device *dev, VkDeviceSize size, VkBufferUsageFlags usage, VkBuffer *buffer_out,
+                                VkDeviceMemory *memory_out, void **mapped_out)
+{
+    VkBufferCreateInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = size,
+        .usage = usage,
+    };
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    void *mapped = NULL;
+    VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &buffer);
+    if (r != VK_SUCCESS)
+        return sg_vk_fail(r, "vkCreateBuffer (staging)");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(dev->device, buffer, &req);
+    sg_status s = SG_OK;
+    if (!(req.memoryTypeBits & (1u << dev->staging_type))) {
+        s = sg_fail(SG_ERR_VULKAN, "staging buffers cannot live in the host-visible memory type");
+    } else {
+        VkMemoryAllocateInfo ai = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+            .allocationSize = req.size,
+            .memoryTypeIndex = dev->staging_type,
+        };
+        if ((r = vkAllocateMemory(dev->device, &ai, NULL, &memory)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkAllocateMemory (staging)");
+        else if ((r = vkBindBufferMemory(dev->device, buffer, memory, 0)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkBindBufferMemory (staging)");
+        else if ((r = vkMapMemory(dev->device, memory, 0, VK_WHOLE_SIZE, 0, &mapped)) != VK_SUCCESS)
+            s = sg_vk_fail(r, "vkMapMemory (staging)");
+    }
+    if (s != SG_OK) {
+        vkDestroyBuffer(dev->device, buffer, NULL);
+        if (memory)
+            vkFreeMemory(dev->device, memory, NULL);
+        return s;
+    }
+    *buffer_out = buffer;
+    *memory_out = memory;
+    *mapped_out = mapped;
+    return SG_OK;
+}
+
 void sg_staging_destroy(sg_device *dev)
 {
     if (dev->transfer_fence)
@@ -155,7 +199,7 @@ static sg_status transfer_objects_create(sg_device *dev)
     return SG_OK;
 }
 
-/* Make sure the staging buffer holds `bytes`; called with queue_lock held.
+/* Make sure the staging buffer holds `bytes`; called with transfer_lock held.
  * On failure the device keeps no staging buffer (the next call tries again). */
 static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
 {
@@ -173,41 +217,12 @@ static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
         dev->staging_size = 0;
     }
     VkDeviceSize size = bytes < (16u << 20) ? (16u << 20) : bytes;
-    VkBufferCreateInfo bi = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-    };
-    VkBuffer buffer = VK_NULL_HANDLE;
-    VkDeviceMemory memory = VK_NULL_HANDLE;
-    void *mapped = NULL;
-    VkResult r = vkCreateBuffer(dev->device, &bi, NULL, &buffer);
-    if (r != VK_SUCCESS)
-        return sg_vk_fail(r, "vkCreateBuffer (staging)");
-    VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(dev->device, buffer, &req);
-    s = SG_OK;
-    if (!(req.memoryTypeBits & (1u << dev->staging_type))) {
-        s = sg_fail(SG_ERR_VULKAN, "staging buffers cannot live in the host-visible memory type");
-    } else {
-        VkMemoryAllocateInfo ai = {
-            .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-            .allocationSize = req.size,
-            .memoryTypeIndex = dev->staging_type,
-        };
-        if ((r = vkAllocateMemory(dev->device, &ai, NULL, &memory)) != VK_SUCCESS)
-            s = sg_vk_fail(r, "vkAllocateMemory (staging)");
-        else if ((r = vkBindBufferMemory(dev->device, buffer, memory, 0)) != VK_SUCCESS)
-            s = sg_vk_fail(r, "vkBindBufferMemory (staging)");
-        else if ((r = vkMapMemory(dev->device, memory, 0, VK_WHOLE_SIZE, 0, &mapped)) != VK_SUCCESS)
-            s = sg_vk_fail(r, "vkMapMemory (staging)");
-    }
-    if (s != SG_OK) {
-        vkDestroyBuffer(dev->device, buffer, NULL);
-        if (memory)
-            vkFreeMemory(dev->device, memory, NULL);
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    void *mapped;
+    if ((s = sg_host_buffer_create(dev, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                   &buffer, &memory, &mapped)) != SG_OK)
         return s;
-    }
     dev->staging_buffer = buffer;
     dev->staging_memory = memory;
     dev->staging_mapped = mapped;
@@ -215,7 +230,7 @@ static sg_status staging_reserve(sg_device *dev, VkDeviceSize bytes)
     return SG_OK;
 }
 
-/* Copy between the staging buffer and a tensor range; queue_lock held. */
+/* Copy between the staging buffer and a tensor range; transfer_lock held. */
 static sg_status staging_copy(sg_device *dev, sg_block *block, VkDeviceSize offset,
                               VkDeviceSize bytes, bool to_device)
 {
@@ -260,7 +275,7 @@ static sg_status staging_copy(sg_device *dev, sg_block *block, VkDeviceSize offs
         .commandBufferCount = 1,
         .pCommandBuffers = &dev->transfer_cmd,
     };
-    r = vkQueueSubmit(dev->queue, 1, &si, dev->transfer_fence);
+    r = sg_queue_submit(dev, &si, dev->transfer_fence);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkQueueSubmit (tensor transfer)");
     r = vkWaitForFences(dev->device, 1, &dev->transfer_fence, VK_TRUE, UINT64_MAX);
@@ -279,9 +294,10 @@ static sg_status check_range(const sg_tensor *t, size_t offset, size_t count, co
     return SG_OK;
 }
 
-/* Mapped transfers still take queue_lock: the caller is responsible for not
- * racing a running sequence on the same tensor, but the lock keeps transfers
- * ordered with respect to each other. Staged ones need it for the queue. */
+/* Mapped transfers are a memcpy: the caller is responsible for not racing a
+ * running sequence on the same tensor. Staged ones share the device's staging
+ * buffer and transfer command buffer (transfer_lock); the queue is taken only
+ * to submit. */
 static sg_status transfer(sg_tensor *t, size_t offset, size_t count, void *host, bool to_device)
 {
     sg_device *dev = t->dev;
@@ -293,7 +309,7 @@ static sg_status transfer(sg_tensor *t, size_t offset, size_t count, void *host,
             memcpy(host, t->block->mapped + at, bytes);
         return SG_OK;
     }
-    pthread_mutex_lock(&dev->queue_lock);
+    pthread_mutex_lock(&dev->transfer_lock);
     sg_status s = staging_reserve(dev, bytes);
     if (s == SG_OK && to_device) {
         memcpy(dev->staging_mapped, host, bytes);
@@ -303,7 +319,7 @@ static sg_status transfer(sg_tensor *t, size_t offset, size_t count, void *host,
         if (s == SG_OK)
             memcpy(host, dev->staging_mapped, bytes);
     }
-    pthread_mutex_unlock(&dev->queue_lock);
+    pthread_mutex_unlock(&dev->transfer_lock);
     return s;
 }
 

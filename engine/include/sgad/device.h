@@ -79,6 +79,10 @@ uint32_t sg_validation_messages_in_process(void);
 /* Bytes of device memory currently held by live tensors. */
 uint64_t sg_device_bytes_in_use(const sg_device *dev);
 
+/* Queue submissions made on the device so far (sequence runs and staged
+ * tensor transfers): what a frame or a training step costs in round trips. */
+uint64_t sg_device_submit_count(const sg_device *dev);
+
 #ifdef __cplusplus
 }
 #endif

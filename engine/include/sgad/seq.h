@@ -37,6 +37,20 @@ sg_status sg_seq_run(sg_seq *seq);
 sg_status sg_seq_submit(sg_seq *seq);
 sg_status sg_seq_wait(sg_seq *seq);
 
+/* Host transfers that are part of every run, so that a run is one submission
+ * and one wait on any device (a staged sg_tensor_upload or download, on a
+ * device whose tensor memory the host cannot see, is a submission and a wait
+ * of its own). Call them while recording, anywhere in it:
+ * - sg_seq_stage_in: *host gets room for all of t's floats; what is written
+ *   there before a run is submitted is t's value when the run begins;
+ * - sg_seq_stage_out: *host gets count floats of t from element offset as they
+ *   are when the run ends, to read after its wait (until the next submit).
+ * Write and read the memory only between a run's wait and the next submit.
+ * Where tensors are host-visible the memory is the tensor's own and nothing is
+ * recorded; else the sequence owns a host-visible buffer per call. */
+sg_status sg_seq_stage_in(sg_seq *seq, sg_tensor *t, float **host);
+sg_status sg_seq_stage_out(sg_seq *seq, const sg_tensor *t, size_t offset, size_t count, const float **host);
+
 /* Number of dispatches and barriers recorded (for tests and curiosity). */
 uint32_t sg_seq_dispatch_count(const sg_seq *seq);
 uint32_t sg_seq_barrier_count(const sg_seq *seq);
