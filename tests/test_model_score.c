@@ -262,9 +262,55 @@ static void test_lambda_one_scorer(void)
     free(x);
 }
 
+/* A scorer on a device whose tensors the host cannot see (a discrete GPU's
+ * staged path): a batch is one submission and one wait, and every result
+ * equals the mapped device's bit for bit, run after run. */
+static void test_staged_scorer(void)
+{
+    enum { N = 3, COUNT = 2 };
+    sg_device_options opt = {.staged = true, .quiet = true};
+    sg_device *staged = NULL;
+    t_ok(sg_device_create(&opt, &staged), "device with staged transfers");
+    sg_model_config c = sg_model_config_default();
+    c.width = 0.25f;
+    sg_model *m[2];
+    sg_scorer *sc[2];
+    sg_device *devs[2] = {t_dev, staged};
+    for (int d = 0; d < 2; d++) {
+        t_ok(sg_model_create(devs[d], &c, 7, &m[d]), "sg_model_create");
+        t_ok(sg_model_set_score_lambda(m[d], 0.9f), "lambda 0.9: D's features too");
+        t_ok(sg_scorer_create(m[d], N, &sc[d]), "scorer");
+    }
+    bool same = true, one_submit = true;
+    for (int run = 0; run < 2; run++) {
+        float *x = normal_images(COUNT, 40 + (uint64_t)run);
+        float scores[2][COUNT], heat[2][COUNT * PLANE], rec[2][COUNT * IMAGE], f[2][2][COUNT * 100];
+        for (int d = 0; d < 2; d++) {
+            t_ok(sg_scorer_run(sc[d], x, COUNT, scores[d], NULL, NULL), "a first run packs the weights");
+            uint64_t before = sg_device_submit_count(devs[d]);
+            t_ok(sg_scorer_run(sc[d], x, COUNT, scores[d], heat[d], rec[d]), "run");
+            one_submit = one_submit && sg_device_submit_count(devs[d]) == before + 1;
+            t_ok(sg_scorer_features(sc[d], COUNT, f[d][0], f[d][1]), "features");
+        }
+        same = same && !memcmp(scores[0], scores[1], sizeof scores[0]) && !memcmp(heat[0], heat[1], sizeof heat[0]) &&
+               !memcmp(rec[0], rec[1], sizeof rec[0]) && !memcmp(f[0], f[1], sizeof f[0]);
+        free(x);
+    }
+    t_check(one_submit, "a scored batch is one submission, mapped or staged");
+    t_check(same, "staged: the same scores, heat maps, reconstructions and features bit for bit, two batches");
+    for (int d = 0; d < 2; d++) {
+        sg_scorer_destroy(sc[d]);
+        sg_model_destroy(m[d]);
+    }
+    t_check(sg_device_validation_messages(staged) == 0 && sg_device_bytes_in_use(staged) == 0,
+            "the staged device: no validation message, every tensor freed");
+    sg_device_destroy(staged);
+}
+
 int main(void)
 {
     t_begin("model_score");
+    test_staged_scorer();
     test_score_worker();
     test_lambda_one_scorer();
     test_pooling_on_device();

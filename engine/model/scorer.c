@@ -15,7 +15,10 @@
  * `pack`, run only when the model's parameters changed since it last ran: the
  * generations of the tensors holding them (sg_tensor_generation) count every
  * upload and every submitted write, by a trainer, a checkpoint load or a
- * snapshot restore alike, so the packed copy is never stale. */
+ * snapshot restore alike, so the packed copy is never stale.
+ *
+ * The images go in and the results come out as part of the run
+ * (sg_seq_stage_in/out): one submission and one wait per batch on any device. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,10 @@ struct sg_scorer {
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *rec, *lat, *heat;
     sg_node *x_hat, *f_real, *f_fake;
-    float *staging; /* batch images, zero-padded when fewer are given */
+    float *x_in; /* the run's batch of images (zero-padded when fewer are given) */
+    /* the run's results: the per-image pixel and latent terms, the heat maps,
+     * the reconstructions, D's features of x and x_hat (lat and f_*: with D) */
+    const float *rec_out, *lat_out, *heat_out, *x_hat_out, *f_real_out, *f_fake_out;
     float *heat_host; /* batch heat maps, for a frame score other than the mean */
 };
 
@@ -54,7 +60,6 @@ void sg_scorer_destroy(sg_scorer *s)
     sg_tensor_destroy(s->rec);
     sg_tensor_destroy(s->lat);
     sg_tensor_destroy(s->heat);
-    free(s->staging);
     free(s->heat_host);
     free(s);
 }
@@ -84,6 +89,16 @@ static sg_status record(sg_scorer *sc)
     if ((s = sg_mse_per_sample(sc->seq, sc->x, sc->x_hat->value, sc->rec)) ||
         (sc->features && (s = sg_mse_per_sample(sc->seq, sc->f_real->value, sc->f_fake->value, sc->lat))) ||
         (s = sg_mse_per_pixel(sc->seq, sc->x, sc->x_hat->value, sc->heat)))
+        return s;
+    size_t B = (size_t)sc->batch, S = (size_t)m->config.size, image = (size_t)m->config.channels * S * S;
+    if ((s = sg_seq_stage_in(sc->seq, sc->x, &sc->x_in)) ||
+        (s = sg_seq_stage_out(sc->seq, sc->rec, 0, B, &sc->rec_out)) ||
+        (s = sg_seq_stage_out(sc->seq, sc->heat, 0, B * S * S, &sc->heat_out)) ||
+        (s = sg_seq_stage_out(sc->seq, sc->x_hat->value, 0, B * image, &sc->x_hat_out)))
+        return s;
+    if (sc->features && ((s = sg_seq_stage_out(sc->seq, sc->lat, 0, B, &sc->lat_out)) ||
+                         (s = sg_seq_stage_out(sc->seq, sc->f_real->value, 0, B * SG_DISC_NZ, &sc->f_real_out)) ||
+                         (s = sg_seq_stage_out(sc->seq, sc->f_fake->value, 0, B * SG_DISC_NZ, &sc->f_fake_out))))
         return s;
     return sc->pack && (s = sg_seq_finish(sc->pack)) != SG_OK ? s : sg_seq_finish(sc->seq);
 }
@@ -128,9 +143,8 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
     sc->fold = fold;
     sc->features = m->score_lambda < 1.0f;
     int C = m->config.channels, S = m->config.size;
-    sc->staging = calloc((size_t)batch * C * S * S, sizeof(float));
     sc->heat_host = malloc((size_t)batch * S * S * sizeof(float));
-    sg_status s = sc->staging && sc->heat_host ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
+    sg_status s = sc->heat_host ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == SG_OK)
         s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
     if (s == SG_OK)
@@ -164,30 +178,27 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
         return sg_fail(SG_ERR_STATE, "the model's lambda is now %g: this scorer was made at lambda 1, without the "
                        "discriminator the latent term needs; make a new scorer", (double)sc->m->score_lambda);
     size_t C = (size_t)sc->m->config.channels, S = (size_t)sc->m->config.size, image = C * S * S;
-    /* eval mode treats images independently: pad a short batch with zeros */
-    memcpy(sc->staging, images, (size_t)count * image * sizeof(float));
-    memset(sc->staging + (size_t)count * image, 0, (size_t)(sc->batch - count) * image * sizeof(float));
     sg_status s = refresh_packed(sc);
-    if (s == SG_OK)
-        s = sg_tensor_upload(sc->x, sc->staging);
-    if (s == SG_OK)
-        s = sg_seq_run(sc->seq);
-    float rec[sc->batch], lat[sc->batch];
-    memset(lat, 0, sizeof lat);
-    if (s == SG_OK)
-        s = sg_tensor_download_range(sc->rec, 0, (size_t)count, rec);
-    if (s == SG_OK && sc->features)
-        s = sg_tensor_download_range(sc->lat, 0, (size_t)count, lat);
-    bool pooled = !sg_frame_score_config_is_spec(&sc->m->frame_score);
-    float *heat = heatmaps ? heatmaps : pooled ? sc->heat_host : NULL;
-    if (s == SG_OK && heat)
-        s = sg_tensor_download_range(sc->heat, 0, (size_t)count * S * S, heat);
-    if (s == SG_OK && pooled)
-        s = sg_model_pixel_terms(sc->m, heat, count, rec);
-    if (s == SG_OK && reconstructions)
-        s = sg_tensor_download_range(sc->x_hat->value, 0, (size_t)count * image, reconstructions);
     if (s != SG_OK)
         return s;
+    /* eval mode treats images independently: pad a short batch with zeros */
+    memcpy(sc->x_in, images, (size_t)count * image * sizeof(float));
+    memset(sc->x_in + (size_t)count * image, 0, (size_t)(sc->batch - count) * image * sizeof(float));
+    if ((s = sg_seq_run(sc->seq)) != SG_OK)
+        return s;
+    float rec[sc->batch], lat[sc->batch];
+    memcpy(rec, sc->rec_out, (size_t)count * sizeof *rec);
+    memset(lat, 0, sizeof lat);
+    if (sc->features)
+        memcpy(lat, sc->lat_out, (size_t)count * sizeof *lat);
+    bool pooled = !sg_frame_score_config_is_spec(&sc->m->frame_score);
+    float *heat = heatmaps ? heatmaps : pooled ? sc->heat_host : NULL;
+    if (heat)
+        memcpy(heat, sc->heat_out, (size_t)count * S * S * sizeof *heat);
+    if (pooled && (s = sg_model_pixel_terms(sc->m, heat, count, rec)) != SG_OK)
+        return s;
+    if (reconstructions)
+        memcpy(reconstructions, sc->x_hat_out, (size_t)count * image * sizeof *reconstructions);
     for (int i = 0; i < count; i++)
         scores[i] = sc->m->score_lambda * rec[i] + (1.0f - sc->m->score_lambda) * lat[i];
     return SG_OK;
@@ -200,8 +211,9 @@ sg_status sg_scorer_features(sg_scorer *sc, int count, float *f_x, float *f_x_ha
     if (!sc->features)
         return sg_fail(SG_ERR_STATE, "this scorer was made at lambda 1 and has no discriminator features");
     size_t n = (size_t)count * SG_DISC_NZ;
-    sg_status s = sg_tensor_download_range(sc->f_real->value, 0, n, f_x);
-    return s == SG_OK ? sg_tensor_download_range(sc->f_fake->value, 0, n, f_x_hat) : s;
+    memcpy(f_x, sc->f_real_out, n * sizeof *f_x);
+    memcpy(f_x_hat, sc->f_fake_out, n * sizeof *f_x_hat);
+    return SG_OK;
 }
 
 sg_status sg_scorer_probe(sg_scorer *sc)
