@@ -14,7 +14,9 @@
  * With w_adv and w_lat both 0 nothing of D reaches G, so the step is G's
  * forward, the reconstruction loss, G's backward and Adam on G alone: D is
  * neither run nor trained (its weights, statistics and Adam state stay as they
- * are), and G's update is the one the full step makes with these weights. */
+ * are), and G's update is the one the full step makes with these weights.
+ * The batch goes in and the losses come out as part of the step's run
+ * (sg_seq_stage_in/out): one submission and one wait per step on any device. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,8 @@ struct sg_trainer {
     sg_seq *seq;
     sg_graph *gen, *d_real, *d_fake;
     sg_tensor *x, *step, *loss[LOSS_COUNT];
+    float *x_in;                     /* the step's batch, staged in */
+    const float *loss_out[LOSS_COUNT]; /* the step's losses, staged out (NULL: not measured) */
     sg_tensor *warmup; /* (batch, C, 1, 1), all the factor of w_adv and w_lat in force */
     float warmup_factor;
     /* the step's forward alone (BN statistics), recorded on first use, and the
@@ -74,6 +78,17 @@ void sg_trainer_destroy(sg_trainer *t)
     for (int i = 0; i < LOSS_COUNT; i++)
         sg_tensor_destroy(t->loss[i]);
     free(t);
+}
+
+/* The batch in, the losses the step measures out (all five, or the
+ * reconstruction's alone without D), and the recording finished. */
+static sg_status stage_and_finish(sg_trainer *t)
+{
+    sg_status s = sg_seq_stage_in(t->seq, t->x, &t->x_in);
+    for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
+        if (t->adversarial || i == LOSS_CON)
+            s = sg_seq_stage_out(t->seq, t->loss[i], 0, 1, &t->loss_out[i]);
+    return s == SG_OK ? sg_seq_finish(t->seq) : s;
 }
 
 static sg_status record(sg_trainer *t)
@@ -126,7 +141,7 @@ static sg_status record(sg_trainer *t)
         (s = sg_adam_update(seq, &adam, m->gen.values, m->gen.grads, m->gen.adam_m, m->gen.adam_v, t->step)))
         return s;
     if (!t->adversarial)
-        return sg_seq_finish(seq);
+        return stage_and_finish(t);
 
     /* discriminator step */
     if ((s = sg_fill(seq, m->disc.grads, 0.0f)) || (s = sg_graph_zero_grads(t->d_real, seq)) ||
@@ -136,7 +151,7 @@ static sg_status record(sg_trainer *t)
         (s = sg_graph_backward(t->d_real, seq)) || (s = sg_graph_backward(t->d_fake, seq)) ||
         (s = sg_adam_update(seq, &adam, m->disc.values, m->disc.grads, m->disc.adam_m, m->disc.adam_v, t->step)))
         return s;
-    return sg_seq_finish(seq);
+    return stage_and_finish(t);
 }
 
 sg_status sg_trainer_create(sg_model *m, const sg_train_config *config, sg_trainer **out)
@@ -202,15 +217,14 @@ sg_status sg_trainer_set_warmup(sg_trainer *t, float factor)
 sg_status sg_trainer_step(sg_trainer *t, const float *images, sg_train_losses *out)
 {
     sg_model *m = t->m;
-    sg_status s = sg_tensor_upload(t->x, images);
-    if (s == SG_OK)
-        s = sg_seq_run(t->seq);
-    float v[LOSS_COUNT] = {0};
-    for (int i = 0; i < LOSS_COUNT && s == SG_OK; i++)
-        if (t->adversarial || i == LOSS_CON)
-            s = sg_tensor_download(t->loss[i], &v[i]);
+    memcpy(t->x_in, images, sg_tensor_count(t->x) * sizeof(float));
+    sg_status s = sg_seq_run(t->seq);
     if (s != SG_OK)
         return s;
+    float v[LOSS_COUNT] = {0};
+    for (int i = 0; i < LOSS_COUNT; i++)
+        if (t->loss_out[i])
+            v[i] = *t->loss_out[i];
     m->state.step++;
     m->state.has_optimizer_state = true;
     sg_train_losses l = {0};
