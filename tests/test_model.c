@@ -412,7 +412,8 @@ static void test_staged_trainer(void)
     sg_train_config tc = sg_train_config_default();
     tc.batch = B;
     sg_train_losses l[2][STEPS];
-    bool one_submit = true;
+    double held_out[2];
+    bool one_submit = true, held_out_submits = true;
     for (int d = 0; d < 2; d++) {
         sg_model *m;
         sg_trainer *t;
@@ -426,10 +427,21 @@ static void test_staged_trainer(void)
             free(x);
         }
         sg_trainer_destroy(t);
+        /* the held-out loss of 6 images in batches of 4: two runs */
+        sg_recon_eval *e;
+        float *x = t_disc_images(6, 32, 0.1f, 60);
+        t_ok(sg_recon_eval_create(m, B, &e), "sg_recon_eval_create");
+        uint64_t before = sg_device_submit_count(devs[d]);
+        t_ok(sg_recon_eval_run(e, x, 6, &held_out[d]), "held-out loss");
+        held_out_submits = held_out_submits && sg_device_submit_count(devs[d]) == before + 2;
+        sg_recon_eval_destroy(e);
+        free(x);
         t_ok(sg_model_save(m, path_in(d ? "staged.safetensors" : "mapped.safetensors")), "save");
         sg_model_destroy(m);
     }
     t_check(one_submit, "a training step is one submission, mapped or staged");
+    t_check(held_out_submits && held_out[0] == held_out[1] && held_out[0] > 0,
+            "the held-out loss: one submission a batch, the same on both (%g, %g)", held_out[0], held_out[1]);
     bool same_losses = true;
     for (int k = 0; k < STEPS; k++)
         same_losses = same_losses && l[0][k].g_total == l[1][k].g_total && l[0][k].g_con == l[1][k].g_con &&

@@ -3,7 +3,9 @@
  * the batch's statistics), so that the training and held-out figures compare:
  * eval mode would use running averages that lag the weights early in a training.
  * The recorded pass saves G's running statistics first and puts them back after
- * (training mode updates them), so measuring leaves the model as it was. */
+ * (training mode updates them), so measuring leaves the model as it was.
+ * A batch goes in and its reconstructions come out as part of the run
+ * (sg_seq_stage_in/out): one submission per batch on any device. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,8 @@ struct sg_recon_eval {
     sg_graph *gen;
     sg_tensor *x, *saved_stats;
     sg_node *x_hat;
-    float *staging, *out;
+    float *x_in;           /* the run's batch, staged in */
+    const float *x_hat_out; /* its reconstructions, staged out */
 };
 
 void sg_recon_eval_destroy(sg_recon_eval *e)
@@ -29,8 +32,6 @@ void sg_recon_eval_destroy(sg_recon_eval *e)
     sg_graph_destroy(e->gen);
     sg_tensor_destroy(e->x);
     sg_tensor_destroy(e->saved_stats);
-    free(e->staging);
-    free(e->out);
     free(e);
 }
 
@@ -45,12 +46,7 @@ sg_status sg_recon_eval_create(sg_model *m, int batch, sg_recon_eval **out)
     e->m = m;
     e->batch = batch;
     const sg_model_config *c = &m->config;
-    size_t image = (size_t)c->channels * c->size * c->size;
-    e->staging = malloc((size_t)batch * image * sizeof *e->staging);
-    e->out = malloc((size_t)batch * image * sizeof *e->out);
-    sg_status s = e->staging && e->out ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (s == SG_OK)
-        s = sg_tensor_create(m->dev, sg_shape4(batch, c->channels, c->size, c->size), &e->x);
+    sg_status s = sg_tensor_create(m->dev, sg_shape4(batch, c->channels, c->size, c->size), &e->x);
     if (s == SG_OK)
         s = sg_tensor_create(m->dev, sg_shape4((int)sg_tensor_count(m->gen.buffers), 1, 1, 1), &e->saved_stats);
     if (s == SG_OK)
@@ -65,6 +61,10 @@ sg_status sg_recon_eval_create(sg_model *m, int batch, sg_recon_eval **out)
     }
     if (s == SG_OK)
         s = sg_copy(e->seq, e->saved_stats, m->gen.buffers);
+    if (s == SG_OK)
+        s = sg_seq_stage_in(e->seq, e->x, &e->x_in);
+    if (s == SG_OK)
+        s = sg_seq_stage_out(e->seq, e->x_hat->value, 0, sg_tensor_count(e->x), &e->x_hat_out);
     if (s == SG_OK)
         s = sg_seq_finish(e->seq);
     if (s != SG_OK) {
@@ -86,13 +86,13 @@ sg_status sg_recon_eval_run(sg_recon_eval *e, const float *images, size_t count,
         /* a last, short batch is filled up from the first images; only its own count */
         size_t own = count - at < batch ? count - at : batch;
         for (size_t i = 0; i < batch; i++)
-            memcpy(e->staging + i * image, images + ((at + i) % count) * image, image * sizeof(float));
-        sg_status s;
-        if ((s = sg_tensor_upload(e->x, e->staging)) || (s = sg_seq_run(e->seq)) ||
-            (s = sg_tensor_download(e->x_hat->value, e->out)))
+            memcpy(e->x_in + i * image, images + ((at + i) % count) * image, image * sizeof(float));
+        sg_status s = sg_seq_run(e->seq);
+        if (s != SG_OK)
             return s;
+        const float *x = images + at * image;
         for (size_t i = 0; i < own * image; i++)
-            sum += fabs((double)e->out[i] - (double)e->staging[i]);
+            sum += fabs((double)e->x_hat_out[i] - (double)x[i]);
     }
     *loss = sum / ((double)count * (double)image);
     if (!isfinite(*loss))
