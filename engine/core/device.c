@@ -328,7 +328,8 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     pthread_mutex_init(&dev->transfer_lock, NULL);
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
-    dev->force_staging = options->staged;
+    /* SGAD_STAGED=1: a discrete GPU's transfers on any device, to measure them */
+    dev->force_staging = options->staged || env_flag("SGAD_STAGED");
     dev->buffer_reads = options->buffer_reads;
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");

@@ -31,7 +31,8 @@ typedef struct sg_device_options {
     bool validation;    /* enable the Khronos validation layer (also $SGAD_VALIDATION=1) */
     bool quiet;         /* do not print the chosen device on stderr */
     bool staged;        /* move tensor data through a staging buffer even where device memory is
-                         * host-visible: the path of discrete GPUs, for testing it on any device */
+                         * host-visible: the path of discrete GPUs, for testing and measuring it on
+                         * any device (also $SGAD_STAGED=1) */
     bool buffer_reads;  /* kernels read every tensor through buffer references, never as texels: the
                          * path of tensors over the device's texel limit, for testing it on any device */
 } sg_device_options;
