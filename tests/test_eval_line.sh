@@ -26,6 +26,7 @@ echo "# usage errors"
 expect_rc 2 "$SGAD" eval --line --kinds dent
 expect_rc 2 "$SGAD" eval --line --calib-first 1850
 expect_rc 2 "$SGAD" eval --line --frames 5
+expect_rc 2 "$SGAD" eval --line --object teapot
 expect_rc 0 "$SGAD" eval --line --help
 grep -q "nearest normal frame" "$TMP/last" && ok "help names the baselines" || fail "help"
 
@@ -41,6 +42,13 @@ for m in "mean frame" "standardised mean frame (max)"; do
         fail "$m: $n runs on missing, $bad with AUC < 0.8"
 done
 grep -q "^defects: scratch" "$TMP/last" && ok "a table per kind" || fail "no table for scratch"
+# the tablet line: other frames, so other figures for the same run (seed 1, missing)
+expect_rc 0 "$SGAD" eval --line --object tablet --frames 60 --seeds 1 --kinds missing --normal-frames 60 \
+    --calib-frames 100 --csv "$TMP/t.csv"
+cap=$(awk -F, '$1 == "\"baseline: mean frame\"" && $2 == "missing" && $3 == 1 { print $6, $10 }' "$TMP/b.csv")
+tab=$(awk -F, '$1 == "\"baseline: mean frame\"" && $2 == "missing" && $3 == 1 { print $6, $10 }' "$TMP/t.csv")
+[ -n "$tab" ] && [ "$tab" != "$cap" ] && ok "--object tablet scores other frames (mean frame: $tab; caps: $cap)" ||
+    fail "--object tablet: mean frame '$tab', caps '$cap'"
 # pixel level: where anomalyinject painted, against the mean frame's per-pixel distance; a black
 # rectangle is plain there, so a misplaced or empty mask shows (pixel AUC near 0.5, AUPRO near 0)
 px=$(sed -n '/^pixel level/,$p' "$TMP/last" | awk '/baseline: mean frame/ { print $4, $5 }')

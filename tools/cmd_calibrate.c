@@ -49,6 +49,7 @@ static const char USAGE[] =
     "    --frames N           how many (default 600)\n"
     "    --stride K           every K-th frame (default 7: consecutive frames show the same objects)\n"
     "    --line-seed N        inspectionsrc seed (default 11, the bundled model's line)\n"
+    "    --object O           inspectionsrc's object: cap (default) or tablet\n"
     "    --frame-size WxH     the line's frame size (default 320x240)\n"
     "  --images DIR           a folder of PNG/JPEG images of normal production, in file-name order\n"
     "  --device D             Vulkan device index or name\n";
@@ -65,7 +66,7 @@ typedef struct cal_args {
 static int parse(int argc, char **argv, cal_args *a)
 {
     enum { O_MODEL = 256, O_OUT, O_SCORE, O_LAMBDA, O_QUANTILE, O_STATS, O_LINE, O_FRAMES, O_STRIDE, O_LSEED, O_FSIZE,
-           O_IMAGES, O_DEVICE, O_HELP };
+           O_IMAGES, O_DEVICE, O_OBJECT, O_HELP };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"out", required_argument, 0, O_OUT},
         {"frame-score", required_argument, 0, O_SCORE}, {"lambda", required_argument, 0, O_LAMBDA},
@@ -73,6 +74,7 @@ static int parse(int argc, char **argv, cal_args *a)
         {"stats-frames", required_argument, 0, O_STATS}, {"line", required_argument, 0, O_LINE},
         {"frames", required_argument, 0, O_FRAMES}, {"stride", required_argument, 0, O_STRIDE},
         {"line-seed", required_argument, 0, O_LSEED}, {"frame-size", required_argument, 0, O_FSIZE},
+        {"object", required_argument, 0, O_OBJECT},
         {"images", required_argument, 0, O_IMAGES}, {"device", required_argument, 0, O_DEVICE},
         {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -129,6 +131,11 @@ static int parse(int argc, char **argv, cal_args *a)
             a->src.line_seed = (unsigned)v;
             line_options = true;
             break;
+        case O_OBJECT:
+            if (!line_source_parse_object(optarg, &a->src))
+                return cli_usage_error("calibrate", "--object must be cap or tablet, not '%s'", optarg);
+            line_options = true;
+            break;
         case O_FSIZE:
             if (!line_source_parse_size(optarg, &a->src))
                 return cli_usage_error("calibrate", "--frame-size must be WxH, 32..4096 each, not '%s'", optarg);
@@ -148,7 +155,8 @@ static int parse(int argc, char **argv, cal_args *a)
     if (a->have_line == (a->images != NULL))
         return cli_usage_error("calibrate", "give the normal frames as exactly one of --line FIRST or --images DIR");
     if (line_options && !a->have_line)
-        return cli_usage_error("calibrate", "--frames, --stride, --line-seed and --frame-size describe --line frames");
+        return cli_usage_error("calibrate",
+                               "--frames, --stride, --line-seed, --object and --frame-size describe --line frames");
     return 0;
 }
 

@@ -35,6 +35,7 @@ static const char USAGE[] =
     "\n"
     "  --model PATH         checkpoint (without: the baselines alone, at 3x32x32)\n"
     "  --line-seed N        inspectionsrc seed (default 11, the bundled model's line)\n"
+    "  --object O           inspectionsrc's object: cap (default) or tablet\n"
     "  --first-frame N      first test frame of the line (default 1800)\n"
     "  --frames N           test frames per run (default 300)\n"
     "  --seeds LIST         anomalyinject seeds, comma-separated (default 1,2,3); the run with the i-th\n"
@@ -70,10 +71,11 @@ static char kinds_buf[256];
 static int parse(int argc, char **argv, line_args *a)
 {
     enum { O_LINE = 256, O_MODEL, O_LSEED, O_FIRST, O_FRAMES, O_SEEDS, O_KINDS, O_FRACTION, O_SIZE, O_FSIZE,
-           O_NORMALS, O_CFIRST, O_CFRAMES, O_QUANTILE, O_STATS, O_CSV, O_DEVICE, O_HELP };
+           O_NORMALS, O_CFIRST, O_CFRAMES, O_QUANTILE, O_STATS, O_CSV, O_DEVICE, O_OBJECT, O_HELP };
     static const struct option options[] = {
         {"line", no_argument, 0, O_LINE}, {"model", required_argument, 0, O_MODEL},
-        {"line-seed", required_argument, 0, O_LSEED}, {"first-frame", required_argument, 0, O_FIRST},
+        {"line-seed", required_argument, 0, O_LSEED}, {"object", required_argument, 0, O_OBJECT},
+        {"first-frame", required_argument, 0, O_FIRST},
         {"frames", required_argument, 0, O_FRAMES}, {"seeds", required_argument, 0, O_SEEDS},
         {"kinds", required_argument, 0, O_KINDS}, {"fraction", required_argument, 0, O_FRACTION},
         {"size", required_argument, 0, O_SIZE}, {"frame-size", required_argument, 0, O_FSIZE},
@@ -98,6 +100,10 @@ static int parse(int argc, char **argv, line_args *a)
             if (!cli_parse_int(optarg, 0, 0xffffffffL, &v))
                 return cli_usage_error("eval", "--line-seed needs an integer 0..4294967295");
             a->src.line_seed = (unsigned)v;
+            break;
+        case O_OBJECT:
+            if (!line_source_parse_object(optarg, &a->src))
+                return cli_usage_error("eval", "--object must be cap or tablet, not '%s'", optarg);
             break;
         case O_FIRST:
             if (!cli_parse_int(optarg, 1, 1L << 40, &a->first))

@@ -26,6 +26,17 @@ bool line_source_parse_size(const char *text, line_source *src)
     return true;
 }
 
+bool line_source_parse_object(const char *text, line_source *src)
+{
+    if (strcmp(text, "cap") == 0)
+        src->object = SGAD_SCENE_CAP;
+    else if (strcmp(text, "tablet") == 0)
+        src->object = SGAD_SCENE_TABLET;
+    else
+        return false;
+    return true;
+}
+
 /* anomalyinject's choice of kind among the enabled ones */
 static SgadDefectKind pick_kind(unsigned flags, GRand *rand)
 {

@@ -30,6 +30,8 @@ typedef struct line_defects {
 line_source line_source_default(void);
 /* "WxH", 32..4096 each, into src's frame size; false (src unchanged) otherwise. */
 bool line_source_parse_size(const char *text, line_source *src);
+/* "cap" or "tablet" (inspectionsrc's object) into src; false (src unchanged) otherwise. */
+bool line_source_parse_object(const char *text, line_source *src);
 
 /* Frames first .. first+count-1 of the line, defects painted when `defects` is
  * not NULL (anomalyinject's frame counter starting at 0 at `first`), each
