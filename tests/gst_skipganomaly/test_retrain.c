@@ -329,71 +329,62 @@ GST_START_TEST(test_retrain_async)
 }
 GST_END_TEST;
 
+/* A retraining that must change nothing, run to its EOS: every frame is
+ * scored, by the old model (within 2% of frame 0's score), and the model file
+ * keeps its bytes. The caller checks the run's warning, then calls end_run. */
+static GstElement *run_keeping_model(RetrainRun *run, const gchar *name, guint epochs, const gchar *extra)
+{
+    gchar *model = make_model(name, 3, 7, 0.5);
+    gchar *old_bytes = NULL, *now_bytes = NULL;
+    gsize old_len = 0, now_len = 0;
+    fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
+    GstElement *pipe = start_run(run, model, FRAMES, epochs, FALSE, extra);
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "%s: the run did not end with EOS", extra);
+    gst_message_unref(m);
+    gst_object_unref(bus);
+
+    fail_if(run->retrained, "%s: a model was swapped in", extra);
+    fail_unless_equals_int(run->scores->len, FRAMES);
+    const gdouble old_score = g_array_index(run->scores, gdouble, 0);
+    for (guint i = 0; i < FRAMES; i++)
+        fail_unless(same_score(g_array_index(run->scores, gdouble, i), old_score), "frame %u: %g, old model %g", i,
+                    g_array_index(run->scores, gdouble, i), old_score);
+    fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
+    fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0, "%s: the model file changed",
+                extra);
+    g_free(old_bytes);
+    g_free(now_bytes);
+    g_free(model);
+    return pipe;
+}
+
 /* learning-rate 1e6: epoch 1's step blows the weights up, epoch 2's losses are
  * NaN (as in test_train's train_diverges). A warning, and the old model scores on. */
 GST_START_TEST(test_retrain_diverges_keeps_model)
 {
-    gchar *model = make_model("retrain-nan.safetensors", 3, 7, 0.5);
-    gchar *old_bytes = NULL, *now_bytes = NULL;
-    gsize old_len = 0, now_len = 0;
-    fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
-
     RetrainRun run;
-    GstElement *pipe = start_run(&run, model, FRAMES, 3, FALSE, "learning-rate=1e6");
-    GstBus *bus = gst_element_get_bus(pipe);
-    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "a diverged retraining did not end with EOS");
-    gst_message_unref(m);
-    gst_object_unref(bus);
-
+    GstElement *pipe = run_keeping_model(&run, "retrain-nan.safetensors", 3, "learning-rate=1e6");
     fail_unless(run.accepted);
-    fail_unless(run.warning && strstr(run.warning, "diverged in epoch 2") && strstr(run.warning, model),
+    fail_unless(run.warning && strstr(run.warning, "diverged in epoch 2") &&
+                    strstr(run.warning, "retrain-nan.safetensors"),
                 "warning: %s", run.warning);
-    fail_if(run.retrained, "a diverged retraining swapped a model in");
-    fail_unless_equals_int(run.scores->len, FRAMES);
-    const gdouble old_score = g_array_index(run.scores, gdouble, 0);
-    for (guint i = 0; i < FRAMES; i++)
-        fail_unless(same_score(g_array_index(run.scores, gdouble, i), old_score), "frame %u: %g, old model %g", i,
-                    g_array_index(run.scores, gdouble, i), old_score);
-    fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
-    fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0,
-                "a diverged retraining changed the model file");
     end_run(&run, pipe);
-    g_free(old_bytes);
-    g_free(now_bytes);
-    g_free(model);
 }
 GST_END_TEST;
 
+/* A score weighing D's features from a training that leaves D out: the
+ * retraining is refused with a warning before it trains. */
 GST_START_TEST(test_retrain_lambda_needs_adversary)
 {
-    /* a score weighing D's features from a training that leaves D out: the
-     * retraining is refused with a warning, the model scores on, its file kept */
-    gchar *model = make_model("retrain-lambda.safetensors", 3, 7, 0.5);
-    gchar *old_bytes = NULL, *now_bytes = NULL;
-    gsize old_len = 0, now_len = 0;
-    fail_unless(g_file_get_contents(model, &old_bytes, &old_len, NULL));
-
     RetrainRun run;
-    GstElement *pipe = start_run(&run, model, FRAMES, 1, FALSE, "adversarial=false score-lambda=0.9");
-    GstBus *bus = gst_element_get_bus(pipe);
-    GstMessage *m = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    fail_unless(m != NULL && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "the refused retraining did not end with EOS");
-    gst_message_unref(m);
-    gst_object_unref(bus);
-
+    GstElement *pipe = run_keeping_model(&run, "retrain-lambda.safetensors", 1, "adversarial=false score-lambda=0.9");
     fail_unless(run.warning && strstr(run.warning, "Cannot retrain") && strstr(run.warning, "score-lambda 0.9") &&
                     strstr(run.warning, "adversarial=false"),
                 "warning: %s", run.warning);
-    fail_if(run.retrained || run.started, "a refused retraining trained");
-    fail_unless_equals_int(run.scores->len, FRAMES);
-    fail_unless(g_file_get_contents(model, &now_bytes, &now_len, NULL));
-    fail_unless(old_len == now_len && memcmp(old_bytes, now_bytes, old_len) == 0,
-                "a refused retraining changed the model file");
+    fail_if(run.started, "a refused retraining started");
     end_run(&run, pipe);
-    g_free(old_bytes);
-    g_free(now_bytes);
-    g_free(model);
 }
 GST_END_TEST;
 
