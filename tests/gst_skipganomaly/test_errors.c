@@ -217,6 +217,18 @@ GST_START_TEST(test_train_path_unwritable)
 }
 GST_END_TEST;
 
+GST_START_TEST(test_train_nothing)
+{
+    gchar *path = g_build_filename(test_dir(), "m.safetensors", NULL);
+    GstElement *e = element();
+    g_object_set(e, "model", path, "steps", 0, "epochs", 0, NULL);
+    gst_util_set_object_arg(G_OBJECT(e), "mode", "train");
+    const gchar *expect[] = {"steps=0", "epochs=0", "trains nothing", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, expect);
+    g_free(path);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_patience_without_measurements)
 {
     gchar *path = g_build_filename(test_dir(), "m.safetensors", NULL);
@@ -310,6 +322,7 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_train_patience_without_measurements);
     ADD_TEST(tc, test_drop_skips_property);
     ADD_TEST(tc, test_train_lambda_needs_adversary);
+    ADD_TEST(tc, test_train_nothing);
     ADD_TEST(tc, test_train_path_unwritable);
     ADD_TEST(tc, test_bad_device);
     return s;

@@ -204,6 +204,39 @@ GST_START_TEST(test_train_reconstruction_only)
 }
 GST_END_TEST;
 
+/* steps=100 with epochs=1: the epochs win (2 steps of 8 on 18 frames), and
+ * without them the default counts steps, not epochs: 400 steps of 16 on 18
+ * kept frames would be 400 epochs; steps=3 takes 3 epochs of one step. */
+GST_START_TEST(test_train_epochs_win_over_steps)
+{
+    const gchar *settings[] = {"epochs=1 steps=100 batch-size=8", "steps=3"};
+    const guint want[] = {2, 3};
+    for (int k = 0; k < 2; k++) {
+        gchar *path = g_build_filename(test_dir(), "epochs.safetensors", NULL);
+        gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" train-frames=20 input-size=32 %s "
+                                      "eval-interval=0", path, settings[k]);
+        GstBus *bus;
+        GstHarness *h = training_harness(line, 48, 40, &bus);
+        push_frames(h, 48, 40, 20);
+        fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+        guint steps = 0;
+        GstProgressType type;
+        gchar *text;
+        while (pop_progress(bus, &type, &text)) {
+            steps += type == GST_PROGRESS_TYPE_CONTINUE;
+            g_free(text);
+        }
+        fail_unless_equals_int(steps, want[k]);
+        gst_element_set_bus(h->element, NULL);
+        gst_object_unref(bus);
+        gst_harness_teardown(h);
+        g_free(line);
+        g_free(path);
+    }
+    test_device_check();
+}
+GST_END_TEST;
+
 GST_START_TEST(test_train_on_full)
 {
     /* trains at the 12th frame; the remaining 28 pass through untouched */
@@ -473,6 +506,7 @@ static Suite *skipganomaly_train_suite(void)
     ADD_TEST(tc, test_train_on_eos);
     ADD_TEST(tc, test_train_on_full);
     ADD_TEST(tc, test_train_reconstruction_only);
+    ADD_TEST(tc, test_train_epochs_win_over_steps);
     ADD_TEST(tc, test_train_diverges);
     ADD_TEST(tc, test_train_diverges_before_checkpoint);
     ADD_TEST(tc, test_train_interrupted);
