@@ -35,3 +35,5 @@ launch -m filesrc location="$input" ! decodebin ! videoconvert \
     ! skipganomaly "${props[@]}" post-messages=true \
     ! fakesink sync=false
 echo "model: $model"
+echo "before trusting its threshold, calibrate it on a few hundred later normal frames:"
+echo "  sgad calibrate --model $model --images DIR   (docs/training.md, \"Calibrating a model trained on a short clip\")"
