@@ -194,7 +194,7 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
     return reusable ? sg_seq_derived_add(seq, w, key, *packed) : SG_OK;
 }
 
-enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4 };
+enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4, FLAG_STORE = 8 /* out through binding 4 */ };
 
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
@@ -204,6 +204,7 @@ typedef struct conv_push {
     int32_t in_base, w_base; /* conv_fwd_texel: floats from the texel views' starts to in, to w */
     float slope; /* FLAG_ACTIVATE's */
     uint32_t run_lanes; /* conv_grid's */
+    int32_t out_base; /* the texel kernels: floats from the storage buffer's start to out */
 } conv_push;
 
 static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_tensor *packed,
@@ -225,14 +226,21 @@ static bool texels_fit(const sg_tensor *in, const sg_tensor *packed)
     return sg_tensor_texel_ok(in, 1) && sg_tensor_texel_ok(packed, 4) && sg_tensor_texel_base(packed) % 4 == 0;
 }
 
-/* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed weights as vec4. */
-static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, const sg_tensor *packed)
+/* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed
+ * weights as vec4; 4 `out` as a storage buffer, written through it where it
+ * fits one (FLAG_STORE), else through its buffer reference (kernel.h). */
+static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, const sg_tensor *packed,
+                        const sg_tensor *out)
 {
     pc->in_base = (int32_t)sg_tensor_texel_base(in);
     pc->w_base = (int32_t)sg_tensor_texel_base(packed);
     d->texels[0] = (sg_texel_read){in, 1};
     d->texels[1] = (sg_texel_read){in, 4};
     d->texels[2] = (sg_texel_read){packed, 4};
+    d->store = out;
+    pc->out_base = (int32_t)sg_tensor_store_base(out);
+    if (sg_tensor_store_ok(out))
+        pc->flags |= FLAG_STORE;
 }
 
 /* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
@@ -253,7 +261,7 @@ static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tenso
                      .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1},
                      .detail = describe(what, sizeof what, c)};
     if (texel)
-        bind_texels(&d, &pc, x, packed);
+        bind_texels(&d, &pc, x, packed, y);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -319,7 +327,7 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                      .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)},
                      .detail = describe(what, sizeof what, c)};
     if (texel)
-        bind_texels(&d, &pc, dy, packed);
+        bind_texels(&d, &pc, dy, packed, dx);
     return sg_seq_dispatch(seq, &d);
 }
 
