@@ -350,7 +350,8 @@ int main(int argc, char **argv)
                 const float *got = dst.map;
                 if (v == first && round == 0)
                     memcpy(store_reference[added], got, dst_size);
-                else if (v == 0 ? round > 0 && memcmp(store_reference[0] + 4 * slot, got + 4 * slot, invocations * sizeof(float))
+                else if (v == 0 ? round > 0 && memcmp(store_reference[0] + 4 * slot, got + 4 * slot,
+                                                      invocations * sizeof(float))
                                 : (v != first || round > 0) && memcmp(store_reference[added], got, dst_size)) {
                     fprintf(stderr, "bench_loads: %s left other values than %s\n", store_variant_names[v],
                             v ? store_variant_names[first] : "the stores");

@@ -55,7 +55,8 @@ struct sg_device {
     sg_block *blocks;
     uint64_t bytes_in_use;
 
-    VkDescriptorSetLayout texel_set_layout; /* set 0: SG_MAX_TEXELS uniform texel buffers, one storage buffer */
+    /* set 0: SG_MAX_TEXELS uniform texel buffers, then SG_MAX_STORES storage buffers */
+    VkDescriptorSetLayout texel_set_layout;
     VkPipelineLayout pipeline_layout;
     VkPipelineCache pipeline_cache;
     sg_pipeline_entry *pipelines;

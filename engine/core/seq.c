@@ -214,13 +214,13 @@ static sg_range range_of(const sg_tensor *t, bool write)
 }
 
 /* The bytes of t's storage-buffer binding (from an aligned offset at or below
- * its first element, at most maxStorageBufferRange): written, for the barriers. */
-static sg_range store_range_of(const sg_tensor *t)
+ * its first element, at most maxStorageBufferRange), for the barriers. */
+static sg_range store_range_of(const sg_tensor *t, bool write)
 {
     VkDeviceSize begin = t->offset - t->offset % t->dev->store_align, end = t->offset + t->bytes;
     if (end - begin > t->dev->max_store_range)
         end = begin + t->dev->max_store_range;
-    sg_range r = {t->block, begin, end, true};
+    sg_range r = {t->block, begin, end, write};
     return r;
 }
 
@@ -318,7 +318,7 @@ static sg_status texel_set(sg_seq *seq, VkDescriptorSet *out)
             return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
         const uint32_t sets = 64;
         VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * SG_MAX_TEXELS},
-                                         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets}};
+                                         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * SG_MAX_STORES}};
         VkDescriptorPoolCreateInfo pi = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
             .maxSets = sets,
@@ -333,13 +333,13 @@ static sg_status texel_set(sg_seq *seq, VkDescriptorSet *out)
     return sg_seq_fail(seq, SG_ERR_VULKAN, "a new descriptor pool had no room for one set");
 }
 
-/* Views of the dispatch's texel reads and its stored tensor's binding,
- * written to a new set and bound. */
+/* Views of the dispatch's texel reads and its storage buffers, written to a
+ * new set and bound. */
 static sg_status bind_descriptors(sg_seq *seq, const sg_dispatch *d)
 {
     VkBufferView views[SG_MAX_TEXELS];
-    VkWriteDescriptorSet writes[SG_MAX_TEXELS + 1];
-    VkDescriptorBufferInfo stored;
+    VkWriteDescriptorSet writes[SG_MAX_TEXELS + SG_MAX_STORES];
+    VkDescriptorBufferInfo stored[SG_MAX_STORES];
     uint32_t count = 0;
     sg_status s;
     for (uint32_t i = 0; i < SG_MAX_TEXELS; i++) {
@@ -363,15 +363,18 @@ static sg_status bind_descriptors(sg_seq *seq, const sg_dispatch *d)
             .pTexelBufferView = &views[i],
         };
     }
-    if (d->store) {
-        sg_range r = store_range_of(d->store);
-        stored = (VkDescriptorBufferInfo){d->store->block->buffer, r.begin, r.end - r.begin};
+    for (uint32_t i = 0; i < SG_MAX_STORES; i++) {
+        const sg_tensor *t = d->stores[i].tensor;
+        if (!t)
+            continue;
+        sg_range r = store_range_of(t, false);
+        stored[i] = (VkDescriptorBufferInfo){t->block->buffer, r.begin, r.end - r.begin};
         writes[count++] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-            .dstBinding = SG_STORE_BINDING,
+            .dstBinding = SG_STORE_BINDING + i,
             .descriptorCount = 1,
             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .pBufferInfo = &stored,
+            .pBufferInfo = &stored[i],
         };
     }
     if (!count)
@@ -419,9 +422,11 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
             need = needs_barrier(seq, &r);
         }
     }
-    if (d->store && !need) {
-        sg_range r = store_range_of(d->store);
-        need = needs_barrier(seq, &r);
+    for (int i = 0; i < SG_MAX_STORES && !need; i++) {
+        if (d->stores[i].tensor) {
+            sg_range r = store_range_of(d->stores[i].tensor, d->stores[i].write);
+            need = needs_barrier(seq, &r);
+        }
     }
     if (need)
         work_barrier(seq);
@@ -437,11 +442,15 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
             (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
             return s;
     }
-    if (d->store) {
-        if ((s = remember(seq, store_range_of(d->store))) != SG_OK ||
-            (s = remember_written(seq, d->store)) != SG_OK)
+    for (int i = 0; i < SG_MAX_STORES; i++) {
+        const sg_storage *b = &d->stores[i];
+        if (!b->tensor)
+            continue;
+        if ((s = remember(seq, store_range_of(b->tensor, b->write))) != SG_OK ||
+            (b->write && (s = remember_written(seq, b->tensor)) != SG_OK))
             return s;
-        forget_derived(seq, store_range_of(d->store));
+        if (b->write)
+            forget_derived(seq, store_range_of(b->tensor, true));
     }
     return SG_OK;
 }
@@ -468,7 +477,7 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
     for (int i = 0; i < 8; i++)
         if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev) ||
             (i < SG_MAX_TEXELS && d->texels[i].tensor && d->texels[i].tensor->dev != seq->dev) ||
-            (i == 0 && d->store && d->store->dev != seq->dev))
+            (i < SG_MAX_STORES && d->stores[i].tensor && d->stores[i].tensor->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
     for (int i = 0; i < 3; i++)
         if (d->groups[i] > seq->dev->max_groups[i])

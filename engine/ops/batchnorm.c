@@ -60,7 +60,7 @@ SG_KERNEL(bn_grad_input_texel, BN_GROUP);
  * the binding). */
 static void store_through(sg_dispatch *d, const sg_tensor *t, bool quads, uint32_t *base, uint32_t *stored)
 {
-    d->store = t;
+    d->stores[0] = (sg_storage){t, true};
     *base = sg_tensor_store_base(t);
     *stored = sg_tensor_store_ok(t) && (!quads || *base % 4 == 0);
 }

@@ -237,7 +237,7 @@ static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, cons
     d->texels[0] = (sg_texel_read){in, 1};
     d->texels[1] = (sg_texel_read){in, 4};
     d->texels[2] = (sg_texel_read){packed, 4};
-    d->store = out;
+    d->stores[0] = (sg_storage){out, true};
     pc->out_base = (int32_t)sg_tensor_store_base(out);
     if (sg_tensor_store_ok(out))
         pc->flags |= FLAG_STORE;

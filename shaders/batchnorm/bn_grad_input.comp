@@ -50,7 +50,8 @@ layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 layout(set = 0, binding = 4, std430) buffer Stored { float dx_stored[]; };
 layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 dx_stored4[]; };
 #define ADD(stored_, i_, val_) if (stored_) dx_stored[p.dx_base + (i_)] += (val_); else p.dx.v[i_] += (val_)
-#define ADD4(stored_, q_, val_) if (stored_) dx_stored4[p.dx_base / 4u + (q_)] += (val_); else Vec4s(uint64_t(p.dx)).v[q_] += (val_)
+#define ADD4(stored_, q_, val_) \
+    if (stored_) dx_stored4[p.dx_base / 4u + (q_)] += (val_); else Vec4s(uint64_t(p.dx)).v[q_] += (val_)
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]

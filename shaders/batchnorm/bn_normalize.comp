@@ -44,7 +44,8 @@ layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 layout(set = 0, binding = 4, std430) buffer Stored { float y_stored[]; };
 layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 y_stored4[]; };
 #define STORE(stored_, i_, val_) if (stored_) y_stored[p.y_base + (i_)] = (val_); else p.y.v[i_] = (val_)
-#define STORE4(stored_, q_, val_) if (stored_) y_stored4[p.y_base / 4u + (q_)] = (val_); else Vec4s(uint64_t(p.y)).v[q_] = (val_)
+#define STORE4(stored_, q_, val_) \
+    if (stored_) y_stored4[p.y_base / 4u + (q_)] = (val_); else Vec4s(uint64_t(p.y)).v[q_] = (val_)
 #else
 #define X_AT(i) p.x.v[i]
 #define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
