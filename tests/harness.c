@@ -58,18 +58,32 @@ const char *t_path_in(const char *dir, const char *name)
 
 const char *t_reads = "";
 
-void t_again_with_buffer_reads(void (*cases)(void))
+static void again_with(const sg_device_options *opt, const char *label, void (*cases)(void))
 {
     sg_device *texel_dev = t_dev;
-    sg_device_options opt = {.buffer_reads = true, .quiet = true};
-    sg_status s = sg_device_create(&opt, &t_dev);
-    t_ok(s, "device reading through buffer references");
-    t_reads = "[buffer reads] ";
+    sg_status s = sg_device_create(opt, &t_dev);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "device for %s", label);
+    t_ok(s, prefix);
+    snprintf(prefix, sizeof prefix, "[%s] ", label);
+    t_reads = prefix;
     cases();
-    t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the buffer-read device");
+    t_check(sg_device_bytes_in_use(t_dev) == 0, "every tensor freed on the %s device", label);
     sg_device_destroy(t_dev);
     t_reads = "";
     t_dev = texel_dev;
+}
+
+void t_again_with_buffer_reads(void (*cases)(void))
+{
+    sg_device_options opt = {.buffer_reads = true, .quiet = true};
+    again_with(&opt, "buffer reads", cases);
+}
+
+void t_again_with_buffer_stores(void (*cases)(void))
+{
+    sg_device_options opt = {.buffer_stores = true, .quiet = true};
+    again_with(&opt, "buffer stores", cases);
 }
 
 int t_end(void)

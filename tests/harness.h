@@ -29,6 +29,10 @@ int t_end(void);
  * the checks' names; then every tensor there must have been freed. */
 extern const char *t_reads;
 void t_again_with_buffer_reads(void (*cases)(void));
+/* The same on a device that reads texels but writes every tensor through
+ * buffer references, never storage-buffer descriptors (the path of tensors
+ * over a device's maxStorageBufferRange): t_reads is "[buffer stores] ". */
+void t_again_with_buffer_stores(void (*cases)(void));
 
 /* Record a check (prints "ok - what" or "FAIL - what: detail"). */
 bool t_check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,8 @@
 /* Adam (replayed steps of one recording against the reference and the closed
  * form of the first step), init_normal (reproducible, the requested mean and
- * std), init_constant, and the non-finite check. */
+ * std), init_constant, and the non-finite check. The updates run twice:
+ * through storage-buffer descriptors (adam_update_texel) and, on a device with
+ * buffer_stores, through buffer references (adam_update). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +44,12 @@ static void check_adam(const char *what, sg_adam p, size_t n, float start_step, 
         float *gp = t_download(tp), *gm = t_download(tm), *gv = t_download(tv);
         char w[160];
         /* float against double arithmetic: a few roundings of values <= 1 */
-        snprintf(w, sizeof w, "%s, step %d: m", what, k);
+        snprintf(w, sizeof w, "%s%s, step %d: m", t_reads, what, k);
         t_close(w, gm, m, n, 1e-7, 1e-5);
-        snprintf(w, sizeof w, "%s, step %d: v", what, k);
+        snprintf(w, sizeof w, "%s%s, step %d: v", t_reads, what, k);
         t_close(w, gv, v, n, 1e-9, 1e-5);
         /* the update is about lr per step, its relative error a few 1e-7 */
-        snprintf(w, sizeof w, "%s, step %d: param", what, k);
+        snprintf(w, sizeof w, "%s%s, step %d: param", t_reads, what, k);
         t_close(w, gp, param, n, 2e-7, 1e-6);
         if (k == 1 && start_step == 0) {
             /* closed form of a first step from zero moments: mhat = g, vhat = g^2,
@@ -58,8 +60,8 @@ static void check_adam(const char *what, sg_adam p, size_t n, float start_step, 
                 double want = param0[i] - p.lr * g / (fabs(g) + p.eps);
                 worst = fmax(worst, fabs(gp[i] - want));
             }
-            t_check(worst <= 1e-4 * p.lr + 1e-6, "%s: first step is p - lr*g/(|g|+eps) (max error %.3g)",
-                    what, worst);
+            t_check(worst <= 1e-4 * p.lr + 1e-6, "%s%s: first step is p - lr*g/(|g|+eps) (max error %.3g)",
+                    t_reads, what, worst);
         }
         free(gp);
         free(gm);
@@ -67,7 +69,7 @@ static void check_adam(const char *what, sg_adam p, size_t n, float start_step, 
     }
     float t;
     t_ok(sg_tensor_download(step, &t), "download step");
-    t_check(t == start_step + (float)steps, "%s: step counter advanced to %g", what, t);
+    t_check(t == start_step + (float)steps, "%s%s: step counter advanced to %g", t_reads, what, t);
     sg_seq_destroy(seq);
     sg_tensor_destroy(tp);
     sg_tensor_destroy(tg);
@@ -99,7 +101,9 @@ static void check_adam_views(void)
     memcpy(want, param, n * sizeof *want);
     sg_ref_adam_update(&p, 40, want + 24, grad + 24, m, v, 1.0f);
     float *got = t_download(all);
-    t_close("adam through a view: only the view's elements change", got, want, n, 1e-6, 1e-6);
+    t_close(t_reads[0] ? "[buffer stores] adam through a view: only the view's elements change"
+                       : "adam through a view: only the view's elements change",
+            got, want, n, 1e-6, 1e-6);
     t_check(memcmp(got, param, 24 * sizeof *got) == 0, "elements before the view untouched");
     free(got);
     free(want);
@@ -290,18 +294,26 @@ static void check_finite_flag(void)
     free(x);
 }
 
-int main(void)
+/* The updates, through storage-buffer descriptors (adam_update_texel) or, on a
+ * device with buffer_stores, through buffer references. */
+static void adam_cases(void)
 {
-    t_begin("adam");
     check_adam("adam defaults", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 1003, 0.0f, 3);
     check_adam("adam lr 0.05 betas 0.5 0.9 eps 1e-6", (sg_adam){0.05f, 0.5f, 0.9f, 1e-6f}, 262151, 0.0f, 3);
     check_adam("adam beta1 0", (sg_adam){1e-2f, 0.0f, 0.99f, 1e-8f}, 517, 0.0f, 3);
     check_adam("adam from step 499", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 1003, 499.0f, 3);
     check_adam("adam from step 10000", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 1003, 10000.0f, 3);
     check_adam_views();
+}
+
+int main(void)
+{
+    t_begin("adam");
+    adam_cases();
     check_adam_refused();
     check_init_normal();
     check_init_constant();
     check_finite_flag();
+    t_again_with_buffer_stores(adam_cases);
     return t_end();
 }

@@ -2,8 +2,10 @@
  * backward, each also with a ReLU / LeakyReLU fused after it, running
  * statistics, NULL options, replay), the reference backwards against finite
  * differences of the reference forwards, and shape errors. The
- * device cases run twice: reading x and dy as texels (the *_texel kernels) and,
- * on a second device with buffer_reads, through buffer references. */
+ * device cases run three times: reading x and dy as texels (the *_texel
+ * kernels, writing y and dx through a storage buffer), on a second device with
+ * buffer_reads, through buffer references, and on a third with buffer_stores,
+ * reading texels but writing through buffer references. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,5 +596,6 @@ int main(void)
     test_finite_differences_act(0.2f);
     test_errors();
     t_again_with_buffer_reads(device_cases);
+    t_again_with_buffer_stores(device_cases);
     return t_end();
 }

@@ -483,5 +483,6 @@ int main(void)
     test_pack_reused_until_written();
     test_errors();
     t_again_with_buffer_reads(run_cases);
+    t_again_with_buffer_stores(run_cases);
     return t_end();
 }

@@ -1,8 +1,10 @@
 /* add and mul (same shape and per-channel broadcast): GPU against the C
  * reference, the reference backward against finite differences, accumulation,
  * aliasing, refused shapes, and tensors large enough for the 2-D group split;
- * the device cases run twice: reading texels (the *_texel kernels) and, on a
- * second device with buffer_reads, through buffer references. */
+ * the device cases run three times: reading texels (the *_texel kernels,
+ * writing through a storage buffer), on a second device with buffer_reads,
+ * through buffer references, and on a third with buffer_stores, reading texels
+ * but writing through buffer references. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,5 +264,6 @@ int main(void)
     device_cases();
     test_errors();
     t_again_with_buffer_reads(device_cases);
+    t_again_with_buffer_stores(device_cases);
     return t_end();
 }

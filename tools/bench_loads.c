@@ -1,17 +1,20 @@
 /* bench_loads: what one loaded float costs a compute shader on this Vulkan
  * device, by load path (buffer reference, texel buffer, SSBO, UBO), each
  * feeding the same 16 FMAs per float (tools/bench_loads/bench_loads.comp says
- * what each variant does). Not installed: it measures, for docs/benchmarks.md,
- * whether a load path is worth moving the convolutions to.
+ * what each variant does); and what one stored float costs, by store path
+ * (buffer reference, SSBO, storage texel buffer; plain and added into, with
+ * 16 FMAs per float: tools/bench_loads/bench_stores.comp). Not installed: it
+ * measures, for docs/benchmarks.md, whether a load or store path is worth
+ * moving the convolutions to.
  *
  *   build/tools/sgad-bench-loads [--rounds N] [--device I]
  *
  * The variants run alternately, N rounds; each figure is the best of its
  * rounds, in process CPU time (lavapipe runs shaders on this process's
  * threads, so this is the CPU the shader took whatever else the machine runs)
- * and wall time. A loaded float's cost is the variant's time minus the no-load
- * baseline, over the floats loaded, also given in FMA-equivalents (the
- * baseline's time per FMA). */
+ * and wall time. A loaded (stored) float's cost is the variant's time minus
+ * the no-load (no-store) baseline, over the floats loaded (stored), also given
+ * in FMA-equivalents (the baseline's time per FMA). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include <vulkan/vulkan.h>
 
 #include "bench_loads.spv.h"
+#include "bench_stores.spv.h"
 
 #define CHECK(call)                                                                   \
     do {                                                                              \
@@ -30,7 +34,7 @@
         }                                                                             \
     } while (0)
 
-enum { VARIANTS = 7, TABLE_VEC4 = 4096, LANES = 64, GROUPS = 512 };
+enum { VARIANTS = 7, STORE_VARIANTS = 11, TABLE_VEC4 = 4096, LANES = 64, GROUPS = 512, BINDINGS = 9 };
 static const char *variant_names[VARIANTS] = {
     "no load (FMA only)",
     "4 floats, buffer reference",
@@ -40,6 +44,20 @@ static const char *variant_names[VARIANTS] = {
     "4 floats, SSBO descriptor",
     "vec4, UBO, non-uniform index",
 };
+static const char *store_variant_names[STORE_VARIANTS] = {
+    "no store (FMA only)",
+    "4 floats, buffer reference",
+    "4 floats, SSBO descriptor",
+    "4 imageStore, r32f texel buffer",
+    "vec4, buffer reference",
+    "vec4, SSBO descriptor",
+    "vec4 imageStore, rgba32f",
+    "+= 4 floats, buffer reference",
+    "+= 4 floats, SSBO descriptor",
+    "+= texelFetch R32 + imageStore",
+    "+= imageLoad + imageStore r32f",
+};
+
 
 typedef struct {
     VkBuffer buffer;
@@ -153,38 +171,58 @@ int main(int argc, char **argv)
         tf[i] = (float)((i * 37) % 101) * 0.01f - 0.5f;
     const uint32_t invocations = GROUPS * LANES;
     buffer out = buffer_create(invocations * sizeof(float), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+    /* the stores' destination: 4 slots of 4 floats per invocation, then one float each */
+    const uint32_t slot = invocations * 4, dst_floats = 4 * slot + invocations;
+    const VkDeviceSize dst_size = (VkDeviceSize)dst_floats * sizeof(float);
+    buffer dst = buffer_create(dst_size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
+                                             VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                                             VK_BUFFER_USAGE_TRANSFER_DST_BIT);
+    /* R32 and RGBA32 storage texel buffers are required of every device; the size is not */
+    if (dst_floats > props.limits.maxTexelBufferElements) {
+        fprintf(stderr, "bench_loads: the stores' destination (%u floats) exceeds the device's %u texels\n",
+                dst_floats, props.limits.maxTexelBufferElements);
+        return 1;
+    }
 
-    VkBufferView views[2];
+    VkBufferView views[4];
     const VkFormat formats[2] = {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32G32B32A32_SFLOAT};
-    for (int i = 0; i < 2; i++) {
-        VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, .buffer = table.buffer,
-                                     .format = formats[i], .offset = 0, .range = VK_WHOLE_SIZE};
+    for (int i = 0; i < 4; i++) {
+        /* 0, 1: the table; 2, 3: the stores' destination */
+        VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                     .buffer = i < 2 ? table.buffer : dst.buffer, .format = formats[i % 2],
+                                     .offset = 0, .range = VK_WHOLE_SIZE};
         CHECK(vkCreateBufferView(dev, &vi, NULL, &views[i]));
     }
 
-    VkDescriptorSetLayoutBinding bindings[4] = {
+    VkDescriptorSetLayoutBinding bindings[BINDINGS] = {
         {0, VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
         {1, VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
         {2, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
         {3, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {4, VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {5, VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {6, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {7, VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
+        {8, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL},
     };
     VkDescriptorSetLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                          .bindingCount = 4, .pBindings = bindings};
+                                          .bindingCount = BINDINGS, .pBindings = bindings};
     VkDescriptorSetLayout set_layout;
     CHECK(vkCreateDescriptorSetLayout(dev, &li, NULL, &set_layout));
-    VkDescriptorPoolSize sizes[3] = {{VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 2},
+    VkDescriptorPoolSize sizes[4] = {{VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 3},
                                      {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1},
-                                     {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+                                     {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 3},
+                                     {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, 2}};
     VkDescriptorPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1,
-                                     .poolSizeCount = 3, .pPoolSizes = sizes};
+                                     .poolSizeCount = 4, .pPoolSizes = sizes};
     VkDescriptorPool pool;
     CHECK(vkCreateDescriptorPool(dev, &pi, NULL, &pool));
     VkDescriptorSetAllocateInfo sai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                        .descriptorPool = pool, .descriptorSetCount = 1, .pSetLayouts = &set_layout};
     VkDescriptorSet set;
     CHECK(vkAllocateDescriptorSets(dev, &sai, &set));
-    VkDescriptorBufferInfo whole = {table.buffer, 0, table_size};
-    VkWriteDescriptorSet writes[4] = {
+    VkDescriptorBufferInfo whole = {table.buffer, 0, table_size}, whole_dst = {dst.buffer, 0, dst_size};
+    VkWriteDescriptorSet writes[BINDINGS] = {
         {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 0, .descriptorCount = 1,
          .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .pTexelBufferView = &views[0]},
         {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 1, .descriptorCount = 1,
@@ -193,8 +231,18 @@ int main(int argc, char **argv)
          .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, .pBufferInfo = &whole},
         {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 3, .descriptorCount = 1,
          .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &whole},
+        {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 4, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, .pTexelBufferView = &views[2]},
+        {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 5, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, .pTexelBufferView = &views[3]},
+        {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 6, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &whole_dst},
+        {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 7, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .pTexelBufferView = &views[2]},
+        {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 8, .descriptorCount = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &whole_dst},
     };
-    vkUpdateDescriptorSets(dev, 4, writes, 0, NULL);
+    vkUpdateDescriptorSets(dev, BINDINGS, writes, 0, NULL);
 
     struct {
         uint64_t src, dst;
@@ -208,17 +256,22 @@ int main(int argc, char **argv)
     CHECK(vkCreatePipelineLayout(dev, &pli, NULL, &layout));
     VkShaderModuleCreateInfo smi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                     .codeSize = sizeof bench_loads_spv, .pCode = bench_loads_spv};
-    VkShaderModule module;
+    VkShaderModule module, store_module;
     CHECK(vkCreateShaderModule(dev, &smi, NULL, &module));
-    VkPipeline pipelines[VARIANTS];
-    for (int v = 0; v < VARIANTS; v++) {
-        int32_t variant = v;
+    smi.codeSize = sizeof bench_stores_spv;
+    smi.pCode = bench_stores_spv;
+    CHECK(vkCreateShaderModule(dev, &smi, NULL, &store_module));
+    /* pipelines 0..VARIANTS-1 load, then the store variants */
+    VkPipeline pipelines[VARIANTS + STORE_VARIANTS];
+    for (int v = 0; v < VARIANTS + STORE_VARIANTS; v++) {
+        int32_t variant = v < VARIANTS ? v : v - VARIANTS;
         VkSpecializationMapEntry entry = {0, 0, sizeof variant};
         VkSpecializationInfo spec = {1, &entry, sizeof variant, &variant};
         VkComputePipelineCreateInfo ci = {
             .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
             .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                      .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = module, .pName = "main",
+                      .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = v < VARIANTS ? module : store_module,
+                      .pName = "main",
                       .pSpecializationInfo = &spec},
             .layout = layout};
         CHECK(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, NULL, &pipelines[v]));
@@ -238,28 +291,44 @@ int main(int argc, char **argv)
     VkFence fence;
     CHECK(vkCreateFence(dev, &fci, NULL, &fence));
 
-    /* each case (load path x lanes apart or together) runs once per round, the
-     * cases alternating; the first round (1 step) only compiles (lavapipe
-     * compiles at the first dispatch) */
-    enum { MODES = 2, CASES = MODES * VARIANTS };
+    /* each case (load path x lanes apart or together, then each store path)
+     * runs once per round, the cases alternating; the first round (1 step)
+     * only compiles (lavapipe compiles at the first dispatch) */
+    enum { MODES = 2, LOAD_CASES = MODES * VARIANTS, CASES = LOAD_CASES + STORE_VARIANTS };
     const uint32_t lane_steps[MODES] = {4, 0};
     double cpu_best[CASES], wall_best[CASES];
     static float reference[MODES][GROUPS * LANES];
+    float *store_reference[2] = {malloc(dst_size), malloc(dst_size)}; /* stored, added into */
     int mismatches = 0;
     const uint32_t iterations = 2048;
     for (int round = -1; round < rounds; round++) {
         for (int k = 0; k < CASES; k++) {
-            int v = k % VARIANTS, mode = k / VARIANTS;
+            int store = k >= LOAD_CASES, v = store ? k - LOAD_CASES : k % VARIANTS, mode = store ? 0 : k / VARIANTS;
             pc.iterations = round < 0 ? 1 : iterations;
-            pc.lane_step = lane_steps[mode];
+            pc.lane_step = store ? slot : lane_steps[mode]; /* the store shader reads it as the slot size */
+            pc.dst = store ? dst.address : out.address;
             CHECK(vkResetCommandBuffer(cmd, 0));
             VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                            .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
             CHECK(vkBeginCommandBuffer(cmd, &bi));
-            vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines[v]);
+            if (store) {
+                /* every store path starts from zeros (the added-into ones add to them) */
+                vkCmdFillBuffer(cmd, dst.buffer, 0, dst_size, 0);
+                VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                      .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                      .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+                vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                                     &mb, 0, NULL, 0, NULL);
+            }
+            vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines[store ? VARIANTS + v : v]);
             vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
             vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof pc, &pc);
             vkCmdDispatch(cmd, GROUPS, 1, 1);
+            VkMemoryBarrier to_host = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                       .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                       .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host,
+                                 0, NULL, 0, NULL);
             CHECK(vkEndCommandBuffer(cmd));
             VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
                                .pCommandBuffers = &cmd};
@@ -274,6 +343,22 @@ int main(int argc, char **argv)
                 cpu_best[k] = cpu;
             if (round == 0 || wall < wall_best[k])
                 wall_best[k] = wall;
+            if (store) {
+                /* every store path leaves the same floats: the plain ones those of variant 1, the
+                 * added-into ones those of 7; the no-store baseline the same final sums */
+                int added = v >= 7, first = added ? 7 : 1;
+                const float *got = dst.map;
+                if (v == first && round == 0)
+                    memcpy(store_reference[added], got, dst_size);
+                else if (v == 0 ? round > 0 && memcmp(store_reference[0] + 4 * slot, got + 4 * slot,
+                                                      invocations * sizeof(float))
+                                : (v != first || round > 0) && memcmp(store_reference[added], got, dst_size)) {
+                    fprintf(stderr, "bench_loads: %s left other values than %s\n", store_variant_names[v],
+                            v ? store_variant_names[first] : "the stores");
+                    mismatches++;
+                }
+                continue;
+            }
             /* every load path reads the same floats: the sums must agree exactly */
             if (v == 1 && round == 0)
                 memcpy(reference[mode], out.map, sizeof reference[mode]);
@@ -307,18 +392,37 @@ int main(int argc, char **argv)
                2 * lane_fma / wall_b[0] * 1e-9);
     }
 
+    /* stores: 4 floats per step of 64 FMAs, as loads */
+    const double *cpu_s = cpu_best + LOAD_CASES, *wall_s = wall_best + LOAD_CASES;
+    const double cpu_per_fma = cpu_s[0] / lane_fma, wall_per_fma = wall_s[0] / lane_fma;
+    printf("\ncost of a stored float beyond the no-store baseline (lanes write different addresses; \"+=\":\n"
+           "read, added to and written back)\n%-32s %8s %8s %13s %22s\n",
+           "store path", "CPU s", "wall s", "ns CPU/float", "FMA-equivalents/float");
+    for (int v = 0; v < STORE_VARIANTS; v++) {
+        double ns = v ? (cpu_s[v] - cpu_s[0]) / floats * 1e9 : 0;
+        double fe = v ? (cpu_s[v] - cpu_s[0]) / floats / cpu_per_fma : 0;
+        double fe_wall = v ? (wall_s[v] - wall_s[0]) / floats / wall_per_fma : 0;
+        printf("%-32s %8.3f %8.3f %13.3f %12.1f (%6.1f)\n", store_variant_names[v], cpu_s[v], wall_s[v], ns, fe,
+               fe_wall);
+    }
+    printf("no-store baseline: %.1f GFLOPS by CPU time, %.1f by wall time\n", 2 * lane_fma / cpu_s[0] * 1e-9,
+           2 * lane_fma / wall_s[0] * 1e-9);
+
     vkDestroyFence(dev, fence, NULL);
     vkDestroyCommandPool(dev, cmd_pool, NULL);
-    for (int v = 0; v < VARIANTS; v++)
+    for (int v = 0; v < VARIANTS + STORE_VARIANTS; v++)
         vkDestroyPipeline(dev, pipelines[v], NULL);
     vkDestroyShaderModule(dev, module, NULL);
+    vkDestroyShaderModule(dev, store_module, NULL);
+    free(store_reference[0]);
+    free(store_reference[1]);
     vkDestroyPipelineLayout(dev, layout, NULL);
     vkDestroyDescriptorPool(dev, pool, NULL);
     vkDestroyDescriptorSetLayout(dev, set_layout, NULL);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         vkDestroyBufferView(dev, views[i], NULL);
-    buffer bufs[2] = {table, out};
-    for (int i = 0; i < 2; i++) {
+    buffer bufs[3] = {table, out, dst};
+    for (int i = 0; i < 3; i++) {
         vkDestroyBuffer(dev, bufs[i].buffer, NULL);
         vkFreeMemory(dev, bufs[i].memory, NULL);
     }

@@ -189,6 +189,9 @@ static void fill_info(sg_device *dev, VkPhysicalDevice pd, uint32_t index)
     VkDeviceSize texel_align = p2.properties.limits.minTexelBufferOffsetAlignment;
     dev->texel_align = texel_align > 16 ? texel_align : 16;
     dev->max_texels = p2.properties.limits.maxTexelBufferElements;
+    VkDeviceSize store_align = p2.properties.limits.minStorageBufferOffsetAlignment;
+    dev->store_align = store_align > 16 ? store_align : 16;
+    dev->max_store_range = p2.properties.limits.maxStorageBufferRange;
     snprintf(dev->info.name, sizeof dev->info.name, "%s", p2.properties.deviceName);
     dev->info.kind = kind_of(p2.properties.deviceType);
     dev->info.api_version = p2.properties.apiVersion;
@@ -331,6 +334,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     /* SGAD_STAGED=1: a discrete GPU's transfers on any device, to measure them */
     dev->force_staging = options->staged || env_flag("SGAD_STAGED");
     dev->buffer_reads = options->buffer_reads;
+    dev->buffer_stores = options->buffer_stores;
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");

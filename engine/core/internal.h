@@ -41,9 +41,12 @@ struct sg_device {
     VkDeviceSize max_allocation; /* maxMemoryAllocationSize: the largest VkDeviceMemory */
     VkDeviceSize texel_align;  /* texel views start at multiples of this (>= 16: whole vec4) */
     uint32_t max_texels;       /* maxTexelBufferElements */
+    VkDeviceSize store_align;  /* storage-buffer bindings start at multiples of this (>= 16) */
+    VkDeviceSize max_store_range; /* maxStorageBufferRange */
     uint32_t validation_messages;
     bool force_staging;        /* options.staged */
     bool buffer_reads;         /* options.buffer_reads: no texel reads */
+    bool buffer_stores;        /* options.buffer_stores: no storage-buffer stores */
 
     pthread_mutex_t queue_lock;  /* vkQueueSubmit only: never held across a wait */
     pthread_mutex_t transfer_lock; /* the staging buffer and transfer command buffer below */
@@ -54,7 +57,8 @@ struct sg_device {
     sg_block *blocks;
     uint64_t bytes_in_use;
 
-    VkDescriptorSetLayout texel_set_layout; /* set 0: SG_MAX_TEXELS uniform texel buffers */
+    /* set 0: SG_MAX_TEXELS uniform texel buffers, then SG_MAX_STORES storage buffers */
+    VkDescriptorSetLayout texel_set_layout;
     VkPipelineLayout pipeline_layout;
     VkPipelineCache pipeline_cache;
     sg_pipeline_entry *pipelines;

@@ -45,6 +45,28 @@ bool sg_tensor_texel_ok(const sg_tensor *t, uint32_t components);
 /* Floats between the start of t's texel views and t's first element. */
 uint32_t sg_tensor_texel_base(const sg_tensor *t);
 
+/* Tensors bound as storage-buffer descriptors (SSBOs). On lavapipe a float
+ * stored through a buffer reference costs ~3x one stored through an SSBO, a
+ * float added into (read, then written) ~3.4x, a float loaded ~4x
+ * (docs/benchmarks.md, tools/bench_loads.c), so the kernels that write most
+ * write their outputs so. Binding SG_STORE_BINDING + i of set 0 is stores[i]:
+ * a storage buffer from the aligned offset at or below the tensor's first
+ * element (the kernel adds sg_tensor_store_base(), in floats) to its end, cut
+ * at the device's maxStorageBufferRange: a kernel given a tensor that does not
+ * fit (sg_tensor_store_ok false) has it bound all the same (the descriptor must
+ * be valid) and reaches it through its buffer reference instead. A written one
+ * (write true) counts as written for the barriers, else as read; list it among
+ * the dispatch's writes or reads too. */
+#define SG_STORE_BINDING SG_MAX_TEXELS
+#define SG_MAX_STORES 4 /* maxPerStageDescriptorStorageBuffers is at least 4 */
+typedef struct sg_storage {
+    const sg_tensor *tensor;
+    bool write;
+} sg_storage;
+bool sg_tensor_store_ok(const sg_tensor *t);
+/* Floats between the start of t's storage-buffer binding and t's first element. */
+uint32_t sg_tensor_store_base(const sg_tensor *t);
+
 typedef struct sg_dispatch {
     const sg_kernel *kernel;
     const void *push;      /* push-constant block, at most 128 bytes */
@@ -53,6 +75,7 @@ typedef struct sg_dispatch {
     const sg_tensor *reads[8];
     const sg_tensor *writes[8]; /* read-modify-write tensors go here */
     sg_texel_read texels[SG_MAX_TEXELS]; /* bindings 0.. of set 0; unused ones have tensor NULL */
+    sg_storage stores[SG_MAX_STORES]; /* bindings SG_STORE_BINDING.. of set 0; unused ones have tensor NULL */
     const char *detail;    /* optional: what this dispatch computes (a layer's shape), for SGAD_PROFILE=2 */
 } sg_dispatch;
 

@@ -1,8 +1,9 @@
 /* Compute pipelines, created on first use of a kernel and kept for the
  * device's lifetime. One pipeline layout serves all of them: a 128-byte
  * push-constant block (tensors are passed as device addresses) and one
- * descriptor set of SG_MAX_TEXELS uniform texel buffers, for the kernels that
- * read tensors as texels (kernel.h); the others never bind it. */
+ * descriptor set of SG_MAX_TEXELS uniform texel buffers and SG_MAX_STORES
+ * storage buffers, for the kernels that read tensors as texels or reach them
+ * through descriptors (kernel.h); the others never bind it. */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -14,15 +15,18 @@ sg_status sg_pipeline_layout_create(sg_device *dev)
         .offset = 0,
         .size = SG_PUSH_CONSTANT_BYTES,
     };
-    VkDescriptorSetLayoutBinding bindings[SG_MAX_TEXELS];
-    for (uint32_t i = 0; i < SG_MAX_TEXELS; i++)
+    VkDescriptorSetLayoutBinding bindings[SG_MAX_TEXELS + SG_MAX_STORES];
+    for (uint32_t i = 0; i < SG_MAX_TEXELS + SG_MAX_STORES; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){.binding = i,
-                                                     .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                                     .descriptorType = i >= SG_STORE_BINDING
+                                                                           ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                                                           : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
                                                      .descriptorCount = 1,
                                                      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    _Static_assert(SG_STORE_BINDING == SG_MAX_TEXELS, "the storage buffers follow the texel bindings");
     VkDescriptorSetLayoutCreateInfo si = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-        .bindingCount = SG_MAX_TEXELS,
+        .bindingCount = SG_MAX_TEXELS + SG_MAX_STORES,
         .pBindings = bindings,
     };
     VkResult r = vkCreateDescriptorSetLayout(dev->device, &si, NULL, &dev->texel_set_layout);

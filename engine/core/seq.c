@@ -7,9 +7,9 @@
  * with a barrier that orders it after host writes and earlier submissions, and
  * ends with one that makes its writes visible to the host and later work.
  *
- * Texel reads (kernel.h): the sequence owns the buffer views and descriptor
- * sets its dispatches bind, made while recording and kept until it is destroyed,
- * since a recording is replayed many times.
+ * Texel reads and storage-buffer stores (kernel.h): the sequence owns the
+ * buffer views and descriptor sets its dispatches bind, made while recording
+ * and kept until it is destroyed, since a recording is replayed many times.
  *
  * Host transfers (sg_seq_stage_in/out): where tensors are not host-visible the
  * sequence owns a host-visible buffer per transfer, and a run submits three
@@ -244,6 +244,17 @@ static sg_range range_of(const sg_tensor *t, bool write)
     return r;
 }
 
+/* The bytes of t's storage-buffer binding (from an aligned offset at or below
+ * its first element, at most maxStorageBufferRange), for the barriers. */
+static sg_range store_range_of(const sg_tensor *t, bool write)
+{
+    VkDeviceSize begin = t->offset - t->offset % t->dev->store_align, end = t->offset + t->bytes;
+    if (end - begin > t->dev->max_store_range)
+        end = begin + t->dev->max_store_range;
+    sg_range r = {t->block, begin, end, write};
+    return r;
+}
+
 /* Between two recorded commands that touch the same bytes: the sequence's
  * commands are dispatches and buffer fills (vkCmdFillBuffer, transfer
  * writes), so a barrier orders both kinds after both. */
@@ -337,12 +348,13 @@ static sg_status texel_set(sg_seq *seq, VkDescriptorSet *out)
         if (!sg_array_reserve((void **)&seq->pools, &seq->pool_cap, seq->pool_count, sizeof *seq->pools, 4))
             return sg_seq_fail(seq, SG_ERR_OUT_OF_MEMORY, "out of host memory");
         const uint32_t sets = 64;
-        VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * SG_MAX_TEXELS};
+        VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, sets * SG_MAX_TEXELS},
+                                         {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sets * SG_MAX_STORES}};
         VkDescriptorPoolCreateInfo pi = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
             .maxSets = sets,
-            .poolSizeCount = 1,
-            .pPoolSizes = &size,
+            .poolSizeCount = 2,
+            .pPoolSizes = sizes,
         };
         VkResult r = vkCreateDescriptorPool(dev->device, &pi, NULL, &seq->pools[seq->pool_count]);
         if (r != VK_SUCCESS)
@@ -352,11 +364,13 @@ static sg_status texel_set(sg_seq *seq, VkDescriptorSet *out)
     return sg_seq_fail(seq, SG_ERR_VULKAN, "a new descriptor pool had no room for one set");
 }
 
-/* Views of the dispatch's texel reads, written to a new set and bound. */
-static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
+/* Views of the dispatch's texel reads and its storage buffers, written to a
+ * new set and bound. */
+static sg_status bind_descriptors(sg_seq *seq, const sg_dispatch *d)
 {
     VkBufferView views[SG_MAX_TEXELS];
-    VkWriteDescriptorSet writes[SG_MAX_TEXELS];
+    VkWriteDescriptorSet writes[SG_MAX_TEXELS + SG_MAX_STORES];
+    VkDescriptorBufferInfo stored[SG_MAX_STORES];
     uint32_t count = 0;
     sg_status s;
     for (uint32_t i = 0; i < SG_MAX_TEXELS; i++) {
@@ -378,6 +392,20 @@ static sg_status bind_texels(sg_seq *seq, const sg_dispatch *d)
             .descriptorCount = 1,
             .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
             .pTexelBufferView = &views[i],
+        };
+    }
+    for (uint32_t i = 0; i < SG_MAX_STORES; i++) {
+        const sg_tensor *t = d->stores[i].tensor;
+        if (!t)
+            continue;
+        sg_range r = store_range_of(t, false);
+        stored[i] = (VkDescriptorBufferInfo){t->block->buffer, r.begin, r.end - r.begin};
+        writes[count++] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstBinding = SG_STORE_BINDING + i,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .pBufferInfo = &stored[i],
         };
     }
     if (!count)
@@ -425,6 +453,12 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
             need = needs_barrier(seq, &r);
         }
     }
+    for (int i = 0; i < SG_MAX_STORES && !need; i++) {
+        if (d->stores[i].tensor) {
+            sg_range r = store_range_of(d->stores[i].tensor, d->stores[i].write);
+            need = needs_barrier(seq, &r);
+        }
+    }
     if (need)
         work_barrier(seq);
     for (int i = 0; i < 8; i++) {
@@ -438,6 +472,16 @@ static sg_status order_after_pending(sg_seq *seq, const sg_dispatch *d)
         if (i < SG_MAX_TEXELS && d->texels[i].tensor &&
             (s = remember(seq, range_of(d->texels[i].tensor, false))) != SG_OK)
             return s;
+    }
+    for (int i = 0; i < SG_MAX_STORES; i++) {
+        const sg_storage *b = &d->stores[i];
+        if (!b->tensor)
+            continue;
+        if ((s = remember(seq, store_range_of(b->tensor, b->write))) != SG_OK ||
+            (b->write && (s = remember_written(seq, b->tensor)) != SG_OK))
+            return s;
+        if (b->write)
+            forget_derived(seq, store_range_of(b->tensor, true));
     }
     return SG_OK;
 }
@@ -463,7 +507,8 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
                            d->kernel->name, d->push_size, SG_PUSH_CONSTANT_BYTES);
     for (int i = 0; i < 8; i++)
         if ((d->reads[i] && d->reads[i]->dev != seq->dev) || (d->writes[i] && d->writes[i]->dev != seq->dev) ||
-            (i < SG_MAX_TEXELS && d->texels[i].tensor && d->texels[i].tensor->dev != seq->dev))
+            (i < SG_MAX_TEXELS && d->texels[i].tensor && d->texels[i].tensor->dev != seq->dev) ||
+            (i < SG_MAX_STORES && d->stores[i].tensor && d->stores[i].tensor->dev != seq->dev))
             return sg_seq_fail(seq, SG_ERR_ARGUMENT, "%s: a tensor belongs to another device", d->kernel->name);
     for (int i = 0; i < 3; i++)
         if (d->groups[i] > seq->dev->max_groups[i])
@@ -477,7 +522,7 @@ sg_status sg_seq_dispatch(sg_seq *seq, const sg_dispatch *d)
 
     if ((s = order_after_pending(seq, d)) != SG_OK)
         return s;
-    if ((s = bind_texels(seq, d)) != SG_OK)
+    if ((s = bind_descriptors(seq, d)) != SG_OK)
         return s;
     if (pipeline != seq->bound) {
         vkCmdBindPipeline(seq->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);

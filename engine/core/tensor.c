@@ -93,6 +93,16 @@ bool sg_tensor_texel_ok(const sg_tensor *t, uint32_t components)
     return !t->dev->buffer_reads && (floats + components - 1) / components <= t->dev->max_texels;
 }
 
+uint32_t sg_tensor_store_base(const sg_tensor *t)
+{
+    return (uint32_t)((t->offset % t->dev->store_align) / sizeof(float));
+}
+
+bool sg_tensor_store_ok(const sg_tensor *t)
+{
+    return !t->dev->buffer_stores && sg_tensor_store_base(t) * sizeof(float) + t->bytes <= t->dev->max_store_range;
+}
+
 uint64_t sg_tensor_address(const sg_tensor *t)
 {
     return t->block->address + t->offset;

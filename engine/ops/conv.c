@@ -31,6 +31,7 @@
 #include "conv_pack.spv.h"
 #include "conv_pack_texel.spv.h"
 #include "conv_reduce.spv.h"
+#include "conv_reduce_texel.spv.h"
 
 /* the shaders' tile sizes, from the header they include too */
 #include "../../shaders/conv/conv_tiles.h"
@@ -101,6 +102,7 @@ static const sg_kernel kernel_conv_bwd_weight_narrow = {"conv_bwd_weight/8", con
 static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_texel/8", conv_bwd_weight_texel_spv,
                                                               sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
+SG_KERNEL(conv_reduce_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 SG_KERNEL(conv_bias_grad_texel, 256);
 
@@ -174,6 +176,7 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         float eps;
         uint32_t flags;
         uint32_t w_base; /* conv_pack_texel: floats from the texel view's start to w */
+        uint32_t out_base, stored; /* conv_pack_texel: the packed copy through binding 4 (kernel.h) */
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
             by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk,
             fold ? sg_tensor_address(e->gamma) : 0, fold ? sg_tensor_address(e->beta) : 0,
@@ -186,15 +189,19 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
                      .reads = {w, fold ? e->gamma : NULL, fold ? e->beta : NULL, fold ? e->mean : NULL,
                                fold ? e->var : NULL, fold ? b : NULL},
                      .writes = {*packed, fold ? *folded_bias : NULL}};
-    if (texel)
+    if (texel) {
         d.texels[0] = (sg_texel_read){w, 1};
+        d.stores[0] = (sg_storage){*packed, true};
+        pc.out_base = sg_tensor_store_base(*packed);
+        pc.stored = sg_tensor_store_ok(*packed) && pc.out_base % 4 == 0;
+    }
     sg_elementwise_groups(a_pad / 4 * B * kk, d.groups); /* a vec4 of channels per invocation */
     if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
         return s;
     return reusable ? sg_seq_derived_add(seq, w, key, *packed) : SG_OK;
 }
 
-enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4 };
+enum { FLAG_ACCUMULATE = 1, FLAG_BIAS = 2, FLAG_ACTIVATE = 4, FLAG_STORE = 8 /* out through binding 4 */ };
 
 /* Push-constant block shared by conv_fwd and conv_bwd_data. */
 typedef struct conv_push {
@@ -204,6 +211,7 @@ typedef struct conv_push {
     int32_t in_base, w_base; /* conv_fwd_texel: floats from the texel views' starts to in, to w */
     float slope; /* FLAG_ACTIVATE's */
     uint32_t run_lanes; /* conv_grid's */
+    int32_t out_base; /* the texel kernels: floats from the storage buffer's start to out */
 } conv_push;
 
 static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_tensor *packed,
@@ -225,14 +233,21 @@ static bool texels_fit(const sg_tensor *in, const sg_tensor *packed)
     return sg_tensor_texel_ok(in, 1) && sg_tensor_texel_ok(packed, 4) && sg_tensor_texel_base(packed) % 4 == 0;
 }
 
-/* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed weights as vec4. */
-static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, const sg_tensor *packed)
+/* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed
+ * weights as vec4; 4 `out` as a storage buffer, written through it where it
+ * fits one (FLAG_STORE), else through its buffer reference (kernel.h). */
+static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, const sg_tensor *packed,
+                        const sg_tensor *out)
 {
     pc->in_base = (int32_t)sg_tensor_texel_base(in);
     pc->w_base = (int32_t)sg_tensor_texel_base(packed);
     d->texels[0] = (sg_texel_read){in, 1};
     d->texels[1] = (sg_texel_read){in, 4};
     d->texels[2] = (sg_texel_read){packed, 4};
+    d->stores[0] = (sg_storage){out, true};
+    pc->out_base = (int32_t)sg_tensor_store_base(out);
+    if (sg_tensor_store_ok(out))
+        pc->flags |= FLAG_STORE;
 }
 
 /* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
@@ -253,7 +268,7 @@ static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tenso
                      .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1},
                      .detail = describe(what, sizeof what, c)};
     if (texel)
-        bind_texels(&d, &pc, x, packed);
+        bind_texels(&d, &pc, x, packed, y);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -319,7 +334,7 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                      .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)},
                      .detail = describe(what, sizeof what, c)};
     if (texel)
-        bind_texels(&d, &pc, dy, packed);
+        bind_texels(&d, &pc, dy, packed, dx);
     return sg_seq_dispatch(seq, &d);
 }
 
@@ -409,11 +424,20 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
         uint64_t part, dst;
         uint32_t count, chunks;
         uint32_t k_live, kk_live, kh0, kw0, lkw, KK, KW; /* part's k are the live taps' */
+        uint32_t part_base, dst_base, stored; /* conv_reduce_texel: part as texels, dw through binding 4 */
     } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K_live), chunks,
             (uint32_t)K_live, (uint32_t)(lkh * lkw), (uint32_t)kh0, (uint32_t)kw0, (uint32_t)lkw,
             (uint32_t)(c->KH * c->KW), (uint32_t)c->KW};
     sg_dispatch r = {.kernel = &kernel_conv_reduce, .push = &rc, .push_size = sizeof rc,
                      .reads = {part}, .writes = {dw}};
+    if (sg_tensor_texel_ok(part, 1)) {
+        r.kernel = &kernel_conv_reduce_texel;
+        r.texels[0] = (sg_texel_read){part, 1};
+        r.stores[0] = (sg_storage){dw, true};
+        rc.part_base = sg_tensor_texel_base(part);
+        rc.dst_base = sg_tensor_store_base(dw);
+        rc.stored = sg_tensor_store_ok(dw);
+    }
     sg_elementwise_groups((size_t)c->Co * K_live, r.groups);
     return sg_seq_dispatch(seq, &r);
 }

@@ -2,7 +2,9 @@
  * (N,C,1,1) over H,W (squeeze-excitation and attention gates). The multiply
  * and the row sums read their inputs as R32 texels, the add as RGBA32 ones (the
  * *_texel builds, ~10x cheaper per float on lavapipe) where the tensors fit the device's
- * texel views, through buffer references otherwise. */
+ * texel views, through buffer references otherwise; those builds of the add and
+ * the multiply also write their output through a storage-buffer descriptor
+ * where it fits one (3-5x cheaper per float there, kernel.h). */
 #include "op_util.h"
 
 #include "add_forward.spv.h"
@@ -73,6 +75,7 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
     struct {
         uint64_t a, b, y;
         uint32_t count, a_base, b_base;
+        uint32_t y_base, stored; /* add_forward_texel: y through binding 4 (kernel.h) */
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
             (uint32_t)sg_tensor_count(a), sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     /* RGBA32 texels: views that start on a whole texel */
@@ -82,6 +85,9 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
     if (texel) {
         d.texels[0] = (sg_texel_read){a, 4};
         d.texels[1] = (sg_texel_read){b, 4};
+        d.stores[0] = (sg_storage){y, true};
+        pc.y_base = sg_tensor_store_base(y);
+        pc.stored = sg_tensor_store_ok(y) && pc.y_base % 4 == 0;
     }
     sg_elementwise_groups(sg_div_up(sg_tensor_count(a), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
@@ -114,6 +120,7 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
         uint64_t a, b, out;
         uint32_t count, b_div, accumulate;
         uint32_t a_base, b_base; /* mul_forward_texel: floats from the texel views' starts */
+        uint32_t out_base, stored; /* mul_forward_texel: out through binding 4 (kernel.h) */
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(out),
             (uint32_t)sg_tensor_count(a), b_div, accumulate, sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     bool texel = texels_fit(a, b);
@@ -122,6 +129,9 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
     if (texel) {
         d.texels[0] = (sg_texel_read){a, 1};
         d.texels[1] = (sg_texel_read){b, 1};
+        d.stores[0] = (sg_storage){out, true};
+        pc.out_base = sg_tensor_store_base(out);
+        pc.stored = sg_tensor_store_ok(out);
     }
     sg_elementwise_groups(sg_tensor_count(a), d.groups);
     return sg_seq_dispatch(seq, &d);

@@ -8,6 +8,11 @@
 // Each invocation does 4 consecutive parameters with vec4 loads and stores
 // where all 4 exist (tensors start on 16 bytes), the same arithmetic per
 // component: on lavapipe a load or store costs tens of FMAs whatever its width.
+// Built twice: with CONV_TEXEL defined (adam_update_texel, the name of the
+// engine's descriptor builds) it reaches the four tensors through storage-buffer
+// descriptors (bindings 4-7) instead of buffer references, where a float loaded
+// or stored costs lavapipe a quarter to a fifth (docs/benchmarks.md); the same
+// arithmetic.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -25,7 +30,36 @@ layout(push_constant) uniform Params {
     float eps;
     float log_beta1; // ln(b1) and ln(b2), from the host in double precision
     float log_beta2;
+    uint param_base, grad_base, m_base, v_base; // CONV_TEXEL: floats from the bindings' starts (multiples of 4)
 } p;
+
+#ifdef CONV_TEXEL
+layout(set = 0, binding = 4, std430) buffer Param4 { vec4 param4[]; };
+layout(set = 0, binding = 4, std430) buffer Param1 { float param1[]; };
+layout(set = 0, binding = 5, std430) readonly buffer Grad4 { vec4 grad4[]; };
+layout(set = 0, binding = 5, std430) readonly buffer Grad1 { float grad1[]; };
+layout(set = 0, binding = 6, std430) buffer M4 { vec4 m4[]; };
+layout(set = 0, binding = 6, std430) buffer M1 { float m1[]; };
+layout(set = 0, binding = 7, std430) buffer V4 { vec4 v4[]; };
+layout(set = 0, binding = 7, std430) buffer V1 { float v1[]; };
+#define PARAM4(q) param4[p.param_base / 4u + (q)]
+#define GRAD4(q) grad4[p.grad_base / 4u + (q)]
+#define M4(q) m4[p.m_base / 4u + (q)]
+#define V4(q) v4[p.v_base / 4u + (q)]
+#define PARAM1(i) param1[p.param_base + (i)]
+#define GRAD1(i) grad1[p.grad_base + (i)]
+#define M1(i) m1[p.m_base + (i)]
+#define V1(i) v1[p.v_base + (i)]
+#else
+#define PARAM4(q) Vec4s(uint64_t(p.param)).v[q]
+#define GRAD4(q) Vec4s(uint64_t(p.grad)).v[q]
+#define M4(q) Vec4s(uint64_t(p.m)).v[q]
+#define V4(q) Vec4s(uint64_t(p.v)).v[q]
+#define PARAM1(i) p.param.v[i]
+#define GRAD1(i) p.grad.v[i]
+#define M1(i) p.m.v[i]
+#define V1(i) p.v.v[i]
+#endif
 
 // 1 - b^t = -expm1(t*ln b). For small |y| the series (to y^9, exact to float
 // precision for |y| < 0.5) avoids the cancellation of 1 - pow(b, t), which would
@@ -58,25 +92,24 @@ void main()
     float bc2_sqrt = sqrt(one_minus_pow(p.log_beta2, t));
 
     if (first + 4u <= p.count) {
-        Vec4s param4 = Vec4s(uint64_t(p.param)), m4 = Vec4s(uint64_t(p.m)), v4 = Vec4s(uint64_t(p.v));
-        vec4 g = Vec4s(uint64_t(p.grad)).v[q];
-        vec4 m = m4.v[q];
+        vec4 g = GRAD4(q);
+        vec4 m = M4(q);
         m += p.one_minus_beta1 * (g - m);
-        vec4 v = p.beta2 * v4.v[q] + p.one_minus_beta2 * g * g;
-        m4.v[q] = m;
-        v4.v[q] = v;
+        vec4 v = p.beta2 * V4(q) + p.one_minus_beta2 * g * g;
+        M4(q) = m;
+        V4(q) = v;
         vec4 denom = sqrt(v) / bc2_sqrt + p.eps;
-        param4.v[q] -= step_size * m / denom;
+        PARAM4(q) -= step_size * m / denom;
         return;
     }
     for (uint i = first; i < p.count; i++) {
-        float g = p.grad.v[i];
-        float m = p.m.v[i];
+        float g = GRAD1(i);
+        float m = M1(i);
         m += p.one_minus_beta1 * (g - m);
-        float v = p.beta2 * p.v.v[i] + p.one_minus_beta2 * g * g;
-        p.m.v[i] = m;
-        p.v.v[i] = v;
+        float v = p.beta2 * V1(i) + p.one_minus_beta2 * g * g;
+        M1(i) = m;
+        V1(i) = v;
         float denom = sqrt(v) / bc2_sqrt + p.eps;
-        p.param.v[i] -= step_size * m / denom;
+        PARAM1(i) -= step_size * m / denom;
     }
 }

@@ -27,6 +27,8 @@ layout(push_constant) uniform Params {
     uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
     float slope;           // its slope for negative inputs (0: ReLU)
     uint quads;            // H*W % 4 == 0: each lane takes 4 values of a plane at a time
+    uint dx_base;          // CONV_TEXEL: floats from the storage buffer's start to dx (with quads a multiple of 4)
+    uint stored;           // CONV_TEXEL: dx through the storage buffer (binding 4), else its buffer reference
 } p;
 
 #ifdef CONV_TEXEL
@@ -42,6 +44,14 @@ layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q)))
 #define DY4_AT(q) texelFetch(dy_floats, int(p.dy_base / 4u + (q)))
 #define Y4_AT(q) texelFetch(y_floats, int(p.y_base / 4u + (q)))
+// and adds into dx through a storage-buffer descriptor where it fits one: a
+// float added into so costs lavapipe 29% of one through a buffer reference
+// (docs/benchmarks.md). `stored` is a constant where these expand.
+layout(set = 0, binding = 4, std430) buffer Stored { float dx_stored[]; };
+layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 dx_stored4[]; };
+#define ADD(stored_, i_, val_) if (stored_) dx_stored[p.dx_base + (i_)] += (val_); else p.dx.v[i_] += (val_)
+#define ADD4(stored_, q_, val_) \
+    if (stored_) dx_stored4[p.dx_base / 4u + (q_)] += (val_); else Vec4s(uint64_t(p.dx)).v[q_] += (val_)
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]
@@ -49,6 +59,8 @@ layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
 #define DY4_AT(q) Vec4s(uint64_t(p.dy)).v[q]
 #define Y4_AT(q) Vec4s(uint64_t(p.y)).v[q]
+#define ADD(stored_, i_, val_) p.dx.v[i_] += (val_)
+#define ADD4(stored_, q_, val_) Vec4s(uint64_t(p.dx)).v[q_] += (val_)
 #endif
 
 // The gradient of the batch norm's output at i: dy, or with an activation
@@ -77,20 +89,37 @@ vec4 grad4_at(uint q)
 
 // The same per value as the scalar loop of main, 4 values a lane: on
 // lavapipe a vec4 load or store of dx costs what a float one does.
-void grad_input_quads(uint c, uint b, float mean, float invstd, float k, float mean_dy, float mean_dyx)
+void grad_input_quads(bool stored, uint c, uint b, float mean, float invstd, float k, float mean_dy, float mean_dyx)
 {
     uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
     uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
     uint n = first / hw4, hw = first % hw4;
-    Vec4s dx = Vec4s(uint64_t(p.dx));
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint q = (n * p.C + c) * hw4 + hw;
         vec4 xhat = (X4_AT(q) - mean) * invstd;
-        dx.v[q] += k * (grad4_at(q) - mean_dy - xhat * mean_dyx);
+        ADD4(stored, q, k * (grad4_at(q) - mean_dy - xhat * mean_dyx));
         n += step_n;
         hw += step_hw;
         if (hw >= hw4) {
             hw -= hw4;
+            n++;
+        }
+    }
+}
+
+void grad_input_floats(bool stored, uint c, uint b, float mean, float invstd, float k, float mean_dy,
+                       float mean_dyx)
+{
+    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
+    uint n = first / p.HW, hw = first % p.HW;
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint i = (n * p.C + c) * p.HW + hw;
+        float xhat = (X_AT(i) - mean) * invstd;
+        ADD(stored, i, k * (grad_at(i) - mean_dy - xhat * mean_dyx));
+        n += p.step_n;
+        hw += p.step_hw;
+        if (hw >= p.HW) {
+            hw -= p.HW;
             n++;
         }
     }
@@ -107,21 +136,13 @@ void main()
     float inv_m = 1.0 / float(p.M);
     float mean_dy = p.sums.v[c * 2] * inv_m;
     float mean_dyx = p.sums.v[c * 2 + 1] * inv_m;
-    if (p.quads != 0u) {
-        grad_input_quads(c, b, mean, invstd, k, mean_dy, mean_dyx);
-        return;
-    }
-    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
-    uint n = first / p.HW, hw = first % p.HW;
-    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        uint i = (n * p.C + c) * p.HW + hw;
-        float xhat = (X_AT(i) - mean) * invstd;
-        p.dx.v[i] += k * (grad_at(i) - mean_dy - xhat * mean_dyx);
-        n += p.step_n;
-        hw += p.step_hw;
-        if (hw >= p.HW) {
-            hw -= p.HW;
-            n++;
-        }
-    }
+    bool stored = p.stored != 0u;
+    if (p.quads != 0u && stored)
+        grad_input_quads(true, c, b, mean, invstd, k, mean_dy, mean_dyx);
+    else if (p.quads != 0u)
+        grad_input_quads(false, c, b, mean, invstd, k, mean_dy, mean_dyx);
+    else if (stored)
+        grad_input_floats(true, c, b, mean, invstd, k, mean_dy, mean_dyx);
+    else
+        grad_input_floats(false, c, b, mean, invstd, k, mean_dy, mean_dyx);
 }

@@ -27,6 +27,8 @@ layout(push_constant) uniform Params {
     float slope;
     uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
     uint quads;   // H*W % 4 == 0: each lane takes 4 values of a plane at a time
+    uint y_base;  // CONV_TEXEL: floats from the storage buffer's start to y (with quads a multiple of 4)
+    uint stored;  // CONV_TEXEL: y through the storage buffer (binding 4), else its buffer reference
 } p;
 
 #ifdef CONV_TEXEL
@@ -36,29 +38,57 @@ layout(push_constant) uniform Params {
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
 #define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q)))
+// and writes y through a storage-buffer descriptor where it fits one: a float
+// stored so costs lavapipe a fifth to a third of one through a buffer reference
+// (vec4, float). `stored` is a constant where these expand.
+layout(set = 0, binding = 4, std430) buffer Stored { float y_stored[]; };
+layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 y_stored4[]; };
+#define STORE(stored_, i_, val_) if (stored_) y_stored[p.y_base + (i_)] = (val_); else p.y.v[i_] = (val_)
+#define STORE4(stored_, q_, val_) \
+    if (stored_) y_stored4[p.y_base / 4u + (q_)] = (val_); else Vec4s(uint64_t(p.y)).v[q_] = (val_)
 #else
 #define X_AT(i) p.x.v[i]
 #define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
+#define STORE(stored_, i_, val_) p.y.v[i_] = (val_)
+#define STORE4(stored_, q_, val_) Vec4s(uint64_t(p.y)).v[q_] = (val_)
 #endif
 
 // The same per value as the scalar loop below, 4 values a lane: a vec4 store
 // costs on lavapipe what a float store does.
-void normalize_quads(uint c, uint b, float mean, float scale, float shift)
+void normalize_quads(bool stored, uint c, uint b, float mean, float scale, float shift)
 {
     uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
     uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
     uint n = first / hw4, hw = first % hw4;
-    Vec4s y = Vec4s(uint64_t(p.y));
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint q = (n * p.C + c) * hw4 + hw;
         vec4 v = (X4_AT(q) - mean) * scale + shift;
         if (p.activate != 0u)
             v = max(v, 0.0) + p.slope * min(v, 0.0);
-        y.v[q] = v;
+        STORE4(stored, q, v);
         n += step_n;
         hw += step_hw;
         if (hw >= hw4) {
             hw -= hw4;
+            n++;
+        }
+    }
+}
+
+void normalize_floats(bool stored, uint c, uint b, float mean, float scale, float shift)
+{
+    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
+    uint n = first / p.HW, hw = first % p.HW;
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint i = (n * p.C + c) * p.HW + hw;
+        float v = (X_AT(i) - mean) * scale + shift;
+        if (p.activate != 0u)
+            v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
+        STORE(stored, i, v);
+        n += p.step_n;
+        hw += p.step_hw;
+        if (hw >= p.HW) {
+            hw -= p.HW;
             n++;
         }
     }
@@ -73,23 +103,13 @@ void main()
     float is = p.from_var != 0 ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
     float scale = is * p.gamma.v[c];
     float mean = p.mean.v[c], shift = p.beta.v[c];
-    if (p.quads != 0u) {
-        normalize_quads(c, b, mean, scale, shift);
-        return;
-    }
-    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
-    uint n = first / p.HW, hw = first % p.HW;
-    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
-        uint i = (n * p.C + c) * p.HW + hw;
-        float v = (X_AT(i) - mean) * scale + shift;
-        if (p.activate != 0u)
-            v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
-        p.y.v[i] = v;
-        n += p.step_n;
-        hw += p.step_hw;
-        if (hw >= p.HW) {
-            hw -= p.HW;
-            n++;
-        }
-    }
+    bool stored = p.stored != 0u;
+    if (p.quads != 0u && stored)
+        normalize_quads(true, c, b, mean, scale, shift);
+    else if (p.quads != 0u)
+        normalize_quads(false, c, b, mean, scale, shift);
+    else if (stored)
+        normalize_floats(true, c, b, mean, scale, shift);
+    else
+        normalize_floats(false, c, b, mean, scale, shift);
 }

@@ -21,6 +21,8 @@
 // and the packed weights are read as uniform texel buffers, dy as 3 vec4 texels
 // per PX consecutive pixels (rows) or one R32 texel per pixel, the CI_T weights
 // of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order.
+// The texel build also writes dx through a storage-buffer descriptor (flags & 8),
+// as conv_fwd writes y: the same values.
 // Grid: x = blocks of run_lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
 //       (lanes/run_lanes)*CI_T channels, z = phase.
 #extension GL_GOOGLE_include_directive : require
@@ -42,16 +44,19 @@ layout(push_constant) uniform Params {
     Floats b;     // bias over dx's channels, used when flags & 2
     Floats dx;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
-    uint flags;   // 1: add into dx, 2: add bias, 4: then dx = dx >= 0 ? dx : slope * dx
+    uint flags;   // 1: add into dx, 2: add bias, 4: then dx = dx >= 0 ? dx : slope * dx,
+                  // 8: dx through the storage buffer (CONV_TEXEL)
     int dy_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to dy, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
     uint run_lanes;  // lanes of a workgroup along pixels (a power of two); the rest take further channel tiles
+    int dx_base;  // CONV_TEXEL: floats from the storage buffer's start to dx
 } p;
 
 #ifdef CONV_TEXEL
 layout(set = 0, binding = 0) uniform samplerBuffer dy_floats;  // dy, one float per texel
 layout(set = 0, binding = 1) uniform samplerBuffer dy_quads;   // dy, 4 floats per texel
 layout(set = 0, binding = 2) uniform samplerBuffer w_quads;    // packed weights, 4 per texel
+layout(set = 0, binding = 4, std430) buffer Stored { float dx_stored[]; };  // dx from dx_base (flags & 8)
 #endif
 
 float acc[PX][CI_T];
@@ -227,6 +232,48 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
 }
 #endif
 
+// dx (+)= the tile plus bias, then the activation; through the storage buffer
+// (stored) or the buffer reference. stored is a constant at each call, so each
+// copy compiles without the test.
+void store_tile(bool stored, int ph, int pw, int qplane, int total, int pix[PX], int qi[PX], int qj[PX],
+                bool live, int ci0)
+{
+    int s = p.stride;
+    float bias[CI_T];
+    for (int c = 0; c < CI_T; c++)
+        bias[c] = (p.flags & 2u) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
+    uint xplane = uint(p.H * p.W);
+    for (int j = 0; j < PX; j++) {
+        if (pix[j] >= total || !live)
+            continue;
+        int n = pix[j] / qplane;
+        uint xpix = uint((ph + s * qi[j]) * p.W + pw + s * qj[j]);
+        for (int c = 0; c < CI_T; c++) {
+            int ci = ci0 + c;
+            if (ci >= p.Ci)
+                break;
+            float v = acc[j][c] + bias[c];
+            uint xi = uint(n * p.Ci + ci) * xplane + xpix;
+#ifdef CONV_TEXEL
+            if (stored) {
+                uint si = uint(p.dx_base) + xi;
+                if ((p.flags & 1u) != 0u)
+                    v += dx_stored[si];
+                if ((p.flags & 4u) != 0u)
+                    v = max(v, 0.0) + p.slope * min(v, 0.0);
+                dx_stored[si] = v;
+                continue;
+            }
+#endif
+            if ((p.flags & 1u) != 0u)
+                v += p.dx.v[xi];
+            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
+                v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
+            p.dx.v[xi] = v;
+        }
+    }
+}
+
 void main()
 {
     const uint lanes = gl_WorkGroupSize.x;
@@ -278,26 +325,10 @@ void main()
         accumulate(false, false, ph, pw, qi, qj, yb, ci0);
 #endif
 
-    float bias[CI_T];
-    for (int c = 0; c < CI_T; c++)
-        bias[c] = (p.flags & 2u) != 0u && ci0 + c < p.Ci ? p.b.v[ci0 + c] : 0.0;
-    uint xplane = uint(p.H * p.W);
-    for (int j = 0; j < PX; j++) {
-        if (pix[j] >= total || !live)
-            continue;
-        int n = pix[j] / qplane;
-        uint xpix = uint((ph + s * qi[j]) * p.W + pw + s * qj[j]);
-        for (int c = 0; c < CI_T; c++) {
-            int ci = ci0 + c;
-            if (ci >= p.Ci)
-                break;
-            float v = acc[j][c] + bias[c];
-            uint xi = uint(n * p.Ci + ci) * xplane + xpix;
-            if ((p.flags & 1u) != 0u)
-                v += p.dx.v[xi];
-            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
-                v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
-            p.dx.v[xi] = v;
-        }
-    }
+#ifdef CONV_TEXEL
+    if ((p.flags & 8u) != 0u)
+        store_tile(true, ph, pw, qplane, total, pix, qi, qj, live, ci0);
+    else
+#endif
+        store_tile(false, ph, pw, qplane, total, pix, qi, qj, live, ci0);
 }

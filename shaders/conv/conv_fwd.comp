@@ -32,6 +32,9 @@
 // texels per PX consecutive pixels (rows) or one R32 texel per pixel, the
 // CO_T weights of a step as CO_T/4 vec4 texels per lane, without subgroups.
 // Each accumulator sums the same products in the same order in both builds.
+// The texel build also writes y through a storage-buffer descriptor (flags & 8;
+// a float stored so costs lavapipe about a third of one through a buffer
+// reference, one added into about 30%), the same values.
 // Grid: x = blocks of run_lanes*PX pixels over N*Ho*Wo, y = blocks of
 // (lanes/run_lanes)*CO_T channels.
 #extension GL_GOOGLE_include_directive : require
@@ -53,16 +56,19 @@ layout(push_constant) uniform Params {
     Floats b;     // bias, used when flags & 2
     Floats y;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
-    uint flags;   // 1: add into y, 2: add bias, 4: then y = y >= 0 ? y : slope * y
+    uint flags;   // 1: add into y, 2: add bias, 4: then y = y >= 0 ? y : slope * y,
+                  // 8: y through the storage buffer (CONV_TEXEL)
     int x_base, w_base;  // CONV_TEXEL: floats from the texel views' starts to x, to w (a multiple of 4)
     float slope;  // the epilogue's (ReLU: 0, LeakyReLU: its slope)
     uint run_lanes;  // lanes of a workgroup along pixels (a power of two); the rest take further channel tiles
+    int y_base;   // CONV_TEXEL: floats from the storage buffer's start to y
 } p;
 
 #ifdef CONV_TEXEL
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;  // x, one float per texel
 layout(set = 0, binding = 1) uniform samplerBuffer x_quads;   // x, 4 floats per texel
 layout(set = 0, binding = 2) uniform samplerBuffer w_quads;   // packed weights, 4 per texel
+layout(set = 0, binding = 4, std430) buffer Stored { float y_stored[]; };  // y from y_base (flags & 8)
 #endif
 
 float acc[PX][CO_T];
@@ -224,6 +230,46 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
 }
 #endif
 
+// y (+)= the tile plus bias, then the activation; through the storage buffer
+// (stored) or the buffer reference. stored is a constant at each call, so each
+// copy compiles without the test.
+void store_tile(bool stored, int run, int total, bool live, int co0)
+{
+    int plane = p.Ho * p.Wo;
+    float bias[CO_T];
+    for (int c = 0; c < CO_T; c++)
+        bias[c] = (p.flags & 2u) != 0u && co0 + c < p.Co ? p.b.v[co0 + c] : 0.0;
+    for (int j = 0; j < PX; j++) {
+        int pix = run + j;
+        if (pix >= total || !live)
+            continue;
+        int n = pix / plane, r = pix % plane;
+        for (int c = 0; c < CO_T; c++) {
+            int co = co0 + c;
+            if (co >= p.Co)
+                break;
+            float v = acc[j][c] + bias[c];
+            uint yi = uint(n * p.Co + co) * uint(plane) + uint(r);
+#ifdef CONV_TEXEL
+            if (stored) {
+                uint si = uint(p.y_base) + yi;
+                if ((p.flags & 1u) != 0u)
+                    v += y_stored[si];
+                if ((p.flags & 4u) != 0u)
+                    v = max(v, 0.0) + p.slope * min(v, 0.0);
+                y_stored[si] = v;
+                continue;
+            }
+#endif
+            if ((p.flags & 1u) != 0u)
+                v += p.y.v[yi];
+            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
+                v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
+            p.y.v[yi] = v;
+        }
+    }
+}
+
 void main()
 {
     const uint lanes = gl_WorkGroupSize.x;
@@ -273,25 +319,10 @@ void main()
         accumulate(false, false, ih0, iw0, xb, co0);
 #endif
 
-    float bias[CO_T];
-    for (int c = 0; c < CO_T; c++)
-        bias[c] = (p.flags & 2u) != 0u && co0 + c < p.Co ? p.b.v[co0 + c] : 0.0;
-    for (int j = 0; j < PX; j++) {
-        int pix = run + j;
-        if (pix >= total || !live)
-            continue;
-        int n = pix / plane, r = pix % plane;
-        for (int c = 0; c < CO_T; c++) {
-            int co = co0 + c;
-            if (co >= p.Co)
-                break;
-            float v = acc[j][c] + bias[c];
-            uint yi = uint(n * p.Co + co) * uint(plane) + uint(r);
-            if ((p.flags & 1u) != 0u)
-                v += p.y.v[yi];
-            if ((p.flags & 4u) != 0u)  // activation epilogue (eval-mode fused conv)
-                v = max(v, 0.0) + p.slope * min(v, 0.0);  // +0 for ReLU, as max(v, 0)
-            p.y.v[yi] = v;
-        }
-    }
+#ifdef CONV_TEXEL
+    if ((p.flags & 8u) != 0u)
+        store_tile(true, run, total, live, co0);
+    else
+#endif
+        store_tile(false, run, total, live, co0);
 }

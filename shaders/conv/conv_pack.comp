@@ -23,12 +23,17 @@ layout(push_constant) uniform Params {
     float eps;
     uint flags; // 1: fold a batch norm, 2: with a bias
     uint w_base; // CONV_TEXEL: floats from the texel view's start to w
+    uint out_base; // CONV_TEXEL: floats from the storage buffer's start to out_w (a multiple of 4)
+    uint stored; // CONV_TEXEL: out_w through the storage buffer (binding 4), else its buffer reference
 } p;
 
 #ifdef CONV_TEXEL
 // The _texel build reads w as R32 texels (binding 0): the reads are strided,
 // and on lavapipe a texel fetch costs a fraction of a buffer-reference load.
+// It writes out_w through a storage-buffer descriptor where it fits one: a vec4
+// stored so costs lavapipe a fifth of one through a buffer reference.
 layout(set = 0, binding = 0) uniform samplerBuffer w_floats;
+layout(set = 0, binding = 4, std430) writeonly buffer Stored { vec4 out_stored[]; };
 #define W_AT(i) texelFetch(w_floats, int(p.w_base + (i))).x
 #else
 #define W_AT(i) p.w.v[i]
@@ -58,5 +63,11 @@ void main()
         }
         out4[j] = v;
     }
+#ifdef CONV_TEXEL
+    if (p.stored != 0u) {
+        out_stored[p.out_base / 4u + i] = out4;
+        return;
+    }
+#endif
     p.out_w.v[i] = out4;
 }

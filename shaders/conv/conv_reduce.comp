@@ -3,6 +3,10 @@
 // part holds, per output channel, the k of the live taps only (a rectangle
 // [kh0, kh0+lkh) x [kw0, kw0+lkw) of the kernel, conv_bwd_weight): d(i) places
 // them in dw's [Co][Ci][KH][KW]; with every tap live, d(i) = i.
+// Built twice: with CONV_TEXEL (conv_reduce_texel) it reads part as R32 texels
+// (binding 0) and adds into dst through a storage-buffer descriptor (binding
+// 4, where dst fits one), a float costing lavapipe a tenth and under a third
+// of one through a buffer reference; the same sums in the same order.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -11,7 +15,17 @@ layout(push_constant) uniform Params {
     Floats dst;
     uint count, chunks;
     uint k_live, kk_live, kh0, kw0, lkw, KK, KW;  // live k per channel, live taps; all taps, kernel width
+    uint part_base, dst_base;  // CONV_TEXEL: floats from the texel view's start to part, the storage buffer's to dst
+    uint stored;               // CONV_TEXEL: dst through the storage buffer, else its buffer reference
 } p;
+
+#ifdef CONV_TEXEL
+layout(set = 0, binding = 0) uniform samplerBuffer part_floats;
+layout(set = 0, binding = 4, std430) buffer Stored { float dst_stored[]; };
+#define PART_AT(i) texelFetch(part_floats, int(p.part_base + (i))).x
+#else
+#define PART_AT(i) p.part.v[i]
+#endif
 
 void main()
 {
@@ -20,11 +34,17 @@ void main()
         return;
     float s = 0.0;
     for (uint c = 0u; c < p.chunks; c++)
-        s += p.part.v[c * p.count + i];
+        s += PART_AT(c * p.count + i);
     uint d = i;
     if (p.kk_live != p.KK) {
         uint co = i / p.k_live, k = i % p.k_live, ci = k / p.kk_live, t = k % p.kk_live;
         d = (co * (p.k_live / p.kk_live) + ci) * p.KK + (p.kh0 + t / p.lkw) * p.KW + p.kw0 + t % p.lkw;
     }
+#ifdef CONV_TEXEL
+    if (p.stored != 0u) {
+        dst_stored[p.dst_base + d] += s;
+        return;
+    }
+#endif
     p.dst.v[d] += s;
 }

@@ -35,6 +35,9 @@ typedef struct sg_device_options {
                          * any device (also $SGAD_STAGED=1) */
     bool buffer_reads;  /* kernels read every tensor through buffer references, never as texels: the
                          * path of tensors over the device's texel limit, for testing it on any device */
+    bool buffer_stores; /* kernels write every tensor through buffer references, never through
+                         * storage-buffer descriptors: the path of tensors over the device's
+                         * maxStorageBufferRange, for testing it on any device */
 } sg_device_options;
 
 typedef enum sg_device_kind {
