@@ -25,6 +25,14 @@ static GstHarness *training_harness(const gchar *line, gint width, gint height, 
 }
 
 /* Frames 0..count-1 in, each passed on. */
+/* The harness and the bus that training_harness made, released. */
+static void training_harness_teardown(GstHarness *h, GstBus *bus)
+{
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+}
+
 static void push_frames(GstHarness *h, gint width, gint height, guint count)
 {
     for (guint i = 0; i < count; i++) {
@@ -147,9 +155,7 @@ static void run_training(const gchar *train_on, guint expect_seen)
 
     gst_object_unref(src);
     gst_object_unref(sg);
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    training_harness_teardown(h, bus);
     g_free(line);
     g_free(path);
     test_device_check();
@@ -195,9 +201,7 @@ GST_START_TEST(test_train_reconstruction_only)
     fail_unless(sg_model_calibration(model)->valid, "the checkpoint is calibrated");
     fail_unless_equals_int(sg_model_training_state(model)->d_reinits, 0);
     sg_model_destroy(model);
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    training_harness_teardown(h, bus);
     g_free(line);
     g_free(path);
     test_device_check();
@@ -227,9 +231,7 @@ GST_START_TEST(test_train_epochs_win_over_steps)
             g_free(text);
         }
         fail_unless_equals_int(steps, want[k]);
-        gst_element_set_bus(h->element, NULL);
-        gst_object_unref(bus);
-        gst_harness_teardown(h);
+        training_harness_teardown(h, bus);
         g_free(line);
         g_free(path);
     }
@@ -293,9 +295,7 @@ static gchar *train_until_nan(const gchar *path, guint save_interval)
                     strstr(error, path),
                 "error: %s", error);
 
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    training_harness_teardown(h, bus);
     g_free(line);
     return error;
 }
@@ -414,9 +414,7 @@ GST_START_TEST(test_train_interrupted)
     fail_if(sg_model_calibration(model)->valid, "the unfinished state is not calibrated");
     sg_model_destroy(model);
 
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    training_harness_teardown(h, bus);
     g_free(st.partial);
     g_free(before);
     g_free(after);
@@ -487,9 +485,7 @@ GST_START_TEST(test_train_schedule)
                 sg_model_training_state(model)->step, best_step, complete);
     sg_model_destroy(model);
     g_free(complete);
-    gst_element_set_bus(h->element, NULL);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    training_harness_teardown(h, bus);
     g_free(line);
     g_free(path);
     test_device_check();
