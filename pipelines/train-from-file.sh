@@ -36,4 +36,4 @@ launch -m filesrc location="$input" ! decodebin ! videoconvert \
     ! fakesink sync=false
 echo "model: $model"
 echo "before trusting its threshold, calibrate it on a few hundred later normal frames:"
-echo "  sgad calibrate --model $model --images DIR   (docs/training.md, \"Calibrating a model trained on a short clip\")"
+echo "  sgad calibrate --model $model --video later-normal.mp4 --stride 1 --frames 500   (docs/training.md, \"Calibrating a model trained on a short clip\")"

@@ -8,7 +8,7 @@
 # checkpoint says so, and its threshold stops 20% of 400 unseen clean frames
 # (sgad eval --line counts them) within 4 sigma of the sampling error of the
 # quantile (sqrt(q(1-q)/200)) and of the check (sqrt(q(1-q)/400)); a folder of
-# images calibrates too, and the spec's mean again needs no statistics.
+# images and a recording calibrate too, and the spec's mean again needs no statistics.
 #
 #   test_calibrate.sh PATH/TO/sgad SOURCE_ROOT
 set -eu
@@ -32,6 +32,8 @@ expect_rc 2 "$SGAD" calibrate --line 200000
 expect_rc 2 "$SGAD" calibrate --model "$M"
 expect_rc 2 "$SGAD" calibrate --model "$M" --line 200000 --images "$TMP"
 expect_rc 2 "$SGAD" calibrate --model "$M" --images "$TMP" --frames 100
+expect_rc 2 "$SGAD" calibrate --model "$M" --images "$TMP" --video "$TMP/v.avi"
+expect_rc 2 "$SGAD" calibrate --model "$M" --video "$TMP/v.avi" --line-seed 3
 expect_rc 2 "$SGAD" calibrate --model "$M" --line 200000 --quantile 1
 expect_rc 2 "$SGAD" calibrate --model "$M" --line 200000 --frame-score median
 expect_rc 2 "$SGAD" calibrate --model "$M" --line 200000 extra
@@ -54,6 +56,9 @@ untouched
 expect_rc 1 "$SGAD" calibrate --model "$M" --frame-score max --quantile 0.8 --line 200000 --frames 30 \
     --out "$TMP/no-such-folder/c.safetensors"
 says "cannot write"
+untouched
+expect_rc 1 "$SGAD" calibrate --model "$M" --frame-score mean --video "$TMP/no-such.avi"
+says "no-such.avi"
 untouched
 head -c 5000 "$BUNDLED" >"$TMP/cut.safetensors"
 cp "$TMP/cut.safetensors" "$TMP/cut.before"
@@ -103,5 +108,19 @@ says "per-pixel statistics: 35 normal frames"
 says "quantile 0.9 of 35 normal frames"
 [ "$(meta "$M" frame_score)" = topk=0.05,std ] && ok "a folder of images calibrates topk=0.05,std" ||
     fail "frame score after --images: $(meta "$M" frame_score)"
+
+echo "# a recording: every frame, or every 2nd to its end"
+gst-launch-1.0 -q videotestsrc num-buffers=80 pattern=smpte ! video/x-raw,width=64,height=48 ! jpegenc \
+    ! avimux ! filesink location="$TMP/v.avi" && ok "recorded v.avi" || fail "could not record v.avi"
+expect_rc 0 "$SGAD" calibrate --model "$M" --frame-score max,std --quantile 0.8 --video "$TMP/v.avi" --frames 70 \
+    --stride 1 --stats-frames 35
+says "70 frames of .*v.avi, every 1"
+says "quantile 0.8 of 35 normal frames"
+expect_rc 0 "$SGAD" calibrate --model "$M" --frame-score mean --quantile 0.9 --video "$TMP/v.avi" --stride 2
+says "40 frames of .*v.avi, every 2"
+says "quantile 0.9 of 40 normal frames"
+[ "$(meta "$M" frame_score)" = mean ] && [ "$(meta "$M" calibration_samples)" = 40 ] &&
+    ok "calibrated on the recording's frames" ||
+    fail "after --video: $(meta "$M" frame_score) $(meta "$M" calibration_samples)"
 
 exit $FAILED

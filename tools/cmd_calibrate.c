@@ -19,6 +19,8 @@
 
 #include "cli.h"
 #include "line_frames.h"
+#include "preprocess.h"
+#include "review.h"
 #include "sgad/file.h"
 #include "sgad/frame_score.h"
 
@@ -52,10 +54,13 @@ static const char USAGE[] =
     "    --object O           inspectionsrc's object: cap (default) or tablet\n"
     "    --frame-size WxH     the line's frame size (default 320x240)\n"
     "  --images DIR           a folder of PNG/JPEG images of normal production, in file-name order\n"
+    "  --video FILE           a recording of normal production (any format GStreamer decodes), prepared\n"
+    "                         as the skipganomaly element prepares frames; --frames and --stride as above\n"
+    "                         (from its first frame; fewer when it ends sooner)\n"
     "  --device D             Vulkan device index or name\n";
 
 typedef struct cal_args {
-    const char *model, *out, *images, *device;
+    const char *model, *out, *images, *video, *device;
     bool have_line, have_score, have_quantile, have_lambda;
     long first, frames, stride, stats_frames;
     line_source src;
@@ -66,7 +71,7 @@ typedef struct cal_args {
 static int parse(int argc, char **argv, cal_args *a)
 {
     enum { O_MODEL = 256, O_OUT, O_SCORE, O_LAMBDA, O_QUANTILE, O_STATS, O_LINE, O_FRAMES, O_STRIDE, O_LSEED, O_FSIZE,
-           O_IMAGES, O_DEVICE, O_OBJECT, O_HELP };
+           O_IMAGES, O_DEVICE, O_OBJECT, O_VIDEO, O_HELP };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"out", required_argument, 0, O_OUT},
         {"frame-score", required_argument, 0, O_SCORE}, {"lambda", required_argument, 0, O_LAMBDA},
@@ -74,13 +79,13 @@ static int parse(int argc, char **argv, cal_args *a)
         {"stats-frames", required_argument, 0, O_STATS}, {"line", required_argument, 0, O_LINE},
         {"frames", required_argument, 0, O_FRAMES}, {"stride", required_argument, 0, O_STRIDE},
         {"line-seed", required_argument, 0, O_LSEED}, {"frame-size", required_argument, 0, O_FSIZE},
-        {"object", required_argument, 0, O_OBJECT},
+        {"object", required_argument, 0, O_OBJECT}, {"video", required_argument, 0, O_VIDEO},
         {"images", required_argument, 0, O_IMAGES}, {"device", required_argument, 0, O_DEVICE},
         {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->src = line_source_default();
     a->frames = 600, a->stride = 7;
-    bool line_options = false;
+    bool line_options = false, sampling = false; /* --line's own; --frames, --stride */
     long v;
     int opt;
     optind = 1;
@@ -118,12 +123,12 @@ static int parse(int argc, char **argv, cal_args *a)
         case O_FRAMES:
             if (!cli_parse_int(optarg, 1, 10000000, &a->frames))
                 return cli_usage_error("calibrate", "--frames must be 1..10000000, not '%s'", optarg);
-            line_options = true;
+            sampling = true;
             break;
         case O_STRIDE:
             if (!cli_parse_int(optarg, 1, 100000, &a->stride))
                 return cli_usage_error("calibrate", "--stride must be 1..100000, not '%s'", optarg);
-            line_options = true;
+            sampling = true;
             break;
         case O_LSEED:
             if (!cli_parse_int(optarg, 0, 0xffffffffL, &v))
@@ -142,6 +147,7 @@ static int parse(int argc, char **argv, cal_args *a)
             line_options = true;
             break;
         case O_IMAGES: a->images = optarg; break;
+        case O_VIDEO: a->video = optarg; break;
         case O_DEVICE: a->device = optarg; break;
         case O_HELP:
         case 'h': fputs(USAGE, stdout); return -1;
@@ -152,12 +158,63 @@ static int parse(int argc, char **argv, cal_args *a)
         return cli_usage_error("calibrate", "unexpected argument '%s'", argv[optind]);
     if (!a->model)
         return cli_usage_error("calibrate", "--model PATH is needed");
-    if (a->have_line == (a->images != NULL))
-        return cli_usage_error("calibrate", "give the normal frames as exactly one of --line FIRST or --images DIR");
+    if (a->have_line + (a->images != NULL) + (a->video != NULL) != 1)
+        return cli_usage_error("calibrate", "give the normal frames as exactly one of --line FIRST, --images DIR or "
+                                            "--video FILE");
     if (line_options && !a->have_line)
-        return cli_usage_error("calibrate",
-                               "--frames, --stride, --line-seed, --object and --frame-size describe --line frames");
+        return cli_usage_error("calibrate", "--line-seed, --object and --frame-size describe --line frames");
+    if (sampling && a->images)
+        return cli_usage_error("calibrate", "--frames and --stride choose --line or --video frames, not --images");
     return 0;
+}
+
+/* Every stride-th frame of a recording from its first, up to `frames` of
+ * them, prepared as the element prepares frames. */
+static bool load_video_frames(const cal_args *a, int channels, int size, float **out, size_t *n)
+{
+    review_source *src = NULL;
+    review_stream_info info;
+    gst_init(NULL, NULL);
+    if (!review_source_open(a->video, 4, &src, &info))
+        return false;
+    if (info.gray && channels == 3) {
+        review_source_close(src);
+        return cli_false(SG_OK, "%s is grayscale (%s) but the model takes colour frames (3 channels)", a->video,
+                         info.decoded_format);
+    }
+    SgadPlan plan;
+    gchar *why = NULL;
+    if (!sgad_plan_init(&plan, review_source_video_info(src), NULL, 1, channels, size, &why)) {
+        cli_false(SG_OK, "cannot prepare the frames of %s: %s", a->video, why);
+        g_free(why);
+        review_source_close(src);
+        return false;
+    }
+    size_t image = (size_t)channels * size * size, got = 0;
+    float *frames = malloc((size_t)a->frames * image * sizeof(float));
+    bool ok = frames != NULL;
+    if (!ok)
+        cli_false(SG_OK, "out of memory for %ld frames", a->frames);
+    GstVideoFrame frame;
+    int64_t pts, duration;
+    int r = 0;
+    for (long i = 0; ok && got < (size_t)a->frames && (r = review_source_next(src, &frame, &pts, &duration)) == 1;
+         i++) {
+        if (i % a->stride == 0)
+            sgad_preprocess(&plan, &frame, frames + got++ * image);
+        review_frame_release(&frame);
+    }
+    ok = ok && r >= 0;
+    sgad_plan_clear(&plan);
+    review_source_close(src);
+    if (!ok) {
+        free(frames);
+        return false;
+    }
+    fprintf(stderr, "sgad: %zu frames of %s, every %ld from the first\n", got, a->video, a->stride);
+    *out = frames;
+    *n = got;
+    return true;
 }
 
 /* The normal frames at the model's geometry into *out (count in *n). */
@@ -175,6 +232,8 @@ static bool load_frames(const cal_args *a, int channels, int size, float **out, 
         sg_dataset_free(&d);
         return true;
     }
+    if (a->video)
+        return load_video_frames(a, channels, size, out, n);
     *n = (size_t)a->frames;
     if (!(*out = malloc(*n * image * sizeof(float))))
         return cli_false(SG_OK, "out of memory for %zu frames", *n);

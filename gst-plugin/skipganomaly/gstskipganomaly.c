@@ -604,7 +604,7 @@ static void warn_few_held_out(GstSkipGanomaly *self, guint frames)
                              (double)o.quantile, ceil(1.0 / (1.0 - o.quantile) - 1e-2)),
                             ("train on at least %.0f frames (train-frames) for a meaningful threshold, or "
                              "calibrate the model afterwards on a few hundred later normal frames with 'sgad "
-                             "calibrate' (docs/training.md, \"Calibrating a model trained on a short clip\")",
+                             "calibrate --video' (docs/training.md, \"Calibrating a model trained on a short clip\")",
                              ceil(1.0 / (1.0 - o.quantile) / o.holdout - 1e-2)));
 }
 
