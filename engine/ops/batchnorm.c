@@ -54,17 +54,6 @@ SG_KERNEL(bn_normalize_texel, BN_GROUP);
 SG_KERNEL(bn_grad_sums_texel, BN_GROUP);
 SG_KERNEL(bn_grad_input_texel, BN_GROUP);
 
-/* The *_texel kernels write their output t through binding 4 (kernel.h),
- * where it fits a storage buffer and, with quads, starts on a whole vec4;
- * else through its buffer reference (bound all the same: the kernels declare
- * the binding). */
-static void store_through(sg_dispatch *d, const sg_tensor *t, bool quads, uint32_t *base, uint32_t *stored)
-{
-    d->stores[0] = (sg_storage){t, true};
-    *base = sg_tensor_store_base(t);
-    *stored = sg_tensor_store_ok(t) && (!quads || *base % 4 == 0);
-}
-
 /* Whether the *_texel kernels can read t (x, dy) as R32 texels. */
 static bool texel_fits(const sg_tensor *t)
 {
@@ -164,7 +153,7 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         float slope;
         uint32_t x_base; /* bn_normalize_texel: floats from the texel view's start to x */
         uint32_t quads;
-        uint32_t y_base, stored; /* bn_normalize_texel: y through binding 4 (see store_through) */
+        uint32_t y_base, stored; /* bn_normalize_texel: y through binding 4 (sg_store_output) */
     } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
             sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
             k,                    from_var,               eps, activate, activate ? slope : 0.0f,
@@ -175,7 +164,7 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
                      .push_size = sizeof pc, .reads = {x, mean, scale, gamma, beta}, .writes = {y}};
     if (texel) {
         d.texels[0] = (sg_texel_read){x, pc.quads ? 4 : 1};
-        store_through(&d, y, pc.quads, &pc.y_base, &pc.stored);
+        pc.stored = sg_store_output(&d, y, pc.quads, &pc.y_base);
     }
     block_groups(&k, d.groups);
     return sg_seq_dispatch(seq, &d);
@@ -383,7 +372,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         uint32_t activate;
         float slope;
         uint32_t quads;
-        uint32_t dx_base, stored; /* bn_grad_input_texel: dx through binding 4 (see store_through) */
+        uint32_t dx_base, stored; /* bn_grad_input_texel: dx through binding 4 (sg_store_output) */
     } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
              sg_tensor_address(gamma), sg_tensor_address(sums),
@@ -398,7 +387,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         d3.texels[0] = (sg_texel_read){x, components};
         d3.texels[1] = (sg_texel_read){dy, components};
         d3.texels[2] = (sg_texel_read){ys, components};
-        store_through(&d3, dx, pc3.quads, &pc3.dx_base, &pc3.stored);
+        pc3.stored = sg_store_output(&d3, dx, pc3.quads, &pc3.dx_base);
     }
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);

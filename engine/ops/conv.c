@@ -191,9 +191,7 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
                      .writes = {*packed, fold ? *folded_bias : NULL}};
     if (texel) {
         d.texels[0] = (sg_texel_read){w, 1};
-        d.stores[0] = (sg_storage){*packed, true};
-        pc.out_base = sg_tensor_store_base(*packed);
-        pc.stored = sg_tensor_store_ok(*packed) && pc.out_base % 4 == 0;
+        pc.stored = sg_store_output(&d, *packed, true, &pc.out_base);
     }
     sg_elementwise_groups(a_pad / 4 * B * kk, d.groups); /* a vec4 of channels per invocation */
     if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
@@ -244,10 +242,10 @@ static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, cons
     d->texels[0] = (sg_texel_read){in, 1};
     d->texels[1] = (sg_texel_read){in, 4};
     d->texels[2] = (sg_texel_read){packed, 4};
-    d->stores[0] = (sg_storage){out, true};
-    pc->out_base = (int32_t)sg_tensor_store_base(out);
-    if (sg_tensor_store_ok(out))
+    uint32_t out_base;
+    if (sg_store_output(d, out, false, &out_base))
         pc->flags |= FLAG_STORE;
+    pc->out_base = (int32_t)out_base;
 }
 
 /* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
@@ -433,10 +431,8 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     if (sg_tensor_texel_ok(part, 1)) {
         r.kernel = &kernel_conv_reduce_texel;
         r.texels[0] = (sg_texel_read){part, 1};
-        r.stores[0] = (sg_storage){dw, true};
         rc.part_base = sg_tensor_texel_base(part);
-        rc.dst_base = sg_tensor_store_base(dw);
-        rc.stored = sg_tensor_store_ok(dw);
+        rc.stored = sg_store_output(&r, dw, false, &rc.dst_base);
     }
     sg_elementwise_groups((size_t)c->Co * K_live, r.groups);
     return sg_seq_dispatch(seq, &r);

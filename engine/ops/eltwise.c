@@ -85,9 +85,7 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
     if (texel) {
         d.texels[0] = (sg_texel_read){a, 4};
         d.texels[1] = (sg_texel_read){b, 4};
-        d.stores[0] = (sg_storage){y, true};
-        pc.y_base = sg_tensor_store_base(y);
-        pc.stored = sg_tensor_store_ok(y) && pc.y_base % 4 == 0;
+        pc.stored = sg_store_output(&d, y, true, &pc.y_base);
     }
     sg_elementwise_groups(sg_div_up(sg_tensor_count(a), 4), d.groups); /* 4 elements a thread */
     return sg_seq_dispatch(seq, &d);
@@ -129,9 +127,7 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
     if (texel) {
         d.texels[0] = (sg_texel_read){a, 1};
         d.texels[1] = (sg_texel_read){b, 1};
-        d.stores[0] = (sg_storage){out, true};
-        pc.out_base = sg_tensor_store_base(out);
-        pc.stored = sg_tensor_store_ok(out);
+        pc.stored = sg_store_output(&d, out, false, &pc.out_base);
     }
     sg_elementwise_groups(sg_tensor_count(a), d.groups);
     return sg_seq_dispatch(seq, &d);

@@ -34,6 +34,18 @@ sg_status sg_require_shape(sg_seq *seq, const char *op, const char *name, const 
 sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, uint32_t rows,
                              uint32_t len, float scale, bool accumulate, sg_tensor *out);
 
+/* A kernel's output t at binding SG_STORE_BINDING (kernel.h), always bound
+ * (the kernels declare it); *base gets the floats from the binding's start to
+ * t, and the result says whether the kernel may write through it: t fits a
+ * storage buffer and, for vec4 stores, starts on a whole vec4. Else the kernel
+ * writes through t's buffer reference. */
+static inline bool sg_store_output(sg_dispatch *d, const sg_tensor *t, bool vec4, uint32_t *base)
+{
+    d->stores[0] = (sg_storage){t, true};
+    *base = sg_tensor_store_base(t);
+    return sg_tensor_store_ok(t) && (!vec4 || *base % 4 == 0);
+}
+
 /* Groups for one thread per element over `count` elements. */
 static inline void sg_elementwise_groups(size_t count, uint32_t groups[3])
 {
