@@ -44,7 +44,6 @@ struct sg_scorer {
     /* the run's results: the per-image pixel and latent terms, the heat maps,
      * the reconstructions, D's features of x and x_hat (lat and f_*: with D) */
     const float *rec_out, *lat_out, *heat_out, *x_hat_out, *f_real_out, *f_fake_out;
-    float *heat_host; /* batch heat maps, for a frame score other than the mean */
 };
 
 void sg_scorer_destroy(sg_scorer *s)
@@ -60,7 +59,6 @@ void sg_scorer_destroy(sg_scorer *s)
     sg_tensor_destroy(s->rec);
     sg_tensor_destroy(s->lat);
     sg_tensor_destroy(s->heat);
-    free(s->heat_host);
     free(s);
 }
 
@@ -143,10 +141,7 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
     sc->fold = fold;
     sc->features = m->score_lambda < 1.0f;
     int C = m->config.channels, S = m->config.size;
-    sc->heat_host = malloc((size_t)batch * S * S * sizeof(float));
-    sg_status s = sc->heat_host ? SG_OK : sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (s == SG_OK)
-        s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
+    sg_status s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
     if (s == SG_OK)
         s = sg_tensor_create(m->dev, sg_shape4(batch, 1, 1, 1), &sc->rec);
     if (s == SG_OK)
@@ -191,12 +186,12 @@ sg_status sg_scorer_run(sg_scorer *sc, const float *images, int count, float *sc
     memset(lat, 0, sizeof lat);
     if (sc->features)
         memcpy(lat, sc->lat_out, (size_t)count * sizeof *lat);
-    bool pooled = !sg_frame_score_config_is_spec(&sc->m->frame_score);
-    float *heat = heatmaps ? heatmaps : pooled ? sc->heat_host : NULL;
-    if (heat)
-        memcpy(heat, sc->heat_out, (size_t)count * S * S * sizeof *heat);
-    if (pooled && (s = sg_model_pixel_terms(sc->m, heat, count, rec)) != SG_OK)
+    /* another frame score than the mean pools the heat maps on the host */
+    if (!sg_frame_score_config_is_spec(&sc->m->frame_score) &&
+        (s = sg_model_pixel_terms(sc->m, sc->heat_out, count, rec)) != SG_OK)
         return s;
+    if (heatmaps)
+        memcpy(heatmaps, sc->heat_out, (size_t)count * S * S * sizeof *heatmaps);
     if (reconstructions)
         memcpy(reconstructions, sc->x_hat_out, (size_t)count * image * sizeof *reconstructions);
     for (int i = 0; i < count; i++)
