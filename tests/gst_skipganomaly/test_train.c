@@ -56,6 +56,33 @@ static gboolean pop_progress(GstBus *bus, GstProgressType *type, gchar **text)
     return TRUE;
 }
 
+/* The element of `line` trained on 20 frames of 48x40 (2 held out), to the EOS
+ * that starts the training; the caller reads the bus, then tears down. */
+static GstHarness *train_on_20_frames(const gchar *line, GstBus **bus)
+{
+    GstHarness *h = training_harness(line, 48, 40, bus);
+    push_frames(h, 48, 40, 20);
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    return h;
+}
+
+/* The training steps the bus reported (PROGRESS continue), each of whose text
+ * must end with `suffix` when it is not NULL. */
+static guint reported_steps(GstBus *bus, const gchar *suffix)
+{
+    guint steps = 0;
+    GstProgressType type;
+    gchar *text;
+    while (pop_progress(bus, &type, &text)) {
+        if (type == GST_PROGRESS_TYPE_CONTINUE) {
+            fail_unless(!suffix || g_str_has_suffix(text, suffix), "continue: %s", text);
+            steps++;
+        }
+        g_free(text);
+    }
+    return steps;
+}
+
 static GstPadProbeReturn eos_probe(GstPad *pad, GstPadProbeInfo *info, gpointer path)
 {
     (void)pad;
@@ -179,21 +206,9 @@ GST_START_TEST(test_train_reconstruction_only)
                                   "train-frames=20 input-size=32 width=0.25 drop-skips=1,2 adversarial=false "
                                   "score-lambda=1 learning-rate=0.001", path);
     GstBus *bus;
-    GstHarness *h = training_harness(line, 48, 40, &bus);
-    push_frames(h, 48, 40, 20);
-    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-    guint steps = 0;
-    GstProgressType type;
-    gchar *text;
-    while (pop_progress(bus, &type, &text)) {
-        if (type == GST_PROGRESS_TYPE_CONTINUE) {
-            fail_unless(g_str_has_suffix(text, " D 0"), "continue: %s", text);
-            steps++;
-        }
-        g_free(text);
-    }
+    GstHarness *h = train_on_20_frames(line, &bus);
     /* 2 of the 20 held out: 18 frames, 2 steps of 8 an epoch; steps=3 takes 2 whole epochs */
-    fail_unless_equals_int(steps, 4);
+    fail_unless_equals_int(reported_steps(bus, " D 0"), 4);
     sg_model *model = NULL;
     fail_unless(sg_model_load(test_device(), path, &model) == SG_OK, "%s", sg_error_message());
     fail_unless_equals_int(sg_model_get_config(model)->dropped_skips, 3);
@@ -220,17 +235,8 @@ GST_START_TEST(test_train_epochs_win_over_steps)
         gchar *line = g_strdup_printf("skipganomaly mode=train model=\"%s\" train-frames=20 input-size=32 %s "
                                       "eval-interval=0", path, settings[k]);
         GstBus *bus;
-        GstHarness *h = training_harness(line, 48, 40, &bus);
-        push_frames(h, 48, 40, 20);
-        fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-        guint steps = 0;
-        GstProgressType type;
-        gchar *text;
-        while (pop_progress(bus, &type, &text)) {
-            steps += type == GST_PROGRESS_TYPE_CONTINUE;
-            g_free(text);
-        }
-        fail_unless_equals_int(steps, want[k]);
+        GstHarness *h = train_on_20_frames(line, &bus);
+        fail_unless_equals_int(reported_steps(bus, NULL), want[k]);
         training_harness_teardown(h, bus);
         g_free(line);
         g_free(path);
@@ -437,9 +443,7 @@ GST_START_TEST(test_train_schedule)
                                   "train-frames=20 input-size=32 width=0.25 learning-rate=0.002 warmup-steps=2 "
                                   "eval-interval=2 patience=3", path);
     GstBus *bus;
-    GstHarness *h = training_harness(line, 48, 40, &bus);
-    push_frames(h, 48, 40, 20);
-    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    GstHarness *h = train_on_20_frames(line, &bus);
     guint64 last_step = 0, best_step = 0;
     gdouble best = INFINITY;
     gchar *complete = NULL;
