@@ -108,6 +108,23 @@ static double now(clockid_t clock)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* One row per variant: its CPU and wall seconds and what each float costs
+ * beyond variant 0, the baseline (in ns of CPU and in FMA-equivalents: the
+ * baseline's time per FMA), then the baseline's own rate. */
+static void print_costs(const char *const *names, int count, const double *cpu, const double *wall, double floats,
+                        double lane_fma, const char *baseline)
+{
+    const double cpu_per_fma = cpu[0] / lane_fma, wall_per_fma = wall[0] / lane_fma;
+    for (int v = 0; v < count; v++) {
+        double ns = v ? (cpu[v] - cpu[0]) / floats * 1e9 : 0;
+        double fe = v ? (cpu[v] - cpu[0]) / floats / cpu_per_fma : 0;
+        double fe_wall = v ? (wall[v] - wall[0]) / floats / wall_per_fma : 0;
+        printf("%-32s %8.3f %8.3f %13.3f %12.1f (%6.1f)\n", names[v], cpu[v], wall[v], ns, fe, fe_wall);
+    }
+    printf("%s: %.1f GFLOPS by CPU time, %.1f by wall time\n", baseline, 2 * lane_fma / cpu[0] * 1e-9,
+           2 * lane_fma / wall[0] * 1e-9);
+}
+
 int main(int argc, char **argv)
 {
     int rounds = 5, device_index = 0;
@@ -377,36 +394,18 @@ int main(int argc, char **argv)
            "CPU time per FMA; by wall time in brackets)\n");
     for (int mode = 0; mode < MODES; mode++) {
         const double *cpu_b = cpu_best + mode * VARIANTS, *wall_b = wall_best + mode * VARIANTS;
-        const double cpu_per_fma = cpu_b[0] / lane_fma, wall_per_fma = wall_b[0] / lane_fma;
         printf("\n%s\n%-32s %8s %8s %13s %22s\n", mode ? "every lane reads the same address"
                                                    : "lanes read different addresses",
                "load path", "CPU s", "wall s", "ns CPU/float", "FMA-equivalents/float");
-        for (int v = 0; v < VARIANTS; v++) {
-            double ns = v ? (cpu_b[v] - cpu_b[0]) / floats * 1e9 : 0;
-            double fe = v ? (cpu_b[v] - cpu_b[0]) / floats / cpu_per_fma : 0;
-            double fe_wall = v ? (wall_b[v] - wall_b[0]) / floats / wall_per_fma : 0;
-            printf("%-32s %8.3f %8.3f %13.3f %12.1f (%6.1f)\n", variant_names[v], cpu_b[v], wall_b[v], ns, fe,
-                   fe_wall);
-        }
-        printf("FMA-only baseline: %.1f GFLOPS by CPU time, %.1f by wall time\n", 2 * lane_fma / cpu_b[0] * 1e-9,
-               2 * lane_fma / wall_b[0] * 1e-9);
+        print_costs(variant_names, VARIANTS, cpu_b, wall_b, floats, lane_fma, "FMA-only baseline");
     }
 
     /* stores: 4 floats per step of 64 FMAs, as loads */
     const double *cpu_s = cpu_best + LOAD_CASES, *wall_s = wall_best + LOAD_CASES;
-    const double cpu_per_fma = cpu_s[0] / lane_fma, wall_per_fma = wall_s[0] / lane_fma;
     printf("\ncost of a stored float beyond the no-store baseline (lanes write different addresses; \"+=\":\n"
            "read, added to and written back)\n%-32s %8s %8s %13s %22s\n",
            "store path", "CPU s", "wall s", "ns CPU/float", "FMA-equivalents/float");
-    for (int v = 0; v < STORE_VARIANTS; v++) {
-        double ns = v ? (cpu_s[v] - cpu_s[0]) / floats * 1e9 : 0;
-        double fe = v ? (cpu_s[v] - cpu_s[0]) / floats / cpu_per_fma : 0;
-        double fe_wall = v ? (wall_s[v] - wall_s[0]) / floats / wall_per_fma : 0;
-        printf("%-32s %8.3f %8.3f %13.3f %12.1f (%6.1f)\n", store_variant_names[v], cpu_s[v], wall_s[v], ns, fe,
-               fe_wall);
-    }
-    printf("no-store baseline: %.1f GFLOPS by CPU time, %.1f by wall time\n", 2 * lane_fma / cpu_s[0] * 1e-9,
-           2 * lane_fma / wall_s[0] * 1e-9);
+    print_costs(store_variant_names, STORE_VARIANTS, cpu_s, wall_s, floats, lane_fma, "no-store baseline");
 
     vkDestroyFence(dev, fence, NULL);
     vkDestroyCommandPool(dev, cmd_pool, NULL);
