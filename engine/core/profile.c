@@ -6,6 +6,9 @@
  * dispatch's time. Summed over every run and printed, per kernel, on stderr
  * when the sequence is destroyed. With SGAD_PROFILE=2, grouped by kernel and
  * the dispatch's detail (a convolution's shape and pass), largest first.
+ * A sequence's first run is left out once a later one exists: lavapipe
+ * compiles a pipeline at its first dispatch, inside the timestamps, and that
+ * second or so swamped the small kernels' averages.
  * A developer's tool: never on by default. */
 #include "profile.h"
 
@@ -22,7 +25,8 @@ struct sg_profile {
     const char **kernel;         /* per dispatch */
     char **detail;               /* per dispatch, SGAD_PROFILE=2 only (owned) */
     bool by_detail;              /* SGAD_PROFILE=2 */
-    double *seconds;             /* per dispatch, summed over runs */
+    double *seconds;             /* per dispatch, summed over the runs after the first */
+    double *first;               /* per dispatch, the first run's */
     uint64_t runs;
 };
 
@@ -38,11 +42,12 @@ sg_profile *sg_profile_create(sg_device *dev, VkCommandBuffer cmd)
     p->kernel = calloc(PROFILE_QUERIES, sizeof *p->kernel);
     p->detail = calloc(PROFILE_QUERIES, sizeof *p->detail);
     p->seconds = calloc(PROFILE_QUERIES, sizeof *p->seconds);
+    p->first = calloc(PROFILE_QUERIES, sizeof *p->first);
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                 .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = PROFILE_QUERIES};
-    if (!p->kernel || !p->detail || !p->seconds ||
+    if (!p->kernel || !p->detail || !p->seconds || !p->first ||
         vkCreateQueryPool(dev->device, &qi, NULL, &p->pool) != VK_SUCCESS) {
-        free(p->kernel), free(p->detail), free(p->seconds), free(p);
+        free(p->kernel), free(p->detail), free(p->seconds), free(p->first), free(p);
         return NULL;
     }
     vkCmdResetQueryPool(cmd, p->pool, 0, PROFILE_QUERIES);
@@ -77,8 +82,9 @@ void sg_profile_collect(sg_profile *p, sg_device *dev)
     if (vkGetQueryPoolResults(dev->device, p->pool, 0, p->used, sizeof ts, ts, sizeof ts[0],
                               VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
         return;
+    double *into = p->runs == 0 ? p->first : p->seconds;
     for (uint32_t i = 0; i + 1 < p->used; i++)
-        p->seconds[i] += (double)(ts[i + 1] - ts[i]) * dev->timestamp_period * 1e-9;
+        into[i] += (double)(ts[i + 1] - ts[i]) * dev->timestamp_period * 1e-9;
     p->runs++;
 }
 
@@ -87,6 +93,8 @@ void sg_profile_destroy(sg_profile *p, sg_device *dev)
     if (!p)
         return;
     if (p->runs) {
+        const double *seconds = p->runs > 1 ? p->seconds : p->first;
+        const uint64_t runs = p->runs > 1 ? p->runs - 1 : 1;
         /* per kernel name, in order of first use */
         uint32_t n = p->used - 1, kinds = 0;
         const char *name[PROFILE_QUERIES];
@@ -98,12 +106,12 @@ void sg_profile_destroy(sg_profile *p, sg_device *dev)
                 k++;
             if (k == kinds)
                 name[kinds] = p->kernel[i], sum[kinds] = 0, count[kinds++] = 0;
-            sum[k] += p->seconds[i];
+            sum[k] += seconds[i];
             count[k]++;
-            total += p->seconds[i];
+            total += seconds[i];
         }
-        fprintf(stderr, "sgad profile: a sequence of %u dispatches, %llu runs, %.3f ms per run\n", n,
-                (unsigned long long)p->runs, total / (double)p->runs * 1e3);
+        fprintf(stderr, "sgad profile: a sequence of %u dispatches, %llu runs%s, %.3f ms per run\n", n,
+                (unsigned long long)runs, p->runs > 1 ? " (the first left out)" : "", total / (double)runs * 1e3);
         uint32_t order[PROFILE_QUERIES];
         for (uint32_t k = 0; k < kinds; k++)
             order[k] = k;
@@ -115,11 +123,11 @@ void sg_profile_destroy(sg_profile *p, sg_device *dev)
         for (uint32_t i = 0; i < kinds; i++) {
             uint32_t k = order[i];
             fprintf(stderr, "sgad profile:   %-20s %5u dispatches %9.3f ms per run %5.1f%%\n", name[k], count[k],
-                    sum[k] / (double)p->runs * 1e3, total > 0 ? 100.0 * sum[k] / total : 0.0);
+                    sum[k] / (double)runs * 1e3, total > 0 ? 100.0 * sum[k] / total : 0.0);
         }
     }
     for (uint32_t i = 0; i < PROFILE_QUERIES; i++)
         free(p->detail[i]);
     vkDestroyQueryPool(dev->device, p->pool, NULL);
-    free(p->kernel), free(p->detail), free(p->seconds), free(p);
+    free(p->kernel), free(p->detail), free(p->seconds), free(p->first), free(p);
 }
