@@ -212,12 +212,14 @@ static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p
         uint64_t x, partials;
         bn_blocks k;
         uint32_t x_base; /* bn_stats_texel: floats from the texel view's start to x */
+        uint32_t quads;
     } pc1 = {sg_tensor_address(x), sg_tensor_address(partials), k, sg_tensor_texel_base(x)};
     bool texel = texel_fits(x);
+    pc1.quads = quads_fit(&k, texel, x, x, x);
     sg_dispatch d1 = {.kernel = texel ? &kernel_bn_stats_texel : &kernel_bn_stats, .push = &pc1,
                       .push_size = sizeof pc1, .reads = {x}, .writes = {partials}};
     if (texel)
-        d1.texels[0] = (sg_texel_read){x, 1};
+        d1.texels[0] = (sg_texel_read){x, pc1.quads ? 4 : 1};
     block_groups(&k, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
         return s;
@@ -339,16 +341,19 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         uint32_t x_base, dy_base, y_base; /* the *_texel kernels: floats from the texel views' starts */
         uint32_t activate;
         float slope;
+        uint32_t quads;
     } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
              sg_tensor_texel_base(x), sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
     bool texel = texel_fits(x) && texel_fits(dy) && texel_fits(ys);
+    pc1.quads = quads_fit(&k, texel, x, dy, ys);
     sg_dispatch d1 = {.kernel = texel ? &kernel_bn_grad_sums_texel : &kernel_bn_grad_sums, .push = &pc1,
                       .push_size = sizeof pc1, .reads = {x, dy, ys, save_mean, save_invstd}, .writes = {partials}};
     if (texel) {
-        d1.texels[0] = (sg_texel_read){x, 1};
-        d1.texels[1] = (sg_texel_read){dy, 1};
-        d1.texels[2] = (sg_texel_read){ys, 1};
+        uint32_t components = pc1.quads ? 4 : 1;
+        d1.texels[0] = (sg_texel_read){x, components};
+        d1.texels[1] = (sg_texel_read){dy, components};
+        d1.texels[2] = (sg_texel_read){ys, components};
     }
     block_groups(&k, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))

@@ -23,6 +23,7 @@ layout(push_constant) uniform Params {
     uint y_base;           // and to y
     uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
     float slope;           // its slope for negative inputs (0: ReLU)
+    uint quads;            // H*W % 4 == 0: each lane takes 4 values of a plane at a time
 } p;
 
 #ifdef CONV_TEXEL
@@ -34,10 +35,17 @@ layout(set = 0, binding = 2) uniform samplerBuffer y_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
 #define DY_AT(i) texelFetch(dy_floats, int(p.dy_base + (i))).x
 #define Y_AT(i) texelFetch(y_floats, int(p.y_base + (i))).x
+// with quads the views are RGBA32
+#define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q)))
+#define DY4_AT(q) texelFetch(dy_floats, int(p.dy_base / 4u + (q)))
+#define Y4_AT(q) texelFetch(y_floats, int(p.y_base / 4u + (q)))
 #else
 #define X_AT(i) p.x.v[i]
 #define DY_AT(i) p.dy.v[i]
 #define Y_AT(i) p.y.v[i]
+#define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
+#define DY4_AT(q) Vec4s(uint64_t(p.dy)).v[q]
+#define Y4_AT(q) Vec4s(uint64_t(p.y)).v[q]
 #endif
 
 // The gradient of the batch norm's output at i: dy, or with an activation
@@ -51,20 +59,51 @@ float grad_at(uint i)
     return d;
 }
 
-shared float s_dy[gl_WorkGroupSize.x];
-shared float s_dyx[gl_WorkGroupSize.x];
-
-void main()
+// grad_at for the 4 values of quad q
+vec4 grad4_at(uint q)
 {
-    uint g = group_index();
-    if (g >= p.C * p.B)
-        return;
-    uint c = g / p.B, b = g % p.B;
-    uint lid = gl_LocalInvocationID.x;
-    float mean = p.mean.v[c], invstd = p.invstd.v[c];
-    uint first = b * p.L + lid, end = min(b * p.L + p.L, p.M);
+    vec4 d = DY4_AT(q);
+    if (p.activate != 0u) {
+        vec4 y = Y4_AT(q);
+        for (int k = 0; k < 4; k++)
+            if (!(y[k] > 0.0))
+                d[k] *= p.slope;
+    }
+    return d;
+}
+
+// The lane's sums over 4 values of a plane at a time: a float of a vec4 texel
+// costs lavapipe about half of an R32 texel's, and the loop's index steps a
+// quarter (docs/benchmarks.md). The 4 partial sums are added at the end, so
+// the order differs from the scalar loop's (a rounding, not a result).
+void sums_quads(uint c, uint b, float mean, out float sdy, out float sdyx)
+{
+    uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
+    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
+    uint n = first / hw4, hw = first % hw4;
+    vec4 s4 = vec4(0.0), sx4 = vec4(0.0);
+    for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
+        uint q = (n * p.C + c) * hw4 + hw;
+        vec4 d = grad4_at(q);
+        s4 += d;
+        sx4 += d * (X4_AT(q) - mean);
+        n += step_n;
+        hw += step_hw;
+        if (hw >= hw4) {
+            hw -= hw4;
+            n++;
+        }
+    }
+    sdy = (s4.x + s4.y) + (s4.z + s4.w);
+    sdyx = (sx4.x + sx4.y) + (sx4.z + sx4.w);
+}
+
+void sums_floats(uint c, uint b, float mean, out float sdy, out float sdyx)
+{
+    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
     uint n = first / p.HW, hw = first % p.HW;
-    float sdy = 0.0, sdyx = 0.0;
+    sdy = 0.0;
+    sdyx = 0.0;
     for (uint j = first; j < end; j += gl_WorkGroupSize.x) {
         uint i = (n * p.C + c) * p.HW + hw;
         float d = grad_at(i);
@@ -77,6 +116,24 @@ void main()
             n++;
         }
     }
+}
+
+shared float s_dy[gl_WorkGroupSize.x];
+shared float s_dyx[gl_WorkGroupSize.x];
+
+void main()
+{
+    uint g = group_index();
+    if (g >= p.C * p.B)
+        return;
+    uint c = g / p.B, b = g % p.B;
+    uint lid = gl_LocalInvocationID.x;
+    float mean = p.mean.v[c], invstd = p.invstd.v[c];
+    float sdy, sdyx;
+    if (p.quads != 0u)
+        sums_quads(c, b, mean, sdy, sdyx);
+    else
+        sums_floats(c, b, mean, sdy, sdyx);
     s_dy[lid] = sdy;
     s_dyx[lid] = sdyx * invstd;
     barrier();

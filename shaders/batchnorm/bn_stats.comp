@@ -19,6 +19,7 @@ layout(push_constant) uniform Params {
     uint step_n;  // gl_WorkGroupSize.x / HW
     uint step_hw; // gl_WorkGroupSize.x % HW
     uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
+    uint quads;   // H*W % 4 == 0: each lane takes 4 values of a plane at a time
 } p;
 
 #ifdef CONV_TEXEL
@@ -26,8 +27,10 @@ layout(push_constant) uniform Params {
 // lavapipe against ~64 through a buffer reference (docs/benchmarks.md).
 layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 #define X_AT(i) texelFetch(x_floats, int(p.x_base + (i))).x
+#define X4_AT(q) texelFetch(x_floats, int(p.x_base / 4u + (q))) // with quads the view is RGBA32
 #else
 #define X_AT(i) p.x.v[i]
+#define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
 #endif
 
 // Values per lane: a block is L = PER_LANE * the workgroup size (BN_BLOCK
@@ -38,23 +41,16 @@ shared float s_n[gl_WorkGroupSize.x];
 shared float s_mean[gl_WorkGroupSize.x];
 shared float s_m2[gl_WorkGroupSize.x];
 
-void main()
+// The lane's values, x[(n*C + c)*HW + hw] for j = n*HW + hw, read once into
+// registers ((n, hw) advance by the workgroup size without division);
+// ops/batchnorm.c makes blocks of PER_LANE values per lane. Returns how many.
+uint load_floats(uint c, uint b, out float v[PER_LANE])
 {
-    uint g = group_index();
-    if (g >= p.C * p.B)
-        return;
-    uint c = g / p.B, b = g % p.B;
-    uint lid = gl_LocalInvocationID.x;
-    uint first = b * p.L + lid, end = min(b * p.L + p.L, p.M);
-    uint n0 = first / p.HW, hw0 = first % p.HW;
-
-    // The lane's values, x[(n*C + c)*HW + hw] for j = n*HW + hw, read once
-    // into registers ((n, hw) advance by the workgroup size without
-    // division); ops/batchnorm.c makes blocks of PER_LANE values per lane.
-    float v[PER_LANE];
+    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
     uint count = 0u;
-    uint n = n0, hw = hw0;
+    uint n = first / p.HW, hw = first % p.HW;
     for (uint k = 0u; k < PER_LANE; k++) {
+        v[k] = 0.0;
         if (first + k * gl_WorkGroupSize.x < end) {
             v[k] = X_AT((n * p.C + c) * p.HW + hw);
             count++;
@@ -66,6 +62,45 @@ void main()
             n++;
         }
     }
+    return count;
+}
+
+// The same values 4 of a plane at a time, packed into v from its start: a
+// float of a vec4 texel costs lavapipe about half of an R32 texel's, and the
+// index steps a quarter (docs/benchmarks.md). A lane holds other values than
+// load_floats gives it; the statistics are the same up to rounding.
+uint load_quads(uint c, uint b, out float v[PER_LANE])
+{
+    uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
+    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
+    uint count = 0u;
+    uint n = first / hw4, hw = first % hw4;
+    for (uint k = 0u; k < PER_LANE / 4u; k++) {
+        vec4 q = vec4(0.0);
+        if (first + k * gl_WorkGroupSize.x < end) {
+            q = X4_AT((n * p.C + c) * hw4 + hw);
+            count += 4u;
+        }
+        v[4u * k] = q.x, v[4u * k + 1u] = q.y, v[4u * k + 2u] = q.z, v[4u * k + 3u] = q.w;
+        n += step_n;
+        hw += step_hw;
+        if (hw >= hw4) {
+            hw -= hw4;
+            n++;
+        }
+    }
+    return count;
+}
+
+void main()
+{
+    uint g = group_index();
+    if (g >= p.C * p.B)
+        return;
+    uint c = g / p.B, b = g % p.B;
+    uint lid = gl_LocalInvocationID.x;
+    float v[PER_LANE];
+    uint count = p.quads != 0u ? load_quads(c, b, v) : load_floats(c, b, v);
     // Pass 1: sum.
     float sum = 0.0, cnt = 0.0;
     for (uint k = 0u; k < PER_LANE; k++)
