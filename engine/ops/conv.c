@@ -446,13 +446,15 @@ static sg_status record_bias_grad(sg_seq *seq, const sg_tensor *dy, sg_tensor *d
         uint64_t dy, db;
         uint32_t N, C, plane;
         uint32_t dy_base; /* conv_bias_grad_texel: floats from the texel view's start to dy */
+        uint32_t quads;   /* planes of whole quads read as vec4 */
     } pc = {sg_tensor_address(dy), sg_tensor_address(db), (uint32_t)s.n, (uint32_t)s.c, (uint32_t)(s.h * s.w),
             sg_tensor_texel_base(dy)};
     bool texel = sg_tensor_texel_ok(dy, 1);
+    pc.quads = pc.plane % 4 == 0 && (!texel || (sg_tensor_texel_ok(dy, 4) && pc.dy_base % 4 == 0));
     sg_dispatch d = {.kernel = texel ? &kernel_conv_bias_grad_texel : &kernel_conv_bias_grad, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {db}, .groups = {(uint32_t)s.c, 1, 1}};
     if (texel)
-        d.texels[0] = (sg_texel_read){dy, 1};
+        d.texels[0] = (sg_texel_read){dy, pc.quads ? 4 : 1};
     return sg_seq_dispatch(seq, &d);
 }
 
