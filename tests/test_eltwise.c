@@ -246,6 +246,9 @@ static void device_cases(void)
     const sg_shape shapes[] = {
         sg_shape4(1, 1, 1, 1), sg_shape4(1, 3, 5, 7), sg_shape4(2, 5, 9, 4),
         sg_shape4(3, 7, 1, 13), sg_shape4(4, 6, 17, 3), sg_shape4(2, 3, 23, 31),
+        /* mul in quads (4 elements an invocation): per-channel b over planes of
+         * exactly one quad, and of several */
+        sg_shape4(3, 5, 2, 2), sg_shape4(2, 4, 8, 8),
     };
     uint64_t seed = 1;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

@@ -119,17 +119,25 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
         uint32_t count, b_div, accumulate;
         uint32_t a_base, b_base; /* mul_forward_texel: floats from the texel views' starts */
         uint32_t out_base, stored; /* mul_forward_texel: out through binding 4 (kernel.h) */
+        uint32_t quads;            /* 4 elements an invocation (vec4) */
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(out),
             (uint32_t)sg_tensor_count(a), b_div, accumulate, sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     bool texel = texels_fit(a, b);
+    /* quads never straddle two of b's values (b_div 1 or a multiple of 4); with
+     * texels, a (and a same-shape b) as RGBA32 views starting on whole texels */
+    pc.quads = pc.count % 4 == 0 && (b_div == 1 || b_div % 4 == 0) &&
+               (!texel || (sg_tensor_texel_ok(a, 4) && pc.a_base % 4 == 0 &&
+                           (b_div != 1 || (sg_tensor_texel_ok(b, 4) && pc.b_base % 4 == 0))));
     sg_dispatch d = {.kernel = texel ? &kernel_mul_forward_texel : &kernel_mul_forward, .push = &pc,
                      .push_size = sizeof pc, .reads = {a, b}, .writes = {out}};
     if (texel) {
-        d.texels[0] = (sg_texel_read){a, 1};
-        d.texels[1] = (sg_texel_read){b, 1};
-        pc.stored = sg_store_output(&d, out, false, &pc.out_base);
+        d.texels[0] = (sg_texel_read){a, pc.quads ? 4 : 1};
+        d.texels[1] = (sg_texel_read){b, pc.quads && b_div == 1 ? 4 : 1};
+        /* a vec4 store needs out on a whole vec4 of the binding; else quads
+         * store through out's buffer reference (tensors start on 16 bytes) */
+        pc.stored = sg_store_output(&d, out, pc.quads, &pc.out_base);
     }
-    sg_elementwise_groups(sg_tensor_count(a), d.groups);
+    sg_elementwise_groups(pc.quads ? pc.count / 4 : pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 
