@@ -39,9 +39,14 @@
  * the time (docs/benchmarks.md, "Texel reads and 64-lane workgroups in batch
  * norm"): the tree's barriers and the lanes idle on small maps cost less. */
 #define BN_GROUP 64u
-/* Values per block: 16 per thread keeps per-thread float sums short and still
- * gives 4096 blocks per channel for a 64x256x256 batch. */
+/* Values per block of the elementwise kernels (bn_normalize, bn_grad_input):
+ * 16 per thread still gives 4096 blocks per channel for a 64x256x256 batch. */
 #define BN_BLOCK (BN_GROUP * 16u) /* 16: bn_stats's PER_LANE, the values a lane keeps in registers */
+/* Values per block of the reductions (bn_stats, bn_grad_sums): 128 per thread.
+ * With 16, a lane's loop ran 4 times (as vec4s) and the workgroup's tree of
+ * barriers cost more than the sums; bn_stats takes its values 16 at a time
+ * (two passes over registers each) and merges them with Chan's formula. */
+#define BN_SUM_BLOCK (BN_BLOCK * 8u)
 
 SG_KERNEL(bn_stats, BN_GROUP);
 SG_KERNEL(bn_stats_final, BN_GROUP);
@@ -66,18 +71,18 @@ typedef struct bn_blocks {
     uint32_t c, hw, m, b, l, step_n, step_hw;
 } bn_blocks;
 
-static bn_blocks blocks_of(sg_shape s)
+static bn_blocks blocks_of(sg_shape s, uint32_t block)
 {
     uint32_t hw = (uint32_t)s.h * (uint32_t)s.w;
     bn_blocks k = {
         .c = (uint32_t)s.c,
         .hw = hw,
         .m = (uint32_t)s.n * hw,
-        .l = BN_BLOCK,
+        .l = block,
         .step_n = BN_GROUP / hw,
         .step_hw = BN_GROUP % hw,
     };
-    k.b = sg_div_up(k.m, BN_BLOCK);
+    k.b = sg_div_up(k.m, block);
     return k;
 }
 
@@ -143,7 +148,7 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
                                   const sg_tensor *gamma, const sg_tensor *beta, bool activate, float slope,
                                   sg_tensor *y)
 {
-    bn_blocks k = blocks_of(sg_tensor_shape(x));
+    bn_blocks k = blocks_of(sg_tensor_shape(x), BN_SUM_BLOCK);
     struct {
         uint64_t x, y, mean, invstd, gamma, beta;
         bn_blocks k;
@@ -197,7 +202,7 @@ static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p
         (s = optional_channel(seq, op, "running_mean", running_mean, xs.c)) ||
         (s = optional_channel(seq, op, "running_var", running_var, xs.c)))
         return s;
-    bn_blocks k = blocks_of(xs);
+    bn_blocks k = blocks_of(xs, BN_SUM_BLOCK);
     /* the unbiased running variance divides by M-1 (PyTorch refuses this too) */
     if (k.m < 2)
         return sg_seq_fail(seq, SG_ERR_SHAPE,
@@ -330,10 +335,10 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
      * (every binding they declare must hold a view) */
     bool act = y != NULL;
     const sg_tensor *ys = act ? y : x;
-    bn_blocks k = blocks_of(xs);
+    bn_blocks ks = blocks_of(xs, BN_SUM_BLOCK), k = blocks_of(xs, BN_SUM_BLOCK);
     sg_tensor *partials, *sums;
-    if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * k.b * 2)), &partials)) ||
-        (s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(k.c * 2)), &sums)))
+    if ((s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(ks.c * ks.b * 2)), &partials)) ||
+        (s = sg_seq_scratch(seq, sg_shape4(1, 1, 1, (int)(ks.c * 2)), &sums)))
         return s;
     struct {
         uint64_t x, dy, y, mean, invstd, partials;
@@ -343,10 +348,10 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         float slope;
         uint32_t quads;
     } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(ys),
-             sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), k,
+             sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), ks,
              sg_tensor_texel_base(x), sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
     bool texel = texel_fits(x) && texel_fits(dy) && texel_fits(ys);
-    pc1.quads = quads_fit(&k, texel, x, dy, ys);
+    pc1.quads = quads_fit(&ks, texel, x, dy, ys);
     sg_dispatch d1 = {.kernel = texel ? &kernel_bn_grad_sums_texel : &kernel_bn_grad_sums, .push = &pc1,
                       .push_size = sizeof pc1, .reads = {x, dy, ys, save_mean, save_invstd}, .writes = {partials}};
     if (texel) {
@@ -355,7 +360,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         d1.texels[1] = (sg_texel_read){dy, components};
         d1.texels[2] = (sg_texel_read){ys, components};
     }
-    block_groups(&k, d1.groups);
+    block_groups(&ks, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
         return s;
 
@@ -363,10 +368,10 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         uint64_t partials, sums, dgamma, dbeta;
         uint32_t c, b, has_dgamma, has_dbeta;
     } pc2 = {sg_tensor_address(partials), sg_tensor_address(sums), address_or_zero(dgamma),
-             address_or_zero(dbeta), k.c, k.b, dgamma != NULL, dbeta != NULL};
+             address_or_zero(dbeta), ks.c, ks.b, dgamma != NULL, dbeta != NULL};
     sg_dispatch d2 = {.kernel = &kernel_bn_grad_final, .push = &pc2, .push_size = sizeof pc2,
                       .reads = {partials}, .writes = {sums, dgamma, dbeta}};
-    sg_groups_1d(k.c, d2.groups);
+    sg_groups_1d(ks.c, d2.groups);
     if ((s = sg_seq_dispatch(seq, &d2)) || !dx)
         return s;
 

@@ -2,9 +2,11 @@
 // Batch-norm statistics, stage 1: one workgroup per block of L values of one
 // channel (the channel's values are ordered (n, h, w) and split into blocks),
 // writing the block's count, mean and sum of squared deviations (M2).
-// Each thread takes two passes over its few values (mean, then deviations),
-// read once into registers, which stays accurate when |mean| >> std; the threads' results and later the
-// blocks' are merged with Chan's formula instead of summing x and x^2.
+// The block is taken in chunks of PER_LANE values a thread; each thread takes
+// two passes over a chunk's values (mean, then deviations), read once into
+// registers, which stays accurate when |mean| >> std; the chunks, the threads'
+// results and later the blocks' are merged with Chan's formula instead of
+// summing x and x^2.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -33,20 +35,20 @@ layout(set = 0, binding = 0) uniform samplerBuffer x_floats;
 #define X4_AT(q) Vec4s(uint64_t(p.x)).v[q]
 #endif
 
-// Values per lane: a block is L = PER_LANE * the workgroup size (BN_BLOCK
-// in ops/batchnorm.c).
+// Values per lane and chunk: a block L is a whole number of chunks of
+// PER_LANE * the workgroup size values (BN_SUM_BLOCK in ops/batchnorm.c).
 const uint PER_LANE = 16u;
 
 shared float s_n[gl_WorkGroupSize.x];
 shared float s_mean[gl_WorkGroupSize.x];
 shared float s_m2[gl_WorkGroupSize.x];
 
-// The lane's values, x[(n*C + c)*HW + hw] for j = n*HW + hw, read once into
-// registers ((n, hw) advance by the workgroup size without division);
-// ops/batchnorm.c makes blocks of PER_LANE values per lane. Returns how many.
-uint load_floats(uint c, uint b, out float v[PER_LANE])
+// The lane's values of the chunk from value `start` (before `end`),
+// x[(n*C + c)*HW + hw] for j = n*HW + hw, read once into registers ((n, hw)
+// advance by the workgroup size without division). Returns how many.
+uint load_floats(uint c, uint start, uint end, out float v[PER_LANE])
 {
-    uint first = b * p.L + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M);
+    uint first = start + gl_LocalInvocationID.x;
     uint count = 0u;
     uint n = first / p.HW, hw = first % p.HW;
     for (uint k = 0u; k < PER_LANE; k++) {
@@ -69,10 +71,10 @@ uint load_floats(uint c, uint b, out float v[PER_LANE])
 // float of a vec4 texel costs lavapipe about half of an R32 texel's, and the
 // index steps a quarter (docs/benchmarks.md). A lane holds other values than
 // load_floats gives it; the statistics are the same up to rounding.
-uint load_quads(uint c, uint b, out float v[PER_LANE])
+uint load_quads(uint c, uint start, uint end_value, out float v[PER_LANE])
 {
     uint hw4 = p.HW / 4u, step_n = gl_WorkGroupSize.x / hw4, step_hw = gl_WorkGroupSize.x % hw4;
-    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, end = min(b * p.L + p.L, p.M) / 4u;
+    uint first = start / 4u + gl_LocalInvocationID.x, end = end_value / 4u;
     uint count = 0u;
     uint n = first / hw4, hw = first % hw4;
     for (uint k = 0u; k < PER_LANE / 4u; k++) {
@@ -99,23 +101,33 @@ void main()
         return;
     uint c = g / p.B, b = g % p.B;
     uint lid = gl_LocalInvocationID.x;
-    float v[PER_LANE];
-    uint count = p.quads != 0u ? load_quads(c, b, v) : load_floats(c, b, v);
-    // Pass 1: sum.
-    float sum = 0.0, cnt = 0.0;
-    for (uint k = 0u; k < PER_LANE; k++)
-        if (k < count) {
-            sum += v[k];
-            cnt += 1.0;
+    uint end = min(b * p.L + p.L, p.M), chunk = PER_LANE * gl_WorkGroupSize.x;
+    float cnt = 0.0, mean = 0.0, m2 = 0.0; // the lane's chunks so far
+    for (uint start = b * p.L; start < end; start += chunk) {
+        float v[PER_LANE];
+        uint count = p.quads != 0u ? load_quads(c, start, end, v) : load_floats(c, start, end, v);
+        // Pass 1: sum.
+        float sum = 0.0, cn = 0.0;
+        for (uint k = 0u; k < PER_LANE; k++)
+            if (k < count) {
+                sum += v[k];
+                cn += 1.0;
+            }
+        float cmean = cn > 0.0 ? sum / cn : 0.0;
+        // Pass 2: squared deviations from the chunk's mean.
+        float cm2 = 0.0;
+        for (uint k = 0u; k < PER_LANE; k++)
+            if (k < count) {
+                float d = v[k] - cmean;
+                cm2 += d * d;
+            }
+        if (cn > 0.0) { // Chan's merge, as the tree below
+            float nn = cnt + cn, d = cmean - mean;
+            mean += d * (cn / nn);
+            m2 += cm2 + d * d * (cnt * cn / nn);
+            cnt = nn;
         }
-    float mean = cnt > 0.0 ? sum / cnt : 0.0;
-    // Pass 2: squared deviations from this thread's mean.
-    float m2 = 0.0;
-    for (uint k = 0u; k < PER_LANE; k++)
-        if (k < count) {
-            float d = v[k] - mean;
-            m2 += d * d;
-        }
+    }
     s_n[lid] = cnt;
     s_mean[lid] = mean;
     s_m2[lid] = m2;
