@@ -423,6 +423,7 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
         uint32_t count, chunks;
         uint32_t k_live, kk_live, kh0, kw0, lkw, KK, KW; /* part's k are the live taps' */
         uint32_t part_base, dst_base, stored; /* conv_reduce_texel: part as texels, dw through binding 4 */
+        uint32_t quads; /* conv_reduce_texel: 4 weights an invocation */
     } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K_live), chunks,
             (uint32_t)K_live, (uint32_t)(lkh * lkw), (uint32_t)kh0, (uint32_t)kw0, (uint32_t)lkw,
             (uint32_t)(c->KH * c->KW), (uint32_t)c->KW};
@@ -430,11 +431,13 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
                      .reads = {part}, .writes = {dw}};
     if (sg_tensor_texel_ok(part, 1)) {
         r.kernel = &kernel_conv_reduce_texel;
-        r.texels[0] = (sg_texel_read){part, 1};
         rc.part_base = sg_tensor_texel_base(part);
-        rc.stored = sg_store_output(&r, dw, false, &rc.dst_base);
+        /* every tap live (dw's index is part's), whole vec4s everywhere */
+        rc.quads = rc.kk_live == rc.KK && rc.count % 4 == 0 && rc.part_base % 4 == 0 && sg_tensor_texel_ok(part, 4);
+        r.texels[0] = (sg_texel_read){part, rc.quads ? 4 : 1};
+        rc.stored = sg_store_output(&r, dw, rc.quads, &rc.dst_base);
     }
-    sg_elementwise_groups((size_t)c->Co * K_live, r.groups);
+    sg_elementwise_groups(rc.quads ? rc.count / 4 : rc.count, r.groups);
     return sg_seq_dispatch(seq, &r);
 }
 

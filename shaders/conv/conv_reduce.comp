@@ -17,18 +17,45 @@ layout(push_constant) uniform Params {
     uint k_live, kk_live, kh0, kw0, lkw, KK, KW;  // live k per channel, live taps; all taps, kernel width
     uint part_base, dst_base;  // CONV_TEXEL: floats from the texel view's start to part, the storage buffer's to dst
     uint stored;               // CONV_TEXEL: dst through the storage buffer, else its buffer reference
+    uint quads;                // CONV_TEXEL: 4 consecutive i an invocation (every tap live, vec4 views)
 } p;
 
 #ifdef CONV_TEXEL
 layout(set = 0, binding = 0) uniform samplerBuffer part_floats;
 layout(set = 0, binding = 4, std430) buffer Stored { float dst_stored[]; };
+layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 dst_stored4[]; };
 #define PART_AT(i) texelFetch(part_floats, int(p.part_base + (i))).x
+#define PART4_AT(q) texelFetch(part_floats, int(p.part_base / 4u + (q))) // with quads the view is RGBA32
 #else
 #define PART_AT(i) p.part.v[i]
 #endif
 
+#ifdef CONV_TEXEL
+// dst[4q..4q+3] with every tap live (d(i) = i), each the same sum in the same
+// order as main's: a vec4 texel costs lavapipe about what one float does.
+void reduce_quad(uint q)
+{
+    uint per_chunk = p.count / 4u;
+    vec4 s = vec4(0.0);
+    for (uint c = 0u; c < p.chunks; c++)
+        s += PART4_AT(c * per_chunk + q);
+    if (p.stored != 0u)
+        dst_stored4[p.dst_base / 4u + q] += s;
+    else
+        Vec4s(uint64_t(p.dst)).v[q] += s;
+}
+#endif
+
 void main()
 {
+#ifdef CONV_TEXEL
+    if (p.quads != 0u) {
+        uint q = global_index();
+        if (q < p.count / 4u)
+            reduce_quad(q);
+        return;
+    }
+#endif
     uint i = global_index();
     if (i >= p.count)
         return;
