@@ -50,15 +50,18 @@ sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b
         uint32_t rows, len, has_b, accumulate;
         float scale;
         uint32_t a_base, b_base; /* the _texel kernels: floats from the texel views' starts */
+        uint32_t quads;          /* rows of whole vec4s (with texels, RGBA32 views on whole texels) */
     } pc = {sg_tensor_address(a), sg_tensor_address(bb), sg_tensor_address(out), rows, len,
             b != NULL, accumulate, scale, sg_tensor_texel_base(a), sg_tensor_texel_base(bb)};
     bool texel = texels_fit(a, b), long_rows = len >= 2048;
+    pc.quads = len % 4 == 0 && (!texel || (sg_tensor_texel_ok(a, 4) && sg_tensor_texel_ok(bb, 4) &&
+                                           pc.a_base % 4 == 0 && pc.b_base % 4 == 0));
     sg_dispatch d = {.kernel = texel ? (long_rows ? &kernel_row_sum_long_texel : &kernel_row_sum_short_texel)
                                      : (long_rows ? &kernel_row_sum_long : &kernel_row_sum_short),
                      .push = &pc, .push_size = sizeof pc, .reads = {a, b}, .writes = {out}};
     if (texel) {
-        d.texels[0] = (sg_texel_read){a, 1};
-        d.texels[1] = (sg_texel_read){bb, 1};
+        d.texels[0] = (sg_texel_read){a, pc.quads ? 4 : 1};
+        d.texels[1] = (sg_texel_read){bb, pc.quads ? 4 : 1};
     }
     sg_groups_1d(rows, d.groups);
     return sg_seq_dispatch(seq, &d);
