@@ -17,8 +17,10 @@
  * cycles (BASELINE_CYCLES) must not grow over the next ones. Libraries leave
  * one-time blocks on purpose whose presence depends on the machine: GLib drops
  * its first quark table (16 KiB) once a process registers its 2049th quark,
- * which happens or not with the GStreamer plugins installed there. A block the
- * element loses per start or stop grows with the cycles and is caught. */
+ * which happens or not with the GStreamer plugins installed there, and LSan
+ * sees that block as lost at one check and not at another (leaked_bytes says
+ * why; it leaves it out). A block the element loses per start or stop grows
+ * with the cycles and is caught. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,8 +38,19 @@
 extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 extern void __sanitizer_set_report_path(const char *path) __attribute__((weak));
 
-/* Bytes LeakSanitizer finds unreachable now. Its report goes to
- * DIR/NAME.<pid> (read back for the total, and copied to stderr). */
+/* GLib's first quark table: 2048 pointers, left behind on purpose when the
+ * 2049th quark is registered (lock-free readers may still hold it). */
+#define GLIB_QUARK_BLOCK_BYTES (2048 * sizeof(gpointer))
+
+/* Bytes LeakSanitizer finds unreachable now, less GLib's first quark table.
+ * That block is a one-time leak, but LSan scans memory conservatively, and a
+ * stale copy of its address (in a reused heap chunk, an uninitialised stack
+ * slot) can keep it "reachable" at one check and not at the next: on this
+ * machine the same binary reported it after cycle 3 in one run and not in the
+ * next, and a CI run failed with 0 bytes after cycle 3 and this one block of
+ * 16384 after cycle 100. A block lost per cycle is many objects by the last
+ * check, so leaving out one object of exactly this size hides nothing that
+ * grows. The report goes to DIR/NAME.<pid> (read back, copied to stderr). */
 static guint64 leaked_bytes(const gchar *dir, const gchar *name)
 {
     gchar *base = g_build_filename(dir, name, NULL);
@@ -46,14 +59,22 @@ static guint64 leaked_bytes(const gchar *dir, const gchar *name)
     gchar *path = g_strdup_printf("%s.%d", base, (int)getpid());
     gchar *report = NULL;
     guint64 bytes = 0;
+    guint entries = 0;
     if (g_file_get_contents(path, &report, NULL, NULL)) {
         g_printerr("LeakSanitizer, %s:\n%s", name, report);
-        /* "SUMMARY: LeakSanitizer: 16384 byte(s) leaked in 1 allocation(s)." */
-        const gchar *summary = strstr(report, "SUMMARY: LeakSanitizer: ");
-        if (summary)
-            bytes = g_ascii_strtoull(summary + strlen("SUMMARY: LeakSanitizer: "), NULL, 10);
+        /* "Direct leak of 16448 byte(s) in 2 object(s) allocated from:" (and "Indirect leak of ..."): LSan
+         * merges blocks with the same stack, and without frame pointers in GLib every g_malloc has the same */
+        for (const gchar *at = report; (at = strstr(at, " leak of ")) != NULL; entries++) {
+            at += strlen(" leak of ");
+            bytes += g_ascii_strtoull(at, NULL, 10);
+        }
+        /* each block on a line of its own with report_objects=1 (meson.build): "0x61900000f080 (16384 bytes)" */
+        gchar *quark_block = g_strdup_printf(" (%zu bytes)\n", GLIB_QUARK_BLOCK_BYTES);
+        if (strstr(report, quark_block) && bytes >= GLIB_QUARK_BLOCK_BYTES)
+            bytes -= GLIB_QUARK_BLOCK_BYTES;
+        g_free(quark_block);
     }
-    fail_unless(!leaks || bytes > 0, "LeakSanitizer found leaks but its report %s has no summary", path);
+    fail_unless(!leaks || entries > 0, "LeakSanitizer found leaks but its report %s lists none", path);
     g_free(report);
     g_free(path);
     g_free(base);
