@@ -307,9 +307,20 @@ static void test_staged_scorer(void)
     sg_device_destroy(staged);
 }
 
+/* The fewest images a threshold is taken from: one expected above the quantile, at least 20. */
+static void test_calibration_min_images(void)
+{
+    t_check(sg_calibration_min_images(0.995f) == 200, "0.995: 200 (got %zu)", sg_calibration_min_images(0.995f));
+    t_check(sg_calibration_min_images(0.99f) == 100, "0.99: 100 (got %zu)", sg_calibration_min_images(0.99f));
+    t_check(sg_calibration_min_images(0.9f) == 20 && sg_calibration_min_images(0.5f) == 20, "below 0.95: 20");
+    t_check(sg_calibration_min_images(0.999f) == 1000, "0.999: 1000 (got %zu)", sg_calibration_min_images(0.999f));
+    t_check(sg_calibration_min_images(1.0f) == 20 && sg_calibration_min_images(NAN) == 20, "out of range: 20");
+}
+
 int main(void)
 {
     t_begin("model_score");
+    test_calibration_min_images();
     test_staged_scorer();
     test_score_worker();
     test_lambda_one_scorer();

@@ -24,13 +24,6 @@
 #include "sgad/file.h"
 #include "sgad/frame_score.h"
 
-/* Per-pixel statistics from fewer frames than this are mostly noise (a pixel's
- * standard deviation from n samples is off by about 1/sqrt(2n), 12% at 32). */
-#define MIN_STATS_FRAMES 32
-/* A threshold at quantile q needs at least 1/(1-q) frames (one expected above
- * it) and never fewer than this. */
-#define MIN_THRESHOLD_FRAMES 20
-
 static const char USAGE[] =
     "usage: sgad calibrate --model PATH (--line FIRST | --images DIR) [options]\n"
     "Measure a trained model's per-pixel error statistics and threshold again on normal frames, with its\n"
@@ -248,14 +241,11 @@ static bool load_frames(const cal_args *a, int channels, int size, float **out, 
  * false with the reason when there are too few for either. */
 static bool split(const cal_args *a, bool standardise, double q, size_t n, size_t *stats)
 {
-    /* 1e-3: a quantile stored as a float (0.995 reads 0.99500000477) still needs 200 */
-    size_t need_threshold = (size_t)ceil(1 / (1 - q) - 1e-3);
-    if (need_threshold < MIN_THRESHOLD_FRAMES)
-        need_threshold = MIN_THRESHOLD_FRAMES;
+    size_t need_threshold = sg_calibration_min_images((float)q);
     *stats = !standardise ? 0 : a->stats_frames ? (size_t)a->stats_frames : n / 2;
-    if (standardise && *stats < MIN_STATS_FRAMES)
+    if (standardise && *stats < SG_PIXEL_STATS_MIN_IMAGES)
         return cli_false(SG_OK, "the per-pixel statistics need at least %d normal frames, %zu given (of %zu): give "
-                         "more frames%s", MIN_STATS_FRAMES, *stats, n,
+                         "more frames%s", SG_PIXEL_STATS_MIN_IMAGES, *stats, n,
                          a->stats_frames ? " or a larger --stats-frames" : "");
     if (*stats >= n || n - *stats < need_threshold)
         return cli_false(SG_OK, "a threshold at quantile %g needs at least %zu normal frames (one expected above it), "

@@ -65,6 +65,16 @@ static int compare_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+size_t sg_calibration_min_images(float quantile)
+{
+    if (!(quantile > 0 && quantile < 1))
+        return 20;
+    /* less 1e-4 of it: a quantile stored as a float (0.999 reads 0.99900001287, 1/(1-q) 1000.013)
+     * still needs the round number */
+    double need = ceil(1.0 / (1.0 - (double)quantile) * (1 - 1e-4));
+    return need < 20 ? 20 : need > 1e9 ? (size_t)1e9 : (size_t)need;
+}
+
 sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float quantile)
 {
     if (count == 0)

@@ -123,6 +123,14 @@ sg_status sg_fit_partial_path(const char *checkpoint, char *buf, size_t size);
  * finite number refuses it (SG_ERR_NUMERIC) and leaves the model's calibration as it was. */
 sg_status sg_calibrate(sg_model *m, const float *images, size_t count, float quantile);
 
+/* The fewest normal images a threshold at `quantile` should be taken from: 1/(1-quantile), one
+ * expected above it (200 at 0.995), and never fewer than 20. Fewer make a threshold that is about
+ * their largest score. */
+size_t sg_calibration_min_images(float quantile);
+/* Per-pixel statistics (sg_model_fit_pixel_stats) from fewer normal images than this are mostly
+ * noise: a standard deviation from n samples is off by about 1/sqrt(2n), 12% at 32. */
+#define SG_PIXEL_STATS_MIN_IMAGES 32
+
 /* Score many images in batches of up to `batch` (scores[count]; heatmaps and
  * reconstructions optional as in sg_scorer_run). */
 sg_status sg_score_images(sg_model *m, const float *images, size_t count, int batch, float *scores,
