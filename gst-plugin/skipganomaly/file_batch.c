@@ -67,7 +67,8 @@ guint sgad_file_batch_size(GstSkipGanomaly *self)
     const gboolean every_frame = self->interval == 1;
     const gboolean shared = self->batch_streams;
     GST_OBJECT_UNLOCK(self);
-    if (batch <= 1 || self->training || !every_frame || shared)
+    /* a calibration takes frames one at a time */
+    if (batch <= 1 || self->training || !every_frame || shared || sgad_calibration_busy(self))
         return 1;
     return skipganomaly_use_async(self) ? 1 : batch;
 }

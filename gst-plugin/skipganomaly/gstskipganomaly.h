@@ -10,6 +10,7 @@
 
 #include "async_scorer.h"
 #include "batcher.h"
+#include "calibration.h"
 #include "file_batch.h"
 #include "mask.h"
 #include "preprocess.h"
@@ -124,6 +125,19 @@ struct _GstSkipGanomaly {
     GstClockTime latency;           /* sync mode: the longest scoring so far */
     GstClockTime next_stats_pts;
 
+    /* calibration on the stream (calibrate-frames, the `calibrate` signal): calibration.c */
+    guint calibrate_frames, calibrate_stride; /* properties, under the object lock */
+    gint calibrate_busy;         /* atomic: 0 none, 1 requested, 2 collecting or computing */
+    gboolean calibrating;        /* streaming thread: frames go into calibration_images */
+    guint calibration_wanted;    /* frames to take */
+    guint calibration_taken;     /* frames taken so far */
+    guint64 calibration_seen;    /* frames seen since the collection began (calibrate-stride) */
+    SgadReservoir calibration_images; /* the images taken (filled, never sampled: capacity = all) */
+    GThread *calibration_thread; /* computes the calibration and swaps it in */
+    gint calibration_done;       /* atomic: the thread has ended */
+    guint calibrations;          /* calibrations swapped in this run */
+    guint64 results_from;        /* streaming thread: async results of earlier frames predate the calibration */
+
     /* batched sync scoring (score-batch > 1, files): file_batch.c */
     guint score_batch; /* property, under the object lock */
     SgadFileBatch file_batch; /* streaming thread (and its scoring thread) */
@@ -154,6 +168,14 @@ void skipganomaly_attach_result(GstSkipGanomaly *self, GstBuffer *buffer, guint6
 void skipganomaly_note_sync_score(GstSkipGanomaly *self, GstClockTime took, guint frames);
 /* Whether frames are scored on the asynchronous (live) path. */
 gboolean skipganomaly_use_async(GstSkipGanomaly *self);
+/* The loaded model's input channels and size, without waiting for a scoring
+ * under way (then the current plan's); FALSE (element error posted) without a model. */
+gboolean skipganomaly_model_geometry(GstSkipGanomaly *self, gint *channels, gint *size);
+/* Put a model loaded on dev (holding a reference of it) in place of the current
+ * one under the engine lock; the old one is freed. left_file: the model is no
+ * longer the model file's (retrained, calibrated), so it leaves the shared batch. */
+void skipganomaly_swap_loaded(GstSkipGanomaly *self, sg_device *dev, gint batch, sg_model *model, sg_scorer *scorer,
+                              gboolean left_file);
 
 G_END_DECLS
 

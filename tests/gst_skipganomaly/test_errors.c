@@ -88,6 +88,31 @@ GST_START_TEST(test_uncalibrated_model)
 }
 GST_END_TEST;
 
+/* calibrate-frames below what a threshold at the model's quantile needs (each
+ * tile an image; a standardised score needs twice as many): refused at start. */
+GST_START_TEST(test_calibrate_too_few)
+{
+    gchar *path = make_model("m.safetensors", 3, 1, 0.5);
+    GstElement *e = element();
+    g_object_set(e, "model", path, "calibrate-frames", 199, NULL);
+    const gchar *expect[] = {"calibrate-frames=199", "needs at least 200", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, expect);
+    /* 50 frames of 2x2 tiles are 200 images */
+    e = element();
+    g_object_set(e, "model", path, "calibrate-frames", 50, "tiles", 2, NULL);
+    fail_unless(gst_element_set_state(e, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_object_unref(e);
+    /* the bundled model's standardised score: 200 for the statistics, 200 for the threshold */
+    e = element();
+    g_object_set(e, "model", SGAD_BUNDLED_MODEL, "calibrate-frames", 399, NULL);
+    const gchar *expect_std[] = {"needs at least 400", "per-pixel statistics", NULL};
+    expect_start_error(e, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, expect_std);
+    g_free(path);
+    test_device_check();
+}
+GST_END_TEST;
+
 GST_START_TEST(test_unsupported_caps)
 {
     gchar *path = make_model("rgb.safetensors", 3, 1, 0.5);
@@ -325,6 +350,7 @@ static Suite *skipganomaly_errors_suite(void)
     ADD_TEST(tc, test_train_nothing);
     ADD_TEST(tc, test_train_path_unwritable);
     ADD_TEST(tc, test_bad_device);
+    ADD_TEST(tc, test_calibrate_too_few);
     return s;
 }
 
