@@ -50,7 +50,7 @@ A `GstCustomMeta` named `GstAnomalyMeta` whose structure holds:
 | `truth-mask-width`, `truth-mask-height` | uint | its size: the size of the frame anomalyinject painted |
 | `result-frame` | uint64 | the frame the result was computed on: `frame` itself, or an earlier one with `interval` > 1 or asynchronous scoring |
 | `result-age` | uint64 | this frame's timestamp minus that frame's, in ns (0 when the same frame) |
-| `result-pending` | boolean | TRUE when no result is ready yet (asynchronous scoring's first frames): then no score fields |
+| `result-pending` | boolean | TRUE when no result is ready yet (asynchronous scoring's first frames; the frames a calibration on the stream takes, and those that pass while it is computed): then no score fields |
 
 From C use libsgadmeta-1.0, installed with the plugin (`pkg-config --cflags --libs sgadmeta-1.0`,
 `#include <sgad/anomalymeta.h>`; the plugin itself exports only its entry point):
@@ -80,6 +80,17 @@ if s.has_field("truth-mask"):  # where anomalyinject painted, as a numpy array
 - `skipganomaly-retrained` (element message): a retrained model is in use from the next frame on;
   `model` (its file), `frames` (images it was trained on), `seen` (images offered), `epochs`,
   `retrains` (how many this run).
+- `skipganomaly-calibrating` (element message): a calibration on the stream began (`calibrate-frames` at
+  start, or the `calibrate` signal); `frames` (to take), `stride`. Until it is in use frames carry
+  `result-pending`. An element message rather than `GST_MESSAGE_PROGRESS`: gst-launch holds a pipeline
+  in PAUSED until every progress it saw start has completed, and this one needs the frames that PLAYING
+  brings.
+- `skipganomaly-calibrated` (element message): the new calibration judges the frames from now on;
+  `model` (the file it is a copy of: the file is not changed), `frames` (taken), `images` (whose scores
+  set the threshold; each tile is one), `statistics-images` (that measured a standardised score's
+  per-pixel statistics, 0 otherwise), `threshold`, `quantile`, `normal-mean`, `normal-std` (of those
+  scores), `calibrations` (this run). A calibration that cannot be made (the stream ended first, scores
+  that are not numbers) is a warning, and the model keeps the calibration it had.
 - `skipganomaly-stats` (element message every `stats-interval` ms of stream time and at EOS): `frames`,
   `scored`, `skipped` (asynchronous scoring had no time for them; they went on with an earlier result),
   `dropped` (QoS dropped them before scoring; each also posts a QoS message), `scoring` (`sync` or
@@ -208,6 +219,35 @@ already under way. Bus: PROGRESS messages with code `retraining` (START when col
 CONTINUE per step, COMPLETE or ERROR) and the element message `skipganomaly-retrained` when the new
 model is in use. With `batch-streams=true` a retrained instance leaves the shared batch, whose model
 is the file's previous content.
+
+## Calibrating on the stream
+
+A model's threshold is the quantile (0.995) of normal frames' scores. A model trained on a short clip
+took it from the few frames it held out, and it flags far more new normal frames than it promises
+(docs/training.md, "Calibrating a model trained on a short clip"). `calibrate-frames=N` makes the
+scorer take the first N frames of the stream (one in `calibrate-stride`, default 7) as normal
+production and set the threshold on them, as `sgad calibrate` does on a recording:
+
+```
+gst-launch-1.0 v4l2src ! videoconvert ! skipganomaly model=M calibrate-frames=400 \
+  ! videoconvert ! anomalyoverlay ! autovideosink
+```
+
+The frames are prepared exactly as scoring prepares them (ROI, tiles, mask; each tile is one image);
+their scores' quantile becomes the threshold, and for a standardised frame score (`max,std`, the
+default) the first half measures the per-pixel statistics and the second half the threshold. Those
+frames, and the ones that pass while the calibration is computed (a worker thread; a live stream never
+waits for it, a file does, so every later frame is judged by it), carry `result-pending` and no verdict:
+they were declared normal, and the threshold that would judge them does not exist yet. The new
+calibration is a copy of the model file's, swapped in as a hot reload is; the file is not changed
+(`sgad calibrate --video` writes one). A threshold at 0.995 needs 200 images (400 with a standardised
+score): fewer are refused at start. The `calibrate` action signal (`g_signal_emit_by_name(sg,
+"calibrate", &accepted)`) does it again on the next `calibrate-frames` frames, when the scene's normal
+look has drifted (light, a new batch of material); it returns FALSE when no model is loaded,
+`calibrate-frames` is 0 or too few, or a calibration is under way. The stream ending before the frames
+are taken, or scores that are not numbers, leave the model's calibration as it was, with a warning.
+The `threshold` property, when set, still judges (the calibration is then only reported). Bus:
+`skipganomaly-calibrating`, `skipganomaly-calibrated`.
 
 ## Many cameras on one device
 
