@@ -311,6 +311,16 @@ elif grep -q "PyTorch timing failed" "$TMP/last"; then
     fail "the PyTorch twin failed"; cat "$TMP/last"
 else
     has "$TMP/last" "^   32     2 |  *[0-9.]*  *[0-9.]*  *[0-9.]*x |" "bench times PyTorch beside the engine"
+    echo "# bench --rounds: PyTorch and the engine in turn, then the median of the ratios"
+    expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --rounds 3
+    rows=$(grep -c "^   32     2 |" "$TMP/last")
+    want=$(grep "^   32     2 |" "$TMP/last" | sed 's/.* \([0-9.e+]*\)x |$/\1/' | sort -g | sed -n 2p)
+    got=$(sed -n 's/^size 32 batch 2 inference: median ratio to PyTorch \([0-9.e+]*\)x over 3 rounds .*/\1/p' "$TMP/last")
+    [ "$rows" = 3 ] && [ -n "$got" ] && [ "$got" = "$want" ] &&
+        ok "bench --rounds 3: three rows, their median ratio ($got)" ||
+        { fail "bench --rounds 3: $rows rows, median '$got', the rows' middle ratio '$want'"; cat "$TMP/last"; }
 fi
+expect_rc 2 "$SGAD" bench --rounds 0
+has "$TMP/last" "--rounds must be 1..50" "bench --rounds 0 refused"
 
 exit $FAILED

@@ -5,7 +5,11 @@
  * warm-up run (pipeline creation, first-touch memory) then the best of the
  * timed runs (one only when a run is slow). On lavapipe a 32x32 training step at batch 64 takes tens of
  * seconds, so by default a (size, batch) pair is only run when its work is at
- * most that of batch 64 at 32x32 (batch * (size/32)^2 <= 64); --full runs all. */
+ * most that of batch 64 at 32x32 (batch * (size/32)^2 <= 64); --full runs all.
+ * PyTorch's rate on a shared CPU moves by more than the difference being
+ * measured (8 to 14 images/s between runs a minute apart, docs/benchmarks.md):
+ * --rounds N measures PyTorch and the engine in turn N times and ends with the
+ * median of the N ratios. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +32,8 @@ static const char USAGE[] =
     "  --mode M               train, infer or both (default both)\n"
     "  --reps N               timed runs after one warm-up (default 2, only 1 when a run takes\n"
     "                         over 20 s; the best is kept)\n"
+    "  --rounds N             measure PyTorch and the engine in turn N times (default 1), then the\n"
+    "                         median of the N ratios\n"
     "  --full                 also run pairs with batch * (size/32)^2 > 64 (slow on lavapipe)\n"
     "  --arch A, --width W, --upsample U, --channels C   the model (default skipganomaly++, 1,\n"
     "                         transposed, 3)\n"
@@ -35,12 +41,12 @@ static const char USAGE[] =
     "  --torch-script PATH    the PyTorch twin (default: bench_torch_model.py beside sgad or installed)\n"
     "  --device D             Vulkan device index or name\n";
 
-enum { MAX_LIST = 8 };
+enum { MAX_LIST = 8, MAX_ROUNDS = 50 };
 
 typedef struct bench_args {
     int sizes[MAX_LIST], nsizes, batches[MAX_LIST], nbatches;
     bool train, infer, full, torch;
-    long reps;
+    long reps, rounds;
     sg_model_config model;
     const char *script, *device;
     const char *torch_device; /* where PyTorch runs: as the engine, on a GPU or the CPU */
@@ -48,11 +54,12 @@ typedef struct bench_args {
 
 static int parse(int argc, char **argv, bench_args *a)
 {
-    enum { O_SIZES = 256, O_BATCHES, O_MODE, O_REPS, O_FULL, O_ARCH, O_WIDTH, O_UPSAMPLE, O_CHANNELS, O_NOTORCH,
+    enum { O_SIZES = 256, O_BATCHES, O_MODE, O_REPS, O_ROUNDS, O_FULL, O_ARCH, O_WIDTH, O_UPSAMPLE, O_CHANNELS, O_NOTORCH,
            O_SCRIPT, O_DEVICE, O_HELP };
     static const struct option options[] = {
         {"sizes", required_argument, 0, O_SIZES}, {"batches", required_argument, 0, O_BATCHES},
         {"mode", required_argument, 0, O_MODE}, {"reps", required_argument, 0, O_REPS},
+        {"rounds", required_argument, 0, O_ROUNDS},
         {"full", no_argument, 0, O_FULL}, {"arch", required_argument, 0, O_ARCH},
         {"width", required_argument, 0, O_WIDTH}, {"upsample", required_argument, 0, O_UPSAMPLE},
         {"channels", required_argument, 0, O_CHANNELS}, {"no-torch", no_argument, 0, O_NOTORCH},
@@ -66,6 +73,7 @@ static int parse(int argc, char **argv, bench_args *a)
     a->nbatches = 2;
     a->train = a->infer = a->torch = true;
     a->reps = 2;
+    a->rounds = 1;
     a->model = sg_model_config_default();
     a->script = sgad_data_file("bench_torch_model.py");
     long v;
@@ -90,6 +98,10 @@ static int parse(int argc, char **argv, bench_args *a)
         case O_REPS:
             if (!cli_parse_int(optarg, 1, 1000, &a->reps))
                 return cli_usage_error("bench", "--reps must be 1..1000");
+            break;
+        case O_ROUNDS:
+            if (!cli_parse_int(optarg, 1, MAX_ROUNDS, &a->rounds))
+                return cli_usage_error("bench", "--rounds must be 1..%d", MAX_ROUNDS);
             break;
         case O_FULL: a->full = true; break;
         case O_ARCH:
@@ -247,6 +259,52 @@ static void cell(double ips, double torch_ips, bool torch)
     }
 }
 
+static int compare_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The median of the finite ratios among v[0..n) (NAN if none); *count says how many. */
+static double median_ratio(const double *v, long n, long *count)
+{
+    double k[MAX_ROUNDS];
+    long m = 0;
+    for (long i = 0; i < n; i++)
+        if (isfinite(v[i]) && v[i] > 0)
+            k[m++] = v[i];
+    *count = m;
+    if (!m)
+        return NAN;
+    qsort(k, (size_t)m, sizeof *k, compare_double);
+    return m % 2 ? k[m / 2] : 0.5 * (k[m / 2 - 1] + k[m / 2]);
+}
+
+/* After several rounds: each (size, batch)'s median ratio and the range. */
+static void print_medians(const bench_args *a, int size, const double (*train)[MAX_ROUNDS],
+                          const double (*infer)[MAX_ROUNDS])
+{
+    for (int b = 0; b < a->nbatches; b++) {
+        if (!selected(a, size, a->batches[b]))
+            continue;
+        for (int mode = 0; mode < 2; mode++) {
+            if (!(mode ? a->infer : a->train))
+                continue;
+            const double *v = mode ? infer[b] : train[b];
+            long n;
+            double med = median_ratio(v, a->rounds, &n);
+            if (!n)
+                continue;
+            double lo = INFINITY, hi = 0;
+            for (long r = 0; r < a->rounds; r++)
+                if (isfinite(v[r]) && v[r] > 0)
+                    lo = fmin(lo, v[r]), hi = fmax(hi, v[r]);
+            printf("size %d batch %d %s: median ratio to PyTorch %.3gx over %ld round%s (%.3g-%.3gx)\n", size,
+                   a->batches[b], mode ? "inference" : "training", med, n, n > 1 ? "s" : "", lo, hi);
+        }
+    }
+}
+
 int cmd_bench(int argc, char **argv)
 {
     bench_args a;
@@ -268,9 +326,12 @@ int cmd_bench(int argc, char **argv)
                "Python: SGAD_PYTHON)\n", torch_twin_python(), a.torch_device);
     else if (torch)
         printf("PyTorch: %s, on its %s device\n", torch_twin_python(), a.torch_device);
-    printf("%s, %d channel%s, width %g, %s upsampling; %ld timed run%s after a warm-up, best kept\n",
+    printf("%s, %d channel%s, width %g, %s upsampling; %ld timed run%s after a warm-up, best kept",
            sg_arch_name(a.model.arch), a.model.channels, a.model.channels > 1 ? "s" : "", (double)a.model.width,
            sg_upsample_name(a.model.upsample), a.reps, a.reps > 1 ? "s" : "");
+    if (a.rounds > 1)
+        printf("; %ld rounds, PyTorch then the engine", a.rounds);
+    printf("\n");
     printf("%5s %5s |", "size", "batch");
     if (a.train)
         printf(" %10s%s |", "train im/s", torch ? "      torch   ratio" : "");
@@ -300,12 +361,6 @@ int cmd_bench(int argc, char **argv)
     int skipped = 0;
     bool untrainable = false;
     for (int i = 0; i < a.nsizes && rc == 0; i++) {
-        double t_train[MAX_LIST], t_infer[MAX_LIST];
-        for (int b = 0; b < MAX_LIST; b++)
-            t_train[b] = t_infer[b] = NAN;
-        bool have_torch = torch && run_torch(&a, a.sizes[i], t_train, t_infer);
-        if (torch && !have_torch)
-            printf("(PyTorch timing failed at size %d: run %s by hand to see why)\n", a.sizes[i], a.script);
         sg_model_config c = a.model;
         c.size = a.sizes[i];
         sg_model *m;
@@ -314,29 +369,43 @@ int cmd_bench(int argc, char **argv)
             rc = cli_fail(s, "cannot create the %dx%d model", c.size, c.size);
             break;
         }
-        for (int b = 0; b < a.nbatches; b++) {
-            int batch = a.batches[b];
-            if (!selected(&a, c.size, batch)) {
-                skipped++;
-                continue;
+        double ratio_train[MAX_LIST][MAX_ROUNDS], ratio_infer[MAX_LIST][MAX_ROUNDS];
+        for (long round = 0; round < a.rounds && rc == 0; round++) {
+            double t_train[MAX_LIST], t_infer[MAX_LIST];
+            for (int b = 0; b < MAX_LIST; b++)
+                t_train[b] = t_infer[b] = NAN;
+            bool have_torch = torch && run_torch(&a, a.sizes[i], t_train, t_infer);
+            if (torch && !have_torch)
+                printf("(PyTorch timing failed at size %d: run %s by hand to see why)\n", a.sizes[i], a.script);
+            for (int b = 0; b < a.nbatches; b++) {
+                int batch = a.batches[b];
+                if (!selected(&a, c.size, batch)) {
+                    skipped += round == 0;
+                    continue;
+                }
+                double tr = a.train ? time_train(m, batch, images, a.reps) : NAN;
+                untrainable |= tr < 0;
+                double in = a.infer ? time_infer(m, batch, images, a.reps) : NAN;
+                ratio_train[b][round] = tr / t_train[b];
+                ratio_infer[b][round] = in / t_infer[b];
+                printf("%5d %5d |", c.size, batch);
+                if (a.train) {
+                    cell(tr, t_train[b], torch);
+                    printf(" |");
+                }
+                if (a.infer) {
+                    cell(in, t_infer[b], torch);
+                    printf(" |");
+                }
+                printf("\n");
+                fflush(stdout);
+                if ((a.train && isnan(tr)) || (a.infer && isnan(in)))
+                    rc = EXIT_ERROR;
             }
-            double tr = a.train ? time_train(m, batch, images, a.reps) : NAN;
-            untrainable |= tr < 0;
-            double in = a.infer ? time_infer(m, batch, images, a.reps) : NAN;
-            printf("%5d %5d |", c.size, batch);
-            if (a.train) {
-                cell(tr, t_train[b], torch);
-                printf(" |");
-            }
-            if (a.infer) {
-                cell(in, t_infer[b], torch);
-                printf(" |");
-            }
-            printf("\n");
-            fflush(stdout);
-            if ((a.train && isnan(tr)) || (a.infer && isnan(in)))
-                rc = EXIT_ERROR;
         }
+        if (torch && a.rounds > 1 && rc == 0)
+            print_medians(&a, c.size, (const double(*)[MAX_ROUNDS])ratio_train,
+                          (const double(*)[MAX_ROUNDS])ratio_infer);
         sg_model_destroy(m);
     }
     if (untrainable)
