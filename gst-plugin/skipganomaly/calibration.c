@@ -144,12 +144,8 @@ static gboolean begin(GstSkipGanomaly *self)
  * and swapped in; a warning (the model as it was) when that fails. */
 static void calibrate(GstSkipGanomaly *self)
 {
-    g_mutex_lock(&self->engine_lock);
-    sg_device *dev = self->scorer ? self->dev : NULL;
-    const gint batch = self->scorer_batch;
-    if (dev)
-        sgad_device_pool_ref(dev);
-    g_mutex_unlock(&self->engine_lock);
+    gint batch;
+    sg_device *dev = skipganomaly_ref_device(self, &batch);
     if (!dev)
         return; /* stopping */
     GST_OBJECT_LOCK(self);

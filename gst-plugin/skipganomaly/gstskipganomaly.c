@@ -724,12 +724,8 @@ done:
  * model file (atomically) and swap it in as a hot reload does; say so on the bus. */
 static void swap_in_retrained(GstSkipGanomaly *self, guint frames, guint64 seen)
 {
-    g_mutex_lock(&self->engine_lock);
-    sg_device *dev = self->scorer ? self->dev : NULL;
-    const gint batch = self->scorer_batch;
-    if (dev)
-        sgad_device_pool_ref(dev);
-    g_mutex_unlock(&self->engine_lock);
+    gint batch;
+    sg_device *dev = skipganomaly_ref_device(self, &batch);
     if (!dev)
         return; /* stopping */
     GST_OBJECT_LOCK(self);
@@ -1478,6 +1474,17 @@ static GstFlowReturn gst_skip_ganomaly_transform_frame_ip(GstVideoFilter *filter
 
 /* ---- hot reload ----------------------------------------------------------- */
 
+sg_device *skipganomaly_ref_device(GstSkipGanomaly *self, gint *batch)
+{
+    g_mutex_lock(&self->engine_lock);
+    sg_device *dev = self->scorer ? self->dev : NULL;
+    *batch = self->scorer_batch;
+    if (dev)
+        sgad_device_pool_ref(dev);
+    g_mutex_unlock(&self->engine_lock);
+    return dev;
+}
+
 void skipganomaly_swap_loaded(GstSkipGanomaly *self, sg_device *dev, gint batch, sg_model *model, sg_scorer *scorer,
                               gboolean left_file)
 {
@@ -1506,12 +1513,8 @@ void skipganomaly_swap_loaded(GstSkipGanomaly *self, sg_device *dev, gint batch,
  * that cannot be used leaves the old model in place (and the property value). */
 static gboolean reload_model(GstSkipGanomaly *self, const gchar *path)
 {
-    g_mutex_lock(&self->engine_lock);
-    sg_device *dev = self->scorer ? self->dev : NULL;
-    gint batch = self->scorer_batch;
-    if (dev)
-        sgad_device_pool_ref(dev);
-    g_mutex_unlock(&self->engine_lock);
+    gint batch;
+    sg_device *dev = skipganomaly_ref_device(self, &batch);
     if (!dev) {
         GST_OBJECT_LOCK(self);
         g_free(self->model_path);

@@ -171,6 +171,9 @@ gboolean skipganomaly_use_async(GstSkipGanomaly *self);
 /* The loaded model's input channels and size, without waiting for a scoring
  * under way (then the current plan's); FALSE (element error posted) without a model. */
 gboolean skipganomaly_model_geometry(GstSkipGanomaly *self, gint *channels, gint *size);
+/* The loaded model's device with a reference taken (sgad_device_pool_release
+ * it) and the scorer's batch; NULL when no model is loaded (stopping). */
+sg_device *skipganomaly_ref_device(GstSkipGanomaly *self, gint *batch);
 /* Put a model loaded on dev (holding a reference of it) in place of the current
  * one under the engine lock; the old one is freed. left_file: the model is no
  * longer the model file's (retrained, calibrated), so it leaves the shared batch. */
