@@ -54,8 +54,8 @@ typedef struct bench_args {
 
 static int parse(int argc, char **argv, bench_args *a)
 {
-    enum { O_SIZES = 256, O_BATCHES, O_MODE, O_REPS, O_ROUNDS, O_FULL, O_ARCH, O_WIDTH, O_UPSAMPLE, O_CHANNELS, O_NOTORCH,
-           O_SCRIPT, O_DEVICE, O_HELP };
+    enum { O_SIZES = 256, O_BATCHES, O_MODE, O_REPS, O_ROUNDS, O_FULL, O_ARCH, O_WIDTH, O_UPSAMPLE, O_CHANNELS,
+           O_NOTORCH, O_SCRIPT, O_DEVICE, O_HELP };
     static const struct option options[] = {
         {"sizes", required_argument, 0, O_SIZES}, {"batches", required_argument, 0, O_BATCHES},
         {"mode", required_argument, 0, O_MODE}, {"reps", required_argument, 0, O_REPS},
@@ -265,8 +265,9 @@ static int compare_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* The median of the finite ratios among v[0..n) (NAN if none); *count says how many. */
-static double median_ratio(const double *v, long n, long *count)
+/* The median of the finite ratios among v[0..n) (NAN if none); *count says how
+ * many, *lo and *hi the smallest and the largest. */
+static double median_ratio(const double *v, long n, long *count, double *lo, double *hi)
 {
     double k[MAX_ROUNDS];
     long m = 0;
@@ -277,6 +278,8 @@ static double median_ratio(const double *v, long n, long *count)
     if (!m)
         return NAN;
     qsort(k, (size_t)m, sizeof *k, compare_double);
+    *lo = k[0];
+    *hi = k[m - 1];
     return m % 2 ? k[m / 2] : 0.5 * (k[m / 2 - 1] + k[m / 2]);
 }
 
@@ -292,13 +295,9 @@ static void print_medians(const bench_args *a, int size, const double (*train)[M
                 continue;
             const double *v = mode ? infer[b] : train[b];
             long n;
-            double med = median_ratio(v, a->rounds, &n);
+            double lo, hi, med = median_ratio(v, a->rounds, &n, &lo, &hi);
             if (!n)
                 continue;
-            double lo = INFINITY, hi = 0;
-            for (long r = 0; r < a->rounds; r++)
-                if (isfinite(v[r]) && v[r] > 0)
-                    lo = fmin(lo, v[r]), hi = fmax(hi, v[r]);
             printf("size %d batch %d %s: median ratio to PyTorch %.3gx over %ld round%s (%.3g-%.3gx)\n", size,
                    a->batches[b], mode ? "inference" : "training", med, n, n > 1 ? "s" : "", lo, hi);
         }

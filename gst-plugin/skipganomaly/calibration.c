@@ -19,13 +19,11 @@
 GST_DEBUG_CATEGORY_EXTERN(skip_ganomaly_debug);
 #define GST_CAT_DEFAULT skip_ganomaly_debug
 
-#define DEFAULT_QUANTILE 0.995f
-
 /* The quantile a model is calibrated at: its own, else sg_fit's. */
 static gfloat model_quantile(sg_model *m)
 {
     const sg_calibration *cal = sg_model_calibration(m);
-    return cal->valid && cal->quantile > 0.5f && cal->quantile < 1 ? cal->quantile : DEFAULT_QUANTILE;
+    return cal->valid && cal->quantile > 0.5f && cal->quantile < 1 ? cal->quantile : sg_fit_options_default().quantile;
 }
 
 /* How many of n images measure the per-pixel statistics (the rest the threshold). */
@@ -34,7 +32,8 @@ static gsize statistics_images(sg_model *m, gsize n)
     return sg_model_frame_score(m)->standardise ? n / 2 : 0;
 }
 
-guint sgad_calibration_images_needed(sg_model *m)
+/* The fewest images a calibration of model m can be made from. */
+static guint images_needed(sg_model *m)
 {
     const gsize threshold = sg_calibration_min_images(model_quantile(m));
     if (!sg_model_frame_score(m)->standardise)
@@ -46,7 +45,7 @@ guint sgad_calibration_images_needed(sg_model *m)
 /* The frames asked for give too few images for m: the reason (g_free it), else NULL. */
 static gchar *too_few(sg_model *m, guint frames, guint tiles)
 {
-    const guint64 images = (guint64)frames * tiles * tiles, need = sgad_calibration_images_needed(m);
+    const guint64 images = (guint64)frames * tiles * tiles, need = images_needed(m);
     if (images >= need)
         return NULL;
     return g_strdup_printf("calibrate-frames=%u gives %" G_GUINT64_FORMAT " images (%u per frame), and a threshold at "
@@ -165,8 +164,9 @@ static void calibrate(GstSkipGanomaly *self)
                               "of %dx%d)", r->channels, r->size, r->size);
     } else {
         nstats = statistics_images(m, n);
-        if (n < sgad_calibration_images_needed(m))
-            why = g_strdup_printf("%" G_GSIZE_FORMAT " images, %u needed", n, sgad_calibration_images_needed(m));
+        const guint need = images_needed(m);
+        if (n < need)
+            why = g_strdup_printf("%" G_GSIZE_FORMAT " images, %u needed", n, need);
         else if (nstats && sg_model_fit_pixel_stats(m, r->images, nstats) != SG_OK)
             why = g_strdup(sg_error_message());
         else if (sg_calibrate(m, r->images + nstats * image, n - nstats, model_quantile(m)) != SG_OK)

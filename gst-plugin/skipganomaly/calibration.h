@@ -27,8 +27,6 @@
 
 typedef struct _GstSkipGanomaly GstSkipGanomaly;
 
-/* The fewest images a calibration of model m can be made from. */
-guint sgad_calibration_images_needed(sg_model *m);
 /* start: request a calibration on the first frames when calibrate-frames is
  * set; FALSE (with the element error posted) when that is too few for m. */
 gboolean sgad_calibration_start(GstSkipGanomaly *self, sg_model *m);
