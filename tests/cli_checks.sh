@@ -25,3 +25,15 @@ expect_rc() {
 has() {
     if grep -q -- "$2" "$1"; then ok "$3"; else fail "$3 (no '$2' in $1)"; cat "$1"; fi
 }
+
+# beats_frame_difference WHAT AUC BASELINE: a model's frame ROC AUC is at least
+# 0.9 and above the frame difference's on the same frames (issue 12's bar);
+# returns 1 when not (or when either figure is missing)
+beats_frame_difference() {
+    if [ -n "$2" ] && [ -n "$3" ] && awk -v m="$2" -v d="$3" 'BEGIN { exit !(m >= 0.9 && m > d) }'; then
+        ok "$1: ROC AUC $2 >= 0.9 and above frame difference's $3"
+    else
+        fail "$1: ROC AUC '$2' (want >= 0.9 and above frame difference's '$3')"
+        return 1
+    fi
+}

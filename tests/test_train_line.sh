@@ -30,11 +30,6 @@ for kind in scratch spot missing color-shift; do
     rows=$(awk -v k="$kind" '/^defects:/ { cur = $2 } cur == k' "$TMP/eval.txt")
     model=$(echo "$rows" | sed -n 's/^ *model: heat max,std  *\([01]\.[0-9]*\) .*/\1/p')
     diff=$(echo "$rows" | sed -n 's/^ *baseline: frame difference  *\([01]\.[0-9]*\) .*/\1/p')
-    if [ -n "$model" ] && [ -n "$diff" ] && awk -v m="$model" -v d="$diff" 'BEGIN { exit !(m >= 0.9 && m > d) }'; then
-        ok "$kind: ROC AUC $model >= 0.9 and above frame difference's $diff"
-    else
-        fail "$kind: ROC AUC '$model' (want >= 0.9 and above frame difference's '$diff')"
-        echo "$rows"
-    fi
+    beats_frame_difference "$kind" "$model" "$diff" || echo "$rows"
 done
 exit $FAILED

@@ -35,11 +35,6 @@ for kind in scratch spot missing color-shift; do
     line=$(grep "frame ROC AUC" "$TMP/last" || true)
     model=$(echo "$line" | sed -n 's/.*frame ROC AUC \([01]\.[0-9]*\),.*/\1/p')
     diff=$(echo "$line" | sed -n 's/.*frame difference, no model: ROC AUC \([01]\.[0-9]*\)).*/\1/p')
-    if [ -n "$model" ] && [ -n "$diff" ] && awk -v m="$model" -v d="$diff" 'BEGIN { exit !(m >= 0.9 && m > d) }'; then
-        ok "$kind: ROC AUC $model >= 0.9 and above frame difference's $diff"
-    else
-        fail "$kind: ROC AUC '$model' (want >= 0.9 and above frame difference's '$diff')"
-        cat "$TMP/last"
-    fi
+    beats_frame_difference "$kind" "$model" "$diff" || cat "$TMP/last"
 done
 exit $FAILED
