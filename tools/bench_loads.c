@@ -9,6 +9,10 @@
  *
  *   build/tools/sgad-bench-loads [--rounds N] [--device I]
  *
+ * Loads in three modes: lanes at different addresses, all at one address
+ * built from the lane index (as the convolutions' weights are), and all at
+ * one address built from uniform values only, which a compiler could load
+ * once for the lanes (lavapipe 22.3 does not: docs/benchmarks.md).
  * The variants run alternately, N rounds; each figure is the best of its
  * rounds, in process CPU time (lavapipe runs shaders on this process's
  * threads, so this is the CPU the shader took whatever else the machine runs)
@@ -16,6 +20,7 @@
  * the no-load (no-store) baseline, over the floats loaded (stored), also given
  * in FMA-equivalents (the baseline's time per FMA). */
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,16 +283,19 @@ int main(int argc, char **argv)
     smi.codeSize = sizeof bench_stores_spv;
     smi.pCode = bench_stores_spv;
     CHECK(vkCreateShaderModule(dev, &smi, NULL, &store_module));
-    /* pipelines 0..VARIANTS-1 load, then the store variants */
-    VkPipeline pipelines[VARIANTS + STORE_VARIANTS];
-    for (int v = 0; v < VARIANTS + STORE_VARIANTS; v++) {
-        int32_t variant = v < VARIANTS ? v : v - VARIANTS;
-        VkSpecializationMapEntry entry = {0, 0, sizeof variant};
-        VkSpecializationInfo spec = {1, &entry, sizeof variant, &variant};
+    /* pipelines 0..VARIANTS-1 load, then the store variants, then the loads
+     * again with addresses built from uniform values only */
+    VkPipeline pipelines[VARIANTS + STORE_VARIANTS + VARIANTS];
+    for (int v = 0; v < VARIANTS + STORE_VARIANTS + VARIANTS; v++) {
+        bool load = v < VARIANTS || v >= VARIANTS + STORE_VARIANTS;
+        int32_t spec_values[2] = {v < VARIANTS ? v : load ? v - VARIANTS - STORE_VARIANTS : v - VARIANTS,
+                                  v >= VARIANTS + STORE_VARIANTS};
+        VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(int32_t)}, {1, sizeof(int32_t), sizeof(int32_t)}};
+        VkSpecializationInfo spec = {2, entries, sizeof spec_values, spec_values};
         VkComputePipelineCreateInfo ci = {
             .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
             .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                      .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = v < VARIANTS ? module : store_module,
+                      .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = load ? module : store_module,
                       .pName = "main",
                       .pSpecializationInfo = &spec},
             .layout = layout};
@@ -311,10 +319,11 @@ int main(int argc, char **argv)
     /* each case (load path x lanes apart or together, then each store path)
      * runs once per round, the cases alternating; the first round (1 step)
      * only compiles (lavapipe compiles at the first dispatch) */
-    enum { MODES = 2, LOAD_CASES = MODES * VARIANTS, CASES = LOAD_CASES + STORE_VARIANTS };
-    const uint32_t lane_steps[MODES] = {4, 0};
+    enum { MODES = 3, LOAD_CASES = MODES * VARIANTS, CASES = LOAD_CASES + STORE_VARIANTS };
+    const uint32_t lane_steps[MODES] = {4, 0, 0}; /* mode 2: lane step 0 known to the compiler */
     double cpu_best[CASES], wall_best[CASES];
     static float reference[MODES][GROUPS * LANES];
+    /* (modes 1 and 2 read the same floats: 2 is checked against 1's reference) */
     float *store_reference[2] = {malloc(dst_size), malloc(dst_size)}; /* stored, added into */
     int mismatches = 0;
     const uint32_t iterations = 2048;
@@ -337,7 +346,8 @@ int main(int argc, char **argv)
                 vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
                                      &mb, 0, NULL, 0, NULL);
             }
-            vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipelines[store ? VARIANTS + v : v]);
+            vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
+                              pipelines[store ? VARIANTS + v : mode == 2 ? VARIANTS + STORE_VARIANTS + v : v]);
             vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
             vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof pc, &pc);
             vkCmdDispatch(cmd, GROUPS, 1, 1);
@@ -377,9 +387,10 @@ int main(int argc, char **argv)
                 continue;
             }
             /* every load path reads the same floats: the sums must agree exactly */
-            if (v == 1 && round == 0)
+            int ref = mode == 2 ? 1 : mode;
+            if (v == 1 && round == 0 && mode != 2)
                 memcpy(reference[mode], out.map, sizeof reference[mode]);
-            else if (v > 1 && memcmp(reference[mode], out.map, sizeof reference[mode])) {
+            else if (v > 0 && memcmp(reference[ref], out.map, sizeof reference[ref])) {
                 fprintf(stderr, "bench_loads: %s (lane step %u) read other values than the buffer reference\n",
                         variant_names[v], pc.lane_step);
                 mismatches++;
@@ -394,8 +405,10 @@ int main(int argc, char **argv)
            "CPU time per FMA; by wall time in brackets)\n");
     for (int mode = 0; mode < MODES; mode++) {
         const double *cpu_b = cpu_best + mode * VARIANTS, *wall_b = wall_best + mode * VARIANTS;
-        printf("\n%s\n%-32s %8s %8s %13s %22s\n", mode ? "every lane reads the same address"
-                                                   : "lanes read different addresses",
+        printf("\n%s\n%-32s %8s %8s %13s %22s\n",
+               mode == 2 ? "every lane reads the same address, built from uniform values only"
+               : mode    ? "every lane reads the same address"
+                         : "lanes read different addresses",
                "load path", "CPU s", "wall s", "ns CPU/float", "FMA-equivalents/float");
         print_costs(variant_names, VARIANTS, cpu_b, wall_b, floats, lane_fma, "FMA-only baseline");
     }
@@ -409,7 +422,7 @@ int main(int argc, char **argv)
 
     vkDestroyFence(dev, fence, NULL);
     vkDestroyCommandPool(dev, cmd_pool, NULL);
-    for (int v = 0; v < VARIANTS + STORE_VARIANTS; v++)
+    for (int v = 0; v < VARIANTS + STORE_VARIANTS + VARIANTS; v++)
         vkDestroyPipeline(dev, pipelines[v], NULL);
     vkDestroyShaderModule(dev, module, NULL);
     vkDestroyShaderModule(dev, store_module, NULL);

@@ -17,6 +17,10 @@
 
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const int VARIANT = 0;
+// 1: the address is built from uniform values only (the loop counter), as a
+// weight's is when its channel tile is the workgroup's: a compiler may then
+// load it once for all lanes
+layout(constant_id = 1) const int UNIFORM_INDEX = 0;
 
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer Floats { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer Vec4s { vec4 v[]; };
@@ -59,7 +63,7 @@ void main()
     const vec4 w0 = vec4(0.5, 0.25, 0.125, 1.0), w1 = vec4(-0.5, 2.0, 0.75, -1.0);
     const vec4 w2 = vec4(1.5, -0.25, 0.375, 3.0), w3 = vec4(-2.0, 0.625, -0.75, 0.1);
     for (uint it = 0u; it < p.iterations; it++) {
-        vec4 x = load4((gid * p.lane_step + it * 256u) & p.mask);
+        vec4 x = load4(((UNIFORM_INDEX != 0 ? 0u : gid * p.lane_step) + it * 256u) & p.mask);
         // 4 floats x 16 accumulators = 64 FMA
         a0 = fma(vec4(x.x), w0, a0); a1 = fma(vec4(x.x), w1, a1);
         a2 = fma(vec4(x.x), w2, a2); a3 = fma(vec4(x.x), w3, a3);
