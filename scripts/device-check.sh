@@ -4,7 +4,9 @@
 # carries it, and this runs there from the repository root:
 #   bash scripts/device-check.sh [PARTS]
 # PARTS (in the order given): env, soak, test_NAME (an engine test program), tests (all of them),
-# bench, review, conv, model; the default is the order that fits the lease, most wanted first.
+# bench, review, conv, conv-tiled, model, model-tiled (the -tiled ones with the convolutions'
+# forwards in shared-memory tiles: SGAD_TILED_CONVS=1, not yet the default anywhere);
+# the default is the order that fits the lease, most wanted first.
 # Each part has a time limit so that one slow part cannot take the others' time;
 # results go to $OUT (the device tool's folder) or ./device-out.
 set -uo pipefail
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 root=$PWD pkg=$PWD/.devpkg
 out=${OUT:-$root/device-out}
 mkdir -p "$out"
-parts=${1:-env test_conv soak bench review conv model test_core test_graph test_model_score tests}
+parts=${1:-env test_conv conv conv-tiled model model-tiled bench review soak test_core test_graph test_model_score tests}
 soak_frames=${SOAK_FRAMES:-100000} soak_limit=${SOAK_LIMIT:-250}
 deadline=$((SECONDS + ${TOTAL_LIMIT:-540})) # the whole run; each part gets at most what is left
 
@@ -80,8 +82,14 @@ for p in $parts; do
     conv) # the generator's convolutions against the measured peak, beside cuDNN
         part bench-engine 60 "$pkg/build/tools/sgad-bench-engine" --sizes 32 --batches 64 --torch --quick
         ;;
+    conv-tiled) # the same with the forwards in shared-memory tiles (its "fwd" column is what changes)
+        SGAD_TILED_CONVS=1 part bench-engine-tiled 45 "$pkg/build/tools/sgad-bench-engine" --sizes 32 --batches 64 --quick
+        ;;
     model) # the model's training and inference, beside PyTorch on the same GPU
         part bench-model 70 "$sgad" bench --sizes 32 --batches 1,64
+        ;;
+    model-tiled) # the same with the forwards in shared-memory tiles
+        SGAD_TILED_CONVS=1 part bench-model-tiled 70 "$sgad" bench --sizes 32 --batches 1,64
         ;;
     *) echo "unknown part $p" >&2; exit 2 ;;
     esac

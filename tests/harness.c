@@ -86,6 +86,12 @@ void t_again_with_buffer_stores(void (*cases)(void))
     again_with(&opt, "buffer stores", cases);
 }
 
+void t_again_with_tiled_convs(void (*cases)(void))
+{
+    sg_device_options opt = {.tiled_convs = true, .quiet = true};
+    again_with(&opt, "tiled convolutions", cases);
+}
+
 int t_end(void)
 {
     uint64_t in_use = sg_device_bytes_in_use(t_dev);

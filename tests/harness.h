@@ -33,6 +33,9 @@ void t_again_with_buffer_reads(void (*cases)(void));
  * buffer references, never storage-buffer descriptors (the path of tensors
  * over a device's maxStorageBufferRange): t_reads is "[buffer stores] ". */
 void t_again_with_buffer_stores(void (*cases)(void));
+/* The same on a device whose convolutions take their forwards in shared-memory
+ * workgroup tiles (conv_fwd_tiled, the GPU form): t_reads is "[tiled convolutions] ". */
+void t_again_with_tiled_convs(void (*cases)(void));
 
 /* Record a check (prints "ok - what" or "FAIL - what: detail"). */
 bool t_check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -335,6 +335,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     dev->force_staging = options->staged || env_flag("SGAD_STAGED");
     dev->buffer_reads = options->buffer_reads;
     dev->buffer_stores = options->buffer_stores;
+    dev->tiled_convs = options->tiled_convs || env_flag("SGAD_TILED_CONVS");
 
     bool validation = options->validation || env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");
@@ -352,8 +353,9 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
         return sg_fail(s, "%s", msg);
     }
     if (!options->quiet && !env_flag("SGAD_QUIET"))
-        fprintf(stderr, "sgad: using Vulkan device %u: %s (%s)%s\n", dev->info.index, dev->info.name,
-                sg_device_kind_name(dev->info.kind), validation ? ", validation on" : "");
+        fprintf(stderr, "sgad: using Vulkan device %u: %s (%s)%s%s\n", dev->info.index, dev->info.name,
+                sg_device_kind_name(dev->info.kind), validation ? ", validation on" : "",
+                dev->tiled_convs ? ", convolutions in shared-memory tiles" : "");
     *out = dev;
     return SG_OK;
 }

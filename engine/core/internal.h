@@ -47,6 +47,7 @@ struct sg_device {
     bool force_staging;        /* options.staged */
     bool buffer_reads;         /* options.buffer_reads: no texel reads */
     bool buffer_stores;        /* options.buffer_stores: no storage-buffer stores */
+    bool tiled_convs;          /* options.tiled_convs or $SGAD_TILED_CONVS */
 
     pthread_mutex_t queue_lock;  /* vkQueueSubmit only: never held across a wait */
     pthread_mutex_t transfer_lock; /* the staging buffer and transfer command buffer below */

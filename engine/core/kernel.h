@@ -67,6 +67,10 @@ bool sg_tensor_store_ok(const sg_tensor *t);
 /* Floats between the start of t's storage-buffer binding and t's first element. */
 uint32_t sg_tensor_store_base(const sg_tensor *t);
 
+/* Whether convolutions on t's device take their forward in shared-memory
+ * workgroup tiles (conv_fwd_tiled: sg_device_options.tiled_convs). */
+bool sg_tensor_tiled_convs(const sg_tensor *t);
+
 typedef struct sg_dispatch {
     const sg_kernel *kernel;
     const void *push;      /* push-constant block, at most 128 bytes */

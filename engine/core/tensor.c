@@ -93,6 +93,11 @@ bool sg_tensor_texel_ok(const sg_tensor *t, uint32_t components)
     return !t->dev->buffer_reads && (floats + components - 1) / components <= t->dev->max_texels;
 }
 
+bool sg_tensor_tiled_convs(const sg_tensor *t)
+{
+    return t->dev->tiled_convs;
+}
+
 uint32_t sg_tensor_store_base(const sg_tensor *t)
 {
     return (uint32_t)((t->offset % t->dev->store_align) / sizeof(float));

@@ -15,7 +15,11 @@
  * across the subgroup, 64-bit loads where alignment allows. The three read
  * their tensors (inputs, packed weights) as texels (the *_texel builds, ~16x
  * cheaper per float there) wherever the tensors fit the device's texel views,
- * else through buffer references; so does conv_bias_grad (db = sum of dy). */
+ * else through buffer references; so does conv_bias_grad (db = sum of dy).
+ * On a device made with tiled_convs, their work goes to conv_fwd_tiled,
+ * conv_bwd_data_tiled and conv_bwd_weight_tiled instead: workgroup tiles staged
+ * through shared memory, the form GPUs are built for (on lavapipe ~10x slower);
+ * the first two give the same bits as conv_fwd and conv_bwd_data. */
 #include "op_util.h"
 
 #include <stdio.h>
@@ -24,10 +28,13 @@
 #include "conv_bias_grad_texel.spv.h"
 #include "conv_bwd_data.spv.h"
 #include "conv_bwd_data_texel.spv.h"
+#include "conv_bwd_data_tiled.spv.h"
 #include "conv_bwd_weight.spv.h"
 #include "conv_bwd_weight_texel.spv.h"
+#include "conv_bwd_weight_tiled.spv.h"
 #include "conv_fwd.spv.h"
 #include "conv_fwd_texel.spv.h"
+#include "conv_fwd_tiled.spv.h"
 #include "conv_pack.spv.h"
 #include "conv_pack_texel.spv.h"
 #include "conv_reduce.spv.h"
@@ -44,6 +51,11 @@
 #define CONV_LANES 64u
 _Static_assert(FWD_CO_TILE % 4 == 0 && BWD_DATA_CI_TILE % 4 == 0, "conv_pack writes whole vec4s of channels");
 _Static_assert(BWD_WEIGHT_CO_TILE % 8 == 0, "conv_bwd_weight reduces its tile 8 channels at a time");
+_Static_assert(CONV_TILED_LANES == CONV_TILED_K_STEP * CONV_TILED_CO_TILE / 4 &&
+                   CONV_TILED_LANES == (CONV_TILED_CO_TILE / 4) * (CONV_TILED_PIXELS / 4) &&
+                   CONV_TILED_LANES % CONV_TILED_PIXELS == 0 &&
+                   CONV_TILED_K_STEP % (CONV_TILED_LANES / CONV_TILED_PIXELS) == 0,
+               "the tiled kernels: one row of 4 weights and a 4x4 sub-tile per invocation, whole rows of pixels");
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
@@ -90,6 +102,11 @@ static conv_grid pick_grid(const sg_kernel *wide, const sg_kernel *narrow, uint6
                    {(uint32_t)sg_div_up(runs, run_lanes), (uint32_t)sg_div_up(tiles, lanes / run_lanes)}};
     return g;
 }
+/* The GPU forms of the three (sg_device_options.tiled_convs): workgroup tiles
+ * staged through shared memory, read through buffer references. */
+SG_KERNEL(conv_fwd_tiled, CONV_TILED_LANES);
+SG_KERNEL(conv_bwd_data_tiled, CONV_TILED_LANES);
+SG_KERNEL(conv_bwd_weight_tiled, CONV_TILED_LANES);
 SG_KERNEL(conv_bwd_weight, CONV_LANES);
 SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
 /* conv_bwd_weight in 8 lanes below 128 pixels per lane of a 64-lane workgroup
@@ -255,13 +272,21 @@ static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tenso
 {
     conv_push pc = push_for(c, x, packed, b, y, round_up(c->Co, FWD_CO_TILE), flags, e);
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
+    char what[96];
+    if (sg_tensor_tiled_convs(x)) {
+        /* pixel blocks over x and y, channel blocks over z */
+        sg_dispatch d = {.kernel = &kernel_conv_fwd_tiled, .push = &pc, .push_size = sizeof pc,
+                         .reads = {x, packed, b}, .writes = {y}, .detail = describe(what, sizeof what, c)};
+        sg_groups_1d(sg_div_up(pixels, CONV_TILED_PIXELS), d.groups);
+        d.groups[2] = sg_div_up((uint64_t)c->Co, CONV_TILED_CO_TILE);
+        return sg_seq_dispatch(seq, &d);
+    }
     bool texel = texels_fit(x, packed);
     conv_grid g = texel ? pick_grid(&kernel_conv_fwd_texel, &kernel_conv_fwd_texel_narrow, pixels, FWD_PIXELS,
                                     (uint32_t)c->Co, FWD_CO_TILE)
                         : pick_grid(&kernel_conv_fwd, &kernel_conv_fwd_narrow, pixels, FWD_PIXELS,
                                     (uint32_t)c->Co, FWD_CO_TILE);
     pc.run_lanes = g.run_lanes;
-    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {x, packed, b}, .writes = {y}, .groups = {g.groups[0], g.groups[1], 1},
                      .detail = describe(what, sizeof what, c)};
@@ -320,13 +345,21 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
+    char what[96];
+    if (sg_tensor_tiled_convs(dy)) {
+        /* pixel blocks over x and y, phase x channel blocks over z */
+        sg_dispatch d = {.kernel = &kernel_conv_bwd_data_tiled, .push = &pc, .push_size = sizeof pc,
+                         .reads = {dy, packed, b}, .writes = {dx}, .detail = describe(what, sizeof what, c)};
+        sg_groups_1d(sg_div_up(phase_pixels, CONV_TILED_PIXELS), d.groups);
+        d.groups[2] = (uint32_t)(c->stride * c->stride) * sg_div_up((uint64_t)c->Ci, CONV_TILED_CO_TILE);
+        return sg_seq_dispatch(seq, &d);
+    }
     bool texel = texels_fit(dy, packed);
     conv_grid g = texel ? pick_grid(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow, phase_pixels,
                                     BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE)
                         : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
                                     BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE);
     pc.run_lanes = g.run_lanes;
-    char what[96];
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},
                      .groups = {g.groups[0], g.groups[1], (uint32_t)(c->stride * c->stride)},
@@ -402,15 +435,19 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
             (int32_t)sg_tensor_texel_base(x), (int32_t)sg_tensor_texel_base(dy), kh0, lkh, kw0, lkw};
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
-    bool wide = lanes == CONV_LANES;
-    const sg_kernel *k = texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
-                               : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
+    bool wide = lanes == CONV_LANES, tiled = sg_tensor_tiled_convs(x);
+    const sg_kernel *k = tiled   ? &kernel_conv_bwd_weight_tiled
+                         : texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
+                                 : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
     char what[96];
     sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,
                      .reads = {x, dy}, .writes = {part}, .groups = {kblocks, coblocks, chunks},
                      .detail = describe(what, sizeof what, c)};
-    if (texel) {
+    if (tiled) { /* blocks of k over x, of channels over y */
+        d.groups[0] = sg_div_up((uint64_t)K_live, CONV_TILED_PIXELS);
+        d.groups[1] = sg_div_up((uint64_t)c->Co, CONV_TILED_CO_TILE);
+    } else if (texel) {
         d.texels[0] = (sg_texel_read){x, 1};
         d.texels[1] = (sg_texel_read){x, 4};
         d.texels[2] = (sg_texel_read){dy, 1};

@@ -38,6 +38,10 @@ typedef struct sg_device_options {
     bool buffer_stores; /* kernels write every tensor through buffer references, never through
                          * storage-buffer descriptors: the path of tensors over the device's
                          * maxStorageBufferRange, for testing it on any device */
+    bool tiled_convs;   /* convolutions' forwards in workgroup tiles staged through shared memory
+                         * (conv_fwd_tiled), the form GPUs are built for: to test it on any device
+                         * and to measure it on a GPU (also $SGAD_TILED_CONVS=1). Not the default
+                         * anywhere until measured on a GPU (docs/benchmarks.md) */
 } sg_device_options;
 
 typedef enum sg_device_kind {
