@@ -301,7 +301,7 @@ expect_rc 0 "$SGAD" train $DATA --batch-size 2 --limit 12 --epochs "${EPOCH:-1}"
 
 echo "# bench (inference only, one size)"
 expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --no-torch
-has "$TMP/last" "^   32     2 |  *[0-9.]* |" "bench prints images per second"
+has "$TMP/last" "^   32     2 |  *[0-9.]* |  *[0-9.]* |$" "bench prints images per second and the scorer's memory"
 
 echo "# bench beside PyTorch: the twin beside sgad finds the reference model (copied beside it)"
 expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer
@@ -314,7 +314,7 @@ else
     echo "# bench --rounds: PyTorch and the engine in turn, then the median of the ratios"
     expect_rc 0 "$SGAD" bench --sizes 32 --batches 2 --reps 1 --mode infer --rounds 3
     rows=$(grep -c "^   32     2 |" "$TMP/last")
-    want=$(grep "^   32     2 |" "$TMP/last" | sed 's/.* \([0-9.e+]*\)x |$/\1/' | sort -g | sed -n 2p)
+    want=$(grep "^   32     2 |" "$TMP/last" | sed 's/.* \([0-9.e+]*\)x |.*$/\1/' | sort -g | sed -n 2p)
     got=$(sed -n 's/^size 32 batch 2 inference: median ratio to PyTorch \([0-9.e+]*\)x over 3 rounds .*/\1/p' "$TMP/last")
     [ "$rows" = 3 ] && [ -n "$got" ] && [ "$got" = "$want" ] &&
         ok "bench --rounds 3: three rows, their median ratio ($got)" ||

@@ -186,10 +186,13 @@ static double time_train(sg_model *m, int batch, const float *images, long reps)
     return batch / best;
 }
 
-static double time_infer(sg_model *m, int batch, const float *images, long reps)
+/* Images per second of sg_scorer_run; *mb gets the device memory the scorer holds. */
+static double time_infer(sg_model *m, int batch, const float *images, long reps, double *mb)
 {
     sg_scorer *sc = NULL;
+    uint64_t before = sg_device_bytes_in_use(sg_model_device(m));
     sg_status s = sg_scorer_create(m, batch, &sc);
+    *mb = s == SG_OK ? (double)(sg_device_bytes_in_use(sg_model_device(m)) - before) / 1e6 : NAN;
     float *scores = malloc((size_t)batch * sizeof *scores);
     double best = INFINITY, spent = 0;
     for (long r = -1; s == SG_OK && scores && another_run(r, reps, spent); r++) {
@@ -335,7 +338,7 @@ int cmd_bench(int argc, char **argv)
     if (a.train)
         printf(" %10s%s |", "train im/s", torch ? "      torch   ratio" : "");
     if (a.infer)
-        printf(" %10s%s |", "infer im/s", torch ? "      torch   ratio" : "");
+        printf(" %10s%s | %9s |", "infer im/s", torch ? "      torch   ratio" : "", "scorer MB");
     printf("\n");
     fflush(stdout);
 
@@ -384,7 +387,7 @@ int cmd_bench(int argc, char **argv)
                 }
                 double tr = a.train ? time_train(m, batch, images, a.reps) : NAN;
                 untrainable |= tr < 0;
-                double in = a.infer ? time_infer(m, batch, images, a.reps) : NAN;
+                double mb = NAN, in = a.infer ? time_infer(m, batch, images, a.reps, &mb) : NAN;
                 ratio_train[b][round] = tr / t_train[b];
                 ratio_infer[b][round] = in / t_infer[b];
                 printf("%5d %5d |", c.size, batch);
@@ -394,7 +397,7 @@ int cmd_bench(int argc, char **argv)
                 }
                 if (a.infer) {
                     cell(in, t_infer[b], torch);
-                    printf(" |");
+                    printf(" | %9.1f |", mb);
                 }
                 printf("\n");
                 fflush(stdout);

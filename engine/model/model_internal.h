@@ -28,6 +28,10 @@ sg_status sg_model_pixel_terms(const sg_model *m, const float *heat, int count, 
  * the convolutions (fold, the default) or recorded op by op as in training
  * graphs (the reference the folded scorer is tested against). */
 sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer **out);
+/* ... and with plan, each graph's nodes in one arena planned by their lives
+ * (nn/plan.h: the default), else a tensor per node (what the plan is tested
+ * against; also SGAD_NO_PLAN=1). */
+sg_status sg_scorer_create_with(sg_model *m, int batch, bool fold, bool plan, sg_scorer **out);
 
 /* Record G(x) into a graph. */
 sg_node *sg_model_generator_forward(const sg_model *m, sg_graph *g, sg_node *x);

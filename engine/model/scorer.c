@@ -31,6 +31,7 @@ struct sg_scorer {
     sg_model *m;
     int batch;
     bool fold; /* batch norm and activations folded into the convolutions */
+    sg_plan *plans[3]; /* while recording: the graphs' memory plans (gen, d_real, d_fake; nn/plan.h) or NULL */
     bool features; /* D is recorded: the latent term (lambda < 1 when made) */
     sg_seq *seq;
     sg_seq *pack; /* with fold: the weights packed and folded, run when they changed */
@@ -69,7 +70,9 @@ static sg_status record(sg_scorer *sc)
     if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->gen)) != SG_OK)
         return s;
     sg_graph_set_folding(sc->gen, sc->fold, sc->pack);
+    sg_graph_set_plan(sc->gen, sc->plans[0]);
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
+    sg_graph_keep(sc->gen, sc->x_hat); /* read by D, the losses, downloaded */
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
         return s;
     if (sc->features) {
@@ -78,9 +81,13 @@ static sg_status record(sg_scorer *sc)
             return s;
         sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
         sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
+        sg_graph_set_plan(sc->d_real, sc->plans[1]);
+        sg_graph_set_plan(sc->d_fake, sc->plans[2]);
         sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &sc->f_real);
         sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false),
                                  &sc->f_fake);
+        sg_graph_keep(sc->d_real, sc->f_real);
+        sg_graph_keep(sc->d_fake, sc->f_fake);
         if ((s = sg_graph_status(sc->d_real)) || (s = sg_graph_status(sc->d_fake)))
             return s;
     }
@@ -122,14 +129,51 @@ static sg_status refresh_packed(sg_scorer *sc)
     return SG_OK;
 }
 
+static bool env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
 {
-    /* SGAD_NO_FOLD=1: the unfused graph, to measure what folding gains */
-    const char *no_fold = getenv("SGAD_NO_FOLD");
-    return sg_scorer_create_folding(m, batch, !(no_fold && *no_fold && strcmp(no_fold, "0") != 0), out);
+    /* SGAD_NO_FOLD=1: the unfused graph, to measure what folding gains;
+     * SGAD_NO_PLAN=1: a tensor per node, to measure what the plan saves */
+    return sg_scorer_create_with(m, batch, !env_set("SGAD_NO_FOLD"), !env_set("SGAD_NO_PLAN"), out);
 }
 
 sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer **out)
+{
+    return sg_scorer_create_with(m, batch, fold, true, out);
+}
+
+static sg_status scorer_make(sg_model *m, int batch, bool fold, sg_plan *const plans[3], sg_scorer **out);
+
+/* With plan: recorded once to learn each node's life, then again with each
+ * graph's nodes in one arena (nn/plan.h). */
+sg_status sg_scorer_create_with(sg_model *m, int batch, bool fold, bool plan, sg_scorer **out)
+{
+    if (!plan)
+        return scorer_make(m, batch, fold, NULL, out);
+    sg_plan *plans[3] = {NULL, NULL, NULL};
+    sg_scorer *learning = NULL;
+    sg_status s = SG_OK;
+    for (int i = 0; i < 3 && s == SG_OK; i++)
+        s = sg_plan_create(&plans[i]);
+    if (s == SG_OK)
+        s = scorer_make(m, batch, fold, plans, &learning);
+    for (int i = 0; i < 3 && s == SG_OK; i++)
+        s = sg_plan_finish(plans[i]);
+    sg_scorer_destroy(learning); /* before the second recording, so the first one's memory is free */
+    if (s == SG_OK)
+        s = scorer_make(m, batch, fold, plans, out);
+    for (int i = 0; i < 3; i++)
+        sg_plan_destroy(plans[i]);
+    return s;
+}
+
+/* A scorer whose graphs take the plans while recording (NULL: none). */
+static sg_status scorer_make(sg_model *m, int batch, bool fold, sg_plan *const plans[3], sg_scorer **out)
 {
     if (batch < 1)
         return sg_fail(SG_ERR_ARGUMENT, "scoring batch must be at least 1, got %d", batch);
@@ -140,6 +184,8 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
     sc->batch = batch;
     sc->fold = fold;
     sc->features = m->score_lambda < 1.0f;
+    if (plans)
+        memcpy(sc->plans, plans, sizeof sc->plans);
     int C = m->config.channels, S = m->config.size;
     sg_status s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
     if (s == SG_OK)
@@ -156,6 +202,13 @@ sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer 
     memcpy(sc->params, params, sizeof params);
     if (s == SG_OK)
         s = record(sc);
+    /* the plans are the caller's: the graphs are done with them */
+    sg_graph *graphs[3] = {sc->gen, sc->d_real, sc->d_fake};
+    for (int i = 0; i < 3; i++) {
+        if (graphs[i])
+            sg_graph_set_plan(graphs[i], NULL);
+        sc->plans[i] = NULL;
+    }
     if (s != SG_OK) {
         sg_scorer_destroy(sc);
         return sg_fail_prefix(s, "recording the scorer");

@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,9 @@ struct sg_graph {
     sg_tensor **extra; /* saved statistics */
     size_t extra_count, extra_cap;
     size_t bytes;
+    sg_plan *plan;         /* eval only: memory by lifetime (plan.h), or NULL */
+    int op;                /* ops recorded so far: the plan's clock */
+    sg_tensor *plan_arena; /* a finished plan's arena, made at the first node */
 };
 
 sg_status sg_graph_create(sg_device *dev, sg_seq *seq, bool training, sg_graph **out)
@@ -75,6 +79,7 @@ void sg_graph_destroy(sg_graph *g)
     }
     for (size_t i = 0; i < g->arena_count; i++) /* after their views */
         sg_tensor_destroy(g->arenas[i]);
+    sg_tensor_destroy(g->plan_arena);
     free(g->arenas);
     free(g->pending);
     for (size_t i = 0; i < g->extra_count; i++)
@@ -100,6 +105,19 @@ void sg_graph_set_folding(sg_graph *g, bool fold, sg_seq *pack)
 {
     g->fold = fold && !g->training;
     g->pack = g->fold ? pack : NULL;
+}
+
+void sg_graph_set_plan(sg_graph *g, sg_plan *plan)
+{
+    g->plan = g->training ? NULL : plan;
+    if (g->plan && sg_plan_finished(g->plan))
+        sg_plan_rewind(g->plan);
+}
+
+void sg_graph_keep(sg_graph *g, const sg_node *n)
+{
+    if (g->plan && n)
+        sg_plan_keep(g->plan, n->slot);
 }
 
 size_t sg_graph_bytes(const sg_graph *g)
@@ -142,6 +160,7 @@ static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_g
         return NULL;
     }
     n->value = value;
+    n->slot = -1;
     g->owned[g->node_count] = owned;
     g->pending[g->node_count] = needs_grad && g->training && !g->arenas_made;
     g->nodes[g->node_count++] = n;
@@ -150,12 +169,64 @@ static sg_node *add_node(sg_graph *g, sg_tensor *value, bool owned, bool needs_g
     return n;
 }
 
+/* An op begins: the plan's clock moves on, and the op's input nodes are
+ * read by it (a learning plan extends their lives to it). */
+static void begin_op(sg_graph *g, const sg_node *a, const sg_node *b)
+{
+    g->op++;
+    if (g->plan && !sg_plan_finished(g->plan)) {
+        sg_plan_use(g->plan, a ? a->slot : -1, g->op);
+        sg_plan_use(g->plan, b ? b->slot : -1, g->op);
+    }
+}
+
+/* A node's tensor: with a finished plan, a view of the arena at its planned
+ * offset; with a learning one, a tensor of its own taught to the plan as a
+ * slot made by the current op. */
+static sg_tensor *node_tensor(sg_graph *g, sg_shape shape, int *slot)
+{
+    *slot = -1;
+    if (!g->plan)
+        return new_tensor(g, shape);
+    size_t floats = sg_shape_count(shape), at;
+    if (!sg_plan_finished(g->plan)) {
+        sg_tensor *t = new_tensor(g, shape);
+        if (t && (*slot = sg_plan_add(g->plan, floats, g->op)) < 0) {
+            sg_tensor_destroy(t);
+            failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "out of host memory"));
+            return NULL;
+        }
+        return t;
+    }
+    if (!sg_plan_next(g->plan, floats, &at)) {
+        failed(g, sg_fail(SG_ERR_STATE, "a graph recorded other tensors than its memory plan learnt"));
+        return NULL;
+    }
+    if (!g->plan_arena) {
+        size_t arena = sg_plan_arena_floats(g->plan);
+        if (arena > INT_MAX) {
+            failed(g, sg_fail(SG_ERR_OUT_OF_MEMORY, "a graph's planned memory, %zu floats, is over one tensor's", arena));
+            return NULL;
+        }
+        if (failed(g, sg_tensor_create(g->dev, sg_shape4(1, 1, 1, (int)arena), &g->plan_arena)))
+            return NULL;
+        g->bytes += arena * sizeof(float);
+    }
+    sg_tensor *t = NULL;
+    failed(g, sg_tensor_view(g->plan_arena, at, shape, &t));
+    return t;
+}
+
 static sg_node *new_node(sg_graph *g, sg_shape shape)
 {
-    sg_tensor *t = new_tensor(g, shape);
+    int slot;
+    sg_tensor *t = node_tensor(g, shape, &slot);
     /* every op output in a training graph carries a gradient: parameters sit
      * upstream of almost everything, and the rest costs only memory */
-    return t ? add_node(g, t, true, true) : NULL;
+    sg_node *n = t ? add_node(g, t, true, true) : NULL;
+    if (n)
+        n->slot = slot;
+    return n;
 }
 
 static sg_tensor *keep(sg_graph *g, sg_shape shape)
@@ -193,10 +264,14 @@ sg_node *sg_graph_zeros(sg_graph *g, sg_shape shape)
 {
     if (g->status != SG_OK)
         return NULL;
-    sg_tensor *t = new_tensor(g, shape);
+    begin_op(g, NULL, NULL);
+    int slot;
+    sg_tensor *t = node_tensor(g, shape, &slot);
     if (!t)
         return NULL;
     sg_node *n = add_node(g, t, true, false);
+    if (n)
+        n->slot = slot;
     return n && !failed(g, sg_fill(g->seq, t, 0.0f)) ? n : NULL;
 }
 
@@ -217,6 +292,7 @@ sg_node *sg_graph_conv(sg_graph *g, sg_node *x, const sg_conv2d *p, sg_param *w,
         return sg_graph_conv_bn(g, x, p, false, w, b, NULL, NULL, NULL, NULL, false, 0.0f);
     if (!ready(g, x, w))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_shape ys = sg_shape4(xs.n, w->shape.n,
                             sg_conv2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
@@ -238,6 +314,7 @@ sg_node *sg_graph_conv_transpose(sg_graph *g, sg_node *x, const sg_conv2d *p, sg
         return sg_graph_conv_bn(g, x, p, true, w, b, NULL, NULL, NULL, NULL, false, 0.0f);
     if (!ready(g, x, w))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_shape ys = sg_shape4(xs.n, w->shape.c,
                             sg_conv_transpose2d_out_size(xs.h, p->kernel_h, p->stride, p->padding, p->dilation),
@@ -258,6 +335,7 @@ static sg_node *bn_train(sg_graph *g, sg_node *x, sg_param *gamma, sg_param *bet
 {
     if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, xs);
     if (!y)
@@ -280,6 +358,7 @@ sg_node *sg_graph_batchnorm(sg_graph *g, sg_node *x, sg_param *weight, sg_param 
         return bn_train(g, x, weight, bias, mean, var, false, 0.0f);
     if (!ready(g, x, weight) || !ready(g, bias, mean) || !ready(g, var, var))
         return NULL;
+    begin_op(g, x, NULL);
     sg_node *y = new_node(g, sg_tensor_shape(x->value));
     if (!y)
         return NULL;
@@ -292,6 +371,7 @@ sg_node *sg_graph_activation(sg_graph *g, sg_node *x, sg_activation act, float s
 {
     if (!ready(g, x, x))
         return NULL;
+    begin_op(g, x, NULL);
     sg_node *y = new_node(g, sg_tensor_shape(x->value));
     if (!y || failed(g, sg_activation_forward(g->seq, act, slope, x->value, y->value)))
         return NULL;
@@ -309,6 +389,7 @@ sg_node *sg_graph_batchnorm_act(sg_graph *g, sg_node *x, sg_param *gamma, sg_par
                                    slope == 0.0f ? SG_ACT_RELU : SG_ACT_LEAKY_RELU, slope);
     if (!ready(g, x, gamma) || !ready(g, beta, mean) || !ready(g, var, var))
         return NULL;
+    begin_op(g, x, NULL);
     sg_node *y = new_node(g, sg_tensor_shape(x->value));
     if (!y || failed(g, sg_batchnorm_act_forward_eval(g->seq, &BN, x->value, gamma->value, beta->value, mean->value,
                                                       var->value, slope, y->value)))
@@ -345,6 +426,7 @@ sg_node *sg_graph_conv_bn(sg_graph *g, sg_node *x, const sg_conv2d *p, bool tran
     }
     if (!ready(g, x, w) || (gamma && (!ready(g, gamma, beta) || !ready(g, mean, var))))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_shape ys;
     if (transposed)
@@ -373,17 +455,22 @@ sg_node *sg_graph_conv_bn_add(sg_graph *g, sg_node *x, const sg_conv2d *p, bool 
         return sg_graph_add(g, sum, sg_graph_conv_bn(g, x, p, transposed, w, b, gamma, beta, mean, var, false, 0.0f));
     if (!ready(g, x, w) || !ready(g, sum, sum) || (gamma && (!ready(g, gamma, beta) || !ready(g, mean, var))))
         return NULL;
+    begin_op(g, x, sum);
     /* the op checks that sum has the convolution's output shape */
     if (!record_fused(g, x, p, transposed, w, b, gamma, beta, mean, var, (sg_conv_epilogue){.accumulate = true},
                       sum->value))
         return NULL;
-    return add_node(g, sum->value, false, false);
+    sg_node *y = add_node(g, sum->value, false, false);
+    if (y) /* the same tensor: its readers are sum's */
+        y->slot = sum->slot;
+    return y;
 }
 
 sg_node *sg_graph_add(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
+    begin_op(g, a, b);
     sg_node *y = new_node(g, sg_tensor_shape(a->value));
     if (!y || failed(g, sg_add_forward(g->seq, a->value, b->value, y->value)))
         return NULL;
@@ -395,6 +482,7 @@ sg_node *sg_graph_mul(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
+    begin_op(g, a, b);
     sg_node *y = new_node(g, sg_tensor_shape(a->value));
     if (!y || failed(g, sg_mul_forward(g->seq, a->value, b->value, y->value)))
         return NULL;
@@ -406,6 +494,7 @@ sg_node *sg_graph_concat(sg_graph *g, sg_node *a, sg_node *b)
 {
     if (!ready(g, a, b))
         return NULL;
+    begin_op(g, a, b);
     sg_shape as = sg_tensor_shape(a->value), bs = sg_tensor_shape(b->value);
     sg_node *y = new_node(g, sg_shape4(as.n, as.c + bs.c, as.h, as.w));
     if (!y || failed(g, sg_concat_forward(g->seq, a->value, b->value, y->value)))
@@ -418,6 +507,7 @@ sg_node *sg_graph_maxpool2x2(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, xs.h / 2, xs.w / 2));
     if (!y || failed(g, sg_maxpool2x2_forward(g->seq, x->value, y->value)))
@@ -430,6 +520,7 @@ sg_node *sg_graph_upsample2x(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, xs.h * 2, xs.w * 2));
     if (!y || failed(g, sg_upsample2x_forward(g->seq, x->value, y->value)))
@@ -442,6 +533,7 @@ sg_node *sg_graph_avgpool_global(sg_graph *g, sg_node *x)
 {
     if (!ready(g, x, x))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, sg_shape4(xs.n, xs.c, 1, 1));
     if (!y || failed(g, sg_avgpool_global_forward(g->seq, x->value, y->value)))
@@ -454,6 +546,7 @@ sg_node *sg_graph_linear(sg_graph *g, sg_node *x, sg_param *w, sg_param *b)
 {
     if (!ready(g, x, w))
         return NULL;
+    begin_op(g, x, NULL);
     sg_shape xs = sg_tensor_shape(x->value);
     sg_node *y = new_node(g, sg_shape4(xs.n, w->shape.n, 1, 1));
     if (!y || failed(g, sg_linear_forward(g->seq, x->value, w->value, b ? b->value : NULL, y->value)))

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "params.h"
+#include "plan.h"
 #include "sgad/ops.h"
 
 typedef struct sg_node {
@@ -24,6 +25,7 @@ typedef struct sg_node {
      * sg_graph_zero_grads or sg_graph_backward: the gradients of the nodes
      * recorded by then are made there, together in a few large tensors */
     sg_tensor *grad;
+    int slot; /* the plan's slot of the tensor holding value (plan.h), or -1 */
 } sg_node;
 
 typedef struct sg_graph sg_graph;
@@ -41,6 +43,14 @@ bool sg_graph_training(const sg_graph *g);
  * recorded into `pack` instead of the graph's sequence: the caller runs it
  * before the graph's sequence whenever the parameters changed. */
 void sg_graph_set_folding(sg_graph *g, bool fold, sg_seq *pack);
+/* An eval graph's memory planned by lifetime (plan.h): with an empty plan
+ * the recording teaches it, with a finished one the nodes are views of one
+ * arena at the planned offsets (the graph fails if it records other tensors
+ * than the plan learnt). Set before recording; the plan outlives the graph. */
+void sg_graph_set_plan(sg_graph *g, sg_plan *plan);
+/* n is read after the graph (downloaded, or by ops outside it): its memory is
+ * reused by no later node. Without a plan it does nothing. */
+void sg_graph_keep(sg_graph *g, const sg_node *n);
 
 /* An input node over an existing tensor (not owned). With needs_grad, the node
  * gets a gradient tensor that backward fills (e.g. D's input x_hat). */
@@ -103,7 +113,7 @@ sg_status sg_graph_backward(sg_graph *g, sg_seq *seq);
  * D(G(x)) into x_hat in the generator's step. */
 sg_status sg_graph_backward_inputs(sg_graph *g, sg_seq *seq);
 
-/* Bytes of device memory the graph's nodes hold. */
+/* Bytes of device memory the graph's nodes hold (with a finished plan, its arena). */
 size_t sg_graph_bytes(const sg_graph *g);
 
 #endif
