@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "internal.h"
 
 #define SG_MIN_API VK_API_VERSION_1_2 /* buffer device addresses are core in 1.2 */
@@ -25,12 +26,6 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     __atomic_add_fetch(&messages_in_process, 1, __ATOMIC_RELAXED);
     fprintf(stderr, "sgad: Vulkan validation: %s\n", data->pMessage);
     return VK_FALSE;
-}
-
-static bool env_flag(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v && strcmp(v, "0") != 0;
 }
 
 static bool layer_available(const char *name)
@@ -332,12 +327,12 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
     pthread_mutex_init(&dev->memory_lock, NULL);
     pthread_mutex_init(&dev->pipeline_lock, NULL);
     /* SGAD_STAGED=1: a discrete GPU's transfers on any device, to measure them */
-    dev->force_staging = options->staged || env_flag("SGAD_STAGED");
+    dev->force_staging = options->staged || sg_env_flag("SGAD_STAGED");
     dev->buffer_reads = options->buffer_reads;
     dev->buffer_stores = options->buffer_stores;
-    dev->tiled_convs = options->tiled_convs || env_flag("SGAD_TILED_CONVS");
+    dev->tiled_convs = options->tiled_convs || sg_env_flag("SGAD_TILED_CONVS");
 
-    bool validation = options->validation || env_flag("SGAD_VALIDATION");
+    bool validation = options->validation || sg_env_flag("SGAD_VALIDATION");
     const char *select = options->select ? options->select : getenv("SGAD_DEVICE");
     sg_status s = create_instance(dev, validation);
     if (s == SG_OK)
@@ -352,7 +347,7 @@ sg_status sg_device_create(const sg_device_options *options, sg_device **out)
         sg_device_destroy(dev);
         return sg_fail(s, "%s", msg);
     }
-    if (!options->quiet && !env_flag("SGAD_QUIET"))
+    if (!options->quiet && !sg_env_flag("SGAD_QUIET"))
         fprintf(stderr, "sgad: using Vulkan device %u: %s (%s)%s%s\n", dev->info.index, dev->info.name,
                 sg_device_kind_name(dev->info.kind), validation ? ", validation on" : "",
                 dev->tiled_convs ? ", convolutions in shared-memory tiles" : "");

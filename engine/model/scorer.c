@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/env.h"
 #include "../core/error.h"
 #include "model_internal.h"
 
@@ -31,7 +32,6 @@ struct sg_scorer {
     sg_model *m;
     int batch;
     bool fold; /* batch norm and activations folded into the convolutions */
-    sg_plan *plans[3]; /* while recording: the graphs' memory plans (gen, d_real, d_fake; nn/plan.h) or NULL */
     bool features; /* D is recorded: the latent term (lambda < 1 when made) */
     sg_seq *seq;
     sg_seq *pack; /* with fold: the weights packed and folded, run when they changed */
@@ -63,14 +63,16 @@ void sg_scorer_destroy(sg_scorer *s)
     free(s);
 }
 
-static sg_status record(sg_scorer *sc)
+/* Record the scorer's graphs, each with its memory plan while recording
+ * (plans: gen, d_real, d_fake; nn/plan.h), or none (plans NULL). */
+static sg_status record(sg_scorer *sc, sg_plan *const plans[3])
 {
     sg_model *m = sc->m;
     sg_status s;
     if ((s = sg_graph_create(m->dev, sc->seq, false, &sc->gen)) != SG_OK)
         return s;
     sg_graph_set_folding(sc->gen, sc->fold, sc->pack);
-    sg_graph_set_plan(sc->gen, sc->plans[0]);
+    sg_graph_set_plan(sc->gen, plans ? plans[0] : NULL);
     sc->x_hat = sg_model_generator_forward(m, sc->gen, sg_graph_input(sc->gen, sc->x, false));
     sg_graph_keep(sc->gen, sc->x_hat); /* read by D, the losses, downloaded */
     if ((s = sg_graph_status(sc->gen)) != SG_OK)
@@ -81,8 +83,8 @@ static sg_status record(sg_scorer *sc)
             return s;
         sg_graph_set_folding(sc->d_real, sc->fold, sc->pack);
         sg_graph_set_folding(sc->d_fake, sc->fold, sc->pack);
-        sg_graph_set_plan(sc->d_real, sc->plans[1]);
-        sg_graph_set_plan(sc->d_fake, sc->plans[2]);
+        sg_graph_set_plan(sc->d_real, plans ? plans[1] : NULL);
+        sg_graph_set_plan(sc->d_fake, plans ? plans[2] : NULL);
         sg_discriminator_forward(m->disc_net, sc->d_real, sg_graph_input(sc->d_real, sc->x, false), &sc->f_real);
         sg_discriminator_forward(m->disc_net, sc->d_fake, sg_graph_input(sc->d_fake, sc->x_hat->value, false),
                                  &sc->f_fake);
@@ -129,17 +131,11 @@ static sg_status refresh_packed(sg_scorer *sc)
     return SG_OK;
 }
 
-static bool env_set(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 sg_status sg_scorer_create(sg_model *m, int batch, sg_scorer **out)
 {
     /* SGAD_NO_FOLD=1: the unfused graph, to measure what folding gains;
      * SGAD_NO_PLAN=1: a tensor per node, to measure what the plan saves */
-    return sg_scorer_create_with(m, batch, !env_set("SGAD_NO_FOLD"), !env_set("SGAD_NO_PLAN"), out);
+    return sg_scorer_create_with(m, batch, !sg_env_flag("SGAD_NO_FOLD"), !sg_env_flag("SGAD_NO_PLAN"), out);
 }
 
 sg_status sg_scorer_create_folding(sg_model *m, int batch, bool fold, sg_scorer **out)
@@ -184,8 +180,6 @@ static sg_status scorer_make(sg_model *m, int batch, bool fold, sg_plan *const p
     sc->batch = batch;
     sc->fold = fold;
     sc->features = m->score_lambda < 1.0f;
-    if (plans)
-        memcpy(sc->plans, plans, sizeof sc->plans);
     int C = m->config.channels, S = m->config.size;
     sg_status s = sg_tensor_create(m->dev, sg_shape4(batch, C, S, S), &sc->x);
     if (s == SG_OK)
@@ -201,14 +195,12 @@ static sg_status scorer_make(sg_model *m, int batch, bool fold, sg_plan *const p
     const sg_tensor *params[4] = {m->gen.values, m->gen.buffers, m->disc.values, m->disc.buffers};
     memcpy(sc->params, params, sizeof params);
     if (s == SG_OK)
-        s = record(sc);
+        s = record(sc, plans);
     /* the plans are the caller's: the graphs are done with them */
     sg_graph *graphs[3] = {sc->gen, sc->d_real, sc->d_fake};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; plans && i < 3; i++)
         if (graphs[i])
             sg_graph_set_plan(graphs[i], NULL);
-        sc->plans[i] = NULL;
-    }
     if (s != SG_OK) {
         sg_scorer_destroy(sc);
         return sg_fail_prefix(s, "recording the scorer");
