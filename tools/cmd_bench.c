@@ -26,6 +26,9 @@
 static const char USAGE[] =
     "usage: sgad bench [options]\n"
     "Images per second of training steps and of inference, beside PyTorch when available.\n"
+    "With inference it also prints \"scorer MB\": the device memory that creating a scorer of\n"
+    "that batch took beside the model's own (its graph's nodes, planned by lifetime, and its\n"
+    "folded weights).\n"
     "\n"
     "  --sizes LIST           input sizes (default 32,64,128,256)\n"
     "  --batches LIST         batch sizes (default 1,64)\n"

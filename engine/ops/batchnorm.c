@@ -21,6 +21,8 @@
  * storage-buffer descriptor (3-5x cheaper per float there) when they fit one. */
 #include <math.h>
 
+#include <stdio.h>
+
 #include "op_util.h"
 
 #include "bn_grad_final.spv.h"
@@ -103,6 +105,14 @@ static bool quads_fit(const bn_blocks *k, bool texel, const sg_tensor *a, const 
     return true;
 }
 
+/* A dispatch's shape for SGAD_PROFILE=2: channels, map, batch, and whether
+ * the kernel takes its values 4 at a time. */
+static const char *describe(char *buf, size_t size, const bn_blocks *k, sg_shape s, bool quads)
+{
+    snprintf(buf, size, "%d %dx%d n%d%s, %u blocks", s.c, s.h, s.w, s.n, quads ? " quads" : "", k->c * k->b);
+    return buf;
+}
+
 static void block_groups(const bn_blocks *k, uint32_t groups[3])
 {
     sg_groups_1d(k->c * k->b, groups);
@@ -171,6 +181,8 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         d.texels[0] = (sg_texel_read){x, pc.quads ? 4 : 1};
         pc.stored = sg_store_output(&d, y, pc.quads, &pc.y_base);
     }
+    char what[64];
+    d.detail = describe(what, sizeof what, &k, sg_tensor_shape(x), pc.quads);
     block_groups(&k, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
@@ -225,6 +237,8 @@ static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p
                       .push_size = sizeof pc1, .reads = {x}, .writes = {partials}};
     if (texel)
         d1.texels[0] = (sg_texel_read){x, pc1.quads ? 4 : 1};
+    char what[64];
+    d1.detail = describe(what, sizeof what, &k, xs, pc1.quads);
     block_groups(&k, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
         return s;
@@ -360,6 +374,8 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         d1.texels[1] = (sg_texel_read){dy, components};
         d1.texels[2] = (sg_texel_read){ys, components};
     }
+    char what[64];
+    d1.detail = describe(what, sizeof what, &ks, xs, pc1.quads);
     block_groups(&ks, d1.groups);
     if ((s = sg_seq_dispatch(seq, &d1)))
         return s;
@@ -399,6 +415,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         d3.texels[2] = (sg_texel_read){ys, components};
         pc3.stored = sg_store_output(&d3, dx, pc3.quads, &pc3.dx_base);
     }
+    d3.detail = describe(what, sizeof what, &k, xs, pc3.quads);
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);
 }
