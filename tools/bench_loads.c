@@ -39,7 +39,7 @@
         }                                                                             \
     } while (0)
 
-enum { VARIANTS = 7, STORE_VARIANTS = 11, TABLE_VEC4 = 4096, LANES = 64, GROUPS = 512, BINDINGS = 9 };
+enum { VARIANTS = 8, STORE_VARIANTS = 11, TABLE_VEC4 = 4096, LANES = 64, GROUPS = 512, BINDINGS = 9 };
 static const char *variant_names[VARIANTS] = {
     "no load (FMA only)",
     "4 floats, buffer reference",
@@ -48,6 +48,7 @@ static const char *variant_names[VARIANTS] = {
     "vec4 texelFetch, R32G32B32A32",
     "4 floats, SSBO descriptor",
     "vec4, UBO, non-uniform index",
+    "vec4 texels staged in shared memory",
 };
 static const char *store_variant_names[STORE_VARIANTS] = {
     "no store (FMA only)",
