@@ -249,6 +249,10 @@ static void device_cases(void)
         /* mul in quads (4 elements an invocation): per-channel b over planes of
          * exactly one quad, and of several */
         sg_shape4(3, 5, 2, 2), sg_shape4(2, 4, 8, 8),
+        /* the add in whole workgroups of 256 quads (ops/eltwise.c): exactly 4, no rest; 16 and a
+         * rest of 120 quads; 16 and a rest of 3 quads and 3 floats (below 16 with a rest, as
+         * 4,6,17,3 and 2,3,23,31 above, it takes the checked form alone) */
+        sg_shape4(2, 8, 16, 16), sg_shape4(1, 17, 31, 32), sg_shape4(1, 1, 1, 16 * 1024 + 15),
     };
     uint64_t seed = 1;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

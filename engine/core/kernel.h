@@ -20,6 +20,11 @@ typedef struct sg_kernel {
     const uint32_t *spirv;
     size_t spirv_size; /* bytes */
     uint32_t local_size_x; /* workgroup size (set in the shader with local_size_x_id = 0) */
+    uint32_t whole_groups; /* specialization constant 1, for the kernels that declare it: 1 builds
+                            * their form for dispatches of whole workgroups, every invocation in
+                            * range, with no condition before its stores (on lavapipe any branch,
+                            * even on a push constant, makes every later store a loop over the
+                            * lanes: ~3x slower, docs/benchmarks.md) */
 } sg_kernel;
 
 /* Device address of element `offset` of a tensor (for push constants). */

@@ -57,13 +57,16 @@ static sg_status create_pipeline(sg_device *dev, const sg_kernel *k, sg_pipeline
     VkResult r = vkCreateShaderModule(dev->device, &mi, NULL, &e->module);
     if (r != VK_SUCCESS)
         return sg_vk_fail(r, "vkCreateShaderModule");
-    uint32_t local_size = k->local_size_x;
-    VkSpecializationMapEntry entry = {.constantID = 0, .offset = 0, .size = sizeof local_size};
+    /* constant 0: the workgroup size; 1: whole_groups (ignored by the shaders
+     * that do not declare it) */
+    uint32_t values[2] = {k->local_size_x, k->whole_groups};
+    VkSpecializationMapEntry entries[2] = {{.constantID = 0, .offset = 0, .size = sizeof values[0]},
+                                           {.constantID = 1, .offset = sizeof values[0], .size = sizeof values[1]}};
     VkSpecializationInfo spec = {
-        .mapEntryCount = 1,
-        .pMapEntries = &entry,
-        .dataSize = sizeof local_size,
-        .pData = &local_size,
+        .mapEntryCount = 2,
+        .pMapEntries = entries,
+        .dataSize = sizeof values,
+        .pData = values,
     };
     VkComputePipelineCreateInfo pi = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,

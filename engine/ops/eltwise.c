@@ -16,6 +16,9 @@
 
 SG_KERNEL(add_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(add_forward_texel, SG_ELEMENTWISE_GROUP);
+/* the same for dispatches of whole workgroups of whole quads (add_forward.comp) */
+static const sg_kernel kernel_add_forward_whole = {"add_forward_texel/whole", add_forward_texel_spv,
+                                                   sizeof add_forward_texel_spv, SG_ELEMENTWISE_GROUP, 1};
 SG_KERNEL(mul_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(mul_forward_texel, SG_ELEMENTWISE_GROUP);
 /* The row reduction at two workgroup sizes (powers of 2: the shader reduces
@@ -79,6 +82,7 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
         uint64_t a, b, y;
         uint32_t count, a_base, b_base;
         uint32_t y_base, stored; /* add_forward_texel: y through binding 4 (kernel.h) */
+        uint32_t first_quad;
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
             (uint32_t)sg_tensor_count(a), sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     /* RGBA32 texels: views that start on a whole texel */
@@ -90,7 +94,24 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
         d.texels[1] = (sg_texel_read){b, 4};
         pc.stored = sg_store_output(&d, y, true, &pc.y_base);
     }
-    sg_elementwise_groups(sg_div_up(sg_tensor_count(a), 4), d.groups); /* 4 elements a thread */
+    uint32_t quads = (uint32_t)sg_div_up(sg_tensor_count(a), 4); /* 4 elements a thread */
+    /* Whole workgroups of whole quads first, in the form without conditions,
+     * where it applies (one dimension of workgroups, y through the storage
+     * buffer); the rest, if any, in the checked form. */
+    uint32_t whole = (uint32_t)(sg_tensor_count(a) / 4 / SG_ELEMENTWISE_GROUP);
+    bool rest = (size_t)whole * SG_ELEMENTWISE_GROUP * 4 < sg_tensor_count(a);
+    /* two dispatches cost more than the checks on small tensors (16 workgroups: 16384 floats) */
+    if (texel && pc.stored && whole > 0 && whole <= 65535u && (!rest || whole >= 16)) {
+        sg_dispatch w = d;
+        w.kernel = &kernel_add_forward_whole;
+        w.groups[0] = whole, w.groups[1] = 1, w.groups[2] = 1;
+        if ((s = sg_seq_dispatch(seq, &w)))
+            return s;
+        pc.first_quad = whole * SG_ELEMENTWISE_GROUP;
+        if (pc.first_quad == quads)
+            return SG_OK;
+    }
+    sg_elementwise_groups(quads - pc.first_quad, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
 

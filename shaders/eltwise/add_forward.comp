@@ -14,7 +14,15 @@ layout(push_constant) uniform Params {
     uint a_base, b_base; // CONV_TEXEL: floats from the texel views' starts to a, to b (multiples of 4)
     uint y_base;         // CONV_TEXEL: floats from the storage buffer's start to y (a multiple of 4)
     uint stored;         // CONV_TEXEL: y through the storage buffer (binding 4), else its buffer reference
+    uint first_quad;     // the dispatch's first quad (ops/eltwise.c splits whole workgroups from the rest)
 } p;
+
+// 1: a dispatch of whole workgroups of whole quads, through the texel and
+// storage-buffer bindings (ops/eltwise.c): no condition before the store. On
+// lavapipe (Mesa 22.3) any branch, even one on a push constant, or an early
+// return makes every later store a loop over the lanes; straight-line, the
+// add streams about 3x faster (docs/benchmarks.md).
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 
 #ifdef CONV_TEXEL
 // The _texel build reads a and b as RGBA32 texels (bindings 0, 1): a vec4
@@ -39,7 +47,14 @@ layout(set = 0, binding = 4, std430) writeonly buffer Stored { float y_stored[];
 
 void main()
 {
-    uint q = global_index(), first = q * 4u;
+#ifdef CONV_TEXEL
+    if (WHOLE_GROUPS != 0u) { // a constant: the other form's code is not in this pipeline
+        uint w = p.first_quad + global_index();
+        y_stored4[p.y_base / 4u + w] = A4_AT(w) + B4_AT(w);
+        return;
+    }
+#endif
+    uint q = p.first_quad + global_index(), first = q * 4u;
     if (first >= p.count)
         return;
 #ifdef CONV_TEXEL
