@@ -21,6 +21,14 @@ static const sg_kernel kernel_add_forward_whole = {"add_forward_texel/whole", ad
                                                    sizeof add_forward_texel_spv, SG_ELEMENTWISE_GROUP, 1};
 SG_KERNEL(mul_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(mul_forward_texel, SG_ELEMENTWISE_GROUP);
+/* and in whole workgroups (mul_forward.comp's WHOLE_GROUPS bits: 1 the form, 2
+ * adding into the output, 4 b per channel), by [accumulate][per channel] */
+#define MUL_WHOLE(name, bits)                                                                                    \
+    {"mul_forward_texel/" name, mul_forward_texel_spv, sizeof mul_forward_texel_spv, SG_ELEMENTWISE_GROUP, bits}
+static const sg_kernel kernel_mul_forward_whole[2][2] = {
+    {MUL_WHOLE("whole", 1), MUL_WHOLE("whole per channel", 5)},
+    {MUL_WHOLE("whole added", 3), MUL_WHOLE("whole added per channel", 7)},
+};
 /* The row reduction at two workgroup sizes (powers of 2: the shader reduces
  * with a halving tree). Short rows (small feature maps, many channels) waste
  * most of 256 threads, and on CPU implementations every idle thread still
@@ -70,6 +78,32 @@ sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b
     return sg_seq_dispatch(seq, &d);
 }
 
+/* Records d over `quads` invocations of a quad each (4 elements), the first
+ * `whole_quads` of them whole: whole workgroups of those first in the form
+ * `whole` (the same shader with WHOLE_GROUPS set: no condition before its
+ * stores, ~3x faster on lavapipe) where there is one and it pays, then the
+ * rest in d's checked form. Both read *first_quad (in d's push constants). */
+static sg_status dispatch_quads(sg_seq *seq, sg_dispatch *d, const sg_kernel *whole, size_t whole_quads,
+                                uint32_t quads, uint32_t *first_quad)
+{
+    uint32_t groups = (uint32_t)(whole_quads / SG_ELEMENTWISE_GROUP);
+    bool rest = (size_t)groups * SG_ELEMENTWISE_GROUP < quads;
+    *first_quad = 0;
+    /* one dimension of workgroups; on small tensors (under 16 workgroups,
+     * 16384 floats) two dispatches cost more than the checks */
+    if (whole && groups > 0 && groups <= 65535u && (!rest || groups >= 16)) {
+        sg_dispatch w = *d;
+        w.kernel = whole;
+        w.groups[0] = groups, w.groups[1] = 1, w.groups[2] = 1;
+        sg_status s = sg_seq_dispatch(seq, &w);
+        if (s != SG_OK || !rest)
+            return s;
+        *first_quad = groups * SG_ELEMENTWISE_GROUP;
+    }
+    sg_elementwise_groups(quads - *first_quad, d->groups);
+    return sg_seq_dispatch(seq, d);
+}
+
 sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)
 {
     const char *op = "add_forward";
@@ -94,25 +128,9 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
         d.texels[1] = (sg_texel_read){b, 4};
         pc.stored = sg_store_output(&d, y, true, &pc.y_base);
     }
-    uint32_t quads = (uint32_t)sg_div_up(sg_tensor_count(a), 4); /* 4 elements a thread */
-    /* Whole workgroups of whole quads first, in the form without conditions,
-     * where it applies (one dimension of workgroups, y through the storage
-     * buffer); the rest, if any, in the checked form. */
-    uint32_t whole = (uint32_t)(sg_tensor_count(a) / 4 / SG_ELEMENTWISE_GROUP);
-    bool rest = (size_t)whole * SG_ELEMENTWISE_GROUP * 4 < sg_tensor_count(a);
-    /* two dispatches cost more than the checks on small tensors (16 workgroups: 16384 floats) */
-    if (texel && pc.stored && whole > 0 && whole <= 65535u && (!rest || whole >= 16)) {
-        sg_dispatch w = d;
-        w.kernel = &kernel_add_forward_whole;
-        w.groups[0] = whole, w.groups[1] = 1, w.groups[2] = 1;
-        if ((s = sg_seq_dispatch(seq, &w)))
-            return s;
-        pc.first_quad = whole * SG_ELEMENTWISE_GROUP;
-        if (pc.first_quad == quads)
-            return SG_OK;
-    }
-    sg_elementwise_groups(quads - pc.first_quad, d.groups);
-    return sg_seq_dispatch(seq, &d);
+    bool whole_form = texel && pc.stored;
+    return dispatch_quads(seq, &d, whole_form ? &kernel_add_forward_whole : NULL, sg_tensor_count(a) / 4,
+                          (uint32_t)sg_div_up(sg_tensor_count(a), 4), &pc.first_quad);
 }
 
 /* Sets *b_div to 1 when b has a's shape, to H*W when b is (N,C,1,1). */
@@ -144,6 +162,7 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
         uint32_t a_base, b_base; /* mul_forward_texel: floats from the texel views' starts */
         uint32_t out_base, stored; /* mul_forward_texel: out through binding 4 (kernel.h) */
         uint32_t quads;            /* 4 elements an invocation (vec4) */
+        uint32_t first_quad;
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(out),
             (uint32_t)sg_tensor_count(a), b_div, accumulate, sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     bool texel = texels_fit(a, b);
@@ -161,8 +180,12 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
          * store through out's buffer reference (tensors start on 16 bytes) */
         pc.stored = sg_store_output(&d, out, pc.quads, &pc.out_base);
     }
-    sg_elementwise_groups(pc.quads ? pc.count / 4 : pc.count, d.groups);
-    return sg_seq_dispatch(seq, &d);
+    if (!pc.quads) {
+        sg_elementwise_groups(pc.count, d.groups);
+        return sg_seq_dispatch(seq, &d);
+    }
+    const sg_kernel *whole = texel && pc.stored ? &kernel_mul_forward_whole[accumulate][b_div != 1] : NULL;
+    return dispatch_quads(seq, &d, whole, pc.count / 4, pc.count / 4, &pc.first_quad);
 }
 
 sg_status sg_mul_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)

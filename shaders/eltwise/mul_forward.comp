@@ -20,7 +20,15 @@ layout(push_constant) uniform Params {
     uint out_base;       // CONV_TEXEL: floats from the storage buffer's start to out_
     uint stored;         // CONV_TEXEL: out_ through the storage buffer (binding 4), else its buffer reference
     uint quads;          // count % 4 == 0 and b_div == 1 or a multiple of 4; views on whole texels
+    uint first_quad;     // with quads: the dispatch's first (ops/eltwise.c splits whole workgroups from the rest)
 } p;
+
+// Bit 1: a dispatch of whole workgroups of whole quads, through the texel and
+// storage-buffer bindings, with no condition before the store (see
+// add_forward.comp: ~3x faster on lavapipe); then bit 2: add into out_, bit 4:
+// b per channel (b_div > 1, b read as R32 texels). Constants: each form's
+// pipeline holds its own code alone.
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 
 #ifdef CONV_TEXEL
 // The _texel build reads a and b as R32 texels (bindings 0, 1): ~6 FMAs a
@@ -63,8 +71,18 @@ void mul_quad(uint q)
 
 void main()
 {
+#ifdef CONV_TEXEL
+    if ((WHOLE_GROUPS & 1u) != 0u) {
+        uint w = p.first_quad + global_index();
+        vec4 v = A4_AT(w) * ((WHOLE_GROUPS & 4u) != 0u ? vec4(B_AT(w * 4u / p.b_div)) : B4_AT(w));
+        if ((WHOLE_GROUPS & 2u) != 0u)
+            v += out_stored4[p.out_base / 4u + w];
+        out_stored4[p.out_base / 4u + w] = v;
+        return;
+    }
+#endif
     if (p.quads != 0u) {
-        uint q = global_index();
+        uint q = p.first_quad + global_index();
         if (q < p.count / 4u)
             mul_quad(q);
         return;
