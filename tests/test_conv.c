@@ -113,6 +113,10 @@ static const conv_case CASES[] = {
      * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
     {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},
     {"5x5 dilation 2 over 3x3 (live taps 3x3 of 5x5)", 3, 4, 3, 3, 5, 5, 1, 4, 2, false, false},
+    /* conv_pack in whole workgroups of 256 (ops/op_util.c): 16 x 64 x 9 vec4s, 36 of them and no
+     * rest, both packings; 4 x 460 x 9, 64 and a rest of 176 (the forward's packing) */
+    {"packing in whole workgroups: 64 -> 64", 2, 64, 4, 4, 64, 3, 1, 1, 1, true, false},
+    {"packing in whole workgroups and a rest: 460 -> 16", 1, 460, 2, 2, 16, 3, 1, 1, 1, false, false},
 };
 
 /* which load path the kernels take: "" (texels where the device allows) or the buffer-reference one */

@@ -59,6 +59,9 @@ _Static_assert(CONV_TILED_LANES == CONV_TILED_K_STEP * CONV_TILED_CO_TILE / 4 &&
 
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
+/* the same in whole workgroups, unfolded, channels a multiple of 4 (conv_pack.comp) */
+static const sg_kernel kernel_conv_pack_whole = {"conv_pack_texel/whole", conv_pack_texel_spv,
+                                                 sizeof conv_pack_texel_spv, SG_ELEMENTWISE_GROUP, 1};
 SG_KERNEL(conv_fwd, CONV_LANES);
 SG_KERNEL(conv_bwd_data, CONV_LANES);
 /* The same two shaders in workgroups of 8 lanes, for small outputs: a 64-lane
@@ -194,6 +197,7 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         uint32_t flags;
         uint32_t w_base; /* conv_pack_texel: floats from the texel view's start to w */
         uint32_t out_base, stored; /* conv_pack_texel: the packed copy through binding 4 (kernel.h) */
+        uint32_t first;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
             by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk,
             fold ? sg_tensor_address(e->gamma) : 0, fold ? sg_tensor_address(e->beta) : 0,
@@ -210,8 +214,10 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         d.texels[0] = (sg_texel_read){w, 1};
         pc.stored = sg_store_output(&d, *packed, true, &pc.out_base);
     }
-    sg_elementwise_groups(a_pad / 4 * B * kk, d.groups); /* a vec4 of channels per invocation */
-    if ((s = sg_seq_dispatch(seq, &d)) != SG_OK)
+    uint32_t threads = a_pad / 4 * B * kk; /* a vec4 of channels per invocation */
+    bool whole_form = texel && pc.stored && !fold && a_pad == A;
+    if ((s = sg_dispatch_whole_groups(seq, &d, whole_form ? &kernel_conv_pack_whole : NULL, threads, threads,
+                                      &pc.first)) != SG_OK)
         return s;
     return reusable ? sg_seq_derived_add(seq, w, key, *packed) : SG_OK;
 }

@@ -78,32 +78,6 @@ sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b
     return sg_seq_dispatch(seq, &d);
 }
 
-/* Records d over `quads` invocations of a quad each (4 elements), the first
- * `whole_quads` of them whole: whole workgroups of those first in the form
- * `whole` (the same shader with WHOLE_GROUPS set: no condition before its
- * stores, ~3x faster on lavapipe) where there is one and it pays, then the
- * rest in d's checked form. Both read *first_quad (in d's push constants). */
-static sg_status dispatch_quads(sg_seq *seq, sg_dispatch *d, const sg_kernel *whole, size_t whole_quads,
-                                uint32_t quads, uint32_t *first_quad)
-{
-    uint32_t groups = (uint32_t)(whole_quads / SG_ELEMENTWISE_GROUP);
-    bool rest = (size_t)groups * SG_ELEMENTWISE_GROUP < quads;
-    *first_quad = 0;
-    /* one dimension of workgroups; on small tensors (under 16 workgroups,
-     * 16384 floats) two dispatches cost more than the checks */
-    if (whole && groups > 0 && groups <= 65535u && (!rest || groups >= 16)) {
-        sg_dispatch w = *d;
-        w.kernel = whole;
-        w.groups[0] = groups, w.groups[1] = 1, w.groups[2] = 1;
-        sg_status s = sg_seq_dispatch(seq, &w);
-        if (s != SG_OK || !rest)
-            return s;
-        *first_quad = groups * SG_ELEMENTWISE_GROUP;
-    }
-    sg_elementwise_groups(quads - *first_quad, d->groups);
-    return sg_seq_dispatch(seq, d);
-}
-
 sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)
 {
     const char *op = "add_forward";
@@ -129,8 +103,8 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
         pc.stored = sg_store_output(&d, y, true, &pc.y_base);
     }
     bool whole_form = texel && pc.stored;
-    return dispatch_quads(seq, &d, whole_form ? &kernel_add_forward_whole : NULL, sg_tensor_count(a) / 4,
-                          (uint32_t)sg_div_up(sg_tensor_count(a), 4), &pc.first_quad);
+    return sg_dispatch_whole_groups(seq, &d, whole_form ? &kernel_add_forward_whole : NULL, sg_tensor_count(a) / 4,
+                                    (uint32_t)sg_div_up(sg_tensor_count(a), 4), &pc.first_quad);
 }
 
 /* Sets *b_div to 1 when b has a's shape, to H*W when b is (N,C,1,1). */
@@ -185,7 +159,7 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
         return sg_seq_dispatch(seq, &d);
     }
     const sg_kernel *whole = texel && pc.stored ? &kernel_mul_forward_whole[accumulate][b_div != 1] : NULL;
-    return dispatch_quads(seq, &d, whole, pc.count / 4, pc.count / 4, &pc.first_quad);
+    return sg_dispatch_whole_groups(seq, &d, whole, pc.count / 4, pc.count / 4, &pc.first_quad);
 }
 
 sg_status sg_mul_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg_tensor *y)

@@ -51,3 +51,24 @@ sg_status sg_require_shape(sg_seq *seq, const char *op, const char *name, const 
     shape_str(y, sizeof y, want);
     return sg_seq_fail(seq, SG_ERR_SHAPE, "%s: %s has shape %s, expected %s", op, name, x, y);
 }
+
+sg_status sg_dispatch_whole_groups(sg_seq *seq, sg_dispatch *d, const sg_kernel *whole, size_t whole_threads,
+                                   uint32_t threads, uint32_t *first)
+{
+    uint32_t groups = (uint32_t)(whole_threads / SG_ELEMENTWISE_GROUP);
+    bool rest = (size_t)groups * SG_ELEMENTWISE_GROUP < threads;
+    *first = 0;
+    /* one dimension of workgroups; on small tensors (under 16 workgroups)
+     * two dispatches cost more than the checks */
+    if (whole && groups > 0 && groups <= 65535u && (!rest || groups >= 16)) {
+        sg_dispatch w = *d;
+        w.kernel = whole;
+        w.groups[0] = groups, w.groups[1] = 1, w.groups[2] = 1;
+        sg_status s = sg_seq_dispatch(seq, &w);
+        if (s != SG_OK || !rest)
+            return s;
+        *first = groups * SG_ELEMENTWISE_GROUP;
+    }
+    sg_elementwise_groups(threads - *first, d->groups);
+    return sg_seq_dispatch(seq, d);
+}

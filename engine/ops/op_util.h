@@ -46,6 +46,16 @@ static inline bool sg_store_output(sg_dispatch *d, const sg_tensor *t, bool vec4
     return sg_tensor_store_ok(t) && (!vec4 || *base % 4 == 0);
 }
 
+/* Records d, a kernel of SG_ELEMENTWISE_GROUP threads, over `threads`
+ * threads of which the first `whole_threads` have all their elements: whole
+ * workgroups of those first in the form `whole` (the same shader built with
+ * specialization constant 1 set, kernel.h: no condition before its stores,
+ * ~3x faster on lavapipe) where there is one and it pays, then the rest in
+ * d's checked form. Both forms add *first (a field of d's push constants, set
+ * here) to their thread index. */
+sg_status sg_dispatch_whole_groups(sg_seq *seq, sg_dispatch *d, const sg_kernel *whole, size_t whole_threads,
+                                   uint32_t threads, uint32_t *first);
+
 /* Groups for one thread per element over `count` elements. */
 static inline void sg_elementwise_groups(size_t count, uint32_t groups[3])
 {
