@@ -361,6 +361,11 @@ static void device_cases(void)
     test_concat(2, 6, 3, 5, 4, seed++);
     test_concat(3, 1, 7, 8, 13, seed++);
     test_concat(4, 5, 2, 1, 11, seed++);
+    /* parts of whole workgroups of 256 vec4s a sample (concat_part.comp): both; a alone (the
+     * forward then copies all of it again in the checked form); b alone */
+    test_concat(2, 64, 128, 4, 4, seed++);
+    test_concat(2, 64, 3, 4, 4, seed++);
+    test_concat(3, 5, 64, 4, 4, seed++);
     const sg_shape pool_shapes[] = {
         sg_shape4(1, 1, 2, 2), sg_shape4(1, 3, 5, 7), sg_shape4(2, 5, 8, 6), sg_shape4(3, 2, 9, 9),
         sg_shape4(2, 7, 2, 3), sg_shape4(4, 3, 12, 5),

@@ -11,6 +11,7 @@
 #include "concat_backward_texel.spv.h"
 #include "concat_forward.spv.h"
 #include "concat_forward_texel.spv.h"
+#include "concat_part_texel.spv.h"
 #include "maxpool2x2_backward.spv.h"
 #include "maxpool2x2_backward_texel.spv.h"
 #include "maxpool2x2_forward.spv.h"
@@ -24,6 +25,11 @@ SG_KERNEL(concat_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward_texel, SG_ELEMENTWISE_GROUP);
+/* a part in whole workgroups (concat_part.comp): the forward's copy, the backward's sum */
+static const sg_kernel kernel_concat_part_forward = {"concat_part_texel/forward", concat_part_texel_spv,
+                                                     sizeof concat_part_texel_spv, SG_ELEMENTWISE_GROUP, 1};
+static const sg_kernel kernel_concat_part_backward = {"concat_part_texel/backward", concat_part_texel_spv,
+                                                      sizeof concat_part_texel_spv, SG_ELEMENTWISE_GROUP, 2};
 SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);
@@ -66,9 +72,40 @@ static bool concat_quads(uint32_t hw, bool texel, const sg_tensor *a, const sg_t
                       (!b || (sg_tensor_texel_ok(b, 4) && sg_tensor_texel_base(b) % 4 == 0)));
 }
 
+/* Moves the channels [c0, c0 + Cp) of y (N,Cy,H,W) from part (N,Cp,H,W) in
+ * concat_part.comp (forward: y's slice = part; else part += y's slice), where
+ * each sample's part is whole workgroups of vec4s, both read as RGBA32 texels
+ * and written through a storage buffer; *done says whether it did. */
+static sg_status concat_part_whole(sg_seq *seq, bool forward, const sg_tensor *y, const sg_tensor *part,
+                                   int c0, bool *done)
+{
+    sg_shape ps = sg_tensor_shape(part), ys = sg_tensor_shape(y);
+    uint32_t hw = (uint32_t)ys.h * (uint32_t)ys.w;
+    const sg_tensor *src = forward ? part : y, *dst = forward ? y : part;
+    struct {
+        uint32_t part_len, y_len, offset, src_base, dst_base;
+    } pc = {(uint32_t)ps.c * hw / 4, (uint32_t)ys.c * hw / 4, (uint32_t)c0 * hw / 4, sg_tensor_texel_base(src)};
+    *done = false;
+    if (hw % 4 != 0 || pc.part_len % SG_ELEMENTWISE_GROUP != 0 || pc.part_len / SG_ELEMENTWISE_GROUP > 65535u ||
+        ys.n > 65535 || !sg_tensor_texel_ok(src, 4) || pc.src_base % 4 != 0)
+        return SG_OK;
+    sg_dispatch d = {.kernel = forward ? &kernel_concat_part_forward : &kernel_concat_part_backward,
+                     .push = &pc, .push_size = sizeof pc, .reads = {src}, .writes = {dst}};
+    d.texels[0] = (sg_texel_read){src, 4};
+    if (!sg_store_output(&d, dst, true, &pc.dst_base))
+        return SG_OK;
+    d.groups[0] = pc.part_len / SG_ELEMENTWISE_GROUP, d.groups[1] = (uint32_t)ys.n, d.groups[2] = 1;
+    *done = true;
+    return sg_seq_dispatch(seq, &d);
+}
+
 /* dpart += channels [c0, c0+Cp) of dy (N,Cy,H,W), for dpart (N,Cp,H,W) */
 static sg_status concat_backward_part(sg_seq *seq, const sg_tensor *dy, sg_tensor *dpart, int c0)
 {
+    bool done;
+    sg_status s = concat_part_whole(seq, false, dy, dpart, c0, &done);
+    if (s != SG_OK || done)
+        return s;
     sg_shape ps = sg_tensor_shape(dpart), ys = sg_tensor_shape(dy);
     uint32_t hw = (uint32_t)ys.h * (uint32_t)ys.w;
     bool texel = concat_texels(dy, NULL), quads = concat_quads(hw, texel, dy, NULL);
@@ -97,6 +134,13 @@ sg_status sg_concat_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b,
     sg_shape as = sg_tensor_shape(a), bs = sg_tensor_shape(b);
     if ((s = check_part(seq, op, "b", b, as)) ||
         (s = sg_require_shape(seq, op, "y", y, sg_shape4(as.n, as.c + bs.c, as.h, as.w))))
+        return s;
+    bool done_a, done_b;
+    if ((s = concat_part_whole(seq, true, y, a, 0, &done_a)))
+        return s;
+    if (done_a && (s = concat_part_whole(seq, true, y, b, as.c, &done_b)) == SG_OK && done_b)
+        return SG_OK;
+    if (s)
         return s;
     uint32_t hw = (uint32_t)as.h * (uint32_t)as.w;
     bool texel = concat_texels(a, b), quads = concat_quads(hw, texel, a, b);
