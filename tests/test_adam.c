@@ -303,6 +303,10 @@ static void adam_cases(void)
     check_adam("adam beta1 0", (sg_adam){1e-2f, 0.0f, 0.99f, 1e-8f}, 517, 0.0f, 3);
     check_adam("adam from step 499", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 1003, 499.0f, 3);
     check_adam("adam from step 10000", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 1003, 10000.0f, 3);
+    /* whole workgroups of 256 quads (ops/op_util.c): 16 and no rest (262151 above: 256 and a rest) */
+    check_adam("adam in whole workgroups", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 16384, 0.0f, 3);
+    check_adam("adam in whole workgroups from step 10000", (sg_adam){1e-3f, 0.9f, 0.999f, 1e-8f}, 16384,
+               10000.0f, 3);
     check_adam_views();
 }
 

@@ -13,6 +13,9 @@
 
 SG_KERNEL(adam_update, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(adam_update_texel, SG_ELEMENTWISE_GROUP);
+/* the same in whole workgroups of whole quads (adam_update.comp) */
+static const sg_kernel kernel_adam_update_whole = {"adam_update_texel/whole", adam_update_texel_spv,
+                                                   sizeof adam_update_texel_spv, SG_ELEMENTWISE_GROUP, 1};
 
 /* ln(b) for the shader's 1 - b^t; b = 0 is clamped to e^-80, whose powers
  * already vanish next to 1 in float, to keep -inf out of the arithmetic. */
@@ -47,6 +50,7 @@ sg_status sg_adam_update(sg_seq *seq, const sg_adam *p, sg_tensor *param, const 
         uint32_t count;
         float lr, beta2, one_minus_beta1, one_minus_beta2, eps, log_beta1, log_beta2;
         uint32_t bases[4]; /* adam_update_texel: floats from the bindings' starts to param, grad, m, v */
+        uint32_t first;
     } pc = {
         sg_tensor_address(param),
         sg_tensor_address(grad),
@@ -76,6 +80,6 @@ sg_status sg_adam_update(sg_seq *seq, const sg_adam *p, sg_tensor *param, const 
         for (int i = 0; i < 4; i++)
             d.stores[i] = (sg_storage){bound[i], i != 1};
     }
-    sg_elementwise_groups(sg_div_up(n, 4), d.groups); /* 4 parameters a thread */
-    return sg_seq_dispatch(seq, &d);
+    return sg_dispatch_whole_groups(seq, &d, descriptors ? &kernel_adam_update_whole : NULL, n / 4,
+                                    (uint32_t)sg_div_up(n, 4), &pc.first); /* 4 parameters a thread */
 }
