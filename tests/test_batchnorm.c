@@ -217,6 +217,8 @@ static void test_grid(void)
         {{4, 2, 64, 64}, 500, 1},  /* |mean| >> std: E[x^2]-E[x]^2 in float would fail */
         {{8, 3, 128, 128}, 3, 1},  /* 128 blocks per channel */
         {{3, 1, 400, 900}, 1, 1},  /* 1055 blocks: more than one per thread of the merge */
+        {{16, 3, 8, 8}, 0, 1},     /* the whole forms: one workgroup of 1024 values a channel */
+        {{64, 5, 4, 4}, 0, 1},     /* the whole forms: planes of one quad */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(cases[i].s, cases[i].offset, cases[i].spread, 100 + i, (int)i, 0);
@@ -224,6 +226,7 @@ static void test_grid(void)
      * whole vec4): the texel views must start at the views, not the buffers */
     check_case(sg_shape4(2, 3, 33, 65), 1, 1, 120, 1, 4);
     check_case(sg_shape4(300, 2, 4, 5), 0, 1, 121, 2, 8);
+    check_case(sg_shape4(16, 3, 8, 8), 0, 1, 122, 3, 4); /* the whole forms on views */
 }
 
 /* Running pointers and gradients may be NULL; the rest must be unaffected. */

@@ -60,6 +60,15 @@ SG_KERNEL(bn_stats_texel, BN_GROUP);
 SG_KERNEL(bn_normalize_texel, BN_GROUP);
 SG_KERNEL(bn_grad_sums_texel, BN_GROUP);
 SG_KERNEL(bn_grad_input_texel, BN_GROUP);
+/* bn_normalize in whole workgroups of 4 quads a lane (its WHOLE_GROUPS bits: 1
+ * the form, 2 activate, 4 from the running variance), by [activate][from_var] */
+#define NORMALIZE_WHOLE(name, bits) {"bn_normalize_texel/" name, bn_normalize_texel_spv, sizeof bn_normalize_texel_spv, BN_GROUP, bits}
+static const sg_kernel kernel_bn_normalize_whole[2][2] = {
+    {NORMALIZE_WHOLE("whole", 1), NORMALIZE_WHOLE("whole eval", 5)},
+    {NORMALIZE_WHOLE("whole activated", 3), NORMALIZE_WHOLE("whole eval activated", 7)},
+};
+/* Values of a channel per workgroup of the whole forms: 4 quads a lane. */
+#define BN_WHOLE_BLOCK (BN_GROUP * 16u)
 
 /* Whether the *_texel kernels can read t (x, dy) as R32 texels. */
 static bool texel_fits(const sg_tensor *t)
@@ -111,6 +120,22 @@ static const char *describe(char *buf, size_t size, const bn_blocks *k, sg_shape
 {
     snprintf(buf, size, "%d %dx%d n%d%s, %u blocks", s.c, s.h, s.w, s.n, quads ? " quads" : "", k->c * k->b);
     return buf;
+}
+
+/* Whether the whole forms can take these values: each channel's M whole
+ * workgroups (BN_WHOLE_BLOCK values each), H*W/4 a power of two (*hw4_log2
+ * gets its log2: the kernels find a quad's plane by a shift), and workgroups
+ * (M / BN_WHOLE_BLOCK, C) within the device's limits. The caller checks the
+ * quads and the bindings. */
+static bool whole_blocks(const bn_blocks *k, uint32_t *hw4_log2)
+{
+    uint32_t hw4 = k->hw / 4;
+    if (hw4 == 0 || (hw4 & (hw4 - 1)) != 0 || k->m % BN_WHOLE_BLOCK != 0 || k->m / BN_WHOLE_BLOCK > 65535u ||
+        k->c > 65535u)
+        return false;
+    for (*hw4_log2 = 0; (1u << *hw4_log2) < hw4; (*hw4_log2)++)
+        ;
+    return true;
 }
 
 static void block_groups(const bn_blocks *k, uint32_t groups[3])
@@ -169,6 +194,7 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
         uint32_t x_base; /* bn_normalize_texel: floats from the texel view's start to x */
         uint32_t quads;
         uint32_t y_base, stored; /* bn_normalize_texel: y through binding 4 (sg_store_output) */
+        uint32_t hw4_log2;
     } pc = {sg_tensor_address(x), sg_tensor_address(y),     sg_tensor_address(mean),
             sg_tensor_address(scale), sg_tensor_address(gamma), sg_tensor_address(beta),
             k,                    from_var,               eps, activate, activate ? slope : 0.0f,
@@ -183,6 +209,11 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
     }
     char what[64];
     d.detail = describe(what, sizeof what, &k, sg_tensor_shape(x), pc.quads);
+    if (texel && pc.quads && pc.stored && whole_blocks(&k, &pc.hw4_log2)) {
+        d.kernel = &kernel_bn_normalize_whole[activate != 0][from_var != 0];
+        d.groups[0] = k.m / BN_WHOLE_BLOCK, d.groups[1] = k.c, d.groups[2] = 1;
+        return sg_seq_dispatch(seq, &d);
+    }
     block_groups(&k, d.groups);
     return sg_seq_dispatch(seq, &d);
 }

@@ -29,7 +29,16 @@ layout(push_constant) uniform Params {
     uint quads;   // H*W % 4 == 0: each lane takes 4 values of a plane at a time
     uint y_base;  // CONV_TEXEL: floats from the storage buffer's start to y (with quads a multiple of 4)
     uint stored;  // CONV_TEXEL: y through the storage buffer (binding 4), else its buffer reference
+    uint hw4_log2; // WHOLE_GROUPS: log2(H*W/4)
 } p;
+
+// Bit 1: the form for a dispatch of workgroups (x, y) = (1024 values of
+// channel y, from 1024x), through the texel and storage-buffer bindings in
+// quads, H*W/4 a power of two: straight-line, with no condition before the
+// stores (on lavapipe any branch makes every later store a loop over the
+// lanes, ~3x slower: eltwise/add_forward.comp); bit 2: activate; bit 4: from
+// the running variance. The same arithmetic as the other form.
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 
 #ifdef CONV_TEXEL
 // The _texel build reads x as texels (binding 0): R32, or RGBA32 with quads:
@@ -94,8 +103,35 @@ void normalize_floats(bool stored, uint c, uint b, float mean, float scale, floa
     }
 }
 
+#ifdef CONV_TEXEL
+// Quad k of the lane's 4 in the workgroup's 256 quads of channel c.
+void normalize_whole(uint k, uint c, float mean, float scale, float shift)
+{
+    uint j = (gl_WorkGroupID.x * 4u + k) * gl_WorkGroupSize.x + gl_LocalInvocationID.x; // quad of the channel
+    uint hw4 = 1u << p.hw4_log2;
+    uint q = ((j >> p.hw4_log2) * p.C + c) * hw4 + (j & (hw4 - 1u));
+    vec4 v = (X4_AT(q) - mean) * scale + shift;
+    if ((WHOLE_GROUPS & 2u) != 0u)
+        v = max(v, 0.0) + p.slope * min(v, 0.0);
+    y_stored4[p.y_base / 4u + q] = v;
+}
+#endif
+
 void main()
 {
+#ifdef CONV_TEXEL
+    if ((WHOLE_GROUPS & 1u) != 0u) { // constants: the other form's code is not in this pipeline
+        uint c = gl_WorkGroupID.y;
+        float is = (WHOLE_GROUPS & 4u) != 0u ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
+        float scale = is * p.gamma.v[c];
+        float mean = p.mean.v[c], shift = p.beta.v[c];
+        normalize_whole(0u, c, mean, scale, shift);
+        normalize_whole(1u, c, mean, scale, shift);
+        normalize_whole(2u, c, mean, scale, shift);
+        normalize_whole(3u, c, mean, scale, shift);
+        return;
+    }
+#endif
     uint g = group_index();
     if (g >= p.C * p.B)
         return;
