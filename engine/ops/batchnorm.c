@@ -67,6 +67,11 @@ static const sg_kernel kernel_bn_normalize_whole[2][2] = {
     {NORMALIZE_WHOLE("whole", 1), NORMALIZE_WHOLE("whole eval", 5)},
     {NORMALIZE_WHOLE("whole activated", 3), NORMALIZE_WHOLE("whole eval activated", 7)},
 };
+/* bn_grad_input in whole workgroups (bits: 1 the form, 2 activate), by [activate] */
+static const sg_kernel kernel_bn_grad_input_whole[2] = {
+    {"bn_grad_input_texel/whole", bn_grad_input_texel_spv, sizeof bn_grad_input_texel_spv, BN_GROUP, 1},
+    {"bn_grad_input_texel/whole activated", bn_grad_input_texel_spv, sizeof bn_grad_input_texel_spv, BN_GROUP, 3},
+};
 /* Values of a channel per workgroup of the whole forms: 4 quads a lane. */
 #define BN_WHOLE_BLOCK (BN_GROUP * 16u)
 
@@ -430,6 +435,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         float slope;
         uint32_t quads;
         uint32_t dx_base, stored; /* bn_grad_input_texel: dx through binding 4 (sg_store_output) */
+        uint32_t hw4_log2;
     } pc3 = {sg_tensor_address(x),     sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd),
              sg_tensor_address(gamma), sg_tensor_address(sums),
@@ -447,6 +453,11 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         pc3.stored = sg_store_output(&d3, dx, pc3.quads, &pc3.dx_base);
     }
     d3.detail = describe(what, sizeof what, &k, xs, pc3.quads);
+    if (texel && pc3.quads && pc3.stored && whole_blocks(&k, &pc3.hw4_log2)) {
+        d3.kernel = &kernel_bn_grad_input_whole[act];
+        d3.groups[0] = k.m / BN_WHOLE_BLOCK, d3.groups[1] = k.c, d3.groups[2] = 1;
+        return sg_seq_dispatch(seq, &d3);
+    }
     block_groups(&k, d3.groups);
     return sg_seq_dispatch(seq, &d3);
 }
