@@ -78,6 +78,46 @@ vec2 word_pair(uint i)
 #ifdef CONV_TEXEL
 // acc = sum over the taps of phase (ph, pw) and output channels, reading
 // texels; rows is a constant at each call, so each copy compiles without the test.
+// One output channel of accumulate_texel's sums at one tap: its PX dy values
+// (rows: 3 vec4 texels shifted into place; else one R32 texel each), times
+// CI_T weights.
+void channel_step(bool rows, inout int g, inout int off[PX], inout int wq, int wstep, int yplane,
+                  int last_quad, bool ok[PX])
+{
+    float gv[PX];
+    if (rows) {
+        // texels outside the tensor are clamped in: they only feed masked pixels
+        float f[12];
+        int q = g >> 2, shift = g & 3;
+        for (int i = 0; i < 3; i++) {
+            vec4 t = texelFetch(dy_quads, clamp(q + i, 0, last_quad));
+            f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
+        }
+        // dy[g + j] = f[shift + j]: shift by 2, then by 1
+        float h[PX + 1];
+        for (int i = 0; i <= PX; i++)
+            h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
+        for (int j = 0; j < PX; j++)
+            gv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
+        g += yplane;
+    } else {
+        for (int j = 0; j < PX; j++) {
+            gv[j] = mix(0.0, texelFetch(dy_floats, off[j]).x, ok[j]);
+            off[j] += yplane;
+        }
+    }
+    for (int t = 0; t < CI_T / 4; t++) {
+        vec4 w4 = texelFetch(w_quads, wq + t);
+        for (int j = 0; j < PX; j++) {
+            acc[j][4 * t] = fma(gv[j], w4.x, acc[j][4 * t]);
+            acc[j][4 * t + 1] = fma(gv[j], w4.y, acc[j][4 * t + 1]);
+            acc[j][4 * t + 2] = fma(gv[j], w4.z, acc[j][4 * t + 2]);
+            acc[j][4 * t + 3] = fma(gv[j], w4.w, acc[j][4 * t + 3]);
+        }
+    }
+    wq += wstep;
+}
+
 void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
 {
     int s = p.stride;
@@ -112,40 +152,14 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
             if (!any_pixel(ok))
                 continue;  // a tap that reaches no output pixel of this lane: adds only zeros
             int wq = (p.w_base + (kh * p.KW + kw) * p.ci_pad + ci0) / 4;
-            for (int co = 0; co < p.Co; co++) {
-                float gv[PX];
-                if (rows) {
-                    // texels outside the tensor are clamped in: they only feed masked pixels
-                    float f[12];
-                    int q = g >> 2, shift = g & 3;
-                    for (int i = 0; i < 3; i++) {
-                        vec4 t = texelFetch(dy_quads, clamp(q + i, 0, last_quad));
-                        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
-                    }
-                    // dy[g + j] = f[shift + j]: shift by 2, then by 1
-                    float h[PX + 1];
-                    for (int i = 0; i <= PX; i++)
-                        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-                    for (int j = 0; j < PX; j++)
-                        gv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
-                    g += yplane;
-                } else {
-                    for (int j = 0; j < PX; j++) {
-                        gv[j] = mix(0.0, texelFetch(dy_floats, off[j]).x, ok[j]);
-                        off[j] += yplane;
-                    }
-                }
-                for (int t = 0; t < CI_T / 4; t++) {
-                    vec4 w4 = texelFetch(w_quads, wq + t);
-                    for (int j = 0; j < PX; j++) {
-                        acc[j][4 * t] = fma(gv[j], w4.x, acc[j][4 * t]);
-                        acc[j][4 * t + 1] = fma(gv[j], w4.y, acc[j][4 * t + 1]);
-                        acc[j][4 * t + 2] = fma(gv[j], w4.z, acc[j][4 * t + 2]);
-                        acc[j][4 * t + 3] = fma(gv[j], w4.w, acc[j][4 * t + 3]);
-                    }
-                }
-                wq += wstep;
+            // two output channels a round, as conv_fwd's accumulate_texel (why there)
+            int co = 0;
+            for (; co + 1 < p.Co; co += 2) {
+                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
+                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
             }
+            if (co < p.Co)
+                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
         }
     }
 }
