@@ -14,8 +14,8 @@
 SG_KERNEL(adam_update, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(adam_update_texel, SG_ELEMENTWISE_GROUP);
 /* the same in whole workgroups of whole quads (adam_update.comp) */
-static const sg_kernel kernel_adam_update_whole = {"adam_update_texel/whole", adam_update_texel_spv,
-                                                   sizeof adam_update_texel_spv, SG_ELEMENTWISE_GROUP, 1};
+static const sg_kernel kernel_adam_update_whole =
+    SG_KERNEL_FORM(adam_update_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 
 /* ln(b) for the shader's 1 - b^t; b = 0 is clamped to e^-80, whose powers
  * already vanish next to 1 in float, to keep -inf out of the arithmetic. */

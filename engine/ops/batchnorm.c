@@ -20,7 +20,6 @@
  * the texel builds of bn_normalize and bn_grad_input also write y, dx through a
  * storage-buffer descriptor (3-5x cheaper per float there) when they fit one. */
 #include <math.h>
-
 #include <stdio.h>
 
 #include "op_util.h"
@@ -62,15 +61,16 @@ SG_KERNEL(bn_grad_sums_texel, BN_GROUP);
 SG_KERNEL(bn_grad_input_texel, BN_GROUP);
 /* bn_normalize in whole workgroups of 4 quads a lane (its WHOLE_GROUPS bits: 1
  * the form, 2 activate, 4 from the running variance), by [activate][from_var] */
-#define NORMALIZE_WHOLE(name, bits) {"bn_normalize_texel/" name, bn_normalize_texel_spv, sizeof bn_normalize_texel_spv, BN_GROUP, bits}
 static const sg_kernel kernel_bn_normalize_whole[2][2] = {
-    {NORMALIZE_WHOLE("whole", 1), NORMALIZE_WHOLE("whole eval", 5)},
-    {NORMALIZE_WHOLE("whole activated", 3), NORMALIZE_WHOLE("whole eval activated", 7)},
+    {SG_KERNEL_FORM(bn_normalize_texel, "whole", BN_GROUP, 1),
+     SG_KERNEL_FORM(bn_normalize_texel, "whole eval", BN_GROUP, 5)},
+    {SG_KERNEL_FORM(bn_normalize_texel, "whole activated", BN_GROUP, 3),
+     SG_KERNEL_FORM(bn_normalize_texel, "whole eval activated", BN_GROUP, 7)},
 };
 /* bn_grad_input in whole workgroups (bits: 1 the form, 2 activate), by [activate] */
 static const sg_kernel kernel_bn_grad_input_whole[2] = {
-    {"bn_grad_input_texel/whole", bn_grad_input_texel_spv, sizeof bn_grad_input_texel_spv, BN_GROUP, 1},
-    {"bn_grad_input_texel/whole activated", bn_grad_input_texel_spv, sizeof bn_grad_input_texel_spv, BN_GROUP, 3},
+    SG_KERNEL_FORM(bn_grad_input_texel, "whole", BN_GROUP, 1),
+    SG_KERNEL_FORM(bn_grad_input_texel, "whole activated", BN_GROUP, 3),
 };
 /* Values of a channel per workgroup of the whole forms: 4 quads a lane. */
 #define BN_WHOLE_BLOCK (BN_GROUP * 16u)
@@ -148,6 +148,20 @@ static void block_groups(const bn_blocks *k, uint32_t groups[3])
     sg_groups_1d(k->c * k->b, groups);
 }
 
+/* Records d over k's blocks, or in the form `whole` (NULL: none) where
+ * whole_blocks allows it (*hw4_log2: the push constant it sets). */
+static sg_status dispatch_blocks(sg_seq *seq, sg_dispatch *d, const bn_blocks *k, const sg_kernel *whole,
+                                 uint32_t *hw4_log2)
+{
+    if (whole && whole_blocks(k, hw4_log2)) {
+        d->kernel = whole;
+        d->groups[0] = k->m / BN_WHOLE_BLOCK, d->groups[1] = k->c, d->groups[2] = 1;
+    } else {
+        block_groups(k, d->groups);
+    }
+    return sg_seq_dispatch(seq, d);
+}
+
 /* Per-channel tensor: present with exactly C elements. */
 static sg_status require_channel(sg_seq *seq, const char *op, const char *name,
                                  const sg_tensor *t, int c)
@@ -214,13 +228,9 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
     }
     char what[64];
     d.detail = describe(what, sizeof what, &k, sg_tensor_shape(x), pc.quads);
-    if (texel && pc.quads && pc.stored && whole_blocks(&k, &pc.hw4_log2)) {
-        d.kernel = &kernel_bn_normalize_whole[activate != 0][from_var != 0];
-        d.groups[0] = k.m / BN_WHOLE_BLOCK, d.groups[1] = k.c, d.groups[2] = 1;
-        return sg_seq_dispatch(seq, &d);
-    }
-    block_groups(&k, d.groups);
-    return sg_seq_dispatch(seq, &d);
+    bool whole = texel && pc.quads && pc.stored;
+    return dispatch_blocks(seq, &d, &k, whole ? &kernel_bn_normalize_whole[activate != 0][from_var != 0] : NULL,
+                           &pc.hw4_log2);
 }
 
 /* An activation's slope: ReLU (0) or LeakyReLU (in (0, 1)). */
@@ -453,13 +463,8 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         pc3.stored = sg_store_output(&d3, dx, pc3.quads, &pc3.dx_base);
     }
     d3.detail = describe(what, sizeof what, &k, xs, pc3.quads);
-    if (texel && pc3.quads && pc3.stored && whole_blocks(&k, &pc3.hw4_log2)) {
-        d3.kernel = &kernel_bn_grad_input_whole[act];
-        d3.groups[0] = k.m / BN_WHOLE_BLOCK, d3.groups[1] = k.c, d3.groups[2] = 1;
-        return sg_seq_dispatch(seq, &d3);
-    }
-    block_groups(&k, d3.groups);
-    return sg_seq_dispatch(seq, &d3);
+    bool whole = texel && pc3.quads && pc3.stored;
+    return dispatch_blocks(seq, &d3, &k, whole ? &kernel_bn_grad_input_whole[act] : NULL, &pc3.hw4_log2);
 }
 
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,

@@ -60,8 +60,7 @@ _Static_assert(CONV_TILED_LANES == CONV_TILED_K_STEP * CONV_TILED_CO_TILE / 4 &&
 SG_KERNEL(conv_pack, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_pack_texel, SG_ELEMENTWISE_GROUP);
 /* the same in whole workgroups, unfolded, channels a multiple of 4 (conv_pack.comp) */
-static const sg_kernel kernel_conv_pack_whole = {"conv_pack_texel/whole", conv_pack_texel_spv,
-                                                 sizeof conv_pack_texel_spv, SG_ELEMENTWISE_GROUP, 1};
+static const sg_kernel kernel_conv_pack_whole = SG_KERNEL_FORM(conv_pack_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(conv_fwd, CONV_LANES);
 SG_KERNEL(conv_bwd_data, CONV_LANES);
 /* The same two shaders in workgroups of 8 lanes, for small outputs: a 64-lane

@@ -17,14 +17,13 @@
 SG_KERNEL(add_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(add_forward_texel, SG_ELEMENTWISE_GROUP);
 /* the same for dispatches of whole workgroups of whole quads (add_forward.comp) */
-static const sg_kernel kernel_add_forward_whole = {"add_forward_texel/whole", add_forward_texel_spv,
-                                                   sizeof add_forward_texel_spv, SG_ELEMENTWISE_GROUP, 1};
+static const sg_kernel kernel_add_forward_whole =
+    SG_KERNEL_FORM(add_forward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(mul_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(mul_forward_texel, SG_ELEMENTWISE_GROUP);
 /* and in whole workgroups (mul_forward.comp's WHOLE_GROUPS bits: 1 the form, 2
  * adding into the output, 4 b per channel), by [accumulate][per channel] */
-#define MUL_WHOLE(name, bits)                                                                                    \
-    {"mul_forward_texel/" name, mul_forward_texel_spv, sizeof mul_forward_texel_spv, SG_ELEMENTWISE_GROUP, bits}
+#define MUL_WHOLE(form, bits) SG_KERNEL_FORM(mul_forward_texel, form, SG_ELEMENTWISE_GROUP, bits)
 static const sg_kernel kernel_mul_forward_whole[2][2] = {
     {MUL_WHOLE("whole", 1), MUL_WHOLE("whole per channel", 5)},
     {MUL_WHOLE("whole added", 3), MUL_WHOLE("whole added per channel", 7)},

@@ -12,6 +12,10 @@
 /* Declare `static const sg_kernel kernel_<name>` from the embedded <name>.spv.h. */
 #define SG_KERNEL(name, local_size)                                                   \
     static const sg_kernel kernel_##name = {#name, name##_spv, sizeof(name##_spv), local_size}
+/* The initializer of a form of <name>.spv.h with specialization constant 1
+ * (sg_kernel.whole_groups) set to `bits`, named "<name>/<form>". */
+#define SG_KERNEL_FORM(name, form, local_size, bits) \
+    {#name "/" form, name##_spv, sizeof(name##_spv), local_size, bits}
 
 /* Threads per workgroup of the simple one-element-per-thread kernels. */
 #define SG_ELEMENTWISE_GROUP 256u

@@ -26,10 +26,10 @@ SG_KERNEL(concat_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(concat_backward_texel, SG_ELEMENTWISE_GROUP);
 /* a part in whole workgroups (concat_part.comp): the forward's copy, the backward's sum */
-static const sg_kernel kernel_concat_part_forward = {"concat_part_texel/forward", concat_part_texel_spv,
-                                                     sizeof concat_part_texel_spv, SG_ELEMENTWISE_GROUP, 1};
-static const sg_kernel kernel_concat_part_backward = {"concat_part_texel/backward", concat_part_texel_spv,
-                                                      sizeof concat_part_texel_spv, SG_ELEMENTWISE_GROUP, 2};
+static const sg_kernel kernel_concat_part_forward =
+    SG_KERNEL_FORM(concat_part_texel, "forward", SG_ELEMENTWISE_GROUP, 1);
+static const sg_kernel kernel_concat_part_backward =
+    SG_KERNEL_FORM(concat_part_texel, "backward", SG_ELEMENTWISE_GROUP, 2);
 SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);

@@ -32,11 +32,11 @@ layout(push_constant) uniform Params {
     uint hw4_log2;         // WHOLE_GROUPS: log2(H*W/4)
 } p;
 
-// Bit 1: the form for a dispatch of workgroups (x, y) = (1024 values of
-// channel y, from 1024x), through the texel and storage-buffer bindings in
-// quads, H*W/4 a power of two: straight-line, with no condition before the
-// stores (bn_normalize.comp says why); bit 2: activate. The same arithmetic.
+// Bit 1: the whole form (bn_whole.glsl), through the texel and storage-buffer
+// bindings in quads: straight-line, with no condition before the stores
+// (bn_normalize.comp says why); bit 2: activate. The same arithmetic.
 layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
+#include "bn_whole.glsl"
 
 #ifdef CONV_TEXEL
 // The _texel build reads x, dy (and y) as R32 texels (bindings 0-2): ~6 FMAs a
@@ -132,13 +132,22 @@ void grad_input_floats(bool stored, uint c, uint b, float mean, float invstd, fl
     }
 }
 
+// Channel c's terms: dx += k * (dy - mean_dy - xhat * mean_dyx), xhat = (x - mean) * invstd.
+void channel_terms(uint c, out float mean, out float invstd, out float k, out float mean_dy, out float mean_dyx)
+{
+    mean = p.mean.v[c];
+    invstd = p.invstd.v[c];
+    k = p.gamma.v[c] * invstd;
+    float inv_m = 1.0 / float(p.M);
+    mean_dy = p.sums.v[c * 2] * inv_m;
+    mean_dyx = p.sums.v[c * 2 + 1] * inv_m;
+}
+
 #ifdef CONV_TEXEL
-// Quad k of the lane's 4 in the workgroup's 256 quads of channel c.
+// Quad k of the lane's 4 in the whole form.
 void grad_input_whole(uint k, uint c, float mean, float invstd, float kk, float mean_dy, float mean_dyx)
 {
-    uint j = (gl_WorkGroupID.x * 4u + k) * gl_WorkGroupSize.x + gl_LocalInvocationID.x; // quad of the channel
-    uint hw4 = 1u << p.hw4_log2;
-    uint q = ((j >> p.hw4_log2) * p.C + c) * hw4 + (j & (hw4 - 1u));
+    uint q = whole_quad(k, c);
     vec4 d = DY4_AT(q);
     if ((WHOLE_GROUPS & 2u) != 0u) // grad4_at's, as a select
         d = mix(d * p.slope, d, greaterThan(Y4_AT(q), vec4(0.0)));
@@ -152,11 +161,8 @@ void main()
 #ifdef CONV_TEXEL
     if ((WHOLE_GROUPS & 1u) != 0u) { // constants: the other form's code is not in this pipeline
         uint c = gl_WorkGroupID.y;
-        float mean = p.mean.v[c], invstd = p.invstd.v[c];
-        float kk = p.gamma.v[c] * invstd;
-        float inv_m = 1.0 / float(p.M);
-        float mean_dy = p.sums.v[c * 2] * inv_m;
-        float mean_dyx = p.sums.v[c * 2 + 1] * inv_m;
+        float mean, invstd, kk, mean_dy, mean_dyx;
+        channel_terms(c, mean, invstd, kk, mean_dy, mean_dyx);
         grad_input_whole(0u, c, mean, invstd, kk, mean_dy, mean_dyx);
         grad_input_whole(1u, c, mean, invstd, kk, mean_dy, mean_dyx);
         grad_input_whole(2u, c, mean, invstd, kk, mean_dy, mean_dyx);
@@ -168,11 +174,8 @@ void main()
     if (g >= p.C * p.B)
         return;
     uint c = g / p.B, b = g % p.B;
-    float mean = p.mean.v[c], invstd = p.invstd.v[c];
-    float k = p.gamma.v[c] * invstd;
-    float inv_m = 1.0 / float(p.M);
-    float mean_dy = p.sums.v[c * 2] * inv_m;
-    float mean_dyx = p.sums.v[c * 2 + 1] * inv_m;
+    float mean, invstd, k, mean_dy, mean_dyx;
+    channel_terms(c, mean, invstd, k, mean_dy, mean_dyx);
     bool stored = p.stored != 0u;
     if (p.quads != 0u && stored)
         grad_input_quads(true, c, b, mean, invstd, k, mean_dy, mean_dyx);

@@ -32,13 +32,13 @@ layout(push_constant) uniform Params {
     uint hw4_log2; // WHOLE_GROUPS: log2(H*W/4)
 } p;
 
-// Bit 1: the form for a dispatch of workgroups (x, y) = (1024 values of
-// channel y, from 1024x), through the texel and storage-buffer bindings in
-// quads, H*W/4 a power of two: straight-line, with no condition before the
-// stores (on lavapipe any branch makes every later store a loop over the
-// lanes, ~3x slower: eltwise/add_forward.comp); bit 2: activate; bit 4: from
-// the running variance. The same arithmetic as the other form.
+// Bit 1: the whole form (bn_whole.glsl), through the texel and storage-buffer
+// bindings in quads: straight-line, with no condition before the stores (on
+// lavapipe any branch makes every later store a loop over the lanes, ~3x
+// slower: eltwise/add_forward.comp); bit 2: activate; bit 4: from the running
+// variance. The same arithmetic as the other form.
 layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
+#include "bn_whole.glsl"
 
 #ifdef CONV_TEXEL
 // The _texel build reads x as texels (binding 0): R32, or RGBA32 with quads:
@@ -103,13 +103,20 @@ void normalize_floats(bool stored, uint c, uint b, float mean, float scale, floa
     }
 }
 
+// Channel c's terms: y = (x - mean) * scale + shift.
+void channel_terms(uint c, bool from_var, out float mean, out float scale, out float shift)
+{
+    float is = from_var ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
+    scale = is * p.gamma.v[c];
+    mean = p.mean.v[c];
+    shift = p.beta.v[c];
+}
+
 #ifdef CONV_TEXEL
-// Quad k of the lane's 4 in the workgroup's 256 quads of channel c.
+// Quad k of the lane's 4 in the whole form.
 void normalize_whole(uint k, uint c, float mean, float scale, float shift)
 {
-    uint j = (gl_WorkGroupID.x * 4u + k) * gl_WorkGroupSize.x + gl_LocalInvocationID.x; // quad of the channel
-    uint hw4 = 1u << p.hw4_log2;
-    uint q = ((j >> p.hw4_log2) * p.C + c) * hw4 + (j & (hw4 - 1u));
+    uint q = whole_quad(k, c);
     vec4 v = (X4_AT(q) - mean) * scale + shift;
     if ((WHOLE_GROUPS & 2u) != 0u)
         v = max(v, 0.0) + p.slope * min(v, 0.0);
@@ -122,9 +129,8 @@ void main()
 #ifdef CONV_TEXEL
     if ((WHOLE_GROUPS & 1u) != 0u) { // constants: the other form's code is not in this pipeline
         uint c = gl_WorkGroupID.y;
-        float is = (WHOLE_GROUPS & 4u) != 0u ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
-        float scale = is * p.gamma.v[c];
-        float mean = p.mean.v[c], shift = p.beta.v[c];
+        float mean, scale, shift;
+        channel_terms(c, (WHOLE_GROUPS & 4u) != 0u, mean, scale, shift);
         normalize_whole(0u, c, mean, scale, shift);
         normalize_whole(1u, c, mean, scale, shift);
         normalize_whole(2u, c, mean, scale, shift);
@@ -136,9 +142,8 @@ void main()
     if (g >= p.C * p.B)
         return;
     uint c = g / p.B, b = g % p.B;
-    float is = p.from_var != 0 ? 1.0 / sqrt(p.invstd.v[c] + p.eps) : p.invstd.v[c];
-    float scale = is * p.gamma.v[c];
-    float mean = p.mean.v[c], shift = p.beta.v[c];
+    float mean, scale, shift;
+    channel_terms(c, p.from_var != 0u, mean, scale, shift);
     bool stored = p.stored != 0u;
     if (p.quads != 0u && stored)
         normalize_quads(true, c, b, mean, scale, shift);

@@ -76,8 +76,6 @@ vec2 word_pair(uint i)
 }
 
 #ifdef CONV_TEXEL
-// acc = sum over the taps of phase (ph, pw) and output channels, reading
-// texels; rows is a constant at each call, so each copy compiles without the test.
 // One output channel of accumulate_texel's sums at one tap: its PX dy values
 // (rows: 3 vec4 texels shifted into place; else one R32 texel each), times
 // CI_T weights.
@@ -118,6 +116,8 @@ void channel_step(bool rows, inout int g, inout int off[PX], inout int wq, int w
     wq += wstep;
 }
 
+// acc = sum over the taps of phase (ph, pw) and output channels, reading
+// texels; rows is a constant at each call, so each copy compiles without the test.
 void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
 {
     int s = p.stride;

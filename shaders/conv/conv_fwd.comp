@@ -88,8 +88,6 @@ vec2 word_pair(uint i)
 }
 
 #ifdef CONV_TEXEL
-// acc = sum over taps and input channels, reading texels; rows is a constant
-// at each call, so each copy compiles without the test.
 // One input channel of accumulate_texel's sums at one tap: its PX inputs
 // (rows: 3 vec4 texels shifted into place; else one R32 texel each), times
 // CO_T weights.
@@ -130,6 +128,8 @@ void channel_step(bool rows, inout int g, inout int off[PX], inout int wq, int w
     wq += wstep;
 }
 
+// acc = sum over taps and input channels, reading texels; rows is a constant
+// at each call, so each copy compiles without the test.
 void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
 {
     int xplane = p.H * p.W;

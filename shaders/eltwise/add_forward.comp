@@ -14,11 +14,11 @@ layout(push_constant) uniform Params {
     uint a_base, b_base; // CONV_TEXEL: floats from the texel views' starts to a, to b (multiples of 4)
     uint y_base;         // CONV_TEXEL: floats from the storage buffer's start to y (a multiple of 4)
     uint stored;         // CONV_TEXEL: y through the storage buffer (binding 4), else its buffer reference
-    uint first_quad;     // the dispatch's first quad (ops/eltwise.c splits whole workgroups from the rest)
+    uint first_quad;     // the dispatch's first quad (ops/op_util.c: whole workgroups, then the rest)
 } p;
 
 // 1: a dispatch of whole workgroups of whole quads, through the texel and
-// storage-buffer bindings (ops/eltwise.c): no condition before the store. On
+// storage-buffer bindings (ops/op_util.c): no condition before the store. On
 // lavapipe (Mesa 22.3) any branch, even one on a push constant, or an early
 // return makes every later store a loop over the lanes; straight-line, the
 // add streams about 3x faster (docs/benchmarks.md).

@@ -20,7 +20,7 @@ layout(push_constant) uniform Params {
     uint out_base;       // CONV_TEXEL: floats from the storage buffer's start to out_
     uint stored;         // CONV_TEXEL: out_ through the storage buffer (binding 4), else its buffer reference
     uint quads;          // count % 4 == 0 and b_div == 1 or a multiple of 4; views on whole texels
-    uint first_quad;     // with quads: the dispatch's first (ops/eltwise.c splits whole workgroups from the rest)
+    uint first_quad;     // with quads: the dispatch's first (ops/op_util.c: whole workgroups, then the rest)
 } p;
 
 // Bit 1: a dispatch of whole workgroups of whole quads, through the texel and
