@@ -219,6 +219,9 @@ static void test_grid(void)
         {{3, 1, 400, 900}, 1, 1},  /* 1055 blocks: more than one per thread of the merge */
         {{16, 3, 8, 8}, 0, 1},     /* the whole forms: one workgroup of 1024 values a channel */
         {{64, 5, 4, 4}, 0, 1},     /* the whole forms: planes of one quad */
+        {{16, 2, 16, 16}, 2, 1},   /* the reductions' whole forms: 4096 values, a workgroup a channel */
+        {{24, 3, 32, 32}, 0, 1},   /* the reductions' whole forms: 3 blocks of 8192 a channel */
+        {{12, 2, 32, 32}, 0, 1},   /* 12288 values: not whole blocks, the other form */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(cases[i].s, cases[i].offset, cases[i].spread, 100 + i, (int)i, 0);

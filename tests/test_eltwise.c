@@ -215,10 +215,12 @@ static void test_large(void)
     free(db);
 }
 
-/* More than 65535 (n,c) rows: the reduction's workgroups are split over x,y. */
-static void test_many_channels(void)
+/* More than 65535 (n,c) rows: the reduction's workgroups are split over x,y
+ * (rows of 3), and rows of whole quads take the checked form, not the whole
+ * one, whose rows run over x alone (rows of 32). */
+static void test_many_channels(int w)
 {
-    sg_shape as = sg_shape4(2, 40000, 1, 3), bs = sg_shape4(2, 40000, 1, 1);
+    sg_shape as = sg_shape4(2, 40000, 1, w), bs = sg_shape4(2, 40000, 1, 1);
     size_t n = sg_shape_count(as), nb = sg_shape_count(bs);
     float *a = t_random_array(n, -1, 1, 81), *b = t_random_array(nb, -1, 1, 82),
           *dy = t_random_array(n, -1, 1, 83), *db = t_alloc(nb);
@@ -227,7 +229,8 @@ static void test_many_channels(void)
     sg_ref_mul_backward(as, a, bs, b, dy, NULL, db);
     T_RUN(sg_mul_backward(seq, ta, tb, tdy, NULL, tdb));
     float *got = t_download(tdb);
-    t_close("per-channel db over 80000 rows", got, db, nb, 1e-6, 1e-5);
+    t_close(w == 3 ? "per-channel db over 80000 rows of 3" : "per-channel db over 80000 rows of 32", got, db, nb,
+            1e-6, 1e-5);
     free(got);
     sg_tensor_destroy(ta);
     sg_tensor_destroy(tb);
@@ -253,6 +256,8 @@ static void device_cases(void)
          * rest of 120 quads; 16 and a rest of 3 quads and 3 floats (below 16 with a rest, as
          * 4,6,17,3 and 2,3,23,31 above, it takes the checked form alone) */
         sg_shape4(2, 8, 16, 16), sg_shape4(1, 17, 31, 32), sg_shape4(1, 1, 1, 16 * 1024 + 15),
+        /* the row sums' whole form (rows of whole rounds of 8 quads): one round a lane */
+        sg_shape4(2, 3, 4, 8),
     };
     uint64_t seed = 1;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -261,7 +266,8 @@ static void device_cases(void)
         test_mul(shapes[i], true, seed + 20);
         seed += 100;
     }
-    test_many_channels();
+    test_many_channels(3);
+    test_many_channels(32);
     test_large();
 }
 

@@ -378,6 +378,7 @@ static void device_cases(void)
     test_unary(&upsample_op, sg_shape4(2, 3, 1, 1), seed++);
     test_unary(&avgpool_op, sg_shape4(2, 3, 1, 1), seed++);
     test_unary(&avgpool_op, sg_shape4(2, 3, 64, 70), seed++); /* rows of 4480: 256 threads */
+    test_unary(&avgpool_op, sg_shape4(3, 2, 8, 8), seed++);   /* rows of whole rounds of 8 quads: the whole form */
     test_maxpool_ties();
     test_large();
 }

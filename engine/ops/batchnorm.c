@@ -40,6 +40,15 @@
  * the time (docs/benchmarks.md, "Texel reads and 64-lane workgroups in batch
  * norm"): the tree's barriers and the lanes idle on small maps cost less. */
 #define BN_GROUP 64u
+/* Threads per workgroup of the reductions' whole forms (bn_stats,
+ * bn_grad_sums): 8, one SIMD row of lavapipe's lanes, so that the tree needs
+ * no barrier there (lavapipe runs a workgroup's rows as coroutines switched at
+ * each barrier): 2-4x faster than 64 lanes (docs/benchmarks.md, "The
+ * reductions in whole workgroups"). On a GPU a workgroup of 8 leaves most of
+ * a warp idle; these kernels are a small part of a step there, and the device
+ * check (scripts/device-check.sh) measures the step. Their sums run in
+ * another order than the 64-lane form's: a rounding, not a result. */
+#define BN_SUM_WHOLE_GROUP 8u
 /* Values per block of the elementwise kernels (bn_normalize, bn_grad_input):
  * 16 per thread still gives 4096 blocks per channel for a 64x256x256 batch. */
 #define BN_BLOCK (BN_GROUP * 16u) /* 16: bn_stats's PER_LANE, the values a lane keeps in registers */
@@ -71,6 +80,13 @@ static const sg_kernel kernel_bn_normalize_whole[2][2] = {
 static const sg_kernel kernel_bn_grad_input_whole[2] = {
     SG_KERNEL_FORM(bn_grad_input_texel, "whole", BN_GROUP, 1),
     SG_KERNEL_FORM(bn_grad_input_texel, "whole activated", BN_GROUP, 3),
+};
+/* bn_stats in whole workgroups (bit 1) */
+static const sg_kernel kernel_bn_stats_whole = SG_KERNEL_FORM(bn_stats_texel, "whole", BN_SUM_WHOLE_GROUP, 1);
+/* bn_grad_sums in whole workgroups (bits: 1 the form, 2 activate), by [activate] */
+static const sg_kernel kernel_bn_grad_sums_whole[2] = {
+    SG_KERNEL_FORM(bn_grad_sums_texel, "whole", BN_SUM_WHOLE_GROUP, 1),
+    SG_KERNEL_FORM(bn_grad_sums_texel, "whole activated", BN_SUM_WHOLE_GROUP, 3),
 };
 /* Values of a channel per workgroup of the whole forms: 4 quads a lane. */
 #define BN_WHOLE_BLOCK (BN_GROUP * 16u)
@@ -127,16 +143,25 @@ static const char *describe(char *buf, size_t size, const bn_blocks *k, sg_shape
     return buf;
 }
 
-/* Whether the whole forms can take these values: each channel's M whole
- * workgroups (BN_WHOLE_BLOCK values each), H*W/4 a power of two (*hw4_log2
- * gets its log2: the kernels find a quad's plane by a shift), and workgroups
- * (M / BN_WHOLE_BLOCK, C) within the device's limits. The caller checks the
- * quads and the bindings. */
-static bool whole_blocks(const bn_blocks *k, uint32_t *hw4_log2)
+/* Values of a workgroup of a whole form: `block` (BN_WHOLE_BLOCK for the
+ * per-value kernels, BN_SUM_BLOCK for the reductions), or the whole channel
+ * where it is shorter. */
+static uint32_t whole_group_values(const bn_blocks *k, uint32_t block)
 {
-    uint32_t hw4 = k->hw / 4;
-    if (hw4 == 0 || (hw4 & (hw4 - 1)) != 0 || k->m % BN_WHOLE_BLOCK != 0 || k->m / BN_WHOLE_BLOCK > 65535u ||
-        k->c > 65535u)
+    return k->m < block ? k->m : block;
+}
+
+/* Whether the whole forms can take these values in workgroups of
+ * whole_group_values: each a whole number of BN_WHOLE_BLOCK values (a lane's
+ * 4 quads) and each channel whole workgroups, H*W/4 a power of two (*hw4_log2
+ * gets its log2: the kernels find a quad's plane by a shift), and workgroups
+ * (M / values, C) within the device's limits. The caller checks the quads and
+ * the bindings. */
+static bool whole_blocks(const bn_blocks *k, uint32_t block, uint32_t *hw4_log2)
+{
+    uint32_t hw4 = k->hw / 4, values = whole_group_values(k, block);
+    if (hw4 == 0 || (hw4 & (hw4 - 1)) != 0 || values % BN_WHOLE_BLOCK != 0 || k->m % values != 0 ||
+        k->m / values > 65535u || k->c > 65535u)
         return false;
     for (*hw4_log2 = 0; (1u << *hw4_log2) < hw4; (*hw4_log2)++)
         ;
@@ -148,14 +173,16 @@ static void block_groups(const bn_blocks *k, uint32_t groups[3])
     sg_groups_1d(k->c * k->b, groups);
 }
 
-/* Records d over k's blocks, or in the form `whole` (NULL: none) where
- * whole_blocks allows it (*hw4_log2: the push constant it sets). */
+/* Records d over k's blocks, or in the form `whole` (NULL: none) in
+ * workgroups of `block` values where whole_blocks allows it (*hw4_log2: the
+ * push constant it sets). The reductions' partials are the same either way:
+ * with block = k's, a channel's whole workgroups are its k->b blocks. */
 static sg_status dispatch_blocks(sg_seq *seq, sg_dispatch *d, const bn_blocks *k, const sg_kernel *whole,
-                                 uint32_t *hw4_log2)
+                                 uint32_t block, uint32_t *hw4_log2)
 {
-    if (whole && whole_blocks(k, hw4_log2)) {
+    if (whole && whole_blocks(k, block, hw4_log2)) {
         d->kernel = whole;
-        d->groups[0] = k->m / BN_WHOLE_BLOCK, d->groups[1] = k->c, d->groups[2] = 1;
+        d->groups[0] = k->m / whole_group_values(k, block), d->groups[1] = k->c, d->groups[2] = 1;
     } else {
         block_groups(k, d->groups);
     }
@@ -230,7 +257,7 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
     d.detail = describe(what, sizeof what, &k, sg_tensor_shape(x), pc.quads);
     bool whole = texel && pc.quads && pc.stored;
     return dispatch_blocks(seq, &d, &k, whole ? &kernel_bn_normalize_whole[activate != 0][from_var != 0] : NULL,
-                           &pc.hw4_log2);
+                           BN_WHOLE_BLOCK, &pc.hw4_log2);
 }
 
 /* An activation's slope: ReLU (0) or LeakyReLU (in (0, 1)). */
@@ -276,6 +303,7 @@ static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p
         bn_blocks k;
         uint32_t x_base; /* bn_stats_texel: floats from the texel view's start to x */
         uint32_t quads;
+        uint32_t hw4_log2;
     } pc1 = {sg_tensor_address(x), sg_tensor_address(partials), k, sg_tensor_texel_base(x)};
     bool texel = texel_fits(x);
     pc1.quads = quads_fit(&k, texel, x, x, x);
@@ -285,8 +313,8 @@ static sg_status record_train(sg_seq *seq, const char *op, const sg_batchnorm *p
         d1.texels[0] = (sg_texel_read){x, pc1.quads ? 4 : 1};
     char what[64];
     d1.detail = describe(what, sizeof what, &k, xs, pc1.quads);
-    block_groups(&k, d1.groups);
-    if ((s = sg_seq_dispatch(seq, &d1)))
+    if ((s = dispatch_blocks(seq, &d1, &k, texel && pc1.quads ? &kernel_bn_stats_whole : NULL, BN_SUM_BLOCK,
+                             &pc1.hw4_log2)))
         return s;
 
     struct {
@@ -407,6 +435,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
         uint32_t activate;
         float slope;
         uint32_t quads;
+        uint32_t hw4_log2;
     } pc1 = {sg_tensor_address(x),      sg_tensor_address(dy),       sg_tensor_address(ys),
              sg_tensor_address(save_mean), sg_tensor_address(save_invstd), sg_tensor_address(partials), ks,
              sg_tensor_texel_base(x), sg_tensor_texel_base(dy), sg_tensor_texel_base(ys), act, act ? slope : 0.0f};
@@ -422,8 +451,8 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
     }
     char what[64];
     d1.detail = describe(what, sizeof what, &ks, xs, pc1.quads);
-    block_groups(&ks, d1.groups);
-    if ((s = sg_seq_dispatch(seq, &d1)))
+    if ((s = dispatch_blocks(seq, &d1, &ks, texel && pc1.quads ? &kernel_bn_grad_sums_whole[act] : NULL,
+                             BN_SUM_BLOCK, &pc1.hw4_log2)))
         return s;
 
     struct {
@@ -464,7 +493,8 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
     }
     d3.detail = describe(what, sizeof what, &k, xs, pc3.quads);
     bool whole = texel && pc3.quads && pc3.stored;
-    return dispatch_blocks(seq, &d3, &k, whole ? &kernel_bn_grad_input_whole[act] : NULL, &pc3.hw4_log2);
+    return dispatch_blocks(seq, &d3, &k, whole ? &kernel_bn_grad_input_whole[act] : NULL, BN_WHOLE_BLOCK,
+                           &pc3.hw4_log2);
 }
 
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,

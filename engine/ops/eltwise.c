@@ -42,6 +42,14 @@ static const sg_kernel kernel_row_sum_long_texel = {"eltwise_row_sum_texel/256",
 static const sg_kernel kernel_row_sum_short_texel = {"eltwise_row_sum_texel/32", eltwise_row_sum_texel_spv,
                                                      sizeof eltwise_row_sum_texel_spv, 32};
 
+/* ...and its whole form (bits: 1 the form, 2 with b), by [with b], in
+ * workgroups of 8 lanes: one SIMD row of lavapipe's, whose tree needs no
+ * barrier there (batchnorm.c's BN_SUM_WHOLE_GROUP says why a GPU takes it too) */
+static const sg_kernel kernel_row_sum_whole[2] = {
+    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole", 8, 1),
+    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole products", 8, 3),
+};
+
 /* Whether the _texel kernels can read a and b (b may be NULL) as R32 texels. */
 static bool texels_fit(const sg_tensor *a, const sg_tensor *b)
 {
@@ -74,6 +82,11 @@ sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b
         d.texels[1] = (sg_texel_read){bb, pc.quads ? 4 : 1};
     }
     sg_groups_1d(rows, d.groups);
+    const sg_kernel *whole = &kernel_row_sum_whole[b != NULL];
+    if (texel && pc.quads && (len / 4) % whole->local_size_x == 0 && rows <= 65535) {
+        d.kernel = whole; /* one row a workgroup, over x */
+        d.groups[0] = rows, d.groups[1] = d.groups[2] = 1;
+    }
     return sg_seq_dispatch(seq, &d);
 }
 

@@ -24,7 +24,18 @@ layout(push_constant) uniform Params {
     uint activate;         // a ReLU / LeakyReLU after the batch norm (sg_batchnorm_act_backward)
     float slope;           // its slope for negative inputs (0: ReLU)
     uint quads;            // H*W % 4 == 0: each lane takes 4 values of a plane at a time
+    uint hw4_log2;         // WHOLE_GROUPS: log2(H*W/4)
 } p;
+
+// Bit 1: the whole form (bn_whole.glsl): workgroup (b, c) takes block b of
+// channel c, whole quads through the texel bindings, the activation's
+// derivative a select (bit 2: activate), without a branch (on lavapipe any
+// branch makes later stores loops over the lanes: eltwise/add_forward.comp).
+// The sums of sums_quads; ops/batchnorm.c runs this form in 8-lane
+// workgroups (no barrier on lavapipe), so a lane's values, and the order of
+// the sums, differ from the 64-lane form's (a rounding).
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
+#include "bn_whole.glsl"
 
 #ifdef CONV_TEXEL
 // The _texel build reads x, dy (and y) as R32 texels (bindings 0-2): ~6 FMAs a
@@ -118,18 +129,49 @@ void sums_floats(uint c, uint b, float mean, out float sdy, out float sdyx)
     }
 }
 
+#ifdef CONV_TEXEL
+// sums_quads's sums for block b of channel c in the whole form: min(L, M) / 4
+// quads, quads_per_lane of them a lane.
+void sums_whole(uint c, uint b, float mean, out float sdy, out float sdyx)
+{
+    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, quads_per_lane = min(p.L, p.M) / (4u * gl_WorkGroupSize.x);
+    vec4 s4 = vec4(0.0), sx4 = vec4(0.0);
+    for (uint t = 0u; t < quads_per_lane; t++) {
+        uint q = channel_quad(first + t * gl_WorkGroupSize.x, c);
+        vec4 d = DY4_AT(q);
+        if ((WHOLE_GROUPS & 2u) != 0u)
+            d = mix(d * p.slope, d, greaterThan(Y4_AT(q), vec4(0.0)));
+        s4 += d;
+        sx4 += d * (X4_AT(q) - mean);
+    }
+    sdy = (s4.x + s4.y) + (s4.z + s4.w);
+    sdyx = (sx4.x + sx4.y) + (sx4.z + sx4.w);
+}
+#endif
+
 shared float s_dy[gl_WorkGroupSize.x];
 shared float s_dyx[gl_WorkGroupSize.x];
 
 void main()
 {
-    uint g = group_index();
-    if (g >= p.C * p.B)
-        return;
-    uint c = g / p.B, b = g % p.B;
+    uint c, b;
+    if ((WHOLE_GROUPS & 1u) != 0u) {
+        c = gl_WorkGroupID.y;
+        b = gl_WorkGroupID.x;
+    } else {
+        uint g = group_index();
+        if (g >= p.C * p.B)
+            return;
+        c = g / p.B, b = g % p.B;
+    }
     uint lid = gl_LocalInvocationID.x;
     float mean = p.mean.v[c], invstd = p.invstd.v[c];
     float sdy, sdyx;
+#ifdef CONV_TEXEL
+    if ((WHOLE_GROUPS & 1u) != 0u) // constants: the other forms' code is not in this pipeline
+        sums_whole(c, b, mean, sdy, sdyx);
+    else
+#endif
     if (p.quads != 0u)
         sums_quads(c, b, mean, sdy, sdyx);
     else

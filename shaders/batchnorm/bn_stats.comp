@@ -22,7 +22,18 @@ layout(push_constant) uniform Params {
     uint step_hw; // gl_WorkGroupSize.x % HW
     uint x_base;  // CONV_TEXEL: floats from the texel view's start to x
     uint quads;   // H*W % 4 == 0: each lane takes 4 values of a plane at a time
+    uint hw4_log2; // WHOLE_GROUPS: log2(H*W/4)
 } p;
+
+// Bit 1: the whole form (bn_whole.glsl): workgroup (b, c) takes block b of
+// channel c in whole chunks, through the texel binding in quads, without a
+// branch before the merge (on lavapipe any branch makes later stores loops
+// over the lanes: eltwise/add_forward.comp). The same arithmetic per chunk;
+// ops/batchnorm.c runs this form in 8-lane workgroups (no barrier on
+// lavapipe), so the chunks and their merge differ from the 64-lane form's
+// (a rounding).
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
+#include "bn_whole.glsl"
 
 #ifdef CONV_TEXEL
 // The _texel build reads x as R32 texels (binding 0): ~6 FMAs a float on
@@ -94,18 +105,43 @@ uint load_quads(uint c, uint start, uint end_value, out float v[PER_LANE])
     return count;
 }
 
+#ifdef CONV_TEXEL
+// load_quads for a whole chunk: the lane's 4 quads of the chunk from value
+// `start`.
+uint load_whole(uint c, uint start, out float v[PER_LANE])
+{
+    for (uint k = 0u; k < PER_LANE / 4u; k++) {
+        vec4 q = X4_AT(channel_quad(start / 4u + k * gl_WorkGroupSize.x + gl_LocalInvocationID.x, c));
+        v[4u * k] = q.x, v[4u * k + 1u] = q.y, v[4u * k + 2u] = q.z, v[4u * k + 3u] = q.w;
+    }
+    return PER_LANE;
+}
+#endif
+
 void main()
 {
-    uint g = group_index();
-    if (g >= p.C * p.B)
-        return;
-    uint c = g / p.B, b = g % p.B;
+    uint c, b;
+    if ((WHOLE_GROUPS & 1u) != 0u) {
+        c = gl_WorkGroupID.y;
+        b = gl_WorkGroupID.x;
+    } else {
+        uint g = group_index();
+        if (g >= p.C * p.B)
+            return;
+        c = g / p.B, b = g % p.B;
+    }
     uint lid = gl_LocalInvocationID.x;
     uint end = min(b * p.L + p.L, p.M), chunk = PER_LANE * gl_WorkGroupSize.x;
     float cnt = 0.0, mean = 0.0, m2 = 0.0; // the lane's chunks so far
     for (uint start = b * p.L; start < end; start += chunk) {
         float v[PER_LANE];
-        uint count = p.quads != 0u ? load_quads(c, start, end, v) : load_floats(c, start, end, v);
+        uint count;
+#ifdef CONV_TEXEL
+        if ((WHOLE_GROUPS & 1u) != 0u) // a constant: the other form's code is not in this pipeline
+            count = load_whole(c, start, v);
+        else
+#endif
+        count = p.quads != 0u ? load_quads(c, start, end, v) : load_floats(c, start, end, v);
         // Pass 1: sum.
         float sum = 0.0, cn = 0.0;
         for (uint k = 0u; k < PER_LANE; k++)

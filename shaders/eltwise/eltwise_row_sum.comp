@@ -38,16 +38,44 @@ layout(set = 0, binding = 1) uniform samplerBuffer b_floats;
 #define B4_AT(q) Vec4s(uint64_t(p.b)).v[q]
 #endif
 
+// Bit 1: the whole form, one workgroup per row over x (rows of whole rounds
+// of quads, read as vec4 texels), without a branch before the tree (on
+// lavapipe a branch makes the loop write its sums through the lanes' mask:
+// eltwise/add_forward.comp); bit 2: has_b. ops/eltwise.c runs it in 8-lane
+// workgroups, one SIMD row of lavapipe's, whose tree needs no barrier there.
+// The same values, summed in another order than the other form (a rounding).
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
+
 shared float partial[gl_WorkGroupSize.x];
+
+#ifdef CONV_TEXEL
+// The lane's sum over row r in the whole form.
+float sum_whole(uint r)
+{
+    uint quads_per_lane = p.len / (4u * gl_WorkGroupSize.x), first = r * (p.len / 4u) + gl_LocalInvocationID.x;
+    vec4 s4 = vec4(0.0);
+    for (uint t = 0u; t < quads_per_lane; t++) {
+        uint q = first + t * gl_WorkGroupSize.x;
+        s4 += (WHOLE_GROUPS & 2u) != 0u ? A4_AT(q) * B4_AT(q) : A4_AT(q);
+    }
+    return (s4.x + s4.y) + (s4.z + s4.w);
+}
+#endif
 
 void main()
 {
-    uint r = group_index();
-    if (r >= p.rows)
+    bool whole = (WHOLE_GROUPS & 1u) != 0u;
+    uint r = whole ? gl_WorkGroupID.x : group_index();
+    if (!whole && r >= p.rows)
         return; // uniform across the workgroup: no barrier is skipped by part of it
     uint t = gl_LocalInvocationID.x;
     uint base = r * p.len;
     float s = 0.0;
+#ifdef CONV_TEXEL
+    if (whole) // a constant: the other form's code is not in this pipeline
+        s = sum_whole(r);
+    else
+#endif
     if (p.quads != 0u) {
         vec4 s4 = vec4(0.0);
         for (uint j = t; j < p.len / 4u; j += gl_WorkGroupSize.x)
