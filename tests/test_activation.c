@@ -205,6 +205,8 @@ int main(void)
     const sg_shape shapes[] = {
         sg_shape4(1, 1, 1, 1), sg_shape4(1, 3, 5, 7), sg_shape4(2, 5, 9, 4), sg_shape4(3, 7, 1, 13),
         sg_shape4(4, 6, 17, 3),
+        /* the whole forms (ops/activation.c): 4 whole workgroups of 256 quads; 16 and a rest of 120 quads */
+        sg_shape4(2, 8, 16, 16), sg_shape4(1, 17, 31, 32),
     };
     uint64_t seed = 1;
     for (int a = SG_ACT_RELU; a <= SG_ACT_TANH; a++)

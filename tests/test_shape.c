@@ -379,6 +379,11 @@ static void device_cases(void)
     test_unary(&avgpool_op, sg_shape4(2, 3, 1, 1), seed++);
     test_unary(&avgpool_op, sg_shape4(2, 3, 64, 70), seed++); /* rows of 4480: 256 threads */
     test_unary(&avgpool_op, sg_shape4(3, 2, 8, 8), seed++);   /* rows of whole rounds of 8 quads: the whole form */
+    /* upsampling (and the average pool's backward) in whole workgroups of a quad an invocation: 1024 quads of
+     * x in rows of 16, and 256 in rows of 4 */
+    test_unary(&upsample_op, sg_shape4(2, 16, 8, 16), seed++);
+    test_unary(&upsample_op, sg_shape4(4, 16, 4, 4), seed++);
+    test_unary(&avgpool_op, sg_shape4(2, 16, 8, 16), seed++);
     test_maxpool_ties();
     test_large();
 }

@@ -2,10 +2,34 @@
 #include "op_util.h"
 
 #include "act_backward.spv.h"
+#include "act_backward_texel.spv.h"
 #include "act_forward.spv.h"
+#include "act_forward_texel.spv.h"
 
 SG_KERNEL(act_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(act_backward, SG_ELEMENTWISE_GROUP);
+/* Their whole forms (texel builds; bits: 1 the form, 2-3 the activation), by sg_activation:
+ * whole workgroups of whole quads through texels and a storage buffer, no branch (~3x
+ * faster on lavapipe, kernel.h) */
+#define ACT_WHOLE(name, form, act) SG_KERNEL_FORM(name, form, SG_ELEMENTWISE_GROUP, 1 | (act) << 1)
+static const sg_kernel kernel_act_forward_whole[4] = {
+    ACT_WHOLE(act_forward_texel, "whole relu", SG_ACT_RELU),
+    ACT_WHOLE(act_forward_texel, "whole leaky relu", SG_ACT_LEAKY_RELU),
+    ACT_WHOLE(act_forward_texel, "whole sigmoid", SG_ACT_SIGMOID),
+    ACT_WHOLE(act_forward_texel, "whole tanh", SG_ACT_TANH),
+};
+static const sg_kernel kernel_act_backward_whole[4] = {
+    ACT_WHOLE(act_backward_texel, "whole relu", SG_ACT_RELU),
+    ACT_WHOLE(act_backward_texel, "whole leaky relu", SG_ACT_LEAKY_RELU),
+    ACT_WHOLE(act_backward_texel, "whole sigmoid", SG_ACT_SIGMOID),
+    ACT_WHOLE(act_backward_texel, "whole tanh", SG_ACT_TANH),
+};
+
+/* Whether t can be read as RGBA32 texels from a whole texel. */
+static bool quad_texels(const sg_tensor *t)
+{
+    return sg_tensor_texel_ok(t, 4) && sg_tensor_texel_base(t) % 4 == 0;
+}
 
 static sg_status check_act(sg_seq *seq, const char *op, sg_activation act)
 {
@@ -26,12 +50,18 @@ sg_status sg_activation_forward(sg_seq *seq, sg_activation act, float slope, con
         uint64_t x, y;
         uint32_t count, act;
         float slope;
+        uint32_t first_quad, x_base, y_base;
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(x), (uint32_t)act,
-            slope};
+            slope, 0, sg_tensor_texel_base(x)};
     sg_dispatch d = {.kernel = &kernel_act_forward, .push = &pc, .push_size = sizeof pc,
                      .reads = {x}, .writes = {y}};
-    sg_elementwise_groups(sg_div_up(sg_tensor_count(x), 4), d.groups);
-    return sg_seq_dispatch(seq, &d);
+    bool whole = quad_texels(x);
+    if (whole) {
+        d.texels[0] = (sg_texel_read){x, 4};
+        whole = sg_store_output(&d, y, true, &pc.y_base);
+    }
+    return sg_dispatch_whole_groups(seq, &d, whole ? &kernel_act_forward_whole[act] : NULL, sg_tensor_count(x) / 4,
+                                    (uint32_t)sg_div_up(sg_tensor_count(x), 4), &pc.first_quad);
 }
 
 sg_status sg_activation_backward(sg_seq *seq, sg_activation act, float slope, const sg_tensor *x,
@@ -57,10 +87,19 @@ sg_status sg_activation_backward(sg_seq *seq, sg_activation act, float slope, co
         uint64_t src, dy, dx;
         uint32_t count, act;
         float slope;
+        uint32_t first_quad, src_base, dy_base, dx_base;
     } pc = {sg_tensor_address(src), sg_tensor_address(dy), sg_tensor_address(dx),
-            (uint32_t)sg_tensor_count(dy), (uint32_t)act, slope};
+            (uint32_t)sg_tensor_count(dy), (uint32_t)act, slope, 0, sg_tensor_texel_base(src),
+            sg_tensor_texel_base(dy)};
     sg_dispatch d = {.kernel = &kernel_act_backward, .push = &pc, .push_size = sizeof pc,
                      .reads = {src, dy}, .writes = {dx}};
-    sg_elementwise_groups(sg_div_up(sg_tensor_count(dy), 4), d.groups);
-    return sg_seq_dispatch(seq, &d);
+    bool whole = quad_texels(src) && quad_texels(dy);
+    if (whole) {
+        d.texels[0] = (sg_texel_read){src, 4};
+        d.texels[1] = (sg_texel_read){dy, 4};
+        whole = sg_store_output(&d, dx, true, &pc.dx_base);
+    }
+    return sg_dispatch_whole_groups(seq, &d, whole ? &kernel_act_backward_whole[act] : NULL,
+                                    sg_tensor_count(dy) / 4, (uint32_t)sg_div_up(sg_tensor_count(dy), 4),
+                                    &pc.first_quad);
 }

@@ -7,6 +7,7 @@
 #include "op_util.h"
 
 #include "avgpool_global_backward.spv.h"
+#include "avgpool_global_backward_texel.spv.h"
 #include "concat_backward.spv.h"
 #include "concat_backward_texel.spv.h"
 #include "concat_forward.spv.h"
@@ -38,6 +39,13 @@ SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward_texel, SG_ELEMENTWISE_GROUP);
+static const sg_kernel kernel_avgpool_global_backward_whole =
+    SG_KERNEL_FORM(avgpool_global_backward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
+/* the upsampling's whole forms: a quad of x (dx) an invocation, whole workgroups */
+static const sg_kernel kernel_upsample2x_forward_whole =
+    SG_KERNEL_FORM(upsample2x_forward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
+static const sg_kernel kernel_upsample2x_backward_whole =
+    SG_KERNEL_FORM(upsample2x_backward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(avgpool_global_backward, SG_ELEMENTWISE_GROUP);
 
 /* ---- concat ------------------------------------------------------------ */
@@ -250,6 +258,19 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
 
 /* ---- nearest x2 upsampling --------------------------------------------- */
 
+/* Whether the upsampling's whole forms can take x (or dx) of `quads` quads
+ * in rows of w, read through `t` (x, or dy) as RGBA32 texels: rows of whole
+ * quads, whole workgroups of a quad an invocation, over x alone (groups:
+ * their count). */
+static bool whole_quad_groups(const sg_tensor *t, size_t quads, int w, uint32_t groups[3])
+{
+    if (w % 4 != 0 || !sg_tensor_texel_ok(t, 4) || sg_tensor_texel_base(t) % 4 != 0 ||
+        quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
+        return false;
+    groups[0] = (uint32_t)(quads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
+    return true;
+}
+
 sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
 {
     const char *op = "upsample2x_forward";
@@ -262,11 +283,19 @@ sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
     struct {
         uint64_t x, y;
         uint32_t count, h, w, x_base;
+        uint32_t y_base; /* the whole form: y through binding 4 */
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
             (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(x)};
     bool texel = sg_tensor_texel_ok(x, 1);
     sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_forward_texel : &kernel_upsample2x_forward, .push = &pc,
                      .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    /* the texel build declares y's binding: bound for either form */
+    bool stored = texel && sg_store_output(&d, y, true, &pc.y_base);
+    if (stored && whole_quad_groups(x, sg_tensor_count(x) / 4, xs.w, d.groups)) {
+        d.kernel = &kernel_upsample2x_forward_whole;
+        d.texels[0] = (sg_texel_read){x, 4};
+        return sg_seq_dispatch(seq, &d);
+    }
     if (texel)
         d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
@@ -287,11 +316,19 @@ sg_status sg_upsample2x_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx
     struct {
         uint64_t dy, dx;
         uint32_t count, h, w, dy_base;
+        uint32_t dx_base; /* the whole form: dx through binding 4 */
     } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx),
             (uint32_t)xs.h, (uint32_t)xs.w, sg_tensor_texel_base(dy)};
     bool texel = sg_tensor_texel_ok(dy, 1);
     sg_dispatch d = {.kernel = texel ? &kernel_upsample2x_backward_texel : &kernel_upsample2x_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
+    /* the texel build declares dx's binding: bound for either form */
+    bool stored = texel && sg_store_output(&d, dx, true, &pc.dx_base);
+    if (stored && whole_quad_groups(dy, sg_tensor_count(dx) / 4, xs.w, d.groups)) {
+        d.kernel = &kernel_upsample2x_backward_whole;
+        d.texels[0] = (sg_texel_read){dy, 4};
+        return sg_seq_dispatch(seq, &d);
+    }
     if (texel)
         d.texels[0] = (sg_texel_read){dy, 1};
     sg_elementwise_groups(sg_tensor_count(dx), d.groups);
@@ -333,10 +370,22 @@ sg_status sg_avgpool_global_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor
         uint32_t count, hw;
         float scale;
         uint32_t quads;
+        uint32_t dy_base, dx_base; /* the whole form: dy's texel view, dx's storage buffer */
     } pc = {sg_tensor_address(dy), sg_tensor_address(dx), (uint32_t)sg_tensor_count(dx) / q, hw / q,
-            (float)(1.0 / hw), q == 4};
+            (float)(1.0 / hw), q == 4, sg_tensor_texel_base(dy)};
     sg_dispatch d = {.kernel = &kernel_avgpool_global_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
+    /* the whole form: whole workgroups of dx's quads, dy as R32 texels, dx through binding 4 */
+    if (q == 4 && pc.count % SG_ELEMENTWISE_GROUP == 0 && pc.count / SG_ELEMENTWISE_GROUP <= 65535u &&
+        sg_tensor_texel_ok(dy, 1)) {
+        sg_dispatch w = d;
+        if (sg_store_output(&w, dx, true, &pc.dx_base)) {
+            w.kernel = &kernel_avgpool_global_backward_whole;
+            w.texels[0] = (sg_texel_read){dy, 1};
+            w.groups[0] = pc.count / SG_ELEMENTWISE_GROUP, w.groups[1] = w.groups[2] = 1;
+            return sg_seq_dispatch(seq, &w);
+        }
+    }
     sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
 }
