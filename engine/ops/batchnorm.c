@@ -68,18 +68,22 @@ SG_KERNEL(bn_stats_texel, BN_GROUP);
 SG_KERNEL(bn_normalize_texel, BN_GROUP);
 SG_KERNEL(bn_grad_sums_texel, BN_GROUP);
 SG_KERNEL(bn_grad_input_texel, BN_GROUP);
-/* bn_normalize in whole workgroups of 4 quads a lane (its WHOLE_GROUPS bits: 1
- * the form, 2 activate, 4 from the running variance), by [activate][from_var] */
-static const sg_kernel kernel_bn_normalize_whole[2][2] = {
-    {SG_KERNEL_FORM(bn_normalize_texel, "whole", BN_GROUP, 1),
-     SG_KERNEL_FORM(bn_normalize_texel, "whole eval", BN_GROUP, 5)},
-    {SG_KERNEL_FORM(bn_normalize_texel, "whole activated", BN_GROUP, 3),
-     SG_KERNEL_FORM(bn_normalize_texel, "whole eval activated", BN_GROUP, 7)},
+/* bn_normalize in whole workgroups of 4 quads a lane, or 16 (its WHOLE_GROUPS
+ * bits: 1 the form, 2 activate, 4 from the running variance, 16 the 16), by
+ * [activate][from_var][16 quads] */
+#define NORMALIZE_WHOLE(form, bits)                                                                              \
+    {SG_KERNEL_FORM(bn_normalize_texel, form, BN_GROUP, bits),                                                   \
+     SG_KERNEL_FORM(bn_normalize_texel, form " 16", BN_GROUP, (bits) | 16)}
+static const sg_kernel kernel_bn_normalize_whole[2][2][2] = {
+    {NORMALIZE_WHOLE("whole", 1), NORMALIZE_WHOLE("whole eval", 5)},
+    {NORMALIZE_WHOLE("whole activated", 3), NORMALIZE_WHOLE("whole eval activated", 7)},
 };
-/* bn_grad_input in whole workgroups (bits: 1 the form, 2 activate), by [activate] */
-static const sg_kernel kernel_bn_grad_input_whole[2] = {
-    SG_KERNEL_FORM(bn_grad_input_texel, "whole", BN_GROUP, 1),
-    SG_KERNEL_FORM(bn_grad_input_texel, "whole activated", BN_GROUP, 3),
+/* bn_grad_input in whole workgroups (bits: 1 the form, 2 activate, 16 quads a lane), by [activate][16 quads] */
+static const sg_kernel kernel_bn_grad_input_whole[2][2] = {
+    {SG_KERNEL_FORM(bn_grad_input_texel, "whole", BN_GROUP, 1),
+     SG_KERNEL_FORM(bn_grad_input_texel, "whole 16", BN_GROUP, 17)},
+    {SG_KERNEL_FORM(bn_grad_input_texel, "whole activated", BN_GROUP, 3),
+     SG_KERNEL_FORM(bn_grad_input_texel, "whole activated 16", BN_GROUP, 19)},
 };
 /* bn_stats in whole workgroups (bit 1) */
 static const sg_kernel kernel_bn_stats_whole = SG_KERNEL_FORM(bn_stats_texel, "whole", BN_SUM_WHOLE_GROUP, 1);
@@ -88,8 +92,12 @@ static const sg_kernel kernel_bn_grad_sums_whole[2] = {
     SG_KERNEL_FORM(bn_grad_sums_texel, "whole", BN_SUM_WHOLE_GROUP, 1),
     SG_KERNEL_FORM(bn_grad_sums_texel, "whole activated", BN_SUM_WHOLE_GROUP, 3),
 };
-/* Values of a channel per workgroup of the whole forms: 4 quads a lane. */
+/* Values of a channel per workgroup of the per-value kernels' whole forms: 4
+ * quads a lane, or 16 where the channel holds whole workgroups of those (the
+ * lanes' loads of the channel's terms, through buffer references, then serve
+ * 4x the values: docs/benchmarks.md, "The reductions in whole workgroups"). */
 #define BN_WHOLE_BLOCK (BN_GROUP * 16u)
+#define BN_WHOLE_LONG_BLOCK (BN_GROUP * 64u)
 
 /* Whether the *_texel kernels can read t (x, dy) as R32 texels. */
 static bool texel_fits(const sg_tensor *t)
@@ -189,6 +197,16 @@ static sg_status dispatch_blocks(sg_seq *seq, sg_dispatch *d, const bn_blocks *k
     return sg_seq_dispatch(seq, d);
 }
 
+/* Records d, a per-value kernel, over k's blocks, or in one of its whole
+ * forms `forms` (NULL: none; [1]: 16 quads a lane) where whole_blocks allows. */
+static sg_status dispatch_values(sg_seq *seq, sg_dispatch *d, const bn_blocks *k, const sg_kernel forms[2],
+                                 uint32_t *hw4_log2)
+{
+    bool longer = forms && k->m % BN_WHOLE_LONG_BLOCK == 0;
+    return dispatch_blocks(seq, d, k, forms ? &forms[longer] : NULL, longer ? BN_WHOLE_LONG_BLOCK : BN_WHOLE_BLOCK,
+                           hw4_log2);
+}
+
 /* Per-channel tensor: present with exactly C elements. */
 static sg_status require_channel(sg_seq *seq, const char *op, const char *name,
                                  const sg_tensor *t, int c)
@@ -256,8 +274,8 @@ static sg_status record_normalize(sg_seq *seq, const sg_tensor *x, const sg_tens
     char what[64];
     d.detail = describe(what, sizeof what, &k, sg_tensor_shape(x), pc.quads);
     bool whole = texel && pc.quads && pc.stored;
-    return dispatch_blocks(seq, &d, &k, whole ? &kernel_bn_normalize_whole[activate != 0][from_var != 0] : NULL,
-                           BN_WHOLE_BLOCK, &pc.hw4_log2);
+    return dispatch_values(seq, &d, &k, whole ? kernel_bn_normalize_whole[activate != 0][from_var != 0] : NULL,
+                           &pc.hw4_log2);
 }
 
 /* An activation's slope: ReLU (0) or LeakyReLU (in (0, 1)). */
@@ -493,8 +511,7 @@ static sg_status record_backward(sg_seq *seq, const char *op, const sg_tensor *x
     }
     d3.detail = describe(what, sizeof what, &k, xs, pc3.quads);
     bool whole = texel && pc3.quads && pc3.stored;
-    return dispatch_blocks(seq, &d3, &k, whole ? &kernel_bn_grad_input_whole[act] : NULL, BN_WHOLE_BLOCK,
-                           &pc3.hw4_log2);
+    return dispatch_values(seq, &d3, &k, whole ? kernel_bn_grad_input_whole[act] : NULL, &pc3.hw4_log2);
 }
 
 sg_status sg_batchnorm_backward(sg_seq *seq, const sg_tensor *x, const sg_tensor *gamma,

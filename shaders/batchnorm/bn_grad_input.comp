@@ -34,7 +34,8 @@ layout(push_constant) uniform Params {
 
 // Bit 1: the whole form (bn_whole.glsl), through the texel and storage-buffer
 // bindings in quads: straight-line, with no condition before the stores
-// (bn_normalize.comp says why); bit 2: activate. The same arithmetic.
+// (bn_normalize.comp says why); bit 2: activate; bit 16: 16 quads a lane
+// (bn_whole.glsl). The same arithmetic.
 layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 #include "bn_whole.glsl"
 
@@ -163,10 +164,8 @@ void main()
         uint c = gl_WorkGroupID.y;
         float mean, invstd, kk, mean_dy, mean_dyx;
         channel_terms(c, mean, invstd, kk, mean_dy, mean_dyx);
-        grad_input_whole(0u, c, mean, invstd, kk, mean_dy, mean_dyx);
-        grad_input_whole(1u, c, mean, invstd, kk, mean_dy, mean_dyx);
-        grad_input_whole(2u, c, mean, invstd, kk, mean_dy, mean_dyx);
-        grad_input_whole(3u, c, mean, invstd, kk, mean_dy, mean_dyx);
+#define DO_QUAD(k) grad_input_whole(k, c, mean, invstd, kk, mean_dy, mean_dyx);
+        WHOLE_QUADS_DO()
         return;
     }
 #endif

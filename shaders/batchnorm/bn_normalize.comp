@@ -36,7 +36,7 @@ layout(push_constant) uniform Params {
 // bindings in quads: straight-line, with no condition before the stores (on
 // lavapipe any branch makes every later store a loop over the lanes, ~3x
 // slower: eltwise/add_forward.comp); bit 2: activate; bit 4: from the running
-// variance. The same arithmetic as the other form.
+// variance; bit 16: 16 quads a lane (bn_whole.glsl). The same arithmetic as the other form.
 layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 #include "bn_whole.glsl"
 
@@ -131,10 +131,8 @@ void main()
         uint c = gl_WorkGroupID.y;
         float mean, scale, shift;
         channel_terms(c, (WHOLE_GROUPS & 4u) != 0u, mean, scale, shift);
-        normalize_whole(0u, c, mean, scale, shift);
-        normalize_whole(1u, c, mean, scale, shift);
-        normalize_whole(2u, c, mean, scale, shift);
-        normalize_whole(3u, c, mean, scale, shift);
+#define DO_QUAD(k) normalize_whole(k, c, mean, scale, shift);
+        WHOLE_QUADS_DO()
         return;
     }
 #endif
