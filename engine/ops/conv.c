@@ -122,6 +122,8 @@ static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_t
                                                               sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_reduce_texel, SG_ELEMENTWISE_GROUP);
+/* its whole form (4 weights an invocation, every one in range) */
+static const sg_kernel kernel_conv_reduce_whole = SG_KERNEL_FORM(conv_reduce_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 SG_KERNEL(conv_bias_grad_texel, 256);
 /* its whole form (bit 1) in workgroups of 8 lanes: one SIMD row of
@@ -471,6 +473,7 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
         uint32_t k_live, kk_live, kh0, kw0, lkw, KK, KW; /* part's k are the live taps' */
         uint32_t part_base, dst_base, stored; /* conv_reduce_texel: part as texels, dw through binding 4 */
         uint32_t quads; /* conv_reduce_texel: 4 weights an invocation */
+        uint32_t first_quad;
     } rc = {sg_tensor_address(part), sg_tensor_address(dw), (uint32_t)(c->Co * K_live), chunks,
             (uint32_t)K_live, (uint32_t)(lkh * lkw), (uint32_t)kh0, (uint32_t)kw0, (uint32_t)lkw,
             (uint32_t)(c->KH * c->KW), (uint32_t)c->KW};
@@ -484,7 +487,10 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
         r.texels[0] = (sg_texel_read){part, rc.quads ? 4 : 1};
         rc.stored = sg_store_output(&r, dw, rc.quads, &rc.dst_base);
     }
-    sg_elementwise_groups(rc.quads ? rc.count / 4 : rc.count, r.groups);
+    if (rc.quads)
+        return sg_dispatch_whole_groups(seq, &r, rc.stored ? &kernel_conv_reduce_whole : NULL, rc.count / 4,
+                                        rc.count / 4, &rc.first_quad);
+    sg_elementwise_groups(rc.count, r.groups);
     return sg_seq_dispatch(seq, &r);
 }
 

@@ -18,7 +18,14 @@ layout(push_constant) uniform Params {
     uint part_base, dst_base;  // CONV_TEXEL: floats from the texel view's start to part, the storage buffer's to dst
     uint stored;               // CONV_TEXEL: dst through the storage buffer, else its buffer reference
     uint quads;                // CONV_TEXEL: 4 consecutive i an invocation (every tap live, vec4 views)
+    uint first_quad;           // with quads: the dispatch's first (ops/op_util.c: whole workgroups, then the rest)
 } p;
+
+// 1 (texel build, quads through the storage buffer): the whole form, whole
+// workgroups of quads (ops/op_util.c) without a branch before the store (on
+// lavapipe any branch makes every later store a loop over the lanes:
+// eltwise/add_forward.comp). The same sums in the same order.
+layout(constant_id = 1) const uint WHOLE_GROUPS = 0u;
 
 #ifdef CONV_TEXEL
 layout(set = 0, binding = 0) uniform samplerBuffer part_floats;
@@ -39,7 +46,7 @@ void reduce_quad(uint q)
     vec4 s = vec4(0.0);
     for (uint c = 0u; c < p.chunks; c++)
         s += PART4_AT(c * per_chunk + q);
-    if (p.stored != 0u)
+    if (WHOLE_GROUPS != 0u || p.stored != 0u) // a constant in the whole form: no branch
         dst_stored4[p.dst_base / 4u + q] += s;
     else
         Vec4s(uint64_t(p.dst)).v[q] += s;
@@ -49,8 +56,12 @@ void reduce_quad(uint q)
 void main()
 {
 #ifdef CONV_TEXEL
+    if (WHOLE_GROUPS != 0u) { // a constant: the other form's code is not in this pipeline
+        reduce_quad(p.first_quad + global_index());
+        return;
+    }
     if (p.quads != 0u) {
-        uint q = global_index();
+        uint q = p.first_quad + global_index();
         if (q < p.count / 4u)
             reduce_quad(q);
         return;
