@@ -59,10 +59,12 @@
 #define BN_SUM_BLOCK (BN_BLOCK * 8u)
 
 SG_KERNEL(bn_stats, BN_GROUP);
-SG_KERNEL(bn_stats_final, BN_GROUP);
+/* The per-channel merges of the blocks' partials (a few blocks a channel) in
+ * 8 lanes, like the reductions' whole forms (BN_SUM_WHOLE_GROUP says why) */
+SG_KERNEL(bn_stats_final, BN_SUM_WHOLE_GROUP);
 SG_KERNEL(bn_normalize, BN_GROUP);
 SG_KERNEL(bn_grad_sums, BN_GROUP);
-SG_KERNEL(bn_grad_final, BN_GROUP);
+SG_KERNEL(bn_grad_final, BN_SUM_WHOLE_GROUP);
 SG_KERNEL(bn_grad_input, BN_GROUP);
 SG_KERNEL(bn_stats_texel, BN_GROUP);
 SG_KERNEL(bn_normalize_texel, BN_GROUP);
