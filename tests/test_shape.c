@@ -266,6 +266,41 @@ static void test_maxpool_ties(void)
     sg_tensor_destroy(ty);
 }
 
+/* The same ties and NaN in the whole forms (ops/shape.c: widths of whole pairs
+ * of quads, whole workgroups of y's quads): 128 planes of 2 x 16, each the
+ * five windows above and three of them again, against the reference. */
+static void test_maxpool_ties_whole(void)
+{
+    enum { C = 128, W = 16, PLANE = 2 * W };
+    sg_shape xs = sg_shape4(1, C, 2, W), ys = sg_shape4(1, C, 1, W / 2);
+    const float nan = __builtin_nanf("");
+    const float rows[PLANE] = {1, 1, 0, 5, 0, 0, 1, 2, 0, nan, 1, 1, 0, 5, 0, 0,
+                               1, 1, 5, 0, 3, 3, 0, 0, 3, 1,   1, 1, 5, 0, 3, nan};
+    size_t nx = sg_shape_count(xs), ny = sg_shape_count(ys);
+    float *x = t_alloc(nx), *dy = t_random_array(ny, 1, 2, 91), *want = t_alloc(nx), *want_y = t_alloc(ny);
+    for (size_t i = 0; i < nx; i++)
+        x[i] = rows[i % PLANE];
+    memset(want, 0, nx * sizeof *want);
+    sg_ref_maxpool2x2_forward(xs, x, want_y);
+    sg_ref_maxpool2x2_backward(xs, x, dy, want);
+    sg_tensor *tx = t_tensor(xs, x), *tdy = t_tensor(ys, dy), *tdx = t_tensor_fill(xs, 0), *ty = t_tensor(ys, NULL);
+    T_RUN(sg_maxpool2x2_backward(seq, tx, tdy, tdx));
+    float *got = t_download(tdx);
+    t_close("device max pool backward with ties, whole workgroups", got, want, nx, 0, 0);
+    free(got);
+    T_RUN(sg_maxpool2x2_forward(seq, tx, ty));
+    got = t_download(ty);
+    int differ = 0;
+    for (size_t i = 0; i < ny; i++)
+        differ += !(got[i] == want_y[i] || (got[i] != got[i] && want_y[i] != want_y[i]));
+    t_check(differ == 0, "device max pool forward with ties and NaN, whole workgroups: %d of %zu differ", differ, ny);
+    free(got);
+    sg_tensor *ts[] = {tx, tdy, tdx, ty};
+    for (int i = 0; i < 4; i++)
+        sg_tensor_destroy(ts[i]);
+    free(x), free(dy), free(want), free(want_y);
+}
+
 static void test_errors(void)
 {
     sg_tensor *a = t_tensor_fill(sg_shape4(2, 3, 4, 6), 0), *b = t_tensor_fill(sg_shape4(2, 5, 4, 6), 0),
@@ -382,9 +417,11 @@ static void device_cases(void)
     /* upsampling (and the average pool's backward) in whole workgroups of a quad an invocation: 1024 quads of
      * x in rows of 16, and 256 in rows of 4 */
     test_unary(&upsample_op, sg_shape4(2, 16, 8, 16), seed++);
+    test_unary(&maxpool_op, sg_shape4(2, 16, 8, 16), seed++); /* the max pool's whole forms: 256 quads of y */
     test_unary(&upsample_op, sg_shape4(4, 16, 4, 4), seed++);
     test_unary(&avgpool_op, sg_shape4(2, 16, 8, 16), seed++);
     test_maxpool_ties();
+    test_maxpool_ties_whole();
     test_large();
 }
 

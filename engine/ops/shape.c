@@ -35,6 +35,11 @@ SG_KERNEL(maxpool2x2_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_forward_texel, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(maxpool2x2_backward_texel, SG_ELEMENTWISE_GROUP);
+/* their whole forms: a quad of y (dy) an invocation, whole workgroups */
+static const sg_kernel kernel_maxpool2x2_forward_whole =
+    SG_KERNEL_FORM(maxpool2x2_forward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
+static const sg_kernel kernel_maxpool2x2_backward_whole =
+    SG_KERNEL_FORM(maxpool2x2_backward_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(upsample2x_forward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_backward, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(upsample2x_forward_texel, SG_ELEMENTWISE_GROUP);
@@ -205,6 +210,19 @@ static sg_status check_maxpool(sg_seq *seq, const char *op, const sg_tensor *x, 
     return sg_require_shape(seq, op, yname, y, sg_shape4(xs.n, xs.c, xs.h / 2, xs.w / 2));
 }
 
+/* Whether the max pool's whole forms can take x of shape xs, read as RGBA32
+ * texels: even heights, widths of whole pairs of quads (y's rows of whole
+ * quads), whole workgroups of y's quads, over x alone (groups: their count). */
+static bool whole_pool_groups(const sg_tensor *x, sg_shape xs, uint32_t groups[3])
+{
+    size_t quads = sg_tensor_count(x) / 16; /* y's */
+    if (xs.h % 2 != 0 || xs.w % 8 != 0 || !sg_tensor_texel_ok(x, 4) || sg_tensor_texel_base(x) % 4 != 0 ||
+        quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
+        return false;
+    groups[0] = (uint32_t)(quads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
+    return true;
+}
+
 sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
 {
     const char *op = "maxpool2x2_forward";
@@ -216,11 +234,19 @@ sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
     struct {
         uint64_t x, y;
         uint32_t count, h, w, ho, wo, x_base;
+        uint32_t y_base; /* the whole form: y through binding 4 */
     } pc = {sg_tensor_address(x), sg_tensor_address(y), (uint32_t)sg_tensor_count(y),
             (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2, (uint32_t)xs.w / 2, sg_tensor_texel_base(x)};
     bool texel = sg_tensor_texel_ok(x, 1);
     sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_forward_texel : &kernel_maxpool2x2_forward, .push = &pc,
                      .push_size = sizeof pc, .reads = {x}, .writes = {y}};
+    /* the texel build declares y's binding: bound for either form */
+    bool stored = texel && sg_store_output(&d, y, true, &pc.y_base);
+    if (stored && whole_pool_groups(x, xs, d.groups)) {
+        d.kernel = &kernel_maxpool2x2_forward_whole;
+        d.texels[0] = (sg_texel_read){x, 4};
+        return sg_seq_dispatch(seq, &d);
+    }
     if (texel)
         d.texels[0] = (sg_texel_read){x, 1};
     sg_elementwise_groups(sg_tensor_count(y), d.groups);
@@ -242,12 +268,22 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
     struct {
         uint64_t x, dy, dx;
         uint32_t count, h, w, ho, wo, x_base, dy_base;
+        uint32_t dx_base; /* the whole form: dx through binding 4 */
     } pc = {sg_tensor_address(x), sg_tensor_address(dy), sg_tensor_address(dx),
             (uint32_t)sg_tensor_count(dy), (uint32_t)xs.h, (uint32_t)xs.w, (uint32_t)xs.h / 2,
             (uint32_t)xs.w / 2, sg_tensor_texel_base(x), sg_tensor_texel_base(dy)};
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1);
     sg_dispatch d = {.kernel = texel ? &kernel_maxpool2x2_backward_texel : &kernel_maxpool2x2_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {x, dy}, .writes = {dx}};
+    /* the texel build declares dx's binding: bound for either form */
+    bool stored = texel && sg_store_output(&d, dx, true, &pc.dx_base);
+    if (stored && whole_pool_groups(x, xs, d.groups) && sg_tensor_texel_ok(dy, 4) &&
+        sg_tensor_texel_base(dy) % 4 == 0) {
+        d.kernel = &kernel_maxpool2x2_backward_whole;
+        d.texels[0] = (sg_texel_read){x, 4};
+        d.texels[1] = (sg_texel_read){dy, 4};
+        return sg_seq_dispatch(seq, &d);
+    }
     if (texel) {
         d.texels[0] = (sg_texel_read){x, 1};
         d.texels[1] = (sg_texel_read){dy, 1};
