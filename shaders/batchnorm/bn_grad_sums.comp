@@ -130,19 +130,31 @@ void sums_floats(uint c, uint b, float mean, out float sdy, out float sdyx)
 }
 
 #ifdef CONV_TEXEL
+// Adds the values of the channel's quad j to the lane's sums (the whole form).
+void add_quad(uint j, uint c, float mean, inout vec4 s4, inout vec4 sx4)
+{
+    uint q = channel_quad(j, c);
+    vec4 d = DY4_AT(q);
+    if ((WHOLE_GROUPS & 2u) != 0u)
+        d = mix(d * p.slope, d, greaterThan(Y4_AT(q), vec4(0.0)));
+    s4 += d;
+    sx4 += d * (X4_AT(q) - mean);
+}
+
 // sums_quads's sums for block b of channel c in the whole form: min(L, M) / 4
-// quads, quads_per_lane of them a lane.
+// quads, quads_per_lane of them a lane, a multiple of 4 (whole_blocks in
+// ops/batchnorm.c: 1024 values and more), taken 4 a round (on lavapipe a loop
+// writes the sums it carries through the lanes' mask every round).
 void sums_whole(uint c, uint b, float mean, out float sdy, out float sdyx)
 {
-    uint first = b * (p.L / 4u) + gl_LocalInvocationID.x, quads_per_lane = min(p.L, p.M) / (4u * gl_WorkGroupSize.x);
+    uint lanes = gl_WorkGroupSize.x, first = b * (p.L / 4u) + gl_LocalInvocationID.x;
+    uint quads_per_lane = min(p.L, p.M) / (4u * lanes);
     vec4 s4 = vec4(0.0), sx4 = vec4(0.0);
-    for (uint t = 0u; t < quads_per_lane; t++) {
-        uint q = channel_quad(first + t * gl_WorkGroupSize.x, c);
-        vec4 d = DY4_AT(q);
-        if ((WHOLE_GROUPS & 2u) != 0u)
-            d = mix(d * p.slope, d, greaterThan(Y4_AT(q), vec4(0.0)));
-        s4 += d;
-        sx4 += d * (X4_AT(q) - mean);
+    for (uint t = 0u; t < quads_per_lane; t += 4u) {
+        add_quad(first + t * lanes, c, mean, s4, sx4);
+        add_quad(first + (t + 1u) * lanes, c, mean, s4, sx4);
+        add_quad(first + (t + 2u) * lanes, c, mean, s4, sx4);
+        add_quad(first + (t + 3u) * lanes, c, mean, s4, sx4);
     }
     sdy = (s4.x + s4.y) + (s4.z + s4.w);
     sdyx = (sx4.x + sx4.y) + (sx4.z + sx4.w);
