@@ -25,12 +25,6 @@ static const sg_kernel kernel_act_backward_whole[4] = {
     ACT_WHOLE(act_backward_texel, "whole tanh", SG_ACT_TANH),
 };
 
-/* Whether t can be read as RGBA32 texels from a whole texel. */
-static bool quad_texels(const sg_tensor *t)
-{
-    return sg_tensor_texel_ok(t, 4) && sg_tensor_texel_base(t) % 4 == 0;
-}
-
 static sg_status check_act(sg_seq *seq, const char *op, sg_activation act)
 {
     if ((int)act < (int)SG_ACT_RELU || (int)act > (int)SG_ACT_TANH)
@@ -55,7 +49,7 @@ sg_status sg_activation_forward(sg_seq *seq, sg_activation act, float slope, con
             slope, 0, sg_tensor_texel_base(x)};
     sg_dispatch d = {.kernel = &kernel_act_forward, .push = &pc, .push_size = sizeof pc,
                      .reads = {x}, .writes = {y}};
-    bool whole = quad_texels(x);
+    bool whole = sg_tensor_quad_texels(x);
     if (whole) {
         d.texels[0] = (sg_texel_read){x, 4};
         whole = sg_store_output(&d, y, true, &pc.y_base);
@@ -93,7 +87,7 @@ sg_status sg_activation_backward(sg_seq *seq, sg_activation act, float slope, co
             sg_tensor_texel_base(dy)};
     sg_dispatch d = {.kernel = &kernel_act_backward, .push = &pc, .push_size = sizeof pc,
                      .reads = {src, dy}, .writes = {dx}};
-    bool whole = quad_texels(src) && quad_texels(dy);
+    bool whole = sg_tensor_quad_texels(src) && sg_tensor_quad_texels(dy);
     if (whole) {
         d.texels[0] = (sg_texel_read){src, 4};
         d.texels[1] = (sg_texel_read){dy, 4};

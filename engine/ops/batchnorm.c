@@ -140,7 +140,7 @@ static bool quads_fit(const bn_blocks *k, bool texel, const sg_tensor *a, const 
         return true; /* tensors start on 16 bytes */
     const sg_tensor *all[] = {a, b, c};
     for (int i = 0; i < 3; i++)
-        if (!sg_tensor_texel_ok(all[i], 4) || sg_tensor_texel_base(all[i]) % 4 != 0)
+        if (!sg_tensor_quad_texels(all[i]))
             return false;
     return true;
 }

@@ -257,7 +257,7 @@ static conv_push push_for(const conv_problem *c, const sg_tensor *in, const sg_t
  * view of floats, packed one of vec4 starting on a whole vec4. */
 static bool texels_fit(const sg_tensor *in, const sg_tensor *packed)
 {
-    return sg_tensor_texel_ok(in, 1) && sg_tensor_texel_ok(packed, 4) && sg_tensor_texel_base(packed) % 4 == 0;
+    return sg_tensor_texel_ok(in, 1) && sg_tensor_quad_texels(packed);
 }
 
 /* The texel kernels' bindings: 0 `in` as floats, 1 `in` as vec4, 2 the packed
@@ -483,7 +483,7 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
         r.kernel = &kernel_conv_reduce_texel;
         rc.part_base = sg_tensor_texel_base(part);
         /* every tap live (dw's index is part's), whole vec4s everywhere */
-        rc.quads = rc.kk_live == rc.KK && rc.count % 4 == 0 && rc.part_base % 4 == 0 && sg_tensor_texel_ok(part, 4);
+        rc.quads = rc.kk_live == rc.KK && rc.count % 4 == 0 && sg_tensor_quad_texels(part);
         r.texels[0] = (sg_texel_read){part, rc.quads ? 4 : 1};
         rc.stored = sg_store_output(&r, dw, rc.quads, &rc.dst_base);
     }
@@ -507,7 +507,7 @@ static sg_status record_bias_grad(sg_seq *seq, const sg_tensor *dy, sg_tensor *d
     } pc = {sg_tensor_address(dy), sg_tensor_address(db), (uint32_t)s.n, (uint32_t)s.c, (uint32_t)(s.h * s.w),
             sg_tensor_texel_base(dy)};
     bool texel = sg_tensor_texel_ok(dy, 1);
-    pc.quads = pc.plane % 4 == 0 && (!texel || (sg_tensor_texel_ok(dy, 4) && pc.dy_base % 4 == 0));
+    pc.quads = pc.plane % 4 == 0 && (!texel || sg_tensor_quad_texels(dy));
     sg_dispatch d = {.kernel = texel ? &kernel_conv_bias_grad_texel : &kernel_conv_bias_grad, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {db}, .groups = {(uint32_t)s.c, 1, 1}};
     if (texel)

@@ -72,8 +72,7 @@ sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b
     } pc = {sg_tensor_address(a), sg_tensor_address(bb), sg_tensor_address(out), rows, len,
             b != NULL, accumulate, scale, sg_tensor_texel_base(a), sg_tensor_texel_base(bb)};
     bool texel = texels_fit(a, b), long_rows = len >= 2048;
-    pc.quads = len % 4 == 0 && (!texel || (sg_tensor_texel_ok(a, 4) && sg_tensor_texel_ok(bb, 4) &&
-                                           pc.a_base % 4 == 0 && pc.b_base % 4 == 0));
+    pc.quads = len % 4 == 0 && (!texel || (sg_tensor_quad_texels(a) && sg_tensor_quad_texels(bb)));
     sg_dispatch d = {.kernel = texel ? (long_rows ? &kernel_row_sum_long_texel : &kernel_row_sum_short_texel)
                                      : (long_rows ? &kernel_row_sum_long : &kernel_row_sum_short),
                      .push = &pc, .push_size = sizeof pc, .reads = {a, b}, .writes = {out}};
@@ -106,7 +105,7 @@ sg_status sg_add_forward(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, sg
     } pc = {sg_tensor_address(a), sg_tensor_address(b), sg_tensor_address(y),
             (uint32_t)sg_tensor_count(a), sg_tensor_texel_base(a), sg_tensor_texel_base(b)};
     /* RGBA32 texels: views that start on a whole texel */
-    bool texel = sg_tensor_texel_ok(a, 4) && sg_tensor_texel_ok(b, 4) && pc.a_base % 4 == 0 && pc.b_base % 4 == 0;
+    bool texel = sg_tensor_quad_texels(a) && sg_tensor_quad_texels(b);
     sg_dispatch d = {.kernel = texel ? &kernel_add_forward_texel : &kernel_add_forward, .push = &pc,
                      .push_size = sizeof pc, .reads = {a, b}, .writes = {y}};
     if (texel) {
@@ -155,8 +154,7 @@ static sg_status mul_dispatch(sg_seq *seq, const sg_tensor *a, const sg_tensor *
     /* quads never straddle two of b's values (b_div 1 or a multiple of 4); with
      * texels, a (and a same-shape b) as RGBA32 views starting on whole texels */
     pc.quads = pc.count % 4 == 0 && (b_div == 1 || b_div % 4 == 0) &&
-               (!texel || (sg_tensor_texel_ok(a, 4) && pc.a_base % 4 == 0 &&
-                           (b_div != 1 || (sg_tensor_texel_ok(b, 4) && pc.b_base % 4 == 0))));
+               (!texel || (sg_tensor_quad_texels(a) && (b_div != 1 || sg_tensor_quad_texels(b))));
     sg_dispatch d = {.kernel = texel ? &kernel_mul_forward_texel : &kernel_mul_forward, .push = &pc,
                      .push_size = sizeof pc, .reads = {a, b}, .writes = {out}};
     if (texel) {

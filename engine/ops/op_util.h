@@ -38,6 +38,13 @@ sg_status sg_require_shape(sg_seq *seq, const char *op, const char *name, const 
 sg_status sg_eltwise_row_sum(sg_seq *seq, const sg_tensor *a, const sg_tensor *b, uint32_t rows,
                              uint32_t len, float scale, bool accumulate, sg_tensor *out);
 
+/* Whether t can be read as RGBA32 texels (4 floats a texel) from a whole
+ * texel: the vec4 reads of the kernels' quad forms. */
+static inline bool sg_tensor_quad_texels(const sg_tensor *t)
+{
+    return sg_tensor_texel_ok(t, 4) && sg_tensor_texel_base(t) % 4 == 0;
+}
+
 /* A kernel's output t at binding SG_STORE_BINDING (kernel.h), always bound
  * (the kernels declare it); *base gets the floats from the binding's start to
  * t, and the result says whether the kernel may write through it: t fits a

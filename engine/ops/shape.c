@@ -81,8 +81,7 @@ static bool concat_quads(uint32_t hw, bool texel, const sg_tensor *a, const sg_t
 {
     if (hw % 4 != 0)
         return false;
-    return !texel || (sg_tensor_texel_ok(a, 4) && sg_tensor_texel_base(a) % 4 == 0 &&
-                      (!b || (sg_tensor_texel_ok(b, 4) && sg_tensor_texel_base(b) % 4 == 0)));
+    return !texel || (sg_tensor_quad_texels(a) && (!b || sg_tensor_quad_texels(b)));
 }
 
 /* Moves the channels [c0, c0 + Cp) of y (N,Cy,H,W) from part (N,Cp,H,W) in
@@ -100,7 +99,7 @@ static sg_status concat_part_whole(sg_seq *seq, bool forward, const sg_tensor *y
     } pc = {(uint32_t)ps.c * hw / 4, (uint32_t)ys.c * hw / 4, (uint32_t)c0 * hw / 4, sg_tensor_texel_base(src)};
     *done = false;
     if (hw % 4 != 0 || pc.part_len % SG_ELEMENTWISE_GROUP != 0 || pc.part_len / SG_ELEMENTWISE_GROUP > 65535u ||
-        ys.n > 65535 || !sg_tensor_texel_ok(src, 4) || pc.src_base % 4 != 0)
+        ys.n > 65535 || !sg_tensor_quad_texels(src))
         return SG_OK;
     sg_dispatch d = {.kernel = forward ? &kernel_concat_part_forward : &kernel_concat_part_backward,
                      .push = &pc, .push_size = sizeof pc, .reads = {src}, .writes = {dst}};
@@ -210,17 +209,23 @@ static sg_status check_maxpool(sg_seq *seq, const char *op, const sg_tensor *x, 
     return sg_require_shape(seq, op, yname, y, sg_shape4(xs.n, xs.c, xs.h / 2, xs.w / 2));
 }
 
-/* Whether the max pool's whole forms can take x of shape xs, read as RGBA32
- * texels: even heights, widths of whole pairs of quads (y's rows of whole
- * quads), whole workgroups of y's quads, over x alone (groups: their count). */
-static bool whole_pool_groups(const sg_tensor *x, sg_shape xs, uint32_t groups[3])
+/* Whether a whole form that takes a quad of its smaller tensor an invocation
+ * (the upsampling's x or dx, the max pool's y or dy) can take `quads` of them,
+ * with `t` (x, or dy) read as RGBA32 texels: whole workgroups, over x alone
+ * (groups: their count). The caller checks that the rows hold whole quads. */
+static bool whole_quad_groups(const sg_tensor *t, size_t quads, uint32_t groups[3])
 {
-    size_t quads = sg_tensor_count(x) / 16; /* y's */
-    if (xs.h % 2 != 0 || xs.w % 8 != 0 || !sg_tensor_texel_ok(x, 4) || sg_tensor_texel_base(x) % 4 != 0 ||
-        quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
+    if (!sg_tensor_quad_texels(t) || quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
         return false;
     groups[0] = (uint32_t)(quads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
     return true;
+}
+
+/* The max pool's whole forms: even heights, widths of whole pairs of quads
+ * (y's rows of whole quads), x read as RGBA32 texels. */
+static bool whole_pool_groups(const sg_tensor *x, sg_shape xs, uint32_t groups[3])
+{
+    return xs.h % 2 == 0 && xs.w % 8 == 0 && whole_quad_groups(x, sg_tensor_count(x) / 16, groups);
 }
 
 sg_status sg_maxpool2x2_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
@@ -277,8 +282,7 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
                      .push_size = sizeof pc, .reads = {x, dy}, .writes = {dx}};
     /* the texel build declares dx's binding: bound for either form */
     bool stored = texel && sg_store_output(&d, dx, true, &pc.dx_base);
-    if (stored && whole_pool_groups(x, xs, d.groups) && sg_tensor_texel_ok(dy, 4) &&
-        sg_tensor_texel_base(dy) % 4 == 0) {
+    if (stored && whole_pool_groups(x, xs, d.groups) && sg_tensor_quad_texels(dy)) {
         d.kernel = &kernel_maxpool2x2_backward_whole;
         d.texels[0] = (sg_texel_read){x, 4};
         d.texels[1] = (sg_texel_read){dy, 4};
@@ -293,19 +297,6 @@ sg_status sg_maxpool2x2_backward(sg_seq *seq, const sg_tensor *x, const sg_tenso
 }
 
 /* ---- nearest x2 upsampling --------------------------------------------- */
-
-/* Whether the upsampling's whole forms can take x (or dx) of `quads` quads
- * in rows of w, read through `t` (x, or dy) as RGBA32 texels: rows of whole
- * quads, whole workgroups of a quad an invocation, over x alone (groups:
- * their count). */
-static bool whole_quad_groups(const sg_tensor *t, size_t quads, int w, uint32_t groups[3])
-{
-    if (w % 4 != 0 || !sg_tensor_texel_ok(t, 4) || sg_tensor_texel_base(t) % 4 != 0 ||
-        quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
-        return false;
-    groups[0] = (uint32_t)(quads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
-    return true;
-}
 
 sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
 {
@@ -327,7 +318,7 @@ sg_status sg_upsample2x_forward(sg_seq *seq, const sg_tensor *x, sg_tensor *y)
                      .push_size = sizeof pc, .reads = {x}, .writes = {y}};
     /* the texel build declares y's binding: bound for either form */
     bool stored = texel && sg_store_output(&d, y, true, &pc.y_base);
-    if (stored && whole_quad_groups(x, sg_tensor_count(x) / 4, xs.w, d.groups)) {
+    if (stored && xs.w % 4 == 0 && whole_quad_groups(x, sg_tensor_count(x) / 4, d.groups)) {
         d.kernel = &kernel_upsample2x_forward_whole;
         d.texels[0] = (sg_texel_read){x, 4};
         return sg_seq_dispatch(seq, &d);
@@ -360,7 +351,7 @@ sg_status sg_upsample2x_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor *dx
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
     /* the texel build declares dx's binding: bound for either form */
     bool stored = texel && sg_store_output(&d, dx, true, &pc.dx_base);
-    if (stored && whole_quad_groups(dy, sg_tensor_count(dx) / 4, xs.w, d.groups)) {
+    if (stored && xs.w % 4 == 0 && whole_quad_groups(dy, sg_tensor_count(dx) / 4, d.groups)) {
         d.kernel = &kernel_upsample2x_backward_whole;
         d.texels[0] = (sg_texel_read){dy, 4};
         return sg_seq_dispatch(seq, &d);
