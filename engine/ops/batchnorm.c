@@ -40,15 +40,6 @@
  * the time (docs/benchmarks.md, "Texel reads and 64-lane workgroups in batch
  * norm"): the tree's barriers and the lanes idle on small maps cost less. */
 #define BN_GROUP 64u
-/* Threads per workgroup of the reductions' whole forms (bn_stats,
- * bn_grad_sums): 8, one SIMD row of lavapipe's lanes, so that the tree needs
- * no barrier there (lavapipe runs a workgroup's rows as coroutines switched at
- * each barrier): 2-4x faster than 64 lanes (docs/benchmarks.md, "The
- * reductions in whole workgroups"). On a GPU a workgroup of 8 leaves most of
- * a warp idle; these kernels are a small part of a step there, and the device
- * check (scripts/device-check.sh) measures the step. Their sums run in
- * another order than the 64-lane form's: a rounding, not a result. */
-#define BN_SUM_WHOLE_GROUP 8u
 /* Values per block of the elementwise kernels (bn_normalize, bn_grad_input):
  * 16 per thread still gives 4096 blocks per channel for a 64x256x256 batch. */
 #define BN_BLOCK (BN_GROUP * 16u) /* 16: bn_stats's PER_LANE, the values a lane keeps in registers */
@@ -60,11 +51,11 @@
 
 SG_KERNEL(bn_stats, BN_GROUP);
 /* The per-channel merges of the blocks' partials (a few blocks a channel) in
- * 8 lanes, like the reductions' whole forms (BN_SUM_WHOLE_GROUP says why) */
-SG_KERNEL(bn_stats_final, BN_SUM_WHOLE_GROUP);
+ * SG_REDUCTION_LANES, like the reductions' whole forms (op_util.h says why) */
+SG_KERNEL(bn_stats_final, SG_REDUCTION_LANES);
 SG_KERNEL(bn_normalize, BN_GROUP);
 SG_KERNEL(bn_grad_sums, BN_GROUP);
-SG_KERNEL(bn_grad_final, BN_SUM_WHOLE_GROUP);
+SG_KERNEL(bn_grad_final, SG_REDUCTION_LANES);
 SG_KERNEL(bn_grad_input, BN_GROUP);
 SG_KERNEL(bn_stats_texel, BN_GROUP);
 SG_KERNEL(bn_normalize_texel, BN_GROUP);
@@ -88,11 +79,11 @@ static const sg_kernel kernel_bn_grad_input_whole[2][2] = {
      SG_KERNEL_FORM(bn_grad_input_texel, "whole activated 16", BN_GROUP, 19)},
 };
 /* bn_stats in whole workgroups (bit 1) */
-static const sg_kernel kernel_bn_stats_whole = SG_KERNEL_FORM(bn_stats_texel, "whole", BN_SUM_WHOLE_GROUP, 1);
+static const sg_kernel kernel_bn_stats_whole = SG_KERNEL_FORM(bn_stats_texel, "whole", SG_REDUCTION_LANES, 1);
 /* bn_grad_sums in whole workgroups (bits: 1 the form, 2 activate), by [activate] */
 static const sg_kernel kernel_bn_grad_sums_whole[2] = {
-    SG_KERNEL_FORM(bn_grad_sums_texel, "whole", BN_SUM_WHOLE_GROUP, 1),
-    SG_KERNEL_FORM(bn_grad_sums_texel, "whole activated", BN_SUM_WHOLE_GROUP, 3),
+    SG_KERNEL_FORM(bn_grad_sums_texel, "whole", SG_REDUCTION_LANES, 1),
+    SG_KERNEL_FORM(bn_grad_sums_texel, "whole activated", SG_REDUCTION_LANES, 3),
 };
 /* Values of a channel per workgroup of the per-value kernels' whole forms: 4
  * quads a lane, or 16 where the channel holds whole workgroups of those (the
@@ -169,13 +160,9 @@ static uint32_t whole_group_values(const bn_blocks *k, uint32_t block)
  * the bindings. */
 static bool whole_blocks(const bn_blocks *k, uint32_t block, uint32_t *hw4_log2)
 {
-    uint32_t hw4 = k->hw / 4, values = whole_group_values(k, block);
-    if (hw4 == 0 || (hw4 & (hw4 - 1)) != 0 || values % BN_WHOLE_BLOCK != 0 || k->m % values != 0 ||
-        k->m / values > 65535u || k->c > 65535u)
-        return false;
-    for (*hw4_log2 = 0; (1u << *hw4_log2) < hw4; (*hw4_log2)++)
-        ;
-    return true;
+    uint32_t values = whole_group_values(k, block);
+    return values % BN_WHOLE_BLOCK == 0 && k->m % values == 0 && k->m / values <= 65535u && k->c <= 65535u &&
+           sg_pow2_log2(k->hw / 4, hw4_log2);
 }
 
 static void block_groups(const bn_blocks *k, uint32_t groups[3])

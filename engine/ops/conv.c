@@ -126,11 +126,9 @@ SG_KERNEL(conv_reduce_texel, SG_ELEMENTWISE_GROUP);
 static const sg_kernel kernel_conv_reduce_whole = SG_KERNEL_FORM(conv_reduce_texel, "whole", SG_ELEMENTWISE_GROUP, 1);
 SG_KERNEL(conv_bias_grad, 256); /* shared array of 256 in the shader */
 SG_KERNEL(conv_bias_grad_texel, 256);
-/* its whole form (bit 1) in workgroups of 8 lanes: one SIMD row of
- * lavapipe's, whose tree needs no barrier there, 2x faster than 256 lanes
- * (docs/benchmarks.md; on a GPU most of a warp idles: batchnorm.c's
- * BN_SUM_WHOLE_GROUP says why that is taken) */
-static const sg_kernel kernel_conv_bias_grad_whole = SG_KERNEL_FORM(conv_bias_grad_texel, "whole", 8, 1);
+/* its whole form (bit 1) in SG_REDUCTION_LANES (op_util.h: why) */
+static const sg_kernel kernel_conv_bias_grad_whole =
+    SG_KERNEL_FORM(conv_bias_grad_texel, "whole", SG_REDUCTION_LANES, 1);
 
 /* A convolution from x (N,Ci,H,W) to y (N,Co,Ho,Wo) with weight (Co,Ci,KH,KW). */
 typedef struct conv_problem {
@@ -514,14 +512,10 @@ static sg_status record_bias_grad(sg_seq *seq, const sg_tensor *dy, sg_tensor *d
         d.texels[0] = (sg_texel_read){dy, pc.quads ? 4 : 1};
     /* the whole form: planes of 2^k quads, each channel's quads whole rounds of its lanes */
     const sg_kernel *whole = &kernel_conv_bias_grad_whole;
-    uint32_t plane4 = pc.plane / 4;
-    uint64_t channel_quads = (uint64_t)pc.N * plane4;
-    if (texel && pc.quads && (plane4 & (plane4 - 1)) == 0 && channel_quads % whole->local_size_x == 0 &&
-        channel_quads <= UINT32_MAX) {
+    uint64_t channel_quads = (uint64_t)pc.N * (pc.plane / 4);
+    if (texel && pc.quads && channel_quads % whole->local_size_x == 0 && channel_quads <= UINT32_MAX &&
+        sg_pow2_log2(pc.plane / 4, &pc.plane4_log2))
         d.kernel = whole;
-        while ((1u << pc.plane4_log2) < plane4)
-            pc.plane4_log2++;
-    }
     return sg_seq_dispatch(seq, &d);
 }
 

@@ -43,11 +43,10 @@ static const sg_kernel kernel_row_sum_short_texel = {"eltwise_row_sum_texel/32",
                                                      sizeof eltwise_row_sum_texel_spv, 32};
 
 /* ...and its whole form (bits: 1 the form, 2 with b), by [with b], in
- * workgroups of 8 lanes: one SIMD row of lavapipe's, whose tree needs no
- * barrier there (batchnorm.c's BN_SUM_WHOLE_GROUP says why a GPU takes it too) */
+ * SG_REDUCTION_LANES (op_util.h: why) */
 static const sg_kernel kernel_row_sum_whole[2] = {
-    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole", 8, 1),
-    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole products", 8, 3),
+    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole", SG_REDUCTION_LANES, 1),
+    SG_KERNEL_FORM(eltwise_row_sum_texel, "whole products", SG_REDUCTION_LANES, 3),
 };
 
 /* Whether the _texel kernels can read a and b (b may be NULL) as R32 texels. */

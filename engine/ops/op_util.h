@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../core/kernel.h"
 #include "sgad/ops.h"
@@ -19,6 +20,38 @@
 
 /* Threads per workgroup of the simple one-element-per-thread kernels. */
 #define SG_ELEMENTWISE_GROUP 256u
+
+/* Threads per workgroup of the reductions' whole forms (bn_stats,
+ * bn_grad_sums, conv_bias_grad, eltwise_row_sum) and of batch norm's
+ * per-channel merges: 8, one SIMD row of lavapipe's lanes, so that their tree
+ * needs no barrier there (lavapipe runs a workgroup's rows as coroutines
+ * switched at each barrier): 2-4x faster than 64 or 256 lanes
+ * (docs/benchmarks.md, "The reductions in whole workgroups of 8 lanes"). On a
+ * GPU a workgroup of 8 leaves most of a warp idle; these kernels are a small
+ * part of a step there, and scripts/device-check.sh measures the step. Their
+ * sums run in another order than the wider forms': a rounding, not a result. */
+#define SG_REDUCTION_LANES 8u
+
+/* Whether v is a power of two; *log2 gets its log2 if so (the whole forms find
+ * a quad's plane by a shift). */
+static inline bool sg_pow2_log2(uint32_t v, uint32_t *log2)
+{
+    if (v == 0 || (v & (v - 1)) != 0)
+        return false;
+    for (*log2 = 0; (1u << *log2) < v; (*log2)++)
+        ;
+    return true;
+}
+
+/* Whether `threads` fill whole workgroups of SG_ELEMENTWISE_GROUP, at most
+ * 65535 of them, over x alone (groups: their count): a whole form's grid. */
+static inline bool sg_whole_groups_1d(size_t threads, uint32_t groups[3])
+{
+    if (threads % SG_ELEMENTWISE_GROUP != 0 || threads / SG_ELEMENTWISE_GROUP > 65535u)
+        return false;
+    groups[0] = (uint32_t)(threads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
+    return true;
+}
 
 /* Fails the sequence unless t is non-NULL (name used in the message). */
 sg_status sg_require(sg_seq *seq, const char *op, const char *name, const void *t);

@@ -215,10 +215,7 @@ static sg_status check_maxpool(sg_seq *seq, const char *op, const sg_tensor *x, 
  * (groups: their count). The caller checks that the rows hold whole quads. */
 static bool whole_quad_groups(const sg_tensor *t, size_t quads, uint32_t groups[3])
 {
-    if (!sg_tensor_quad_texels(t) || quads % SG_ELEMENTWISE_GROUP != 0 || quads / SG_ELEMENTWISE_GROUP > 65535u)
-        return false;
-    groups[0] = (uint32_t)(quads / SG_ELEMENTWISE_GROUP), groups[1] = groups[2] = 1;
-    return true;
+    return sg_tensor_quad_texels(t) && sg_whole_groups_1d(quads, groups);
 }
 
 /* The max pool's whole forms: even heights, widths of whole pairs of quads
@@ -403,15 +400,12 @@ sg_status sg_avgpool_global_backward(sg_seq *seq, const sg_tensor *dy, sg_tensor
     sg_dispatch d = {.kernel = &kernel_avgpool_global_backward, .push = &pc,
                      .push_size = sizeof pc, .reads = {dy}, .writes = {dx}};
     /* the whole form: whole workgroups of dx's quads, dy as R32 texels, dx through binding 4 */
-    if (q == 4 && pc.count % SG_ELEMENTWISE_GROUP == 0 && pc.count / SG_ELEMENTWISE_GROUP <= 65535u &&
-        sg_tensor_texel_ok(dy, 1)) {
-        sg_dispatch w = d;
-        if (sg_store_output(&w, dx, true, &pc.dx_base)) {
-            w.kernel = &kernel_avgpool_global_backward_whole;
-            w.texels[0] = (sg_texel_read){dy, 1};
-            w.groups[0] = pc.count / SG_ELEMENTWISE_GROUP, w.groups[1] = w.groups[2] = 1;
-            return sg_seq_dispatch(seq, &w);
-        }
+    sg_dispatch w = d;
+    if (q == 4 && sg_tensor_texel_ok(dy, 1) && sg_whole_groups_1d(pc.count, w.groups) &&
+        sg_store_output(&w, dx, true, &pc.dx_base)) {
+        w.kernel = &kernel_avgpool_global_backward_whole;
+        w.texels[0] = (sg_texel_read){dy, 1};
+        return sg_seq_dispatch(seq, &w);
     }
     sg_elementwise_groups(pc.count, d.groups);
     return sg_seq_dispatch(seq, &d);
