@@ -39,8 +39,9 @@ layout(set = 0, binding = 4, std430) buffer Stored4 { vec4 dx_stored4[]; };
 #define DY_AT(i) p.dy.v[i]
 #endif
 
-// The argmax of a 2x2 window in main's order (0, 1: a, b of the first row;
-// 2, 3: c, d of the second), as selects.
+// The argmax of a 2x2 window (0, 1: a, b of the first row; 2, 3: c, d of the
+// second), the first maximum in that order, a NaN counting as the maximum, as
+// selects (both forms).
 uint window_argmax(float a, float b, float c, float d)
 {
     float m = a;
@@ -86,15 +87,6 @@ void main()
     uint oh = t % p.ho;
     uint nc = t / p.ho;
     uint base = nc * p.h * p.w + 2u * oh * p.w + 2u * ow;
-    uint best = base;
-    float m = X_AT(base);
-    uint cand[3] = uint[3](base + 1u, base + p.w, base + p.w + 1u);
-    for (int k = 0; k < 3; k++) {
-        float v = X_AT(cand[k]);
-        if (v > m || isnan(v)) {
-            m = v;
-            best = cand[k];
-        }
-    }
-    p.dx.v[best] += DY_AT(i);
+    uint at[4] = uint[4](base, base + 1u, base + p.w, base + p.w + 1u);
+    p.dx.v[at[window_argmax(X_AT(at[0]), X_AT(at[1]), X_AT(at[2]), X_AT(at[3]))]] += DY_AT(i);
 }

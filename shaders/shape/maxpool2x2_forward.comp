@@ -32,7 +32,8 @@ layout(set = 0, binding = 4, std430) writeonly buffer Stored4 { vec4 y_stored4[]
 #define X_AT(i) p.x.v[i]
 #endif
 
-// The 2x2 window's maximum in main's order: a, b of the first row, c, d of the second.
+// The 2x2 window's maximum, a NaN counting as the maximum: a, b of the first
+// row, c, d of the second, in that order (both forms).
 float window_max(float a, float b, float c, float d)
 {
     float m = a;
@@ -64,15 +65,5 @@ void main()
     uint oh = t % p.ho;
     uint nc = t / p.ho;
     uint base = nc * p.h * p.w + 2u * oh * p.w + 2u * ow;
-    float m = X_AT(base);
-    float v = X_AT(base + 1u);
-    if (v > m || isnan(v))
-        m = v;
-    v = X_AT(base + p.w);
-    if (v > m || isnan(v))
-        m = v;
-    v = X_AT(base + p.w + 1u);
-    if (v > m || isnan(v))
-        m = v;
-    p.y.v[i] = m;
+    p.y.v[i] = window_max(X_AT(base), X_AT(base + 1u), X_AT(base + p.w), X_AT(base + p.w + 1u));
 }
