@@ -84,6 +84,16 @@ static const conv_case CASES[] = {
     {"weight pairs: stride 3, 4 columns out", 1, 3, 8, 12, 4, 5, 3, 2, 1, true, false},
     {"weight gradient in 64-lane workgroups, pairs", 32, 2, 16, 17, 3, 3, 1, 1, 1, false, false},
     {"weight gradient in 64-lane workgroups, rows of 16", 32, 2, 16, 16, 3, 3, 1, 1, 1, false, false},
+    /* the weight gradient's runs of 4 output pixels, where rows are whole runs of 4 but not
+     * of 8 (the 4x4 maps; "weight pairs: stride 1, rows of 12" and "2 chunks spanning
+     * images" take them too): stride 1 and 2, padding, dilation, several chunks, 8- and
+     * 64-lane workgroups; rows of 6 and 2 stay on pairs */
+    {"weight runs of 4: 4x4 maps at batch 64, 4 chunks", 64, 5, 4, 4, 20, 3, 1, 1, 1, true, false},
+    {"weight runs of 4: 4x4 stride 2 from 8x8", 64, 4, 8, 8, 6, 4, 2, 1, 1, false, false},
+    {"weight runs of 4: stride 2, odd width in, no padding", 3, 3, 10, 9, 5, 3, 2, 0, 1, false, false},
+    {"weight runs of 4: rows of 12, 64-lane workgroups", 64, 2, 12, 12, 3, 3, 1, 1, 1, true, false},
+    {"weight runs of 4: dilation 2, padding 2", 2, 3, 6, 4, 4, 3, 1, 2, 2, false, false},
+    {"weight pairs: rows of 6 at batch 64", 64, 3, 6, 6, 5, 3, 1, 1, 1, false, false},
     /* the weight gradient's stride-2 rows of 8 output pixels (x every other float; odd widths
      * start runs on odd floats), in 8- and 64-lane workgroups */
     {"weight rows: stride 2, 31 columns in, 16 out", 2, 3, 30, 31, 5, 3, 2, 1, 1, true, false},

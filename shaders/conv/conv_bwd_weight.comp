@@ -59,47 +59,49 @@ vec2 dy_pair(int i)  // i even: one half of a vec4 texel (dy_base is a multiple 
     return (i & 2) != 0 ? u.zw : u.xy;
 }
 
-// v[j] = x[i + j], j < 8; texels outside the tensor are clamped in (only masked pixels read them)
-void x_run(int i, out float v[8])
+// v[j] = x[i + j], j < r (r = 8 or 4, a constant at each call): 3 texels, or 2
+// for 4; texels outside the tensor are clamped in (only masked pixels read them)
+void x_run(int i, int r, out float v[8])
 {
     int g = p.x_base + i, q = g >> 2, shift = g & 3;  // floor, also below 0
     int last = (p.x_base + p.N * p.Ci * p.H * p.W - 1) >> 2;
     float f[12];
-    for (int t = 0; t < 3; t++) {
+    for (int t = 0; t < (r + 7) / 4; t++) {
         vec4 u = texelFetch(x_quads, clamp(q + t, 0, last));
         f[4 * t] = u.x; f[4 * t + 1] = u.y; f[4 * t + 2] = u.z; f[4 * t + 3] = u.w;
     }
     float h[9];  // shift by 2, then by 1
-    for (int j = 0; j <= 8; j++)
+    for (int j = 0; j <= r; j++)
         h[j] = (shift & 2) != 0 ? f[j + 2] : f[j];
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < r; j++)
         v[j] = (shift & 1) != 0 ? h[j + 1] : h[j];
 }
 
-// v[j] = x[i + 2j], j < 8 (a stride-2 row): 5 texels, clamped in as x_run
-void x_run2(int i, out float v[8])
+// v[j] = x[i + 2j], j < r (a stride-2 row): 5 texels, or 3 for 4, clamped in as x_run
+void x_run2(int i, int r, out float v[8])
 {
     int g = p.x_base + i, q = g >> 2, shift = g & 3;
     int last = (p.x_base + p.N * p.Ci * p.H * p.W - 1) >> 2;
     float f[20];
-    for (int t = 0; t < 5; t++) {
+    for (int t = 0; t < (2 * r + 5) / 4; t++) {
         vec4 u = texelFetch(x_quads, clamp(q + t, 0, last));
         f[4 * t] = u.x; f[4 * t + 1] = u.y; f[4 * t + 2] = u.z; f[4 * t + 3] = u.w;
     }
     float h[16];  // shift by 2, then by 1 while taking every other
-    for (int j = 0; j < 16; j++)
+    for (int j = 0; j < 2 * r; j++)
         h[j] = (shift & 2) != 0 ? f[j + 2] : f[j];
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < r; j++)
         v[j] = (shift & 1) != 0 ? h[2 * j + 1] : h[2 * j];
 }
 
-// g[j] = dy[i + j], j < 8, i a multiple of 8
-void dy_run(int i, out float g[8])
+// g[j] = dy[i + j], j < r, i a multiple of r: r / 4 texels
+void dy_run(int i, int r, out float g[8])
 {
     int q = (p.dy_base + i) >> 2;
-    vec4 a = texelFetch(dy_quads, q), b = texelFetch(dy_quads, q + 1);
-    g[0] = a.x; g[1] = a.y; g[2] = a.z; g[3] = a.w;
-    g[4] = b.x; g[5] = b.y; g[6] = b.z; g[7] = b.w;
+    for (int t = 0; t < r / 4; t++) {
+        vec4 u = texelFetch(dy_quads, q + t);
+        g[4 * t] = u.x; g[4 * t + 1] = u.y; g[4 * t + 2] = u.z; g[4 * t + 3] = u.w;
+    }
 }
 #else
 float x_at(int i) { return p.x.v[i]; }
@@ -110,37 +112,38 @@ vec2 dy_pair(int i)  // i even: one aligned 64-bit word
     return vec2(uintBitsToFloat(u.x), uintBitsToFloat(u.y));
 }
 
-// v[j] = x[i + j], j < 8, read as 5 aligned words (shifted by one when i is
-// odd); words outside the tensor are clamped in (only masked pixels read them)
-void x_run(int i, out float v[8])
+// v[j] = x[i + j], j < r (r = 8 or 4, a constant at each call), read as r/2 + 1
+// aligned words (shifted by one when i is odd); words outside the tensor are
+// clamped in (only masked pixels read them)
+void x_run(int i, int r, out float v[8])
 {
     int nwords = p.N * p.Ci * p.H * p.W / 2;  // H*W is even
     int odd = i & 1, wb = i >> 1;  // floor, also below 0
     float f[10];
-    for (int t = 0; t < 5; t++) {
+    for (int t = 0; t <= r / 2; t++) {
         uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + t, 0, nwords - 1)]);
         f[2 * t] = uintBitsToFloat(u.x);
         f[2 * t + 1] = uintBitsToFloat(u.y);
     }
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < r; j++)
         v[j] = mix(f[j], f[j + 1], odd == 1);
 }
 
-// v[j] = x[i + 2j], j < 8 (a stride-2 row): one half of each of 8 aligned words
-void x_run2(int i, out float v[8])
+// v[j] = x[i + 2j], j < r (a stride-2 row): one half of each of r aligned words
+void x_run2(int i, int r, out float v[8])
 {
     int nwords = p.N * p.Ci * p.H * p.W / 2;
     int odd = i & 1, wb = i >> 1;  // floor, also below 0
-    for (int j = 0; j < 8; j++) {
+    for (int j = 0; j < r; j++) {
         uvec2 u = unpackUint2x32(Words(p.x).v[clamp(wb + j, 0, nwords - 1)]);
         v[j] = uintBitsToFloat(odd == 1 ? u.y : u.x);
     }
 }
 
-// g[j] = dy[i + j], j < 8, i a multiple of 8: 4 aligned words
-void dy_run(int i, out float g[8])
+// g[j] = dy[i + j], j < r, i a multiple of r: r/2 aligned words
+void dy_run(int i, int r, out float g[8])
 {
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < r / 2; t++) {
         uvec2 u = unpackUint2x32(Words(p.dy).v[i / 2 + t]);
         g[2 * t] = uintBitsToFloat(u.x);
         g[2 * t + 1] = uintBitsToFloat(u.y);
@@ -221,22 +224,25 @@ void accumulate(bool words, int first, int end, int xo[KT], int dh[KT], int dw[K
     }
 }
 
-// acc = sum over this invocation's runs of 8 pixels (stride 1 or 2, Wo a multiple
-// of 8, H*W even): per run and k the 8 x values are 8 consecutive floats
-// (x_run) or every other of 15 (x_run2), and per channel the 8 dy values are 8
-// consecutive floats (dy_run): with stride 1 KT*5 + CO_T*4 loads (words) or
-// KT*3 + CO_T*2 texels for 8*KT*CO_T FMAs; with stride 2 KT*8 + CO_T*4 words or
-// KT*5 + CO_T*2 texels (four pairs take 8*KT + 4*CO_T loads or texels: the
-// texel path gains, the word path only loses the pairs' index arithmetic).
-// stride2 is a constant at each call, so each copy compiles without the test.
-void accumulate_rows(bool stride2, int first, int end, int xo[KT], int dh[KT], int dw[KT], int yo[CO_T])
+// acc = sum over this invocation's runs of r pixels (stride 1 or 2, Wo a multiple
+// of r, H*W even; r = 8, or 4 where rows are whole runs of 4 but not of 8, the
+// 4x4 maps): per run and k the r x values are r consecutive floats (x_run) or
+// every other of 2r-1 (x_run2), and per channel the r dy values are r
+// consecutive floats (dy_run): for runs of 8 with stride 1 KT*5 + CO_T*4 loads
+// (words) or KT*3 + CO_T*2 texels for 8*KT*CO_T FMAs; with stride 2 KT*8 + CO_T*4
+// words or KT*5 + CO_T*2 texels (four pairs take 8*KT + 4*CO_T loads or texels:
+// the texel path gains, the word path only loses the pairs' index arithmetic).
+// Runs of 4 take KT*2 (stride 2: 3) + CO_T texels for 4*KT*CO_T FMAs, half the
+// texels per FMA of two pairs. stride2 and r are constants at each call, so each
+// copy compiles without the tests.
+void accumulate_rows(bool stride2, int r, int first, int end, int xo[KT], int dh[KT], int dw[KT], int yo[CO_T])
 {
     for (int t = 0; t < KT; t++)
         for (int c = 0; c < CO_T; c++)
             acc[t][c] = 0.0;
     int lanes = int(gl_WorkGroupSize.x), plane = p.Ho * p.Wo;
     int n = first / plane, oh = (first % plane) / p.Wo, ow = first % p.Wo;
-    int step = 8 * lanes;
+    int step = r * lanes;
     int sn = step / plane, soh = (step % plane) / p.Wo, sow = step % p.Wo;
     for (int a = first; a < end; a += step) {
         int xn = n * p.Ci * p.H * p.W;
@@ -246,20 +252,20 @@ void accumulate_rows(bool stride2, int first, int end, int xo[KT], int dh[KT], i
             int ih = oh * s + dh[t], iw = ow * s + dw[t];
             float f[8];
             if (stride2)
-                x_run2(xn + xo[t] + ih * p.W + iw, f);
+                x_run2(xn + xo[t] + ih * p.W + iw, r, f);
             else
-                x_run(xn + xo[t] + ih * p.W + iw, f);
+                x_run(xn + xo[t] + ih * p.W + iw, r, f);
             bool rowok = ih >= 0 && ih < p.H;
-            for (int j = 0; j < 8; j++)
+            for (int j = 0; j < r; j++)
                 xv[t][j] = mix(0.0, f[j], rowok && iw + s * j >= 0 && iw + s * j < p.W);
         }
-        int ya = n * p.Co * plane + oh * p.Wo + ow;  // a multiple of 8
+        int ya = n * p.Co * plane + oh * p.Wo + ow;  // a multiple of r
         for (int c = 0; c < CO_T; c++) {
             float g[8];
-            dy_run(ya + yo[c], g);
+            dy_run(ya + yo[c], r, g);
             for (int t = 0; t < KT; t++) {
                 float sum = acc[t][c];
-                for (int j = 0; j < 8; j++)
+                for (int j = 0; j < r; j++)
                     sum = fma(xv[t][j], g[j], sum);
                 acc[t][c] = sum;
             }
@@ -316,11 +322,15 @@ void main()
 
     int chunk = int(gl_WorkGroupID.z) * p.px_per_chunk;
     int end = min(chunk + p.px_per_chunk, p.N * plane);
-    bool rows = p.Wo % 8 == 0 && (p.H * p.W) % 2 == 0;
+    bool even = (p.H * p.W) % 2 == 0, rows = p.Wo % 8 == 0 && even, rows4 = !rows && p.Wo % 4 == 0 && even;
     if (rows && p.stride == 1)
-        accumulate_rows(false, chunk + 8 * lid, end, xo, dh, dw, yo);
+        accumulate_rows(false, 8, chunk + 8 * lid, end, xo, dh, dw, yo);
     else if (rows && p.stride == 2)
-        accumulate_rows(true, chunk + 8 * lid, end, xo, dh, dw, yo);
+        accumulate_rows(true, 8, chunk + 8 * lid, end, xo, dh, dw, yo);
+    else if (rows4 && p.stride == 1)
+        accumulate_rows(false, 4, chunk + 4 * lid, end, xo, dh, dw, yo);
+    else if (rows4 && p.stride == 2)
+        accumulate_rows(true, 4, chunk + 4 * lid, end, xo, dh, dw, yo);
     else if (plane % 2 == 0)
         accumulate(true, chunk + 2 * lid, end, xo, dh, dw, yo);
     else
