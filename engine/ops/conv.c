@@ -404,10 +404,37 @@ static void live_taps(int taps, int in, int out, int stride, int pad, int dil, i
     *first = lo, *count = hi - lo + 1;
 }
 
+/* Whether dw += sum over pixels of dy (x) x is a product of matrices that conv_fwd
+ * can take: an output of one pixel whose taps cover the whole input without
+ * padding (the bridge's 4x4 -> 1x1 layer and its transposed twin), so that
+ *   dw[co][k] = sum over n of dy[n][co] * x[n][k],  k = (ci*KH + kh)*KW + kw,
+ * the 1x1 convolution of x seen as one image of N channels of K pixels (x's own
+ * layout) to Co channels (dw's layout), with dy as its weights: dy[n][co] is
+ * [Ci][co_pad] once its channels are padded to whole tiles, as record_pack packs
+ * the weight [Co][Ci] of a 1x1 convolution for conv_bwd_data (no transpose).
+ * conv_bwd_weight would sum 64 pixels per weight in 8-lane workgroups whose
+ * setup and final reduction outweigh them (3 GF/s on lavapipe). */
+static bool bwd_weight_is_product(const conv_problem *c, conv_problem *product, conv_problem *dy_as_weight)
+{
+    if (c->Ho != 1 || c->Wo != 1 || c->pad != 0 || c->dil != 1 || c->H != c->KH || c->W != c->KW)
+        return false;
+    int K = c->Ci * c->KH * c->KW;
+    conv_problem m = {1, c->N, 1, K, c->Co, 1, K, 1, 1, 1, 0, 1};
+    conv_problem w = {1, c->Co, 1, 1, c->N, 1, 1, 1, 1, 1, 0, 1}; /* weight [N][Co] of a 1x1 convolution */
+    *product = m, *dy_as_weight = w;
+    return true;
+}
+
 /* dw += sum over pixels of dy (x) x, in pixel chunks summed by conv_reduce */
 static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_tensor *x,
                                    const sg_tensor *dy, sg_tensor *dw)
 {
+    conv_problem product, dy_as_weight;
+    if (bwd_weight_is_product(c, &product, &dy_as_weight)) {
+        sg_tensor *packed;
+        sg_status s = record_pack(seq, &dy_as_weight, dy, false, FWD_CO_TILE, NULL, NULL, &packed, NULL);
+        return s != SG_OK ? s : dispatch_fwd(seq, &product, x, packed, NULL, dw, FLAG_ACCUMULATE, NULL);
+    }
     int K = c->Ci * c->KH * c->KW;
     uint64_t pixels = (uint64_t)c->N * c->Ho * c->Wo;
     /* only the live taps' k (all but a few layers: all k) are summed; the
