@@ -119,6 +119,11 @@ static const conv_case CASES[] = {
     {"one output pixel: 45 taps x channels, not whole tiles", 2, 5, 3, 3, 6, 3, 1, 0, 1, true, false},
     {"transposed from 1x1 to 4x4 as a product, no bias", 9, 12, 1, 1, 8, 4, 1, 0, 1, false, true},
     {"transposed from 1x1 to 4x4, bias", 2, 12, 1, 1, 8, 4, 1, 0, 1, true, true},
+    /* 1x1 stride-1 input gradients (and transposed 1x1 forwards) run as conv_fwd with
+     * conv_bwd_data's packing: whole and partial channel tiles, 8- and 64-lane workgroups */
+    {"1x1 input gradient: 80 -> 32, 64-lane workgroups", 4, 80, 16, 16, 32, 1, 1, 0, 1, false, false},
+    {"1x1 input gradient: 20 channels in (a partial tile)", 1, 20, 5, 7, 19, 1, 1, 0, 1, true, false},
+    {"transposed 1x1, bias, 21 channels out", 2, 6, 5, 5, 21, 1, 1, 0, 1, true, true},
     /* dilated kernels whose outer taps never reach the map: the weight gradient
      * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
     {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},

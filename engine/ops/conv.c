@@ -50,6 +50,7 @@
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
 _Static_assert(FWD_CO_TILE % 4 == 0 && BWD_DATA_CI_TILE % 4 == 0, "conv_pack writes whole vec4s of channels");
+_Static_assert(FWD_CO_TILE == BWD_DATA_CI_TILE, "conv_fwd reads conv_bwd_data's packing (1x1 input gradients)");
 _Static_assert(BWD_WEIGHT_CO_TILE % 8 == 0, "conv_bwd_weight reduces its tile 8 channels at a time");
 _Static_assert(CONV_TILED_LANES == CONV_TILED_K_STEP * CONV_TILED_CO_TILE / 4 &&
                    CONV_TILED_LANES == (CONV_TILED_CO_TILE / 4) * (CONV_TILED_PIXELS / 4) &&
@@ -351,6 +352,15 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
         return s;
     if (folded_bias)
         b = folded_bias;
+    /* A 1x1 stride-1 kernel without padding: dx[n][ci][p] = sum over co of
+     * w[co][ci] * dy[n][co][p], the 1x1 convolution of dy with w packed as
+     * here ([Co][ci_pad], conv_fwd's [its Ci][its co_pad]); conv_fwd sums the
+     * same products in the same order (co ascending) with more FMAs per load
+     * than conv_bwd_data's phases (1.3-1.7x on the generator's 1x1 layers). */
+    if (c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0) {
+        conv_problem m = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 1, 1, 1, 0, 1};
+        return dispatch_fwd(seq, &m, dy, packed, b, dx, flags, e);
+    }
     conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags, e);
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
