@@ -124,6 +124,13 @@ static const conv_case CASES[] = {
     {"1x1 input gradient: 80 -> 32, 64-lane workgroups", 4, 80, 16, 16, 32, 1, 1, 0, 1, false, false},
     {"1x1 input gradient: 20 channels in (a partial tile)", 1, 20, 5, 7, 19, 1, 1, 0, 1, true, false},
     {"transposed 1x1, bias, 21 channels out", 2, 6, 5, 5, 21, 1, 1, 0, 1, true, true},
+    /* input gradients of at most 4 channels (not 1x1 stride 1) in tiles of 4 channels
+     * (conv_bwd_data_texel_small_ci): the first layer at batch 64 in 64-lane workgroups, a
+     * transposed forward to 4 channels with bias, 1 and 2 channels in 8-lane workgroups */
+    {"small channels: the first layer 4x4 stride 2, batch 64", 64, 3, 32, 32, 8, 4, 2, 1, 1, false, false},
+    {"small channels: transposed 4x4 stride 2 to 4 channels, bias", 3, 6, 5, 7, 4, 4, 2, 1, 1, true, true},
+    {"small channels: 1 channel in, 3x3 padding 1", 2, 1, 6, 9, 5, 3, 1, 1, 1, true, false},
+    {"small channels: 2 channels in, dilation 2", 2, 2, 7, 8, 6, 3, 1, 2, 2, false, false},
     /* dilated kernels whose outer taps never reach the map: the weight gradient
      * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
     {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},

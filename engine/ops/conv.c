@@ -28,6 +28,7 @@
 #include "conv_bias_grad_texel.spv.h"
 #include "conv_bwd_data.spv.h"
 #include "conv_bwd_data_texel.spv.h"
+#include "conv_bwd_data_texel_small_ci.spv.h"
 #include "conv_bwd_data_tiled.spv.h"
 #include "conv_bwd_weight.spv.h"
 #include "conv_bwd_weight_texel.spv.h"
@@ -46,6 +47,7 @@
 #define FWD_PIXELS CONV_FWD_PIXELS
 #define BWD_DATA_CI_TILE CONV_BWD_DATA_CI_TILE
 #define BWD_DATA_PIXELS CONV_BWD_DATA_PIXELS
+#define BWD_DATA_SMALL_CI_TILE CONV_BWD_DATA_SMALL_CI_TILE
 #define BWD_WEIGHT_K_TILE CONV_BWD_WEIGHT_K_TILE
 #define BWD_WEIGHT_CO_TILE CONV_BWD_WEIGHT_CO_TILE
 #define CONV_LANES 64u
@@ -80,6 +82,14 @@ static const sg_kernel kernel_conv_bwd_data_texel_narrow = {"conv_bwd_data_texel
                                                             sizeof(conv_bwd_data_texel_spv), NARROW_LANES};
 static const sg_kernel kernel_conv_bwd_data_narrow = {"conv_bwd_data/8", conv_bwd_data_spv,
                                                       sizeof(conv_bwd_data_spv), NARROW_LANES};
+/* conv_bwd_data_texel with tiles of 4 channels, for inputs of at most 4 (the first layer's 3) */
+static const sg_kernel kernel_conv_bwd_data_small_ci = {"conv_bwd_data_texel_small_ci",
+                                                        conv_bwd_data_texel_small_ci_spv,
+                                                        sizeof(conv_bwd_data_texel_small_ci_spv), CONV_LANES};
+static const sg_kernel kernel_conv_bwd_data_small_ci_narrow = {"conv_bwd_data_texel_small_ci/8",
+                                                               conv_bwd_data_texel_small_ci_spv,
+                                                               sizeof(conv_bwd_data_texel_small_ci_spv),
+                                                               NARROW_LANES};
 
 /* How conv_fwd and conv_bwd_data lay a problem over workgroups: wide ones
  * unless the pixels would not fill two of them; in narrow ones, when there are
@@ -346,8 +356,18 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     conv_problem product;
     if (bwd_data_is_product(c, dy, w, b, e, &product))
         return dispatch_fwd(seq, &product, dy, w, NULL, dx, flags, NULL);
+    /* at most 4 input channels (not 1x1 stride 1: conv_fwd below), on the texel path: tiles of 4 */
+    bool one_by_one = c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0;
+    bool small_ci = c->Ci <= BWD_DATA_SMALL_CI_TILE && !one_by_one && !sg_tensor_tiled_convs(dy) &&
+                    sg_tensor_texel_ok(dy, 1);
+    int ci_tile = small_ci ? BWD_DATA_SMALL_CI_TILE : BWD_DATA_CI_TILE;
     sg_tensor *packed, *folded_bias = NULL;
-    sg_status s = record_pack(seq, c, w, false, BWD_DATA_CI_TILE, e, b, &packed, &folded_bias);
+    sg_status s = record_pack(seq, c, w, false, ci_tile, e, b, &packed, &folded_bias);
+    if (s == SG_OK && small_ci && !texels_fit(dy, packed)) {
+        /* a packing off whole vec4s: the 16-channel kernels, whose word path reads any */
+        small_ci = false, ci_tile = BWD_DATA_CI_TILE, folded_bias = NULL;
+        s = record_pack(seq, c, w, false, ci_tile, e, b, &packed, &folded_bias);
+    }
     if (s != SG_OK)
         return s;
     if (folded_bias)
@@ -357,11 +377,11 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
      * here ([Co][ci_pad], conv_fwd's [its Ci][its co_pad]); conv_fwd sums the
      * same products in the same order (co ascending) with more FMAs per load
      * than conv_bwd_data's phases (1.3-1.7x on the generator's 1x1 layers). */
-    if (c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0) {
+    if (one_by_one) {
         conv_problem m = {c->N, c->Co, c->Ho, c->Wo, c->Ci, c->H, c->W, 1, 1, 1, 0, 1};
         return dispatch_fwd(seq, &m, dy, packed, b, dx, flags, e);
     }
-    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, BWD_DATA_CI_TILE), flags, e);
+    conv_push pc = push_for(c, dy, packed, b, dx, round_up(c->Ci, ci_tile), flags, e);
     /* pixels of one phase (ih mod s, iw mod s) over the batch: at most N*ceil(H/s)*ceil(W/s) */
     uint64_t phase_pixels = (uint64_t)c->N * sg_div_up((uint64_t)c->H, (uint64_t)c->stride) *
                             sg_div_up((uint64_t)c->W, (uint64_t)c->stride);
@@ -375,10 +395,12 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
         return sg_seq_dispatch(seq, &d);
     }
     bool texel = texels_fit(dy, packed);
-    conv_grid g = texel ? pick_grid(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow, phase_pixels,
-                                    BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE)
-                        : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
-                                    BWD_DATA_PIXELS, (uint32_t)c->Ci, BWD_DATA_CI_TILE);
+    conv_grid g = small_ci && texel ? pick_grid(&kernel_conv_bwd_data_small_ci, &kernel_conv_bwd_data_small_ci_narrow,
+                                                phase_pixels, BWD_DATA_PIXELS, (uint32_t)c->Ci, ci_tile)
+                  : texel ? pick_grid(&kernel_conv_bwd_data_texel, &kernel_conv_bwd_data_texel_narrow, phase_pixels,
+                                      BWD_DATA_PIXELS, (uint32_t)c->Ci, ci_tile)
+                          : pick_grid(&kernel_conv_bwd_data, &kernel_conv_bwd_data_narrow, phase_pixels,
+                                      BWD_DATA_PIXELS, (uint32_t)c->Ci, ci_tile);
     pc.run_lanes = g.run_lanes;
     sg_dispatch d = {.kernel = g.kernel, .push = &pc, .push_size = sizeof pc,
                      .reads = {dy, packed, b}, .writes = {dx},

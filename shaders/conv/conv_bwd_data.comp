@@ -23,6 +23,8 @@
 // of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order.
 // The texel build also writes dx through a storage-buffer descriptor (flags & 8),
 // as conv_fwd writes y: the same values.
+// Built a third time, as a texel build with CONV_BWD_DATA_SMALL_CI defined, with tiles of 4
+// channels for inputs of at most 4 (conv_bwd_data_texel_small_ci).
 // Grid: x = blocks of run_lanes*PX pixels over N*ceil(H/s)*ceil(W/s), y = blocks of
 //       (lanes/run_lanes)*CI_T channels, z = phase.
 #extension GL_GOOGLE_include_directive : require
@@ -31,7 +33,16 @@
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
+#ifdef CONV_BWD_DATA_SMALL_CI
+// The texel build for input gradients of at most 4 channels (conv_bwd_data_texel_small_ci: the
+// first layer's 3): a 16-channel tile would spend 13 of its 16 FMAs a step on padding.
+#ifndef CONV_TEXEL
+#error "the small-channel build is a texel build (the word path's PAIR list is for 16 channels)"
+#endif
+#define CI_T CONV_BWD_DATA_SMALL_CI_TILE
+#else
 #define CI_T CONV_BWD_DATA_CI_TILE  // PAIR(0..7) below lists the CI_T / 2 weight pairs
+#endif
 #define PX CONV_BWD_DATA_PIXELS
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {

@@ -8,6 +8,7 @@
 #define CONV_FWD_PIXELS 8          /* output pixels per invocation (conv_fwd) */
 #define CONV_BWD_DATA_CI_TILE 16   /* input channels per invocation (conv_bwd_data) */
 #define CONV_BWD_DATA_PIXELS 8     /* input pixels per invocation (conv_bwd_data) */
+#define CONV_BWD_DATA_SMALL_CI_TILE 4 /* input channels per invocation (conv_bwd_data_texel_small_ci) */
 #define CONV_BWD_WEIGHT_K_TILE 8   /* kernel taps per invocation (conv_bwd_weight) */
 #define CONV_BWD_WEIGHT_CO_TILE 16 /* output channels per invocation (conv_bwd_weight) */
 #define CONV_TILED_CO_TILE 64      /* output channels per workgroup (conv_fwd_tiled) */
