@@ -175,8 +175,10 @@ static sg_status check_params(sg_seq *seq, const char *op, const sg_conv2d *p)
     return SG_OK;
 }
 
-/* Repack w (a conv weight [Co][Ci][KK]) so that channels of one side are contiguous
- * per tap: by_output -> [Ci*KK][co_pad] (for conv_fwd), else [Co*KK][ci_pad].
+/* Repack w (a conv weight [Co][Ci][KK]) in tiles of `tile` channels of one side,
+ * output channels when by_output (for conv_fwd), else input channels (for
+ * conv_bwd_data), each tile a stream in the order the kernels read it:
+ * CONV_PACKED_INDEX (conv_tiles.h).
  * With a batch norm in e, fold it into the packed weights (channel: the packed
  * side, the output of the forward being recorded) and write the folded bias,
  * from b (or 0), into *folded_bias. With e->pack, all of it goes into that
@@ -212,13 +214,14 @@ static sg_status record_pack(sg_seq *seq, const conv_problem *c, const sg_tensor
         uint32_t flags;
         uint32_t w_base; /* conv_pack_texel: floats from the texel view's start to w */
         uint32_t out_base, stored; /* conv_pack_texel: the packed copy through binding 4 (kernel.h) */
-        uint32_t first;
+        uint32_t first, T;
     } pc = {sg_tensor_address(w), sg_tensor_address(*packed), A, a_pad, B, kk,
             by_output ? (uint32_t)c->Ci * kk : kk, by_output ? kk : (uint32_t)c->Ci * kk,
             fold ? sg_tensor_address(e->gamma) : 0, fold ? sg_tensor_address(e->beta) : 0,
             fold ? sg_tensor_address(e->mean) : 0, fold ? sg_tensor_address(e->var) : 0,
             fold && b ? sg_tensor_address(b) : 0, fold ? sg_tensor_address(*folded_bias) : 0,
             fold ? e->eps : 0.0f, (fold ? 1u : 0u) | (fold && b ? 2u : 0u), sg_tensor_texel_base(w)};
+    pc.T = (uint32_t)tile;
     bool texel = sg_tensor_texel_ok(w, 1);
     sg_dispatch d = {.kernel = texel ? &kernel_conv_pack_texel : &kernel_conv_pack, .push = &pc,
                      .push_size = sizeof pc,
@@ -287,7 +290,7 @@ static void bind_texels(sg_dispatch *d, conv_push *pc, const sg_tensor *in, cons
 }
 
 /* y (+)= conv(x, w) + b, then the epilogue e (NULL: none), with the weights
- * already packed as conv_fwd reads them ([Ci*KH*KW][co_pad]) */
+ * already packed as conv_fwd reads them (record_pack by output channels) */
 static sg_status dispatch_fwd(sg_seq *seq, const conv_problem *c, const sg_tensor *x, const sg_tensor *packed,
                               const sg_tensor *b, sg_tensor *y, uint32_t flags, const sg_conv_epilogue *e)
 {
@@ -335,23 +338,26 @@ static bool one_pixel_covers_input(const conv_problem *c)
     return c->Ho == 1 && c->Wo == 1 && c->pad == 0 && c->dil == 1 && c->H == c->KH && c->W == c->KW;
 }
 
-/* Whether dx (+)= conv^T(dy, w) is a product of matrices that conv_fwd can take
- * with w as it is: an output of one pixel whose taps cover the whole input
- * without padding (the discriminator's last layer, 4x4 -> 1x1), so that
+/* Whether dx (+)= conv^T(dy, w) is a product of matrices that conv_fwd can take:
+ * an output of one pixel whose taps cover the whole input without padding (the
+ * discriminator's last layer, 4x4 -> 1x1), so that
  *   dx[n][k] = sum over co of dy[n][co] * w[co][k],  k = (ci*KH + kh)*KW + kw,
  * the 1x1 convolution of dy (N, Co, 1, 1) to (N, K, 1, 1) (dx's own layout)
- * whose packed weights [Co][K] are w's layout when K is whole channel tiles.
+ * with w [Co][K] as its weights: packed as conv_bwd_data packs the weight
+ * [Co][K] of a 1x1 convolution from K channels to Co (*w_as_weight), they are
+ * conv_fwd's packing of this one (no transpose).
  * conv_bwd_data would give each input pixel one of its KH*KW taps (the rest
  * add zeros: 1/16 of its FMAs useful at 4x4); conv_fwd sums the same products
  * in the same order (co ascending), so dx is the same to the bit. */
-static bool bwd_data_is_product(const conv_problem *c, const sg_tensor *dy, const sg_tensor *w,
-                                const sg_tensor *b, const sg_conv_epilogue *e, conv_problem *product)
+static bool bwd_data_is_product(const conv_problem *c, const sg_tensor *b, const sg_conv_epilogue *e,
+                                conv_problem *product, conv_problem *w_as_weight)
 {
     int K = c->Ci * c->KH * c->KW;
-    if (b || e || !one_pixel_covers_input(c) || K % FWD_CO_TILE != 0 || !texels_fit(dy, w))
+    if (b || e || !one_pixel_covers_input(c))
         return false;
     conv_problem m = {c->N, c->Co, 1, 1, K, 1, 1, 1, 1, 1, 0, 1};
-    *product = m;
+    conv_problem w = {1, K, 1, 1, c->Co, 1, 1, 1, 1, 1, 0, 1};
+    *product = m, *w_as_weight = w;
     return true;
 }
 
@@ -360,9 +366,12 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
                                  const sg_tensor *w, const sg_tensor *b, sg_tensor *dx, uint32_t flags,
                                  const sg_conv_epilogue *e)
 {
-    conv_problem product;
-    if (bwd_data_is_product(c, dy, w, b, e, &product))
-        return dispatch_fwd(seq, &product, dy, w, NULL, dx, flags, NULL);
+    conv_problem product, w_as_weight;
+    if (bwd_data_is_product(c, b, e, &product, &w_as_weight)) {
+        sg_tensor *packed;
+        sg_status s = record_pack(seq, &w_as_weight, w, false, FWD_CO_TILE, NULL, NULL, &packed, NULL);
+        return s != SG_OK ? s : dispatch_fwd(seq, &product, dy, packed, NULL, dx, flags, NULL);
+    }
     /* at most 4 input channels (not 1x1 stride 1: conv_fwd below), on the texel path: tiles of 4 */
     bool one_by_one = c->KH == 1 && c->KW == 1 && c->stride == 1 && c->pad == 0;
     bool small_ci = c->Ci <= BWD_DATA_SMALL_CI_TILE && !one_by_one && !sg_tensor_tiled_convs(dy) &&
@@ -381,7 +390,8 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
         b = folded_bias;
     /* A 1x1 stride-1 kernel without padding: dx[n][ci][p] = sum over co of
      * w[co][ci] * dy[n][co][p], the 1x1 convolution of dy with w packed as
-     * here ([Co][ci_pad], conv_fwd's [its Ci][its co_pad]); conv_fwd sums the
+     * here (tiles of input channels: conv_fwd's tiles of its output channels,
+     * FWD_CO_TILE == BWD_DATA_CI_TILE); conv_fwd sums the
      * same products in the same order (co ascending), 1.06-1.35x faster than
      * conv_bwd_data's phases on the generator's 1x1 layers (one profile). */
     if (one_by_one) {
@@ -450,9 +460,9 @@ static void live_taps(int taps, int in, int out, int stride, int pad, int dil, i
  * padding (the bridge's 4x4 -> 1x1 layer and its transposed twin), so that
  *   dw[co][k] = sum over n of dy[n][co] * x[n][k],  k = (ci*KH + kh)*KW + kw,
  * the 1x1 convolution of x seen as one image of N channels of K pixels (x's own
- * layout) to Co channels (dw's layout), with dy as its weights: dy[n][co] is
- * [Ci][co_pad] once its channels are padded to whole tiles, as record_pack packs
- * the weight [Co][Ci] of a 1x1 convolution for conv_bwd_data (no transpose).
+ * layout) to Co channels (dw's layout), with dy as its weights: packed as
+ * conv_bwd_data packs the weight [Co][Ci] of a 1x1 convolution (*dy_as_weight),
+ * dy [N][Co] is conv_fwd's packing of this one (no transpose).
  * conv_bwd_weight would sum 64 pixels per weight in 8-lane workgroups whose
  * setup and final reduction outweigh them (3 GF/s on lavapipe). */
 static bool bwd_weight_is_product(const conv_problem *c, conv_problem *product, conv_problem *dy_as_weight)

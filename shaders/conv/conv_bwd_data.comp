@@ -51,7 +51,7 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
 
 layout(push_constant) uniform Params {
     Floats dy;    // read as Words when rows
-    Words w;      // packed [Co*KH*KW][ci_pad] floats, read as pairs
+    Words w;      // packed in tiles of CI_T input channels (CONV_PACKED_INDEX), read as pairs
     Floats b;     // bias over dx's channels, used when flags & 2
     Floats dx;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, ci_pad;
@@ -138,7 +138,7 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
         for (int c = 0; c < CI_T; c++)
             acc[j][c] = 0.0;
 
-    int wstep = p.KH * p.KW * p.ci_pad / 4;  // weight texels per output channel (ci_pad: whole tiles)
+    int wstep = CI_T / 4;  // weight texels per output channel: the tile's next row (CONV_PACKED_INDEX)
     // lifted tap offsets: see accumulate below
     int lift_h = s * ((p.KH * p.dil) / s + 1), lift_w = s * ((p.KW * p.dil) / s + 1);
     for (int kh = 0; kh < p.KH; kh++) {
@@ -162,7 +162,7 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
             int g = p.dy_base + int(yb[0]) + (qi[0] + dh) * p.Wo + qj[0] + dw;  // may be negative
             if (!any_pixel(ok))
                 continue;  // a tap that reaches no output pixel of this lane: adds only zeros
-            int wq = (p.w_base + (kh * p.KW + kw) * p.ci_pad + ci0) / 4;
+            int wq = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * p.KW + kw, p.KH * p.KW, p.Co, CI_T)) / 4;
             // two output channels a round, as conv_fwd's accumulate_texel (why there)
             int co = 0;
             for (; co + 1 < p.Co; co += 2) {
@@ -186,7 +186,7 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
         for (int c = 0; c < CI_T; c++)
             acc[j][c] = 0.0;
 
-    uint wstep = uint(p.KH * p.KW * p.ci_pad / 2);  // words per output channel
+    uint wstep = uint(CI_T / 2);  // words per output channel: the tile's next row (CONV_PACKED_INDEX)
     // GLSL leaves % and / undefined for negative operands (NVIDIA's -1 % 3 is 0, which
     // took taps that miss), so the tap offsets below are lifted by a multiple of s
     // that makes them positive before dividing
@@ -218,7 +218,7 @@ void accumulate(bool coop, bool rows, int ph, int pw, int qi[PX], int qj[PX], ui
             }
             if (!coop && !any_pixel(ok))
                 continue;  // as in accumulate_texel (with coop the subgroup must stay together)
-            uint wi = uint(((kh * p.KW + kw) * p.ci_pad + ci0) / 2);
+            uint wi = uint(CONV_PACKED_INDEX(ci0, 0, kh * p.KW + kw, p.KH * p.KW, p.Co, CI_T) / 2);
             for (int co = 0; co < p.Co; co++) {
                 float g[PX];
                 if (rows) {

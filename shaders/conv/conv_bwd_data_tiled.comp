@@ -9,7 +9,7 @@
 // k runs over those taps (kh, then kw) and, inside each, the output channels
 // co, in conv_bwd_data's order: each sum takes the same products in the same
 // order there and here (the same bits). The packed weights are conv_bwd_data's
-// ([Co*KH*KW][ci_pad]): row co*KH*KW + kh*KW + kw.
+// (CONV_PACKED_INDEX, tiles of CONV_BWD_DATA_CI_TILE input channels).
 // Grid: pixel blocks of a phase over x and y (group_index(), as many as the
 // largest phase needs), phase x channel blocks over z.
 #extension GL_GOOGLE_include_directive : require
@@ -106,7 +106,8 @@ void main()
         for (int j = 0; j < SUB; j++)
             acc[i][j] = 0.0;
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        put_a(k0 + A_ROW < K ? (ar.co * taps + ar.kh * p.KW + ar.kw) * p.c_pad + ci0 + A_COL : -1, ci0);
+        put_a(k0 + A_ROW < K ? CONV_PACKED_INDEX(ci0 + A_COL, ar.co, ar.kh * p.KW + ar.kw, taps, p.Co,
+                                                   CONV_BWD_DATA_CI_TILE) : -1, ci0);
         ar = advance(ar, TILE_K);
         for (int i = 0; i < B_ROWS; i++) {
             int kk = B_ROW0 + i * B_ROW_STEP;

@@ -52,7 +52,7 @@ layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
 
 layout(push_constant) uniform Params {
     Floats x;
-    Words w;      // packed [Ci*KH*KW][co_pad] floats, read as pairs
+    Words w;      // packed in tiles of CO_T output channels (CONV_PACKED_INDEX), read as pairs
     Floats b;     // bias, used when flags & 2
     Floats y;
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, co_pad;
@@ -138,7 +138,7 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
         for (int c = 0; c < CO_T; c++)
             acc[j][c] = 0.0;
 
-    int wstep = p.KH * p.KW * p.co_pad / 4;  // weight texels per input channel (co_pad: whole tiles)
+    int wstep = CO_T / 4;  // weight texels per input channel: the tile's next row (CONV_PACKED_INDEX)
     for (int kh = 0; kh < p.KH; kh++) {
         for (int kw = 0; kw < p.KW; kw++) {
             int off[PX];
@@ -159,7 +159,7 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
             }
             if (!any_pixel(ok))
                 continue;  // a tap wholly in the padding (dilated taps on small maps): adds only zeros
-            int wq = (p.w_base + (kh * p.KW + kw) * p.co_pad + co0) / 4;
+            int wq = (p.w_base + CONV_PACKED_INDEX(co0, 0, kh * p.KW + kw, p.KH * p.KW, p.Ci, CO_T)) / 4;
             // Two input channels a round: on lavapipe each round of a loop writes
             // the sums it carries through the lanes' mask, so halving the rounds
             // halves those writes (the large layers' forward ~14% faster,
@@ -185,7 +185,7 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
         for (int c = 0; c < CO_T; c++)
             acc[j][c] = 0.0;
 
-    uint wstep = uint(p.KH * p.KW * p.co_pad / 2);  // words per input channel
+    uint wstep = uint(CO_T / 2);  // words per input channel: the tile's next row (CONV_PACKED_INDEX)
     for (int kh = 0; kh < p.KH; kh++) {
         for (int kw = 0; kw < p.KW; kw++) {
             uint off[PX];
@@ -208,7 +208,7 @@ void accumulate(bool coop, bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int
             }
             if (!coop && !any_pixel(ok))
                 continue;  // as in accumulate_texel (with coop the subgroup must stay together)
-            uint wi = uint(((kh * p.KW + kw) * p.co_pad + co0) / 2);
+            uint wi = uint(CONV_PACKED_INDEX(co0, 0, kh * p.KW + kw, p.KH * p.KW, p.Ci, CO_T) / 2);
             for (int ci = 0; ci < p.Ci; ci++) {
                 float xv[PX];
                 if (rows) {

@@ -6,8 +6,8 @@
 // k runs over the taps (kh, kw) and, inside each, the input channels ci, as
 // in conv_fwd, so that each sum takes the same products in the same order
 // there and here (the same bits); x[k] is the input under tap k (zero in the
-// padding). The packed weights are conv_fwd's ([Ci*KH*KW][co_pad]): row
-// ci*KH*KW + kh*KW + kw. Grid: pixel blocks over x and y (group_index()),
+// padding). The packed weights are conv_fwd's (CONV_PACKED_INDEX, tiles of
+// CONV_FWD_CO_TILE output channels). Grid: pixel blocks over x and y (group_index()),
 // channel blocks over z.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -62,7 +62,8 @@ void main()
         for (int j = 0; j < SUB; j++)
             acc[i][j] = 0.0;
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        put_a(k0 + A_ROW < K ? (ar.ci * taps + ar.kh * p.KW + ar.kw) * p.c_pad + co0 + A_COL : -1, co0);
+        put_a(k0 + A_ROW < K ? CONV_PACKED_INDEX(co0 + A_COL, ar.ci, ar.kh * p.KW + ar.kw, taps, p.Ci,
+                                                   CONV_FWD_CO_TILE) : -1, co0);
         ar = advance(ar, TILE_K);
         for (int i = 0; i < B_ROWS; i++) {
             int kk = B_ROW0 + i * B_ROW_STEP;

@@ -1,8 +1,11 @@
 #version 450
-// Repack a convolution weight so that a block of output (or input) channels is
-// contiguous for each tap: out[(b*KK + kk)*a_pad + a] = w[a*sa + b*sb + kk],
-// zero for a >= A (a_pad is a whole number of the kernel's channel tiles). The
-// conv kernels then read 2 channels with one aligned 64-bit load, never past a row.
+// Repack a convolution weight in tiles of T channels of one side (a: output
+// channels for conv_fwd, input channels for conv_bwd_data), each tile a stream
+// in the order the kernels read it (conv_tiles.h):
+//   out[CONV_PACKED_INDEX(a, b, kk, KK, B, T)] = w[a*sa + b*sb + kk],
+// zero for a >= A (a_pad is a whole number of tiles). The conv kernels then
+// read 2 channels with one aligned 64-bit load, never past a tile, and one
+// invocation's loads walk forward through memory.
 // Each invocation writes 4 channels (a_pad is a multiple of 4) as one vec4: on
 // lavapipe a store costs like a load, tens of FMAs.
 //
@@ -26,6 +29,7 @@ layout(push_constant) uniform Params {
     uint out_base; // CONV_TEXEL: floats from the storage buffer's start to out_w (a multiple of 4)
     uint stored; // CONV_TEXEL: out_w through the storage buffer (binding 4), else its buffer reference
     uint first;  // the dispatch's first invocation (ops/op_util.c: whole workgroups, then the rest)
+    uint T;      // channels per tile (a multiple of 4)
 } p;
 
 // 1: a dispatch of whole workgroups, no batch norm folded, every channel in
@@ -45,24 +49,33 @@ layout(set = 0, binding = 4, std430) writeonly buffer Stored { vec4 out_stored[]
 #define W_AT(i) p.w.v[i]
 #endif
 
+// Invocation i writes the i-th vec4 of the packed copy: 4 channels from a0, of b, at tap kk.
+void place(uint i, out uint a0, out uint b, out uint kk)
+{
+    uint quads = p.T / 4u, row = i / quads;  // row: (tile * KK + kk) * B + b
+    b = row % p.B;
+    uint tk = row / p.B;
+    kk = tk % p.KK;
+    a0 = (tk / p.KK) * p.T + (i % quads) * 4u;
+}
+
 void main()
 {
 #ifdef CONV_TEXEL
     if (WHOLE_GROUPS != 0u) { // a constant: the other form's code is not in this pipeline
-        uint w = p.first + global_index(), quads = p.a_pad / 4u;
-        uint wbk = w / quads, src = (w % quads) * 4u * p.sa + (wbk / p.KK) * p.sb + wbk % p.KK;
+        uint w = p.first + global_index(), wa0, wb, wkk;
+        place(w, wa0, wb, wkk);
+        uint src = wa0 * p.sa + wb * p.sb + wkk;
         out_stored[p.out_base / 4u + w] =
             vec4(W_AT(src), W_AT(src + p.sa), W_AT(src + 2u * p.sa), W_AT(src + 3u * p.sa));
         return;
     }
 #endif
     uint i = p.first + global_index();
-    uint quads = p.a_pad / 4u;
-    if (i >= quads * p.B * p.KK)
+    if (i >= p.a_pad / 4u * p.B * p.KK)
         return;
-    uint a0 = (i % quads) * 4u;
-    uint bk = i / quads; // b*KK + kk
-    uint b = bk / p.KK, kk = bk % p.KK;
+    uint a0, b, kk;
+    place(i, a0, b, kk);
     vec4 out4;
     for (uint j = 0u; j < 4u; j++) {
         uint a = a0 + j;
@@ -71,7 +84,7 @@ void main()
             // the same expression as the bias below, so both use one rounding of scale
             float scale = p.gamma.v[a] / sqrt(p.var.v[a] + p.eps);
             v *= scale;
-            if (bk == 0u) {
+            if (b == 0u && kk == 0u) {
                 float bias = (p.flags & 2u) != 0u ? p.bias_in.v[a] : 0.0;
                 p.bias_out.v[a] = (bias - p.mean.v[a]) * scale + p.beta.v[a];
             }

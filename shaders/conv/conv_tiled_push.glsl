@@ -3,7 +3,7 @@
 // weights into a_tile and the store of a finished sum. After conv_tiled.glsl.
 layout(push_constant) uniform Params {
     Floats in_;   // x (forward) or dy (input gradient)
-    Floats w;     // packed weights: rows of k, c_pad channels each
+    Floats w;     // packed weights (CONV_PACKED_INDEX, tiles of 16 channels)
     Floats b;     // bias over out's channels, used when flags & 2
     Floats out_;  // y or dx
     int N, Ci, H, W, Co, Ho, Wo, KH, KW, stride, pad, dil, c_pad;

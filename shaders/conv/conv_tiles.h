@@ -17,4 +17,13 @@
 #define CONV_TILED_LANES 256       /* invocations per workgroup (conv_fwd_tiled): a 4x4 sub-tile each,
                                     * one row of 4 weights each per step */
 
+/* Where conv_pack puts weight (a, b, kk): a a channel of the packed side (conv_fwd's output
+ * channels, conv_bwd_data's input channels), b one of the other side (B of them), kk a tap (KK).
+ * In tiles of T packed channels, each tile's weights are one stream in the order the direct
+ * kernels read them: tap, then b, then the tile's T channels. One invocation's channel tile then
+ * reads consecutive 64-byte rows, which the CPU prefetches, where rows of every packed channel
+ * ([b][kk][a_pad]) put its next one KK * a_pad floats away, a new page every few steps
+ * (docs/benchmarks.md, "Packed weights as one stream per channel tile"). */
+#define CONV_PACKED_INDEX(a, b, kk, KK, B, T) ((((a) / (T) * (KK) + (kk)) * (B) + (b)) * (T) + (a) % (T))
+
 #endif
