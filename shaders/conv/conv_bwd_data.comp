@@ -64,8 +64,8 @@ layout(push_constant) uniform Params {
 } p;
 
 #ifdef CONV_TEXEL
-layout(set = 0, binding = 0) uniform samplerBuffer dy_floats;  // dy, one float per texel
-layout(set = 0, binding = 1) uniform samplerBuffer dy_quads;   // dy, 4 floats per texel
+layout(set = 0, binding = 0) uniform samplerBuffer in_floats;  // dy, one float per texel
+layout(set = 0, binding = 1) uniform samplerBuffer in_quads;    // dy, 4 floats per texel
 layout(set = 0, binding = 2) uniform samplerBuffer w_quads;    // packed weights, 4 per texel
 layout(set = 0, binding = 4, std430) buffer Stored { float dx_stored[]; };  // dx from dx_base (flags & 8)
 #endif
@@ -87,45 +87,8 @@ vec2 word_pair(uint i)
 }
 
 #ifdef CONV_TEXEL
-// One output channel of accumulate_texel's sums at one tap: its PX dy values
-// (rows: 3 vec4 texels shifted into place; else one R32 texel each), times
-// CI_T weights.
-void channel_step(bool rows, inout int g, inout int off[PX], inout int wq, int wstep, int yplane,
-                  int last_quad, bool ok[PX])
-{
-    float gv[PX];
-    if (rows) {
-        // texels outside the tensor are clamped in: they only feed masked pixels
-        float f[12];
-        int q = g >> 2, shift = g & 3;
-        for (int i = 0; i < 3; i++) {
-            vec4 t = texelFetch(dy_quads, clamp(q + i, 0, last_quad));
-            f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
-        }
-        // dy[g + j] = f[shift + j]: shift by 2, then by 1
-        float h[PX + 1];
-        for (int i = 0; i <= PX; i++)
-            h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-        for (int j = 0; j < PX; j++)
-            gv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
-        g += yplane;
-    } else {
-        for (int j = 0; j < PX; j++) {
-            gv[j] = mix(0.0, texelFetch(dy_floats, off[j]).x, ok[j]);
-            off[j] += yplane;
-        }
-    }
-    for (int t = 0; t < CI_T / 4; t++) {
-        vec4 w4 = texelFetch(w_quads, wq + t);
-        for (int j = 0; j < PX; j++) {
-            acc[j][4 * t] = fma(gv[j], w4.x, acc[j][4 * t]);
-            acc[j][4 * t + 1] = fma(gv[j], w4.y, acc[j][4 * t + 1]);
-            acc[j][4 * t + 2] = fma(gv[j], w4.z, acc[j][4 * t + 2]);
-            acc[j][4 * t + 3] = fma(gv[j], w4.w, acc[j][4 * t + 3]);
-        }
-    }
-    wq += wstep;
-}
+#define C_T CI_T
+#include "conv/conv_texel_steps.glsl"
 
 // acc = sum over the taps of phase (ph, pw) and output channels, reading
 // texels; rows is a constant at each call, so each copy compiles without the test.
@@ -138,7 +101,6 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
         for (int c = 0; c < CI_T; c++)
             acc[j][c] = 0.0;
 
-    int wstep = CI_T / 4;  // weight texels per output channel: the tile's next row (CONV_PACKED_INDEX)
     // lifted tap offsets: see accumulate below
     int lift_h = s * ((p.KH * p.dil) / s + 1), lift_w = s * ((p.KW * p.dil) / s + 1);
     for (int kh = 0; kh < p.KH; kh++) {
@@ -165,12 +127,10 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
             int wq = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * p.KW + kw, p.KH * p.KW, p.Co, CI_T)) / 4;
             // two output channels a round, as conv_fwd's accumulate_texel (why there)
             int co = 0;
-            for (; co + 1 < p.Co; co += 2) {
-                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
-                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
-            }
+            for (; co + 1 < p.Co; co += 2)
+                channel_pair(rows, g, off, wq, yplane, last_quad, ok);
             if (co < p.Co)
-                channel_step(rows, g, off, wq, wstep, yplane, last_quad, ok);
+                channel_step(rows, g, off, wq, yplane, last_quad, ok);
         }
     }
 }

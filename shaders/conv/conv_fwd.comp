@@ -65,8 +65,8 @@ layout(push_constant) uniform Params {
 } p;
 
 #ifdef CONV_TEXEL
-layout(set = 0, binding = 0) uniform samplerBuffer x_floats;  // x, one float per texel
-layout(set = 0, binding = 1) uniform samplerBuffer x_quads;   // x, 4 floats per texel
+layout(set = 0, binding = 0) uniform samplerBuffer in_floats;  // x, one float per texel
+layout(set = 0, binding = 1) uniform samplerBuffer in_quads;    // x, 4 floats per texel
 layout(set = 0, binding = 2) uniform samplerBuffer w_quads;   // packed weights, 4 per texel
 layout(set = 0, binding = 4, std430) buffer Stored { float y_stored[]; };  // y from y_base (flags & 8)
 #endif
@@ -88,45 +88,8 @@ vec2 word_pair(uint i)
 }
 
 #ifdef CONV_TEXEL
-// One input channel of accumulate_texel's sums at one tap: its PX inputs
-// (rows: 3 vec4 texels shifted into place; else one R32 texel each), times
-// CO_T weights.
-void channel_step(bool rows, inout int g, inout int off[PX], inout int wq, int wstep, int xplane,
-                  int last_quad, bool ok[PX])
-{
-    float xv[PX];
-    if (rows) {
-        // texels outside the tensor are clamped in: they only feed masked pixels
-        float f[12];
-        int q = g >> 2, shift = g & 3;
-        for (int i = 0; i < 3; i++) {
-            vec4 t = texelFetch(x_quads, clamp(q + i, 0, last_quad));
-            f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
-        }
-        // x[g + j] = f[shift + j]: shift by 2, then by 1
-        float h[PX + 1];
-        for (int i = 0; i <= PX; i++)
-            h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-        for (int j = 0; j < PX; j++)
-            xv[j] = mix(0.0, (shift & 1) != 0 ? h[j + 1] : h[j], ok[j]);
-        g += xplane;
-    } else {
-        for (int j = 0; j < PX; j++) {
-            xv[j] = mix(0.0, texelFetch(x_floats, off[j]).x, ok[j]);
-            off[j] += xplane;
-        }
-    }
-    for (int t = 0; t < CO_T / 4; t++) {
-        vec4 w4 = texelFetch(w_quads, wq + t);
-        for (int j = 0; j < PX; j++) {
-            acc[j][4 * t] = fma(xv[j], w4.x, acc[j][4 * t]);
-            acc[j][4 * t + 1] = fma(xv[j], w4.y, acc[j][4 * t + 1]);
-            acc[j][4 * t + 2] = fma(xv[j], w4.z, acc[j][4 * t + 2]);
-            acc[j][4 * t + 3] = fma(xv[j], w4.w, acc[j][4 * t + 3]);
-        }
-    }
-    wq += wstep;
-}
+#define C_T CO_T
+#include "conv/conv_texel_steps.glsl"
 
 // acc = sum over taps and input channels, reading texels; rows is a constant
 // at each call, so each copy compiles without the test.
@@ -138,7 +101,6 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
         for (int c = 0; c < CO_T; c++)
             acc[j][c] = 0.0;
 
-    int wstep = CO_T / 4;  // weight texels per input channel: the tile's next row (CONV_PACKED_INDEX)
     for (int kh = 0; kh < p.KH; kh++) {
         for (int kw = 0; kw < p.KW; kw++) {
             int off[PX];
@@ -163,14 +125,13 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
             // Two input channels a round: on lavapipe each round of a loop writes
             // the sums it carries through the lanes' mask, so halving the rounds
             // halves those writes (the large layers' forward ~14% faster,
-            // docs/benchmarks.md); the same sums in the same order.
+            // docs/benchmarks.md), and channel_pair takes each sum's two products
+            // back to back; the same sums in the same order.
             int ci = 0;
-            for (; ci + 1 < p.Ci; ci += 2) {
-                channel_step(rows, g, off, wq, wstep, xplane, last_quad, ok);
-                channel_step(rows, g, off, wq, wstep, xplane, last_quad, ok);
-            }
+            for (; ci + 1 < p.Ci; ci += 2)
+                channel_pair(rows, g, off, wq, xplane, last_quad, ok);
             if (ci < p.Ci)
-                channel_step(rows, g, off, wq, wstep, xplane, last_quad, ok);
+                channel_step(rows, g, off, wq, xplane, last_quad, ok);
         }
     }
 }
