@@ -108,10 +108,11 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
             int g = 0;
             if (rows) {
                 // the PX pixels are x[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
-                int ih = ih0[0] + kh * p.dil, iw = iw0[0] + kw * p.dil;
-                for (int j = 0; j < PX; j++)
-                    ok[j] = ih >= 0 && ih < p.H && iw + j >= 0 && iw + j < p.W;
-                g = p.x_base + int(xb[0]) + ih * p.W + iw;  // may be negative: >> and & floor
+                for (int j = 0; j < PX; j++) {
+                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
+                    ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
+                }
+                g = p.x_base + int(xb[0]) + (ih0[0] + kh * p.dil) * p.W + iw0[0] + kw * p.dil;  // may be < 0
             } else {
                 for (int j = 0; j < PX; j++) {
                     int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
@@ -276,8 +277,10 @@ void main()
     }
 
 #ifdef CONV_TEXEL
-    // rows: the PX pixels of a lane are PX neighbours of one row
-    if (p.stride == 1 && p.Wo % PX == 0)
+    // rows: the PX pixels of a lane read PX consecutive inputs at every tap: PX
+    // neighbours of one row, or whole rows of a map as wide as its input (a 4x4
+    // map with padding 1 at 3x3: two rows a lane), a whole number of runs a map
+    if (p.stride == 1 && (p.Wo % PX == 0 || (p.Wo == p.W && PX % p.Wo == 0 && plane % PX == 0)))
         accumulate_texel(true, ih0, iw0, xb, co0);
     else
         accumulate_texel(false, ih0, iw0, xb, co0);
