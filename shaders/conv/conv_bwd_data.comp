@@ -291,9 +291,10 @@ void main()
 
 #ifdef CONV_TEXEL
     // rows: the PX pixels of a lane read PX consecutive dy at every tap: PX
-    // neighbours of one row of the phase, or at stride 1 whole rows of a map as
-    // wide as dy (a 4x4 map with padding 1 at 3x3), a whole number of runs a map
-    if (Wq % PX == 0 || (s == 1 && p.Wo == Wq && PX % Wq == 0 && qplane % PX == 0))
+    // neighbours of one row of the phase, or whole rows of a phase as wide as dy
+    // (a 4x4 map with padding 1 at 3x3; the 4x4 phases of an 8x8 input gradient
+    // at stride 2 from 4x4), a whole number of runs a phase
+    if (Wq % PX == 0 || (p.Wo == Wq && PX % Wq == 0 && qplane % PX == 0))
         accumulate_texel(true, ph, pw, qi, qj, yb, ci0);
     else
         accumulate_texel(false, ph, pw, qi, qj, yb, ci0);
