@@ -105,21 +105,13 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
         for (int kw = 0; kw < p.KW; kw++) {
             int off[PX];
             bool ok[PX];
-            int g = 0;
-            if (rows) {
-                // the PX pixels are x[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
-                for (int j = 0; j < PX; j++) {
-                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
-                    ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
-                }
-                g = p.x_base + int(xb[0]) + (ih0[0] + kh * p.dil) * p.W + iw0[0] + kw * p.dil;  // may be < 0
-            } else {
-                for (int j = 0; j < PX; j++) {
-                    int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
-                    ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
-                    off[j] = p.x_base + int(xb[j]) + (ok[j] ? ih * p.W + iw : 0);
-                }
+            for (int j = 0; j < PX; j++) {
+                int ih = ih0[j] + kh * p.dil, iw = iw0[j] + kw * p.dil;
+                ok[j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
+                off[j] = p.x_base + int(xb[j]) + (ok[j] ? ih * p.W + iw : 0);
             }
+            // rows: the PX pixels read x[g .. g+PX-1]: texels g>>2 .. (g>>2)+2, shifted by g&3
+            int g = p.x_base + int(xb[0]) + (ih0[0] + kh * p.dil) * p.W + iw0[0] + kw * p.dil;  // may be < 0
             if (!any_pixel(ok))
                 continue;  // a tap wholly in the padding (dilated taps on small maps): adds only zeros
             int wq = (p.w_base + CONV_PACKED_INDEX(co0, 0, kh * p.KW + kw, p.KH * p.KW, p.Ci, CO_T)) / 4;
