@@ -23,7 +23,7 @@
  * kernels read them: tap, then b, then the tile's T channels. One invocation's channel tile then
  * reads consecutive 64-byte rows, which the CPU prefetches, where rows of every packed channel
  * ([b][kk][a_pad]) put its next one KK * a_pad floats away, a new page every few steps
- * (docs/benchmarks.md, "Packed weights as one stream per channel tile"). */
+ * (docs/benchmarks.md, "Where a convolution's time goes on lavapipe"). */
 #define CONV_PACKED_INDEX(a, b, kk, KK, B, T) ((((a) / (T) * (KK) + (kk)) * (B) + (b)) * (T) + (a) % (T))
 
 #endif
