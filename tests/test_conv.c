@@ -500,6 +500,51 @@ static void test_tiled_same_bits(void)
     sg_device_destroy(tiled);
 }
 
+/* The weight gradient's texel builds (conv_bwd_weight_texel, and the tap-rows
+ * builds conv_bwd_weight_taps3/4 that read each row of taps' x at one window)
+ * sum each weight's products in the order of the buffer-reference build: the
+ * same bits from both devices, on every case. */
+static void test_weight_gradient_same_bits(void)
+{
+    sg_device *texels = t_dev, *buffers;
+    sg_device_options opt = {.buffer_reads = true, .quiet = true};
+    t_ok(sg_device_create(&opt, &buffers), "device reading buffers");
+    int differing = 0, compared = 0;
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        const conv_case *c = &CASES[i];
+        sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
+        sg_shape xs, ws, ys;
+        case_shapes(c, &xs, &ws, &ys);
+        size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
+        float *x = t_random_array(nx, -1, 1, 21), *w = t_random_array(nw, -0.5f, 0.5f, 22);
+        float *dy = t_random_array(ny, -1, 1, 23), *dw[2];
+        for (int d = 0; d < 2; d++) {
+            t_dev = d ? buffers : texels;
+            sg_tensor *tx = t_tensor(xs, x), *tw = t_tensor(ws, w), *tdy = t_tensor(ys, dy);
+            sg_tensor *tdw = t_tensor_fill(ws, 0.0f);
+            if (c->transposed)
+                T_RUN(sg_conv_transpose2d_backward(seq, &p, tx, tw, tdy, NULL, tdw, NULL));
+            else
+                T_RUN(sg_conv2d_backward(seq, &p, tx, tw, tdy, NULL, tdw, NULL));
+            dw[d] = t_download(tdw);
+            sg_tensor *ts[] = {tx, tw, tdy, tdw};
+            for (int k = 0; k < 4; k++)
+                sg_tensor_destroy(ts[k]);
+        }
+        t_dev = texels;
+        compared++;
+        if (memcmp(dw[0], dw[1], nw * sizeof(float)) != 0) {
+            differing++;
+            t_check(false, "%s: the weight gradient's texel kernels give other bits than the buffer ones", c->name);
+        }
+        free(x), free(w), free(dy), free(dw[0]), free(dw[1]);
+    }
+    t_check(differing == 0, "the weight gradient from texels has the bits of the one from buffers on %d of %d shapes",
+            compared - differing, compared);
+    t_check(sg_device_bytes_in_use(buffers) == 0, "every tensor freed on the device reading buffers");
+    sg_device_destroy(buffers);
+}
+
 static void run_cases(void)
 {
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
@@ -572,5 +617,6 @@ int main(void)
     t_again_with_buffer_stores(run_cases);
     t_again_with_tiled_convs(run_cases);
     test_tiled_same_bits();
+    test_weight_gradient_same_bits();
     return t_end();
 }

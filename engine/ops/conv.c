@@ -32,6 +32,8 @@
 #include "conv_bwd_data_tiled.spv.h"
 #include "conv_bwd_weight.spv.h"
 #include "conv_bwd_weight_texel.spv.h"
+#include "conv_bwd_weight_taps3.spv.h"
+#include "conv_bwd_weight_taps4.spv.h"
 #include "conv_bwd_weight_tiled.spv.h"
 #include "conv_fwd.spv.h"
 #include "conv_fwd_texel.spv.h"
@@ -131,6 +133,14 @@ static const sg_kernel kernel_conv_bwd_weight_narrow = {"conv_bwd_weight/8", con
                                                         sizeof(conv_bwd_weight_spv), NARROW_LANES};
 static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_texel/8", conv_bwd_weight_texel_spv,
                                                               sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
+/* its texel builds for blocks of whole rows of taps, each row's x read at one window:
+ * 3x3 stride 1 (a block of 9 k) and 4x4 stride 2 (8 k), in 64 and 8 lanes as above */
+SG_KERNEL(conv_bwd_weight_taps3, CONV_LANES);
+SG_KERNEL(conv_bwd_weight_taps4, CONV_LANES);
+static const sg_kernel kernel_conv_bwd_weight_taps3_narrow = {"conv_bwd_weight_taps3/8", conv_bwd_weight_taps3_spv,
+                                                              sizeof(conv_bwd_weight_taps3_spv), NARROW_LANES};
+static const sg_kernel kernel_conv_bwd_weight_taps4_narrow = {"conv_bwd_weight_taps4/8", conv_bwd_weight_taps4_spv,
+                                                              sizeof(conv_bwd_weight_taps4_spv), NARROW_LANES};
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_reduce_texel, SG_ELEMENTWISE_GROUP);
 /* its whole form (4 weights an invocation, every one in range) */
@@ -476,6 +486,26 @@ static bool bwd_weight_is_product(const conv_problem *c, conv_problem *product, 
     return true;
 }
 
+/* The k per block of conv_bwd_weight's tap-rows build for c (its wide kernel in
+ * *wide, its 8-lane one in *narrow), or 0 where it does not apply: dilation 1,
+ * every tap live (the caller's test), 3x3 stride 1 or 4x4 stride 2, rows of output made of whole
+ * runs of 8 or 4 pixels (the shader's accumulate_rows cases). */
+static int tap_rows_tile(const conv_problem *c, const sg_kernel **wide, const sg_kernel **narrow)
+{
+    bool runs = c->Wo % 4 == 0 && (c->H * c->W) % 2 == 0;
+    if (c->dil != 1 || !runs)
+        return 0;
+    if (c->KH == 3 && c->KW == 3 && c->stride == 1) {
+        *wide = &kernel_conv_bwd_weight_taps3, *narrow = &kernel_conv_bwd_weight_taps3_narrow;
+        return CONV_BWD_WEIGHT_TAPS3_ROWS * 3;
+    }
+    if (c->KH == 4 && c->KW == 4 && c->stride == 2) {
+        *wide = &kernel_conv_bwd_weight_taps4, *narrow = &kernel_conv_bwd_weight_taps4_narrow;
+        return CONV_BWD_WEIGHT_TAPS4_ROWS * 4;
+    }
+    return 0;
+}
+
 /* dw += sum over pixels of dy (x) x, in pixel chunks summed by conv_reduce */
 static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_tensor *x,
                                    const sg_tensor *dy, sg_tensor *dw)
@@ -494,7 +524,9 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     live_taps(c->KH, c->H, c->Ho, c->stride, c->pad, c->dil, &kh0, &lkh);
     live_taps(c->KW, c->W, c->Wo, c->stride, c->pad, c->dil, &kw0, &lkw);
     int K_live = c->Ci * lkh * lkw;
-    uint32_t kblocks = sg_div_up((uint64_t)K_live, BWD_WEIGHT_K_TILE);
+    const sg_kernel *taps_wide = NULL, *taps_narrow = NULL;
+    int k_tile = lkh == c->KH && lkw == c->KW ? tap_rows_tile(c, &taps_wide, &taps_narrow) : 0;
+    uint32_t kblocks = sg_div_up((uint64_t)K_live, k_tile ? (uint64_t)k_tile : BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
     /* enough workgroups to fill the device, each invocation still summing enough
      * pixels (>= 32) that the workgroup's final reduction stays a small part.
@@ -524,9 +556,12 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
     bool wide = lanes == CONV_LANES, tiled = sg_tensor_tiled_convs(x);
-    const sg_kernel *k = tiled   ? &kernel_conv_bwd_weight_tiled
+    const sg_kernel *k = tiled           ? &kernel_conv_bwd_weight_tiled
+                         : texel && k_tile ? (wide ? taps_wide : taps_narrow)
                          : texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
                                  : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
+    if (k != taps_wide && k != taps_narrow)
+        kblocks = sg_div_up((uint64_t)K_live, BWD_WEIGHT_K_TILE);
     char what[96];
     sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,

@@ -23,13 +23,33 @@
 // x and dy are read as uniform texel buffers (the x_*/dy_* readers below): a
 // run of 8 x values as 3 vec4 texels, 8 dy values as 2, single values as R32
 // texels, a dy pair as half a vec4 texel; the sums are the same, in the same order.
+// Built twice more, with CONV_TAP_KW = 3 or 4 (conv_bwd_weight_taps3, _taps4: texels,
+// rows of runs only): a block's k are then whole rows of taps (3x3 stride 1: one
+// input channel's 3 rows, KT = 9; 4x4 stride 2: 2 rows of 4), and each row's x is
+// read once, at one window, for all its taps (accumulate_taps); the same sums.
 // Grid: x = blocks of KT k, y = blocks of CO_T channels, z = chunks of px_per_chunk
 // pixels (a multiple of 8).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
+#if defined(CONV_TAP_KW) && !defined(CONV_TEXEL)
+#error "the tap-rows builds read texels"
+#endif
+#if CONV_TAP_KW == 3  // 3x3 stride 1: a block is one input channel's 3 rows of 3 taps
+#define TAP_KW 3
+#define TAP_ROWS CONV_BWD_WEIGHT_TAPS3_ROWS
+#define TAP_STRIDE 1
+#elif CONV_TAP_KW == 4  // 4x4 stride 2: two rows of 4 taps
+#define TAP_KW 4
+#define TAP_ROWS CONV_BWD_WEIGHT_TAPS4_ROWS
+#define TAP_STRIDE 2
+#endif
+#ifdef TAP_KW
+#define KT (TAP_ROWS * TAP_KW)
+#else
 #define KT CONV_BWD_WEIGHT_K_TILE
+#endif
 #define CO_T CONV_BWD_WEIGHT_CO_TILE
 
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer Words {
@@ -94,6 +114,29 @@ void x_run2(int i, int r, out float v[8])
         v[j] = (shift & 1) != 0 ? h[2 * j + 1] : h[2 * j];
 }
 
+#ifdef TAP_KW
+// The longest window of x a row of taps reads: 8 outputs' taps
+#define TAP_WINDOW (TAP_STRIDE * 7 + TAP_KW)
+
+// v[m] = x[i + m], m < L (a constant at each call): the (L + 6) / 4 texels
+// that hold them at any alignment, clamped in as x_run
+void x_window(int i, int L, out float v[TAP_WINDOW])
+{
+    int g = p.x_base + i, q = g >> 2, shift = g & 3;
+    int last = (p.x_base + p.N * p.Ci * p.H * p.W - 1) >> 2;
+    float f[(TAP_WINDOW + 6) / 4 * 4];
+    for (int t = 0; t < (L + 6) / 4; t++) {
+        vec4 u = texelFetch(x_quads, clamp(q + t, 0, last));
+        f[4 * t] = u.x; f[4 * t + 1] = u.y; f[4 * t + 2] = u.z; f[4 * t + 3] = u.w;
+    }
+    float h[TAP_WINDOW + 1];  // shift by 2, then by 1
+    for (int m = 0; m <= L; m++)
+        h[m] = (shift & 2) != 0 ? f[m + 2] : f[m];
+    for (int m = 0; m < L; m++)
+        v[m] = (shift & 1) != 0 ? h[m + 1] : h[m];
+}
+#endif
+
 // g[j] = dy[i + j], j < r, i a multiple of r: r / 4 texels
 void dy_run(int i, int r, out float g[8])
 {
@@ -152,8 +195,13 @@ void dy_run(int i, int r, out float g[8])
 #endif
 
 // The workgroup adds its lanes' tiles 8 channels at a time: KT*8 floats a lane,
-// 16 KB at 64 lanes, the shared memory every Vulkan device has.
+// 16 KB at 64 lanes, the shared memory every Vulkan device has; 4 at a time
+// where the tile has more than 8 k (the 3x3 tap rows' 9).
+#if KT <= 8
 #define RED_CO 8
+#else
+#define RED_CO 4
+#endif
 #if CO_T % RED_CO != 0
 #error "the channel tile must be whole groups of RED_CO"
 #endif
@@ -280,6 +328,58 @@ void accumulate_rows(bool stride2, int r, int first, int end, int xo[KT], int dh
     }
 }
 
+#ifdef TAP_KW
+// acc = sum over this invocation's runs of r pixels, as accumulate_rows, where the
+// block's k are whole rows of taps (TAP_ROWS rows of TAP_KW taps, dilation 1, every
+// tap live): the taps of a row read x at one window, x[ih][iw0 + s*j + kw] for
+// output j of the run and tap kw, so each row's window of s*(r-1) + KW floats is
+// read once (3x3 stride 1, runs of 8: 4 texels for the row's 3 taps, where
+// x_run reads 3 a tap; 4x4 stride 2: 6 for 4 taps, where x_run2 reads 5 a tap).
+// The products and their order are accumulate_rows' (the same bits).
+void accumulate_taps(int r, int first, int end, int xo[TAP_ROWS], int dh[TAP_ROWS], int yo[CO_T])
+{
+    for (int t = 0; t < KT; t++)
+        for (int c = 0; c < CO_T; c++)
+            acc[t][c] = 0.0;
+    const int s = TAP_STRIDE, L = s * (r - 1) + TAP_KW;
+    int lanes = int(gl_WorkGroupSize.x), plane = p.Ho * p.Wo;
+    int n = first / plane, oh = (first % plane) / p.Wo, ow = first % p.Wo;
+    int step = r * lanes;
+    int sn = step / plane, soh = (step % plane) / p.Wo, sow = step % p.Wo;
+    for (int a = first; a < end; a += step) {
+        int xn = n * p.Ci * p.H * p.W, iw0 = ow * s - p.pad;
+        float win[TAP_ROWS][TAP_WINDOW];
+        for (int row = 0; row < TAP_ROWS; row++) {
+            int ih = oh * s + dh[row];
+            float f[TAP_WINDOW];
+            x_window(xn + xo[row] + ih * p.W + iw0, L, f);
+            bool rowok = ih >= 0 && ih < p.H;
+            for (int m = 0; m < L; m++)
+                win[row][m] = mix(0.0, f[m], rowok && iw0 + m >= 0 && iw0 + m < p.W);
+        }
+        int ya = n * p.Co * plane + oh * p.Wo + ow;  // a multiple of r
+        for (int c = 0; c < CO_T; c++) {
+            float g[8];
+            dy_run(ya + yo[c], r, g);
+            for (int row = 0; row < TAP_ROWS; row++)
+                for (int kw = 0; kw < TAP_KW; kw++) {
+                    float sum = acc[row * TAP_KW + kw][c];
+                    for (int j = 0; j < r; j++)
+                        sum = fma(win[row][s * j + kw], g[j], sum);
+                    acc[row * TAP_KW + kw][c] = sum;
+                }
+        }
+        ow += sow;
+        int carry = ow >= p.Wo ? 1 : 0;
+        ow -= carry * p.Wo;
+        oh += soh + carry;
+        carry = oh >= p.Ho ? 1 : 0;
+        oh -= carry * p.Ho;
+        n += sn + carry;
+    }
+}
+#endif
+
 // part = the workgroup's sum of its lanes' acc[.][c0 .. c0+RED_CO-1], lanes in
 // order. c0 is a constant at each call: acc is indexed statically (a loop over
 // c0 made lavapipe compile the kernel 10x slower).
@@ -308,6 +408,26 @@ void main()
     int k0 = int(gl_WorkGroupID.x) * KT, co0 = int(gl_WorkGroupID.y) * CO_T;
     int plane = p.Ho * p.Wo;
 
+    int chunk = int(gl_WorkGroupID.z) * p.px_per_chunk;
+    int end = min(chunk + p.px_per_chunk, p.N * plane);
+    bool even = (p.H * p.W) % 2 == 0, rows = p.Wo % 8 == 0 && even, rows4 = !rows && p.Wo % 4 == 0 && even;
+#ifdef TAP_KW
+    // per row of the block (uniform): its channel's offset, its vertical displacement
+    int xo_row[TAP_ROWS], dh_row[TAP_ROWS];
+    for (int row = 0; row < TAP_ROWS; row++) {
+        int kr = k0 / TAP_KW + row;  // (ci, kh) in the order of k
+        xo_row[row] = (kr / p.KH) * p.H * p.W;
+        dh_row[row] = kr % p.KH - p.pad;
+    }
+    int yo[CO_T];
+    for (int c = 0; c < CO_T; c++)
+        yo[c] = min(co0 + c, p.Co - 1) * plane;
+    // the host takes this build for rows of whole runs of 8 or 4 only
+    if (rows)
+        accumulate_taps(8, chunk + 8 * lid, end, xo_row, dh_row, yo);
+    else
+        accumulate_taps(4, chunk + 4 * lid, end, xo_row, dh_row, yo);
+#else
     // per k of the block: channel offset and tap displacement (uniform)
     int xo[KT], dh[KT], dw[KT];
     for (int t = 0; t < KT; t++) {
@@ -320,9 +440,6 @@ void main()
     for (int c = 0; c < CO_T; c++)
         yo[c] = min(co0 + c, p.Co - 1) * plane;
 
-    int chunk = int(gl_WorkGroupID.z) * p.px_per_chunk;
-    int end = min(chunk + p.px_per_chunk, p.N * plane);
-    bool even = (p.H * p.W) % 2 == 0, rows = p.Wo % 8 == 0 && even, rows4 = !rows && p.Wo % 4 == 0 && even;
     if (rows && p.stride == 1)
         accumulate_rows(false, 8, chunk + 8 * lid, end, xo, dh, dw, yo);
     else if (rows && p.stride == 2)
@@ -335,6 +452,7 @@ void main()
         accumulate(true, chunk + 2 * lid, end, xo, dh, dw, yo);
     else
         accumulate(false, chunk + 2 * lid, end, xo, dh, dw, yo);
+#endif
 
     uint base = gl_WorkGroupID.z * uint(p.Co * K);
     reduce_channels(0, base, k0, co0, K);
@@ -342,6 +460,12 @@ void main()
     reduce_channels(RED_CO, base, k0, co0, K);
 #endif
 #if CO_T > 2 * RED_CO
+    reduce_channels(2 * RED_CO, base, k0, co0, K);
+#endif
+#if CO_T > 3 * RED_CO
+    reduce_channels(3 * RED_CO, base, k0, co0, K);
+#endif
+#if CO_T > 4 * RED_CO
 #error "reduce_channels: add a call per further RED_CO channels"
 #endif
 }
