@@ -212,15 +212,18 @@ typedef struct compile_case {
 /* Ordered so that each case meets one new convolution kernel (the first also
  * meets conv_pack, the weight-gradient one conv_reduce, both small). Outputs
  * under 1024 pixels take the 8-lane variants (weight gradients: under 8192);
- * the _texel builds wherever the device's texel views hold the tensors
- * (engine/ops/conv.c). */
+ * the _texel builds wherever the device's texel views hold the tensors, the
+ * weight gradient's tap-rows builds (_taps3, _taps4) for 3x3 stride 1 and 4x4
+ * stride 2 on rows of whole runs (engine/ops/conv.c). */
 static const compile_case COMPILE_CASES[] = {
     {"conv_pack + conv_fwd[_texel]/8", 0, 0, 0, 1, 3, 8, 5, 3, 1, 1},
     {"conv_fwd[_texel] (64 lanes)", 0, 0, 0, 1, 3, 40, 5, 3, 1, 1},
     {"conv_bwd_data[_texel]/8", 0, 1, 0, 1, 3, 8, 5, 3, 1, 1},
     {"conv_bwd_data[_texel] (64 lanes)", 0, 1, 0, 1, 3, 40, 5, 3, 1, 1},
-    {"conv_bwd_weight[_texel]/8 + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
-    {"conv_bwd_weight[_texel] (64 lanes)", 0, 1, 1, 1, 3, 96, 5, 3, 1, 1},
+    {"conv_bwd_weight_taps3/8 + conv_reduce", 0, 1, 1, 1, 3, 8, 5, 3, 1, 1},
+    {"conv_bwd_weight_taps3 (64 lanes)", 0, 1, 1, 1, 3, 96, 5, 3, 1, 1},
+    {"conv_bwd_weight_taps4/8", 0, 1, 1, 1, 3, 16, 5, 4, 2, 1},
+    {"conv_bwd_weight[_texel]/8", 0, 1, 1, 1, 3, 8, 5, 3, 2, 1},
 };
 #define NCOMPILE (sizeof COMPILE_CASES / sizeof COMPILE_CASES[0])
 

@@ -134,7 +134,8 @@ static const sg_kernel kernel_conv_bwd_weight_narrow = {"conv_bwd_weight/8", con
 static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_texel/8", conv_bwd_weight_texel_spv,
                                                               sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
 /* its texel builds for blocks of whole rows of taps, each row's x read at one window:
- * 3x3 stride 1 (a block of 9 k) and 4x4 stride 2 (8 k), in 64 and 8 lanes as above */
+ * 3x3 stride 1 (a block of 18 k: two input channels) and 4x4 stride 2 (16 k: one), in
+ * 64 and 8 lanes as above */
 SG_KERNEL(conv_bwd_weight_taps3, CONV_LANES);
 SG_KERNEL(conv_bwd_weight_taps4, CONV_LANES);
 static const sg_kernel kernel_conv_bwd_weight_taps3_narrow = {"conv_bwd_weight_taps3/8", conv_bwd_weight_taps3_spv,

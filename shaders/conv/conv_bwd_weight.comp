@@ -24,9 +24,12 @@
 // run of 8 x values as 3 vec4 texels, 8 dy values as 2, single values as R32
 // texels, a dy pair as half a vec4 texel; the sums are the same, in the same order.
 // Built twice more, with CONV_TAP_KW = 3 or 4 (conv_bwd_weight_taps3, _taps4: texels,
-// rows of runs only): a block's k are then whole rows of taps (3x3 stride 1: one
-// input channel's 3 rows, KT = 9; 4x4 stride 2: 2 rows of 4), and each row's x is
-// read once, at one window, for all its taps (accumulate_taps); the same sums.
+// rows of runs only): a block's k are then whole rows of taps (3x3 stride 1: two
+// input channels' 6 rows, KT = 18; 4x4 stride 2: one channel's 4 rows, KT = 16), and
+// each row's x is read once, at one window, for all its taps (accumulate_taps); the
+// same sums. The larger KT shares each dy load among more k: per run of 8 pixels,
+// 6*4 + 16*2 texels for 2304 FMAs (taps3), where the KT = 8 build reads 8*3 + 16*2
+// for 1024.
 // Grid: x = blocks of KT k, y = blocks of CO_T channels, z = chunks of px_per_chunk
 // pixels (a multiple of 8).
 #extension GL_GOOGLE_include_directive : require
@@ -196,11 +199,13 @@ void dy_run(int i, int r, out float g[8])
 
 // The workgroup adds its lanes' tiles 8 channels at a time: KT*8 floats a lane,
 // 16 KB at 64 lanes, the shared memory every Vulkan device has; 4 at a time
-// where the tile has more than 8 k (the 3x3 tap rows' 9).
+// where the tile has more than 8 k, 2 at a time above 16 (the tap rows' 16 and 18).
 #if KT <= 8
 #define RED_CO 8
-#else
+#elif KT <= 16
 #define RED_CO 4
+#else
+#define RED_CO 2
 #endif
 #if CO_T % RED_CO != 0
 #error "the channel tile must be whole groups of RED_CO"
@@ -415,7 +420,7 @@ void main()
     // per row of the block (uniform): its channel's offset, its vertical displacement
     int xo_row[TAP_ROWS], dh_row[TAP_ROWS];
     for (int row = 0; row < TAP_ROWS; row++) {
-        int kr = k0 / TAP_KW + row;  // (ci, kh) in the order of k
+        int kr = min(k0 / TAP_KW + row, p.Ci * p.KH - 1);  // (ci, kh) in the order of k; dead rows read the last
         xo_row[row] = (kr / p.KH) * p.H * p.W;
         dh_row[row] = kr % p.KH - p.pad;
     }
@@ -466,6 +471,12 @@ void main()
     reduce_channels(3 * RED_CO, base, k0, co0, K);
 #endif
 #if CO_T > 4 * RED_CO
+    reduce_channels(4 * RED_CO, base, k0, co0, K);
+    reduce_channels(5 * RED_CO, base, k0, co0, K);
+    reduce_channels(6 * RED_CO, base, k0, co0, K);
+    reduce_channels(7 * RED_CO, base, k0, co0, K);
+#endif
+#if CO_T > 8 * RED_CO
 #error "reduce_channels: add a call per further RED_CO channels"
 #endif
 }

@@ -11,10 +11,10 @@
 #define CONV_BWD_DATA_SMALL_CI_TILE 4 /* input channels per invocation (conv_bwd_data_texel_small_ci) */
 #define CONV_BWD_WEIGHT_K_TILE 8   /* kernel taps per invocation (conv_bwd_weight) */
 #define CONV_BWD_WEIGHT_CO_TILE 16 /* output channels per invocation (conv_bwd_weight) */
-#define CONV_BWD_WEIGHT_TAPS3_ROWS 3 /* rows of 3 taps per k block (conv_bwd_weight_taps3: a 3x3
-                                      * kernel's input channel, 9 k per invocation) */
-#define CONV_BWD_WEIGHT_TAPS4_ROWS 2 /* rows of 4 taps per k block (conv_bwd_weight_taps4: half a
-                                      * 4x4 kernel's input channel, 8 k per invocation) */
+#define CONV_BWD_WEIGHT_TAPS3_ROWS 6 /* rows of 3 taps per k block (conv_bwd_weight_taps3: two
+                                      * input channels of a 3x3 kernel, 18 k per invocation) */
+#define CONV_BWD_WEIGHT_TAPS4_ROWS 4 /* rows of 4 taps per k block (conv_bwd_weight_taps4: one
+                                      * input channel of a 4x4 kernel, 16 k per invocation) */
 #define CONV_TILED_CO_TILE 64      /* output channels per workgroup (conv_fwd_tiled) */
 #define CONV_TILED_PIXELS 64       /* output pixels per workgroup (conv_fwd_tiled) */
 #define CONV_TILED_K_STEP 16       /* taps x input channels per shared-memory step (conv_fwd_tiled) */
