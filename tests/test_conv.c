@@ -254,6 +254,21 @@ static void case_shapes(const conv_case *c, sg_shape *xs, sg_shape *ws, sg_shape
     *ys = sg_shape4(c->n, c->co, oh, ow);
 }
 
+/* A case's convolution, shapes and element counts */
+typedef struct case_dims {
+    sg_conv2d p;
+    sg_shape xs, ws, ys;
+    size_t nx, nw, ny;
+} case_dims;
+
+static case_dims dims_of(const conv_case *c)
+{
+    case_dims d = {.p = {c->k, c->k, c->stride, c->pad, c->dil}};
+    case_shapes(c, &d.xs, &d.ws, &d.ys);
+    d.nx = sg_shape_count(d.xs), d.nw = sg_shape_count(d.ws), d.ny = sg_shape_count(d.ys);
+    return d;
+}
+
 /* The folding happens at every run: a recorded fused forward replayed after
  * its weights and batch norm statistics changed gives the new result. */
 static void test_fused_follows_parameters(void)
@@ -458,25 +473,22 @@ static void test_tiled_same_bits(void)
     int compared = 0, differing = 0;
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         const conv_case *c = &CASES[i];
-        sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
-        sg_shape xs, ws, ys;
-        case_shapes(c, &xs, &ws, &ys);
-        size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
-        float *x = t_alloc(nx), *w = t_alloc(nw), *b = t_alloc(c->co), *dy = t_alloc(ny), *y[2], *dx[2];
-        t_random(x, nx, -1, 1, 11);
-        t_random(w, nw, -0.5f, 0.5f, 12);
+        case_dims dm = dims_of(c);
+        float *x = t_alloc(dm.nx), *w = t_alloc(dm.nw), *b = t_alloc(c->co), *dy = t_alloc(dm.ny), *y[2], *dx[2];
+        t_random(x, dm.nx, -1, 1, 11);
+        t_random(w, dm.nw, -0.5f, 0.5f, 12);
         t_random(b, c->co, -1, 1, 13);
-        t_random(dy, ny, -1, 1, 14);
+        t_random(dy, dm.ny, -1, 1, 14);
         for (int d = 0; d < 2; d++) {
             t_dev = d ? tiled : direct;
-            sg_tensor *tx = t_tensor(xs, x), *tw = t_tensor(ws, w), *tb = t_tensor(sg_shape4(1, c->co, 1, 1), b);
-            sg_tensor *ty = t_tensor_fill(ys, 0.0f), *tdy = t_tensor(ys, dy), *tdx = t_tensor_fill(xs, 0.0f);
+            sg_tensor *tx = t_tensor(dm.xs, x), *tw = t_tensor(dm.ws, w), *tb = t_tensor(sg_shape4(1, c->co, 1, 1), b);
+            sg_tensor *ty = t_tensor_fill(dm.ys, 0.0f), *tdy = t_tensor(dm.ys, dy), *tdx = t_tensor_fill(dm.xs, 0.0f);
             if (c->transposed) {
-                T_RUN(sg_conv_transpose2d_forward(seq, &p, tx, tw, c->bias ? tb : NULL, ty));
-                T_RUN(sg_conv_transpose2d_backward(seq, &p, tx, tw, tdy, tdx, NULL, NULL));
+                T_RUN(sg_conv_transpose2d_forward(seq, &dm.p, tx, tw, c->bias ? tb : NULL, ty));
+                T_RUN(sg_conv_transpose2d_backward(seq, &dm.p, tx, tw, tdy, tdx, NULL, NULL));
             } else {
-                T_RUN(sg_conv2d_forward(seq, &p, tx, tw, c->bias ? tb : NULL, ty));
-                T_RUN(sg_conv2d_backward(seq, &p, tx, tw, tdy, tdx, NULL, NULL));
+                T_RUN(sg_conv2d_forward(seq, &dm.p, tx, tw, c->bias ? tb : NULL, ty));
+                T_RUN(sg_conv2d_backward(seq, &dm.p, tx, tw, tdy, tdx, NULL, NULL));
             }
             y[d] = t_download(ty);
             dx[d] = t_download(tdx);
@@ -486,7 +498,8 @@ static void test_tiled_same_bits(void)
         }
         t_dev = direct;
         compared++;
-        bool y_same = memcmp(y[0], y[1], ny * sizeof(float)) == 0, dx_same = memcmp(dx[0], dx[1], nx * sizeof(float)) == 0;
+        bool y_same = memcmp(y[0], y[1], dm.ny * sizeof(float)) == 0;
+        bool dx_same = memcmp(dx[0], dx[1], dm.nx * sizeof(float)) == 0;
         if (!y_same || !dx_same) {
             differing++;
             t_check(false, "%s: the tiled kernels give other bits than the direct ones (forward %s, dx %s)",
@@ -512,20 +525,17 @@ static void test_weight_gradient_same_bits(void)
     int differing = 0, compared = 0;
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         const conv_case *c = &CASES[i];
-        sg_conv2d p = {c->k, c->k, c->stride, c->pad, c->dil};
-        sg_shape xs, ws, ys;
-        case_shapes(c, &xs, &ws, &ys);
-        size_t nx = sg_shape_count(xs), nw = sg_shape_count(ws), ny = sg_shape_count(ys);
-        float *x = t_random_array(nx, -1, 1, 21), *w = t_random_array(nw, -0.5f, 0.5f, 22);
-        float *dy = t_random_array(ny, -1, 1, 23), *dw[2];
+        case_dims dm = dims_of(c);
+        float *x = t_random_array(dm.nx, -1, 1, 21), *w = t_random_array(dm.nw, -0.5f, 0.5f, 22);
+        float *dy = t_random_array(dm.ny, -1, 1, 23), *dw[2];
         for (int d = 0; d < 2; d++) {
             t_dev = d ? buffers : texels;
-            sg_tensor *tx = t_tensor(xs, x), *tw = t_tensor(ws, w), *tdy = t_tensor(ys, dy);
-            sg_tensor *tdw = t_tensor_fill(ws, 0.0f);
+            sg_tensor *tx = t_tensor(dm.xs, x), *tw = t_tensor(dm.ws, w), *tdy = t_tensor(dm.ys, dy);
+            sg_tensor *tdw = t_tensor_fill(dm.ws, 0.0f);
             if (c->transposed)
-                T_RUN(sg_conv_transpose2d_backward(seq, &p, tx, tw, tdy, NULL, tdw, NULL));
+                T_RUN(sg_conv_transpose2d_backward(seq, &dm.p, tx, tw, tdy, NULL, tdw, NULL));
             else
-                T_RUN(sg_conv2d_backward(seq, &p, tx, tw, tdy, NULL, tdw, NULL));
+                T_RUN(sg_conv2d_backward(seq, &dm.p, tx, tw, tdy, NULL, tdw, NULL));
             dw[d] = t_download(tdw);
             sg_tensor *ts[] = {tx, tw, tdy, tdw};
             for (int k = 0; k < 4; k++)
@@ -533,7 +543,7 @@ static void test_weight_gradient_same_bits(void)
         }
         t_dev = texels;
         compared++;
-        if (memcmp(dw[0], dw[1], nw * sizeof(float)) != 0) {
+        if (memcmp(dw[0], dw[1], dm.nw * sizeof(float)) != 0) {
             differing++;
             t_check(false, "%s: the weight gradient's texel kernels give other bits than the buffer ones", c->name);
         }

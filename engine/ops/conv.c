@@ -73,25 +73,18 @@ SG_KERNEL(conv_bwd_data, CONV_LANES);
  * idle. The shaders read the workgroup size, and fall back from subgroup
  * broadcasts to plain loads where 8 lanes are not whole subgroups. */
 #define NARROW_LANES 8u
-static const sg_kernel kernel_conv_fwd_narrow = {"conv_fwd/8", conv_fwd_spv, sizeof(conv_fwd_spv), NARROW_LANES};
-static const sg_kernel kernel_conv_fwd_texel = {"conv_fwd_texel", conv_fwd_texel_spv, sizeof(conv_fwd_texel_spv),
-                                                CONV_LANES};
-static const sg_kernel kernel_conv_fwd_texel_narrow = {"conv_fwd_texel/8", conv_fwd_texel_spv,
-                                                       sizeof(conv_fwd_texel_spv), NARROW_LANES};
-static const sg_kernel kernel_conv_bwd_data_texel = {"conv_bwd_data_texel", conv_bwd_data_texel_spv,
-                                                     sizeof(conv_bwd_data_texel_spv), CONV_LANES};
-static const sg_kernel kernel_conv_bwd_data_texel_narrow = {"conv_bwd_data_texel/8", conv_bwd_data_texel_spv,
-                                                            sizeof(conv_bwd_data_texel_spv), NARROW_LANES};
-static const sg_kernel kernel_conv_bwd_data_narrow = {"conv_bwd_data/8", conv_bwd_data_spv,
-                                                      sizeof(conv_bwd_data_spv), NARROW_LANES};
+/* Declare kernel_<name>_narrow: <name>.spv.h in workgroups of NARROW_LANES, named "<name>/8". */
+#define CONV_NARROW_KERNEL(name) \
+    static const sg_kernel kernel_##name##_narrow = {#name "/8", name##_spv, sizeof(name##_spv), NARROW_LANES}
+CONV_NARROW_KERNEL(conv_fwd);
+SG_KERNEL(conv_fwd_texel, CONV_LANES);
+CONV_NARROW_KERNEL(conv_fwd_texel);
+SG_KERNEL(conv_bwd_data_texel, CONV_LANES);
+CONV_NARROW_KERNEL(conv_bwd_data_texel);
+CONV_NARROW_KERNEL(conv_bwd_data);
 /* conv_bwd_data_texel with tiles of 4 channels, for inputs of at most 4 (the first layer's 3) */
-static const sg_kernel kernel_conv_bwd_data_small_ci = {"conv_bwd_data_texel_small_ci",
-                                                        conv_bwd_data_texel_small_ci_spv,
-                                                        sizeof(conv_bwd_data_texel_small_ci_spv), CONV_LANES};
-static const sg_kernel kernel_conv_bwd_data_small_ci_narrow = {"conv_bwd_data_texel_small_ci/8",
-                                                               conv_bwd_data_texel_small_ci_spv,
-                                                               sizeof(conv_bwd_data_texel_small_ci_spv),
-                                                               NARROW_LANES};
+SG_KERNEL(conv_bwd_data_texel_small_ci, CONV_LANES);
+CONV_NARROW_KERNEL(conv_bwd_data_texel_small_ci);
 
 /* How conv_fwd and conv_bwd_data lay a problem over workgroups: wide ones
  * unless the pixels would not fill two of them; in narrow ones, when there are
@@ -129,19 +122,15 @@ SG_KERNEL(conv_bwd_weight_texel, CONV_LANES);
  * and the workgroup's fixed costs (setup, barrier, the 64-value reduction) are
  * spread over them; on lavapipe this doubles the weight gradient on 4x4 maps
  * (docs/benchmarks.md) */
-static const sg_kernel kernel_conv_bwd_weight_narrow = {"conv_bwd_weight/8", conv_bwd_weight_spv,
-                                                        sizeof(conv_bwd_weight_spv), NARROW_LANES};
-static const sg_kernel kernel_conv_bwd_weight_texel_narrow = {"conv_bwd_weight_texel/8", conv_bwd_weight_texel_spv,
-                                                              sizeof(conv_bwd_weight_texel_spv), NARROW_LANES};
+CONV_NARROW_KERNEL(conv_bwd_weight);
+CONV_NARROW_KERNEL(conv_bwd_weight_texel);
 /* its texel builds for blocks of whole rows of taps, each row's x read at one window:
  * 3x3 stride 1 (a block of 18 k: two input channels) and 4x4 stride 2 (16 k: one), in
  * 64 and 8 lanes as above */
 SG_KERNEL(conv_bwd_weight_taps3, CONV_LANES);
 SG_KERNEL(conv_bwd_weight_taps4, CONV_LANES);
-static const sg_kernel kernel_conv_bwd_weight_taps3_narrow = {"conv_bwd_weight_taps3/8", conv_bwd_weight_taps3_spv,
-                                                              sizeof(conv_bwd_weight_taps3_spv), NARROW_LANES};
-static const sg_kernel kernel_conv_bwd_weight_taps4_narrow = {"conv_bwd_weight_taps4/8", conv_bwd_weight_taps4_spv,
-                                                              sizeof(conv_bwd_weight_taps4_spv), NARROW_LANES};
+CONV_NARROW_KERNEL(conv_bwd_weight_taps3);
+CONV_NARROW_KERNEL(conv_bwd_weight_taps4);
 SG_KERNEL(conv_reduce, SG_ELEMENTWISE_GROUP);
 SG_KERNEL(conv_reduce_texel, SG_ELEMENTWISE_GROUP);
 /* its whole form (4 weights an invocation, every one in range) */
@@ -424,10 +413,10 @@ static sg_status record_bwd_data(sg_seq *seq, const conv_problem *c, const sg_te
     }
     bool texel = texels_fit(dy, packed);
     /* small_ci is a texel kernel: the packing above fits texels when it is set */
-    const sg_kernel *wide = small_ci ? &kernel_conv_bwd_data_small_ci
+    const sg_kernel *wide = small_ci ? &kernel_conv_bwd_data_texel_small_ci
                             : texel  ? &kernel_conv_bwd_data_texel
                                      : &kernel_conv_bwd_data;
-    const sg_kernel *narrow = small_ci ? &kernel_conv_bwd_data_small_ci_narrow
+    const sg_kernel *narrow = small_ci ? &kernel_conv_bwd_data_texel_small_ci_narrow
                               : texel  ? &kernel_conv_bwd_data_texel_narrow
                                        : &kernel_conv_bwd_data_narrow;
     conv_grid g = pick_grid(wide, narrow, phase_pixels, BWD_DATA_PIXELS, (uint32_t)c->Ci, ci_tile);
