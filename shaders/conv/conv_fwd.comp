@@ -31,7 +31,10 @@
 // buffer reference (docs/benchmarks.md, tools/bench_loads.c): x as 3 vec4
 // texels per PX consecutive pixels (rows) or one R32 texel per pixel, the
 // CO_T weights of a step as CO_T/4 vec4 texels per lane, without subgroups.
-// Each accumulator sums the same products in the same order in both builds.
+// Each accumulator sums the same products in the same order in both builds, but
+// for the texel build's 3x3 stride-1 rows (accumulate_taps3: a window of x per
+// kernel row, read once for the row's three taps), whose order conv_fwd_tiled
+// follows; the buffer build keeps taps outside there too.
 // The texel build also writes y through a storage-buffer descriptor (flags & 8;
 // a float stored so costs lavapipe about a third of one through a buffer
 // reference, one added into about 30%), the same values.
@@ -40,6 +43,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
@@ -125,6 +129,83 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
                 channel_pair(rows, g, off, wq, xplane, last_quad, ok);
             if (ci < p.Ci)
                 channel_step(rows, g, off, wq, xplane, last_quad, ok);
+        }
+    }
+}
+
+// The 3x3 stride-1 rows (dilation 1, whole runs of PX in a row): the three taps of a
+// kernel row read one row of x at three shifts, so each channel's row is read once,
+// as a window of PX + 2 inputs (4 texels, where a tap's run is 3), and the row's taps
+// take their runs from it. The sums then run over kernel rows, pairs of channels,
+// the row's taps, the pair's two channels (channel_pair's back-to-back products);
+// an odd last channel alone, its taps in order. conv_fwd_tiled sums in this order
+// for these shapes (rows_at_taps3), to give the same bits.
+void window_at(int g, int last_quad, bool ok[PX + 2], out float v[PX + 2])
+{
+    float f[16];
+    int q = g >> 2, shift = g & 3;
+    for (int i = 0; i < 4; i++) {
+        vec4 t = texelFetch(in_quads, clamp(q + i, 0, last_quad));
+        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
+    }
+    float h[PX + 3];  // in[g + m] = f[shift + m]: shift by 2, then by 1
+    for (int i = 0; i <= PX + 2; i++)
+        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
+    for (int m = 0; m < PX + 2; m++)
+        v[m] = mix(0.0, (shift & 1) != 0 ? h[m + 1] : h[m], ok[m]);
+}
+
+void accumulate_taps3(int ih0[PX], int iw0[PX], uint xb[PX], int co0)
+{
+    int xplane = p.H * p.W;
+    int last_quad = (p.x_base + p.N * p.Ci * xplane - 1) >> 2;
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CO_T; c++)
+            acc[j][c] = 0.0;
+    for (int kh = 0; kh < 3; kh++) {
+        int ih = ih0[0] + kh;
+        bool rowok = ih >= 0 && ih < p.H;
+        bool ok[PX + 2];
+        for (int m = 0; m < PX + 2; m++)
+            ok[m] = rowok && iw0[0] + m >= 0 && iw0[0] + m < p.W;
+        int g = p.x_base + int(xb[0]) + ih * p.W + iw0[0];  // may be < 0 (masked)
+        int wq[3];
+        for (int kw = 0; kw < 3; kw++)
+            wq[kw] = (p.w_base + CONV_PACKED_INDEX(co0, 0, kh * 3 + kw, 9, p.Ci, CO_T)) / 4;
+        int ci = 0;
+        for (; ci + 1 < p.Ci; ci += 2) {
+            float a[PX + 2], b[PX + 2];
+            window_at(g, last_quad, ok, a);
+            window_at(g + xplane, last_quad, ok, b);
+            // unrolled, so that a[j + kw] is a register, not a lookup
+            [[unroll]] for (int kw = 0; kw < 3; kw++) {
+                [[unroll]] for (int t = 0; t < CO_T / 4; t++) {
+                    vec4 w0 = texelFetch(w_quads, wq[kw] + t), w1 = texelFetch(w_quads, wq[kw] + CO_T / 4 + t);
+                    for (int j = 0; j < PX; j++) {
+                        acc[j][4 * t] = fma(b[j + kw], w1.x, fma(a[j + kw], w0.x, acc[j][4 * t]));
+                        acc[j][4 * t + 1] = fma(b[j + kw], w1.y, fma(a[j + kw], w0.y, acc[j][4 * t + 1]));
+                        acc[j][4 * t + 2] = fma(b[j + kw], w1.z, fma(a[j + kw], w0.z, acc[j][4 * t + 2]));
+                        acc[j][4 * t + 3] = fma(b[j + kw], w1.w, fma(a[j + kw], w0.w, acc[j][4 * t + 3]));
+                    }
+                }
+                wq[kw] += CO_T / 2;
+            }
+            g += 2 * xplane;
+        }
+        if (ci < p.Ci) {
+            float a[PX + 2];
+            window_at(g, last_quad, ok, a);
+            [[unroll]] for (int kw = 0; kw < 3; kw++) {
+                [[unroll]] for (int t = 0; t < CO_T / 4; t++) {
+                    vec4 w0 = texelFetch(w_quads, wq[kw] + t);
+                    for (int j = 0; j < PX; j++) {
+                        acc[j][4 * t] = fma(a[j + kw], w0.x, acc[j][4 * t]);
+                        acc[j][4 * t + 1] = fma(a[j + kw], w0.y, acc[j][4 * t + 1]);
+                        acc[j][4 * t + 2] = fma(a[j + kw], w0.z, acc[j][4 * t + 2]);
+                        acc[j][4 * t + 3] = fma(a[j + kw], w0.w, acc[j][4 * t + 3]);
+                    }
+                }
+            }
         }
     }
 }
@@ -272,7 +353,9 @@ void main()
     // rows: the PX pixels of a lane read PX consecutive inputs at every tap: PX
     // neighbours of one row, or whole rows of a map as wide as its input (a 4x4
     // map with padding 1 at 3x3: two rows a lane), a whole number of runs a map
-    if (p.stride == 1 && (p.Wo % PX == 0 || (p.Wo == p.W && PX % p.Wo == 0 && plane % PX == 0)))
+    if (p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.Wo % PX == 0)
+        accumulate_taps3(ih0, iw0, xb, co0);  // conv_fwd_tiled tests the same condition
+    else if (p.stride == 1 && (p.Wo % PX == 0 || (p.Wo == p.W && PX % p.Wo == 0 && plane % PX == 0)))
         accumulate_texel(true, ih0, iw0, xb, co0);
     else
         accumulate_texel(false, ih0, iw0, xb, co0);

@@ -4,7 +4,8 @@
 // is the CPU's caches and every lane keeps its own large tile:
 //   y[n,co,px] (+)= b[co] + sum over k of w[k][co] * x[k][n,px]
 // k runs over the taps (kh, kw) and, inside each, the input channels ci, as
-// in conv_fwd, so that each sum takes the same products in the same order
+// in conv_fwd (but for its 3x3 stride-1 rows: taps3_order), so that each sum
+// takes the same products in the same order
 // there and here (the same bits); x[k] is the input under tap k (zero in the
 // padding). The packed weights are conv_fwd's (CONV_PACKED_INDEX, tiles of
 // CONV_FWD_CO_TILE output channels). Grid: pixel blocks over x and y (group_index()),
@@ -20,14 +21,31 @@ struct Row {
     int ci, kh, kw;
 };
 
+// conv_fwd's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
+// CONV_FWD_PIXELS in a row) in another order (its accumulate_taps3): kernel rows,
+// pairs of channels, the row's taps, the pair's two channels; an odd last channel
+// alone, its taps in order. Those shapes take k in that order here too.
+bool taps3_order()
+{
+    return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.Wo % CONV_FWD_PIXELS == 0;
+}
 Row row_at(int k)
 {
+    if (taps3_order()) {
+        int per_row = 3 * p.Ci, kh = k / per_row, i = k % per_row, pairs = p.Ci / 2;
+        if (i < 6 * pairs)
+            return Row(2 * (i / 6) + i % 2, kh, (i % 6) / 2);
+        return Row(p.Ci - 1, kh, i - 6 * pairs);
+    }
     int tap = k / p.Ci;
     return Row(k - tap * p.Ci, tap / p.KW, tap % p.KW);
 }
 
-Row advance(Row r, int by)
+// the row `by` further on from r, which is row k
+Row advance(Row r, int k, int by)
 {
+    if (taps3_order())
+        return row_at(k + by);
     r.ci += by;
     while (r.ci >= p.Ci) {
         r.ci -= p.Ci;
@@ -64,13 +82,13 @@ void main()
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
         put_a(k0 + A_ROW < K ? CONV_PACKED_INDEX(co0 + A_COL, ar.ci, ar.kh * p.KW + ar.kw, taps, p.Ci,
                                                    CONV_FWD_CO_TILE) : -1, co0);
-        ar = advance(ar, TILE_K);
+        ar = advance(ar, k0 + A_ROW, TILE_K);
         for (int i = 0; i < B_ROWS; i++) {
             int kk = B_ROW0 + i * B_ROW_STEP;
             int ih = ih0 + br[i].kh * p.dil, iw = iw0 + br[i].kw * p.dil;
             bool ok = live && k0 + kk < K && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W;
             put_b(kk, ok ? p.in_.v[xb + (br[i].ci * p.H + ih) * p.W + iw] : 0.0);
-            br[i] = advance(br[i], TILE_K);
+            br[i] = advance(br[i], k0 + kk, TILE_K);
         }
         barrier();
         multiply_tiles(min(TILE_K, K - k0));
