@@ -135,7 +135,8 @@ static const conv_case CASES[] = {
      * sums the live taps only (1 of 9 in "3x3 dilation 18 on 4x4"; here 1x3, 3x3 of 5x5) */
     {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},
     {"5x5 dilation 2 over 3x3 (live taps 3x3 of 5x5)", 3, 4, 3, 3, 5, 5, 1, 4, 2, false, false},
-    /* conv_fwd's 3x3 stride-1 rows read as one window a kernel row (accumulate_taps3): channels in
+    /* conv_fwd's and conv_bwd_data's 3x3 stride-1 rows read as one window a kernel row
+     * (accumulate_taps3): channels in
      * pairs and an odd last one, padding 0, 1 and 2, 8- and 64-lane workgroups, several channel tiles,
      * a transposed 3x3 stride-1 input gradient (conv_fwd of dy) */
     {"3x3 row windows: 6 channels in, 20 out", 2, 6, 8, 16, 20, 3, 1, 1, 1, true, false},
@@ -144,6 +145,9 @@ static const conv_case CASES[] = {
     {"3x3 row windows: no padding, 10 columns in", 2, 4, 10, 10, 6, 3, 1, 0, 1, true, false},
     {"3x3 row windows: padding 2, 6 columns in", 2, 5, 6, 6, 6, 3, 1, 2, 1, false, false},
     {"3x3 row windows: transposed, 4 channels out", 2, 6, 8, 8, 4, 3, 1, 1, 1, true, true},
+    /* conv_bwd_data's (rows of dx): padding 0 and 2 where dx rows are whole runs of 8 */
+    {"3x3 row windows: no padding, 16 columns in", 2, 4, 9, 16, 6, 3, 1, 0, 1, false, false},
+    {"3x3 row windows: padding 2, 8 columns in, 5 out", 2, 3, 5, 8, 5, 3, 1, 2, 1, true, false},
     /* conv_pack in whole workgroups of 256 (ops/op_util.c): 16 x 64 x 9 vec4s, 36 of them and no
      * rest, both packings; 4 x 460 x 9, 64 and a rest of 176 (the forward's packing) */
     {"packing in whole workgroups: 64 -> 64", 2, 64, 4, 4, 64, 3, 1, 1, 1, true, false},

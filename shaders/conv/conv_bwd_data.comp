@@ -20,7 +20,9 @@
 // Built twice, as conv_fwd is: with CONV_TEXEL defined (conv_bwd_data_texel) dy
 // and the packed weights are read as uniform texel buffers, dy as 3 vec4 texels
 // per PX consecutive pixels (rows) or one R32 texel per pixel, the CI_T weights
-// of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order.
+// of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order,
+// but for the texel build's 3x3 stride-1 rows (accumulate_taps3: one window of dy per
+// kernel row for its three taps), whose order conv_bwd_data_tiled follows.
 // The texel build also writes dx through a storage-buffer descriptor (flags & 8),
 // as conv_fwd writes y: the same values.
 // Built a third time, as a texel build with CONV_BWD_DATA_SMALL_CI defined, with tiles of 4
@@ -30,6 +32,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
@@ -131,6 +134,85 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
                 channel_pair(rows, g, off, wq, yplane, last_quad, ok);
             if (co < p.Co)
                 channel_step(rows, g, off, wq, yplane, last_quad, ok);
+        }
+    }
+}
+
+// The 3x3 stride-1 rows (dilation 1, whole runs of PX in a row of dx), as conv_fwd's
+// accumulate_taps3: the three taps of a kernel row read one row of dy at three
+// shifts (tap kw at ow = iw + pad - kw), so each output channel's row is read once
+// as a window of PX + 2 values from iw + pad - 2, and the sums run over kernel
+// rows, pairs of channels, the row's taps, the pair's two channels; an odd last
+// channel alone. conv_bwd_data_tiled sums in this order for these shapes.
+void window_at(int g, int last_quad, bool ok[PX + 2], out float v[PX + 2])
+{
+    float f[16];
+    int q = g >> 2, shift = g & 3;
+    for (int i = 0; i < 4; i++) {
+        vec4 t = texelFetch(in_quads, clamp(q + i, 0, last_quad));
+        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
+    }
+    float h[PX + 3];  // in[g + m] = f[shift + m]: shift by 2, then by 1
+    for (int i = 0; i <= PX + 2; i++)
+        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
+    for (int m = 0; m < PX + 2; m++)
+        v[m] = mix(0.0, (shift & 1) != 0 ? h[m + 1] : h[m], ok[m]);
+}
+
+void accumulate_taps3(int qi[PX], int qj[PX], uint yb[PX], int ci0)
+{
+    int yplane = p.Ho * p.Wo;
+    int last_quad = (p.dy_base + p.N * p.Co * yplane - 1) >> 2;
+    for (int j = 0; j < PX; j++)
+        for (int c = 0; c < CI_T; c++)
+            acc[j][c] = 0.0;
+    int ow0 = qj[0] + p.pad - 2;  // the window's first output column
+    for (int kh = 0; kh < 3; kh++) {
+        int oh = qi[0] + p.pad - kh;
+        bool rowok = oh >= 0 && oh < p.Ho;
+        bool ok[PX + 2];
+        for (int m = 0; m < PX + 2; m++)
+            ok[m] = rowok && ow0 + m >= 0 && ow0 + m < p.Wo;
+        int g = p.dy_base + int(yb[0]) + oh * p.Wo + ow0;  // may be < 0 (masked)
+        int wq[3];
+        for (int kw = 0; kw < 3; kw++)
+            wq[kw] = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * 3 + kw, 9, p.Co, CI_T)) / 4;
+        int co = 0;
+        for (; co + 1 < p.Co; co += 2) {
+            float a[PX + 2], b[PX + 2];
+            window_at(g, last_quad, ok, a);
+            window_at(g + yplane, last_quad, ok, b);
+            // unrolled, so that a[j + 2 - kw] is a register, not a lookup
+            [[unroll]] for (int kw = 0; kw < 3; kw++) {
+                [[unroll]] for (int t = 0; t < CI_T / 4; t++) {
+                    vec4 w0 = texelFetch(w_quads, wq[kw] + t), w1 = texelFetch(w_quads, wq[kw] + CI_T / 4 + t);
+                    for (int j = 0; j < PX; j++) {
+                        float u = a[j + 2 - kw], v = b[j + 2 - kw];
+                        acc[j][4 * t] = fma(v, w1.x, fma(u, w0.x, acc[j][4 * t]));
+                        acc[j][4 * t + 1] = fma(v, w1.y, fma(u, w0.y, acc[j][4 * t + 1]));
+                        acc[j][4 * t + 2] = fma(v, w1.z, fma(u, w0.z, acc[j][4 * t + 2]));
+                        acc[j][4 * t + 3] = fma(v, w1.w, fma(u, w0.w, acc[j][4 * t + 3]));
+                    }
+                }
+                wq[kw] += CI_T / 2;
+            }
+            g += 2 * yplane;
+        }
+        if (co < p.Co) {
+            float a[PX + 2];
+            window_at(g, last_quad, ok, a);
+            [[unroll]] for (int kw = 0; kw < 3; kw++) {
+                [[unroll]] for (int t = 0; t < CI_T / 4; t++) {
+                    vec4 w0 = texelFetch(w_quads, wq[kw] + t);
+                    for (int j = 0; j < PX; j++) {
+                        float u = a[j + 2 - kw];
+                        acc[j][4 * t] = fma(u, w0.x, acc[j][4 * t]);
+                        acc[j][4 * t + 1] = fma(u, w0.y, acc[j][4 * t + 1]);
+                        acc[j][4 * t + 2] = fma(u, w0.z, acc[j][4 * t + 2]);
+                        acc[j][4 * t + 3] = fma(u, w0.w, acc[j][4 * t + 3]);
+                    }
+                }
+            }
         }
     }
 }
@@ -294,7 +376,9 @@ void main()
     // neighbours of one row of the phase, or whole rows of a phase as wide as dy
     // (a 4x4 map with padding 1 at 3x3; the 4x4 phases of an 8x8 input gradient
     // at stride 2 from 4x4), a whole number of runs a phase
-    if (Wq % PX == 0 || (p.Wo == Wq && PX % Wq == 0 && qplane % PX == 0))
+    if (s == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && Wq % PX == 0)
+        accumulate_taps3(qi, qj, yb, ci0);  // conv_bwd_data_tiled tests the same condition
+    else if (Wq % PX == 0 || (p.Wo == Wq && PX % Wq == 0 && qplane % PX == 0))
         accumulate_texel(true, ph, pw, qi, qj, yb, ci0);
     else
         accumulate_texel(false, ph, pw, qi, qj, yb, ci0);

@@ -57,8 +57,27 @@ Row next_tap(Row r)
     return r;
 }
 
-Row advance(Row r, int by)
+// conv_bwd_data's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
+// CONV_BWD_DATA_PIXELS in a row of dx) in another order (its accumulate_taps3):
+// kernel rows, pairs of output channels, the row's taps, the pair's two channels;
+// an odd last channel alone, its taps in order. Those shapes take k in that order here.
+bool taps3_order()
 {
+    return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.W % CONV_BWD_DATA_PIXELS == 0;
+}
+Row taps3_row(int k)
+{
+    int per_row = 3 * p.Co, kh = k / per_row, i = k % per_row, pairs = p.Co / 2;
+    if (i < 6 * pairs)
+        return Row(2 * (i / 6) + i % 2, kh, (i % 6) / 2);
+    return Row(p.Co - 1, kh, i - 6 * pairs);
+}
+
+// the row `by` further on from r, which is row k
+Row advance(Row r, int k, int by)
+{
+    if (taps3_order())
+        return taps3_row(k + by);
     r.co += by;
     while (r.co >= p.Co) {
         r.co -= p.Co;
@@ -99,8 +118,8 @@ void main()
     int yb = n * p.Co * yplane;
     Row br[B_ROWS];
     for (int i = 0; i < B_ROWS; i++)
-        br[i] = advance(start, B_ROW0 + i * B_ROW_STEP);
-    Row ar = advance(start, A_ROW);
+        br[i] = advance(start, 0, B_ROW0 + i * B_ROW_STEP);
+    Row ar = advance(start, 0, A_ROW);
 
     for (int i = 0; i < SUB; i++)
         for (int j = 0; j < SUB; j++)
@@ -108,7 +127,7 @@ void main()
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
         put_a(k0 + A_ROW < K ? CONV_PACKED_INDEX(ci0 + A_COL, ar.co, ar.kh * p.KW + ar.kw, taps, p.Co,
                                                    CONV_BWD_DATA_CI_TILE) : -1, ci0);
-        ar = advance(ar, TILE_K);
+        ar = advance(ar, k0 + A_ROW, TILE_K);
         for (int i = 0; i < B_ROWS; i++) {
             int kk = B_ROW0 + i * B_ROW_STEP;
             // ih + pad - kh*dil = oh*s: oh = qi + (ph + pad - kh*dil) / s
@@ -116,7 +135,7 @@ void main()
             int ow = qj + (pw + p.pad - br[i].kw * p.dil + lift_w) / s - lift_w / s;
             bool ok = live && k0 + kk < K && oh >= 0 && oh < p.Ho && ow >= 0 && ow < p.Wo;
             put_b(kk, ok ? p.in_.v[yb + br[i].co * yplane + oh * p.Wo + ow] : 0.0);
-            br[i] = advance(br[i], TILE_K);
+            br[i] = advance(br[i], k0 + kk, TILE_K);
         }
         barrier();
         multiply_tiles(min(TILE_K, K - k0));
