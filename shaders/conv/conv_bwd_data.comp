@@ -32,7 +32,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
-#extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_control_flow_attributes : require  // [[unroll]] in conv_texel_steps.glsl
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
@@ -144,21 +144,6 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
 // as a window of PX + 2 values from iw + pad - 2, and the sums run over kernel
 // rows, pairs of channels, the row's taps, the pair's two channels; an odd last
 // channel alone. conv_bwd_data_tiled sums in this order for these shapes.
-void window_at(int g, int last_quad, bool ok[PX + 2], out float v[PX + 2])
-{
-    float f[16];
-    int q = g >> 2, shift = g & 3;
-    for (int i = 0; i < 4; i++) {
-        vec4 t = texelFetch(in_quads, clamp(q + i, 0, last_quad));
-        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
-    }
-    float h[PX + 3];  // in[g + m] = f[shift + m]: shift by 2, then by 1
-    for (int i = 0; i <= PX + 2; i++)
-        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-    for (int m = 0; m < PX + 2; m++)
-        v[m] = mix(0.0, (shift & 1) != 0 ? h[m + 1] : h[m], ok[m]);
-}
-
 void accumulate_taps3(int qi[PX], int qj[PX], uint yb[PX], int ci0)
 {
     int yplane = p.Ho * p.Wo;
@@ -182,37 +167,13 @@ void accumulate_taps3(int qi[PX], int qj[PX], uint yb[PX], int ci0)
             float a[PX + 2], b[PX + 2];
             window_at(g, last_quad, ok, a);
             window_at(g + yplane, last_quad, ok, b);
-            // unrolled, so that a[j + 2 - kw] is a register, not a lookup
-            [[unroll]] for (int kw = 0; kw < 3; kw++) {
-                [[unroll]] for (int t = 0; t < CI_T / 4; t++) {
-                    vec4 w0 = texelFetch(w_quads, wq[kw] + t), w1 = texelFetch(w_quads, wq[kw] + CI_T / 4 + t);
-                    for (int j = 0; j < PX; j++) {
-                        float u = a[j + 2 - kw], v = b[j + 2 - kw];
-                        acc[j][4 * t] = fma(v, w1.x, fma(u, w0.x, acc[j][4 * t]));
-                        acc[j][4 * t + 1] = fma(v, w1.y, fma(u, w0.y, acc[j][4 * t + 1]));
-                        acc[j][4 * t + 2] = fma(v, w1.z, fma(u, w0.z, acc[j][4 * t + 2]));
-                        acc[j][4 * t + 3] = fma(v, w1.w, fma(u, w0.w, acc[j][4 * t + 3]));
-                    }
-                }
-                wq[kw] += CI_T / 2;
-            }
+            row_pair(true, a, b, wq);
             g += 2 * yplane;
         }
         if (co < p.Co) {
             float a[PX + 2];
             window_at(g, last_quad, ok, a);
-            [[unroll]] for (int kw = 0; kw < 3; kw++) {
-                [[unroll]] for (int t = 0; t < CI_T / 4; t++) {
-                    vec4 w0 = texelFetch(w_quads, wq[kw] + t);
-                    for (int j = 0; j < PX; j++) {
-                        float u = a[j + 2 - kw];
-                        acc[j][4 * t] = fma(u, w0.x, acc[j][4 * t]);
-                        acc[j][4 * t + 1] = fma(u, w0.y, acc[j][4 * t + 1]);
-                        acc[j][4 * t + 2] = fma(u, w0.z, acc[j][4 * t + 2]);
-                        acc[j][4 * t + 3] = fma(u, w0.w, acc[j][4 * t + 3]);
-                    }
-                }
-            }
+            row_single(true, a, wq);
         }
     }
 }

@@ -43,7 +43,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
-#extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_control_flow_attributes : require  // [[unroll]] in conv_texel_steps.glsl
 #include "common.glsl"
 
 #include "conv/conv_tiles.h"
@@ -139,22 +139,7 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
 // take their runs from it. The sums then run over kernel rows, pairs of channels,
 // the row's taps, the pair's two channels (channel_pair's back-to-back products);
 // an odd last channel alone, its taps in order. conv_fwd_tiled sums in this order
-// for these shapes (rows_at_taps3), to give the same bits.
-void window_at(int g, int last_quad, bool ok[PX + 2], out float v[PX + 2])
-{
-    float f[16];
-    int q = g >> 2, shift = g & 3;
-    for (int i = 0; i < 4; i++) {
-        vec4 t = texelFetch(in_quads, clamp(q + i, 0, last_quad));
-        f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
-    }
-    float h[PX + 3];  // in[g + m] = f[shift + m]: shift by 2, then by 1
-    for (int i = 0; i <= PX + 2; i++)
-        h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-    for (int m = 0; m < PX + 2; m++)
-        v[m] = mix(0.0, (shift & 1) != 0 ? h[m + 1] : h[m], ok[m]);
-}
-
+// for these shapes (taps3_order), to give the same bits.
 void accumulate_taps3(int ih0[PX], int iw0[PX], uint xb[PX], int co0)
 {
     int xplane = p.H * p.W;
@@ -177,35 +162,13 @@ void accumulate_taps3(int ih0[PX], int iw0[PX], uint xb[PX], int co0)
             float a[PX + 2], b[PX + 2];
             window_at(g, last_quad, ok, a);
             window_at(g + xplane, last_quad, ok, b);
-            // unrolled, so that a[j + kw] is a register, not a lookup
-            [[unroll]] for (int kw = 0; kw < 3; kw++) {
-                [[unroll]] for (int t = 0; t < CO_T / 4; t++) {
-                    vec4 w0 = texelFetch(w_quads, wq[kw] + t), w1 = texelFetch(w_quads, wq[kw] + CO_T / 4 + t);
-                    for (int j = 0; j < PX; j++) {
-                        acc[j][4 * t] = fma(b[j + kw], w1.x, fma(a[j + kw], w0.x, acc[j][4 * t]));
-                        acc[j][4 * t + 1] = fma(b[j + kw], w1.y, fma(a[j + kw], w0.y, acc[j][4 * t + 1]));
-                        acc[j][4 * t + 2] = fma(b[j + kw], w1.z, fma(a[j + kw], w0.z, acc[j][4 * t + 2]));
-                        acc[j][4 * t + 3] = fma(b[j + kw], w1.w, fma(a[j + kw], w0.w, acc[j][4 * t + 3]));
-                    }
-                }
-                wq[kw] += CO_T / 2;
-            }
+            row_pair(false, a, b, wq);
             g += 2 * xplane;
         }
         if (ci < p.Ci) {
             float a[PX + 2];
             window_at(g, last_quad, ok, a);
-            [[unroll]] for (int kw = 0; kw < 3; kw++) {
-                [[unroll]] for (int t = 0; t < CO_T / 4; t++) {
-                    vec4 w0 = texelFetch(w_quads, wq[kw] + t);
-                    for (int j = 0; j < PX; j++) {
-                        acc[j][4 * t] = fma(a[j + kw], w0.x, acc[j][4 * t]);
-                        acc[j][4 * t + 1] = fma(a[j + kw], w0.y, acc[j][4 * t + 1]);
-                        acc[j][4 * t + 2] = fma(a[j + kw], w0.z, acc[j][4 * t + 2]);
-                        acc[j][4 * t + 3] = fma(a[j + kw], w0.w, acc[j][4 * t + 3]);
-                    }
-                }
-            }
+            row_single(false, a, wq);
         }
     }
 }
