@@ -516,7 +516,6 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     int K_live = c->Ci * lkh * lkw;
     const sg_kernel *taps_wide = NULL, *taps_narrow = NULL;
     int k_tile = lkh == c->KH && lkw == c->KW ? tap_rows_tile(c, &taps_wide, &taps_narrow) : 0;
-    uint32_t kblocks = sg_div_up((uint64_t)K_live, k_tile ? (uint64_t)k_tile : BWD_WEIGHT_K_TILE);
     uint32_t coblocks = sg_div_up((uint64_t)c->Co, BWD_WEIGHT_CO_TILE);
     /* enough workgroups to fill the device, each invocation still summing enough
      * pixels (>= 32) that the workgroup's final reduction stays a small part.
@@ -546,12 +545,12 @@ static sg_status record_bwd_weight(sg_seq *seq, const conv_problem *c, const sg_
     /* texels where x and dy fit views of floats, starting on whole vec4 */
     bool texel = sg_tensor_texel_ok(x, 1) && sg_tensor_texel_ok(dy, 1) && pc.x_base % 4 == 0 && pc.dy_base % 4 == 0;
     bool wide = lanes == CONV_LANES, tiled = sg_tensor_tiled_convs(x);
-    const sg_kernel *k = tiled           ? &kernel_conv_bwd_weight_tiled
-                         : texel && k_tile ? (wide ? taps_wide : taps_narrow)
+    bool taps = texel && k_tile && !tiled; /* the tap-rows builds read texels */
+    const sg_kernel *k = tiled   ? &kernel_conv_bwd_weight_tiled
+                         : taps  ? (wide ? taps_wide : taps_narrow)
                          : texel ? (wide ? &kernel_conv_bwd_weight_texel : &kernel_conv_bwd_weight_texel_narrow)
                                  : (wide ? &kernel_conv_bwd_weight : &kernel_conv_bwd_weight_narrow);
-    if (k != taps_wide && k != taps_narrow)
-        kblocks = sg_div_up((uint64_t)K_live, BWD_WEIGHT_K_TILE);
+    uint32_t kblocks = sg_div_up((uint64_t)K_live, taps ? (uint64_t)k_tile : BWD_WEIGHT_K_TILE);
     char what[96];
     sg_dispatch d = {.kernel = k,
                      .push = &pc, .push_size = sizeof pc,

@@ -58,26 +58,19 @@ Row next_tap(Row r)
 }
 
 // conv_bwd_data's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
-// CONV_BWD_DATA_PIXELS in a row of dx) in another order (its accumulate_taps3):
-// kernel rows, pairs of output channels, the row's taps, the pair's two channels;
-// an odd last channel alone, its taps in order. Those shapes take k in that order here.
+// CONV_BWD_DATA_PIXELS in a row of dx) in another order (taps3_place); those
+// shapes take k in that order here.
 bool taps3_order()
 {
     return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.W % CONV_BWD_DATA_PIXELS == 0;
 }
-Row taps3_row(int k)
-{
-    int per_row = 3 * p.Co, kh = k / per_row, i = k % per_row, pairs = p.Co / 2;
-    if (i < 6 * pairs)
-        return Row(2 * (i / 6) + i % 2, kh, (i % 6) / 2);
-    return Row(p.Co - 1, kh, i - 6 * pairs);
-}
-
 // the row `by` further on from r, which is row k
 Row advance(Row r, int k, int by)
 {
-    if (taps3_order())
-        return taps3_row(k + by);
+    if (taps3_order()) {
+        ivec3 place = taps3_place(k + by, p.Co);
+        return Row(place.x, place.y, place.z);
+    }
     r.co += by;
     while (r.co >= p.Co) {
         r.co -= p.Co;

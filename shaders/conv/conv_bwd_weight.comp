@@ -416,6 +416,9 @@ void main()
     int chunk = int(gl_WorkGroupID.z) * p.px_per_chunk;
     int end = min(chunk + p.px_per_chunk, p.N * plane);
     bool even = (p.H * p.W) % 2 == 0, rows = p.Wo % 8 == 0 && even, rows4 = !rows && p.Wo % 4 == 0 && even;
+    int yo[CO_T];  // per channel of the block: its dy plane's offset
+    for (int c = 0; c < CO_T; c++)
+        yo[c] = min(co0 + c, p.Co - 1) * plane;
 #ifdef TAP_KW
     // per row of the block (uniform): its channel's offset, its vertical displacement
     int xo_row[TAP_ROWS], dh_row[TAP_ROWS];
@@ -424,9 +427,6 @@ void main()
         xo_row[row] = (kr / p.KH) * p.H * p.W;
         dh_row[row] = kr % p.KH - p.pad;
     }
-    int yo[CO_T];
-    for (int c = 0; c < CO_T; c++)
-        yo[c] = min(co0 + c, p.Co - 1) * plane;
     // the host takes this build for rows of whole runs of 8 or 4 only
     if (rows)
         accumulate_taps(8, chunk + 8 * lid, end, xo_row, dh_row, yo);
@@ -441,9 +441,6 @@ void main()
         dh[t] = (p.kh0 + tap / p.lkw) * p.dil - p.pad;
         dw[t] = (p.kw0 + tap % p.lkw) * p.dil - p.pad;
     }
-    int yo[CO_T];
-    for (int c = 0; c < CO_T; c++)
-        yo[c] = min(co0 + c, p.Co - 1) * plane;
 
     if (rows && p.stride == 1)
         accumulate_rows(false, 8, chunk + 8 * lid, end, xo, dh, dw, yo);

@@ -22,9 +22,8 @@ struct Row {
 };
 
 // conv_fwd's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
-// CONV_FWD_PIXELS in a row) in another order (its accumulate_taps3): kernel rows,
-// pairs of channels, the row's taps, the pair's two channels; an odd last channel
-// alone, its taps in order. Those shapes take k in that order here too.
+// CONV_FWD_PIXELS in a row) in another order (taps3_place); those shapes take k
+// in that order here too.
 bool taps3_order()
 {
     return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.Wo % CONV_FWD_PIXELS == 0;
@@ -32,10 +31,8 @@ bool taps3_order()
 Row row_at(int k)
 {
     if (taps3_order()) {
-        int per_row = 3 * p.Ci, kh = k / per_row, i = k % per_row, pairs = p.Ci / 2;
-        if (i < 6 * pairs)
-            return Row(2 * (i / 6) + i % 2, kh, (i % 6) / 2);
-        return Row(p.Ci - 1, kh, i - 6 * pairs);
+        ivec3 place = taps3_place(k, p.Ci);
+        return Row(place.x, place.y, place.z);
     }
     int tap = k / p.Ci;
     return Row(k - tap * p.Ci, tap / p.KW, tap % p.KW);
