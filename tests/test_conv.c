@@ -148,6 +148,13 @@ static const conv_case CASES[] = {
     /* conv_bwd_data's (rows of dx): padding 0 and 2 where dx rows are whole runs of 8 */
     {"3x3 row windows: no padding, 16 columns in", 2, 4, 9, 16, 6, 3, 1, 0, 1, false, false},
     {"3x3 row windows: padding 2, 8 columns in, 5 out", 2, 3, 5, 8, 5, 3, 1, 2, 1, true, false},
+    /* conv_fwd's 4x4 stride-2 rows read as one window a kernel row (accumulate_windows): 8
+     * output columns from 16, 18 (no padding) and 14 columns in (padding 2), channels in pairs
+     * and an odd last one, a transposed 4x4 stride-2 input gradient (conv_fwd of dy) */
+    {"4x4 stride-2 row windows: 6 channels in, 20 out", 2, 6, 10, 16, 20, 4, 2, 1, 1, true, false},
+    {"4x4 stride-2 row windows: no padding, 5 channels in", 2, 5, 9, 18, 7, 4, 2, 0, 1, false, false},
+    {"4x4 stride-2 row windows: padding 2, 3 channels in", 2, 3, 7, 14, 6, 4, 2, 2, 1, true, false},
+    {"4x4 stride-2 row windows: transposed, 5 channels out", 2, 4, 4, 8, 5, 4, 2, 1, 1, true, true},
     /* conv_pack in whole workgroups of 256 (ops/op_util.c): 16 x 64 x 9 vec4s, 36 of them and no
      * rest, both packings; 4 x 460 x 9, 64 and a rest of 176 (the forward's packing) */
     {"packing in whole workgroups: 64 -> 64", 2, 64, 4, 4, 64, 3, 1, 1, 1, true, false},

@@ -155,25 +155,25 @@ void accumulate_taps3(int qi[PX], int qj[PX], uint yb[PX], int ci0)
     for (int kh = 0; kh < 3; kh++) {
         int oh = qi[0] + p.pad - kh;
         bool rowok = oh >= 0 && oh < p.Ho;
-        bool ok[PX + 2];
+        bool ok[WINDOW_MAX];
         for (int m = 0; m < PX + 2; m++)
             ok[m] = rowok && ow0 + m >= 0 && ow0 + m < p.Wo;
         int g = p.dy_base + int(yb[0]) + oh * p.Wo + ow0;  // may be < 0 (masked)
-        int wq[3];
+        int wq[4];
         for (int kw = 0; kw < 3; kw++)
             wq[kw] = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * 3 + kw, 9, p.Co, CI_T)) / 4;
         int co = 0;
         for (; co + 1 < p.Co; co += 2) {
-            float a[PX + 2], b[PX + 2];
-            window_at(g, last_quad, ok, a);
-            window_at(g + yplane, last_quad, ok, b);
-            row_pair(true, a, b, wq);
+            float a[WINDOW_MAX], b[WINDOW_MAX];
+            window_at(g, PX + 2, last_quad, ok, a);
+            window_at(g + yplane, PX + 2, last_quad, ok, b);
+            row_pair(true, 3, 1, a, b, wq);
             g += 2 * yplane;
         }
         if (co < p.Co) {
-            float a[PX + 2];
-            window_at(g, last_quad, ok, a);
-            row_single(true, a, wq);
+            float a[WINDOW_MAX];
+            window_at(g, PX + 2, last_quad, ok, a);
+            row_single(true, 3, 1, a, wq);
         }
     }
 }

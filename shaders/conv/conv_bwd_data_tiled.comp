@@ -58,7 +58,7 @@ Row next_tap(Row r)
 }
 
 // conv_bwd_data's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
-// CONV_BWD_DATA_PIXELS in a row of dx) in another order (taps3_place); those
+// CONV_BWD_DATA_PIXELS in a row of dx) in another order (window_place); those
 // shapes take k in that order here.
 bool taps3_order()
 {
@@ -68,7 +68,7 @@ bool taps3_order()
 Row advance(Row r, int k, int by)
 {
     if (taps3_order()) {
-        ivec3 place = taps3_place(k + by, p.Co);
+        ivec3 place = window_place(k + by, p.Co, 3);
         return Row(place.x, place.y, place.z);
     }
     r.co += by;

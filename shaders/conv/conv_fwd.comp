@@ -32,9 +32,9 @@
 // texels per PX consecutive pixels (rows) or one R32 texel per pixel, the
 // CO_T weights of a step as CO_T/4 vec4 texels per lane, without subgroups.
 // Each accumulator sums the same products in the same order in both builds, but
-// for the texel build's 3x3 stride-1 rows (accumulate_taps3: a window of x per
-// kernel row, read once for the row's three taps), whose order conv_fwd_tiled
-// follows; the buffer build keeps taps outside there too.
+// for the texel build's 3x3 stride-1 and 4x4 stride-2 rows (accumulate_windows: a
+// window of x per kernel row, read once for the row's taps), whose order
+// conv_fwd_tiled follows; the buffer build keeps taps outside there too.
 // The texel build also writes y through a storage-buffer descriptor (flags & 8;
 // a float stored so costs lavapipe about a third of one through a buffer
 // reference, one added into about 30%), the same values.
@@ -133,42 +133,44 @@ void accumulate_texel(bool rows, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
     }
 }
 
-// The 3x3 stride-1 rows (dilation 1, whole runs of PX in a row): the three taps of a
-// kernel row read one row of x at three shifts, so each channel's row is read once,
-// as a window of PX + 2 inputs (4 texels, where a tap's run is 3), and the row's taps
-// take their runs from it. The sums then run over kernel rows, pairs of channels,
-// the row's taps, the pair's two channels (channel_pair's back-to-back products);
-// an odd last channel alone, its taps in order. conv_fwd_tiled sums in this order
-// for these shapes (taps3_order), to give the same bits.
-void accumulate_taps3(int ih0[PX], int iw0[PX], uint xb[PX], int co0)
+// The row windows: 3x3 kernels at stride 1 and 4x4 at stride 2 (dilation 1, whole
+// runs of PX in a row). The taps of a kernel row read one row of x at shifted places,
+// so each channel's row is read once, as a window of s * (PX - 1) + taps inputs (3x3:
+// 10 in 4 texels, where a tap's run is 3; 4x4 at stride 2: 18 in 6, where a tap's PX
+// single texels are 8), and the row's taps take their inputs from it. The sums then
+// run over kernel rows, pairs of channels, the row's taps, the pair's two channels
+// (channel_pair's back-to-back products); an odd last channel alone, its taps in
+// order. conv_fwd_tiled sums in this order for these shapes (window_order), to give
+// the same bits. taps and s are constants at each call.
+void accumulate_windows(int taps, int s, int ih0[PX], int iw0[PX], uint xb[PX], int co0)
 {
-    int xplane = p.H * p.W;
+    int xplane = p.H * p.W, len = s * (PX - 1) + taps;
     int last_quad = (p.x_base + p.N * p.Ci * xplane - 1) >> 2;
     for (int j = 0; j < PX; j++)
         for (int c = 0; c < CO_T; c++)
             acc[j][c] = 0.0;
-    for (int kh = 0; kh < 3; kh++) {
+    for (int kh = 0; kh < taps; kh++) {
         int ih = ih0[0] + kh;
         bool rowok = ih >= 0 && ih < p.H;
-        bool ok[PX + 2];
-        for (int m = 0; m < PX + 2; m++)
+        bool ok[WINDOW_MAX];
+        for (int m = 0; m < len; m++)
             ok[m] = rowok && iw0[0] + m >= 0 && iw0[0] + m < p.W;
         int g = p.x_base + int(xb[0]) + ih * p.W + iw0[0];  // may be < 0 (masked)
-        int wq[3];
-        for (int kw = 0; kw < 3; kw++)
-            wq[kw] = (p.w_base + CONV_PACKED_INDEX(co0, 0, kh * 3 + kw, 9, p.Ci, CO_T)) / 4;
+        int wq[4];
+        for (int kw = 0; kw < taps; kw++)
+            wq[kw] = (p.w_base + CONV_PACKED_INDEX(co0, 0, kh * taps + kw, taps * taps, p.Ci, CO_T)) / 4;
         int ci = 0;
         for (; ci + 1 < p.Ci; ci += 2) {
-            float a[PX + 2], b[PX + 2];
-            window_at(g, last_quad, ok, a);
-            window_at(g + xplane, last_quad, ok, b);
-            row_pair(false, a, b, wq);
+            float a[WINDOW_MAX], b[WINDOW_MAX];
+            window_at(g, len, last_quad, ok, a);
+            window_at(g + xplane, len, last_quad, ok, b);
+            row_pair(false, taps, s, a, b, wq);
             g += 2 * xplane;
         }
         if (ci < p.Ci) {
-            float a[PX + 2];
-            window_at(g, last_quad, ok, a);
-            row_single(false, a, wq);
+            float a[WINDOW_MAX];
+            window_at(g, len, last_quad, ok, a);
+            row_single(false, taps, s, a, wq);
         }
     }
 }
@@ -316,8 +318,11 @@ void main()
     // rows: the PX pixels of a lane read PX consecutive inputs at every tap: PX
     // neighbours of one row, or whole rows of a map as wide as its input (a 4x4
     // map with padding 1 at 3x3: two rows a lane), a whole number of runs a map
+    // the row windows (conv_fwd_tiled's window_order tests the same conditions)
     if (p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.Wo % PX == 0)
-        accumulate_taps3(ih0, iw0, xb, co0);  // conv_fwd_tiled tests the same condition
+        accumulate_windows(3, 1, ih0, iw0, xb, co0);
+    else if (p.stride == 2 && p.KH == 4 && p.KW == 4 && p.dil == 1 && p.Wo % PX == 0)
+        accumulate_windows(4, 2, ih0, iw0, xb, co0);
     else if (p.stride == 1 && (p.Wo % PX == 0 || (p.Wo == p.W && PX % p.Wo == 0 && plane % PX == 0)))
         accumulate_texel(true, ih0, iw0, xb, co0);
     else

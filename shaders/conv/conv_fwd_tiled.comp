@@ -4,7 +4,7 @@
 // is the CPU's caches and every lane keeps its own large tile:
 //   y[n,co,px] (+)= b[co] + sum over k of w[k][co] * x[k][n,px]
 // k runs over the taps (kh, kw) and, inside each, the input channels ci, as
-// in conv_fwd (but for its 3x3 stride-1 rows: taps3_order), so that each sum
+// in conv_fwd (but for its row windows: window_order), so that each sum
 // takes the same products in the same order
 // there and here (the same bits); x[k] is the input under tap k (zero in the
 // padding). The packed weights are conv_fwd's (CONV_PACKED_INDEX, tiles of
@@ -21,17 +21,23 @@ struct Row {
     int ci, kh, kw;
 };
 
-// conv_fwd's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
-// CONV_FWD_PIXELS in a row) in another order (taps3_place); those shapes take k
-// in that order here too.
-bool taps3_order()
+// conv_fwd's texel build sums the row windows (3x3 at stride 1, 4x4 at stride 2,
+// dilation 1, whole runs of CONV_FWD_PIXELS in a row) in another order
+// (window_place); those shapes take k in that order here too. The window's taps, or 0.
+int window_order()
 {
-    return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.Wo % CONV_FWD_PIXELS == 0;
+    bool runs = p.dil == 1 && p.Wo % CONV_FWD_PIXELS == 0;
+    if (runs && p.stride == 1 && p.KH == 3 && p.KW == 3)
+        return 3;
+    if (runs && p.stride == 2 && p.KH == 4 && p.KW == 4)
+        return 4;
+    return 0;
 }
 Row row_at(int k)
 {
-    if (taps3_order()) {
-        ivec3 place = taps3_place(k, p.Ci);
+    int taps = window_order();
+    if (taps != 0) {
+        ivec3 place = window_place(k, p.Ci, taps);
         return Row(place.x, place.y, place.z);
     }
     int tap = k / p.Ci;
@@ -41,7 +47,7 @@ Row row_at(int k)
 // the row `by` further on from r, which is row k
 Row advance(Row r, int k, int by)
 {
-    if (taps3_order())
+    if (window_order() != 0)
         return row_at(k + by);
     r.ci += by;
     while (r.ci >= p.Ci) {

@@ -1,5 +1,6 @@
 // The texel builds' inner steps, shared by conv_fwd and conv_bwd_data (their
-// accumulate_texel, and accumulate_taps3 below the channel steps): one channel of the summed side (conv_fwd's input channels,
+// accumulate_texel, and their row windows below the channel steps): one channel of the
+// summed side (conv_fwd's input channels,
 // conv_bwd_data's output channels) at one tap, its PX inputs times the C_T
 // weights of its tile row. The includer defines PX, C_T and acc[PX][C_T], and
 // binds in_floats (its input, one float per texel), in_quads (the same, 4 per
@@ -75,38 +76,44 @@ void channel_pair(bool rows, inout int g, inout int off[PX], inout int wq, int p
     wq += C_T / 2;
 }
 
-// The 3x3 stride-1 rows (accumulate_taps3 of both kernels): one channel's row of
-// inputs for a kernel row's three taps, PX + 2 floats from g (4 vec4 texels shifted
-// into place), zero where !ok.
-void window_at(int g, int last_quad, bool ok[PX + 2], out float v[PX + 2])
+// The row windows (conv_fwd's accumulate_windows, conv_bwd_data's accumulate_taps3): the
+// taps of one kernel row read one row of inputs at shifted places, so each channel's
+// row is read once, as a window, and every tap of the row takes its PX inputs from it.
+// A 3x3 stride-1 row's window is PX + 2 floats (tap kw's inputs are v[j + kw]), a 4x4
+// stride-2 row's 2 * PX + 2 (v[2 * j + kw]); the arrays are sized for the larger.
+#define WINDOW_MAX (2 * PX + 2)
+
+// v[m] = in[g + m] for m < len (a constant at each call), zero where !ok[m]: the
+// (len + 6) / 4 vec4 texels from g's, shifted into place
+void window_at(int g, int len, int last_quad, bool ok[WINDOW_MAX], out float v[WINDOW_MAX])
 {
-    float f[16];
+    float f[WINDOW_MAX + 6];
     int q = g >> 2, shift = g & 3;
-    for (int i = 0; i < 4; i++) {
+    [[unroll]] for (int i = 0; i < (len + 6) / 4; i++) {
         vec4 t = texelFetch(in_quads, clamp(q + i, 0, last_quad));
         f[4 * i] = t.x; f[4 * i + 1] = t.y; f[4 * i + 2] = t.z; f[4 * i + 3] = t.w;
     }
-    float h[PX + 3];  // in[g + m] = f[shift + m]: shift by 2, then by 1
-    for (int i = 0; i <= PX + 2; i++)
+    float h[WINDOW_MAX + 1];  // in[g + m] = f[shift + m]: shift by 2, then by 1
+    [[unroll]] for (int i = 0; i <= len; i++)
         h[i] = (shift & 2) != 0 ? f[i + 2] : f[i];
-    for (int m = 0; m < PX + 2; m++)
+    [[unroll]] for (int m = 0; m < len; m++)
         v[m] = mix(0.0, (shift & 1) != 0 ? h[m + 1] : h[m], ok[m]);
 }
 
-// acc += two channels' products at a kernel row's three taps: tap kw's inputs are
-// a[j + o], b[j + o] with o = kw (conv_fwd) or 2 - kw (flip: conv_bwd_data), its
-// weights at texel wq[kw]; the taps in order, each sum taking the two channels'
-// products back to back; then each wq on to the next pair's rows. flip is a
-// constant at each call and the loops are unrolled, so that a[j + o] is a
-// register, not a lookup in memory (3-5x slower on lavapipe).
-void row_pair(bool flip, float a[PX + 2], float b[PX + 2], inout int wq[3])
+// acc += two channels' products at a kernel row's `taps` taps: tap kw's inputs are
+// a[s * j + o], b[s * j + o] with o = kw (conv_fwd) or taps - 1 - kw (flip:
+// conv_bwd_data), its weights at texel wq[kw]; the taps in order, each sum taking the
+// two channels' products back to back; then each wq on to the next pair's rows.
+// flip, taps and s are constants at each call and the loops are unrolled, so that
+// a[s * j + o] is a register, not a lookup in memory (3-5x slower on lavapipe).
+void row_pair(bool flip, int taps, int s, float a[WINDOW_MAX], float b[WINDOW_MAX], inout int wq[4])
 {
-    [[unroll]] for (int kw = 0; kw < 3; kw++) {
-        int o = flip ? 2 - kw : kw;
+    [[unroll]] for (int kw = 0; kw < taps; kw++) {
+        int o = flip ? taps - 1 - kw : kw;
         [[unroll]] for (int t = 0; t < C_T / 4; t++) {
             vec4 w0 = texelFetch(w_quads, wq[kw] + t), w1 = texelFetch(w_quads, wq[kw] + C_T / 4 + t);
-            for (int j = 0; j < PX; j++) {
-                float u = a[j + o], v = b[j + o];
+            [[unroll]] for (int j = 0; j < PX; j++) {
+                float u = a[s * j + o], v = b[s * j + o];
                 acc[j][4 * t] = fma(v, w1.x, fma(u, w0.x, acc[j][4 * t]));
                 acc[j][4 * t + 1] = fma(v, w1.y, fma(u, w0.y, acc[j][4 * t + 1]));
                 acc[j][4 * t + 2] = fma(v, w1.z, fma(u, w0.z, acc[j][4 * t + 2]));
@@ -118,14 +125,14 @@ void row_pair(bool flip, float a[PX + 2], float b[PX + 2], inout int wq[3])
 }
 
 // the same for one channel (an odd last one)
-void row_single(bool flip, float a[PX + 2], int wq[3])
+void row_single(bool flip, int taps, int s, float a[WINDOW_MAX], int wq[4])
 {
-    [[unroll]] for (int kw = 0; kw < 3; kw++) {
-        int o = flip ? 2 - kw : kw;
+    [[unroll]] for (int kw = 0; kw < taps; kw++) {
+        int o = flip ? taps - 1 - kw : kw;
         [[unroll]] for (int t = 0; t < C_T / 4; t++) {
             vec4 w0 = texelFetch(w_quads, wq[kw] + t);
-            for (int j = 0; j < PX; j++) {
-                float u = a[j + o];
+            [[unroll]] for (int j = 0; j < PX; j++) {
+                float u = a[s * j + o];
                 acc[j][4 * t] = fma(u, w0.x, acc[j][4 * t]);
                 acc[j][4 * t + 1] = fma(u, w0.y, acc[j][4 * t + 1]);
                 acc[j][4 * t + 2] = fma(u, w0.z, acc[j][4 * t + 2]);

@@ -55,14 +55,14 @@ void multiply_tiles(int rows)
 }
 
 
-// Where row k of a 3x3 stride-1 convolution stands in the direct kernels' row-window
-// order (their accumulate_taps3): kernel rows, pairs of summed channels, the row's
-// taps, the pair's two channels; an odd last channel alone, its taps in order.
-// (summed channel, kh, kw) of k, `channels` summed channels.
-ivec3 taps3_place(int k, int channels)
+// Where row k stands in the direct kernels' row-window order (their accumulate_taps3,
+// conv_fwd's accumulate_windows): kernel rows, pairs of summed channels, the row's
+// `taps` taps, the pair's two channels; an odd last channel alone, its taps in order.
+// (summed channel, kh, kw) of k, `channels` summed channels, kernels of taps x taps.
+ivec3 window_place(int k, int channels, int taps)
 {
-    int per_row = 3 * channels, kh = k / per_row, i = k % per_row, pairs = channels / 2;
-    if (i < 6 * pairs)
-        return ivec3(2 * (i / 6) + i % 2, kh, (i % 6) / 2);
-    return ivec3(channels - 1, kh, i - 6 * pairs);
+    int per_row = taps * channels, kh = k / per_row, i = k % per_row, pairs = channels / 2;
+    if (i < 2 * taps * pairs)
+        return ivec3(2 * (i / (2 * taps)) + i % 2, kh, (i % (2 * taps)) / 2);
+    return ivec3(channels - 1, kh, i - 2 * taps * pairs);
 }
