@@ -136,7 +136,7 @@ static const conv_case CASES[] = {
     {"dilated taps over a 2-row map (live taps 1x3)", 2, 5, 2, 7, 6, 3, 1, 2, 2, true, false},
     {"5x5 dilation 2 over 3x3 (live taps 3x3 of 5x5)", 3, 4, 3, 3, 5, 5, 1, 4, 2, false, false},
     /* conv_fwd's and conv_bwd_data's 3x3 stride-1 rows read as one window a kernel row
-     * (accumulate_taps3): channels in
+     * (accumulate_windows): channels in
      * pairs and an odd last one, padding 0, 1 and 2, 8- and 64-lane workgroups, several channel tiles,
      * a transposed 3x3 stride-1 input gradient (conv_fwd of dy) */
     {"3x3 row windows: 6 channels in, 20 out", 2, 6, 8, 16, 20, 3, 1, 1, 1, true, false},
@@ -155,6 +155,12 @@ static const conv_case CASES[] = {
     {"4x4 stride-2 row windows: no padding, 5 channels in", 2, 5, 9, 18, 7, 4, 2, 0, 1, false, false},
     {"4x4 stride-2 row windows: padding 2, 3 channels in", 2, 3, 7, 14, 6, 4, 2, 2, 1, true, false},
     {"4x4 stride-2 row windows: transposed, 5 channels out", 2, 4, 4, 8, 5, 4, 2, 1, 1, true, true},
+    /* conv_bwd_data's 4x4 stride-2 rows of a phase read as one window a kernel row: padding 0
+     * and 2, an odd height (phases of other heights), 17 columns (a phase of 9 columns beside
+     * one of 8: one of them windowed), an odd last channel */
+    {"4x4 stride-2 phase windows: no padding, 16 columns in", 2, 3, 6, 16, 7, 4, 2, 0, 1, false, false},
+    {"4x4 stride-2 phase windows: padding 2, odd height", 2, 4, 5, 16, 5, 4, 2, 2, 1, true, false},
+    {"4x4 stride-2 phase windows: 17 columns in", 2, 3, 8, 17, 6, 4, 2, 1, 1, false, false},
     /* conv_pack in whole workgroups of 256 (ops/op_util.c): 16 x 64 x 9 vec4s, 36 of them and no
      * rest, both packings; 4 x 460 x 9, 64 and a rest of 176 (the forward's packing) */
     {"packing in whole workgroups: 64 -> 64", 2, 64, 4, 4, 64, 3, 1, 1, 1, true, false},

@@ -21,8 +21,8 @@
 // and the packed weights are read as uniform texel buffers, dy as 3 vec4 texels
 // per PX consecutive pixels (rows) or one R32 texel per pixel, the CI_T weights
 // of a step as CI_T/4 vec4 texels per lane; the sums are the same, in the same order,
-// but for the texel build's 3x3 stride-1 rows (accumulate_taps3: one window of dy per
-// kernel row for its three taps), whose order conv_bwd_data_tiled follows.
+// but for the texel build's 3x3 stride-1 and 4x4 stride-2 rows (accumulate_windows: one
+// window of dy per kernel row for its taps), whose order conv_bwd_data_tiled follows.
 // The texel build also writes dx through a storage-buffer descriptor (flags & 8),
 // as conv_fwd writes y: the same values.
 // Built a third time, as a texel build with CONV_BWD_DATA_SMALL_CI defined, with tiles of 4
@@ -138,42 +138,47 @@ void accumulate_texel(bool rows, int ph, int pw, int qi[PX], int qj[PX], uint yb
     }
 }
 
-// The 3x3 stride-1 rows (dilation 1, whole runs of PX in a row of dx), as conv_fwd's
-// accumulate_taps3: the three taps of a kernel row read one row of dy at three
-// shifts (tap kw at ow = iw + pad - kw), so each output channel's row is read once
-// as a window of PX + 2 values from iw + pad - 2, and the sums run over kernel
-// rows, pairs of channels, the row's taps, the pair's two channels; an odd last
-// channel alone. conv_bwd_data_tiled sums in this order for these shapes.
-void accumulate_taps3(int qi[PX], int qj[PX], uint yb[PX], int ci0)
+// The row windows, as conv_fwd's accumulate_windows: 3x3 kernels at stride 1 and 4x4 at
+// stride 2 (dilation 1, whole runs of PX in a row of the phase). The taps of a kernel row
+// that reach this phase, kw0 + s*t for t < taps (3 at stride 1, 2 at stride 2), read one
+// row of dy at shifted places (tap t at ow = qj + dw0 - t), so each output channel's row
+// is read once, as a window of PX + taps - 1 values from the last tap's (12 floats in 3
+// texels at stride 2, where each tap's run was 3 texels), and the sums run over the
+// phase's kernel rows, pairs of channels, the row's taps, the pair's two channels; an
+// odd last channel alone. conv_bwd_data_tiled sums in this order for these shapes
+// (window_order). taps is a constant at each call.
+void accumulate_windows(int taps, int ph, int pw, int qi[PX], int qj[PX], uint yb[PX], int ci0)
 {
-    int yplane = p.Ho * p.Wo;
+    int s = p.stride, yplane = p.Ho * p.Wo, len = PX + taps - 1;
     int last_quad = (p.dy_base + p.N * p.Co * yplane - 1) >> 2;
     for (int j = 0; j < PX; j++)
         for (int c = 0; c < CI_T; c++)
             acc[j][c] = 0.0;
-    int ow0 = qj[0] + p.pad - 2;  // the window's first output column
-    for (int kh = 0; kh < 3; kh++) {
-        int oh = qi[0] + p.pad - kh;
+    // the phase's first live taps: (ph + pad - kh0) and (pw + pad - kw0) are multiples of s
+    int kh0 = (ph + p.pad) % s, kw0 = (pw + p.pad) % s;
+    int ow0 = qj[0] + (pw + p.pad - kw0) / s - (taps - 1);  // the window's first output column
+    for (int r = 0; r < taps; r++) {
+        int kh = kh0 + s * r, oh = qi[0] + (ph + p.pad - kh0) / s - r;
         bool rowok = oh >= 0 && oh < p.Ho;
         bool ok[WINDOW_MAX];
-        for (int m = 0; m < PX + 2; m++)
+        for (int m = 0; m < len; m++)
             ok[m] = rowok && ow0 + m >= 0 && ow0 + m < p.Wo;
         int g = p.dy_base + int(yb[0]) + oh * p.Wo + ow0;  // may be < 0 (masked)
         int wq[4];
-        for (int kw = 0; kw < 3; kw++)
-            wq[kw] = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * 3 + kw, 9, p.Co, CI_T)) / 4;
+        for (int t = 0; t < taps; t++)
+            wq[t] = (p.w_base + CONV_PACKED_INDEX(ci0, 0, kh * p.KW + kw0 + s * t, p.KH * p.KW, p.Co, CI_T)) / 4;
         int co = 0;
         for (; co + 1 < p.Co; co += 2) {
             float a[WINDOW_MAX], b[WINDOW_MAX];
-            window_at(g, PX + 2, last_quad, ok, a);
-            window_at(g + yplane, PX + 2, last_quad, ok, b);
-            row_pair(true, 3, 1, a, b, wq);
+            window_at(g, len, last_quad, ok, a);
+            window_at(g + yplane, len, last_quad, ok, b);
+            row_pair(true, taps, 1, a, b, wq);
             g += 2 * yplane;
         }
         if (co < p.Co) {
             float a[WINDOW_MAX];
-            window_at(g, PX + 2, last_quad, ok, a);
-            row_single(true, 3, 1, a, wq);
+            window_at(g, len, last_quad, ok, a);
+            row_single(true, taps, 1, a, wq);
         }
     }
 }
@@ -337,8 +342,11 @@ void main()
     // neighbours of one row of the phase, or whole rows of a phase as wide as dy
     // (a 4x4 map with padding 1 at 3x3; the 4x4 phases of an 8x8 input gradient
     // at stride 2 from 4x4), a whole number of runs a phase
+    // the row windows (conv_bwd_data_tiled's window_order tests the same conditions)
     if (s == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && Wq % PX == 0)
-        accumulate_taps3(qi, qj, yb, ci0);  // conv_bwd_data_tiled tests the same condition
+        accumulate_windows(3, ph, pw, qi, qj, yb, ci0);
+    else if (s == 2 && p.KH == 4 && p.KW == 4 && p.dil == 1 && Wq % PX == 0)
+        accumulate_windows(2, ph, pw, qi, qj, yb, ci0);
     else if (Wq % PX == 0 || (p.Wo == Wq && PX % Wq == 0 && qplane % PX == 0))
         accumulate_texel(true, ph, pw, qi, qj, yb, ci0);
     else

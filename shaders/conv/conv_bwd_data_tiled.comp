@@ -57,19 +57,37 @@ Row next_tap(Row r)
     return r;
 }
 
-// conv_bwd_data's texel build sums 3x3 stride-1 rows (dilation 1, whole runs of
-// CONV_BWD_DATA_PIXELS in a row of dx) in another order (window_place); those
-// shapes take k in that order here.
-bool taps3_order()
+// conv_bwd_data's texel build sums the row windows (3x3 at stride 1, 4x4 at stride 2,
+// dilation 1, whole runs of CONV_BWD_DATA_PIXELS in a row of the phase) in another order
+// (window_place over the phase's live taps); those shapes take k in that order here.
+// The live taps of a window's row (3 or 2), or 0.
+int window_order()
 {
-    return p.stride == 1 && p.KH == 3 && p.KW == 3 && p.dil == 1 && p.W % CONV_BWD_DATA_PIXELS == 0;
+    int Wq = (p.W - pw + p.stride - 1) / p.stride;
+    if (p.dil != 1 || Wq % CONV_BWD_DATA_PIXELS != 0)
+        return 0;
+    if (p.stride == 1 && p.KH == 3 && p.KW == 3)
+        return 3;
+    if (p.stride == 2 && p.KH == 4 && p.KW == 4)
+        return 2;
+    return 0;
 }
+
+int first_h()
+{
+    int kh = 0;
+    while (kh < p.KH && !live_h(kh))
+        kh++;
+    return kh;
+}
+
 // the row `by` further on from r, which is row k
 Row advance(Row r, int k, int by)
 {
-    if (taps3_order()) {
-        ivec3 place = window_place(k + by, p.Co, 3);
-        return Row(place.x, place.y, place.z);
+    int taps = window_order();
+    if (taps != 0) {  // the window's t-th live row and tap
+        ivec3 place = window_place(k + by, p.Co, taps);
+        return Row(place.x, first_h() + p.stride * place.y, first_w() + p.stride * place.z);
     }
     r.co += by;
     while (r.co >= p.Co) {
@@ -100,9 +118,7 @@ void main()
     for (int kw = 0; kw < p.KW; kw++)
         nw += live_w(kw) ? 1 : 0;
     const int K = nh * nw * p.Co, taps = p.KH * p.KW, yplane = p.Ho * p.Wo;
-    Row start = Row(0, 0, first_w());
-    while (start.kh < p.KH && !live_h(start.kh))
-        start.kh++;
+    Row start = Row(0, first_h(), first_w());
 
     // the pixel whose dy this invocation copies: (n, qi, qj) of the phase
     int q = min(px0 + B_COL, total - 1);

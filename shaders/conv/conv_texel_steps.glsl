@@ -76,11 +76,12 @@ void channel_pair(bool rows, inout int g, inout int off[PX], inout int wq, int p
     wq += C_T / 2;
 }
 
-// The row windows (conv_fwd's accumulate_windows, conv_bwd_data's accumulate_taps3): the
+// The row windows (accumulate_windows of both kernels): the
 // taps of one kernel row read one row of inputs at shifted places, so each channel's
 // row is read once, as a window, and every tap of the row takes its PX inputs from it.
-// A 3x3 stride-1 row's window is PX + 2 floats (tap kw's inputs are v[j + kw]), a 4x4
-// stride-2 row's 2 * PX + 2 (v[2 * j + kw]); the arrays are sized for the larger.
+// A 3x3 stride-1 row's window is PX + 2 floats (tap kw's inputs are v[j + kw]), conv_fwd's
+// 4x4 stride-2 row's 2 * PX + 2 (v[2 * j + kw]), conv_bwd_data's 4x4 stride-2 row in a
+// phase PX + 1 (two taps); the arrays are sized for the largest.
 #define WINDOW_MAX (2 * PX + 2)
 
 // v[m] = in[g + m] for m < len (a constant at each call), zero where !ok[m]: the

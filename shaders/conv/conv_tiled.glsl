@@ -55,10 +55,11 @@ void multiply_tiles(int rows)
 }
 
 
-// Where row k stands in the direct kernels' row-window order (their accumulate_taps3,
-// conv_fwd's accumulate_windows): kernel rows, pairs of summed channels, the row's
-// `taps` taps, the pair's two channels; an odd last channel alone, its taps in order.
-// (summed channel, kh, kw) of k, `channels` summed channels, kernels of taps x taps.
+// Where row k stands in the direct kernels' row-window order (their accumulate_windows):
+// kernel rows, pairs of summed channels, the row's `taps` taps, the pair's two channels;
+// an odd last channel alone, its taps in order. (summed channel, row, tap) of k,
+// `channels` summed channels, `taps` rows of `taps` taps (a stride-2 input gradient's
+// phase: its live rows and taps).
 ivec3 window_place(int k, int channels, int taps)
 {
     int per_row = taps * channels, kh = k / per_row, i = k % per_row, pairs = channels / 2;
